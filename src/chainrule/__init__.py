@@ -1,0 +1,42 @@
+"""chainrule: automatic differentiation for NumPy.
+
+The PyTorch workflow (``requires_grad_``, ``backward``, ``.grad``, ``detach``, ``no_grad``) and
+JAX-style transforms over one operation table, forward and reverse mode, any order.
+
+>>> import chainrule as cr
+>>> x = cr.arange(4.0, requires_grad=True)
+>>> y = 2 * cr.dot(x, x)
+>>> y.backward()
+>>> x.grad
+tensor([ 0.,  4.,  8., 12.])
+"""
+
+from __future__ import annotations
+
+from . import dtypes as _dtypes
+from .dtypes import (
+    bool, float16, float32, float64, get_default_dtype, int32, int64, set_default_dtype,
+)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor
+from . import _methods
+
+_methods.install()
+
+from .creation import (  # noqa: E402
+    arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros,
+    zeros_like,
+)
+from .ops import *  # noqa: E402,F401,F403
+from .ops import PRIMITIVES  # noqa: E402
+from . import autograd, linalg  # noqa: E402
+from .nn import functional as _functional  # noqa: E402,F401
+from . import nn  # noqa: E402
+
+double = float64
+float = float32  # noqa: A001
+long = int64
+half = float16
+
+__version__ = "0.1.0"

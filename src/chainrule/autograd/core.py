@@ -1,0 +1,126 @@
+"""``backward`` and ``grad``: the PyTorch entry points to ``engine.compute_gradients``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import engine
+from ..tensor import Tensor
+
+
+def _as_list(value, what: str) -> list:
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise TypeError(f"{what} must be a tensor or a sequence of tensors, got {type(value).__name__}")
+
+
+def _root_cotangents(op: str, outputs, grad_outputs, create_graph: bool) -> list:
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(grad_outputs) != len(outputs):
+            raise RuntimeError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    cotangents = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{op}: output {i} is a {type(out).__name__}, not a tensor")
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"{op}: element {i} of the outputs does not require grad and has no grad_fn "
+                f"(shape {out._data.shape}). Make sure an input was created with "
+                f"requires_grad=True and that the computation did not run under no_grad()."
+            )
+        data = out._data
+        if g is None:
+            if data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for outputs with one element; "
+                    f"this output has shape {data.shape}. Pass a gradient of that shape, e.g. "
+                    f"y.backward(cr.ones_like(y)), which computes the vector-Jacobian product."
+                )
+            cotangents.append(np.ones(data.shape, dtype=data.dtype))
+            continue
+        if isinstance(g, Tensor):
+            if create_graph and g._requires_grad:
+                if g._data.shape != data.shape:
+                    raise _shape_error(op, g._data.shape, data.shape)
+                cotangents.append(g)
+                continue
+            g = g._data
+        g = np.asarray(g)
+        if g.shape != data.shape:
+            raise _shape_error(op, g.shape, data.shape)
+        cotangents.append(g.astype(data.dtype, copy=False))
+    return cotangents
+
+
+def _shape_error(op, got, expected):
+    return RuntimeError(
+        f"{op}: mismatch in shape: the gradient has shape {got} but the output has shape "
+        f"{expected}; the gradient (the vector of the vector-Jacobian product) must match the output"
+    )
+
+
+def _targets(op: str, inputs) -> list:
+    targets = _as_list(inputs, f"{op}: inputs")
+    for i, t in enumerate(targets):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: input {i} is a {type(t).__name__}, not a tensor")
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"{op}: input {i} (shape {t._data.shape}) does not require grad; create it with "
+                f"requires_grad=True or call .requires_grad_() before the computation"
+            )
+    return targets
+
+
+def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or ``inputs``)."""
+    outputs = _as_list(tensors, "backward: tensors")
+    cotangents = _root_cotangents("backward", outputs, grad_tensors, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None if inputs is None else _targets("backward", inputs)
+    engine.compute_gradients(outputs, cotangents, targets, retain_graph=retain_graph,
+                             create_graph=create_graph, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False,
+         materialize_grads: bool = False) -> tuple:
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    outs = _as_list(outputs, "grad: outputs")
+    targets = _targets("grad", inputs)
+    cotangents = _root_cotangents("grad", outs, grad_outputs, create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = engine.compute_gradients(outs, cotangents, targets, retain_graph=retain_graph,
+                                     create_graph=create_graph, accumulate=False)
+    results = []
+    seen = set()
+    for i, t in enumerate(targets):
+        g = found.get(id(t))
+        if g is None:
+            if materialize_grads:
+                results.append(Tensor._wrap(np.zeros_like(t._data)))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {t._data.shape}) was not used to compute the outputs, "
+                    f"so it has no gradient. Pass allow_unused=True to get None for it."
+                )
+            results.append(None)
+            continue
+        if isinstance(g, Tensor):
+            results.append(g)
+            continue
+        g = np.asarray(g)
+        if id(g) in seen or not g.flags.owndata or not g.flags.writeable:
+            g = g.copy()
+        seen.add(id(g))
+        results.append(Tensor._wrap(g))
+    return tuple(results)

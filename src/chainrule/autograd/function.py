@@ -1,0 +1,218 @@
+"""Custom operations: subclass ``Function`` with ``forward``, ``backward`` and optionally ``jvp``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import engine
+from ..grad_mode import state
+from ..ops import _primitive as P
+from ..tensor import Tensor
+
+
+class FunctionCtx:
+    """The ``ctx`` handed to ``forward``, ``backward`` and ``jvp``."""
+
+    def __init__(self, name: str, needs_input_grad: tuple) -> None:
+        self._name = name
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._versions = ()
+        self._non_differentiable = set()
+        self.materialize_grads = True
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep these tensors (or None) for ``backward``; in-place changes to them are detected."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"{self._name}.save_for_backward: can only save tensors or None, got "
+                    f"{type(t).__name__}; store other values as attributes of ctx"
+                )
+        self._saved = tensors
+        self._versions = tuple(None if t is None else t._version[0] for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        for i, (t, v) in enumerate(zip(self._saved, self._versions)):
+            if t is not None and t._version[0] != v:
+                raise RuntimeError(
+                    f"{self._name}: saved tensor {i} (shape {t._data.shape}) was modified by an "
+                    f"in-place operation after save_for_backward; clone it before modifying it."
+                )
+        return self._saved
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        self._non_differentiable.update(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+
+class _Cotangents(list):
+    """Cotangents of a multi-output Function, one slot per output (None = zero)."""
+
+    def __add__(self, other):
+        return _Cotangents(a if b is None else b if a is None else a + b for a, b in zip(self, other))
+
+    def __iadd__(self, other):
+        for i, b in enumerate(other):
+            if b is not None:
+                self[i] = b if self[i] is None else self[i] + b
+        return self
+
+
+def _select_vjp(m, g, ans, parent, index, count):
+    slots = _Cotangents([None] * count)
+    slots[index] = g
+    return slots
+
+
+def _function_vjp(cls):
+    def vjp(m, g, ans, needs, *inputs, ctx, shapes):
+        traced = m is P.traced
+        grads = list(g) if isinstance(g, _Cotangents) else [g]
+        wrapped = []
+        for cot, (shape, dtype) in zip(grads, shapes):
+            if cot is None:
+                cot = np.zeros(shape, dtype=dtype) if ctx.materialize_grads else None
+            if cot is not None and not isinstance(cot, Tensor):
+                cot = Tensor._wrap(np.asarray(cot))
+            wrapped.append(cot)
+        result = cls.backward(ctx, *wrapped)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) < len(needs):
+            raise RuntimeError(
+                f"{cls.__name__}.backward returned {len(result)} gradient(s) but forward took "
+                f"{len(needs)} input(s); return one per input (None for non-tensor inputs)"
+            )
+        out = []
+        for i, need in enumerate(needs):
+            r = result[i]
+            if not need or r is None:
+                out.append(None)
+                continue
+            if not isinstance(r, Tensor):
+                r = Tensor._wrap(np.asarray(r))
+            out.append(r if traced else r._data)
+        return out
+
+    return vjp
+
+
+class Function:
+    """Base class of custom differentiable operations, used as ``MyOp.apply(*args)``.
+
+    ``forward(ctx, *args)`` computes the outputs from tensors (nothing inside is recorded);
+    ``backward(ctx, *grad_outputs)`` returns one gradient per input; ``jvp(ctx, *tangents)``,
+    if defined, gives forward mode.
+    """
+
+    _primitive = None
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("Function subclasses must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def _prim(cls):
+        prim = cls.__dict__.get("_primitive_")
+        if prim is None:
+            has_jvp = "jvp" in {k for c in cls.__mro__ if c is not Function for k in c.__dict__}
+            prim = P.Primitive(cls.__name__, None, _function_vjp(cls), None, vjp_all=True,
+                               save_inputs=False)
+            prim.node_name = cls.__name__ + "Backward"
+            cls._primitive_ = prim
+            cls._has_jvp_ = has_jvp
+        return prim
+
+    @classmethod
+    def apply(cls, *args):
+        prim = cls._prim()
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx = FunctionCtx(cls.__name__, needs)
+        previous = state.grad_enabled
+        state.grad_enabled = False
+        try:
+            outputs = cls.forward(ctx, *args)
+        finally:
+            state.grad_enabled = previous
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        outs = tuple(o if isinstance(o, Tensor) else Tensor._wrap(np.asarray(o)) for o in outs)
+        record = previous and any(needs)
+        results = []
+        if record:
+            shapes = tuple((o._data.shape, o._data.dtype) for o in outs)
+            node = engine.Node(prim, args, {"ctx": ctx, "shapes": shapes}, None, None)
+            node.saved = ()
+            for i, o in enumerate(outs):
+                if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":
+                    results.append(_fresh(o))
+                    continue
+                target = node
+                if not single:
+                    parent = Tensor._from_node(o._data, node)
+                    target = engine.Node(_select_named(cls), (parent,), {"index": i, "count": len(outs)},
+                                         None, None)
+                results.append(Tensor._from_node(o._data, target))
+        else:
+            results = [_fresh(o) for o in outs]
+        if state.forward_levels and any(isinstance(a, Tensor) and a._tangents for a in args):
+            _push_function_tangents(cls, ctx, args, results)
+        return results[0] if single else tuple(results)
+
+
+_select_prims = {}
+
+
+def _select_named(cls):
+    prim = _select_prims.get(cls)
+    if prim is None:
+        prim = P.Primitive("select_output", None, (_select_vjp,), None, save_inputs=False)
+        prim.node_name = cls.__name__ + "Backward"
+        _select_prims[cls] = prim
+    return prim
+
+
+def _fresh(t: Tensor) -> Tensor:
+    out = Tensor._wrap(t._data)
+    out._version = t._version
+    return out
+
+
+def _push_function_tangents(cls, ctx, args, results) -> None:
+    if not getattr(cls, "_has_jvp_", False):
+        raise NotImplementedError(
+            f"{cls.__name__}: forward mode needs a jvp; define "
+            f"@staticmethod jvp(ctx, *tangents) returning the output tangent(s)"
+        )
+    cap = state.forward_cap
+    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._tangents for lv in a._tangents
+                     if cap is None or lv < cap})
+    for level in levels:
+        tangents = []
+        for a in args:
+            t = a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None
+            if t is None and isinstance(a, Tensor):
+                t = Tensor._wrap(np.zeros_like(a._data))
+            tangents.append(t)
+        state.forward_cap = level
+        try:
+            out = cls.jvp(ctx, *tangents)
+        finally:
+            state.forward_cap = cap
+        outs = out if isinstance(out, tuple) else (out,)
+        for r, t in zip(results, outs):
+            if t is None:
+                continue
+            if not isinstance(t, Tensor):
+                t = Tensor._wrap(np.asarray(t))
+            if r._tangents is None:
+                r._tangents = {}
+            r._tangents[level] = t

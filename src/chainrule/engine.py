@@ -1,0 +1,428 @@
+"""Reverse mode: graph nodes and the one function that computes gradients.
+
+``compute_gradients`` walks the recorded graph once, iteratively, in topological order: each
+node runs when every consumer has sent its cotangent, pops that cotangent, calls its rule from
+the operation table, and frees its saved values unless ``retain_graph``. Zero gradients are
+``None`` and never allocated; broadcasting is reduced here, once, not in the rules.
+``Tensor.backward`` and ``autograd.grad`` are thin wrappers around it.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+
+import numpy as np
+
+from . import _backend as B
+from .grad_mode import state
+from .ops import _primitive as P
+
+Tensor = None  # set by tensor.py
+ndarray = np.ndarray
+_getrefcount = sys.getrefcount
+
+
+class _Freed:
+    __slots__ = ()
+
+
+FREED = _Freed()
+
+
+class Meta:
+    """Shape and dtype of an input whose values a rule does not need."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+class Node:
+    """One recorded operation: what it was, where its inputs came from, what it saved."""
+
+    _leaf = False
+
+    __slots__ = (
+        "prim", "params", "edges", "saved", "versions", "ans", "ans_version", "ans_tangents",
+        "in_meta", "hooks", "retained", "origin", "__weakref__",
+    )
+
+    def __init__(self, prim, args, params, out, version):
+        self.prim = prim
+        self.params = params
+        edges = []
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                node = a._node
+                edges.append(a if node is None else node)
+            else:
+                edges.append(None)
+        self.edges = edges
+        save = prim.save_inputs
+        if save is True:
+            self.saved = args
+            self.versions = [a._version[0] if isinstance(a, Tensor) else 0 for a in args]
+        elif save == "meta":
+            self.saved = [Meta(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else a
+                          for a in args]
+            self.versions = None
+        else:
+            self.saved = None
+            self.versions = None
+        if prim.save_ans:
+            self.ans = out
+            self.ans_version = version
+        else:
+            self.ans = None
+            self.ans_version = None
+        self.ans_tangents = None
+        if prim.broadcasts:
+            self.in_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
+                            for a in args]
+        else:
+            self.in_meta = None
+        self.hooks = None
+        self.retained = None
+        self.origin = P.current_location() if state.anomaly else None
+
+    @property
+    def name(self) -> str:
+        return self.prim.node_name
+
+    def __repr__(self) -> str:
+        return f"<{self.prim.node_name}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes (or leaf tensors) this node's inputs came from, as in PyTorch."""
+        return tuple(self.edges)
+
+    def register_hook(self, fn):
+        if self.hooks is None:
+            self.hooks = {}
+        return RemovableHandle(self.hooks, fn)
+
+    def _inputs(self, traced: bool):
+        """The saved inputs, checked against in-place changes; tensors when ``traced``."""
+        saved = self.saved
+        if saved is FREED:
+            raise RuntimeError(
+                f"{self.prim.node_name}: trying to backward through the graph a second time "
+                f"(its saved values were freed by the first backward). Pass retain_graph=True "
+                f"to the first backward() if you need to backward twice."
+            )
+        if saved is None:
+            return [None] * len(self.edges)
+        versions = self.versions
+        if versions is not None:
+            for i, a in enumerate(saved):
+                if isinstance(a, Tensor) and a._version[0] != versions[i]:
+                    raise RuntimeError(
+                        f"{self.prim.name}: one of the tensors needed for its gradient "
+                        f"(input {i}, shape {tuple(a._data.shape)}, dtype {a._data.dtype}) was "
+                        f"modified by an in-place operation after {self.prim.name} used it "
+                        f"(version {a._version[0]}, expected {versions[i]}). Use an out-of-place "
+                        f"operation (e.g. `y = y + 1` instead of `y += 1`) or .clone() first."
+                    )
+            if traced:
+                return saved
+            return [a._data if isinstance(a, Tensor) else a for a in saved]
+        return saved
+
+    def _ans(self, traced: bool):
+        if self.ans is None:
+            return None
+        if self.ans_version[0] != 0:
+            raise RuntimeError(
+                f"{self.prim.name}: its output (shape {tuple(self.ans.shape)}) is needed for the "
+                f"gradient but was modified by an in-place operation. Use an out-of-place "
+                f"operation or .clone() the output before modifying it."
+            )
+        if traced:
+            return Tensor._from_node(self.ans, self, self.ans_tangents)
+        return self.ans
+
+    def release(self) -> None:
+        """Drop what backward needed (nodes that saved nothing stay usable, as in PyTorch)."""
+        if self.saved is not None or self.ans is not None:
+            self.saved = FREED
+            self.ans = None
+            self.params = None
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    __slots__ = ("_hooks", "_key")
+    _next_key = [0]
+
+    def __init__(self, hooks: dict, fn) -> None:
+        key = RemovableHandle._next_key[0]
+        RemovableHandle._next_key[0] = key + 1
+        hooks[key] = fn
+        self._hooks = hooks
+        self._key = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+# ---------------------------------------------------------------------------------------------
+# The walk
+# ---------------------------------------------------------------------------------------------
+
+def _count_consumers(roots):
+    """Map each node or leaf reachable from ``roots`` to how many edges lead into it."""
+    consumers = {}
+    stack = []
+    for r in roots:
+        if r not in consumers:
+            consumers[r] = 0
+            stack.append(r)
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node._leaf:
+            continue
+        for parent in node.edges:
+            if parent is None:
+                continue
+            count = consumers.get(parent)
+            if count is None:
+                consumers[parent] = 1
+                push(parent)
+            else:
+                consumers[parent] = count + 1
+    return consumers
+
+
+def _topological(roots, consumers):
+    """Nodes in an order where every node comes after all of its consumers."""
+    remaining = dict(consumers)
+    ready = [r for r in dict.fromkeys(roots) if remaining[r] == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        if not node._leaf:
+            for parent in node.edges:
+                if parent is None:
+                    continue
+                left = remaining[parent] - 1
+                remaining[parent] = left
+                if left == 0:
+                    ready.append(parent)
+    return order
+
+
+def _prune(roots, consumers, targets):
+    """Keep only nodes from which a target can be reached; recount their consumers."""
+    order = _topological(roots, consumers)
+    useful = set()
+    for node in reversed(order):
+        if node in targets or (not node._leaf and any(p in useful for p in node.edges if p is not None)):
+            useful.add(node)
+    pruned = {}
+    for node in order:
+        if node in useful:
+            pruned.setdefault(node, 0)
+            if not node._leaf:
+                for parent in node.edges:
+                    if parent in useful:
+                        pruned[parent] = pruned.get(parent, 0) + 1
+    return pruned
+
+
+def _check_finite(node, cotangent, traced):
+    data = cotangent._data if traced else cotangent
+    if not isinstance(data, (ndarray, np.generic, float)):
+        return
+    if not np.all(np.isfinite(data)):
+        where = node.origin or "(location not recorded: enable detect_anomaly before the forward pass)"
+        raise RuntimeError(
+            f"detect_anomaly: the backward of '{node.prim.name}' ({node.prim.node_name}) produced "
+            f"NaN or inf values. The forward operation ran at:\n  {where}"
+        )
+
+
+def _wrap_hook_value(value, traced):
+    return value if traced else Tensor._wrap(value)
+
+
+def _run_hooks(hooks, cotangent, traced):
+    for fn in list(hooks.values()):
+        replaced = fn(_wrap_hook_value(cotangent, traced))
+        if replaced is not None:
+            if isinstance(replaced, Tensor):
+                cotangent = replaced if traced else replaced._data
+            else:
+                cotangent = np.asarray(replaced) if not traced else Tensor._wrap(np.asarray(replaced))
+    return cotangent
+
+
+def _accumulate_into(tensor, cotangent, traced):
+    """``tensor.grad += cotangent`` (out of place when recording the backward pass)."""
+    existing = tensor._grad
+    if traced:
+        if cotangent._requires_grad:
+            tensor._grad = cotangent if existing is None else existing + cotangent
+            return
+        cotangent = cotangent._data.copy()
+        traced = False
+    if not traced:
+        if type(cotangent) is not ndarray:
+            cotangent = np.asarray(cotangent)
+        if existing is None:
+            if not (cotangent.flags.owndata and cotangent.flags.writeable
+                    and _getrefcount(cotangent) <= 3):
+                cotangent = cotangent.copy()
+            tensor._grad = Tensor._wrap(cotangent)
+        elif existing._requires_grad:
+            tensor._grad = Tensor._wrap(existing._data + cotangent)
+        else:
+            existing._data += cotangent
+
+
+def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
+                      create_graph=False, accumulate=True):
+    """Gradients of ``roots`` (weighted by ``cotangents``) with respect to ``targets``.
+
+    ``roots`` are tensors that require grad, ``cotangents`` arrays of the same shapes.
+    ``targets`` are tensors; when given, only paths leading to them are walked and their
+    gradients are returned as a dict ``{id(tensor): gradient}``. With ``accumulate`` the
+    gradients of leaves (or of the targets, when given) are added to their ``.grad``.
+    Returns the dict (empty when ``targets`` is None).
+    """
+    traced = create_graph or bool(state.forward_levels)
+    m = P.traced if traced else P.raw
+    start = []
+    grads = {}
+    for root, cotangent in zip(roots, cotangents):
+        node = root._node if root._node is not None else root
+        start.append(node)
+        if traced:
+            if not isinstance(cotangent, Tensor):
+                cotangent = Tensor._wrap(cotangent)
+        elif isinstance(cotangent, Tensor):
+            cotangent = cotangent._data
+        previous = grads.get(node)
+        grads[node] = cotangent if previous is None else previous + cotangent
+
+    target_nodes = None
+    results = {}
+    if targets is not None:
+        target_nodes = {}
+        for t in targets:
+            target_nodes[t._node if t._node is not None else t] = t
+    consumers = _count_consumers(start)
+    if target_nodes is not None:
+        consumers = _prune(start, consumers, target_nodes)
+    ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0]
+    owned = set()
+    anomaly = state.anomaly
+    previous_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            cotangent = grads.pop(node, None)
+            is_node = not node._leaf
+            if cotangent is not None:
+                hooks = node.hooks if is_node else node._hooks
+                if hooks:
+                    cotangent = _run_hooks(hooks, cotangent, traced)
+                if target_nodes is not None and node in target_nodes:
+                    tensor = target_nodes[node]
+                    results[id(tensor)] = cotangent
+                    if accumulate:
+                        _accumulate_into(tensor, cotangent, traced)
+                elif not is_node:
+                    if accumulate and target_nodes is None:
+                        _accumulate_into(node, cotangent, traced)
+                elif node.retained is not None and accumulate:
+                    kept = node.retained()
+                    if kept is not None:
+                        _accumulate_into(kept, cotangent, traced)
+            if not is_node:
+                continue
+            edges = node.edges
+            if cotangent is not None:
+                prim = node.prim
+                inputs = node._inputs(traced)
+                ans = node._ans(traced)
+                params = node.params
+                if prim.vjp_all:
+                    needs = [e is not None and (target_nodes is None or e in consumers) for e in edges]
+                    parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)
+                else:
+                    parts = None
+                in_meta = node.in_meta
+                for i, parent in enumerate(edges):
+                    if parent is None or (target_nodes is not None and parent not in consumers):
+                        continue
+                    if parts is None:
+                        g = prim.vjp[i](m, cotangent, ans, *inputs, **params)
+                    else:
+                        g = parts[i]
+                    if g is None:
+                        continue
+                    if in_meta is not None:
+                        shape, dtype = in_meta[i]
+                        g = _fit(g, shape, dtype, traced, m)
+                    if anomaly:
+                        _check_finite(node, g, traced)
+                    previous = grads.get(parent)
+                    if previous is None:
+                        grads[parent] = g
+                    elif traced:
+                        grads[parent] = previous + g
+                    elif parent in owned:
+                        previous += g
+                    else:
+                        grads[parent] = previous + g
+                        owned.add(parent)
+            if not retain_graph:
+                node.release()
+            for parent in edges:
+                if parent is None:
+                    continue
+                left = consumers.get(parent)
+                if left is None:
+                    continue
+                left -= 1
+                consumers[parent] = left
+                if left == 0:
+                    ready.append(parent)
+    finally:
+        state.grad_enabled = previous_mode
+    return results
+
+
+def _fit(g, shape, dtype, traced, m):
+    """Sum a broadcast gradient down to its input's shape and cast it to the input's dtype."""
+    if traced:
+        if g._data.shape != shape:
+            g = m.sum_to(g, shape=shape)
+        if g._data.dtype != dtype:
+            g = m.cast(g, dtype=dtype)
+        return g
+    if type(g) is not ndarray:
+        g = np.asarray(g)
+    if g.shape != shape:
+        g = B.sum_to_shape(g, shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g

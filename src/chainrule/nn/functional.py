@@ -1,0 +1,106 @@
+"""``cr.nn.functional``: activations, softmax, losses, dropout, linear layers as functions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..creation import generator
+from ..ops import (
+    elu, gelu, leaky_relu, log_softmax, matmul, mean, relu, sigmoid, softmax, softplus, sum, tanh,
+)
+from ..ops.neural import softmax_cross_entropy
+from ..ops.shape import _data, _shape, permute
+
+
+__all__ = [
+    "relu", "leaky_relu", "elu", "gelu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax",
+    "linear", "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "dropout",
+]
+
+
+def _reduce(op: str, losses, reduction: str):
+    if reduction == "mean":
+        return mean(losses)
+    if reduction == "sum":
+        return sum(losses)
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """``input @ weight.T + bias`` (weight of shape (out_features, in_features))."""
+    ws = _shape(weight)
+    if _shape(input)[-1:] != ws[-1:]:
+        raise RuntimeError(
+            f"linear: input of shape {_shape(input)} does not match weight of shape {ws} "
+            f"(the input's last dimension must equal in_features = {ws[-1]})"
+        )
+    out = matmul(input, permute(weight, (1, 0)) if len(ws) == 2 else weight)
+    return out if bias is None else out + bias
+
+
+def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
+    """Mean squared error ``(input - target)²`` reduced by ``reduction``."""
+    if _shape(input) != _shape(target):
+        raise ValueError(
+            f"mse_loss: input shape {_shape(input)} and target shape {_shape(target)} differ; "
+            f"broadcasting here is almost always a bug, reshape one of them"
+        )
+    diff = input - target
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def cross_entropy(input, target, reduction: str = "mean"):  # noqa: A002
+    """Softmax cross-entropy of logits ``input`` (N, C, ...) against class indices ``target`` (N, ...)
+    or class probabilities of the same shape as ``input``."""
+    shape = _shape(input)
+    labels = _data(target)
+    class_dim = 0 if len(shape) == 1 else 1
+    if labels.dtype.kind == "f":
+        if labels.shape != shape:
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {shape}, got {labels.shape}")
+        losses = -sum(target * log_softmax(input, class_dim), class_dim)
+        return _reduce("cross_entropy", losses, reduction)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold integer class indices (or float probabilities), got dtype {labels.dtype}")
+    expected = shape[:class_dim] + shape[class_dim + 1:]
+    if labels.shape != expected:
+        raise ValueError(
+            f"cross_entropy: for input of shape {shape} the target must have shape {expected}, got {labels.shape}"
+        )
+    n_classes = shape[class_dim]
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise IndexError(
+            f"cross_entropy: target holds class {int(labels.min()) if labels.min() < 0 else int(labels.max())} "
+            f"but the input has {n_classes} classes (valid: 0..{n_classes - 1})"
+        )
+    losses = softmax_cross_entropy(input, labels.astype(np.intp, copy=False), dim=class_dim)
+    return _reduce("cross_entropy", losses, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", pos_weight=None):  # noqa: A002
+    """``-[y log σ(x) + (1 - y) log(1 - σ(x))]``, computed stably from logits ``x``."""
+    if _shape(input) != _shape(target):
+        raise ValueError(f"binary_cross_entropy_with_logits: input shape {_shape(input)} and target shape {_shape(target)} differ")
+    if pos_weight is None:
+        losses = softplus(input) - input * target
+    else:
+        losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus(-input)
+    return _reduce("binary_cross_entropy_with_logits", losses, reduction)
+
+
+def dropout(input, p: float = 0.5, training: bool = True):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return input
+    data = _data(input)
+    if p == 1.0:
+        return input * np.zeros_like(data)
+    keep = generator().random(data.shape) >= p
+    return input * (keep.astype(data.dtype) * (1.0 / (1.0 - p)))
+
+
+

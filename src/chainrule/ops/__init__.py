@@ -1,0 +1,99 @@
+"""The operation table (``PRIMITIVES``) and the public functions built on it."""
+
+from __future__ import annotations
+
+from . import elementwise as _E
+from . import linalg as _L
+from . import neural as _N
+from . import reductions as _R
+from . import shape as _S
+from ._primitive import PRIMITIVES, Primitive
+from .elementwise import (
+    abs, add, arccos, arcsin, arctan, ceil, cos, cosh, div, eq, erf, exp, expm1, floor, ge, gt,
+    isfinite, isinf, isnan, le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt,
+    maximum, minimum, mul, ne, neg, pow, reciprocal, relu, round, rsqrt, sigmoid, sign, sin, sinh,
+    sqrt, square, sub, tan, tanh, where,
+)
+from .linalg import dot, einsum, matmul, mm, mv, outer, trace
+from .reductions import (
+    amax, amin, argmax, argmin, cumprod, cumsum, logsumexp, max, mean, min, norm, prod, std, sum,
+    var,
+)
+from .shape import (
+    broadcast_to, cat, chunk, clone, concat, concatenate, diagonal, expand, expand_as, flatten,
+    flip, gather, index_select, masked_fill, pad, permute, repeat, reshape, split, squeeze, stack,
+    swapaxes, t, tile, transpose, unbind, unsqueeze, view,
+)
+
+absolute = abs
+asin, acos, atan = arcsin, arccos, arctan
+divide, true_divide = div, div
+multiply, subtract, negative = mul, sub, neg
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    from ..tensor import Tensor
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return _E.clamp(input, min=min, max=max)
+
+
+clip = clamp
+
+
+def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
+    return _E.leaky_relu(input, negative_slope=float(negative_slope))
+
+
+def elu(input, alpha: float = 1.0):  # noqa: A002
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
+    return _E.elu(input, alpha=float(alpha))
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
+    """``log(1 + exp(beta x)) / beta``, computed without overflow."""
+    return _E.softplus(input, beta=float(beta))
+
+
+def gelu(input, approximate: str = "none"):  # noqa: A002
+    """Gaussian error linear unit: ``x Φ(x)`` (or its tanh approximation)."""
+    if approximate == "tanh":
+        inner = 0.7978845608028654 * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1.0 + tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * input * (1.0 + erf(input * 0.7071067811865476))
+
+
+def softmax(input, dim: int | None = None, dtype=None):  # noqa: A002
+    """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
+    input = _prepare_dim_op("softmax", input, dim, dtype)
+    return _N.softmax_prim(input, dim=_S.normalize_dim("softmax", dim, _S._ndim(input)))
+
+
+def log_softmax(input, dim: int | None = None, dtype=None):  # noqa: A002
+    """``x - logsumexp(x)`` along ``dim``, computed stably."""
+    input = _prepare_dim_op("log_softmax", input, dim, dtype)
+    return _N.log_softmax_prim(input, dim=_S.normalize_dim("log_softmax", dim, _S._ndim(input)))
+
+
+def _prepare_dim_op(op, input, dim, dtype):  # noqa: A002
+    if dim is None:
+        raise TypeError(f"{op}: dim must be given (e.g. {op}(x, dim=-1)); PyTorch's implicit choice is deprecated")
+    if dtype is not None:
+        input = _E.cast(input, dtype=dtype)
+    return input
+
+
+def rsub(input, other):  # noqa: A002
+    return sub(other, input)
+
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,253 @@
+"""The operation table's machinery: a ``Primitive`` holds one operation's forward, VJP and JVP.
+
+Rules are plain functions of a *rule namespace* ``m`` first: ``m.cos(x)``, ``m.sum(g, dim=0)``.
+During a first-order backward the engine passes the raw namespace (NumPy arrays in, NumPy arrays
+out, nothing recorded); under ``create_graph`` or forward mode it passes the tensor namespace,
+whose functions are the primitives themselves, so the same formula is differentiated again.
+
+Rule signatures (``params`` are the keyword arguments the operation was called with):
+
+- ``vjp``: a tuple with one function per positional input,
+  ``f(m, g, ans, *inputs, **params) -> gradient or None`` (``None`` means zero), or ``None`` in a
+  slot whose input is never differentiable; or, with ``vjp_all=True``, one function
+  ``f(m, g, ans, needs, *inputs, **params) -> tuple`` for operations with many inputs.
+- ``jvp``: ``f(m, tangents, ans, *inputs, **params) -> tangent``, ``tangents`` a tuple with
+  ``None`` for inputs whose tangent is zero.
+
+Gradients of broadcasting operations may keep the output's shape: the engine sums them down to
+each input's shape once (``broadcasts=True``).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..grad_mode import state
+
+ndarray = np.ndarray
+_generic = np.generic
+
+PRIMITIVES: dict[str, "Primitive"] = {}
+
+# Rule namespaces, filled as primitives are defined (see ``define``).
+raw = SimpleNamespace()
+traced = SimpleNamespace()
+
+# Set by tensor.py (avoids an import cycle).
+Tensor = None
+Node = None
+
+
+def _backward_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_")) + "Backward"
+
+
+class Primitive:
+    """One operation of the table. Call it like a function on tensors, arrays or scalars."""
+
+    __slots__ = (
+        "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
+        "differentiable", "node_name", "doc",
+    )
+
+    def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
+                 save_ans=False, broadcasts=False, differentiable=True, doc=None):
+        self.name = name
+        self.impl = impl
+        self.vjp = vjp
+        self.vjp_all = vjp_all
+        self.jvp = jvp
+        self.save_inputs = save_inputs
+        self.save_ans = save_ans
+        self.broadcasts = broadcasts
+        self.differentiable = differentiable
+        self.node_name = _backward_name(name)
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"<chainrule primitive {self.name}>"
+
+    def __call__(self, *args, **params):
+        datas = []
+        requires = False
+        tangents = False
+        for a in args:
+            if isinstance(a, Tensor):
+                datas.append(a._data)
+                if a._requires_grad:
+                    requires = True
+                if a._tangents is not None:
+                    tangents = True
+            elif type(a) is ndarray or type(a) is float or type(a) is int or type(a) is bool:
+                datas.append(a)
+            else:
+                datas.append(_constant(a))
+        out = self.impl(*datas, **params)
+        if type(out) is not ndarray:
+            out = np.asarray(out)
+        result = Tensor.__new__(Tensor)
+        result._data = out
+        result._grad = None
+        result._version = [0]
+        result._tangents = None
+        result._base = None
+        result._hooks = None
+        if requires and state.grad_enabled and self.differentiable:
+            result._requires_grad = True
+            result._node = Node(self, args, params, out, result._version)
+        else:
+            result._requires_grad = False
+            result._node = None
+        if tangents and state.forward_levels and self.differentiable:
+            _push_tangents(self, args, params, result)
+        return result
+
+
+def _constant(value):
+    if isinstance(value, _generic):
+        return value.item()
+    if value is None or isinstance(value, (float, int, bool, complex)):
+        return value
+    return np.asarray(value)
+
+
+def _push_tangents(prim, args, params, result):
+    """Attach to ``result`` its tangent at every open forward level (one level at a time)."""
+    cap = state.forward_cap
+    levels = set()
+    for a in args:
+        if isinstance(a, Tensor) and a._tangents is not None:
+            levels.update(a._tangents)
+    if cap is not None:
+        levels = {level for level in levels if level < cap}
+    if not levels:
+        return
+    if prim.jvp is None:
+        raise NotImplementedError(f"{prim.name}: no forward-mode (JVP) rule")
+    shape, dtype = result._data.shape, result._data.dtype
+    for level in sorted(levels):
+        state.forward_cap = level
+        try:
+            tangents = tuple(
+                a._tangents.get(level) if isinstance(a, Tensor) and a._tangents is not None else None
+                for a in args
+            )
+            tangent = prim.jvp(traced, tangents, result, *args, **params)
+        finally:
+            state.forward_cap = cap
+        if tangent is None:
+            continue
+        if not isinstance(tangent, Tensor):
+            tangent = Tensor._wrap(np.asarray(tangent))
+        if tangent._data.shape != shape:
+            tangent = traced.broadcast_to(tangent, shape)
+        if tangent._data.dtype != dtype:
+            tangent = traced.cast(tangent, dtype)
+        if result._tangents is None:
+            result._tangents = {}
+        result._tangents[level] = tangent
+
+
+def define(name, impl, vjp=None, jvp=None, **options) -> Primitive:
+    """Add a primitive to the table and to both rule namespaces; returns it."""
+    if name in PRIMITIVES:
+        raise ValueError(f"primitive {name!r} is defined twice")
+    prim = Primitive(name, impl, vjp, jvp, **options)
+    PRIMITIVES[name] = prim
+    setattr(raw, name, impl)
+    setattr(traced, name, prim)
+    return prim
+
+
+def nondifferentiable(name, impl, doc=None) -> Primitive:
+    """Add an operation whose output carries no gradient (comparisons, argmax, ...)."""
+    return define(name, impl, differentiable=False, save_inputs=False, doc=doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shortcuts that derive both rules from one formula.
+# ---------------------------------------------------------------------------------------------
+
+def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
+    """Unary elementwise op from its derivative ``derivative(m, ans, x, **params)``.
+
+    The VJP is ``g * f′`` and the JVP ``t * f′``: one formula, both modes.
+    """
+
+    def vjp(m, g, ans, x, **params):
+        return g * derivative(m, ans, x, **params)
+
+    def jvp(m, tangents, ans, x, **params):
+        return tangents[0] * derivative(m, ans, x, **params)
+
+    return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc)
+
+
+def binary(name, impl, partials, uses="xy", doc=None) -> Primitive:
+    """Broadcasting binary op from its partials ``(d/dx, d/dy)``, each ``f(m, ans, x, y)``.
+
+    A partial of ``None`` means the op is linear in that argument with coefficient 1; the
+    string ``"neg"`` means coefficient −1.
+    """
+
+    def make_vjp(partial):
+        if partial is None:
+            return lambda m, g, ans, x, y: g
+        if partial == "neg":
+            return lambda m, g, ans, x, y: -g
+        return lambda m, g, ans, x, y: g * partial(m, ans, x, y)
+
+    def term(partial, t, m, ans, x, y):
+        if partial is None:
+            return t
+        if partial == "neg":
+            return -t
+        return t * partial(m, ans, x, y)
+
+    dx, dy = partials
+
+    def jvp(m, tangents, ans, x, y):
+        tx, ty = tangents
+        result = None if tx is None else term(dx, tx, m, ans, x, y)
+        if ty is not None:
+            other = term(dy, ty, m, ans, x, y)
+            result = other if result is None else result + other
+        return result
+
+    return define(name, impl, (make_vjp(dx), make_vjp(dy)), jvp, broadcasts=True,
+                  save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc)
+
+
+def linear(name, impl, transpose, doc=None, **options) -> Primitive:
+    """Single-input linear op: JVP applies the op to the tangent; VJP is ``transpose(m, g, x, **params)``.
+
+    By default only the input's shape and dtype are kept for the VJP (``x.shape``, ``x.dtype``).
+    """
+    prim_ref = []
+
+    def vjp(m, g, ans, x, **params):
+        return transpose(m, g, x, **params)
+
+    def jvp(m, tangents, ans, x, **params):
+        return prim_ref[0](tangents[0], **params)
+
+    options.setdefault("save_inputs", "meta")
+    prim = define(name, impl, (vjp,), jvp, doc=doc, **options)
+    prim_ref.append(prim)
+    return prim
+
+
+def current_location() -> str:
+    """The innermost frame outside chainrule, as 'file:line in function' (for anomaly reports)."""
+    frame = sys._getframe(1)
+    package = __name__.rsplit(".", 2)[0]
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(package):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    info = traceback.extract_stack(frame, limit=1)[-1]
+    return f"{info.filename}:{info.lineno} in {info.name}\n    {info.line}"

@@ -1,0 +1,73 @@
+"""Primitives of neural-network functions that need their own stable rules."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._primitive import define
+
+
+def _softmax_impl(x, dim):
+    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    e = np.exp(shifted, out=shifted if shifted.dtype.kind == "f" else None)
+    e /= np.sum(e, axis=dim, keepdims=True)
+    return e
+
+
+def _softmax_jvp(m, tangents, ans, x, dim):
+    t = tangents[0]
+    return ans * (t - m.sum(t * ans, dim=(dim,), keepdim=True))
+
+
+softmax_prim = define(
+    "softmax", _softmax_impl,
+    (lambda m, g, ans, x, dim: ans * (g - m.sum(g * ans, dim=(dim,), keepdim=True)),),
+    _softmax_jvp, save_inputs=False, save_ans=True,
+)
+
+
+def _log_softmax_impl(x, dim):
+    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+    return shifted
+
+
+log_softmax_prim = define(
+    "log_softmax", _log_softmax_impl,
+    (lambda m, g, ans, x, dim: g - m.exp(ans) * m.sum(g, dim=(dim,), keepdim=True),),
+    lambda m, tangents, ans, x, dim: tangents[0] - m.sum(m.exp(ans) * tangents[0], dim=(dim,), keepdim=True),
+    save_inputs=False, save_ans=True,
+)
+
+
+def _one_hot(target, shape, dim, dtype):
+    hot = np.zeros(shape, dtype=dtype)
+    np.put_along_axis(hot, np.expand_dims(target, dim), 1, axis=dim)
+    return hot
+
+
+def _ce_impl(x, target, dim):
+    top = np.amax(x, axis=dim, keepdims=True)
+    lse = np.log(np.sum(np.exp(x - top), axis=dim, keepdims=True)) + top
+    picked = np.take_along_axis(x, np.expand_dims(target, dim), axis=dim)
+    return np.squeeze(lse - picked, axis=dim)
+
+
+def _ce_direction(m, x, target, dim):
+    """∂loss/∂logits for each sample: softmax minus the one-hot target."""
+    shape = x._data.shape if hasattr(x, "_data") else x.shape
+    dtype = x._data.dtype if hasattr(x, "_data") else x.dtype
+    return m.softmax(x, dim=dim) - _one_hot(target, shape, dim, dtype)
+
+
+def _expand_dim(m, g, dim):
+    s = g._data.shape if hasattr(g, "_data") else np.shape(g)
+    return m.reshape(g, shape=s[:dim] + (1,) + s[dim:])
+
+
+softmax_cross_entropy = define(
+    "softmax_cross_entropy", _ce_impl,
+    (lambda m, g, ans, x, target, dim: _expand_dim(m, g, dim) * _ce_direction(m, x, target, dim), None),
+    lambda m, tangents, ans, x, target, dim: m.sum(tangents[0] * _ce_direction(m, x, target, dim),
+                                                   dim=(dim,), keepdim=False),
+)

@@ -1,0 +1,384 @@
+"""Reductions: sums, means, products, extrema, variances, norms, cumulative ops."""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ._primitive import define, linear, nondifferentiable
+from .shape import _ndim, _shape, normalize_dim
+
+_prod = math.prod
+
+values_indices = namedtuple("values_indices", ["values", "indices"])
+
+
+def _dims(op: str, dim, ndim: int):
+    """``dim`` (int, sequence or None) as a sorted tuple of non-negative axes, or None for all."""
+    if dim is None:
+        return None
+    if isinstance(dim, (tuple, list)):
+        dims = tuple(sorted({normalize_dim(op, d, ndim) for d in dim}))
+        return dims if dims or ndim == 0 else ()
+    return (normalize_dim(op, dim, ndim),)
+
+
+def _kept_shape(shape, dim):
+    """``shape`` with the reduced dimensions set to 1 (what ``keepdim=True`` gives)."""
+    if dim is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dim else n for i, n in enumerate(shape))
+
+
+def _keep(m, g, shape, dim, keepdim):
+    """A reduction's output gradient reshaped so it broadcasts against the input."""
+    if keepdim or not shape:
+        return g
+    return m.reshape(g, shape=_kept_shape(shape, dim))
+
+
+def _expand_back(m, g, shape, dim, keepdim):
+    return m.broadcast_to(_keep(m, g, shape, dim, keepdim), shape=tuple(shape))
+
+
+def _count(shape, dim) -> int:
+    return _prod(shape) if dim is None else _prod(shape[d] for d in dim)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear reductions
+# ---------------------------------------------------------------------------------------------
+
+sum_prim = linear("sum", lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim),
+                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim))
+
+
+def _mean_impl(x, dim, keepdim):
+    return np.mean(x, axis=dim, keepdims=keepdim)
+
+
+mean_prim = linear(
+    "mean", _mean_impl,
+    lambda m, g, x, dim, keepdim: _expand_back(m, g * (1.0 / max(_count(x.shape, dim), 1)), x.shape, dim, keepdim),
+)
+
+
+def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
+    """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
+    if dtype is not None:
+        from .elementwise import cast
+        input = cast(input, dtype=np.dtype(dtype))
+    return sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=bool(keepdim))
+
+
+def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
+    """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
+    from .elementwise import cast
+    if dtype is not None:
+        input = cast(input, dtype=np.dtype(dtype))
+    dt = np.result_type(input._data if hasattr(input, "_data") else np.asarray(input))
+    if dt.kind not in "fc":
+        raise RuntimeError(
+            f"mean: could not infer output dtype. Input dtype must be floating point, got {dt}; "
+            f"use x.float().mean() or mean(x, dtype=cr.float32)"
+        )
+    return mean_prim(input, dim=_dims("mean", dim, _ndim(input)), keepdim=bool(keepdim))
+
+
+def _cumsum_transpose(m, g, x, dim):
+    return m.flip(m.cumsum(m.flip(g, dims=(dim,)), dim=dim), dims=(dim,))
+
+
+cumsum_prim = linear("cumsum", lambda x, dim: np.cumsum(x, axis=dim), _cumsum_transpose)
+
+
+def cumsum(input, dim: int):  # noqa: A002
+    """Running sums along ``dim``."""
+    return cumsum_prim(input, dim=normalize_dim("cumsum", dim, _ndim(input)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------------------------
+
+def _product_of_others(m, x, axis):
+    """For each element, the product of the other elements along ``axis`` (zeros handled)."""
+    ones = np.ones(_shape(x)[:axis] + (1,) + _shape(x)[axis + 1:], dtype=x.dtype)
+    n = _shape(x)[axis]
+    head = (slice(None),) * axis
+    before = m.cat(ones, m.getitem(m.cumprod(x, dim=axis), index=head + (slice(0, n - 1),)), dim=axis)
+    flipped = m.flip(x, dims=(axis,))
+    after = m.cat(ones, m.getitem(m.cumprod(flipped, dim=axis), index=head + (slice(0, n - 1),)), dim=axis)
+    return before * m.flip(after, dims=(axis,))
+
+
+def _has_zero(x) -> bool:
+    data = x._data if hasattr(x, "_data") else x
+    return bool(np.any(data == 0))
+
+
+def _prod_vjp(m, g, ans, x, dim, keepdim):
+    shape = x.shape
+    gk = _keep(m, g, shape, dim, keepdim)
+    if not _has_zero(x):
+        return gk * _keep(m, ans, shape, dim, keepdim) / x
+    axes = tuple(range(len(shape))) if dim is None else dim
+    rest = tuple(i for i in range(len(shape)) if i not in axes)
+    order = rest + axes
+    moved = m.permute(x, dims=order) if order != tuple(range(len(shape))) else x
+    moved_shape = tuple(shape[i] for i in order)
+    flat = m.reshape(moved, shape=moved_shape[:len(rest)] + (_count(shape, axes),))
+    others = m.reshape(_product_of_others(m, flat, len(rest)), shape=moved_shape)
+    if order != tuple(range(len(shape))):
+        others = m.permute(others, dims=tuple(np.argsort(order).tolist()))
+    return gk * others
+
+
+def _prod_jvp(m, tangents, ans, x, dim, keepdim):
+    weights = _prod_vjp(m, np.ones(_shape(ans), dtype=_dtype(ans)), ans, x, dim, keepdim)
+    return m.sum(weights * tangents[0], dim=dim, keepdim=keepdim)
+
+
+prod_prim = define("prod", lambda x, dim, keepdim: np.prod(x, axis=dim, keepdims=keepdim),
+                   (_prod_vjp,), _prod_jvp, save_ans=True)
+
+
+def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Product over ``dim`` (int or None); gradients are exact when elements are zero."""
+    return prod_prim(input, dim=_dims("prod", dim, _ndim(input)), keepdim=bool(keepdim))
+
+
+def _cumprod_vjp(m, g, ans, x, dim):
+    if not _has_zero(x):
+        return _cumsum_transpose(m, g * ans, None, dim) / x
+    # grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, built with x_i replaced by 1.
+    n = x.shape[dim]
+    eye = np.eye(n, dtype=bool)
+    moved = m.permute(x, dims=_to_last(len(x.shape), dim))
+    moved_g = m.permute(g, dims=_to_last(len(x.shape), dim))
+    expanded = _insert_axis(m, moved, -2)  # (..., 1, n)
+    replaced = m.where(eye, 1.0, expanded)  # (..., n_i, n_j)
+    partial = m.cumprod(replaced, dim=len(x.shape))
+    upper = np.triu(np.ones((n, n), dtype=bool))
+    terms = m.where(upper, partial * _insert_axis(m, moved_g, -2), 0.0)
+    result = m.sum(terms, dim=(len(x.shape),), keepdim=False)
+    return m.permute(result, dims=tuple(np.argsort(_to_last(len(x.shape), dim)).tolist()))
+
+
+def _insert_axis(m, x, position):
+    shape = _shape(x)
+    position = position % (len(shape) + 1)
+    return m.reshape(x, shape=shape[:position] + (1,) + shape[position:])
+
+
+def _to_last(ndim, dim):
+    return tuple(i for i in range(ndim) if i != dim) + (dim,)
+
+
+def _cumprod_jvp(m, tangents, ans, x, dim):
+    if not _has_zero(x):
+        return ans * m.cumsum(tangents[0] / x, dim=dim)
+    n = x.shape[dim]
+    moved = m.permute(x, dims=_to_last(len(x.shape), dim))
+    moved_t = m.permute(tangents[0], dims=_to_last(len(x.shape), dim))
+    eye = np.eye(n, dtype=bool)
+    replaced = m.where(eye, 1.0, _insert_axis(m, moved, -2))
+    partial = m.cumprod(replaced, dim=len(x.shape))  # (..., i, j): prod_{k<=j, k!=i} x_k
+    upper = np.triu(np.ones((n, n), dtype=bool))
+    terms = m.where(upper, partial * _insert_axis(m, moved_t, -1), 0.0)
+    result = m.sum(terms, dim=(len(x.shape) - 1,), keepdim=False)
+    return m.permute(result, dims=tuple(np.argsort(_to_last(len(x.shape), dim)).tolist()))
+
+
+cumprod_prim = define("cumprod", lambda x, dim: np.cumprod(x, axis=dim), (_cumprod_vjp,), _cumprod_jvp,
+                      save_ans=True)
+
+
+def cumprod(input, dim: int):  # noqa: A002
+    """Running products along ``dim``; gradients are exact when elements are zero."""
+    return cumprod_prim(input, dim=normalize_dim("cumprod", dim, _ndim(input)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Extrema
+# ---------------------------------------------------------------------------------------------
+
+def _extremum_weights(m, ans, x, dim, keepdim):
+    """1/k on each of the k elements that attain the extremum, 0 elsewhere."""
+    hit = x == _keep(m, ans, x.shape, dim, keepdim)
+    if hasattr(hit, "_data"):
+        hit = hit._data
+    counts = np.sum(hit, axis=dim, keepdims=True)
+    return hit / counts
+
+
+def _extremum_vjp(m, g, ans, x, dim, keepdim):
+    weights = _extremum_weights(m, ans, x, dim, keepdim).astype(_dtype(x), copy=False)
+    return _keep(m, g, x.shape, dim, keepdim) * weights
+
+
+def _extremum_jvp(m, tangents, ans, x, dim, keepdim):
+    weights = _extremum_weights(m, ans, x, dim, keepdim).astype(_dtype(x), copy=False)
+    return m.sum(tangents[0] * weights, dim=dim, keepdim=keepdim)
+
+
+def _dtype(x):
+    return x._data.dtype if hasattr(x, "_data") else x.dtype
+
+
+amax_prim = define("amax", lambda x, dim, keepdim: np.amax(x, axis=dim, keepdims=keepdim),
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True)
+amin_prim = define("amin", lambda x, dim, keepdim: np.amin(x, axis=dim, keepdims=keepdim),
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True)
+
+
+def _check_nonempty(op, input, dim):
+    shape = _shape(input)
+    if (dim is None and 0 in shape) or (dim is not None and any(shape[d] == 0 for d in dim)):
+        raise IndexError(f"{op}: cannot reduce over an empty dimension (shape {shape}); give a non-empty tensor")
+
+
+def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Largest value over ``dim``; tied elements share the gradient equally."""
+    dims = _dims("amax", dim, _ndim(input))
+    _check_nonempty("amax", input, dims)
+    return amax_prim(input, dim=dims, keepdim=bool(keepdim))
+
+
+def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Smallest value over ``dim``; tied elements share the gradient equally."""
+    dims = _dims("amin", dim, _ndim(input))
+    _check_nonempty("amin", input, dims)
+    return amin_prim(input, dim=dims, keepdim=bool(keepdim))
+
+
+argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim))
+argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim))
+
+
+def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
+    d = None if dim is None else normalize_dim("argmax", dim, _ndim(input))
+    _check_nonempty("argmax", input, None if d is None else (d,))
+    return argmax_prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
+
+
+def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
+    d = None if dim is None else normalize_dim("argmin", dim, _ndim(input))
+    _check_nonempty("argmin", input, None if d is None else (d,))
+    return argmin_prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
+
+
+def _select_along(input, indices, d, keepdim):
+    from .shape import gather_prim, squeeze
+    values = gather_prim(input, np.expand_dims(indices._data, d), dim=d)
+    return values if keepdim else squeeze(values, d)
+
+
+def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
+    """Without ``dim``: the largest value. With ``dim``: ``(values, indices)`` along it.
+
+    Two tensors as ``max(a, b)`` give the elementwise maximum.
+    """
+    if dim is not None and not isinstance(dim, int) and hasattr(dim, "shape"):
+        from .elementwise import maximum
+        return maximum(input, dim)
+    if dim is None:
+        return amax(input)
+    d = normalize_dim("max", dim, _ndim(input))
+    indices = argmax(input, d, keepdim=False)
+    return values_indices(_select_along(input, indices, d, keepdim), argmax(input, d, keepdim))
+
+
+def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
+    """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
+    if dim is not None and not isinstance(dim, int) and hasattr(dim, "shape"):
+        from .elementwise import minimum
+        return minimum(input, dim)
+    if dim is None:
+        return amin(input)
+    d = normalize_dim("min", dim, _ndim(input))
+    indices = argmin(input, d, keepdim=False)
+    return values_indices(_select_along(input, indices, d, keepdim), argmin(input, d, keepdim))
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics and norms (composites of the primitives above)
+# ---------------------------------------------------------------------------------------------
+
+def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
+    """Variance over ``dim`` with ``correction`` (1 by default: the unbiased estimate)."""
+    if correction is None:
+        correction = 1 if unbiased is None else int(bool(unbiased))
+    dims = _dims("var", dim, _ndim(input))
+    n = _count(_shape(input), dims)
+    centered = input - mean_prim(input, dim=dims, keepdim=True)
+    return sum_prim(centered * centered, dim=dims, keepdim=bool(keepdim)) / builtins.max(n - correction, 0)
+
+
+def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
+    """Standard deviation: the square root of ``var``."""
+    from .elementwise import sqrt
+    return sqrt(var(input, dim, correction, keepdim, unbiased=unbiased))
+
+
+def _norm2_vjp(m, g, ans, x, dim, keepdim):
+    a = _keep(m, ans, x.shape, dim, keepdim)
+    safe = m.where(a == 0, 1.0, a)
+    return _keep(m, g, x.shape, dim, keepdim) * m.where(a == 0, 0.0, x / safe)
+
+
+def _norm2_jvp(m, tangents, ans, x, dim, keepdim):
+    a = _keep(m, ans, x.shape, dim, keepdim)
+    safe = m.where(a == 0, 1.0, a)
+    return m.sum(tangents[0] * m.where(a == 0, 0.0, x / safe), dim=dim, keepdim=keepdim)
+
+
+norm2_prim = define("norm2", lambda x, dim, keepdim: np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim)),
+                    (_norm2_vjp,), _norm2_jvp, save_ans=True)
+
+
+def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
+    """Vector p-norm over ``dim`` (all elements when None); ``p`` may be ``inf`` or ``'fro'``."""
+    from .elementwise import abs as abs_
+    dims = _dims("norm", dim, _ndim(input))
+    if p in (2, 2.0, "fro", None):
+        return norm2_prim(input, dim=dims, keepdim=bool(keepdim))
+    if p in (float("inf"), "inf"):
+        return amax_prim(abs_(input), dim=dims, keepdim=bool(keepdim))
+    if p in (float("-inf"), "-inf"):
+        return amin_prim(abs_(input), dim=dims, keepdim=bool(keepdim))
+    if p == 1:
+        return sum_prim(abs_(input), dim=dims, keepdim=bool(keepdim))
+    if not isinstance(p, (int, float)) or p <= 0:
+        raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
+    return sum_prim(abs_(input) ** p, dim=dims, keepdim=bool(keepdim)) ** (1.0 / p)
+
+
+def _logsumexp_impl(x, dim, keepdim):
+    top = np.amax(x, axis=dim, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    out = np.log(np.sum(np.exp(x - top), axis=dim, keepdims=True)) + top
+    return out if keepdim else np.squeeze(out, axis=dim) if dim is not None else out.reshape(())
+
+
+def _logsumexp_weights(m, ans, x, dim, keepdim):
+    return m.exp(x - _keep(m, ans, x.shape, dim, keepdim))
+
+
+logsumexp_prim = define(
+    "logsumexp", _logsumexp_impl,
+    (lambda m, g, ans, x, dim, keepdim: _keep(m, g, x.shape, dim, keepdim) * _logsumexp_weights(m, ans, x, dim, keepdim),),
+    lambda m, tangents, ans, x, dim, keepdim: m.sum(tangents[0] * _logsumexp_weights(m, ans, x, dim, keepdim),
+                                                    dim=dim, keepdim=keepdim),
+    save_ans=True,
+)
+
+
+def logsumexp(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    return logsumexp_prim(input, dim=_dims("logsumexp", dim, _ndim(input)), keepdim=bool(keepdim))

@@ -1,0 +1,536 @@
+"""Shape operations and indexing: views, joins, splits, gathers and scatters."""
+
+from __future__ import annotations
+
+import builtins
+import operator
+
+import numpy as np
+
+from ._primitive import define, linear
+
+_prod = np.prod
+
+
+def _tensor_type():
+    from ..tensor import Tensor
+    return Tensor
+
+
+def _data(x):
+    return x._data if isinstance(x, _tensor_type()) else np.asarray(x)
+
+
+def _ndim(x) -> int:
+    return np.ndim(x._data) if isinstance(x, _tensor_type()) else np.ndim(x)
+
+
+def _shape(x) -> tuple:
+    return x._data.shape if isinstance(x, _tensor_type()) else np.shape(x)
+
+
+def normalize_dim(op: str, dim, ndim: int) -> int:
+    """A non-negative axis from a possibly negative ``dim``, or an error naming ``op``."""
+    try:
+        dim = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}") from None
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got "
+            f"{dim}) for a tensor of {ndim} dimension(s)"
+        )
+    return dim % ndim if ndim else 0
+
+
+def _sizes(op: str, sizes) -> tuple:
+    """Shape arguments given as ``*sizes`` or one sequence."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    try:
+        return tuple(operator.index(s) for s in sizes)
+    except TypeError:
+        raise TypeError(f"{op}: sizes must be ints, got {sizes!r}") from None
+
+
+def _as_view(result, input):  # noqa: A002
+    """Mark ``result`` as a view of ``input`` when they share memory (shared version counter)."""
+    if isinstance(input, _tensor_type()) and result._data.base is not None:
+        result._base = input if input._base is None else input._base
+        result._version = input._version
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Views and rearrangements (linear: JVP applies the op to the tangent)
+# ---------------------------------------------------------------------------------------------
+
+_reshape = linear("reshape", lambda x, shape: np.reshape(x, shape),
+                  lambda m, g, x, shape: m.reshape(g, shape=x.shape))
+
+
+def reshape(input, *shape):  # noqa: A002
+    """The same elements in a new shape (one size may be -1)."""
+    shape = _sizes("reshape", shape)
+    old = _shape(input)
+    new = _infer_shape(old, shape)
+    if new == old:
+        return input if isinstance(input, _tensor_type()) else _tensor_type()(input)
+    return _as_view(_reshape(input, shape=new), input)
+
+
+view = reshape
+
+
+def _infer_shape(old: tuple, shape: tuple) -> tuple:
+    count = int(_prod(old))
+    unknown = [i for i, s in enumerate(shape) if s == -1]
+    known = int(_prod([s for s in shape if s != -1]))
+    bad = len(unknown) > 1 or any(s < -1 for s in shape)
+    if not bad and unknown:
+        bad = known == 0 or count % known != 0
+        if not bad:
+            shape = shape[:unknown[0]] + (count // known,) + shape[unknown[0] + 1:]
+    if bad or int(_prod(shape)) != count:
+        raise RuntimeError(
+            f"reshape: shape {list(shape)} is invalid for a tensor of shape {old} ({count} elements)"
+        )
+    return shape
+
+permute_prim = linear(
+    "permute", lambda x, dims: np.transpose(x, dims),
+    lambda m, g, x, dims: m.permute(g, dims=tuple(np.argsort(dims).tolist())),
+)
+
+
+def permute(input, *dims):  # noqa: A002
+    """Reorder the dimensions: output dim ``i`` is input dim ``dims[i]``."""
+    dims = _sizes("permute", dims)
+    ndim = _ndim(input)
+    if len(dims) != ndim:
+        raise RuntimeError(f"permute: got {len(dims)} dims {list(dims)} for a tensor of {ndim} dimensions")
+    dims = tuple(normalize_dim("permute", d, ndim) for d in dims)
+    if len(set(dims)) != ndim:
+        raise RuntimeError(f"permute: repeated dim in {list(dims)}")
+    return _as_view(permute_prim(input, dims=dims), input)
+
+
+def transpose(input, dim0: int, dim1: int):  # noqa: A002
+    """Swap two dimensions."""
+    ndim = _ndim(input)
+    d0, d1 = normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim)
+    dims = list(range(ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return _as_view(permute_prim(input, dims=tuple(dims)), input)
+
+
+swapaxes = transpose
+
+
+def t(input):  # noqa: A002
+    """Transpose of a matrix (a vector is returned as is)."""
+    if _ndim(input) > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got shape {_shape(input)}; use transpose(d0, d1)")
+    return transpose(input, 0, 1) if _ndim(input) == 2 else input
+
+
+def squeeze(input, dim=None):  # noqa: A002
+    """Remove dimensions of size 1 (only ``dim``, when given)."""
+    shape = _shape(input)
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = {normalize_dim("squeeze", d, len(shape)) for d in dims}
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return _reshape(input, shape=new) if new != shape else input
+
+
+def unsqueeze(input, dim: int):  # noqa: A002
+    """Insert a dimension of size 1 at ``dim``."""
+    shape = _shape(input)
+    d = normalize_dim("unsqueeze", dim, len(shape) + 1)
+    return _reshape(input, shape=shape[:d] + (1,) + shape[d:])
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    shape = _shape(input)
+    if not shape:
+        return _reshape(input, shape=(1,))
+    s = normalize_dim("flatten", start_dim, len(shape))
+    e = normalize_dim("flatten", end_dim, len(shape))
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    new = shape[:s] + (int(_prod(shape[s:e + 1])),) + shape[e + 1:]
+    return _reshape(input, shape=new) if new != shape else input
+
+
+def _broadcast_check(op, old, shape):
+    try:
+        np.broadcast_shapes(old, shape)
+        ok = len(shape) >= len(old) and np.broadcast_shapes(old, shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"{op}: the tensor of shape {old} cannot be expanded to shape {tuple(shape)}; each "
+            f"dimension must match or be 1, and new dimensions go on the left"
+        )
+
+
+sum_to = linear("sum_to", lambda x, shape: _sum_to_impl(x, shape),
+                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape))
+broadcast_prim = linear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape))
+
+
+def _sum_to_impl(x, shape):
+    from .._backend import sum_to_shape
+    return sum_to_shape(x, tuple(shape))
+
+
+def broadcast_to(input, *shape):  # noqa: A002
+    """The tensor repeated (without copying) along dimensions of size 1 to ``shape``."""
+    shape = _sizes("broadcast_to", shape)
+    old = _shape(input)
+    _broadcast_check("broadcast_to", old, shape)
+    return broadcast_prim(input, shape=shape) if shape != old else input
+
+
+def expand(input, *sizes):  # noqa: A002
+    """``broadcast_to`` where a size of -1 keeps that dimension."""
+    sizes = _sizes("expand", sizes)
+    old = _shape(input)
+    lead = len(sizes) - len(old)
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes {list(sizes)} is less than the tensor's {len(old)} dimensions")
+    shape = tuple(old[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    _broadcast_check("expand", old, shape)
+    return broadcast_prim(input, shape=shape) if shape != old else input
+
+
+def expand_as(input, other):  # noqa: A002
+    return expand(input, _shape(other))
+
+
+flip_prim = linear("flip", lambda x, dims: np.flip(x, dims),
+                   lambda m, g, x, dims: m.flip(g, dims=dims))
+
+
+def flip(input, dims):  # noqa: A002
+    """Reverse the order of elements along ``dims``."""
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    ndim = _ndim(input)
+    return flip_prim(input, dims=tuple(normalize_dim("flip", d, ndim) for d in dims))
+
+
+def _tile_transpose(m, g, x, reps):
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    interleaved = []
+    for r, s in zip(reps, shape):
+        interleaved += [r, s]
+    summed = m.sum(m.reshape(g, shape=tuple(interleaved)), dim=tuple(range(0, 2 * len(reps), 2)))
+    return m.reshape(summed, shape=x.shape)
+
+
+tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose)
+
+
+def tile(input, *reps):  # noqa: A002
+    """Repeat the tensor ``reps[i]`` times along dimension ``i`` (NumPy's ``tile``)."""
+    reps = _sizes("tile", reps)
+    reps = (1,) * (_ndim(input) - len(reps)) + reps
+    return tile_prim(input, reps=reps)
+
+
+def repeat(input, *sizes):  # noqa: A002
+    """PyTorch's ``Tensor.repeat``: tile with at least as many sizes as dimensions."""
+    sizes = _sizes("repeat", sizes)
+    if len(sizes) < _ndim(input):
+        raise RuntimeError(
+            f"repeat: the number of repeat sizes {list(sizes)} can't be smaller than the tensor's "
+            f"{_ndim(input)} dimensions"
+        )
+    return tile_prim(input, reps=sizes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Indexing
+# ---------------------------------------------------------------------------------------------
+
+def _index_key(index):
+    """An index with tensors and lists turned into arrays (hashable form not needed)."""
+    Tensor = _tensor_type()
+    if isinstance(index, tuple):
+        return tuple(_index_key(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+
+
+def _scatter_impl(g, index, shape):
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+getitem = linear("getitem", lambda x, index: x[index],
+                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape))
+scatter = linear("scatter", _scatter_impl,
+                 lambda m, g, x, index, shape: m.getitem(g, index=index))
+
+
+def index(input, key):  # noqa: A002
+    """``input[key]`` with ints, slices, None, ..., integer arrays and boolean masks."""
+    key = _index_key(key)
+    try:
+        return _as_view(getitem(input, index=key), input)
+    except IndexError as exc:
+        raise IndexError(f"index: {exc} (tensor of shape {_shape(input)}, index {key!r})") from None
+
+
+def _index_put_impl(x, value, index):
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+def _index_put_jvp(m, tangents, ans, x, value, index):
+    tx, tv = tangents
+    if tx is None and tv is None:
+        return None
+    base = m.zeros_like(ans) if tx is None else tx
+    return m.index_put(base, 0.0 if tv is None else tv, index=index)
+
+
+index_put = define(
+    "index_put", _index_put_impl,
+    (lambda m, g, ans, x, value, index: m.index_put(g, 0.0, index=index),
+     lambda m, g, ans, x, value, index: m.getitem(g, index=index)),
+    _index_put_jvp, broadcasts=True, save_inputs=False,
+)
+
+
+def index_select(input, dim: int, index):  # noqa: A002
+    """The entries of ``input`` at positions ``index`` (1-D integers) along ``dim``."""
+    d = normalize_dim("index_select", dim, _ndim(input))
+    idx = _data(index)
+    if idx.ndim != 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")
+    return getitem(input, index=(slice(None),) * d + (idx,))
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    """``value`` where ``mask`` is True, ``input`` elsewhere."""
+    from .elementwise import where
+    return where(mask, value, input)
+
+
+def _gather_impl(x, index, dim):
+    return np.take_along_axis(x, index, axis=dim)
+
+
+def _scatter_add_impl(src, index, dim, shape):
+    out = np.zeros(shape, dtype=src.dtype)
+    grids = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    grids[dim] = index
+    np.add.at(out, tuple(grids), src)
+    return out
+
+
+gather_prim = define(
+    "gather", _gather_impl,
+    (lambda m, g, ans, x, index, dim: m.scatter_add(g, index, dim=dim, shape=x.shape), None),
+    lambda m, tangents, ans, x, index, dim: m.gather(tangents[0], index, dim=dim),
+    save_inputs="meta",
+)
+scatter_add = define(
+    "scatter_add", _scatter_add_impl,
+    (lambda m, g, ans, src, index, dim, shape: m.gather(g, index, dim=dim), None),
+    lambda m, tangents, ans, src, index, dim, shape: m.scatter_add(tangents[0], index, dim=dim, shape=shape),
+    save_inputs="meta",
+)
+
+
+def gather(input, dim: int, index):  # noqa: A002
+    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims)."""
+    ndim = _ndim(input)
+    d = normalize_dim("gather", dim, ndim)
+    idx = _data(index)
+    if idx.dtype.kind not in "iu" or idx.ndim != ndim:
+        raise RuntimeError(
+            f"gather: index must be an integer tensor with the same number of dimensions as the "
+            f"input ({ndim}), got shape {idx.shape} dtype {idx.dtype}"
+        )
+    return gather_prim(input, idx, dim=d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Joining and splitting
+# ---------------------------------------------------------------------------------------------
+
+def _cat_vjp(m, g, ans, needs, *inputs, dim):
+    parts = []
+    start = 0
+    for x, need in zip(inputs, needs):
+        size = x.shape[dim]
+        if need:
+            parts.append(m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size),)))
+        else:
+            parts.append(None)
+        start += size
+    return parts
+
+
+def _cat_jvp(m, tangents, ans, *inputs, dim):
+    if all(t is None for t in tangents):
+        return None
+    return m.cat(*[m.zeros_like(x) if t is None else t for t, x in zip(tangents, inputs)], dim=dim)
+
+
+cat_prim = define("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp, _cat_jvp,
+                  vjp_all=True, save_inputs="meta")
+
+
+def cat(tensors, dim: int = 0):
+    """Join tensors along an existing dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    ndim = _ndim(tensors[0])
+    d = normalize_dim("cat", dim, ndim)
+    shapes = [_shape(x) for x in tensors]
+    for s in shapes:
+        if len(s) != ndim or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != d):
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {d}; got shapes {shapes}"
+            )
+    return cat_prim(*tensors, dim=d)
+
+
+concatenate = cat
+concat = cat
+
+
+def stack(tensors, dim: int = 0):
+    """Join tensors of equal shape along a new dimension."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = [_shape(x) for x in tensors]
+    if any(s != shapes[0] for s in shapes):
+        raise RuntimeError(f"stack: expects each tensor to be equal size, got shapes {shapes}")
+    d = normalize_dim("stack", dim, len(shapes[0]) + 1)
+    return cat_prim(*[unsqueeze(x, d) for x in tensors], dim=d)
+
+
+def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    shape = _shape(input)
+    d = normalize_dim("split", dim, len(shape))
+    n = shape[d]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(getitem(input, index=(slice(None),) * d + (slice(start, start + s),)))
+        start += s
+    return tuple(pieces)
+
+
+def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
+    """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = _shape(input)[normalize_dim("chunk", dim, _ndim(input))]
+    size = max(1, -(-n // chunks))
+    return split(input, size, dim)
+
+
+def unbind(input, dim: int = 0):  # noqa: A002
+    d = normalize_dim("unbind", dim, _ndim(input))
+    return tuple(getitem(input, index=(slice(None),) * d + (i,)) for i in range(_shape(input)[d]))
+
+
+def _pad_impl(x, widths, value):
+    return np.pad(x, widths, constant_values=value)
+
+
+def _pad_vjp(m, g, ans, x, widths, value):
+    return m.getitem(g, index=tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape)))
+
+
+pad_prim = define("pad", _pad_impl, (_pad_vjp,),
+                  lambda m, tangents, ans, x, widths, value: m.pad(tangents[0], widths=widths, value=0.0),
+                  save_inputs="meta")
+
+
+def pad(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
+    """Pad with ``value``; ``pad`` lists (left, right) widths starting from the last dimension."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is supported, got mode={mode!r}")
+    pad = tuple(int(p) for p in pad)
+    ndim = _ndim(input)
+    if len(pad) % 2 or len(pad) // 2 > ndim:
+        raise ValueError(
+            f"pad: padding length must be even and at most 2 * ndim ({2 * ndim}), got {len(pad)}"
+        )
+    if builtins.min(pad, default=0) < 0:
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * ndim
+    for i in range(len(pad) // 2):
+        widths[ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return pad_prim(input, widths=tuple(widths), value=float(value))
+
+
+def _diagonal_embed_impl(x, shape, offset, dim1, dim2):
+    out = np.zeros(shape, dtype=x.dtype)
+    # np.diagonal gives a read-only view: write through index arrays on a moved view instead.
+    n = x.shape[-1]
+    rows = np.arange(n) + builtins.max(-offset, 0)
+    cols = np.arange(n) + builtins.max(offset, 0)
+    moved = np.moveaxis(x, -1, 0)
+    target = np.moveaxis(out, (dim1, dim2), (0, 1))
+    target[rows, cols] = moved
+    return out
+
+
+diagonal_prim = linear(
+    "diagonal", lambda x, offset, dim1, dim2: np.diagonal(x, offset, dim1, dim2),
+    lambda m, g, x, offset, dim1, dim2: m.diagonal_embed(g, shape=x.shape, offset=offset, dim1=dim1, dim2=dim2),
+)
+diagonal_embed = linear(
+    "diagonal_embed", _diagonal_embed_impl,
+    lambda m, g, x, shape, offset, dim1, dim2: m.diagonal(g, offset=offset, dim1=dim1, dim2=dim2),
+)
+
+
+def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
+    """The diagonal over dims ``dim1``, ``dim2`` (appended as the last dimension)."""
+    ndim = _ndim(input)
+    d1, d2 = normalize_dim("diagonal", dim1, ndim), normalize_dim("diagonal", dim2, ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 cannot be equal (both {d1})")
+    return diagonal_prim(input, offset=int(offset), dim1=d1, dim2=d2)
+
+
+clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False)

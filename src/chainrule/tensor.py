@@ -1,0 +1,329 @@
+"""The ``Tensor``: a NumPy array plus the record of how it was computed."""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from . import dtypes as D
+from . import engine
+from .grad_mode import state
+from .ops import _primitive as P
+
+ndarray = np.ndarray
+
+
+def _as_data(data, dtype=None, copy=True) -> ndarray:
+    """An array from user data: Python floats become the default dtype, arrays keep theirs."""
+    dtype = D.resolve(dtype)
+    if isinstance(data, Tensor):
+        array = data._data
+        if dtype is not None and array.dtype != dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+    if isinstance(data, (ndarray, np.generic)):
+        array = np.array(data, dtype=dtype, copy=copy) if copy else np.asarray(data, dtype=dtype)
+        return array
+    try:
+        array = np.array(data, dtype=dtype)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(
+            f"tensor: cannot make a tensor from {type(data).__name__} ({exc}); pass a number, a "
+            f"nested list of numbers with a regular shape, a NumPy array or a Tensor"
+        ) from None
+    if array.dtype == object:
+        raise TypeError(
+            f"tensor: cannot make a tensor from {type(data).__name__}: its elements are not "
+            f"numbers or its nested lists have ragged lengths"
+        )
+    if dtype is None and array.dtype == np.float64:
+        array = array.astype(D.get_default_dtype())
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Create with ``cr.tensor(data, dtype=None, requires_grad=False)``. Operations on tensors
+    that require grad are recorded, so ``y.backward()`` fills ``x.grad`` with ∂y/∂x.
+    """
+
+    __slots__ = (
+        "_data", "_node", "_requires_grad", "_grad", "_version", "_tangents", "_base", "_hooks",
+        "__weakref__",
+    )
+    __array_priority__ = 1000
+    _leaf = True
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+        self._data = _as_data(data, dtype)
+        self._node = None
+        self._requires_grad = False
+        self._grad = None
+        self._version = [0]
+        self._tangents = None
+        self._base = None
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array: ndarray) -> "Tensor":
+        """A tensor with no history around ``array`` (no copy)."""
+        t = object.__new__(Tensor)
+        t._data = array
+        t._node = None
+        t._requires_grad = False
+        t._grad = None
+        t._version = [0]
+        t._tangents = None
+        t._base = None
+        t._hooks = None
+        return t
+
+    @classmethod
+    def _from_node(cls, array: ndarray, node, tangents=None) -> "Tensor":
+        t = cls._wrap(array)
+        t._node = node
+        t._requires_grad = True
+        t._tangents = tangents
+        return t
+
+    # --- attributes -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def data(self) -> "Tensor":
+        """The values without history (shares memory), as PyTorch's ``.data``."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = _as_data(value, copy=False)
+        self._version[0] += 1
+
+    def size(self, dim: int | None = None):
+        """The shape, or its length along ``dim``."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[_check_dim("size", dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Start (or stop) recording operations on this leaf tensor; returns it."""
+        requires_grad = bool(requires_grad)
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad_: only floating-point tensors can require gradients, this one "
+                f"has dtype {self._data.dtype} (shape {self._data.shape}). Create it as a float: "
+                f"cr.tensor(..., dtype=cr.float32) or x.float()."
+            )
+        if self._node is not None and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_: this tensor is the result of an operation (non-leaf); you can "
+                "only change requires_grad of leaf tensors. Use .detach() to get one without history."
+            )
+        if self._node is None:
+            self._requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def grad(self) -> "Tensor | None":
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor(value, dtype=self._data.dtype)
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"grad: assigned gradient has shape {value._data.shape} but the tensor has "
+                    f"shape {self._data.shape}"
+                )
+        self._grad = value
+
+    @property
+    def T(self) -> "Tensor":
+        from .ops.shape import permute
+        return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> "Tensor":
+        from .ops.shape import transpose
+        return transpose(self, -2, -1)
+
+    # --- conversion -------------------------------------------------------------------------
+    def numpy(self) -> ndarray:
+        """The underlying array (no copy). Raises if this tensor requires grad, as PyTorch does."""
+        if self._requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad; use "
+                "t.detach().numpy() (the values are shared, the history is dropped)"
+            )
+        return self._data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(
+                f"item: only one-element tensors can be converted to a Python scalar, this one "
+                f"has shape {self._data.shape} ({self._data.size} elements)"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and dtype != self._data.dtype:
+            return self._data.astype(dtype)
+        if copy:
+            return self._data.copy()
+        return self._data
+
+    def _scalar(self, kind: str):
+        if self._data.size != 1:
+            raise ValueError(
+                f"{kind}(): only one-element tensors can be converted to Python scalars, this "
+                f"one has shape {self._data.shape}"
+            )
+        return self._data.reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors can be used as an index, got {self._data.dtype}")
+        return int(self._scalar("index"))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"bool(): the truth value of a tensor with {self._data.size} elements (shape "
+                f"{self._data.shape}) is ambiguous; use .any() or .all()"
+            )
+        return bool(self._data.reshape(()).item())
+
+    __hash__ = object.__hash__
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self._data.shape[0]):
+            yield self[i]
+
+    def __repr__(self) -> str:
+        from ._format import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return repr(self) if not spec else format(str(self), spec)
+
+    # --- autograd ---------------------------------------------------------------------------
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's data, with no history; gradient does not flow through it."""
+        t = Tensor._wrap(self._data)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> "Tensor":
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a tensor that doesn't require grad")
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._node is not None and self._node.retained is not None
+
+    def register_hook(self, fn) -> "engine.RemovableHandle":
+        """Call ``fn(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require grad"
+            )
+        if self._node is not None:
+            return self._node.register_hook(fn)
+        if self._hooks is None:
+            self._hooks = {}
+        return engine.RemovableHandle(self._hooks, fn)
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        """Accumulate ∂self/∂leaf (times ``gradient``) into the ``.grad`` of the leaves."""
+        from .autograd.core import backward
+        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+                 create_graph=create_graph, inputs=inputs)
+
+
+def _check_dim(op: str, dim: int, ndim: int) -> int:
+    """``dim`` made non-negative, or a clear error."""
+    try:
+        dim = int(dim)
+    except TypeError:
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}") from None
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim}) "
+            f"for a tensor with {ndim} dimension(s)"
+        )
+    return dim % ndim if ndim else 0
+
+
+P.Tensor = Tensor
+P.Node = engine.Node
+engine.Tensor = Tensor
