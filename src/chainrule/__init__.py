@@ -34,6 +34,45 @@ from . import autograd, linalg  # noqa: E402
 from .nn import functional as _functional  # noqa: E402,F401
 from . import nn  # noqa: E402
 
+_LAZY = {
+    # name: (module, attribute or None for the module itself)
+    "optim": ("optim", None),
+    "viz": ("viz", None),
+    "numerical": ("numerical", None),
+    "save": ("serialization", "save"),
+    "load": ("serialization", "load"),
+    "explain": ("explain", "explain"),
+    "plot": ("plot", None),
+    "jvp": ("functional", "jvp"),
+    "vjp": ("functional", "vjp"),
+    "grad": ("functional", "grad"),
+    "value_and_grad": ("functional", "value_and_grad"),
+    "jacrev": ("functional", "jacrev"),
+    "jacfwd": ("functional", "jacfwd"),
+    "jacobian": ("functional", "jacobian"),
+    "hessian": ("functional", "hessian"),
+    "hvp": ("functional", "hvp"),
+    "checkpoint": ("functional", "checkpoint"),
+}
+
+
+def __getattr__(name: str):
+    """Import the heavier parts of the package on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 double = float64
 float = float32  # noqa: A001
 long = int64

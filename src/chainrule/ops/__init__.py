@@ -96,4 +96,7 @@ def rsub(input, other):  # noqa: A002
     return sub(other, input)
 
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+import types as _types
+
+__all__ = [name for name, value in dict(globals()).items()
+           if not name.startswith("_") and not isinstance(value, _types.ModuleType)]

@@ -52,17 +52,17 @@ def _count(shape, dim) -> int:
 # Linear reductions
 # ---------------------------------------------------------------------------------------------
 
-sum_prim = linear("sum", lambda x, dim, keepdim: np.sum(x, axis=dim, keepdims=keepdim),
+sum_prim = linear("sum", lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
                   lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim))
 
 
-def _mean_impl(x, dim, keepdim):
+def _mean_impl(x, dim=None, keepdim=False):
     return np.mean(x, axis=dim, keepdims=keepdim)
 
 
 mean_prim = linear(
     "mean", _mean_impl,
-    lambda m, g, x, dim, keepdim: _expand_back(m, g * (1.0 / max(_count(x.shape, dim), 1)), x.shape, dim, keepdim),
+    lambda m, g, x, dim, keepdim: _expand_back(m, g * (1.0 / builtins.max(_count(x.shape, dim), 1)), x.shape, dim, keepdim),
 )
 
 
