@@ -23,6 +23,9 @@ ndarray = np.ndarray
 _getrefcount = sys.getrefcount
 
 
+SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
+
+
 class _Freed:
     __slots__ = ()
 
@@ -51,7 +54,7 @@ class Node:
 
     __slots__ = (
         "prim", "params", "edges", "saved", "versions", "ans", "ans_version", "ans_tangents",
-        "in_meta", "hooks", "retained", "origin", "__weakref__",
+        "in_meta", "hooks", "retained", "origin", "value", "grad_value", "__weakref__",
     )
 
     def __init__(self, prim, args, params, out, version):
@@ -91,6 +94,9 @@ class Node:
         self.hooks = None
         self.retained = None
         self.origin = P.current_location() if state.anomaly else None
+        # Small outputs (and, after backward, their gradients) are kept for pictures of the graph.
+        self.value = out if out is not None and out.size <= SMALL else None
+        self.grad_value = None
 
     @property
     def name(self) -> str:
@@ -358,6 +364,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                         _accumulate_into(kept, cotangent, traced)
             if not is_node:
                 continue
+            if node.value is not None and cotangent is not None:
+                node.grad_value = cotangent._data if traced else cotangent
             edges = node.edges
             if cotangent is not None:
                 prim = node.prim

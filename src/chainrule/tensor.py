@@ -261,6 +261,16 @@ class Tensor:
         from ._format import tensor_repr
         return tensor_repr(self)
 
+    def _repr_svg_(self):
+        """Jupyter shows a tensor with history as a picture of its graph (when Graphviz is there)."""
+        if self._node is None:
+            return None
+        try:
+            from .viz import tensor_svg
+        except ImportError:
+            return None
+        return tensor_svg(self)
+
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0 and spec:
             return format(self._data.item(), spec)
