@@ -118,12 +118,12 @@ def _constant(value):
 def _push_tangents(prim, args, params, result):
     """Attach to ``result`` its tangent at every open forward level (one level at a time)."""
     cap = state.forward_cap
+    active = state.forward_levels
     levels = set()
     for a in args:
         if isinstance(a, Tensor) and a._tangents is not None:
             levels.update(a._tangents)
-    if cap is not None:
-        levels = {level for level in levels if level < cap}
+    levels = {level for level in levels if level in active and (cap is None or level < cap)}
     if not levels:
         return
     if prim.jvp is None:
@@ -149,6 +149,8 @@ def _push_tangents(prim, args, params, result):
             tangent = traced.cast(tangent, dtype)
         if result._tangents is None:
             result._tangents = {}
+            if result._node is not None:
+                result._node.ans_tangents = result._tangents
         result._tangents[level] = tangent
 
 

@@ -1,0 +1,71 @@
+"""Forward mode: tensors that carry a tangent per open level, pushed through the table's JVP rules.
+
+Each ``forward_level()`` opens a new level; a tensor's ``_tangents`` maps level → tangent tensor.
+Levels nest (a tangent can itself carry tangents of outer levels), which is what makes
+``jvp`` of ``jvp`` and ``jvp`` of ``grad`` exact, with no confusion between levels.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+
+import numpy as np
+
+from .grad_mode import state
+from .ops.shape import alias
+from .tensor import Tensor
+
+_levels = itertools.count(1)
+
+
+@contextmanager
+def forward_level():
+    """Open a forward-mode level for the extent of the ``with`` block; yields its number."""
+    level = next(_levels)
+    state.forward_levels.append(level)
+    try:
+        yield level
+    finally:
+        state.forward_levels.remove(level)
+
+
+def make_dual(primal: Tensor, tangent, level: int) -> Tensor:
+    """A tensor with ``primal``'s value (and history) carrying ``tangent`` at ``level``."""
+    if not isinstance(tangent, Tensor):
+        tangent = Tensor._wrap(np.asarray(tangent, dtype=primal._data.dtype))
+    if tangent._data.shape != primal._data.shape:
+        raise ValueError(
+            f"jvp: tangent shape {tangent._data.shape} does not match primal shape "
+            f"{primal._data.shape}; each tangent must have its primal's shape"
+        )
+    if tangent._data.dtype != primal._data.dtype:
+        from .ops.elementwise import cast
+        tangent = cast(tangent, dtype=primal._data.dtype)
+    dual = alias(primal)
+    tangents = dict(dual._tangents) if dual._tangents else {}
+    tangents[level] = tangent
+    dual._tangents = tangents
+    if dual._node is not None:
+        dual._node.ans_tangents = tangents
+    return dual
+
+
+def tangent_of(t, level: int):
+    """The tangent of ``t`` at ``level`` (``None`` when it has none: a zero tangent)."""
+    if isinstance(t, Tensor) and t._tangents:
+        return t._tangents.get(level)
+    return None
+
+
+def primal_of(t, level: int):
+    """``t`` without its tangent at ``level`` (same data and history, other levels kept)."""
+    if not isinstance(t, Tensor) or not t._tangents or level not in t._tangents:
+        return t
+    out = Tensor._wrap(t._data)
+    out._node = t._node
+    out._requires_grad = t._requires_grad
+    out._version = t._version
+    rest = {k: v for k, v in t._tangents.items() if k != level}
+    out._tangents = rest or None
+    return out

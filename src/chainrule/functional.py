@@ -1,0 +1,432 @@
+"""Function transforms in JAX's style: ``grad``, ``vjp``, ``jvp``, Jacobians, Hessians, checkpoint.
+
+Every transform takes a Python function of tensors (NumPy arrays and Python numbers are accepted
+and made tensors) and is a thin wrapper over the engine: reverse mode over
+``engine.compute_gradients``, forward mode over ``forward.forward_level``. Transforms nest to
+any depth; each call is its own level, so closures over outer variables are differentiated
+correctly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import engine
+from .autograd.function import Function
+from .creation import as_tensor
+from .forward import forward_level, make_dual, primal_of, tangent_of
+from .grad_mode import enable_grad, no_grad, state
+from .ops.shape import alias
+from .tensor import Tensor
+from ._batching import batched_jvp, batched_vjp
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs and outputs
+# ---------------------------------------------------------------------------------------------
+
+def _tensor(op: str, value) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    try:
+        return as_tensor(value)
+    except TypeError as exc:
+        raise TypeError(f"{op}: arguments must be tensors, arrays or numbers ({exc})") from None
+
+
+def _argnums(op: str, argnums, n: int) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -n <= a < n:
+            raise ValueError(f"{op}: argnums {argnums!r} out of range for a function called with {n} argument(s)")
+    return tuple(a % n for a in nums)
+
+
+def _outputs(op: str, out) -> tuple[list, bool]:
+    """The tensors a function returned, and whether it returned a single one."""
+    if isinstance(out, Tensor):
+        return [out], True
+    if isinstance(out, (tuple, list)) and all(isinstance(o, Tensor) for o in out):
+        return list(out), False
+    if isinstance(out, (int, float, np.ndarray, np.generic)):
+        return [as_tensor(out)], True
+    raise TypeError(f"{op}: the function must return a tensor or a tuple of tensors, got {type(out).__name__}")
+
+
+def _reverse_input(op: str, value: Tensor) -> Tensor:
+    """A fresh handle on ``value`` whose gradient this transform, and only it, collects."""
+    if value._data.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: can only differentiate with respect to floating-point inputs, got dtype "
+            f"{value._data.dtype} (shape {value._data.shape}); pass floats, e.g. x.double()"
+        )
+    if value._requires_grad or value._tangents:
+        handle = alias(value)
+        if not handle._requires_grad:
+            handle._requires_grad = True
+        return handle
+    handle = Tensor._wrap(value._data)
+    handle._requires_grad = True
+    return handle
+
+
+def _reaches_other_leaves(outputs, inputs) -> bool:
+    """Whether the outputs depend on a tensor requiring grad other than ``inputs`` (a closure)."""
+    own = {id(t) for t in inputs}
+    own_nodes = {id(t._node) for t in inputs if t._node is not None}
+    stack_ = [o._node for o in outputs if o._node is not None]
+    seen = set()
+    while stack_:
+        node = stack_.pop()
+        if id(node) in seen or id(node) in own_nodes:
+            continue
+        seen.add(id(node))
+        for parent in node.edges:
+            if parent is None:
+                continue
+            if parent._leaf:
+                if id(parent) not in own:
+                    return True
+            else:
+                stack_.append(parent)
+    return False
+
+
+class _Nested:
+    """Marks the extent of a transform's call of the user's function (inner transforms see depth > 0)."""
+
+    def __enter__(self):
+        self.depth = state.transform_depth
+        state.transform_depth = self.depth + 1
+        return self
+
+    def __exit__(self, *exc):
+        state.transform_depth = self.depth
+        return False
+
+
+def _trace(op: str, f: Callable, args: Sequence, argnums: tuple, has_aux: bool):
+    """Run ``f`` recording the graph from handles on the differentiated arguments."""
+    outer_grad = state.grad_enabled
+    args = [_tensor(op, a) if i in argnums else a for i, a in enumerate(args)]
+    inputs = [_reverse_input(op, args[i]) for i in argnums]
+    call_args = list(args)
+    for i, handle in zip(argnums, inputs):
+        call_args[i] = handle
+    with _Nested() as nested, enable_grad():
+        result = f(*call_args)
+    aux = None
+    if has_aux:
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
+        result, aux = result
+    outputs, single = _outputs(op, result)
+    primals_need = any(args[i]._requires_grad or args[i]._tangents for i in argnums)
+    create = outer_grad and (nested.depth > 0 or primals_need or bool(state.forward_levels)
+                             or _reaches_other_leaves(outputs, inputs))
+    return inputs, outputs, single, aux, create
+
+
+def _pull_back(inputs, outputs, cotangents, create: bool) -> list:
+    """Gradients of ``outputs`` (weighted by ``cotangents``) with respect to ``inputs``; zeros if unused."""
+    roots, cots = [], []
+    for out, cot in zip(outputs, cotangents):
+        if cot is None or not out._requires_grad:
+            continue
+        roots.append(out)
+        cots.append(cot)
+    found = {}
+    if roots:
+        found = engine.compute_gradients(roots, cots, inputs, retain_graph=True,
+                                         create_graph=create, accumulate=False)
+    grads = []
+    for t in inputs:
+        g = found.get(id(t))
+        if g is None:
+            grads.append(Tensor._wrap(np.zeros_like(t._data)))
+        elif isinstance(g, Tensor):
+            grads.append(g if create else g.detach())
+        else:
+            g = np.asarray(g)
+            grads.append(Tensor._wrap(g if g.flags.owndata and g.flags.writeable else g.copy()))
+    return grads
+
+
+def _cotangent(op: str, out: Tensor, value) -> Any:
+    if value is None:
+        return None
+    data = value._data if isinstance(value, Tensor) and not value._requires_grad else value
+    if isinstance(data, Tensor):
+        if data._data.shape != out._data.shape:
+            raise ValueError(f"{op}: cotangent shape {data._data.shape} does not match output shape {out._data.shape}")
+        return data
+    data = np.asarray(data, dtype=out._data.dtype)
+    if data.shape != out._data.shape:
+        raise ValueError(f"{op}: cotangent shape {data.shape} does not match output shape {out._data.shape}")
+    return data
+
+
+def _keeps_graph(primals) -> bool:
+    """Whether results must stay connected to a graph: inside another transform or on inputs
+    that require grad (outside, internal handles would only hold memory)."""
+    return state.grad_enabled and (
+        state.transform_depth > 0
+        or any(isinstance(p, Tensor) and (p._requires_grad or p._tangents) for p in primals)
+    )
+
+
+def _detached(t):
+    return t.detach() if isinstance(t, Tensor) else t
+
+
+def _finish(outputs, single, create):
+    values = [o if create else o.detach() for o in outputs]
+    return values[0] if single else tuple(values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reverse mode
+# ---------------------------------------------------------------------------------------------
+
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns the gradients, one per primal.
+
+    ``vjp_fn`` can be called many times (each call is one reverse pass).
+    """
+    inputs, outputs, single, aux, create = _trace("vjp", f, primals, tuple(range(len(primals))), has_aux)
+
+    def vjp_fn(*cotangents):
+        if single and len(cotangents) == 1:
+            cots = [_cotangent("vjp", outputs[0], cotangents[0])]
+        else:
+            if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
+                cotangents = tuple(cotangents[0])
+            if len(cotangents) != len(outputs):
+                raise ValueError(f"vjp: got {len(cotangents)} cotangents for {len(outputs)} outputs")
+            cots = [_cotangent("vjp", o, c) for o, c in zip(outputs, cotangents)]
+        return tuple(_pull_back(inputs, outputs, cots, create))
+
+    out = _finish(outputs, single, create)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _scalar_output(op: str, outputs, single):
+    if not single or outputs[0]._data.size != 1:
+        shape = outputs[0]._data.shape if single else f"{len(outputs)} outputs"
+        raise TypeError(
+            f"{op}: the function must return a single one-element tensor (a scalar), got {shape}; "
+            f"use cr.jacrev / cr.vjp for functions with array outputs"
+        )
+    if outputs[0]._data.dtype.kind != "f":
+        raise TypeError(f"{op}: the function's output must be floating point, got {outputs[0]._data.dtype}")
+
+
+def value_and_grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """A function returning ``(f(*args), ∂f/∂args[argnums])`` (JAX's conventions for ``has_aux``)."""
+
+    def wrapped(*args):
+        nums = _argnums("value_and_grad", argnums, len(args))
+        inputs, outputs, single, aux, create = _trace("value_and_grad", f, args, nums, has_aux)
+        _scalar_output("value_and_grad", outputs, single)
+        out = outputs[0]
+        grads = _pull_back(inputs, outputs, [np.ones(out._data.shape, dtype=out._data.dtype)], create)
+        g = grads[0] if isinstance(argnums, int) else tuple(grads)
+        value = _finish(outputs, single, create)
+        return ((value, aux), g) if has_aux else (value, g)
+
+    return wrapped
+
+
+def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """A function returning the gradient of scalar ``f`` with respect to ``args[argnums]``.
+
+    With ``has_aux``, ``f`` returns ``(value, aux)`` and the result is ``(gradient, aux)``.
+    """
+    inner = value_and_grad(f, argnums, has_aux)
+
+    def wrapped(*args):
+        (value, g) = inner(*args)
+        if has_aux:
+            return g, value[1]
+        return g
+
+    return wrapped
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward mode
+# ---------------------------------------------------------------------------------------------
+
+def _as_tuple(op: str, value, name: str) -> tuple:
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    raise TypeError(f"{op}: {name} must be a tuple (or list) with one entry per argument, got {type(value).__name__}")
+
+
+def jvp(f: Callable, primals, tangents, has_aux: bool = False):
+    """``(f(*primals), J·tangents)`` in one forward pass carrying tangents (no backward graph)."""
+    primals = [_tensor("jvp", p) for p in _as_tuple("jvp", primals, "primals")]
+    tangents = _as_tuple("jvp", tangents, "tangents")
+    if len(tangents) != len(primals):
+        raise ValueError(f"jvp: got {len(tangents)} tangents for {len(primals)} primals")
+    for p in primals:
+        if p._data.dtype.kind != "f":
+            raise TypeError(f"jvp: primals must be floating point, got dtype {p._data.dtype}")
+    with forward_level() as level:
+        duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
+        with _Nested():
+            result = f(*duals)
+        aux = None
+        if has_aux:
+            result, aux = result
+        outputs, single = _outputs("jvp", result)
+        values = [primal_of(o, level) for o in outputs]
+        outs = []
+        for o in outputs:
+            t = tangent_of(o, level)
+            outs.append(Tensor._wrap(np.zeros_like(o._data)) if t is None else t)
+    if not _keeps_graph(primals):
+        values = [_detached(v) for v in values]
+        outs = [_detached(t) for t in outs]
+    value = values[0] if single else tuple(values)
+    tangent = outs[0] if single else tuple(outs)
+    return (value, tangent, aux) if has_aux else (value, tangent)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jacobians and Hessians
+# ---------------------------------------------------------------------------------------------
+
+def jacrev(f: Callable, argnums=0) -> Callable:
+    """A function returning the Jacobian of ``f`` by reverse mode, shape ``out.shape + in.shape``.
+
+    All rows come from one backward pass over a batch of cotangents (see ``_batching``).
+    """
+
+    def wrapped(*args):
+        nums = _argnums("jacrev", argnums, len(args))
+        inputs, outputs, single, _, create = _trace("jacrev", f, args, nums, False)
+        if not single:
+            raise TypeError("jacrev: the function must return a single tensor")
+        out = outputs[0]
+        jacs = batched_vjp(inputs, out, create)
+        jacs = [j if create else j.detach() for j in jacs]
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return wrapped
+
+
+def jacfwd(f: Callable, argnums=0) -> Callable:
+    """A function returning the Jacobian of ``f`` by forward mode, shape ``out.shape + in.shape``.
+
+    All columns come from one forward pass carrying a batch of tangents (see ``_batching``).
+    """
+
+    def wrapped(*args):
+        nums = _argnums("jacfwd", argnums, len(args))
+        args = [_tensor("jacfwd", a) if i in nums else a for i, a in enumerate(args)]
+        for i in nums:
+            if args[i]._data.dtype.kind != "f":
+                raise TypeError(f"jacfwd: argument {i} must be floating point, got dtype {args[i]._data.dtype}")
+        jacs = batched_jvp(f, args, nums)
+        if not _keeps_graph([args[i] for i in nums]):
+            jacs = [_detached(j) for j in jacs]
+        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+
+    return wrapped
+
+
+def jacobian(f: Callable, argnums=0, mode: str = "auto") -> Callable:
+    """The Jacobian of ``f``; ``mode='auto'`` uses forward mode when the inputs have fewer
+    elements than the output, reverse mode otherwise."""
+    if mode not in ("auto", "forward", "reverse"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    if mode == "forward":
+        return jacfwd(f, argnums)
+    if mode == "reverse":
+        return jacrev(f, argnums)
+
+    def wrapped(*args):
+        nums = _argnums("jacobian", argnums, len(args))
+        n_in = sum(int(np.size(args[i]._data if isinstance(args[i], Tensor) else args[i])) for i in nums)
+        with no_grad():
+            probe = f(*args)
+        outputs, _ = _outputs("jacobian", probe)
+        n_out = sum(int(o._data.size) for o in outputs)
+        chosen = jacfwd if n_in < n_out else jacrev
+        return chosen(f, argnums)(*args)
+
+    return wrapped
+
+
+def hessian(f: Callable, argnums=0) -> Callable:
+    """The Hessian of scalar ``f``: forward mode over reverse mode (``jacfwd(jacrev(f))``)."""
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f: Callable, primals, tangents):
+    """``(f(*primals), H·tangents)`` by forward mode over reverse mode, in one pass each way."""
+    primals = _as_tuple("hvp", primals, "primals")
+    tangents = _as_tuple("hvp", tangents, "tangents")
+    captured = []
+
+    def gradient(*xs):
+        value, g = value_and_grad(f, tuple(range(len(xs))))(*xs)
+        captured.append(value)
+        return tuple(g)
+
+    _, products = jvp(gradient, primals, tangents)
+    value = captured[0]
+    for level in list(value._tangents or ()):
+        if level not in state.forward_levels:
+            value = primal_of(value, level)
+    if not _keeps_graph(primals):
+        value = _detached(value)
+    products = products[0] if len(primals) == 1 else products
+    return value, products
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpointing
+# ---------------------------------------------------------------------------------------------
+
+class _Checkpoint(Function):
+    @staticmethod
+    def forward(ctx, fn, n_tensors, *args):
+        ctx.fn = fn
+        ctx.args = args
+        out = fn(*args)
+        outputs, single = _outputs("checkpoint", out)
+        ctx.single = single
+        return outputs[0] if single else tuple(outputs)
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        handles = [_reverse_input("checkpoint", a.detach()) if isinstance(a, Tensor) and a.dtype.kind == "f"
+                   else a for a in ctx.args]
+        with enable_grad():
+            out = ctx.fn(*handles)
+        outputs, _ = _outputs("checkpoint", out)
+        roots, cots = [], []
+        for o, g in zip(outputs, grad_outputs):
+            if g is not None and o._requires_grad:
+                roots.append(o)
+                cots.append(g if state.grad_enabled else g._data)
+        if roots:
+            engine.compute_gradients(roots, cots, None, retain_graph=False,
+                                     create_graph=state.grad_enabled, accumulate=True)
+        grads = [None, None]
+        for h in handles:
+            grads.append(h._grad if isinstance(h, Tensor) else None)
+        return tuple(grads)
+
+
+def checkpoint(fn: Callable, *args):
+    """``fn(*args)`` without keeping its intermediates: they are recomputed during backward.
+
+    Gradients (also into parameters ``fn`` closes over) equal those without checkpointing.
+    """
+    return _Checkpoint.apply(fn, len(args), *args)
+

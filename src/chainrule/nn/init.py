@@ -1,0 +1,117 @@
+"""``cr.nn.init``: fill parameters in place with PyTorch's initialisation schemes.
+
+Every function draws from ``cr.creation.generator()``, so ``cr.manual_seed`` makes it
+reproducible, writes under ``no_grad`` (parameters stay leaves), and returns its argument.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..creation import generator
+from ..tensor import Tensor
+
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
+    "kaiming_uniform_", "xavier_uniform_",
+]
+
+_LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid")
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended scale of weights feeding ``nonlinearity`` (PyTorch's table)."""
+    if nonlinearity in _LINEAR:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(
+        f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; use one of "
+        f"{', '.join(_LINEAR)}, tanh, relu, leaky_relu, selu"
+    )
+
+
+def _fans(op: str, tensor: Tensor) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of shape (out, in, *kernel)."""
+    shape = _check(op, tensor).shape
+    if len(shape) < 2:
+        raise ValueError(
+            f"{op}: fan in and fan out can not be computed for a tensor with fewer than 2 "
+            f"dimensions (got shape {shape})"
+        )
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _check(op: str, tensor) -> np.ndarray:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor or Parameter, got {type(tensor).__name__}")
+    if tensor._data.dtype.kind != "f":
+        raise TypeError(f"{op}: can only fill floating tensors, got dtype {tensor._data.dtype}")
+    return tensor._data
+
+
+def _fill(tensor: Tensor, values) -> Tensor:
+    data = tensor._data
+    data[...] = values
+    tensor._version[0] += 1
+    return tensor
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill ``tensor`` with samples from U(a, b)."""
+    data = _check("uniform_", tensor)
+    return _fill(tensor, generator().uniform(a, b, size=data.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill ``tensor`` with samples from N(mean, std²)."""
+    data = _check("normal_", tensor)
+    return _fill(tensor, generator().normal(mean, std, size=data.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val``."""
+    _check("constant_", tensor)
+    return _fill(tensor, val)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with zeros."""
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with ones."""
+    return constant_(tensor, 1.0)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """He initialisation: U(−bound, bound) with ``bound = gain · √(3 / fan)``."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming_uniform_: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans("kaiming_uniform_", tensor)
+    fan = fan_in if mode == "fan_in" else fan_out
+    if fan == 0:
+        return tensor
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot initialisation: U(−bound, bound) with ``bound = gain · √(6 / (fan_in + fan_out))``."""
+    fan_in, fan_out = _fans("xavier_uniform_", tensor)
+    if fan_in + fan_out == 0:
+        return tensor
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
