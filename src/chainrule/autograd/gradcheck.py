@@ -1,0 +1,191 @@
+"""``gradcheck`` and ``gradgradcheck``: analytical derivatives against finite differences."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .. import numerical
+from ..forward import forward_level, make_dual, tangent_of
+from ..grad_mode import enable_grad, no_grad
+from ..tensor import Tensor
+from .core import grad as autograd_grad
+
+
+class GradcheckError(RuntimeError):
+    """Analytical and numerical derivatives disagree; the message names where."""
+
+
+def _as_inputs(inputs) -> tuple:
+    return (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+
+
+def _outputs(f, inputs) -> list:
+    out = f(*inputs)
+    outs = [out] if isinstance(out, Tensor) else list(out)
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"gradcheck: output {i} of the function is a {type(o).__name__}, not a tensor")
+    return outs
+
+
+def _differentiable(inputs) -> list[int]:
+    chosen = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
+    if not chosen:
+        raise ValueError("gradcheck: no input requires grad; create the inputs to check with requires_grad=True")
+    for i in chosen:
+        if inputs[i]._data.dtype != np.float64:
+            raise TypeError(
+                f"gradcheck: input {i} has dtype {inputs[i]._data.dtype}; finite differences need "
+                f"float64 inputs to be meaningful (use x.double())"
+            )
+    return chosen
+
+
+def _numerical_jacobian(f, inputs, i, eps, method) -> np.ndarray:
+    """d(all outputs, flattened and concatenated) / d(input i, flattened): shape (n_out, n_in)."""
+    base = inputs[i]._data
+
+    def column_function(x):
+        call = list(inputs)
+        call[i] = x
+        return np.concatenate([np.asarray(o._data, dtype=np.float64).ravel() for o in _outputs(f, call)])
+
+    cols = []
+    for index in np.ndindex(base.shape):
+        cols.append(numerical._difference(column_function, base.copy(), index, eps, method))
+    n_out = cols[0].size if cols else 0
+    return np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))
+
+
+def _reverse_jacobian(f, inputs, i) -> np.ndarray:
+    with enable_grad():
+        outs = _outputs(f, inputs)
+    rows = []
+    for k, o in enumerate(outs):
+        for j in range(o._data.size):
+            if not o._requires_grad:
+                rows.append(np.zeros(inputs[i]._data.size))
+                continue
+            basis = np.zeros(o._data.size, dtype=o._data.dtype)
+            basis[j] = 1.0
+            (g,) = autograd_grad([o], [inputs[i]], [basis.reshape(o._data.shape)],
+                                 retain_graph=True, allow_unused=True)
+            rows.append(np.zeros(inputs[i]._data.size) if g is None else g._data.astype(np.float64).ravel())
+    return np.stack(rows) if rows else np.zeros((0, inputs[i]._data.size))
+
+
+def _forward_jacobian(f, inputs, i) -> np.ndarray:
+    x = inputs[i]
+    cols = []
+    for j in range(x._data.size):
+        basis = np.zeros(x._data.size, dtype=x._data.dtype)
+        basis[j] = 1.0
+        with no_grad(), forward_level() as level:
+            call = list(inputs)
+            call[i] = make_dual(x, basis.reshape(x._data.shape), level)
+            outs = _outputs(f, call)
+            parts = []
+            for o in outs:
+                t = tangent_of(o, level)
+                parts.append(np.zeros(o._data.size) if t is None else np.asarray(t._data, dtype=np.float64).ravel())
+        cols.append(np.concatenate(parts))
+    return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
+
+
+def _locate(outs_shapes, flat: int):
+    for k, shape in enumerate(outs_shapes):
+        size = int(np.prod(shape))
+        if flat < size:
+            return k, np.unravel_index(flat, shape) if shape else ()
+        flat -= size
+    return len(outs_shapes), ()
+
+
+def _compare(mode, analytical, numeric, i, input_shape, out_shapes, atol, rtol):
+    bad = ~(np.abs(analytical - numeric) <= atol + rtol * np.abs(numeric))
+    bad |= np.isnan(analytical) != np.isnan(numeric)
+    if not bad.any():
+        return
+    r, c = np.argwhere(bad)[0]
+    k, out_index = _locate(out_shapes, int(r))
+    in_index = np.unravel_index(int(c), input_shape) if input_shape else ()
+    raise GradcheckError(
+        f"gradcheck: {mode}-mode derivative of output {k} element {tuple(int(v) for v in out_index)} "
+        f"with respect to input {i} element {tuple(int(v) for v in in_index)} is {float(analytical[r, c])!r}, "
+        f"but finite differences give {float(numeric[r, c])!r} (atol={atol}, rtol={rtol}; "
+        f"{int(bad.sum())} of {bad.size} entries differ).\n"
+        f"analytical ({mode}):\n{analytical}\nnumerical:\n{numeric}"
+    )
+
+
+def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              method: str = "central", check_forward: bool = True, check_reverse: bool = True,
+              seed: int = 0) -> bool:
+    """Check the derivatives of ``f`` at ``inputs`` (float64 tensors; those that require grad are
+    checked) in reverse and forward mode against finite differences, element by element, and in
+    random directions (⟨u, J v⟩ both ways). Raises ``GradcheckError`` naming the input and
+    element that differ; returns True when all agree.
+    """
+    inputs = _as_inputs(inputs)
+    chosen = _differentiable(inputs)
+    with no_grad():
+        out_shapes = [o._data.shape for o in _outputs(f, inputs)]
+    rng = np.random.default_rng(seed)
+    for i in chosen:
+        numeric = _numerical_jacobian(f, inputs, i, eps, method)
+        shape = inputs[i]._data.shape
+        rev = fwd = None
+        if check_reverse:
+            rev = _reverse_jacobian(f, inputs, i)
+            _compare("reverse", rev, numeric, i, shape, out_shapes, atol, rtol)
+        if check_forward:
+            fwd = _forward_jacobian(f, inputs, i)
+            _compare("forward", fwd, numeric, i, shape, out_shapes, atol, rtol)
+        if rev is not None and fwd is not None and rev.size:
+            u = rng.standard_normal(rev.shape[0])
+            v = rng.standard_normal(rev.shape[1])
+            a, b = u @ (fwd @ v), (u @ rev) @ v
+            if not abs(a - b) <= atol + rtol * max(abs(a), abs(b)):
+                raise GradcheckError(
+                    f"gradcheck: input {i}: forward and reverse mode disagree in a random direction: "
+                    f"⟨u, J_fwd v⟩ = {a!r} but ⟨u J_rev, v⟩ = {b!r}"
+                )
+    return True
+
+
+def gradgradcheck(f: Callable, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, method: str = "central", check_forward: bool = True,
+                  seed: int = 0) -> bool:
+    """``gradcheck`` of the first derivatives: checks second derivatives of ``f`` (the backward
+    pass recorded with ``create_graph=True``), in reverse mode and forward-over-reverse."""
+    inputs = _as_inputs(inputs)
+    chosen = _differentiable(inputs)
+    with no_grad():
+        outs = _outputs(f, inputs)
+    rng = np.random.default_rng(seed + 1)
+    if grad_outputs is None:
+        grad_outputs = [rng.standard_normal(o._data.shape) for o in outs]
+    else:
+        grad_outputs = [np.asarray(g._data if isinstance(g, Tensor) else g, dtype=np.float64)
+                        for g in (grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs])]
+
+    def first_derivatives(*xs):
+        from ..functional import _reverse_input
+        xs = list(xs)
+        for i in chosen:
+            xs[i] = _reverse_input("gradgradcheck", xs[i])
+        with enable_grad():
+            ys = _outputs(f, xs)
+            pairs = [(y, g) for y, g in zip(ys, grad_outputs) if y._requires_grad]
+            if not pairs:
+                return tuple(Tensor._wrap(np.zeros_like(xs[i]._data)) for i in chosen)
+            grads = autograd_grad([y for y, _ in pairs], [xs[i] for i in chosen],
+                                  [Tensor._wrap(np.asarray(g, dtype=y._data.dtype)) for y, g in pairs],
+                                  create_graph=True, allow_unused=True)
+        return tuple(Tensor._wrap(np.zeros_like(xs[i]._data)) if g is None else g
+                     for g, i in zip(grads, chosen))
+
+    return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol, method=method,
+                     check_forward=check_forward, seed=seed)
