@@ -1,63 +1,417 @@
-"""Jacobians in one pass: a batch of cotangents (reverse) or tangents (forward) at once."""
+"""Jacobians in one pass: a batch of cotangents (reverse) or tangents (forward) pushed at once.
+
+A ``Batched`` value stacks B per-example values along a leading axis. The table's rules run
+unchanged on it through ``BatchedNamespace``, which gives each primitive a batching rule: the
+elementwise ones broadcast after aligning axes, reductions and shape ops shift their axes by one,
+``matmul`` and ``einsum`` batch natively. Primitives without a rule (``FALLBACK``) loop over the
+batch — correct, just not vectorised.
+"""
 
 from __future__ import annotations
+
+import string
 
 import numpy as np
 
 from . import engine
 from .forward import forward_level, make_dual, tangent_of
-from .ops.shape import reshape, stack
+from .ops import _primitive as P
 from .tensor import Tensor
 
 
+class Batched:
+    """B stacked values (leading axis of ``value``); ``shape`` is the per-example shape."""
+
+    __slots__ = ("value", "ns")
+    __array_ufunc__ = None  # NumPy defers to the reflected operators below
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError("a batch of tangents/cotangents cannot be converted to one array")
+
+    def __init__(self, value, ns: "BatchedNamespace") -> None:
+        self.value = value
+        self.ns = ns
+
+    @property
+    def shape(self) -> tuple:
+        return _raw_shape(self.value)[1:]
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def dtype(self):
+        return self.value.dtype
+
+    def __add__(self, other):
+        return self.ns.add(self, other)
+
+    def __radd__(self, other):
+        return self.ns.add(other, self)
+
+    def __sub__(self, other):
+        return self.ns.sub(self, other)
+
+    def __rsub__(self, other):
+        return self.ns.sub(other, self)
+
+    def __mul__(self, other):
+        return self.ns.mul(self, other)
+
+    def __rmul__(self, other):
+        return self.ns.mul(other, self)
+
+    def __truediv__(self, other):
+        return self.ns.div(self, other)
+
+    def __rtruediv__(self, other):
+        return self.ns.div(other, self)
+
+    def __pow__(self, other):
+        return self.ns.pow(self, other)
+
+    def __rpow__(self, other):
+        return self.ns.pow(other, self)
+
+    def __neg__(self):
+        return self.ns.neg(self)
+
+    def __matmul__(self, other):
+        return self.ns.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return self.ns.matmul(other, self)
+
+    def __gt__(self, other):
+        return self.ns.gt(self, other)
+
+    def __lt__(self, other):
+        return self.ns.lt(self, other)
+
+    def __ge__(self, other):
+        return self.ns.ge(self, other)
+
+    def __le__(self, other):
+        return self.ns.le(self, other)
+
+    def __eq__(self, other):
+        return self.ns.eq(self, other)
+
+    def __ne__(self, other):
+        return self.ns.ne(self, other)
+
+    __hash__ = object.__hash__
+
+
+def _raw_shape(value) -> tuple:
+    return value._data.shape if isinstance(value, Tensor) else np.shape(value)
+
+
+def _arg_shape(a) -> tuple:
+    return a.shape if isinstance(a, Batched) else _raw_shape(a)
+
+
+ELEMENTWISE = {
+    "add", "sub", "mul", "div", "pow", "neg", "exp", "expm1", "log", "log1p", "log2", "log10",
+    "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "sinh", "cosh", "tanh", "sigmoid", "erf", "relu", "leaky_relu", "elu", "softplus", "abs",
+    "sign", "floor", "ceil", "round", "clamp", "maximum", "minimum", "where", "lt", "le", "gt",
+    "ge", "eq", "ne", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "isfinite",
+    "zeros_like", "cast", "alias", "clone",
+}
+REDUCE_DIMS = {"sum", "mean", "prod", "amax", "amin", "norm2", "logsumexp"}
+SHIFT_DIM = {"cumsum", "cumprod", "softmax", "log_softmax"}
+
+
+def _shift(dim, ndim):
+    if dim is None:
+        return tuple(range(1, ndim + 1))
+    return tuple(d + 1 for d in dim)
+
+
+class BatchedNamespace:
+    """The rule namespace ``base`` (raw or traced) lifted to ``Batched`` arguments."""
+
+    def __init__(self, base, size: int) -> None:
+        self.base = base
+        self.size = size
+        self._cache = {}
+
+    def wrap(self, value) -> Batched:
+        return Batched(value, self)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        fn = self._cache.get(name)
+        if fn is None:
+            fn = self._make(name)
+            self._cache[name] = fn
+        return fn
+
+    def _make(self, name):
+        base_fn = getattr(self.base, name)
+        rule = _RULES.get(name)
+        if rule is None:
+            if name in ELEMENTWISE:
+                rule = _elementwise
+            elif name in REDUCE_DIMS:
+                rule = _reduce_dims
+            elif name in SHIFT_DIM:
+                rule = _shift_dim
+            else:
+                rule = _loop
+
+        def call(*args, **params):
+            if not any(isinstance(a, Batched) for a in args):
+                return base_fn(*args, **params)
+            return rule(self, base_fn, args, params)
+
+        call.__name__ = name
+        return call
+
+    # helpers for rules
+    def broadcast(self, a):
+        """``a`` as a full batched value (unbatched values are repeated along the batch)."""
+        if isinstance(a, Batched):
+            return a.value
+        shape = _raw_shape(a)
+        return self.base.broadcast_to(a, shape=(self.size,) + tuple(shape))
+
+    def pad_to(self, a: Batched, ndim: int):
+        """The batched value with size-1 axes after the batch axis up to ``ndim`` example axes."""
+        missing = ndim - a.ndim
+        if missing <= 0:
+            return a.value
+        return self.base.reshape(a.value, shape=(self.size,) + (1,) * missing + a.shape)
+
+
+def _elementwise(ns, fn, args, params):
+    ndim = max(len(_arg_shape(a)) for a in args)
+    lifted = [ns.pad_to(a, ndim) if isinstance(a, Batched) else a for a in args]
+    return ns.wrap(fn(*lifted, **params))
+
+
+def _reduce_dims(ns, fn, args, params):
+    x = args[0]
+    params = dict(params)
+    params["dim"] = _shift(params.get("dim"), x.ndim)
+    return ns.wrap(fn(x.value, *args[1:], **params))
+
+
+def _shift_dim(ns, fn, args, params):
+    params = dict(params)
+    params["dim"] = params["dim"] + 1
+    return ns.wrap(fn(args[0].value, *args[1:], **params))
+
+
+def _loop(ns, fn, args, params):
+    """Per-example application, stacked: the rule for primitives without a vectorised one."""
+    results = []
+    for b in range(ns.size):
+        results.append(fn(*[a.value[b] if isinstance(a, Batched) else a for a in args], **params))
+    base = ns.base
+    shape = _raw_shape(results[0])
+    rows = [base.reshape(r, shape=(1,) + tuple(shape)) for r in results]
+    return ns.wrap(base.cat(*rows, dim=0))
+
+
+def _reshape(ns, fn, args, params):
+    return ns.wrap(fn(args[0].value, shape=(ns.size,) + tuple(params["shape"])))
+
+
+def _broadcast_to(ns, fn, args, params):
+    shape = tuple(params["shape"])
+    return ns.wrap(fn(ns.pad_to(args[0], len(shape)), shape=(ns.size,) + shape))
+
+
+def _sum_to(ns, fn, args, params):
+    x = args[0]
+    shape = tuple(params["shape"])
+    lead = x.ndim - len(shape)
+    axes = tuple(range(1, lead + 1)) + tuple(
+        i + lead + 1 for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    value = x.value
+    if axes:
+        value = ns.base.sum(value, dim=axes, keepdim=True)
+    return ns.wrap(ns.base.reshape(value, shape=(ns.size,) + shape))
+
+
+def _permute(ns, fn, args, params):
+    return ns.wrap(fn(args[0].value, dims=(0,) + tuple(d + 1 for d in params["dims"])))
+
+
+def _flip(ns, fn, args, params):
+    return ns.wrap(fn(args[0].value, dims=tuple(d + 1 for d in params["dims"])))
+
+
+def _tile(ns, fn, args, params):
+    reps = tuple(params["reps"])
+    return ns.wrap(fn(ns.pad_to(args[0], len(reps)), reps=(1,) + reps))
+
+
+def _basic(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+
+
+def _getitem(ns, fn, args, params):
+    index = params["index"]
+    if not _basic(index):
+        return _loop(ns, fn, args, params)
+    index = index if isinstance(index, tuple) else (index,)
+    return ns.wrap(fn(args[0].value, index=(slice(None),) + index))
+
+
+def _scatter(ns, fn, args, params):
+    index = params["index"]
+    if not _basic(index):
+        return _loop(ns, fn, args, params)
+    index = index if isinstance(index, tuple) else (index,)
+    return ns.wrap(fn(args[0].value, index=(slice(None),) + index, shape=(ns.size,) + tuple(params["shape"])))
+
+
+def _matmul(ns, fn, args, params):
+    a, b = args
+    sa, sb = _arg_shape(a), _arg_shape(b)
+    base = ns.base
+    squeeze = []
+
+    def lift(x, shape, vector_axis):
+        if len(shape) == 1:
+            shape2 = (1,) + shape if vector_axis == 0 else shape + (1,)
+            squeeze.append(-2 if vector_axis == 0 else -1)
+            if isinstance(x, Batched):
+                return Batched(base.reshape(x.value, shape=(ns.size,) + shape2), ns), shape2
+            return base.reshape(x, shape=shape2), shape2
+        return x, shape
+
+    a, sa = lift(a, sa, 0)
+    b, sb = lift(b, sb, 1)
+    ndim = max(len(sa), len(sb))
+    va = ns.pad_to(a, ndim) if isinstance(a, Batched) else a
+    vb = ns.pad_to(b, ndim) if isinstance(b, Batched) else b
+    out = fn(va, vb)
+    shape = _raw_shape(out)
+    for axis in sorted(squeeze):
+        axis = len(shape) + axis
+        shape = shape[:axis] + shape[axis + 1:]
+    if squeeze:
+        out = base.reshape(out, shape=shape)
+    return ns.wrap(out)
+
+
+def _einsum(ns, fn, args, params):
+    lhs, out = params["subscripts"].split("->")
+    terms = lhs.split(",")
+    letter = next(c for c in string.ascii_letters if c not in params["subscripts"])
+    new_terms = [letter + t if isinstance(a, Batched) else t for t, a in zip(terms, args)]
+    values = [a.value if isinstance(a, Batched) else a for a in args]
+    return ns.wrap(fn(*values, subscripts=",".join(new_terms) + "->" + letter + out))
+
+
+def _cat(ns, fn, args, params):
+    return ns.wrap(fn(*[ns.broadcast(a) for a in args], dim=params["dim"] + 1))
+
+
+def _gather(ns, fn, args, params):
+    x, index = args
+    if isinstance(index, Batched):
+        return _loop(ns, fn, args, params)
+    index = np.broadcast_to(index, (ns.size,) + np.shape(index))
+    return ns.wrap(fn(x.value, index, dim=params["dim"] + 1))
+
+
+def _scatter_add(ns, fn, args, params):
+    src, index = args
+    if isinstance(index, Batched):
+        return _loop(ns, fn, args, params)
+    index = np.broadcast_to(index, (ns.size,) + np.shape(index))
+    return ns.wrap(fn(src.value, index, dim=params["dim"] + 1, shape=(ns.size,) + tuple(params["shape"])))
+
+
+def _diagonal(ns, fn, args, params):
+    return ns.wrap(fn(args[0].value, offset=params["offset"], dim1=params["dim1"] + 1, dim2=params["dim2"] + 1))
+
+
+def _diagonal_embed(ns, fn, args, params):
+    return ns.wrap(fn(args[0].value, shape=(ns.size,) + tuple(params["shape"]), offset=params["offset"],
+                      dim1=params["dim1"] + 1, dim2=params["dim2"] + 1))
+
+
+def _pad(ns, fn, args, params):
+    return ns.wrap(fn(args[0].value, widths=((0, 0),) + tuple(params["widths"]), value=params["value"]))
+
+
+_RULES = {
+    "reshape": _reshape, "broadcast_to": _broadcast_to, "sum_to": _sum_to, "permute": _permute,
+    "flip": _flip, "tile": _tile, "getitem": _getitem, "scatter": _scatter, "matmul": _matmul,
+    "einsum_prim": _einsum, "cat": _cat, "gather": _gather, "scatter_add": _scatter_add,
+    "diagonal": _diagonal, "diagonal_embed": _diagonal_embed, "pad": _pad,
+}
+FALLBACK = sorted(
+    name for name, prim in P.PRIMITIVES.items()
+    if prim.differentiable and name not in _RULES and name not in ELEMENTWISE
+    and name not in REDUCE_DIMS and name not in SHIFT_DIM
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jacobians
+# ---------------------------------------------------------------------------------------------
+
 def batched_vjp(inputs, out: Tensor, create: bool) -> list:
-    """Rows of the Jacobian of ``out`` with respect to each input, shaped ``out.shape + in.shape``."""
+    """The Jacobian of ``out`` with respect to each input (``out.shape + in.shape``), from one
+    backward pass carrying the whole identity as a batch of cotangents."""
     n = out._data.size
-    rows = [[] for _ in inputs]
-    for i in range(n):
-        basis = np.zeros(n, dtype=out._data.dtype)
-        basis[i] = 1.0
-        cot = basis.reshape(out._data.shape)
-        found = {}
-        if out._requires_grad:
-            found = engine.compute_gradients([out], [cot], inputs, retain_graph=True,
-                                             create_graph=create, accumulate=False)
-        for k, t in enumerate(inputs):
-            g = found.get(id(t))
-            if g is None:
-                g = Tensor._wrap(np.zeros_like(t._data))
-            elif not isinstance(g, Tensor):
-                g = Tensor._wrap(np.array(g))
-            rows[k].append(g)
-    return [reshape(stack(r), out._data.shape + t._data.shape) if r else
-            Tensor._wrap(np.zeros(out._data.shape + t._data.shape, dtype=t._data.dtype))
-            for r, t in zip(rows, inputs)]
+    dtype = out._data.dtype
+    found = {}
+    if out._requires_grad and n:
+        seeds = np.eye(n, dtype=dtype).reshape((n,) + out._data.shape)
+        found = engine.compute_gradients([out], [seeds], inputs, retain_graph=True,
+                                         create_graph=create, accumulate=False, batch=n)
+    jacs = []
+    for t in inputs:
+        g = found.get(id(t))
+        shape = out._data.shape + t._data.shape
+        if g is None:
+            jacs.append(Tensor._wrap(np.zeros(shape, dtype=t._data.dtype)))
+            continue
+        value = g.value if isinstance(g, Batched) else g
+        if isinstance(value, Tensor):
+            jacs.append(value.reshape(shape))
+        else:
+            jacs.append(Tensor._wrap(np.array(value).reshape(shape)))
+    return jacs
 
 
 def batched_jvp(f, args, argnums) -> list:
-    """Columns of the Jacobian of ``f`` for each argument in ``argnums``, shaped ``out.shape + in.shape``."""
+    """The Jacobian of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
+    one forward pass carrying the whole identity as a batch of tangents."""
     from .functional import _Nested, _outputs
     jacs = []
     for i in argnums:
         x = args[i]
-        cols = []
-        out_shape = None
-        for j in range(x._data.size):
-            basis = np.zeros(x._data.size, dtype=x._data.dtype)
-            basis[j] = 1.0
-            with forward_level() as level:
-                call = list(args)
-                call[i] = make_dual(x, basis.reshape(x._data.shape), level)
-                with _Nested():
-                    outputs, single = _outputs("jacfwd", f(*call))
-                if not single:
-                    raise TypeError("jacfwd: the function must return a single tensor")
-                t = tangent_of(outputs[0], level)
-                out_shape = outputs[0]._data.shape
-                cols.append(Tensor._wrap(np.zeros_like(outputs[0]._data)) if t is None else t)
-        if not cols:
-            raise ValueError("jacfwd: the input has no elements")
-        # cols[j] has out.shape: stack on the last axis -> out.shape + (n,), then reshape.
-        jac = stack(cols, -1) if cols[0]._data.ndim or True else stack(cols)
-        jacs.append(reshape(jac, out_shape + x._data.shape))
+        n = x._data.size
+        with forward_level() as level:
+            ns = BatchedNamespace(P.traced, n)
+            seeds = Tensor._wrap(np.eye(n, dtype=x._data.dtype).reshape((n,) + x._data.shape))
+            call = list(args)
+            call[i] = make_dual(x, ns.wrap(seeds), level)
+            with _Nested():
+                outputs, single = _outputs("jacfwd", f(*call))
+            if not single:
+                raise TypeError("jacfwd: the function must return a single tensor")
+            out = outputs[0]
+            t = tangent_of(out, level)
+        shape = out._data.shape + x._data.shape
+        if t is None:
+            jacs.append(Tensor._wrap(np.zeros(shape, dtype=out._data.dtype)))
+            continue
+        value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + out._data.shape)
+        # value: (n,) + out.shape, indexed by input element first; move that axis last.
+        ndim = len(out._data.shape)
+        moved = P.traced.permute(value, dims=tuple(range(1, ndim + 1)) + (0,)) if ndim else value
+        jacs.append(P.traced.reshape(moved, shape=shape))
     return jacs

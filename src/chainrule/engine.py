@@ -303,7 +303,7 @@ def _accumulate_into(tensor, cotangent, traced):
 
 
 def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
-                      create_graph=False, accumulate=True):
+                      create_graph=False, accumulate=True, batch=None):
     """Gradients of ``roots`` (weighted by ``cotangents``) with respect to ``targets``.
 
     ``roots`` are tensors that require grad, ``cotangents`` arrays of the same shapes.
@@ -311,9 +311,15 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     gradients are returned as a dict ``{id(tensor): gradient}``. With ``accumulate`` the
     gradients of leaves (or of the targets, when given) are added to their ``.grad``.
     Returns the dict (empty when ``targets`` is None).
+
+    With ``batch=B`` each cotangent carries a leading axis of B independent cotangents, all
+    pulled back in this one pass (used for Jacobians; hooks are not run).
     """
     traced = create_graph or bool(state.forward_levels)
     m = P.traced if traced else P.raw
+    if batch is not None:
+        from ._batching import BatchedNamespace
+        m = BatchedNamespace(m, batch)
     start = []
     grads = {}
     for root, cotangent in zip(roots, cotangents):
@@ -324,6 +330,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 cotangent = Tensor._wrap(cotangent)
         elif isinstance(cotangent, Tensor):
             cotangent = cotangent._data
+        if batch is not None:
+            cotangent = m.wrap(cotangent)
         previous = grads.get(node)
         grads[node] = cotangent if previous is None else previous + cotangent
 
@@ -348,12 +356,12 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             is_node = not node._leaf
             if cotangent is not None:
                 hooks = node.hooks if is_node else node._hooks
-                if hooks:
+                if hooks and batch is None:
                     cotangent = _run_hooks(hooks, cotangent, traced)
                 if target_nodes is not None and node in target_nodes:
                     tensor = target_nodes[node]
                     results[id(tensor)] = cotangent
-                    if accumulate:
+                    if accumulate and batch is None:
                         _accumulate_into(tensor, cotangent, traced)
                 elif not is_node:
                     if accumulate and target_nodes is None:
@@ -364,7 +372,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                         _accumulate_into(kept, cotangent, traced)
             if not is_node:
                 continue
-            if node.value is not None and cotangent is not None:
+            if node.value is not None and cotangent is not None and batch is None:
                 node.grad_value = cotangent._data if traced else cotangent
             edges = node.edges
             if cotangent is not None:
@@ -389,13 +397,13 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                         continue
                     if in_meta is not None:
                         shape, dtype = in_meta[i]
-                        g = _fit(g, shape, dtype, traced, m)
+                        g = _fit(g, shape, dtype, traced, m) if batch is None else _fit_batched(g, shape, dtype, m)
                     if anomaly:
                         _check_finite(node, g, traced)
                     previous = grads.get(parent)
                     if previous is None:
                         grads[parent] = g
-                    elif traced:
+                    elif traced or batch is not None:
                         grads[parent] = previous + g
                     elif parent in owned:
                         previous += g
@@ -417,6 +425,16 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     finally:
         state.grad_enabled = previous_mode
     return results
+
+
+def _fit_batched(g, shape, dtype, m):
+    if not hasattr(g, "ns"):
+        g = m.wrap(m.broadcast(g))
+    if g.shape != shape:
+        g = m.sum_to(g, shape=shape)
+    if g.dtype != dtype:
+        g = m.cast(g, dtype=dtype)
+    return g
 
 
 def _fit(g, shape, dtype, traced, m):

@@ -32,14 +32,14 @@ def forward_level():
 
 def make_dual(primal: Tensor, tangent, level: int) -> Tensor:
     """A tensor with ``primal``'s value (and history) carrying ``tangent`` at ``level``."""
-    if not isinstance(tangent, Tensor):
+    if not isinstance(tangent, Tensor) and not hasattr(tangent, "ns"):
         tangent = Tensor._wrap(np.asarray(tangent, dtype=primal._data.dtype))
-    if tangent._data.shape != primal._data.shape:
+    if tuple(tangent.shape) != primal._data.shape:
         raise ValueError(
-            f"jvp: tangent shape {tangent._data.shape} does not match primal shape "
+            f"jvp: tangent shape {tuple(tangent.shape)} does not match primal shape "
             f"{primal._data.shape}; each tangent must have its primal's shape"
         )
-    if tangent._data.dtype != primal._data.dtype:
+    if isinstance(tangent, Tensor) and tangent._data.dtype != primal._data.dtype:
         from .ops.elementwise import cast
         tangent = cast(tangent, dtype=primal._data.dtype)
     dual = alias(primal)

@@ -1,5 +1,12 @@
-"""Neural-network building blocks (``cr.nn``)."""
+"""Neural-network building blocks (``cr.nn``): modules, parameters, layers, losses."""
 
-from . import functional
+from . import functional, init
+from .layers import Dropout, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .loss import CrossEntropyLoss, MSELoss
+from .module import Module
+from .parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = [
+    "functional", "init", "Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh",
+    "Sigmoid", "Dropout", "MSELoss", "CrossEntropyLoss",
+]

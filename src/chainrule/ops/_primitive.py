@@ -84,6 +84,8 @@ class Primitive:
                     tangents = True
             elif type(a) is ndarray or type(a) is float or type(a) is int or type(a) is bool:
                 datas.append(a)
+            elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
+                return getattr(a.ns, self.name)(*args, **params)
             else:
                 datas.append(_constant(a))
         out = self.impl(*datas, **params)
@@ -136,17 +138,30 @@ def _push_tangents(prim, args, params, result):
                 a._tangents.get(level) if isinstance(a, Tensor) and a._tangents is not None else None
                 for a in args
             )
-            tangent = prim.jvp(traced, tangents, result, *args, **params)
+            m = traced
+            for t in tangents:
+                if t is not None and not isinstance(t, Tensor):
+                    m = t.ns  # a batch of tangents (see _batching)
+                    break
+            tangent = prim.jvp(m, tangents, result, *args, **params)
+            if tangent is None:
+                continue
+            if m is traced:
+                if not isinstance(tangent, Tensor):
+                    tangent = Tensor._wrap(np.asarray(tangent))
+                if tangent._data.shape != shape:
+                    tangent = traced.broadcast_to(tangent, shape=shape)
+                if tangent._data.dtype != dtype:
+                    tangent = traced.cast(tangent, dtype=dtype)
+            else:
+                if not hasattr(tangent, "ns"):
+                    tangent = m.wrap(m.broadcast(tangent))
+                if tangent.shape != shape:
+                    tangent = m.broadcast_to(tangent, shape=shape)
+                if tangent.dtype != dtype:
+                    tangent = m.cast(tangent, dtype=dtype)
         finally:
             state.forward_cap = cap
-        if tangent is None:
-            continue
-        if not isinstance(tangent, Tensor):
-            tangent = Tensor._wrap(np.asarray(tangent))
-        if tangent._data.shape != shape:
-            tangent = traced.broadcast_to(tangent, shape)
-        if tangent._data.dtype != dtype:
-            tangent = traced.cast(tangent, dtype)
         if result._tangents is None:
             result._tangents = {}
             if result._node is not None:
@@ -229,18 +244,15 @@ def linear(name, impl, transpose, doc=None, **options) -> Primitive:
 
     By default only the input's shape and dtype are kept for the VJP (``x.shape``, ``x.dtype``).
     """
-    prim_ref = []
 
     def vjp(m, g, ans, x, **params):
         return transpose(m, g, x, **params)
 
     def jvp(m, tangents, ans, x, **params):
-        return prim_ref[0](tangents[0], **params)
+        return getattr(m, name)(tangents[0], **params)
 
     options.setdefault("save_inputs", "meta")
-    prim = define(name, impl, (vjp,), jvp, doc=doc, **options)
-    prim_ref.append(prim)
-    return prim
+    return define(name, impl, (vjp,), jvp, doc=doc, **options)
 
 
 def current_location() -> str:

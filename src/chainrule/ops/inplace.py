@@ -60,9 +60,12 @@ def _write(op: str, target, values: np.ndarray) -> None:
 
 
 def _records(target, others) -> bool:
+    """Whether the update must go through the table: it is recorded, or tangents ride on it."""
+    Tensor = _tensor_type()
+    if state.forward_levels and (target._tangents or any(isinstance(o, Tensor) and o._tangents for o in others)):
+        return True
     if not state.grad_enabled:
         return False
-    Tensor = _tensor_type()
     return target._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
 
 

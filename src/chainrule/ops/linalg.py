@@ -199,7 +199,7 @@ def _einsum_grad(m, g, terms, out, operands, i):
 
 
 def _dtype(x):
-    return x._data.dtype if hasattr(x, "_data") else np.asarray(x).dtype
+    return x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
 
 
 def _einsum_vjp(m, g, ans, needs, *operands, subscripts):
