@@ -71,7 +71,7 @@ def format_values(array: np.ndarray, prefix: str = "tensor(") -> str:
 
 
 def tensor_repr(t) -> str:
-    array = t._data
+    array = np.asarray(t._data)
     body = format_values(array)
     extras = []
     if array.size == 0 and array.shape != (0,):

@@ -23,6 +23,7 @@ ndarray = np.ndarray
 _getrefcount = sys.getrefcount
 
 
+anomaly_mode = [False]  # set by autograd.detect_anomaly
 SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
 
 
@@ -48,55 +49,33 @@ class Meta:
 
 
 class Node:
-    """One recorded operation: what it was, where its inputs came from, what it saved."""
+    """One recorded operation: what it was, where its inputs came from, what it saved.
+
+    ``edges[i]`` is where input ``i`` came from: another node, a leaf tensor, or None when that
+    input needs no gradient. Rarely used fields (hooks, retained tensor, anomaly origin, tangents
+    of the output, gradient kept for pictures) live in ``extra`` so the common node stays small.
+    """
 
     _leaf = False
-
     __slots__ = (
-        "prim", "params", "edges", "saved", "versions", "ans", "ans_version", "ans_tangents",
-        "in_meta", "hooks", "retained", "origin", "value", "grad_value", "__weakref__",
+        "prim", "params", "edges", "saved", "saved_data", "versions", "ans", "ans_version",
+        "in_meta", "value", "grad_value", "extra", "__weakref__",
     )
 
-    def __init__(self, prim, args, params, out, version):
-        self.prim = prim
-        self.params = params
-        edges = []
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                node = a._node
-                edges.append(a if node is None else node)
-            else:
-                edges.append(None)
-        self.edges = edges
-        save = prim.save_inputs
-        if save is True:
-            self.saved = args
-            self.versions = [a._version[0] if isinstance(a, Tensor) else 0 for a in args]
-        elif save == "meta":
-            self.saved = [Meta(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else a
-                          for a in args]
-            self.versions = None
-        else:
-            self.saved = None
-            self.versions = None
-        if prim.save_ans:
-            self.ans = out
-            self.ans_version = version
-        else:
-            self.ans = None
-            self.ans_version = None
-        self.ans_tangents = None
-        if prim.broadcasts:
-            self.in_meta = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None
-                            for a in args]
-        else:
-            self.in_meta = None
-        self.hooks = None
-        self.retained = None
-        self.origin = P.current_location() if state.anomaly else None
-        # Small outputs (and, after backward, their gradients) are kept for pictures of the graph.
-        self.value = out if out is not None and out.size <= SMALL else None
-        self.grad_value = None
+    # --- rarely used fields ---------------------------------------------------------------
+    def _get(self, key):
+        extra = self.extra
+        return None if extra is None else extra.get(key)
+
+    def _set(self, key, value) -> None:
+        if self.extra is None:
+            self.extra = {}
+        self.extra[key] = value
+
+    hooks = property(lambda self: self._get("hooks"), lambda self, v: self._set("hooks", v))
+    retained = property(lambda self: self._get("retained"), lambda self, v: self._set("retained", v))
+    origin = property(lambda self: self._get("origin"), lambda self, v: self._set("origin", v))
+    ans_tangents = property(lambda self: self._get("ans_tangents"), lambda self, v: self._set("ans_tangents", v))
 
     @property
     def name(self) -> str:
@@ -115,75 +94,111 @@ class Node:
             self.hooks = {}
         return RemovableHandle(self.hooks, fn)
 
+    def _check_versions(self) -> None:
+        for i, (counter, expected) in enumerate(self.versions):
+            if counter[0] != expected:
+                raise RuntimeError(
+                    f"{self.prim.name}: one of the tensors needed for its gradient (saved input "
+                    f"{i}) was modified by an in-place operation after {self.prim.name} used it "
+                    f"(version {counter[0]}, expected {expected}). Use an out-of-place operation "
+                    f"(e.g. `y = y + 1` instead of `y += 1`) or .clone() first."
+                )
+
+    def _freed_error(self) -> RuntimeError:
+        return RuntimeError(
+            f"{self.prim.node_name}: trying to backward through the graph a second time (its "
+            f"saved values were freed by the first backward). Pass retain_graph=True to the "
+            f"first backward() if you need to backward twice."
+        )
+
     def _inputs(self, traced: bool):
         """The saved inputs, checked against in-place changes; tensors when ``traced``."""
         saved = self.saved
-        if saved is FREED:
-            raise RuntimeError(
-                f"{self.prim.node_name}: trying to backward through the graph a second time "
-                f"(its saved values were freed by the first backward). Pass retain_graph=True "
-                f"to the first backward() if you need to backward twice."
-            )
         if saved is None:
             return [None] * len(self.edges)
-        versions = self.versions
-        if versions is not None:
-            for i, a in enumerate(saved):
-                if isinstance(a, Tensor) and a._version[0] != versions[i]:
-                    raise RuntimeError(
-                        f"{self.prim.name}: one of the tensors needed for its gradient "
-                        f"(input {i}, shape {tuple(a._data.shape)}, dtype {a._data.dtype}) was "
-                        f"modified by an in-place operation after {self.prim.name} used it "
-                        f"(version {a._version[0]}, expected {versions[i]}). Use an out-of-place "
-                        f"operation (e.g. `y = y + 1` instead of `y += 1`) or .clone() first."
-                    )
-            if traced:
-                return saved
-            return [a._data if isinstance(a, Tensor) else a for a in saved]
-        return saved
+        if saved is FREED:
+            raise self._freed_error()
+        if self.versions:
+            self._check_versions()
+        return saved if traced else self.saved_data
 
     def _ans(self, traced: bool):
-        if self.ans is None:
+        ans = self.ans
+        if ans is None:
             return None
         if self.ans_version[0] != 0:
             raise RuntimeError(
-                f"{self.prim.name}: its output (shape {tuple(self.ans.shape)}) is needed for the "
+                f"{self.prim.name}: its output (shape {tuple(np.shape(ans))}) is needed for the "
                 f"gradient but was modified by an in-place operation. Use an out-of-place "
                 f"operation or .clone() the output before modifying it."
             )
         if traced:
-            return Tensor._from_node(self.ans, self, self.ans_tangents)
-        return self.ans
+            return Tensor._from_node(ans, self, self.ans_tangents)
+        return ans
 
     def release(self) -> None:
         """Drop what backward needed (nodes that saved nothing stay usable, as in PyTorch)."""
         if self.saved is not None or self.ans is not None:
             self.saved = FREED
+            self.saved_data = None
             self.ans = None
             self.params = None
 
 
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+def record(prim, args, datas, params, out, version) -> Node:
+    """The node of one operation just computed: ``args`` as given, ``datas`` their arrays."""
+    node = _new_node(Node)
+    node.prim = prim
+    node.params = params
+    edges = []
+    versions = [] if prim.save_inputs is True else None
+    fit = None
+    broadcasts = prim.broadcasts
+    i = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            if versions is not None:
+                versions.append((a._version, a._version[0]))
+            if a._requires_grad:
+                parent = a._node
+                edges.append(a if parent is None else parent)
+                if broadcasts:
+                    d = a._data
+                    if d.shape != out.shape or d.dtype != out.dtype:
+                        if fit is None:
+                            fit = [None] * len(args)
+                        fit[i] = (d.shape, d.dtype)
+            else:
+                edges.append(None)
+        else:
+            edges.append(None)
+        i += 1
+    node.edges = edges
+    node.in_meta = fit
+    save = prim.save_inputs
+    if save is True:
+        node.saved = args
+        node.saved_data = datas
+        node.versions = versions
+    elif save is False:
+        node.saved = node.saved_data = node.versions = None
+    else:  # "meta": only shapes and dtypes
+        meta = [Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas)]
+        node.saved = node.saved_data = meta
+        node.versions = None
+    if prim.save_ans:
+        node.ans = out
+        node.ans_version = version
+    else:
+        node.ans = node.ans_version = None
+    # Small outputs (and, after backward, their gradients) are kept for pictures of the graph.
+    node.value = out if out is not None and out.size <= SMALL else None
+    node.grad_value = None
+    node.extra = {"origin": P.current_location()} if anomaly_mode[0] else None
+    return node
 
-    __slots__ = ("_hooks", "_key")
-    _next_key = [0]
 
-    def __init__(self, hooks: dict, fn) -> None:
-        key = RemovableHandle._next_key[0]
-        RemovableHandle._next_key[0] = key + 1
-        hooks[key] = fn
-        self._hooks = hooks
-        self._key = key
-
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
+_new_node = object.__new__
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +305,7 @@ def _accumulate_into(tensor, cotangent, traced):
         traced = False
     if not traced:
         if type(cotangent) is not ndarray:
-            cotangent = np.asarray(cotangent)
+            cotangent = np.array(cotangent)
         if existing is None:
             if not (cotangent.flags.owndata and cotangent.flags.writeable
                     and _getrefcount(cotangent) <= 3):
@@ -346,66 +361,87 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         consumers = _prune(start, consumers, target_nodes)
     ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0]
     owned = set()
-    anomaly = state.anomaly
+    anomaly = anomaly_mode[0]
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
+    plain = not traced and batch is None
+    pruned = target_nodes is not None
     try:
         while ready:
             node = ready.pop()
             cotangent = grads.pop(node, None)
-            is_node = not node._leaf
-            if cotangent is not None:
-                hooks = node.hooks if is_node else node._hooks
-                if hooks and batch is None:
-                    cotangent = _run_hooks(hooks, cotangent, traced)
-                if target_nodes is not None and node in target_nodes:
-                    tensor = target_nodes[node]
-                    results[id(tensor)] = cotangent
-                    if accumulate and batch is None:
-                        _accumulate_into(tensor, cotangent, traced)
-                elif not is_node:
-                    if accumulate and target_nodes is None:
+            if node._leaf:
+                if cotangent is not None:
+                    if node._hooks and batch is None:
+                        cotangent = _run_hooks(node._hooks, cotangent, traced)
+                    if pruned:
+                        tensor = target_nodes.get(node)
+                        if tensor is not None:
+                            results[id(tensor)] = cotangent
+                            if accumulate and batch is None:
+                                _accumulate_into(tensor, cotangent, traced)
+                    elif accumulate:
                         _accumulate_into(node, cotangent, traced)
-                elif node.retained is not None and accumulate:
-                    kept = node.retained()
-                    if kept is not None:
-                        _accumulate_into(kept, cotangent, traced)
-            if not is_node:
                 continue
-            if node.value is not None and cotangent is not None and batch is None:
-                node.grad_value = cotangent._data if traced else cotangent
             edges = node.edges
             if cotangent is not None:
+                extra = node.extra
+                if extra is not None and batch is None:
+                    cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
+                if pruned:
+                    tensor = target_nodes.get(node)
+                    if tensor is not None:
+                        results[id(tensor)] = cotangent
+                        if accumulate and batch is None:
+                            _accumulate_into(tensor, cotangent, traced)
+                if node.value is not None and batch is None:
+                    node.grad_value = cotangent._data if traced else cotangent
                 prim = node.prim
-                inputs = node._inputs(traced)
-                ans = node._ans(traced)
+                saved = node.saved
+                if saved is None:
+                    inputs = [None] * len(edges)
+                elif saved is FREED:
+                    raise node._freed_error()
+                else:
+                    if node.versions:
+                        node._check_versions()
+                    inputs = saved if traced else node.saved_data
+                ans = node.ans
+                if ans is not None and (traced or node.ans_version[0]):
+                    ans = node._ans(traced)
                 params = node.params
                 if prim.vjp_all:
-                    needs = [e is not None and (target_nodes is None or e in consumers) for e in edges]
+                    needs = [e is not None and (not pruned or e in consumers) for e in edges]
                     parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)
                 else:
                     parts = None
+                    rules = prim.vjp
                 in_meta = node.in_meta
-                for i, parent in enumerate(edges):
-                    if parent is None or (target_nodes is not None and parent not in consumers):
+                i = -1
+                for parent in edges:
+                    i += 1
+                    if parent is None or (pruned and parent not in consumers):
                         continue
                     if parts is None:
-                        g = prim.vjp[i](m, cotangent, ans, *inputs, **params)
+                        g = rules[i](m, cotangent, ans, *inputs, **params)
                     else:
                         g = parts[i]
                     if g is None:
                         continue
-                    if in_meta is not None:
+                    if in_meta is not None and in_meta[i] is not None:
                         shape, dtype = in_meta[i]
-                        g = _fit(g, shape, dtype, traced, m) if batch is None else _fit_batched(g, shape, dtype, m)
+                        if batch is None:
+                            g = _fit(g, shape, dtype, traced, m)
+                        else:
+                            g = _fit_batched(g, shape, dtype, m)
                     if anomaly:
                         _check_finite(node, g, traced)
                     previous = grads.get(parent)
                     if previous is None:
                         grads[parent] = g
-                    elif traced or batch is not None:
+                    elif not plain:
                         grads[parent] = previous + g
-                    elif parent in owned:
+                    elif parent in owned and type(previous) is ndarray:
                         previous += g
                     else:
                         grads[parent] = previous + g
@@ -427,6 +463,19 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     return results
 
 
+def _node_extras(node, extra, cotangent, traced, accumulate):
+    """Hooks and ``retain_grad`` of a non-leaf node; returns the (possibly replaced) cotangent."""
+    hooks = extra.get("hooks")
+    if hooks:
+        cotangent = _run_hooks(hooks, cotangent, traced)
+    retained = extra.get("retained")
+    if retained is not None and accumulate:
+        kept = retained()
+        if kept is not None:
+            _accumulate_into(kept, cotangent, traced)
+    return cotangent
+
+
 def _fit_batched(g, shape, dtype, m):
     if not hasattr(g, "ns"):
         g = m.wrap(m.broadcast(g))
@@ -445,10 +494,10 @@ def _fit(g, shape, dtype, traced, m):
         if g._data.dtype != dtype:
             g = m.cast(g, dtype=dtype)
         return g
-    if type(g) is not ndarray:
+    if not hasattr(g, "shape"):
         g = np.asarray(g)
     if g.shape != shape:
-        g = B.sum_to_shape(g, shape)
+        g = B.sum_to_shape(np.asarray(g), shape)
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g

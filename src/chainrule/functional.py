@@ -350,7 +350,8 @@ def jacobian(f: Callable, argnums=0, mode: str = "auto") -> Callable:
 
     def wrapped(*args):
         nums = _argnums("jacobian", argnums, len(args))
-        n_in = sum(int(np.size(args[i]._data if isinstance(args[i], Tensor) else args[i])) for i in nums)
+        args = [_tensor("jacobian", a) if i in nums else a for i, a in enumerate(args)]
+        n_in = sum(int(args[i]._data.size) for i in nums)
         with no_grad():
             probe = f(*args)
         outputs, _ = _outputs("jacobian", probe)

@@ -13,7 +13,6 @@ class _State(threading.local):
         self.forward_levels: list[int] = []
         # While a level-L tangent is computed, only levels below L propagate (see ops._dispatch).
         self.forward_cap: int | None = None
-        self.anomaly = False
         # Reverse-mode transforms currently open; inner ones must record their backward pass.
         self.transform_depth = 0
 

@@ -201,7 +201,15 @@ class Tensor:
                 "numpy: can't call numpy() on a tensor that requires grad; use "
                 "t.detach().numpy() (the values are shared, the history is dropped)"
             )
-        return self._data
+        return self._buffer()
+
+    def _buffer(self) -> ndarray:
+        """The data as a writable-in-place ndarray (0-d results of operations are stored as
+        NumPy scalars until something needs their memory)."""
+        data = self._data
+        if type(data) is not ndarray:
+            data = self._data = np.array(data)
+        return data
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -216,6 +224,7 @@ class Tensor:
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        self._buffer()
         if dtype is not None and dtype != self._data.dtype:
             return self._data.astype(dtype)
         if copy:
@@ -279,7 +288,7 @@ class Tensor:
     # --- autograd ---------------------------------------------------------------------------
     def detach(self) -> "Tensor":
         """A tensor sharing this one's data, with no history; gradient does not flow through it."""
-        t = Tensor._wrap(self._data)
+        t = Tensor._wrap(self._buffer())
         t._version = self._version
         return t
 
@@ -336,4 +345,5 @@ def _check_dim(op: str, dim: int, ndim: int) -> int:
 
 P.Tensor = Tensor
 P.Node = engine.Node
+P.record = engine.record
 engine.Tensor = Tensor

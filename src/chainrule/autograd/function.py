@@ -149,8 +149,8 @@ class Function:
         results = []
         if record:
             shapes = tuple((o._data.shape, o._data.dtype) for o in outs)
-            node = engine.Node(prim, args, {"ctx": ctx, "shapes": shapes}, None, None)
-            node.saved = ()
+            node = _node(prim, args, {"ctx": ctx, "shapes": shapes})
+            node.saved = node.saved_data = ()
             for i, o in enumerate(outs):
                 if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":
                     results.append(_fresh(o))
@@ -158,14 +158,18 @@ class Function:
                 target = node
                 if not single:
                     parent = Tensor._from_node(o._data, node)
-                    target = engine.Node(_select_named(cls), (parent,), {"index": i, "count": len(outs)},
-                                         None, None)
+                    target = _node(_select_named(cls), (parent,), {"index": i, "count": len(outs)})
                 results.append(Tensor._from_node(o._data, target))
         else:
             results = [_fresh(o) for o in outs]
         if state.forward_levels and any(isinstance(a, Tensor) and a._tangents for a in args):
             _push_function_tangents(cls, ctx, args, results)
         return results[0] if single else tuple(results)
+
+
+def _node(prim, args, params):
+    datas = [a._data if isinstance(a, Tensor) else a for a in args]
+    return engine.record(prim, args, datas, params, None, None)
 
 
 _select_prims = {}

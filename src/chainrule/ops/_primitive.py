@@ -40,6 +40,7 @@ traced = SimpleNamespace()
 # Set by tensor.py (avoids an import cycle).
 Tensor = None
 Node = None
+record = None
 
 
 def _backward_name(name: str) -> str:
@@ -82,31 +83,34 @@ class Primitive:
                     requires = True
                 if a._tangents is not None:
                     tangents = True
-            elif type(a) is ndarray or type(a) is float or type(a) is int or type(a) is bool:
+            elif type(a) in _PLAIN:
                 datas.append(a)
             elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
                 return getattr(a.ns, self.name)(*args, **params)
             else:
                 datas.append(_constant(a))
+        # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
         out = self.impl(*datas, **params)
-        if type(out) is not ndarray:
-            out = np.asarray(out)
-        result = Tensor.__new__(Tensor)
+        result = _new(Tensor)
         result._data = out
         result._grad = None
-        result._version = [0]
         result._tangents = None
         result._base = None
         result._hooks = None
-        if requires and state.grad_enabled and self.differentiable:
+        version = result._version = [0]
+        if requires and self.differentiable and state.grad_enabled:
             result._requires_grad = True
-            result._node = Node(self, args, params, out, result._version)
+            result._node = record(self, args, datas, params, out, version)
         else:
             result._requires_grad = False
             result._node = None
-        if tangents and state.forward_levels and self.differentiable:
+        if tangents and self.differentiable and state.forward_levels:
             _push_tangents(self, args, params, result)
         return result
+
+
+_new = object.__new__
+_PLAIN = frozenset({ndarray, float, int, bool})
 
 
 def _constant(value):

@@ -129,7 +129,8 @@ sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), 
 
 
 def _erf(x):
-    return _erf_scalar(x).astype(x.dtype if x.dtype.kind == "f" else D.get_default_dtype())
+    # np.asarray: on a 0-d array the frompyfunc ufunc returns a Python float, not an array.
+    return np.asarray(_erf_scalar(x)).astype(x.dtype if x.dtype.kind == "f" else D.get_default_dtype())
 
 
 erf = elementwise("erf", _erf, lambda m, ans, x: _TWO_OVER_SQRT_PI * m.exp(-x * x))

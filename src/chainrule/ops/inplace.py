@@ -41,6 +41,7 @@ def _check_view(op: str, target) -> None:
 
 
 def _write(op: str, target, values: np.ndarray) -> None:
+    target._buffer()
     if values.shape != target._data.shape:
         raise RuntimeError(
             f"{op}: the result has shape {values.shape} but the tensor being modified has shape "
@@ -76,6 +77,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
         Tensor = _tensor_type()
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
         ufunc = _UFUNCS.get(prim.name)
+        target._buffer()
         if ufunc is not None and target._data.dtype.kind == "f":
             try:
                 ufunc(target._data, *datas, out=target._data, casting="same_kind")
@@ -112,6 +114,7 @@ def setitem(target, key, value) -> None:
     Tensor = _tensor_type()
     if not _records(target, (value,)):
         _check_leaf("setitem", target)
+        target._buffer()
         try:
             target._data[key] = value._data if isinstance(value, Tensor) else value
         except (IndexError, ValueError) as exc:
@@ -133,7 +136,7 @@ def fill_(target, value):
         if not isinstance(value, Tensor):
             filled = filled.detach()
         return _assign("fill_", target, filled)
-    target._data[...] = value._data if hasattr(value, "_data") else value
+    target._buffer()[...] = value._data if hasattr(value, "_data") else value
     target._version[0] += 1
     return target
 

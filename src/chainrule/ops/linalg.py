@@ -325,19 +325,36 @@ def _solve_impl(a, b):
         raise RuntimeError(f"linalg.solve: the matrix A (shape {a.shape}) is singular") from None
 
 
+def _solve_vector(m, a, rhs, shape):
+    """``solve(a, rhs)`` for a vector right-hand side (``rhs`` of shape (..., n)), batched or not.
+
+    NumPy takes a 2-D ``rhs`` for a matrix, so batches of vectors go through as columns.
+    """
+    return m.reshape(m.solve(a, _col(m, rhs)), shape=shape)
+
+
 def _solve_grad_b(m, g, ans, a, b):
+    if _ndim(b) == 1:
+        return _solve_vector(m, _mT(m, a), g, _shape(g))
     return m.solve(_mT(m, a), g)
 
 
 def _solve_grad_a(m, g, ans, a, b):
-    gb = m.solve(_mT(m, a), g)
     if _ndim(b) == 1:
+        gb = _solve_vector(m, _mT(m, a), g, _shape(g))
         return -_col(m, gb) * _row(m, ans)
+    gb = m.solve(_mT(m, a), g)
     return -m.matmul(gb, _mT(m, ans))
 
 
 def _solve_jvp(m, tangents, ans, a, b):
     ta, tb = tangents
+    if _ndim(b) == 1:  # work with columns (..., n, 1): a batch of vectors is not a matrix
+        rhs = None if tb is None else _col(m, tb)
+        if ta is not None:
+            prod = m.matmul(ta, _col(m, ans))
+            rhs = -prod if rhs is None else rhs - prod
+        return m.reshape(m.solve(a, rhs), shape=_shape(ans))
     rhs = tb
     if ta is not None:
         prod = m.matmul(ta, ans)

@@ -43,14 +43,14 @@ class Optimizer:
 
     def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         name = type(self).__name__
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, (Tensor, dict)):
             raise TypeError(
                 f"{name}: params should be an iterable of Tensors or of dicts (parameter groups), "
                 f"but got a {type(params).__name__}; pass e.g. model.parameters() or [tensor]"
             )
-        self.defaults = defaults
-        self.state: dict[Tensor, dict[str, Any]] = {}
-        self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")

@@ -1,0 +1,43 @@
+"""Reading a recorded graph for pictures and staged code: its nodes in order, and their names."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+
+from . import engine
+from .tensor import Tensor
+
+
+def walk(output: Tensor) -> tuple[list, dict]:
+    """The nodes and leaves behind ``output``, in the order backward visits them, and consumer counts.
+
+    The order is the engine's own (``engine._topological``), so code that follows it accumulates
+    gradients in the same order as ``backward``. ``consumers`` maps each node or leaf to the number
+    of edges leading into it: more than one means its value fans out.
+    """
+    root = output._node if output._node is not None else output
+    consumers = engine._count_consumers([root])
+    return engine._topological([root], consumers), consumers
+
+
+def caller_tensors(depth: int) -> dict[str, Tensor]:
+    """The tensors bound to local variables ``depth`` frames above the caller of this function."""
+    frame = sys._getframe(depth + 1)
+    return {name: value for name, value in frame.f_locals.items()
+            if isinstance(value, Tensor) and not name.startswith("_")}
+
+
+def names_by_key(names: Mapping[str, object]) -> dict:
+    """Map each graph key (a node, or a leaf tensor) to the first variable name holding it."""
+    keys: dict = {}
+    for name, value in names.items():
+        if isinstance(value, Tensor) and name.isidentifier():
+            key = value._node if value._node is not None else value
+            keys.setdefault(key, name)
+    return keys
+
+
+def key_of(t: Tensor):
+    """The graph key of a tensor: its node, or the tensor itself for a leaf."""
+    return t._node if t._node is not None else t

@@ -1,0 +1,211 @@
+"""Pictures of the recorded graph: Graphviz DOT text, and SVG or PNG files drawn by ``dot``.
+
+Values flow up from the leaves (at the bottom) to the output (at the top); after ``backward``
+each box also shows the gradient that flowed back down into it. Rendering runs Graphviz's
+``dot`` program, so no Python package is needed; ``to_dot`` works without Graphviz.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from . import _graph
+from .tensor import Tensor
+
+__all__ = ["to_dot", "render", "tensor_svg", "GraphvizNotFoundError"]
+
+SMALL = 16  # tensors with at most this many elements show their values
+_FORMATS = ("svg", "png", "pdf")
+_INLINE_LIMIT = 300  # Jupyter shows graphs up to this many boxes as pictures
+_COLORS = {"leaf": "#dbeafe", "op": "#f3f4f6", "output": "#dcfce7", "grad": "#b91c1c"}
+
+INSTALL_HINT = (
+    "Install Graphviz: `apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), or `conda install -c conda-forge graphviz`. Without it, write the DOT text with "
+    "cr.viz.render(y, 'graph.dot') or cr.viz.to_dot(y) and render it elsewhere."
+)
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` program is not installed (or not on ``PATH``)."""
+
+
+def to_dot(y: Tensor, values: bool = True, grads: bool = True,
+           names: Mapping[str, Tensor] | None = None) -> str:
+    """The graph that computed ``y`` as Graphviz DOT text.
+
+    Parameters
+    ----------
+    y : Tensor
+        The output whose history is drawn (a leaf gives a one-box graph).
+    values : bool
+        Show the forward value of tensors with at most 16 elements.
+    grads : bool
+        Show the gradient that reached each box in the last ``backward`` (when small).
+    names : mapping of str to Tensor, optional
+        Variable names to label boxes with; by default the caller's local variables.
+
+    Returns
+    -------
+    str
+        A ``digraph`` with one box per operation and per leaf, edges from inputs to operations.
+    """
+    if not isinstance(y, Tensor):
+        raise TypeError(f"to_dot: expected a Tensor, got {type(y).__name__}")
+    if names is None:
+        names = _graph.caller_tensors(1)
+    return _dot(y, values, grads, _graph.names_by_key(names))
+
+
+def render(y: Tensor, path: str | Path, values: bool = True, grads: bool = True,
+           names: Mapping[str, Tensor] | None = None) -> Path:
+    """Draw the graph of ``y`` into ``path``: SVG, PNG or PDF by its suffix (``.dot``: the text).
+
+    Returns the path written. Raises ``GraphvizNotFoundError`` when Graphviz's ``dot`` program
+    is needed but missing, with the commands that install it.
+    """
+    if not isinstance(y, Tensor):
+        raise TypeError(f"render: expected a Tensor, got {type(y).__name__}")
+    if names is None:
+        names = _graph.caller_tensors(1)
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in _FORMATS + ("dot", "gv"):
+        raise ValueError(
+            f"render: cannot tell the picture format from {str(path)!r}; end the name with "
+            f".svg, .png, .pdf (drawn by Graphviz) or .dot (the DOT text)"
+        )
+    text = _dot(y, values, grads, _graph.names_by_key(names))
+    if fmt in ("dot", "gv"):
+        path.write_text(text, encoding="utf-8")
+        return path
+    result = _run_dot(text, fmt, "render", timeout=120)
+    path.write_bytes(result)
+    return path
+
+
+def tensor_svg(t: Tensor) -> str | None:
+    """SVG text of the graph of ``t`` for Jupyter, or None without Graphviz or for huge graphs."""
+    if t._node is None or shutil.which("dot") is None:
+        return None
+    order, _ = _graph.walk(t)
+    if len(order) > _INLINE_LIMIT:
+        return None
+    try:
+        return _run_dot(_dot(t, True, True, {}), "svg", "tensor_svg", timeout=10).decode("utf-8")
+    except (RuntimeError, subprocess.SubprocessError, OSError):
+        return None
+
+
+def _run_dot(text: str, fmt: str, op: str, timeout: float) -> bytes:
+    dot = shutil.which("dot")
+    if dot is None:
+        raise GraphvizNotFoundError(f"{op}: Graphviz's `dot` program was not found on PATH. {INSTALL_HINT}")
+    done = subprocess.run([dot, f"-T{fmt}"], input=text.encode("utf-8"), capture_output=True,
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise RuntimeError(f"{op}: Graphviz's dot failed (exit {done.returncode}): {message}")
+    return done.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# DOT text
+# ---------------------------------------------------------------------------------------------
+
+def _dot(y: Tensor, values: bool, grads: bool, names: dict) -> str:
+    order, _ = _graph.walk(y)
+    root = order[0] if order else None
+    ids = {key: f"n{i}" for i, key in enumerate(reversed(order))}
+    lines = [
+        "digraph chainrule {",
+        "  rankdir=BT;",
+        '  graph [fontname="Helvetica", fontsize=10, labelloc=b, '
+        'label="values flow up from the inputs; gradients flow back down"];',
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
+        '  edge [color="#6b7280", arrowsize=0.7];',
+    ]
+    shapes = _known_shapes(order)
+    if root is not None:
+        shapes[root] = y.shape
+    for key in reversed(order):
+        attributes = _attributes(key, key is root, shapes.get(key), values, grads, names)
+        lines.append(f"  {ids[key]} [{attributes}];")
+    for key in reversed(order):
+        if not key._leaf:
+            for parent in key.edges:
+                if parent is not None:
+                    lines.append(f"  {ids[parent]} -> {ids[key]};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _attributes(key, is_root: bool, shape, values: bool, grads: bool, names: dict) -> str:
+    name = names.get(key)
+    if key._leaf:
+        title = name or "leaf"
+        data = key._data
+        value = data if data.size <= SMALL else None
+        grad = key._grad._data if key._grad is not None and key._grad._data.size <= SMALL else None
+        tooltip = "leaf tensor" + (" (requires grad)" if key._requires_grad else "")
+        color = _COLORS["leaf"]
+    else:
+        title = f"{name} = {key.prim.name}" if name else key.prim.name
+        value = key.value
+        grad = key.grad_value
+        tooltip = key.prim.node_name
+        color = _COLORS["op"]
+    if is_root:
+        color = _COLORS["output"]
+    rows = [f"<b>{html.escape(title)}</b>"]
+    if shape is not None:  # unknown for a large output that no consumer recorded the shape of
+        rows.append(html.escape(_shape_text(shape)))
+    if values and value is not None:
+        rows.append(_array_html(value))
+    if grads and grad is not None:
+        rows.append(f'<font color="{_COLORS["grad"]}">grad {_array_html(grad)}</font>')
+    label = "<br/>".join(rows)
+    border = ", penwidth=2" if is_root else ""
+    return f'label=<{label}>, fillcolor="{color}", tooltip="{html.escape(tooltip)}"{border}'
+
+
+def _known_shapes(order) -> dict:
+    """Output shapes of nodes and leaves, read from what the graph kept about each input."""
+    shapes = {}
+    for key in order:
+        if key._leaf:
+            shapes[key] = key._data.shape
+            continue
+        if key.value is not None:
+            shapes.setdefault(key, np.shape(key.value))
+        elif key.ans is not None:
+            shapes.setdefault(key, np.shape(key.ans))
+        saved = key.saved if isinstance(key.saved, (list, tuple)) else None
+        for i, parent in enumerate(key.edges):
+            if parent is None or parent in shapes:
+                continue
+            if key.in_meta is not None and key.in_meta[i] is not None:
+                shapes[parent] = tuple(key.in_meta[i][0])
+            elif saved is not None and hasattr(saved[i], "shape"):
+                shapes[parent] = tuple(saved[i].shape)
+    return shapes
+
+
+def _shape_text(shape) -> str:
+    return "scalar" if shape == () else f"shape {tuple(shape)}"
+
+
+def _array_html(array) -> str:
+    array = np.asarray(array)
+    if array.ndim == 0:
+        text = f"{array.item():.4g}" if array.dtype.kind in "fc" else str(array.item())
+    else:
+        text = np.array2string(array, precision=4, suppress_small=True, separator=", ",
+                               max_line_width=48)
+    return "<br/>".join(html.escape(line) for line in text.split("\n"))
