@@ -1,3 +1,5 @@
+"""``python -m chainrule``: the same command line as the ``chainrule`` console script."""
+
 import sys
 
 from .cli import main

@@ -25,7 +25,7 @@ CMP, OR, XOR, AND, ADD, MUL, UNARY, POW, ATOM = 6, 7, 8, 9, 11, 12, 13, 14, 100
 class Sym:
     """A value in staged code: the real value and the expression (or name) that computes it."""
 
-    __slots__ = ("value", "code", "prec", "render", "args", "slots", "repeats")
+    __slots__ = ("args", "code", "prec", "render", "repeats", "slots", "value")
     __array_ufunc__ = None  # NumPy defers to our reflected operators instead of looping over us
     __hash__ = object.__hash__
 

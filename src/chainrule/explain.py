@@ -10,6 +10,7 @@ derivative formula is written twice. Pasted into Python, the code reproduces the
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,10 +20,10 @@ from . import _symbolic as S
 from .engine import FREED, Meta, _fit
 from .tensor import Tensor
 
-__all__ = ["explain", "StagedCode"]
+__all__ = ["StagedCode", "explain"]
 
 _RESERVED = {"np", "F"}
-_SMALL = 16  # a constant that the graph did not keep can be recovered from outputs this small
+_USES_F = re.compile(r"\bF\.")
 
 
 class StagedCode(str):
@@ -112,7 +113,7 @@ class _Stager:
     # --- output -------------------------------------------------------------------------------
     def emit(self, code: str, comment: str = "") -> None:
         self.lines.append((code, comment))
-        if "F." in code:
+        if _USES_F.search(code):
             self.uses_f = True
 
     def emit_value(self, name: str, sym: S.Sym) -> None:
@@ -315,9 +316,9 @@ class _Stager:
             if parent is None or parts[i] is None:
                 continue
             part = S.lift(parts[i])
-            if node.in_meta is not None:
-                shape, dtype = node.in_meta[i]
-                part = _fit(part, shape, dtype, True, m)
+            fit = node.in_meta[i] if node.in_meta is not None else None
+            if fit is not None:  # the engine's broadcasting reduction, when the engine applies it
+                part = _fit(part, fit[0], fit[1], True, m)
             results.append((parent, part))
         return results
 
@@ -360,21 +361,18 @@ def _describe(value) -> str:
 def _recover_constant(node, i: int, values: list):
     """A constant input the graph did not keep, recovered exactly from the node's small output.
 
-    ``add``/``sub`` save nothing and ``cat``/``index_put`` keep only shapes, so a constant operand
-    is found from the recorded output (kept when it has at most 16 elements) and checked by
-    recomputing the output bit for bit.
+    ``add``/``sub``/``index_put`` save nothing and ``cat`` keeps only shapes, so a constant
+    operand is found from the recorded output (kept when it has at most 16 elements), written
+    with as few digits as reproduce that output bit for bit.
     """
     prim = node.prim
     out = node.value
     name = prim.name
-    meta = node.in_meta[i] if node.in_meta is not None else None
-    if isinstance(node.saved, (list, tuple)) and isinstance(node.saved[i], Meta):
-        meta = (node.saved[i].shape, node.saved[i].dtype)
     if out is None or name not in ("add", "sub", "cat", "index_put"):
+        size = "more than 16 elements" if out is None else f"shape {np.shape(out)}"
         raise RuntimeError(
-            f"explain: the graph did not keep constant input {i} of '{name}' (output shape "
-            f"{node.value.shape if node.value is not None else 'larger than 16 elements'}). Make that "
-            f"input a tensor that requires grad, or explain a smaller example."
+            f"explain: the graph did not keep constant input {i} of '{name}' (output of {size}). "
+            f"Make that input a tensor that requires grad, or explain a smaller example."
         )
     with np.errstate(all="ignore"):
         if name == "add":
@@ -382,38 +380,31 @@ def _recover_constant(node, i: int, values: list):
         elif name == "sub":
             guess = out + values[1] if i == 0 else values[0] - out
         elif name == "index_put":
-            guess = out[node.params["index"]]
+            guess = np.asarray(out)[node.params["index"]]
         else:
             dim = node.params["dim"]
-            start = sum(np.shape(values[j])[dim] if values[j] is not None else node.saved[j].shape[dim]
-                        for j in range(i))
-            size = node.saved[i].shape[dim]
-            guess = out[(slice(None),) * dim + (slice(start, start + size),)]
-    if meta is None:
-        candidates = [np.asarray(guess).reshape(-1)[0].item()] if np.size(guess) else []
-        candidates = [float(f"{c:.{d}g}") for c in candidates for d in range(1, 18)] + candidates
-        is_tensor = False
-    else:
-        shape, dtype = meta
-        base = _unbroadcast(np.asarray(guess), shape).astype(dtype)
-        candidates = [np.array([float(f"{c:.{d}g}") for c in base.reshape(-1)], dtype=dtype).reshape(shape)
-                      for d in range(1, 18)] + [base]
-        is_tensor = True
+            sizes = [np.shape(v)[dim] if v is not None else node.saved[j].shape[dim] for j, v in enumerate(values)]
+            start = sum(sizes[:i])
+            guess = np.asarray(out)[(slice(None),) * dim + (slice(start, start + sizes[i]),)]
+    guess = np.asarray(guess)
+    saved = node.saved[i] if isinstance(node.saved, (list, tuple)) else None
+    if isinstance(saved, Meta):  # cat: the constant was a tensor of this shape and dtype
+        guess = guess.astype(saved.dtype)
+    candidates = []
+    if not isinstance(saved, Meta) and guess.size and np.all(guess == guess.reshape(-1)[0]):
+        first = guess.reshape(-1)[0].item()
+        candidates += [float(f"{first:.{d}g}") for d in range(1, 18)] + [first]
+    candidates += [np.array([float(f"{c:.{d}g}") for c in guess.reshape(-1)], dtype=guess.dtype).reshape(guess.shape)
+                   for d in range(1, 18)] + [guess]
     for candidate in candidates:
         trial = list(values)
         trial[i] = candidate
         with np.errstate(all="ignore"):
             recomputed = np.asarray(prim.impl(*trial, **node.params))
-        if recomputed.dtype == out.dtype and np.array_equal(recomputed, out, equal_nan=True):
-            return (Tensor._wrap(np.asarray(candidate)) if is_tensor else candidate), is_tensor
+        if recomputed.dtype == np.asarray(out).dtype and np.array_equal(recomputed, out, equal_nan=True):
+            is_tensor = isinstance(candidate, np.ndarray)
+            return (Tensor._wrap(candidate) if is_tensor else candidate), is_tensor
     raise RuntimeError(
         f"explain: the graph did not keep constant input {i} of '{name}' and it could not be "
         f"recovered from the output. Make that input a tensor that requires grad."
     )
-
-
-def _unbroadcast(array: np.ndarray, shape: tuple) -> np.ndarray:
-    """One copy of a value that broadcasting stretched from ``shape`` to ``array.shape``."""
-    lead = array.ndim - len(shape)
-    index = (0,) * lead + tuple(slice(0, 1) if n == 1 else slice(None) for n in shape)
-    return array[index].reshape(shape)

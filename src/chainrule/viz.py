@@ -18,7 +18,7 @@ import numpy as np
 from . import _graph
 from .tensor import Tensor
 
-__all__ = ["to_dot", "render", "tensor_svg", "GraphvizNotFoundError"]
+__all__ = ["GraphvizNotFoundError", "render", "tensor_svg", "to_dot"]
 
 SMALL = 16  # tensors with at most this many elements show their values
 _FORMATS = ("svg", "png", "pdf")
@@ -126,8 +126,8 @@ def _dot(y: Tensor, values: bool, grads: bool, names: dict) -> str:
     lines = [
         "digraph chainrule {",
         "  rankdir=BT;",
-        '  graph [fontname="Helvetica", fontsize=10, labelloc=b, '
-        'label="values flow up from the inputs; gradients flow back down"];',
+        ('  graph [fontname="Helvetica", fontsize=10, labelloc=b, '
+         'label="values flow up from the inputs; gradients flow back down"];'),
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
         '  edge [color="#6b7280", arrowsize=0.7];',
     ]
