@@ -59,7 +59,7 @@ class Node:
     _leaf = False
     __slots__ = (
         "prim", "params", "edges", "saved", "saved_data", "versions", "ans", "ans_version",
-        "in_meta", "value", "grad_value", "extra", "__weakref__",
+        "in_meta", "shape", "value", "grad_value", "extra", "__weakref__",
     )
 
     # --- rarely used fields ---------------------------------------------------------------
@@ -191,8 +191,13 @@ def record(prim, args, datas, params, out, version) -> Node:
         node.ans_version = version
     else:
         node.ans = node.ans_version = None
-    # Small outputs (and, after backward, their gradients) are kept for pictures of the graph.
-    node.value = out if out is not None and out.size <= SMALL else None
+    # The output's shape, and small outputs (and, after backward, their gradients), are kept
+    # for pictures of the graph.
+    if out is not None:
+        node.shape = out.shape
+        node.value = out if out.size <= SMALL else None
+    else:
+        node.shape = node.value = None
     node.grad_value = None
     node.extra = {"origin": P.current_location()} if anomaly_mode[0] else None
     return node

@@ -176,24 +176,13 @@ def _attributes(key, is_root: bool, shape, values: bool, grads: bool, names: dic
 
 
 def _known_shapes(order) -> dict:
-    """Output shapes of nodes and leaves, read from what the graph kept about each input."""
+    """Output shapes of nodes and leaves (custom Function nodes keep none)."""
     shapes = {}
     for key in order:
         if key._leaf:
             shapes[key] = key._data.shape
-            continue
-        if key.value is not None:
-            shapes.setdefault(key, np.shape(key.value))
-        elif key.ans is not None:
-            shapes.setdefault(key, np.shape(key.ans))
-        saved = key.saved if isinstance(key.saved, (list, tuple)) else None
-        for i, parent in enumerate(key.edges):
-            if parent is None or parent in shapes:
-                continue
-            if key.in_meta is not None and key.in_meta[i] is not None:
-                shapes[parent] = tuple(key.in_meta[i][0])
-            elif saved is not None and hasattr(saved[i], "shape"):
-                shapes[parent] = tuple(saved[i].shape)
+        elif key.shape is not None:
+            shapes[key] = tuple(key.shape)
     return shapes
 
 
