@@ -18,7 +18,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["load", "save"]
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
@@ -182,12 +182,27 @@ def _read(archive, key: str, source: str) -> np.ndarray:
             ) from None
         raise ValueError(f"load: {source} entry {key!r} is not a readable NumPy array ({exc})") from None
     if not isinstance(value, np.ndarray):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 - a bad file is a bad value, like every other load error
             f"load: {source} entry {key!r} is not a NumPy array (the file is a zip archive of "
             f"another kind, e.g. a torch.save checkpoint); only files written by cr.save, np.save "
             f"or np.savez can be loaded"
         )
     return value
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _head(f: PathOrFile) -> bytes:
+    """The first bytes of the file, leaving a file object's position where it was."""
+    if hasattr(f, "read"):
+        position = f.tell()
+        head = f.read(len(_NPY_MAGIC))
+        f.seek(position)
+        return head
+    with open(f, "rb") as stream:
+        return stream.read(len(_NPY_MAGIC))
 
 
 def load(f: PathOrFile) -> Any:
@@ -208,19 +223,21 @@ def load(f: PathOrFile) -> Any:
         not a NumPy/chainrule file.
     """
     source = repr(os.fspath(f)) if not hasattr(f, "read") else "the file object"
-    try:
-        loaded = np.load(f, allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
+    head = _head(f)
+    if not head.startswith((_ZIP_MAGIC, _NPY_MAGIC)):
+        if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
             raise ValueError(
                 f"load: {source} is a pickle file (e.g. written by torch.save or pickle.dump); "
                 f"chainrule never unpickles, because unpickling can run arbitrary code. Only "
                 f"files written by cr.save, np.save or np.savez can be loaded."
-            ) from None
-        raise ValueError(f"load: {source} is not a NumPy .npz/.npy file ({exc})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
+            )
+        raise ValueError(
+            f"load: {source} is not a NumPy .npz/.npy file (it starts with {head!r}); only files "
+            f"written by cr.save, np.save or np.savez can be loaded"
+        )
+    try:
+        loaded = np.load(f, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ValueError(f"load: {source} is not a readable NumPy .npz/.npy file ({exc})") from None
     if isinstance(loaded, np.ndarray):
         return Tensor._wrap(loaded)

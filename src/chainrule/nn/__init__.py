@@ -7,6 +7,16 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "functional", "init", "Module", "Parameter", "Linear", "Sequential", "ReLU", "Tanh",
-    "Sigmoid", "Dropout", "MSELoss", "CrossEntropyLoss",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "functional",
+    "init",
 ]

@@ -14,8 +14,14 @@ from ..creation import generator
 from ..tensor import Tensor
 
 __all__ = [
-    "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
-    "kaiming_uniform_", "xavier_uniform_",
+    "calculate_gain",
+    "constant_",
+    "kaiming_uniform_",
+    "normal_",
+    "ones_",
+    "uniform_",
+    "xavier_uniform_",
+    "zeros_",
 ]
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "sigmoid")

@@ -15,7 +15,7 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Linear", "Sequential", "Dropout", "ReLU", "Tanh", "Sigmoid"]
+__all__ = ["Dropout", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh"]
 
 
 def _size(op: str, name: str, value) -> int:
@@ -69,7 +69,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -122,7 +122,7 @@ class Sequential(Module):
                 f"Sequential: index {index} is out of range for {len(modules)} modules"
             ) from None
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         for module in self._modules.values():
             input = module(input)
         return input
@@ -138,7 +138,7 @@ class Dropout(Module):
             raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got {p!r}")
         self.p = float(p)
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
@@ -148,19 +148,19 @@ class Dropout(Module):
 class ReLU(Module):
     """``max(x, 0)`` elementwise."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
 
 
 class Tanh(Module):
     """``tanh(x)`` elementwise."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class Sigmoid(Module):
     """``1 / (1 + exp(−x))`` elementwise."""
 
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)

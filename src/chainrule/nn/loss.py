@@ -6,7 +6,7 @@ from ..tensor import Tensor
 from . import functional as F
 from .module import Module
 
-__all__ = ["MSELoss", "CrossEntropyLoss"]
+__all__ = ["CrossEntropyLoss", "MSELoss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -33,7 +33,7 @@ class MSELoss(_Loss):
         Average, add up, or return the elementwise squared errors.
     """
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -47,5 +47,5 @@ class CrossEntropyLoss(_Loss):
         Average over samples, add up, or return one loss per sample.
     """
 
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, reduction=self.reduction)

@@ -282,7 +282,7 @@ class Module:
                     tensor._grad = Tensor._wrap(tensor._grad._data.astype(target))
         return self
 
-    def float(self) -> Module:  # noqa: A003
+    def float(self) -> Module:
         """``to(cr.float32)``."""
         return self.to(D.float32)
 

@@ -186,10 +186,16 @@ class Optimizer:
                     v = Tensor._wrap(array)
                 restored[k] = v
             new_state[param] = restored
+        updated_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
+            updated = dict(group)
             for k, v in saved.items():
                 if k not in ("params", "param_names"):
-                    group[k] = tuple(v) if isinstance(group.get(k), tuple) else v
+                    updated[k] = tuple(v) if isinstance(group.get(k), tuple) else v
+            self._validate(updated)
+            updated_groups.append(updated)
+        for group, updated in zip(self.param_groups, updated_groups):
+            group.update(updated)
         self.state = new_state
 
     def __repr__(self) -> str:
