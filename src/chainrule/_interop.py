@@ -84,7 +84,7 @@ _FUNCTIONS = {
     np.linalg.slogdet: L.slogdet, np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: L.linalg_norm(x, ord, axis, keepdims),
     np.abs: E.abs, np.maximum: E.maximum, np.minimum: E.minimum,
     np.shape: lambda a: a.shape, np.ndim: lambda a: a.ndim, np.size: lambda a: a.numel(),
-    np.zeros_like: lambda a, **k: O.zeros_like_(a) if not k else np.zeros_like(np.asarray(a), **k),
+    np.zeros_like: lambda a, **k: E.zeros_like_(a) if not k else np.zeros_like(np.asarray(a), **k),
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
     np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
     np.result_type: _data_only(np.result_type), np.copyto: _data_only(np.copyto),

@@ -400,13 +400,15 @@ class _Checkpoint(Function):
         ctx.args = args
         out = fn(*args)
         outputs, single = _outputs("checkpoint", out)
-        ctx.single = single
         return outputs[0] if single else tuple(outputs)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
-        handles = [_reverse_input("checkpoint", a.detach()) if isinstance(a, Tensor) and a.dtype.kind == "f"
-                   else a for a in ctx.args]
+        create = state.grad_enabled  # backward(create_graph=True): gradients stay differentiable
+        if create:
+            handles = [_reverse_input("checkpoint", a) if _differentiable(a) else a for a in ctx.args]
+        else:
+            handles = [_reverse_input("checkpoint", a.detach()) if _differentiable(a) else a for a in ctx.args]
         with enable_grad():
             out = ctx.fn(*handles)
         outputs, _ = _outputs("checkpoint", out)
@@ -414,20 +416,53 @@ class _Checkpoint(Function):
         for o, g in zip(outputs, grad_outputs):
             if g is not None and o._requires_grad:
                 roots.append(o)
-                cots.append(g if state.grad_enabled else g._data)
-        if roots:
-            engine.compute_gradients(roots, cots, None, retain_graph=False,
-                                     create_graph=state.grad_enabled, accumulate=True)
-        grads = [None, None]
-        for h in handles:
-            grads.append(h._grad if isinstance(h, Tensor) else None)
-        return tuple(grads)
+                cots.append(g if create else g._data)
+        inputs = [h for h in handles if isinstance(h, Tensor) and h._requires_grad]
+        grads = {}
+        if roots and not create:
+            # Leaves the function closes over (parameters) get their .grad here, as in PyTorch.
+            engine.compute_gradients(roots, cots, None, create_graph=False, accumulate=True)
+            grads = {id(h): h._grad for h in inputs}
+        elif roots:
+            closure = _closure_leaves(outputs, inputs)
+            found = engine.compute_gradients(roots, cots, inputs + closure, retain_graph=True,
+                                             create_graph=True, accumulate=False)
+            for leaf in closure:
+                if id(leaf) in found:
+                    leaf._grad = found[id(leaf)] if leaf._grad is None else leaf._grad + found[id(leaf)]
+            grads = {id(h): found.get(id(h)) for h in inputs}
+        return (None, None) + tuple(grads.get(id(h)) if isinstance(h, Tensor) else None for h in handles)
+
+
+def _differentiable(a) -> bool:
+    return isinstance(a, Tensor) and a._data.dtype.kind == "f"
+
+
+def _closure_leaves(outputs, handles) -> list:
+    """Leaves requiring grad that the outputs depend on other than through ``handles``."""
+    stop = {id(h._node) for h in handles if h._node is not None} | {id(h) for h in handles}
+    leaves, seen, stack_ = {}, set(), [o._node for o in outputs if o._node is not None]
+    while stack_:
+        node = stack_.pop()
+        if id(node) in seen or id(node) in stop:
+            continue
+        seen.add(id(node))
+        for parent in node.edges:
+            if parent is None or id(parent) in stop:
+                continue
+            if parent._leaf:
+                leaves[id(parent)] = parent
+            else:
+                stack_.append(parent)
+    return list(leaves.values())
 
 
 def checkpoint(fn: Callable, *args):
     """``fn(*args)`` without keeping its intermediates: they are recomputed during backward.
 
-    Gradients (also into parameters ``fn`` closes over) equal those without checkpointing.
+    Gradients (also into parameters ``fn`` closes over) equal those without checkpointing, to
+    any order. Under forward mode there is nothing to save, so ``fn`` simply runs.
     """
+    if state.forward_levels and any(isinstance(a, Tensor) and a._tangents for a in args):
+        return fn(*args)
     return _Checkpoint.apply(fn, len(args), *args)
-

@@ -33,6 +33,11 @@ def _as_data(data, dtype=None, copy=True) -> ndarray:
             f"tensor: cannot make a tensor from {type(data).__name__} ({exc}); pass a number, a "
             f"nested list of numbers with a regular shape, a NumPy array or a Tensor"
         ) from None
+    if array.dtype.kind in "USV":
+        raise TypeError(
+            f"tensor: cannot make a tensor from str/bytes data ({data!r:.40}); pass numbers, nested "
+            f"lists of numbers, a NumPy array or a Tensor"
+        )
     if array.dtype == object:
         raise TypeError(
             f"tensor: cannot make a tensor from {type(data).__name__}: its elements are not "

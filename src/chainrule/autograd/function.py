@@ -69,8 +69,7 @@ def _select_vjp(m, g, ans, parent, index, count):
 
 
 def _function_vjp(cls):
-    def vjp(m, g, ans, needs, *inputs, ctx, shapes):
-        traced = m is P.traced
+    def one(traced, g, needs, ctx, shapes):
         grads = list(g) if isinstance(g, _Cotangents) else [g]
         wrapped = []
         for cot, (shape, dtype) in zip(grads, shapes):
@@ -98,7 +97,36 @@ def _function_vjp(cls):
             out.append(r if traced else r._data)
         return out
 
+    def vjp(m, g, ans, needs, *inputs, ctx, shapes):
+        if not hasattr(m, "size"):
+            return one(m is P.traced, g, needs, ctx, shapes)
+        # A batch of cotangents (Jacobians): the user's backward sees one cotangent at a time.
+        per_example = []
+        for b in range(m.size):
+            if isinstance(g, _Cotangents):
+                gb = _Cotangents(None if c is None else c.value[b] for c in g)
+            else:
+                gb = g.value[b]
+            per_example.append(one(m.base is P.traced, gb, needs, ctx, shapes))
+        return [_stack_batch(m, [p[i] for p in per_example]) for i in range(len(needs))]
+
     return vjp
+
+
+def _stack_batch(m, parts):
+    """One batched value from per-example values (``None`` entries are zeros)."""
+    if all(p is None for p in parts):
+        return None
+    like = next(p for p in parts if p is not None)
+    base = m.base
+    rows = []
+    for p in parts:
+        if p is None:
+            p = np.zeros(np.shape(like._data if isinstance(like, Tensor) else like),
+                         dtype=like.dtype)
+        shape = np.shape(p._data if isinstance(p, Tensor) else p)
+        rows.append(base.reshape(p, shape=(1,) + tuple(shape)))
+    return m.wrap(base.cat(*rows, dim=0))
 
 
 class Function:
@@ -198,25 +226,38 @@ def _push_function_tangents(cls, ctx, args, results) -> None:
         )
     cap = state.forward_cap
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._tangents for lv in a._tangents
-                     if cap is None or lv < cap})
+                     if lv in state.forward_levels and (cap is None or lv < cap)})
     for level in levels:
-        tangents = []
-        for a in args:
-            t = a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None
-            if t is None and isinstance(a, Tensor):
-                t = Tensor._wrap(np.zeros_like(a._data))
-            tangents.append(t)
+        tangents = [a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None for a in args]
+        batch = next((t.ns for t in tangents if t is not None and hasattr(t, "ns")), None)
         state.forward_cap = level
         try:
-            out = cls.jvp(ctx, *tangents)
+            if batch is None:
+                outs = _call_jvp(cls, ctx, args, tangents)
+            else:  # a batch of tangents (Jacobians): the user's jvp sees one at a time
+                per_example = [
+                    _call_jvp(cls, ctx, args, [t.value[b] if t is not None and hasattr(t, "ns") else t
+                                               for t in tangents])
+                    for b in range(batch.size)
+                ]
+                outs = tuple(_stack_batch(batch, [p[k] for p in per_example]) for k in range(len(results)))
         finally:
             state.forward_cap = cap
-        outs = out if isinstance(out, tuple) else (out,)
         for r, t in zip(results, outs):
             if t is None:
                 continue
-            if not isinstance(t, Tensor):
+            if not isinstance(t, Tensor) and not hasattr(t, "ns"):
                 t = Tensor._wrap(np.asarray(t))
             if r._tangents is None:
                 r._tangents = {}
             r._tangents[level] = t
+
+
+def _call_jvp(cls, ctx, args, tangents) -> tuple:
+    filled = []
+    for a, t in zip(args, tangents):
+        if t is None and isinstance(a, Tensor):
+            t = Tensor._wrap(np.zeros_like(a._data))
+        filled.append(t)
+    out = cls.jvp(ctx, *filled)
+    return out if isinstance(out, tuple) else (out,)

@@ -52,11 +52,11 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
-        "differentiable", "node_name", "doc",
+        "differentiable", "node_name", "doc", "needs",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
-                 save_ans=False, broadcasts=False, differentiable=True, doc=None):
+                 save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -68,6 +68,9 @@ class Primitive:
         self.differentiable = differentiable
         self.node_name = _backward_name(name)
         self.doc = doc
+        # needs[i]: the inputs whose values the VJP of input i reads (None: all of them). Only
+        # those are kept, and checked for in-place changes, for the inputs that require grad.
+        self.needs = needs
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -208,7 +211,7 @@ def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
     return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc)
 
 
-def binary(name, impl, partials, uses="xy", doc=None) -> Primitive:
+def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
     """Broadcasting binary op from its partials ``(d/dx, d/dy)``, each ``f(m, ans, x, y)``.
 
     A partial of ``None`` means the op is linear in that argument with coefficient 1; the
@@ -240,7 +243,8 @@ def binary(name, impl, partials, uses="xy", doc=None) -> Primitive:
         return result
 
     return define(name, impl, (make_vjp(dx), make_vjp(dy)), jvp, broadcasts=True,
-                  save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc)
+                  save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc,
+                  needs=needs)
 
 
 def linear(name, impl, transpose, doc=None, **options) -> Primitive:

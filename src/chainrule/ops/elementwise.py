@@ -15,11 +15,31 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _torch_promotion(ufunc):
+def _broadcast_error(op: str, *operands):
+    """A clear error for operands whose shapes do not broadcast (None when they do)."""
+    shapes = [tuple(np.shape(v)) for v in operands]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return ValueError(
+            f"{op}: operands of shapes {' and '.join(map(str, shapes))} cannot be broadcast together "
+            f"(aligned from the right, each dimension must match or be 1); reshape or unsqueeze one "
+            f"of them"
+        )
+    return None
+
+
+def _torch_promotion(ufunc, op):
     """``ufunc`` with PyTorch's rule that ints combined with a Python float give the default dtype."""
 
     def impl(x, y):
-        out = ufunc(x, y)
+        try:
+            out = ufunc(x, y)
+        except ValueError:
+            error = _broadcast_error(op, x, y)
+            if error is None:
+                raise
+            raise error from None
         if out.dtype is _f64 and (
             (type(y) is float and getattr(x, "dtype", _f64).kind in "iub")
             or (type(x) is float and getattr(y, "dtype", _f64).kind in "iub")
@@ -32,7 +52,13 @@ def _torch_promotion(ufunc):
 
 
 def _true_divide(x, y):
-    out = np.true_divide(x, y)
+    try:
+        out = np.true_divide(x, y)
+    except ValueError:
+        error = _broadcast_error("div", x, y)
+        if error is None:
+            raise
+        raise error from None
     if out.dtype is _f64 and getattr(x, "dtype", _f64).kind != "f" and getattr(y, "dtype", _f64).kind != "f":
         out = out.astype(D.get_default_dtype())
     return out
@@ -42,10 +68,10 @@ def _true_divide(x, y):
 # Arithmetic
 # ---------------------------------------------------------------------------------------------
 
-add = binary("add", _torch_promotion(np.add), (None, None), uses="")
-sub = binary("sub", _torch_promotion(np.subtract), (None, "neg"), uses="")
-mul = binary("mul", _torch_promotion(np.multiply),
-             (lambda m, ans, x, y: y, lambda m, ans, x, y: x))
+add = binary("add", _torch_promotion(np.add, "add"), (None, None), uses="")
+sub = binary("sub", _torch_promotion(np.subtract, "sub"), (None, "neg"), uses="")
+mul = binary("mul", _torch_promotion(np.multiply, "mul"),
+             (lambda m, ans, x, y: y, lambda m, ans, x, y: x), needs=((1,), (0,)))
 
 
 def _div_jvp(m, tangents, ans, x, y):
@@ -60,7 +86,7 @@ def _div_jvp(m, tangents, ans, x, y):
 div = define(
     "div", _true_divide,
     (lambda m, g, ans, x, y: g / y, lambda m, g, ans, x, y: -g * x / (y * y)),
-    _div_jvp, broadcasts=True,
+    _div_jvp, broadcasts=True, needs=((1,), (0, 1)),
 )
 
 
@@ -82,7 +108,7 @@ def _pow_dy(m, ans, x, y):
     return ans * m.log(m.where(x == 0, 1.0, x))
 
 
-pow = binary("pow", _torch_promotion(np.power), (_pow_dx, _pow_dy), uses="xy,ans")  # noqa: A001
+pow = binary("pow", _torch_promotion(np.power, "pow"), (_pow_dx, _pow_dy), uses="xy,ans")  # noqa: A001
 
 
 def _neg(x):
@@ -194,22 +220,59 @@ def _clamp_mask(m, ans, x, min=None, max=None):  # noqa: A002
 clamp = elementwise("clamp", _clamp_impl, _clamp_mask)
 
 
-def _max_partial(m, ans, x, y):
-    return (x > y) + 0.5 * (x == y)
+def _extremum(name, impl, wins):
+    """``maximum``/``minimum``: the gradient goes to the winner, half to each at a tie (PyTorch).
+
+    The masks multiply the cotangent (``g * mask``), never a float built from them, so the
+    gradient keeps the input's dtype (``0.5 * mask`` alone would be float64).
+    """
+
+    def share(g, x, y):
+        return g * wins(x, y) + (g * 0.5) * (x == y)
+
+    def jvp(m, tangents, ans, x, y):
+        tx, ty = tangents
+        result = None if tx is None else share(tx, x, y)
+        if ty is not None:
+            other = share(ty, y, x)
+            result = other if result is None else result + other
+        return result
+
+    def vjp_x(m, g, ans, x, y):
+        return share(g, x, y)
+
+    def vjp_y(m, g, ans, x, y):
+        return share(g, y, x)
+
+    return define(name, impl, (vjp_x, vjp_y), jvp, broadcasts=True)
 
 
-def _min_partial(m, ans, x, y):
-    return (x < y) + 0.5 * (x == y)
+def _checked(ufunc, op):
+    def impl(x, y):
+        try:
+            return ufunc(x, y)
+        except ValueError:
+            error = _broadcast_error(op, x, y)
+            if error is None:
+                raise
+            raise error from None
+
+    impl.__name__ = ufunc.__name__
+    return impl
 
 
-maximum = binary("maximum", np.maximum,
-                 (_max_partial, lambda m, ans, x, y: _max_partial(m, ans, y, x)))
-minimum = binary("minimum", np.minimum,
-                 (_min_partial, lambda m, ans, x, y: _min_partial(m, ans, y, x)))
+maximum = _extremum("maximum", _checked(np.maximum, "maximum"), lambda x, y: x > y)
+minimum = _extremum("minimum", _checked(np.minimum, "minimum"), lambda x, y: x < y)
 
 
 def _where_impl(condition, x, y):
-    return np.where(condition, x, y)
+    try:
+        return np.where(condition, x, y)
+    except ValueError:
+        error = _broadcast_error("where", condition, x, y)
+        if error is None:
+            raise
+        raise error from None
 
 
 def _where_jvp(m, tangents, ans, condition, x, y):

@@ -82,7 +82,8 @@ def apply_inplace(op: str, target, prim, *others, **params):
             try:
                 ufunc(target._data, *datas, out=target._data, casting="same_kind")
             except ValueError:
-                _write(op, target, np.asarray(ufunc(target._data, *datas)))
+                # through the table's impl: its error names the operation and the shapes
+                _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
         else:
             _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
         target._version[0] += 1

@@ -68,7 +68,8 @@ def _matmul_jvp(m, tangents, ans, a, b):
     return result
 
 
-matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True)
+matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
+                     needs=((1,), (0,)))
 
 
 def matmul(input, other):  # noqa: A002
@@ -195,7 +196,11 @@ def _einsum_grad(m, g, terms, out, operands, i):
         names.append(c)
         values.append(np.ones(sizes[c], dtype=_dtype(g)))
     result = m.einsum_prim(*values, subscripts=",".join(names) + "->" + renamed)
-    return result if _shape(result) == tuple(shape) else m.reshape(result, shape=tuple(shape))
+    if _shape(result) != tuple(shape):
+        result = m.reshape(result, shape=tuple(shape))
+    if _dtype(result) != _dtype(operands[i]):  # mixed dtypes: the gradient keeps the operand's
+        result = m.cast(result, dtype=_dtype(operands[i]))
+    return result
 
 
 def _dtype(x):

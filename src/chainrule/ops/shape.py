@@ -329,7 +329,19 @@ def index_select(input, dim: int, index):  # noqa: A002
     idx = _data(index)
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")
+    _check_bounds("index_select", idx, d, _shape(input))
     return getitem(input, index=(slice(None),) * d + (idx,))
+
+
+def _check_bounds(op: str, idx, dim: int, shape: tuple) -> None:
+    """Indices must lie in ``0 .. shape[dim] - 1`` (PyTorch's rule; NumPy's error names no op)."""
+    n = shape[dim]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+        raise IndexError(
+            f"{op}: index {bad} is out of range for dimension {dim} of size {n} (tensor of shape "
+            f"{shape}); indices must be in 0..{n - 1}"
+        )
 
 
 def masked_fill(input, mask, value):  # noqa: A002
@@ -374,6 +386,7 @@ def gather(input, dim: int, index):  # noqa: A002
             f"gather: index must be an integer tensor with the same number of dimensions as the "
             f"input ({ndim}), got shape {idx.shape} dtype {idx.dtype}"
         )
+    _check_bounds("gather", idx, d, _shape(input))
     return gather_prim(input, idx, dim=d)
 
 
@@ -387,7 +400,10 @@ def _cat_vjp(m, g, ans, needs, *inputs, dim):
     for x, need in zip(inputs, needs):
         size = x.shape[dim]
         if need:
-            parts.append(m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size),)))
+            part = m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size),))
+            if part.dtype != x.dtype:  # joined with a wider dtype: the gradient comes back in x's
+                part = m.cast(part, dtype=x.dtype)
+            parts.append(part)
         else:
             parts.append(None)
         start += size

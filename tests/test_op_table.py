@@ -1,0 +1,257 @@
+"""One generic checker over the whole operation table (``op_db.ENTRIES``).
+
+For every entry and sample: first derivatives in reverse and forward mode against central
+differences (``gradcheck``), second derivatives with the backward pass recorded
+(``gradgradcheck``, reverse and forward-over-reverse), and ``jacfwd`` against ``jacrev``.
+Plus completeness: every primitive is covered by an entry or listed as not differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from op_db import ENTRIES, NONDIFFERENTIABLE
+
+import chainrule as cr
+from chainrule.ops import PRIMITIVES
+
+CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples]
+
+
+def _function(entry, sample):
+    return lambda *xs: entry.op(*xs, **sample.kwargs)
+
+
+def _outputs(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+# ---------------------------------------------------------------------------------------------
+# Completeness of the table
+# ---------------------------------------------------------------------------------------------
+
+def test_every_primitive_is_covered_or_listed_nondifferentiable():
+    covered = set().union(*(e.covers for e in ENTRIES))
+    missing = sorted(set(PRIMITIVES) - covered - set(NONDIFFERENTIABLE))
+    assert not missing, f"primitives with no op_db entry and not listed as non-differentiable: {missing}"
+    unknown = sorted((covered | set(NONDIFFERENTIABLE)) - set(PRIMITIVES))
+    assert not unknown, f"op_db names primitives that are not in cr.ops.PRIMITIVES: {unknown}"
+
+
+def test_nondifferentiable_list_matches_the_table():
+    marked = {name for name, prim in PRIMITIVES.items() if not prim.differentiable}
+    assert marked == set(NONDIFFERENTIABLE), (
+        f"made with nondifferentiable() but not listed: {sorted(marked - set(NONDIFFERENTIABLE))}; "
+        f"listed but differentiable: {sorted(set(NONDIFFERENTIABLE) - marked)}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PRIMITIVES.items() if p.differentiable))
+def test_differentiable_primitive_has_vjp_and_jvp(name):
+    prim = PRIMITIVES[name]
+    assert callable(prim.jvp), f"{name}: no JVP rule"
+    if prim.vjp_all:
+        assert callable(prim.vjp), f"{name}: vjp_all without a VJP function"
+    else:
+        assert isinstance(prim.vjp, tuple) and any(callable(r) for r in prim.vjp), f"{name}: no VJP rule"
+        assert all(r is None or callable(r) for r in prim.vjp)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_entry_reaches_the_primitives_it_claims(entry, monkeypatch):
+    """Each primitive in ``covers`` runs its forward when the entry is called."""
+    called = set()
+    for name in entry.covers:
+        prim = PRIMITIVES[name]
+
+        def counting(*args, _impl=prim.impl, _name=name, **kwargs):
+            called.add(_name)
+            return _impl(*args, **kwargs)
+
+        monkeypatch.setattr(prim, "impl", counting)
+    for sample in entry.samples:
+        entry.call(sample)
+    assert called == set(entry.covers), f"{entry.name} never reached {sorted(set(entry.covers) - called)}"
+
+
+@pytest.mark.parametrize("name", sorted(NONDIFFERENTIABLE))
+def test_nondifferentiable_primitive(name, monkeypatch):
+    """The public call reaches the primitive, matches NumPy, and records no history."""
+    call, reference, arrays = NONDIFFERENTIABLE[name]
+    prim = PRIMITIVES[name]
+    called = []
+
+    def counting(*args, **kwargs):
+        called.append(True)
+        return prim_impl(*args, **kwargs)
+
+    prim_impl = prim.impl
+    monkeypatch.setattr(prim, "impl", counting)
+    tensors = [cr.tensor(a, requires_grad=True) for a in arrays]
+    out = call(*tensors)
+    assert called, f"{name}: the public call did not reach the primitive"
+    assert not out.requires_grad and out.grad_fn is None
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(out.numpy(), reference(*arrays))
+    # Used inside a differentiable computation, it contributes nothing and breaks nothing.
+    x = tensors[0]
+    y = (cr.where(cr.isfinite(x), x, 0.0) * out.sum().double()).sum()
+    y.backward()
+    assert x.grad is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# The checker
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("entry, sample", CASES)
+def test_gradcheck(entry, sample):
+    inputs = sample.tensors()
+    assert cr.autograd.gradcheck(_function(entry, sample), inputs, **entry.tol)
+
+
+@pytest.mark.parametrize("entry, sample", CASES)
+def test_gradgradcheck(entry, sample):
+    inputs = sample.tensors()
+    assert cr.autograd.gradgradcheck(_function(entry, sample), inputs, **entry.tol)
+
+
+def _central_jacobian(f, args, i, eps):
+    """d f(args) / d args[i] by central differences, shape out.shape + in.shape (plain NumPy)."""
+    base = args[i].detach().numpy()
+    columns = []
+    for index in np.ndindex(base.shape):
+        values = []
+        for step in (eps, -eps):
+            moved = base.copy()
+            moved[index] += step
+            call = list(args)
+            call[i] = cr.tensor(moved)
+            with cr.no_grad():
+                values.append(np.asarray(f(*call).detach().numpy(), dtype=np.float64))
+        columns.append((values[0] - values[1]) / (2 * eps))
+    out_shape = columns[0].shape
+    return np.stack(columns, axis=-1).reshape(out_shape + base.shape)
+
+
+@pytest.mark.parametrize("entry, sample", CASES)
+def test_jacfwd_matches_jacrev(entry, sample):
+    """SPEC §4: forward and reverse Jacobians agree with each other and with finite differences."""
+    nums = sample.differentiable
+    # Plain tensors (no requires_grad), as JAX-style code passes them: the Jacobians come back detached.
+    args = [t.detach() if isinstance(t, cr.Tensor) else t for t in sample.tensors()]
+    n_outputs = len(_outputs(entry.call(sample)))
+    eps = entry.tol.get("eps", 1e-6)
+    rtol, atol = entry.tol.get("rtol", 1e-3), entry.tol.get("atol", 1e-5)
+    for k in range(n_outputs):
+        def f(*xs, _k=k):
+            return _outputs(entry.op(*xs, **sample.kwargs))[_k]
+
+        forward = cr.jacfwd(f, argnums=nums)(*args)
+        reverse = cr.jacrev(f, argnums=nums)(*args)
+        out_shape = f(*args).shape
+        for position, jf, jr in zip(nums, forward, reverse):
+            expected_shape = out_shape + args[position].shape
+            assert jf.shape == expected_shape and jr.shape == expected_shape
+            assert not jf.requires_grad and not jr.requires_grad
+            np.testing.assert_allclose(jf.numpy().astype(np.float64), jr.numpy().astype(np.float64),
+                                       rtol=1e-9, atol=1e-12 if not entry.tol else 1e-6,
+                                       err_msg=f"jacfwd vs jacrev, output {k}, argument {position}")
+            numeric = _central_jacobian(f, args, position, eps)
+            np.testing.assert_allclose(jr.numpy(), numeric, rtol=rtol, atol=atol,
+                                       err_msg=f"jacrev vs finite differences, output {k}, argument {position}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The checker itself catches wrong rules (so a green table means something)
+# ---------------------------------------------------------------------------------------------
+
+def _sin_input():
+    return cr.tensor(np.array([0.3, -1.2, 2.0]), requires_grad=True)
+
+
+def test_checker_catches_a_wrong_vjp(monkeypatch):
+    monkeypatch.setattr(PRIMITIVES["sin"], "vjp", (lambda m, g, ans, x: g * m.cos(x) * 1.01,))
+    with pytest.raises(cr.autograd.GradcheckError, match="reverse-mode"):
+        cr.autograd.gradcheck(cr.sin, (_sin_input(),))
+
+
+def test_checker_catches_a_wrong_jvp(monkeypatch):
+    monkeypatch.setattr(PRIMITIVES["sin"], "jvp", lambda m, tangents, ans, x: tangents[0] * m.sin(x))
+    with pytest.raises(cr.autograd.GradcheckError, match="forward-mode"):
+        cr.autograd.gradcheck(cr.sin, (_sin_input(),))
+
+
+def test_checker_catches_a_rule_that_is_not_differentiable_again(monkeypatch):
+    def constant_cos(m, g, ans, x):  # right value, but built from plain arrays: invisible to create_graph
+        data = x._data if isinstance(x, cr.Tensor) else x
+        return g * np.cos(data)
+
+    monkeypatch.setattr(PRIMITIVES["sin"], "vjp", (constant_cos,))
+    assert cr.autograd.gradcheck(cr.sin, (_sin_input(),))
+    with pytest.raises(cr.autograd.GradcheckError):
+        cr.autograd.gradgradcheck(cr.sin, (_sin_input(),))
+
+
+def test_central_jacobian_helper_is_right():
+    x = cr.tensor(np.array([0.5, 2.0]))
+    jac = _central_jacobian(lambda t: t * t * t, [x], 0, 1e-6)
+    np.testing.assert_allclose(jac, np.diag(3 * np.array([0.5, 2.0]) ** 2), rtol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same table in float32, and with only some inputs requiring grad
+# ---------------------------------------------------------------------------------------------
+
+def _backward_all(entry, sample, tensors, positions, seed=0):
+    """Gradients of ⟨w, f⟩ (w fixed random weights per output) with respect to ``positions``."""
+    outs = _outputs(entry.op(*tensors, **sample.kwargs))
+    rng = np.random.default_rng(seed)
+    total = None
+    for o in outs:
+        if not o.requires_grad:
+            continue
+        w = cr.tensor(rng.standard_normal(o.shape).astype(o.dtype))
+        term = (o * w).sum()
+        total = term if total is None else total + term
+    if total is None:
+        return [np.zeros(tensors[p].shape) for p in positions]
+    grads = cr.autograd.grad(total, [tensors[p] for p in positions], allow_unused=True)
+    return [np.zeros(tensors[p].shape) if g is None else g.numpy() for p, g in zip(positions, grads)]
+
+
+FLOAT32_CASES = [c for c in CASES if not c.values[0].tol]
+
+
+@pytest.mark.parametrize("entry, sample", FLOAT32_CASES)
+def test_float32_gradients_keep_dtype_and_shape(entry, sample):
+    nums = sample.differentiable
+    exact = _backward_all(entry, sample, sample.tensors(), nums)
+    tensors = []
+    for a in sample.args:
+        if isinstance(a, np.ndarray) and a.dtype == np.float64:
+            tensors.append(cr.tensor(a.astype(np.float32), requires_grad=True))
+        else:
+            tensors.append(cr.tensor(a.copy()) if isinstance(a, np.ndarray) else a)
+    single = _backward_all(entry, sample, tensors, nums)
+    for p, g32, g64 in zip(nums, single, exact):
+        assert g32.dtype == np.float32, f"gradient of argument {p} is {g32.dtype} for a float32 input"
+        assert g32.shape == sample.args[p].shape
+        np.testing.assert_allclose(g32, g64, rtol=2e-3, atol=2e-3 * (1 + np.abs(g64).max()))
+
+
+PARTIAL_CASES = [c for c in CASES if len(c.values[1].differentiable) > 1]
+
+
+@pytest.mark.parametrize("entry, sample", PARTIAL_CASES)
+def test_gradient_with_only_one_input_requiring_grad(entry, sample):
+    nums = sample.differentiable
+    everything = _backward_all(entry, sample, sample.tensors(), nums)
+    for k, p in enumerate(nums):
+        tensors = sample.tensors()
+        for q in nums:
+            if q != p:
+                tensors[q] = tensors[q].detach()
+        (alone,) = _backward_all(entry, sample, tensors, (p,))
+        np.testing.assert_allclose(alone, everything[k], rtol=1e-12, atol=1e-14,
+                                   err_msg=f"argument {p} alone")
