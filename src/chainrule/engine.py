@@ -9,6 +9,7 @@ the operation table, and frees its saved values unless ``retain_graph``. Zero gr
 
 from __future__ import annotations
 
+import gc
 import sys
 import weakref
 
@@ -96,14 +97,16 @@ class Node:
 
     def _check_versions(self) -> None:
         tensors = [a for a in (self.saved or ()) if isinstance(a, Tensor)]
-        for i, (counter, expected) in enumerate(self.versions):
+        versions = self.versions
+        for i in range(0, len(versions), 2):
+            counter, expected = versions[i], versions[i + 1]
             if counter[0] != expected:
                 t = next((a for a in tensors if a._version is counter), None)
                 what = "" if t is None else f", shape {tuple(np.shape(t._data))}, dtype {t._data.dtype}"
                 raise RuntimeError(
                     f"{self.prim.name}: one of the tensors needed for its gradient (saved input "
-                    f"{i}{what}) was modified by an in-place operation after {self.prim.name} used "
-                    f"it (version {counter[0]}, expected {expected}). Use an out-of-place "
+                    f"{i // 2}{what}) was modified by an in-place operation after {self.prim.name} "
+                    f"used it (version {counter[0]}, expected {expected}). Use an out-of-place "
                     f"operation (e.g. `y = y + 1` instead of `y += 1`) or .clone() first."
                 )
 
@@ -148,21 +151,26 @@ class Node:
             self.params = None
 
 
-def _save_needed(node, needs, args, datas) -> None:
+def _save_needed(node, needs, meta, args, datas) -> None:
     """Keep only the input values the VJPs of the inputs that require grad read (shapes of the rest)."""
     needed = set()
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and a._requires_grad:
             needed.update(needs[i])
-    saved, saved_data, versions = list(args), list(datas), []
+    versions = None
+    kept_tensor = False
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             if i in needed:
-                versions.append((a._version, a._version[0]))
+                kept_tensor = True
+                if versions is None:
+                    versions = []
+                versions += (a._version, a._version[0])
             else:
-                saved[i] = saved_data[i] = Meta(np.shape(datas[i]), datas[i].dtype)
-    node.saved = saved
-    node.saved_data = saved_data
+                datas[i] = Meta(np.shape(datas[i]), datas[i].dtype) if meta else None
+    node.saved_data = datas
+    node.saved = [a if isinstance(a, Tensor) and i in needed else datas[i] for i, a in enumerate(args)] \
+        if kept_tensor else datas
     node.versions = versions
 
 
@@ -172,7 +180,8 @@ def record(prim, args, datas, params, out, version) -> Node:
     node.prim = prim
     node.params = params
     edges = []
-    versions = [] if prim.save_inputs is True else None
+    save = prim.save_inputs
+    versions = [] if save is True and prim.needs is None else None  # [counter, value, ...]
     fit = None
     broadcasts = prim.broadcasts
     out_shape = out.shape if broadcasts else None
@@ -180,7 +189,7 @@ def record(prim, args, datas, params, out, version) -> Node:
     for a in args:
         if isinstance(a, Tensor):
             if versions is not None:
-                versions.append((a._version, a._version[0]))
+                versions += (a._version, a._version[0])
             if a._requires_grad:
                 parent = a._node
                 edges.append(a if parent is None else parent)
@@ -197,14 +206,13 @@ def record(prim, args, datas, params, out, version) -> Node:
         i += 1
     node.edges = edges
     node.in_meta = fit
-    save = prim.save_inputs
     if save is True:
         if prim.needs is None:
             node.saved = args
             node.saved_data = datas
             node.versions = versions
         else:
-            _save_needed(node, prim.needs, args, datas)
+            _save_needed(node, prim.needs, prim.needs_meta, args, datas)
     elif save is False:
         node.saved = node.saved_data = node.versions = None
     else:  # "meta": only shapes and dtypes
@@ -414,6 +422,11 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     anomaly = anomaly_mode[0]
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
+    # The walk allocates many short-lived objects while a large acyclic graph is alive; the
+    # cyclic collector would traverse that graph again and again, so it waits until the end.
+    collecting = gc.isenabled()
+    if collecting:
+        gc.disable()
     plain = not traced and batch is None
     pruned = target_nodes is not None
     try:
@@ -455,8 +468,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 else:
                     versions = node.versions
                     if versions:
-                        for counter, expected in versions:
-                            if counter[0] != expected:
+                        for j in range(0, len(versions), 2):
+                            if versions[j][0] != versions[j + 1]:
                                 node._check_versions()
                     inputs = saved if traced else node.saved_data
                 ans = node.ans
@@ -514,6 +527,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                     ready.append(parent)
     finally:
         state.grad_enabled = previous_mode
+        if collecting:
+            gc.enable()
     return results
 
 

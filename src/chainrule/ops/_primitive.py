@@ -52,11 +52,12 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
-        "differentiable", "node_name", "doc", "needs",
+        "differentiable", "node_name", "doc", "needs", "needs_meta",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
-                 save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None):
+                 save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
+                 needs_meta=False):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -71,6 +72,7 @@ class Primitive:
         # needs[i]: the inputs whose values the VJP of input i reads (None: all of them). Only
         # those are kept, and checked for in-place changes, for the inputs that require grad.
         self.needs = needs
+        self.needs_meta = needs_meta  # the rules read shapes of the inputs they don't need
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
