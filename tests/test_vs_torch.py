@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import chainrule as cr
-import chainrule.nn.functional as F
+import chainrule as cr  # noqa: E402
+import chainrule.nn.functional as F  # noqa: E402
 
 TF = torch.nn.functional
 
@@ -210,7 +210,7 @@ def test_create_graph_double_backward(rng):
 def test_hooks_and_retain_grad():
     c, t = both([1.0, 2.0, 3.0])
     results = []
-    for x, lib in ((c, cr), (t, torch)):
+    for x, _lib in ((c, cr), (t, torch)):
         y = x * 2
         y.retain_grad()
         y.register_hook(lambda g: g * 10)

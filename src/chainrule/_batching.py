@@ -28,7 +28,7 @@ class Batched:
     def __array__(self, *args, **kwargs):
         raise TypeError("a batch of tangents/cotangents cannot be converted to one array")
 
-    def __init__(self, value, ns: "BatchedNamespace") -> None:
+    def __init__(self, value, ns: BatchedNamespace) -> None:
         self.value = value
         self.ns = ns
 

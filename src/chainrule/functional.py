@@ -9,19 +9,19 @@ correctly.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import engine
+from ._batching import batched_jvp, batched_vjp
 from .autograd.function import Function
 from .creation import as_tensor
 from .forward import forward_level, make_dual, primal_of, tangent_of
 from .grad_mode import enable_grad, no_grad, state
 from .ops.shape import alias
 from .tensor import Tensor
-from ._batching import batched_jvp, batched_vjp
-
 
 # ---------------------------------------------------------------------------------------------
 # Inputs and outputs

@@ -15,7 +15,7 @@ max(1, |x|)`` with ε the machine epsilon of x's dtype and p the method's order.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from . import dtypes as D
 from . import engine
-from .grad_mode import state
 from .ops import _primitive as P
 
 ndarray = np.ndarray
@@ -75,7 +74,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, array: ndarray) -> "Tensor":
+    def _wrap(cls, array: ndarray) -> Tensor:
         """A tensor with no history around ``array`` (no copy)."""
         t = object.__new__(Tensor)
         t._data = array
@@ -89,7 +88,7 @@ class Tensor:
         return t
 
     @classmethod
-    def _from_node(cls, array: ndarray, node, tangents=None) -> "Tensor":
+    def _from_node(cls, array: ndarray, node, tangents=None) -> Tensor:
         t = cls._wrap(array)
         t._node = node
         t._requires_grad = True
@@ -110,7 +109,7 @@ class Tensor:
         return self._data.dtype
 
     @property
-    def data(self) -> "Tensor":
+    def data(self) -> Tensor:
         """The values without history (shares memory), as PyTorch's ``.data``."""
         return self.detach()
 
@@ -146,7 +145,7 @@ class Tensor:
     def requires_grad(self, flag: bool) -> None:
         self.requires_grad_(flag)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf tensor; returns it."""
         requires_grad = bool(requires_grad)
         if requires_grad and self._data.dtype.kind not in "fc":
@@ -173,7 +172,7 @@ class Tensor:
         return self._node
 
     @property
-    def grad(self) -> "Tensor | None":
+    def grad(self) -> Tensor | None:
         return self._grad
 
     @grad.setter
@@ -189,12 +188,12 @@ class Tensor:
         self._grad = value
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         from .ops.shape import permute
         return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
 
     @property
-    def mT(self) -> "Tensor":
+    def mT(self) -> Tensor:
         from .ops.shape import transpose
         return transpose(self, -2, -1)
 
@@ -291,13 +290,13 @@ class Tensor:
         return repr(self) if not spec else format(str(self), spec)
 
     # --- autograd ---------------------------------------------------------------------------
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """A tensor sharing this one's data, with no history; gradient does not flow through it."""
         t = Tensor._wrap(self._buffer())
         t._version = self._version
         return t
 
-    def detach_(self) -> "Tensor":
+    def detach_(self) -> Tensor:
         self._node = None
         self._requires_grad = False
         return self
@@ -313,7 +312,7 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._node is not None and self._node.retained is not None
 
-    def register_hook(self, fn) -> "engine.RemovableHandle":
+    def register_hook(self, fn) -> engine.RemovableHandle:
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self._requires_grad:
             raise RuntimeError(

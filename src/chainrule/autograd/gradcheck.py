@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def _reverse_jacobian(f, inputs, i) -> np.ndarray:
     with enable_grad():
         outs = _outputs(f, inputs)
     rows = []
-    for k, o in enumerate(outs):
+    for o in outs:
         for j in range(o._data.size):
             if not o._requires_grad:
                 rows.append(np.zeros(inputs[i]._data.size))

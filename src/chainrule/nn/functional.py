@@ -6,11 +6,21 @@ import numpy as np
 
 from ..creation import generator
 from ..ops import (
-    elu, gelu, leaky_relu, log_softmax, matmul, mean, relu, sigmoid, softmax, softplus, sum, tanh,
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    matmul,
+    mean,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    sum,
+    tanh,
 )
 from ..ops.neural import softmax_cross_entropy
 from ..ops.shape import _data, _shape, permute
-
 
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax",

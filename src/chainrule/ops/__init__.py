@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types as _types
+
 from . import elementwise as _E
 from . import linalg as _L
 from . import neural as _N
@@ -31,7 +33,7 @@ divide, true_divide = div, div
 multiply, subtract, negative = mul, sub, neg
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None):  # noqa: A002, F811
     """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
     from ..tensor import Tensor
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -95,8 +97,6 @@ def _prepare_dim_op(op, input, dim, dtype):  # noqa: A002
 def rsub(input, other):  # noqa: A002
     return sub(other, input)
 
-
-import types as _types
 
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, _types.ModuleType)]

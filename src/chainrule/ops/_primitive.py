@@ -31,7 +31,7 @@ from ..grad_mode import state
 ndarray = np.ndarray
 _generic = np.generic
 
-PRIMITIVES: dict[str, "Primitive"] = {}
+PRIMITIVES: dict[str, Primitive] = {}
 
 # Rule namespaces, filled as primitives are defined (see ``define``).
 raw = SimpleNamespace()

@@ -382,8 +382,9 @@ def solve(A, B):
 
 def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     """Vector 2-norm (of all elements when ``dim`` is None), or a matrix norm with ``ord``."""
-    from .reductions import amax, amin, norm, sum as sum_
     from .elementwise import abs as abs_
+    from .reductions import amax, amin, norm
+    from .reductions import sum as sum_
     matrix = isinstance(dim, tuple) or (dim is None and _ndim(A) == 2 and ord is not None)
     if matrix and ord in (2, -2, "nuc"):
         raise NotImplementedError(
