@@ -122,7 +122,8 @@ class Tensor:
         """The shape, or its length along ``dim``."""
         if dim is None:
             return self._data.shape
-        return self._data.shape[_check_dim("size", dim, self._data.ndim)]
+        from .ops.shape import normalize_dim
+        return self._data.shape[normalize_dim("size", dim, self._data.ndim)]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -330,21 +331,6 @@ class Tensor:
         from .autograd.core import backward
         backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph, inputs=inputs)
-
-
-def _check_dim(op: str, dim: int, ndim: int) -> int:
-    """``dim`` made non-negative, or a clear error."""
-    try:
-        dim = int(dim)
-    except TypeError:
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}") from None
-    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
-    if not lo <= dim <= hi:
-        raise IndexError(
-            f"{op}: dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim}) "
-            f"for a tensor with {ndim} dimension(s)"
-        )
-    return dim % ndim if ndim else 0
 
 
 P.Tensor = Tensor

@@ -90,13 +90,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
         return target
     _check_view(op, target)
     old = _snapshot(target, prim.save_inputs is True)
-    result = prim(old, *others, **params)
-    _write(op, target, result._data)
-    target._version[0] += 1
-    target._node = result._node
-    target._requires_grad = result._requires_grad
-    target._tangents = result._tangents
-    return target
+    return _assign(op, target, prim(old, *others, **params))
 
 
 def _snapshot(target, copy: bool):
@@ -156,6 +150,7 @@ def copy_(target, source):
 
 
 def _assign(op, target, result):
+    """Write ``result`` into ``target``'s memory and make ``target`` carry its history."""
     _check_view(op, target)
     _write(op, target, result._data)
     target._version[0] += 1
