@@ -289,10 +289,20 @@ def _matmul(ns, fn, args, params):
 
     a, sa = lift(a, sa, 0)
     b, sb = lift(b, sb, 1)
-    ndim = max(len(sa), len(sb))
-    va = ns.pad_to(a, ndim) if isinstance(a, Batched) else a
-    vb = ns.pad_to(b, ndim) if isinstance(b, Batched) else b
-    out = fn(va, vb)
+    n_batch = ns.size
+    if len(sa) == 2 and len(sb) == 2 and isinstance(a, Batched) != isinstance(b, Batched):
+        # One matrix against a batch of matrices: a single GEMM instead of one per example.
+        if isinstance(a, Batched):  # (B, n, k) @ (k, m) = ((B·n, k) @ (k, m)) reshaped
+            flat = base.reshape(a.value, shape=(n_batch * sa[0], sa[1]))
+            out = base.reshape(fn(flat, b), shape=(n_batch, sa[0], sb[1]))
+        else:  # (n, k) @ (B, k, m): columns of all examples side by side
+            cols = base.reshape(base.permute(b.value, dims=(1, 0, 2)), shape=(sb[0], n_batch * sb[1]))
+            out = base.permute(base.reshape(fn(a, cols), shape=(sa[0], n_batch, sb[1])), dims=(1, 0, 2))
+    else:
+        ndim = max(len(sa), len(sb))
+        va = ns.pad_to(a, ndim) if isinstance(a, Batched) else a
+        vb = ns.pad_to(b, ndim) if isinstance(b, Batched) else b
+        out = fn(va, vb)
     shape = _raw_shape(out)
     for axis in sorted(squeeze):
         axis = len(shape) + axis
@@ -389,18 +399,20 @@ def batched_vjp(inputs, out: Tensor, create: bool) -> list:
 def batched_jvp(f, args, argnums) -> list:
     """The Jacobian of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
     one forward pass carrying the whole identity as a batch of tangents."""
-    from .functional import _Nested, _outputs
+    from .functional import _outputs
+    from .grad_mode import state
+    record = state.grad_enabled and (
+        state.transform_depth > 0 or any(isinstance(a, Tensor) and a._requires_grad for a in args))
     jacs = []
     for i in argnums:
         x = args[i]
         n = x._data.size
-        with forward_level() as level:
+        with forward_level(record) as level:
             ns = BatchedNamespace(P.traced, n)
             seeds = Tensor._wrap(np.eye(n, dtype=x._data.dtype).reshape((n,) + x._data.shape))
             call = list(args)
             call[i] = make_dual(x, ns.wrap(seeds), level)
-            with _Nested():
-                outputs, single = _outputs("jacfwd", f(*call))
+            outputs, single = _outputs("jacfwd", f(*call))
             if not single:
                 raise TypeError("jacfwd: the function must return a single tensor")
             out = outputs[0]

@@ -13,21 +13,27 @@ from contextlib import contextmanager
 import numpy as np
 
 from .grad_mode import state
+from .ops import _primitive as P
 from .ops.shape import alias
 from .tensor import Tensor
 
 _levels = itertools.count(1)
+# Whether each open level's tangent computations are recorded for reverse mode: only when an
+# outer reverse transform, or an input that requires grad, may differentiate the tangents.
+RECORDED = P.RECORDED
 
 
 @contextmanager
-def forward_level():
+def forward_level(record: bool = True):
     """Open a forward-mode level for the extent of the ``with`` block; yields its number."""
     level = next(_levels)
     state.forward_levels.append(level)
+    RECORDED[level] = record
     try:
         yield level
     finally:
         state.forward_levels.remove(level)
+        del RECORDED[level]
 
 
 def make_dual(primal: Tensor, tangent, level: int) -> Tensor:

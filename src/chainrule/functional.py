@@ -95,7 +95,8 @@ def _reaches_other_leaves(outputs, inputs) -> bool:
 
 
 class _Nested:
-    """Marks the extent of a transform's call of the user's function (inner transforms see depth > 0)."""
+    """Marks the extent of a reverse transform's call of the user's function (inner transforms
+    see depth > 0 and record their backward pass for it)."""
 
     def __enter__(self):
         self.depth = state.transform_depth
@@ -123,9 +124,10 @@ def _trace(op: str, f: Callable, args: Sequence, argnums: tuple, has_aux: bool):
             raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
         result, aux = result
     outputs, single = _outputs(op, result)
-    primals_need = any(args[i]._requires_grad or args[i]._tangents for i in argnums)
-    create = outer_grad and (nested.depth > 0 or primals_need or bool(state.forward_levels)
-                             or _reaches_other_leaves(outputs, inputs))
+    # Record the backward pass only for an outer reverse transform or inputs that require grad
+    # (tangents of an outer forward transform ride on the unrecorded backward pass anyway).
+    primals_need = any(args[i]._requires_grad for i in argnums)
+    create = outer_grad and (nested.depth > 0 or primals_need or _reaches_other_leaves(outputs, inputs))
     return inputs, outputs, single, aux, create
 
 
@@ -147,7 +149,7 @@ def _pull_back(inputs, outputs, cotangents, create: bool) -> list:
         if g is None:
             grads.append(Tensor._wrap(np.zeros_like(t._data)))
         elif isinstance(g, Tensor):
-            grads.append(g if create else g.detach())
+            grads.append(g if create else _without_history(g))
         else:
             g = np.asarray(g)
             grads.append(Tensor._wrap(g if g.flags.owndata and g.flags.writeable else g.copy()))
@@ -181,8 +183,15 @@ def _detached(t):
     return t.detach() if isinstance(t, Tensor) else t
 
 
+def _without_history(t: Tensor) -> Tensor:
+    """``t`` detached from the reverse graph, keeping the tangents of open forward levels."""
+    out = t.detach()
+    out._tangents = t._tangents
+    return out
+
+
 def _finish(outputs, single, create):
-    values = [o if create else o.detach() for o in outputs]
+    values = [o if create else _without_history(o) for o in outputs]
     return values[0] if single else tuple(values)
 
 
@@ -274,10 +283,11 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     for p in primals:
         if p._data.dtype.kind != "f":
             raise TypeError(f"jvp: primals must be floating point, got dtype {p._data.dtype}")
-    with forward_level() as level:
+    record = state.grad_enabled and (
+        state.transform_depth > 0 or any(p._requires_grad for p in primals))
+    with forward_level(record) as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
-        with _Nested():
-            result = f(*duals)
+        result = f(*duals)
         aux = None
         if has_aux:
             result, aux = result
@@ -312,7 +322,7 @@ def jacrev(f: Callable, argnums=0) -> Callable:
             raise TypeError("jacrev: the function must return a single tensor")
         out = outputs[0]
         jacs = batched_vjp(inputs, out, create)
-        jacs = [j if create else j.detach() for j in jacs]
+        jacs = [j if create else _without_history(j) for j in jacs]
         return jacs[0] if isinstance(argnums, int) else tuple(jacs)
 
     return wrapped

@@ -37,6 +37,9 @@ PRIMITIVES: dict[str, Primitive] = {}
 raw = SimpleNamespace()
 traced = SimpleNamespace()
 
+# Forward-mode levels whose tangent computations are recorded (see forward.py).
+RECORDED: dict = {}
+
 # Set by tensor.py (avoids an import cycle).
 Tensor = None
 Node = None
@@ -140,8 +143,10 @@ def _push_tangents(prim, args, params, result):
     if prim.jvp is None:
         raise NotImplementedError(f"{prim.name}: no forward-mode (JVP) rule")
     shape, dtype = result._data.shape, result._data.dtype
+    grad_mode = state.grad_enabled
     for level in sorted(levels):
         state.forward_cap = level
+        state.grad_enabled = grad_mode and RECORDED.get(level, True)
         try:
             tangents = tuple(
                 a._tangents.get(level) if isinstance(a, Tensor) and a._tangents is not None else None
@@ -171,6 +176,7 @@ def _push_tangents(prim, args, params, result):
                     tangent = m.cast(tangent, dtype=dtype)
         finally:
             state.forward_cap = cap
+            state.grad_enabled = grad_mode
         if result._tangents is None:
             result._tangents = {}
             if result._node is not None:
