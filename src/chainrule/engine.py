@@ -24,6 +24,7 @@ _getrefcount = sys.getrefcount
 
 
 anomaly_mode = [False]  # set by autograd.detect_anomaly
+_NO_INPUTS = [(None,) * n for n in range(9)]
 SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
 
 
@@ -446,53 +447,59 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                         _accumulate_into(node, cotangent, traced)
                 continue
             edges = node.edges
-            if cotangent is not None:
-                extra = node.extra
-                if extra is not None and batch is None:
-                    cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
-                if pruned:
-                    tensor = target_nodes.get(node)
-                    if tensor is not None:
-                        results[id(tensor)] = cotangent
-                        if accumulate and batch is None:
-                            _accumulate_into(tensor, cotangent, traced)
-                if node.value is not None and batch is None:
-                    node.grad_value = cotangent._data if traced else cotangent
-                prim = node.prim
-                saved = node.saved
-                if saved is None:
-                    inputs = [None] * len(edges)
-                elif saved is FREED:
-                    raise node._freed_error()
-                else:
-                    versions = node.versions
-                    if versions:
-                        for j in range(0, len(versions), 2):
-                            if versions[j][0] != versions[j + 1]:
-                                node._check_versions()
-                    inputs = saved if traced else node.saved_data
-                ans = node.ans
-                if ans is not None and (traced or node.ans_version[0]):
-                    ans = node._ans(traced)
-                params = node.params
-                if prim.vjp_all:
-                    needs = [e is not None and (not pruned or e in consumers) for e in edges]
-                    parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)
-                else:
-                    parts = None
-                    rules = prim.vjp
-                in_meta = node.in_meta
-                i = -1
+            if cotangent is None:  # nothing flows through this node: only release its inputs
                 for parent in edges:
-                    i += 1
-                    if parent is None or (pruned and parent not in consumers):
-                        continue
-                    if parts is None:
-                        g = rules[i](m, cotangent, ans, *inputs, **params)
-                    else:
-                        g = parts[i]
-                    if g is None:
-                        continue
+                    if parent is not None and consumers.get(parent) is not None:
+                        left = consumers[parent] - 1
+                        consumers[parent] = left
+                        if left == 0:
+                            ready.append(parent)
+                continue
+            extra = node.extra
+            if extra is not None and batch is None:
+                cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
+            if pruned:
+                tensor = target_nodes.get(node)
+                if tensor is not None:
+                    results[id(tensor)] = cotangent
+                    if accumulate and batch is None:
+                        _accumulate_into(tensor, cotangent, traced)
+            if node.value is not None and batch is None:
+                node.grad_value = cotangent._data if traced else cotangent
+            prim = node.prim
+            saved = node.saved
+            if saved is None:
+                inputs = _NO_INPUTS[len(edges)] if len(edges) < 9 else (None,) * len(edges)
+            elif saved is FREED:
+                raise node._freed_error()
+            else:
+                versions = node.versions
+                if versions:
+                    for j in range(0, len(versions), 2):
+                        if versions[j][0] != versions[j + 1]:
+                            node._check_versions()
+                inputs = saved if traced else node.saved_data
+            ans = node.ans
+            if ans is not None and (traced or node.ans_version[0]):
+                ans = node._ans(traced)
+            params = node.params
+            if prim.vjp_all:
+                needs = [e is not None and (not pruned or e in consumers) for e in edges]
+                parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)
+            else:
+                parts = None
+                rules = prim.vjp
+            in_meta = node.in_meta
+            i = -1
+            for parent in edges:
+                i += 1
+                if parent is None:
+                    continue
+                left = consumers.get(parent)
+                if left is None:  # pruned: no target is reached through this input
+                    continue
+                g = rules[i](m, cotangent, ans, *inputs, **params) if parts is None else parts[i]
+                if g is not None:
                     if in_meta is not None and in_meta[i] is not None:
                         shape, dtype = in_meta[i]
                         if batch is None:
@@ -511,19 +518,13 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                     else:
                         grads[parent] = previous + g
                         owned.add(parent)
-            if not retain_graph and (node.saved is not None or node.ans is not None):
-                node.saved = FREED  # what node.release() does, inlined on this hot path
-                node.saved_data = node.ans = node.params = None
-            for parent in edges:
-                if parent is None:
-                    continue
-                left = consumers.get(parent)
-                if left is None:
-                    continue
                 left -= 1
                 consumers[parent] = left
                 if left == 0:
                     ready.append(parent)
+            if not retain_graph and (saved is not None or node.ans is not None):
+                node.saved = FREED  # what node.release() does, inlined on this hot path
+                node.saved_data = node.ans = node.params = None
     finally:
         state.grad_enabled = previous_mode
         if collecting:
