@@ -151,25 +151,24 @@ class Node:
             self.params = None
 
 
-def _save_needed(node, needs, meta, args, datas) -> None:
-    """Keep only the input values the VJPs of the inputs that require grad read (shapes of the rest)."""
-    needed = set()
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and a._requires_grad:
-            needed.update(needs[i])
+def _save_needed(node, needed: int, meta: bool, args, datas) -> None:
+    """Keep only the input values (bit i of ``needed``) that the VJPs of the inputs requiring
+    grad read; the others become their shapes (``meta``) or nothing."""
     versions = None
     kept_tensor = False
-    for i, a in enumerate(args):
+    i = 0
+    for a in args:
         if isinstance(a, Tensor):
-            if i in needed:
+            if needed >> i & 1:
                 kept_tensor = True
                 if versions is None:
                     versions = []
                 versions += (a._version, a._version[0])
             else:
                 datas[i] = Meta(np.shape(datas[i]), datas[i].dtype) if meta else None
+        i += 1
     node.saved_data = datas
-    node.saved = [a if isinstance(a, Tensor) and i in needed else datas[i] for i, a in enumerate(args)] \
+    node.saved = [a if isinstance(a, Tensor) and needed >> i & 1 else datas[i] for i, a in enumerate(args)] \
         if kept_tensor else datas
     node.versions = versions
 
@@ -181,7 +180,9 @@ def record(prim, args, datas, params, out, version) -> Node:
     node.params = params
     edges = []
     save = prim.save_inputs
-    versions = [] if save is True and prim.needs is None else None  # [counter, value, ...]
+    masks = prim.needs_masks
+    versions = [] if save is True and masks is None else None  # [counter, value, ...]
+    needed = 0
     fit = None
     broadcasts = prim.broadcasts
     out_shape = out.shape if broadcasts else None
@@ -193,6 +194,8 @@ def record(prim, args, datas, params, out, version) -> Node:
             if a._requires_grad:
                 parent = a._node
                 edges.append(a if parent is None else parent)
+                if masks is not None:
+                    needed |= masks[i]
                 if broadcasts:
                     d = a._data
                     if d.shape != out_shape or d.dtype != out.dtype:
@@ -207,12 +210,12 @@ def record(prim, args, datas, params, out, version) -> Node:
     node.edges = edges
     node.in_meta = fit
     if save is True:
-        if prim.needs is None:
+        if masks is None:
             node.saved = args
             node.saved_data = datas
             node.versions = versions
         else:
-            _save_needed(node, prim.needs, prim.needs_meta, args, datas)
+            _save_needed(node, needed, prim.needs_meta, args, datas)
     elif save is False:
         node.saved = node.saved_data = node.versions = None
     else:  # "meta": only shapes and dtypes

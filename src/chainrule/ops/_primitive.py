@@ -55,7 +55,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
-        "differentiable", "node_name", "doc", "needs", "needs_meta",
+        "differentiable", "node_name", "doc", "needs", "needs_meta", "needs_masks",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
@@ -75,6 +75,7 @@ class Primitive:
         # needs[i]: the inputs whose values the VJP of input i reads (None: all of them). Only
         # those are kept, and checked for in-place changes, for the inputs that require grad.
         self.needs = needs
+        self.needs_masks = None if needs is None else tuple(sum(1 << j for j in n) for n in needs)
         self.needs_meta = needs_meta  # the rules read shapes of the inputs they don't need
 
     def __repr__(self) -> str:
