@@ -501,7 +501,16 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 left = consumers.get(parent)
                 if left is None:  # pruned: no target is reached through this input
                     continue
-                g = rules[i](m, cotangent, ans, *inputs, **params) if parts is None else parts[i]
+                if parts is not None:
+                    g = parts[i]
+                elif params:
+                    g = rules[i](m, cotangent, ans, *inputs, **params)
+                elif len(inputs) == 2:  # the common arities, called without unpacking
+                    g = rules[i](m, cotangent, ans, inputs[0], inputs[1])
+                elif len(inputs) == 1:
+                    g = rules[i](m, cotangent, ans, inputs[0])
+                else:
+                    g = rules[i](m, cotangent, ans, *inputs)
                 if g is not None:
                     if in_meta is not None and in_meta[i] is not None:
                         shape, dtype = in_meta[i]

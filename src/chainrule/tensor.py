@@ -328,6 +328,13 @@ class Tensor:
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
         """Accumulate ∂self/∂leaf (times ``gradient``) into the ``.grad`` of the leaves."""
+        data = self._data
+        if (gradient is None and inputs is None and not create_graph and self._node is not None
+                and data.size == 1):
+            # The common case, a scalar loss: straight to the engine.
+            engine.compute_gradients([self], [np.ones(data.shape, data.dtype)],
+                                     retain_graph=bool(retain_graph))
+            return
         from .autograd.core import backward
         backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph, inputs=inputs)

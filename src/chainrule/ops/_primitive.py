@@ -99,7 +99,14 @@ class Primitive:
             else:
                 datas.append(_constant(a))
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
-        out = self.impl(*datas, **params)
+        if params:
+            out = self.impl(*datas, **params)
+        elif len(datas) == 2:
+            out = self.impl(datas[0], datas[1])
+        elif len(datas) == 1:
+            out = self.impl(datas[0])
+        else:
+            out = self.impl(*datas)
         result = _new(Tensor)
         result._data = out
         result._grad = None
