@@ -1,0 +1,1 @@
+"""chainrule's benchmark suite: ``python -m benchmarks`` (see benchmarks/README.md)."""
