@@ -23,12 +23,12 @@ def sum_to_shape(array, shape: tuple):
     if array.shape == shape:
         return array
     lead = array.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and array.shape[i + lead] != 1
-    )
-    result = array.sum(axis=axes, keepdims=True) if axes else array
-    if lead:
-        result = result.reshape(shape)
+    # Leading axes are summed away without keepdims, so the result owns its memory (the engine
+    # may then hand it to .grad without a copy).
+    result = array.sum(axis=tuple(range(lead))) if lead else array
+    rest = tuple(i for i, n in enumerate(shape) if n == 1 and array.shape[i + lead] != 1)
+    if rest:
+        result = result.sum(axis=rest, keepdims=True)
     return result
 
 

@@ -537,6 +537,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             if not retain_graph and (saved is not None or node.ans is not None):
                 node.saved = FREED  # what node.release() does, inlined on this hot path
                 node.saved_data = node.ans = node.params = None
+            # Drop this node's references, so a leaf can take its gradient without a copy.
+            g = previous = cotangent = inputs = ans = None
     finally:
         state.grad_enabled = previous_mode
         if collecting:

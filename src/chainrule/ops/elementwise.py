@@ -60,7 +60,7 @@ def _torch_promotion(ufunc, op):
 def _true_divide(x, y):
     try:
         out = operator.truediv(x, y)
-        out.dtype
+        dt = out.dtype
     except AttributeError:  # both operands were Python numbers
         return np.asarray(out)
     except ValueError:
@@ -68,7 +68,7 @@ def _true_divide(x, y):
         if error is None:
             raise
         raise error from None
-    if out.dtype is _f64 and getattr(x, "dtype", _f64).kind != "f" and getattr(y, "dtype", _f64).kind != "f":
+    if dt is _f64 and getattr(x, "dtype", _f64).kind != "f" and getattr(y, "dtype", _f64).kind != "f":
         out = out.astype(D.get_default_dtype())
     return out
 

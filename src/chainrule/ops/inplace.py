@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..grad_mode import state
+from . import _primitive as _P
 from . import elementwise as E
 from .shape import _index_key, index_put
 
@@ -17,8 +18,7 @@ _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true
 
 
 def _tensor_type():
-    from ..tensor import Tensor
-    return Tensor
+    return _P.Tensor  # set when chainrule.tensor is imported
 
 
 def _check_leaf(op: str, target) -> None:

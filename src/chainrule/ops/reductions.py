@@ -9,6 +9,8 @@ from collections import namedtuple
 import numpy as np
 
 from ._primitive import define, linear, nondifferentiable
+from .elementwise import abs as abs_
+from .elementwise import cast, maximum, minimum, sqrt
 from .shape import _ndim, _shape, normalize_dim
 
 _prod = math.prod
@@ -69,14 +71,12 @@ mean_prim = linear(
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
     if dtype is not None:
-        from .elementwise import cast
         input = cast(input, dtype=np.dtype(dtype))
     return sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=bool(keepdim))
 
 
 def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
-    from .elementwise import cast
     if dtype is not None:
         input = cast(input, dtype=np.dtype(dtype))
     dt = np.result_type(input._data if hasattr(input, "_data") else np.asarray(input))
@@ -285,7 +285,6 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     Two tensors as ``max(a, b)`` give the elementwise maximum.
     """
     if dim is not None and not isinstance(dim, int) and hasattr(dim, "shape"):
-        from .elementwise import maximum
         return maximum(input, dim)
     if dim is None:
         return amax(input)
@@ -297,7 +296,6 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
 def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
     if dim is not None and not isinstance(dim, int) and hasattr(dim, "shape"):
-        from .elementwise import minimum
         return minimum(input, dim)
     if dim is None:
         return amin(input)
@@ -322,7 +320,6 @@ def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=Non
 
 def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
     """Standard deviation: the square root of ``var``."""
-    from .elementwise import sqrt
     return sqrt(var(input, dim, correction, keepdim, unbiased=unbiased))
 
 
@@ -344,7 +341,6 @@ norm2_prim = define("norm2", lambda x, dim, keepdim: np.sqrt(np.sum(x * x, axis=
 
 def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
     """Vector p-norm over ``dim`` (all elements when None); ``p`` may be ``inf`` or ``'fro'``."""
-    from .elementwise import abs as abs_
     dims = _dims("norm", dim, _ndim(input))
     if p in (2, 2.0, "fro", None):
         return norm2_prim(input, dim=dims, keepdim=bool(keepdim))
