@@ -151,28 +151,6 @@ class Node:
             self.params = None
 
 
-def _save_needed(node, needed: int, meta: bool, args, datas) -> None:
-    """Keep only the input values (bit i of ``needed``) that the VJPs of the inputs requiring
-    grad read; the others become their shapes (``meta``) or nothing."""
-    versions = None
-    kept_tensor = False
-    i = 0
-    for a in args:
-        if isinstance(a, Tensor):
-            if needed >> i & 1:
-                kept_tensor = True
-                if versions is None:
-                    versions = []
-                versions += (a._version, a._version[0])
-            else:
-                datas[i] = Meta(np.shape(datas[i]), datas[i].dtype) if meta else None
-        i += 1
-    node.saved_data = datas
-    node.saved = [a if isinstance(a, Tensor) and needed >> i & 1 else datas[i] for i, a in enumerate(args)] \
-        if kept_tensor else datas
-    node.versions = versions
-
-
 def record(prim, args, datas, params, out, version) -> Node:
     """The node of one operation just computed: ``args`` as given, ``datas`` their arrays."""
     node = Node()
@@ -215,7 +193,32 @@ def record(prim, args, datas, params, out, version) -> Node:
             node.saved_data = datas
             node.versions = versions
         else:
-            _save_needed(node, needed, prim.needs_meta, args, datas)
+            # Keep only the input values that the VJPs of the inputs requiring grad read (bit i
+            # of ``needed``); the others become their shapes (``needs_meta``) or nothing.
+            kept = False
+            i = 0
+            for a in args:
+                if isinstance(a, Tensor):
+                    if needed >> i & 1:
+                        kept = True
+                    else:
+                        d = datas[i]
+                        datas[i] = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
+                i += 1
+            node.saved_data = datas
+            if kept:
+                saved, versions = [], []
+                for a, d in zip(args, datas):
+                    if isinstance(a, Tensor) and d is a._data:
+                        saved.append(a)
+                        versions += (a._version, a._version[0])
+                    else:
+                        saved.append(d)
+                node.saved = saved
+                node.versions = versions
+            else:
+                node.saved = datas
+                node.versions = None
     elif save is False:
         node.saved = node.saved_data = node.versions = None
     else:  # "meta": only shapes and dtypes
