@@ -9,6 +9,7 @@ batch — correct, just not vectorised.
 
 from __future__ import annotations
 
+import functools
 import string
 
 import numpy as np
@@ -295,6 +296,9 @@ def _matmul(ns, fn, args, params):
         if isinstance(a, Batched):  # (B, n, k) @ (k, m) = ((B·n, k) @ (k, m)) reshaped
             flat = base.reshape(a.value, shape=(n_batch * sa[0], sa[1]))
             out = base.reshape(fn(flat, b), shape=(n_batch, sa[0], sb[1]))
+        elif sb[1] == 1:  # (n, k) @ (B, k, 1): the batch of vectors as rows, (B, k) @ (k, n)
+            rows = base.reshape(b.value, shape=(n_batch, sb[0]))
+            out = base.reshape(fn(rows, base.permute(a, dims=(1, 0))), shape=(n_batch, sa[0], 1))
         else:  # (n, k) @ (B, k, m): columns of all examples side by side
             cols = base.reshape(base.permute(b.value, dims=(1, 0, 2)), shape=(sb[0], n_batch * sb[1]))
             out = base.permute(base.reshape(fn(a, cols), shape=(sa[0], n_batch, sb[1])), dims=(1, 0, 2))
@@ -371,6 +375,14 @@ FALLBACK = sorted(
 # Jacobians
 # ---------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16)
+def _identity(n: int, dtype) -> np.ndarray:
+    """The seeds of a Jacobian: a read-only identity, built once per size and dtype."""
+    eye = np.eye(n, dtype=dtype)
+    eye.flags.writeable = False
+    return eye
+
+
 def batched_vjp(inputs, out: Tensor, create: bool) -> list:
     """The Jacobian of ``out`` with respect to each input (``out.shape + in.shape``), from one
     backward pass carrying the whole identity as a batch of cotangents."""
@@ -378,7 +390,7 @@ def batched_vjp(inputs, out: Tensor, create: bool) -> list:
     dtype = out._data.dtype
     found = {}
     if out._requires_grad and n:
-        seeds = np.eye(n, dtype=dtype).reshape((n,) + out._data.shape)
+        seeds = _identity(n, dtype).reshape((n,) + out._data.shape)
         found = engine.compute_gradients([out], [seeds], inputs, retain_graph=True,
                                          create_graph=create, accumulate=False, batch=n)
     jacs = []
@@ -392,7 +404,7 @@ def batched_vjp(inputs, out: Tensor, create: bool) -> list:
         if isinstance(value, Tensor):
             jacs.append(value.reshape(shape))
         else:
-            jacs.append(Tensor._wrap(np.array(value).reshape(shape)))
+            jacs.append(Tensor._wrap(np.asarray(value).reshape(shape)))
     return jacs
 
 
@@ -409,7 +421,7 @@ def batched_jvp(f, args, argnums) -> list:
         n = x._data.size
         with forward_level(record) as level:
             ns = BatchedNamespace(P.traced, n)
-            seeds = Tensor._wrap(np.eye(n, dtype=x._data.dtype).reshape((n,) + x._data.shape))
+            seeds = Tensor._wrap(_identity(n, x._data.dtype).reshape((n,) + x._data.shape))
             call = list(args)
             call[i] = make_dual(x, ns.wrap(seeds), level)
             outputs, single = _outputs("jacfwd", f(*call))
