@@ -141,18 +141,22 @@ def _push_tangents(prim, args, params, result):
     """Attach to ``result`` its tangent at every open forward level (one level at a time)."""
     cap = state.forward_cap
     active = state.forward_levels
-    levels = set()
-    for a in args:
-        if isinstance(a, Tensor) and a._tangents is not None:
-            levels.update(a._tangents)
-    levels = {level for level in levels if level in active and (cap is None or level < cap)}
+    if len(active) == 1 and cap is None:  # the common case: one open level
+        levels = active if any(isinstance(a, Tensor) and a._tangents and active[0] in a._tangents
+                               for a in args) else ()
+    else:
+        found = set()
+        for a in args:
+            if isinstance(a, Tensor) and a._tangents is not None:
+                found.update(a._tangents)
+        levels = sorted(level for level in found if level in active and (cap is None or level < cap))
     if not levels:
         return
     if prim.jvp is None:
         raise NotImplementedError(f"{prim.name}: no forward-mode (JVP) rule")
     shape, dtype = result._data.shape, result._data.dtype
     grad_mode = state.grad_enabled
-    for level in sorted(levels):
+    for level in levels:
         state.forward_cap = level
         state.grad_enabled = grad_mode and RECORDED.get(level, True)
         try:
