@@ -25,6 +25,11 @@ _getrefcount = sys.getrefcount
 
 anomaly_mode = [False]  # set by autograd.detect_anomaly
 _NO_INPUTS = [(None,) * n for n in range(9)]
+
+
+def _counter(t) -> list:
+    counter = t._version = [0]
+    return counter
 SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
 
 
@@ -151,8 +156,9 @@ class Node:
             self.params = None
 
 
-def record(prim, args, datas, params, out, version) -> Node:
-    """The node of one operation just computed: ``args`` as given, ``datas`` their arrays."""
+def record(prim, args, datas, params, out, result) -> Node:
+    """The node of one operation just computed: ``args`` as given, ``datas`` their arrays,
+    ``result`` the output tensor (or None)."""
     node = Node()
     node.prim = prim
     node.params = params
@@ -168,7 +174,8 @@ def record(prim, args, datas, params, out, version) -> Node:
     for a in args:
         if isinstance(a, Tensor):
             if versions is not None:
-                versions += (a._version, a._version[0])
+                counter = a._version or _counter(a)
+                versions += (counter, counter[0])
             if a._requires_grad:
                 parent = a._node
                 edges.append(a if parent is None else parent)
@@ -211,7 +218,8 @@ def record(prim, args, datas, params, out, version) -> Node:
                 for a, d in zip(args, datas):
                     if isinstance(a, Tensor) and d is a._data:
                         saved.append(a)
-                        versions += (a._version, a._version[0])
+                        counter = a._version or _counter(a)
+                        versions += (counter, counter[0])
                     else:
                         saved.append(d)
                 node.saved = saved
@@ -227,7 +235,7 @@ def record(prim, args, datas, params, out, version) -> Node:
         node.versions = None
     if prim.save_ans:
         node.ans = out
-        node.ans_version = version
+        node.ans_version = result._version = [0] if result is not None else None
     else:
         node.ans = node.ans_version = None
     # The output's shape, and small outputs (and, after backward, their gradients), are kept

@@ -15,7 +15,7 @@ import numpy as np
 from .grad_mode import state
 from .ops import _primitive as P
 from .ops.shape import alias
-from .tensor import Tensor
+from .tensor import Tensor, version_counter
 
 _levels = itertools.count(1)
 # Whether each open level's tangent computations are recorded for reverse mode: only when an
@@ -71,7 +71,7 @@ def primal_of(t, level: int):
     out = Tensor._wrap(t._data)
     out._node = t._node
     out._requires_grad = t._requires_grad
-    out._version = t._version
+    out._version = version_counter(t)
     rest = {k: v for k, v in t._tangents.items() if k != level}
     out._tangents = rest or None
     return out

@@ -66,7 +66,7 @@ class Tensor:
         self._node = None
         self._requires_grad = False
         self._grad = None
-        self._version = [0]
+        self._version = None
         self._tangents = None
         self._base = None
         self._hooks = None
@@ -81,7 +81,7 @@ class Tensor:
         t._node = None
         t._requires_grad = False
         t._grad = None
-        t._version = [0]
+        t._version = None
         t._tangents = None
         t._base = None
         t._hooks = None
@@ -116,7 +116,7 @@ class Tensor:
     @data.setter
     def data(self, value) -> None:
         self._data = _as_data(value, copy=False)
-        self._version[0] += 1
+        bump_version(self)
 
     def size(self, dim: int | None = None):
         """The shape, or its length along ``dim``."""
@@ -294,7 +294,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, with no history; gradient does not flow through it."""
         t = Tensor._wrap(self._buffer())
-        t._version = self._version
+        t._version = version_counter(self)
         return t
 
     def detach_(self) -> Tensor:
@@ -340,7 +340,24 @@ class Tensor:
                  create_graph=create_graph, inputs=inputs)
 
 
+def version_counter(t: Tensor) -> list:
+    """``t``'s in-place version counter, created when something first needs to watch it."""
+    counter = t._version
+    if counter is None:
+        counter = t._version = [0]
+    return counter
+
+
+def bump_version(t: Tensor) -> None:
+    """Record an in-place change of ``t`` (nothing to do when no one watches it)."""
+    counter = t._version
+    if counter is not None:
+        counter[0] += 1
+
+
 P.Tensor = Tensor
+P.version_counter = version_counter
+P.bump_version = bump_version
 P.Node = engine.Node
 P.record = engine.record
 engine.Tensor = Tensor

@@ -7,7 +7,7 @@ import numpy as np
 from .. import engine
 from ..grad_mode import state
 from ..ops import _primitive as P
-from ..tensor import Tensor
+from ..tensor import Tensor, version_counter
 
 
 class FunctionCtx:
@@ -30,12 +30,12 @@ class FunctionCtx:
                     f"{type(t).__name__}; store other values as attributes of ctx"
                 )
         self._saved = tensors
-        self._versions = tuple(None if t is None else t._version[0] for t in tensors)
+        self._versions = tuple(None if t is None else version_counter(t)[0] for t in tensors)
 
     @property
     def saved_tensors(self) -> tuple:
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
-            if t is not None and t._version[0] != v:
+            if t is not None and version_counter(t)[0] != v:
                 raise RuntimeError(
                     f"{self._name}: saved tensor {i} (shape {t._data.shape}) was modified by an "
                     f"in-place operation after save_for_backward; clone it before modifying it."
@@ -214,7 +214,7 @@ def _select_named(cls):
 
 def _fresh(t: Tensor) -> Tensor:
     out = Tensor._wrap(t._data)
-    out._version = t._version
+    out._version = version_counter(t)
     return out
 
 

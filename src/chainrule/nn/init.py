@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..creation import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, bump_version
 
 __all__ = [
     "calculate_gain",
@@ -69,7 +69,7 @@ def _check(op: str, tensor) -> np.ndarray:
 def _fill(tensor: Tensor, values) -> Tensor:
     data = tensor._data
     data[...] = values
-    tensor._version[0] += 1
+    bump_version(tensor)
     return tensor
 
 

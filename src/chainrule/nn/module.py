@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import dtypes as D
-from ..tensor import Tensor
+from ..tensor import Tensor, bump_version
 from .parameter import Parameter
 
 __all__ = ["Module"]
@@ -277,7 +277,7 @@ class Module:
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor._data.dtype.kind == "f" and tensor._data.dtype != target:
                 tensor._data = tensor._data.astype(target)
-                tensor._version[0] += 1
+                bump_version(tensor)
                 if tensor._grad is not None:
                     tensor._grad = Tensor._wrap(tensor._grad._data.astype(target))
         return self
@@ -374,7 +374,7 @@ class Module:
             )
         for target, source in copies:
             np.copyto(target._data, source, casting="same_kind")
-            target._version[0] += 1
+            bump_version(target)
         return IncompatibleKeys(missing, unexpected)
 
     # --- printing ---------------------------------------------------------------------------
@@ -406,4 +406,4 @@ def _zero_grads(params, set_to_none: bool) -> None:
             param._grad = Tensor._wrap(np.zeros_like(grad._data))
         else:
             grad._data[...] = 0
-            grad._version[0] += 1
+            bump_version(grad)

@@ -44,6 +44,8 @@ RECORDED: dict = {}
 Tensor = None
 Node = None
 record = None
+version_counter = None
+bump_version = None
 
 
 def _backward_name(name: str) -> str:
@@ -113,10 +115,10 @@ class Primitive:
         result._tangents = None
         result._base = None
         result._hooks = None
-        version = result._version = [0]
+        result._version = None
         if requires and self.differentiable and state.grad_enabled:
             result._requires_grad = True
-            result._node = record(self, args, datas, params, out, version)
+            result._node = record(self, args, datas, params, out, result)
         else:
             result._requires_grad = False
             result._node = None

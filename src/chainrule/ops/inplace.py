@@ -86,7 +86,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
                 _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
         else:
             _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
-        target._version[0] += 1
+        _P.bump_version(target)
         return target
     _check_view(op, target)
     old = _snapshot(target, prim.save_inputs is True)
@@ -114,7 +114,7 @@ def setitem(target, key, value) -> None:
             target._data[key] = value._data if isinstance(value, Tensor) else value
         except (IndexError, ValueError) as exc:
             raise type(exc)(f"setitem: {exc} (tensor of shape {target._data.shape})") from None
-        target._version[0] += 1
+        _P.bump_version(target)
         return
     apply_inplace("setitem", target, index_put, value, index=key)
 
@@ -132,7 +132,7 @@ def fill_(target, value):
             filled = filled.detach()
         return _assign("fill_", target, filled)
     target._buffer()[...] = value._data if hasattr(value, "_data") else value
-    target._version[0] += 1
+    _P.bump_version(target)
     return target
 
 
@@ -145,7 +145,7 @@ def copy_(target, source):
         return _assign("copy_", target, broadcast_to(E.cast(src, dtype=target._data.dtype), target._data.shape))
     src = source._data if isinstance(source, Tensor) else np.asarray(source)
     _write("copy_", target, np.broadcast_to(src, target._data.shape).astype(target._data.dtype, copy=False))
-    target._version[0] += 1
+    _P.bump_version(target)
     return target
 
 
@@ -153,7 +153,7 @@ def _assign(op, target, result):
     """Write ``result`` into ``target``'s memory and make ``target`` carry its history."""
     _check_view(op, target)
     _write(op, target, result._data)
-    target._version[0] += 1
+    _P.bump_version(target)
     target._node = result._node
     target._requires_grad = result._requires_grad
     target._tangents = result._tangents

@@ -58,7 +58,7 @@ def _as_view(result, input):  # noqa: A002
     """Mark ``result`` as a view of ``input`` when they share memory (shared version counter)."""
     if isinstance(input, _tensor_type()) and result._data.base is not None:
         result._base = input if input._base is None else input._base
-        result._version = input._version
+        result._version = _P.version_counter(input)
     return result
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, bump_version
 from .optimizer import Optimizer, Params, Workspace, check_hyperparameter
 
 __all__ = ["Adam"]
@@ -103,7 +103,7 @@ class Adam(Optimizer):
                 update = np.divide(m, denominator, out=work)
                 update *= -step_size
                 p += update
-                param._version[0] += 1
+                bump_version(param)
 
 
 def _lerp_(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray) -> None:

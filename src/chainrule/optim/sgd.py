@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, bump_version
 from .optimizer import Optimizer, Params, Workspace, check_hyperparameter
 
 __all__ = ["SGD"]
@@ -90,4 +90,4 @@ class SGD(Optimizer):
                         grad = buffer._data
                 np.multiply(grad, -lr, out=work)
                 p += work
-                param._version[0] += 1
+                bump_version(param)
