@@ -147,13 +147,6 @@ class Node:
             return Tensor._from_node(ans, self, self.ans_tangents)
         return ans
 
-    def release(self) -> None:
-        """Drop what backward needed (nodes that saved nothing stay usable, as in PyTorch)."""
-        if self.saved is not None or self.ans is not None:
-            self.saved = FREED
-            self.saved_data = None
-            self.ans = None
-            self.params = None
 
 
 def record(prim, args, datas, params, out, result) -> Node:
@@ -452,11 +445,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                     if node._hooks and batch is None:
                         cotangent = _run_hooks(node._hooks, cotangent, traced)
                     if pruned:
-                        tensor = target_nodes.get(node)
-                        if tensor is not None:
-                            results[id(tensor)] = cotangent
-                            if accumulate and batch is None:
-                                _accumulate_into(tensor, cotangent, traced)
+                        _deliver(target_nodes, node, cotangent, results, accumulate and batch is None, traced)
                     elif accumulate:
                         _accumulate_into(node, cotangent, traced)
                 continue
@@ -473,11 +462,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             if extra is not None and batch is None:
                 cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
             if pruned:
-                tensor = target_nodes.get(node)
-                if tensor is not None:
-                    results[id(tensor)] = cotangent
-                    if accumulate and batch is None:
-                        _accumulate_into(tensor, cotangent, traced)
+                _deliver(target_nodes, node, cotangent, results, accumulate and batch is None, traced)
             if node.value is not None and batch is None:
                 node.grad_value = cotangent._data if traced else cotangent
             prim = node.prim
@@ -546,7 +531,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 if left == 0:
                     ready.append(parent)
             if not retain_graph and (saved is not None or node.ans is not None):
-                node.saved = FREED  # what node.release() does, inlined on this hot path
+                # Free what this node saved (nodes that saved nothing stay usable, as in PyTorch).
+                node.saved = FREED
                 node.saved_data = node.ans = node.params = None
             # Drop this node's references, so a leaf can take its gradient without a copy.
             g = previous = cotangent = inputs = ans = None
@@ -555,6 +541,15 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         if collecting:
             gc.enable()
     return results
+
+
+def _deliver(target_nodes, node, cotangent, results, accumulate, traced) -> None:
+    """Hand the gradient of a requested input (``targets``) to the results (and its ``.grad``)."""
+    tensor = target_nodes.get(node)
+    if tensor is not None:
+        results[id(tensor)] = cotangent
+        if accumulate:
+            _accumulate_into(tensor, cotangent, traced)
 
 
 def _node_extras(node, extra, cotangent, traced, accumulate):
