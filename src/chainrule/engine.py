@@ -482,6 +482,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             if ans is not None and (traced or node.ans_version[0]):
                 ans = node._ans(traced)
             params = node.params
+            if prim.contiguous and plain and not cotangent.flags.c_contiguous:
+                cotangent = np.ascontiguousarray(cotangent)
             if prim.vjp_all:
                 needs = [e is not None and (not pruned or e in consumers) for e in edges]
                 parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)

@@ -57,12 +57,12 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
-        "differentiable", "node_name", "doc", "needs", "needs_meta", "needs_masks",
+        "differentiable", "node_name", "doc", "needs", "needs_meta", "needs_masks", "contiguous",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
-                 needs_meta=False):
+                 needs_meta=False, contiguous=False):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -79,6 +79,9 @@ class Primitive:
         self.needs = needs
         self.needs_masks = None if needs is None else tuple(sum(1 << j for j in n) for n in needs)
         self.needs_meta = needs_meta  # the rules read shapes of the inputs they don't need
+        # The VJPs hand the cotangent to BLAS, which copies a strided (e.g. broadcast) array:
+        # the engine makes it contiguous once instead of once per rule.
+        self.contiguous = contiguous
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"

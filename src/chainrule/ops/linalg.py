@@ -69,7 +69,7 @@ def _matmul_jvp(m, tangents, ans, a, b):
 
 
 matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
-                     needs=((1,), (0,)), needs_meta=True)
+                     needs=((1,), (0,)), needs_meta=True, contiguous=True)
 
 
 def matmul(input, other):  # noqa: A002
