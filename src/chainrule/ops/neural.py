@@ -40,17 +40,26 @@ log_softmax_prim = define(
 )
 
 
+def _class_index(target, ndim, dim):
+    """The index that picks each sample's target class along ``dim``."""
+    if ndim == 2 and dim == 1:  # (N, C) logits: plain fancy indexing, the common and fast case
+        return np.arange(target.shape[0]), target
+    grids = list(np.ogrid[tuple(slice(n) for n in target.shape)])
+    grids.insert(dim, target)
+    return tuple(grids)
+
+
 def _one_hot(target, shape, dim, dtype):
     hot = np.zeros(shape, dtype=dtype)
-    np.put_along_axis(hot, np.expand_dims(target, dim), 1, axis=dim)
+    hot[_class_index(target, len(shape), dim)] = 1
     return hot
 
 
 def _ce_impl(x, target, dim):
     top = np.amax(x, axis=dim, keepdims=True)
-    lse = np.log(np.sum(np.exp(x - top), axis=dim, keepdims=True)) + top
-    picked = np.take_along_axis(x, np.expand_dims(target, dim), axis=dim)
-    return np.squeeze(lse - picked, axis=dim)
+    shifted = x - top
+    lse = np.log(np.sum(np.exp(shifted), axis=dim))
+    return lse - shifted[_class_index(target, x.ndim, dim)]
 
 
 def _ce_direction(m, x, target, dim):
