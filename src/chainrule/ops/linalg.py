@@ -84,10 +84,11 @@ def matmul(input, other):  # noqa: A002
             f"matmul: shapes {sa} and {sb} cannot be multiplied ({ka} != {kb}: the last dimension "
             f"of the first must equal the {'only' if len(sb) == 1 else 'second-to-last'} dimension of the second)"
         )
-    try:
-        np.broadcast_shapes(sa[:-2], sb[:-2])
-    except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
+    if len(sa) > 2 and len(sb) > 2:
+        try:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
     return matmul_prim(input, other)
 
 
