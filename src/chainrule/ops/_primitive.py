@@ -29,6 +29,7 @@ import numpy as np
 from ..grad_mode import state
 
 ndarray = np.ndarray
+_getrefcount = sys.getrefcount
 _generic = np.generic
 
 PRIMITIVES: dict[str, Primitive] = {}
@@ -228,12 +229,24 @@ def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
     """
 
     def vjp(m, g, ans, x, **params):
-        return g * derivative(m, ans, x, **params)
+        d = derivative(m, ans, x, **params)
+        if m is raw and _owned(g) and type(d) is ndarray and d.shape == g.shape \
+                and (d.dtype == g.dtype or d.dtype == np.bool_):
+            # Nothing but the engine holds this cotangent and it needs it no more (a unary
+            # op has one rule): multiply into it rather than into a new buffer.
+            return np.multiply(g, d, out=g)
+        return g * d
 
     def jvp(m, tangents, ans, x, **params):
         return tangents[0] * derivative(m, ans, x, **params)
 
     return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc)
+
+
+def _owned(g) -> bool:
+    """Whether ``g`` is a writable array with its own memory referenced only by the engine's
+    walk and the rule being run (the engine's local, this call's argument, getrefcount's)."""
+    return type(g) is ndarray and _getrefcount(g) <= 4 and g.flags.owndata and g.flags.writeable
 
 
 def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
