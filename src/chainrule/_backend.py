@@ -1,8 +1,8 @@
-"""The narrow array layer: every array call the engine makes outside the rules goes here.
+"""Array helpers shared by the engine (the broadcasting reduction).
 
-Rules reach arrays through a rule namespace (see ``ops._namespace``); the engine and the
-tensor class use the helpers below. Swapping ``xp`` for another array module with NumPy's API
-(CuPy, Dask) is the one place a new backend has to touch.
+Rules reach arrays only through the rule namespaces of ``ops._primitive`` (``raw`` holds each
+primitive's NumPy implementation); with this module they are where another array module with
+NumPy's API (CuPy, Dask) would plug in.
 """
 
 from __future__ import annotations
@@ -11,11 +11,6 @@ import numpy as np
 
 xp = np
 ndarray = np.ndarray
-
-
-def asarray(value, dtype=None):
-    """``value`` as an array of the backend (no copy when already one of ``dtype``)."""
-    return xp.asarray(value, dtype=dtype)
 
 
 def sum_to_shape(array, shape: tuple):
@@ -30,11 +25,3 @@ def sum_to_shape(array, shape: tuple):
     if rest:
         result = result.sum(axis=rest, keepdims=True)
     return result
-
-
-def zeros(shape, dtype):
-    return xp.zeros(shape, dtype=dtype)
-
-
-def ones(shape, dtype):
-    return xp.ones(shape, dtype=dtype)

@@ -31,10 +31,6 @@ def get_default_dtype() -> np.dtype:
     return _default[0]
 
 
-def is_floating(dtype) -> bool:
-    return dtype.kind == "f"
-
-
 def resolve(dtype) -> np.dtype | None:
     """A NumPy dtype from anything NumPy accepts (``None`` stays ``None``)."""
     if dtype is None:

@@ -25,11 +25,6 @@ _getrefcount = sys.getrefcount
 
 anomaly_mode = [False]  # set by autograd.detect_anomaly
 _NO_INPUTS = [(None,) * n for n in range(9)]
-
-
-def _counter(t) -> list:
-    counter = t._version = [0]
-    return counter
 SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
 
 
@@ -167,7 +162,7 @@ def record(prim, args, datas, params, out, result) -> Node:
     for a in args:
         if isinstance(a, Tensor):
             if versions is not None:
-                counter = a._version or _counter(a)
+                counter = a._version or P.version_counter(a)
                 versions += (counter, counter[0])
             if a._requires_grad:
                 parent = a._node
@@ -211,7 +206,7 @@ def record(prim, args, datas, params, out, result) -> Node:
                 for a, d in zip(args, datas):
                     if isinstance(a, Tensor) and d is a._data:
                         saved.append(a)
-                        counter = a._version or _counter(a)
+                        counter = a._version or P.version_counter(a)
                         versions += (counter, counter[0])
                     else:
                         saved.append(d)

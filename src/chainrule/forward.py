@@ -52,8 +52,6 @@ def make_dual(primal: Tensor, tangent, level: int) -> Tensor:
     tangents = dict(dual._tangents) if dual._tangents else {}
     tangents[level] = tangent
     dual._tangents = tangents
-    if dual._node is not None:
-        dual._node.ans_tangents = tangents
     return dual
 
 

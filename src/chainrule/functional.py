@@ -72,26 +72,23 @@ def _reverse_input(op: str, value: Tensor) -> Tensor:
     return handle
 
 
-def _reaches_other_leaves(outputs, inputs) -> bool:
-    """Whether the outputs depend on a tensor requiring grad other than ``inputs`` (a closure)."""
-    own = {id(t) for t in inputs}
-    own_nodes = {id(t._node) for t in inputs if t._node is not None}
-    stack_ = [o._node for o in outputs if o._node is not None]
-    seen = set()
+def _other_leaves(outputs, inputs):
+    """Leaves requiring grad that ``outputs`` depend on other than through ``inputs`` (closures),
+    one at a time (the graph behind an input is not entered)."""
+    stop = {id(t._node) for t in inputs if t._node is not None} | {id(t) for t in inputs}
+    seen, stack_ = set(), [o._node for o in outputs if o._node is not None]
     while stack_:
         node = stack_.pop()
-        if id(node) in seen or id(node) in own_nodes:
+        if id(node) in seen or id(node) in stop:
             continue
         seen.add(id(node))
         for parent in node.edges:
-            if parent is None:
+            if parent is None or id(parent) in stop:
                 continue
             if parent._leaf:
-                if id(parent) not in own:
-                    return True
+                yield parent
             else:
                 stack_.append(parent)
-    return False
 
 
 class _Nested:
@@ -127,7 +124,8 @@ def _trace(op: str, f: Callable, args: Sequence, argnums: tuple, has_aux: bool):
     # Record the backward pass only for an outer reverse transform or inputs that require grad
     # (tangents of an outer forward transform ride on the unrecorded backward pass anyway).
     primals_need = any(args[i]._requires_grad for i in argnums)
-    create = outer_grad and (nested.depth > 0 or primals_need or _reaches_other_leaves(outputs, inputs))
+    create = outer_grad and (nested.depth > 0 or primals_need
+                             or next(_other_leaves(outputs, inputs), None) is not None)
     return inputs, outputs, single, aux, create
 
 
@@ -405,7 +403,7 @@ def hvp(f: Callable, primals, tangents):
 
 class _Checkpoint(Function):
     @staticmethod
-    def forward(ctx, fn, n_tensors, *args):
+    def forward(ctx, fn, *args):
         ctx.fn = fn
         ctx.args = args
         out = fn(*args)
@@ -434,37 +432,18 @@ class _Checkpoint(Function):
             engine.compute_gradients(roots, cots, None, create_graph=False, accumulate=True)
             grads = {id(h): h._grad for h in inputs}
         elif roots:
-            closure = _closure_leaves(outputs, inputs)
+            closure = list({id(leaf): leaf for leaf in _other_leaves(outputs, inputs)}.values())
             found = engine.compute_gradients(roots, cots, inputs + closure, retain_graph=True,
                                              create_graph=True, accumulate=False)
             for leaf in closure:
                 if id(leaf) in found:
                     leaf._grad = found[id(leaf)] if leaf._grad is None else leaf._grad + found[id(leaf)]
             grads = {id(h): found.get(id(h)) for h in inputs}
-        return (None, None) + tuple(grads.get(id(h)) if isinstance(h, Tensor) else None for h in handles)
+        return (None,) + tuple(grads.get(id(h)) if isinstance(h, Tensor) else None for h in handles)
 
 
 def _differentiable(a) -> bool:
     return isinstance(a, Tensor) and a._data.dtype.kind == "f"
-
-
-def _closure_leaves(outputs, handles) -> list:
-    """Leaves requiring grad that the outputs depend on other than through ``handles``."""
-    stop = {id(h._node) for h in handles if h._node is not None} | {id(h) for h in handles}
-    leaves, seen, stack_ = {}, set(), [o._node for o in outputs if o._node is not None]
-    while stack_:
-        node = stack_.pop()
-        if id(node) in seen or id(node) in stop:
-            continue
-        seen.add(id(node))
-        for parent in node.edges:
-            if parent is None or id(parent) in stop:
-                continue
-            if parent._leaf:
-                leaves[id(parent)] = parent
-            else:
-                stack_.append(parent)
-    return list(leaves.values())
 
 
 def checkpoint(fn: Callable, *args):
@@ -475,4 +454,4 @@ def checkpoint(fn: Callable, *args):
     """
     if state.forward_levels and any(isinstance(a, Tensor) and a._tangents for a in args):
         return fn(*args)
-    return _Checkpoint.apply(fn, len(args), *args)
+    return _Checkpoint.apply(fn, *args)

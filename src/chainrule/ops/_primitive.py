@@ -43,7 +43,6 @@ RECORDED: dict = {}
 
 # Set by tensor.py (avoids an import cycle).
 Tensor = None
-Node = None
 record = None
 version_counter = None
 bump_version = None
@@ -197,8 +196,8 @@ def _push_tangents(prim, args, params, result):
             state.grad_enabled = grad_mode
         if result._tangents is None:
             result._tangents = {}
-            if result._node is not None:
-                result._node.ans_tangents = result._tangents
+            if result._node is not None and result._node.ans is not None:
+                result._node.ans_tangents = result._tangents  # its rules see the output's tangents
         result._tangents[level] = tangent
 
 
