@@ -300,17 +300,14 @@ def w3_numpy(cfg, data):
     return step
 
 
-def w3_chainrule(cfg, data):
-    import chainrule as cr
-
+def _w3_autograd(cfg, data, X, labels, tensor, relu, cross_entropy):
+    """The W3 step for a PyTorch-like library: ``tensor(array, requires_grad=True)`` makes the
+    parameters, ``X`` and ``labels`` are already that library's tensors."""
     L = _layers(cfg)
-    X = cr.tensor(data["X"])
-    labels = cr.tensor(data["labels"])
     params = []
     for i in range(L):
-        params.append(cr.tensor(data[f"W{i}"], requires_grad=True))
-        params.append(cr.tensor(data[f"b{i}"], requires_grad=True))
-    relu, cross_entropy = cr.relu, cr.nn.functional.cross_entropy
+        params.append(tensor(data[f"W{i}"], requires_grad=True))
+        params.append(tensor(data[f"b{i}"], requires_grad=True))
 
     def step():
         for p in params:
@@ -325,33 +322,20 @@ def w3_chainrule(cfg, data):
         return (loss.item(), *[p.grad.numpy() for p in params])
 
     return step
+
+
+def w3_chainrule(cfg, data):
+    import chainrule as cr
+
+    return _w3_autograd(cfg, data, cr.tensor(data["X"]), cr.tensor(data["labels"]), cr.tensor,
+                        cr.relu, cr.nn.functional.cross_entropy)
 
 
 def w3_torch(cfg, data):
     import torch
 
-    L = _layers(cfg)
-    X = torch.from_numpy(data["X"])
-    labels = torch.from_numpy(data["labels"])
-    params = []
-    for i in range(L):
-        params.append(torch.tensor(data[f"W{i}"], requires_grad=True))
-        params.append(torch.tensor(data[f"b{i}"], requires_grad=True))
-    relu, cross_entropy = torch.relu, torch.nn.functional.cross_entropy
-
-    def step():
-        for p in params:
-            p.grad = None
-        h = X
-        for i in range(L):
-            h = h @ params[2 * i] + params[2 * i + 1]
-            if i < L - 1:
-                h = relu(h)
-        loss = cross_entropy(h, labels)
-        loss.backward()
-        return (loss.item(), *[p.grad.numpy() for p in params])
-
-    return step
+    return _w3_autograd(cfg, data, torch.from_numpy(data["X"]), torch.from_numpy(data["labels"]),
+                        torch.tensor, torch.relu, torch.nn.functional.cross_entropy)
 
 
 # =============================================================================================

@@ -16,7 +16,7 @@ def walk(output: Tensor) -> tuple[list, dict]:
     gradients in the same order as ``backward``. ``consumers`` maps each node or leaf to the number
     of edges leading into it: more than one means its value fans out.
     """
-    root = output._node if output._node is not None else output
+    root = key_of(output)
     consumers = engine._count_consumers([root])
     return engine._topological([root], consumers), consumers
 
@@ -33,8 +33,7 @@ def names_by_key(names: Mapping[str, object]) -> dict:
     keys: dict = {}
     for name, value in names.items():
         if isinstance(value, Tensor) and name.isidentifier():
-            key = value._node if value._node is not None else value
-            keys.setdefault(key, name)
+            keys.setdefault(key_of(value), name)
     return keys
 
 

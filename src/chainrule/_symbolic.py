@@ -288,10 +288,6 @@ def _sum_to(parts, params, values) -> str:
     return f"{code}.reshape({literal(shape)[0]})" if lead else code
 
 
-def _param(name: str) -> Callable[[dict], str]:
-    return lambda k: literal(k[name])[0]
-
-
 TEMPLATES: dict[str, Template] = {
     "add": _binop("+", ADD), "sub": _binop("-", ADD), "mul": _binop("*", MUL),
     "div": _binop("/", MUL), "matmul": _binop("@", MUL),

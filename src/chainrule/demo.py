@@ -134,6 +134,19 @@ def _timed(fn):
     return result, (time.perf_counter() - start) * 1e3
 
 
+def _race(report: _Report, header: str, one_pass, n_passes, expected, claim: str) -> None:
+    """Time ``one_pass`` then ``n_passes`` (each ``(label, kind, fn)``), print the times under
+    ``header``, and check the first result against ``expected`` and the second against the first."""
+    (label1, kind1, fn1), (label2, kind2, fn2) = one_pass, n_passes
+    first, first_ms = _timed(fn1)
+    second, second_ms = _timed(fn2)
+    print(header)
+    print(f"    {label1} {first_ms:8.2f} ms")
+    print(f"    {label2} {second_ms:8.2f} ms")
+    report.check(f"{kind1} = {claim}", first, expected, tol=1e-12)
+    report.check(f"{kind2}, same values", second, first, tol=1e-12)
+
+
 def _modes(report: _Report) -> None:
     n = 100
     report.section("6. forward vs reverse mode: each pass gives one row (reverse) or one column (forward) of J")
@@ -150,14 +163,10 @@ def _modes(report: _Report) -> None:
         basis = np.eye(n)
         return np.array([cr.jvp(many_to_one, (x,), (cr.tensor(e),))[1].item() for e in basis])
 
-    expected = np.cos(x.numpy()) * x.numpy() + np.sin(x.numpy())
-    rev, rev_ms = _timed(reverse_gradient)
-    fwd, fwd_ms = _timed(forward_gradient)
-    print(f"  f: R^{n} -> R, f(x) = sum(sin(x)·x)")
-    print(f"    reverse mode:   1 backward pass  {rev_ms:8.2f} ms")
-    print(f"    forward mode: {n} forward passes {fwd_ms:8.2f} ms")
-    report.check("reverse gradient = cos(x)·x + sin(x)", rev, expected, tol=1e-12)
-    report.check("forward gradient, same values", fwd, rev, tol=1e-12)
+    _race(report, f"  f: R^{n} -> R, f(x) = sum(sin(x)·x)",
+          ("reverse mode:   1 backward pass ", "reverse gradient", reverse_gradient),
+          (f"forward mode: {n} forward passes", "forward gradient", forward_gradient),
+          np.cos(x.numpy()) * x.numpy() + np.sin(x.numpy()), "cos(x)·x + sin(x)")
 
     t = cr.tensor(0.5, dtype=cr.float64)
     k = cr.arange(1.0, n + 1.0, dtype=cr.float64)
@@ -172,14 +181,10 @@ def _modes(report: _Report) -> None:
         _, pull = cr.vjp(one_to_many, t)
         return np.array([pull(cr.tensor(e))[0].item() for e in np.eye(n)])
 
-    expected = k.numpy() * np.cos(k.numpy() * 0.5)
-    fwd, fwd_ms = _timed(forward_jacobian)
-    rev, rev_ms = _timed(reverse_jacobian)
-    print(f"  g: R -> R^{n}, g(t) = sin(k·t) for k = 1..{n}")
-    print(f"    forward mode:   1 forward pass   {fwd_ms:8.2f} ms")
-    print(f"    reverse mode: {n} backward passes {rev_ms:8.2f} ms")
-    report.check("forward Jacobian = k·cos(k·t)", fwd, expected, tol=1e-12)
-    report.check("reverse Jacobian, same values", rev, fwd, tol=1e-12)
+    _race(report, f"  g: R -> R^{n}, g(t) = sin(k·t) for k = 1..{n}",
+          ("forward mode:   1 forward pass  ", "forward Jacobian", forward_jacobian),
+          (f"reverse mode: {n} backward passes", "reverse Jacobian", reverse_jacobian),
+          k.numpy() * np.cos(k.numpy() * 0.5), "k·cos(k·t)")
     print("  rule: reverse mode for many inputs and few outputs (losses), forward mode for the opposite")
 
 

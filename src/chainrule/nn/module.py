@@ -119,23 +119,16 @@ class Module:
         parameters, buffers, modules = registries
         if parameters is not None and name in parameters:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign a {type(value).__name__} as parameter {name!r} "
-                    f"(cr.nn.Parameter or None expected); wrap it: cr.nn.Parameter(value)"
-                )
+                raise _bad_assignment(value, "parameter", name, "cr.nn.Parameter",
+                                      "; wrap it: cr.nn.Parameter(value)")
             parameters[name] = None
         elif modules is not None and name in modules:
             if value is not None:
-                raise TypeError(
-                    f"cannot assign a {type(value).__name__} as child module {name!r} "
-                    f"(cr.nn.Module or None expected)"
-                )
+                raise _bad_assignment(value, "child module", name, "cr.nn.Module")
             modules[name] = None
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    f"cannot assign a {type(value).__name__} as buffer {name!r} (Tensor or None expected)"
-                )
+                raise _bad_assignment(value, "buffer", name, "Tensor")
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -392,6 +385,13 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _bad_assignment(value: Any, role: str, name: str, expected: str, hint: str = "") -> TypeError:
+    """The error for assigning ``value`` to a registered ``role`` that takes ``expected`` or None."""
+    return TypeError(
+        f"cannot assign a {type(value).__name__} as {role} {name!r} ({expected} or None expected){hint}"
+    )
 
 
 def _zero_grads(params, set_to_none: bool) -> None:

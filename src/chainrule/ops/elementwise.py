@@ -157,7 +157,7 @@ tanh = elementwise("tanh", np.tanh, lambda m, ans, x: 1.0 - ans * ans, uses="ans
 def _sigmoid(x):
     if type(x) is not np.ndarray and getattr(x, "dtype", None) in _FLOAT_SCALARS:
         v = float(x)  # a NumPy scalar: math is an order of magnitude cheaper than ufuncs here
-        e = math.exp(-abs(v))
+        e = math.exp(-math.fabs(v))  # math.fabs: this module defines its own `abs`
         return x.dtype.type(1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e))
     x = np.asarray(x)
     if x.dtype.kind != "f":

@@ -12,7 +12,7 @@ import numpy as np
 from ..grad_mode import state
 from . import _primitive as _P
 from . import elementwise as E
-from .shape import _index_key, index_put
+from .shape import _index_key, broadcast_to, index_put
 
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 
@@ -140,7 +140,6 @@ def copy_(target, source):
     _check_leaf("copy_", target)
     Tensor = _tensor_type()
     if _records(target, (source,)):
-        from .shape import broadcast_to
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
         return _assign("copy_", target, broadcast_to(E.cast(src, dtype=target._data.dtype), target._data.shape))
     src = source._data if isinstance(source, Tensor) else np.asarray(source)

@@ -8,7 +8,10 @@ from collections import namedtuple
 import numpy as np
 
 from ._primitive import define, nondifferentiable
-from .shape import _ndim, _shape
+from .elementwise import abs as abs_
+from .reductions import amax, amin, norm
+from .reductions import sum as sum_
+from .shape import _ndim, _shape, diagonal, reshape, squeeze
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
 
@@ -122,7 +125,6 @@ def mm(input, mat2):  # noqa: A002
 
 def outer(input, vec2):  # noqa: A002
     """Outer product of two 1-D tensors."""
-    from .shape import reshape
     _require("outer", input, 1)
     _require("outer", vec2, 1)
     return reshape(input, -1, 1) * vec2
@@ -246,8 +248,6 @@ def einsum(subscripts: str, *operands):
 
 def trace(input):  # noqa: A002
     """Sum of the main diagonal of a matrix."""
-    from .reductions import sum as sum_
-    from .shape import diagonal
     _require("trace", input, 2)
     return sum_(diagonal(input))
 
@@ -383,9 +383,6 @@ def solve(A, B):
 
 def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     """Vector 2-norm (of all elements when ``dim`` is None), or a matrix norm with ``ord``."""
-    from .elementwise import abs as abs_
-    from .reductions import amax, amin, norm
-    from .reductions import sum as sum_
     matrix = isinstance(dim, tuple) or (dim is None and _ndim(A) == 2 and ord is not None)
     if matrix and ord in (2, -2, "nuc"):
         raise NotImplementedError(
@@ -404,7 +401,6 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
             out = amax(row, d0, keepdim=True) if ord > 0 else amin(row, d0, keepdim=True)
         else:
             raise ValueError(f"linalg.norm: matrix ord {ord!r} is not supported; use None, 'fro', 1, -1, inf or -inf")
-        from .shape import squeeze
         return out if keepdim else squeeze(out, (d0, d1))
     return norm(A, ord, dim, keepdim)
 

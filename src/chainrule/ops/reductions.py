@@ -11,7 +11,7 @@ import numpy as np
 from ._primitive import define, linear, nondifferentiable
 from .elementwise import abs as abs_
 from .elementwise import cast, maximum, minimum, sqrt
-from .shape import _ndim, _shape, normalize_dim
+from .shape import _ndim, _shape, gather_prim, normalize_dim, squeeze
 
 _prod = math.prod
 
@@ -23,8 +23,7 @@ def _dims(op: str, dim, ndim: int):
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        dims = tuple(sorted({normalize_dim(op, d, ndim) for d in dim}))
-        return dims if dims or ndim == 0 else ()
+        return tuple(sorted({normalize_dim(op, d, ndim) for d in dim}))
     return (normalize_dim(op, dim, ndim),)
 
 
@@ -241,42 +240,55 @@ def _check_nonempty(op, input, dim):
         raise IndexError(f"{op}: cannot reduce over an empty dimension (shape {shape}); give a non-empty tensor")
 
 
+def _extremum(op, prim, input, dim, keepdim):  # noqa: A002
+    dims = _dims(op, dim, _ndim(input))
+    _check_nonempty(op, input, dims)
+    return prim(input, dim=dims, keepdim=bool(keepdim))
+
+
 def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Largest value over ``dim``; tied elements share the gradient equally."""
-    dims = _dims("amax", dim, _ndim(input))
-    _check_nonempty("amax", input, dims)
-    return amax_prim(input, dim=dims, keepdim=bool(keepdim))
+    return _extremum("amax", amax_prim, input, dim, keepdim)
 
 
 def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Smallest value over ``dim``; tied elements share the gradient equally."""
-    dims = _dims("amin", dim, _ndim(input))
-    _check_nonempty("amin", input, dims)
-    return amin_prim(input, dim=dims, keepdim=bool(keepdim))
+    return _extremum("amin", amin_prim, input, dim, keepdim)
 
 
 argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim))
 argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim))
 
 
+def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
+    d = None if dim is None else normalize_dim(op, dim, _ndim(input))
+    _check_nonempty(op, input, None if d is None else (d,))
+    return prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
+
+
 def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
-    d = None if dim is None else normalize_dim("argmax", dim, _ndim(input))
-    _check_nonempty("argmax", input, None if d is None else (d,))
-    return argmax_prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
+    return _arg_extremum("argmax", argmax_prim, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
-    d = None if dim is None else normalize_dim("argmin", dim, _ndim(input))
-    _check_nonempty("argmin", input, None if d is None else (d,))
-    return argmin_prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
+    return _arg_extremum("argmin", argmin_prim, input, dim, keepdim)
 
 
-def _select_along(input, indices, d, keepdim):
-    from .shape import gather_prim, squeeze
+def _extremum_along(op, elementwise, reduce, arg, input, dim, keepdim):  # noqa: A002
+    """``max``/``min``: the elementwise op for a tensor ``dim``, the reduction without ``dim``,
+    else ``(values, indices)`` along ``dim``."""
+    if not isinstance(dim, int) and hasattr(dim, "shape"):
+        return elementwise(input, dim)
+    if dim is None:
+        return reduce(input)
+    d = normalize_dim(op, dim, _ndim(input))
+    indices = arg(input, d, keepdim=False)
     values = gather_prim(input, np.expand_dims(indices._data, d), dim=d)
-    return values if keepdim else squeeze(values, d)
+    if not keepdim:
+        values = squeeze(values, d)
+    return values_indices(values, arg(input, d, keepdim))
 
 
 def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
@@ -284,24 +296,12 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
 
     Two tensors as ``max(a, b)`` give the elementwise maximum.
     """
-    if dim is not None and not isinstance(dim, int) and hasattr(dim, "shape"):
-        return maximum(input, dim)
-    if dim is None:
-        return amax(input)
-    d = normalize_dim("max", dim, _ndim(input))
-    indices = argmax(input, d, keepdim=False)
-    return values_indices(_select_along(input, indices, d, keepdim), argmax(input, d, keepdim))
+    return _extremum_along("max", maximum, amax, argmax, input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
-    if dim is not None and not isinstance(dim, int) and hasattr(dim, "shape"):
-        return minimum(input, dim)
-    if dim is None:
-        return amin(input)
-    d = normalize_dim("min", dim, _ndim(input))
-    indices = argmin(input, d, keepdim=False)
-    return values_indices(_select_along(input, indices, d, keepdim), argmin(input, d, keepdim))
+    return _extremum_along("min", minimum, amin, argmin, input, dim, keepdim)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,16 +323,19 @@ def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=Non
     return sqrt(var(input, dim, correction, keepdim, unbiased=unbiased))
 
 
-def _norm2_vjp(m, g, ans, x, dim, keepdim):
+def _norm2_weights(m, ans, x, dim, keepdim):
+    """``x / ‖x‖``, with 0 where the norm is 0."""
     a = _keep(m, ans, x.shape, dim, keepdim)
     safe = m.where(a == 0, 1.0, a)
-    return _keep(m, g, x.shape, dim, keepdim) * m.where(a == 0, 0.0, x / safe)
+    return m.where(a == 0, 0.0, x / safe)
+
+
+def _norm2_vjp(m, g, ans, x, dim, keepdim):
+    return _keep(m, g, x.shape, dim, keepdim) * _norm2_weights(m, ans, x, dim, keepdim)
 
 
 def _norm2_jvp(m, tangents, ans, x, dim, keepdim):
-    a = _keep(m, ans, x.shape, dim, keepdim)
-    safe = m.where(a == 0, 1.0, a)
-    return m.sum(tangents[0] * m.where(a == 0, 0.0, x / safe), dim=dim, keepdim=keepdim)
+    return m.sum(tangents[0] * _norm2_weights(m, ans, x, dim, keepdim), dim=dim, keepdim=keepdim)
 
 
 norm2_prim = define("norm2", lambda x, dim, keepdim: np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim)),

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor, bump_version
-from .optimizer import Optimizer, Params, Workspace, check_hyperparameter
+from .optimizer import Optimizer, Params, Workspace, check_hyperparameter, regularized_grad
 
 __all__ = ["Adam"]
 
@@ -70,7 +70,6 @@ class Adam(Optimizer):
                 if param._grad is None:
                     continue
                 p = param._data
-                grad = param._grad._data
                 work = self._workspace.get(p)
                 scratch = self._workspace.get(p, 1)
                 state = self.state.get(param)
@@ -84,10 +83,7 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = Tensor._wrap(np.zeros_like(p))
                 state["step"] += 1
                 step = state["step"]
-                if maximize:
-                    grad = np.negative(grad, out=work)
-                if weight_decay != 0:
-                    grad = np.add(grad, np.multiply(p, weight_decay, out=scratch), out=work)
+                grad = regularized_grad(self._workspace, p, param._grad._data, maximize, weight_decay)
                 m = state["exp_avg"]._data
                 v = state["exp_avg_sq"]._data
                 _lerp_(m, grad, 1 - beta1, scratch)

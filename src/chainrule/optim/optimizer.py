@@ -219,6 +219,17 @@ def check_hyperparameter(op: str, name: str, value, lower: float = 0.0, upper: f
         raise ValueError(f"{op}: invalid {name}: {value} (it must be {bound})")
 
 
+def regularized_grad(workspace: Workspace, p: np.ndarray, grad: np.ndarray, maximize: bool,
+                     weight_decay: float) -> np.ndarray:
+    """``grad``, negated when ``maximize`` and plus ``weight_decay · p``, in workspace slot 0 when
+    either applies (slot 1 holds the decay term); ``grad`` itself is never written."""
+    if maximize:
+        grad = np.negative(grad, out=workspace.get(p))
+    if weight_decay != 0:
+        grad = np.add(grad, np.multiply(p, weight_decay, out=workspace.get(p, 1)), out=workspace.get(p))
+    return grad
+
+
 class Workspace:
     """Scratch arrays reused across steps, one per (shape, dtype), so that an update allocates
     nothing after the first step."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, bump_version
-from .optimizer import Optimizer, Params, Workspace, check_hyperparameter
+from .optimizer import Optimizer, Params, Workspace, check_hyperparameter, regularized_grad
 
 __all__ = ["SGD"]
 
@@ -65,12 +65,8 @@ class SGD(Optimizer):
                 if param._grad is None:
                     continue
                 p = param._data
-                grad = param._grad._data
                 work = self._workspace.get(p)
-                if maximize:
-                    grad = np.negative(grad, out=work)
-                if weight_decay != 0:
-                    grad = np.add(grad, np.multiply(p, weight_decay, out=self._workspace.get(p, 1)), out=work)
+                grad = regularized_grad(self._workspace, p, param._grad._data, maximize, weight_decay)
                 if momentum != 0:
                     state = self.state.setdefault(param, {})
                     buffer = state.get("momentum_buffer")
