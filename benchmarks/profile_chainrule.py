@@ -207,12 +207,12 @@ def micro():
     rows.append(("cr.tanh(t), t not requiring grad", loop(lambda: cr.tanh(t))))
     rows.append(("cr.tanh(tg), recorded", loop(lambda: cr.tanh(tg))))
     rows.append(("tg * 1.01, recorded (broadcasting binary)", loop(lambda: tg * 1.01)))
-    datas = [a]
     out = np.tanh(a)
-    version = [0]
-    rows.append(("engine.record(tanh) alone  (the Node)", loop(lambda: engine.record(E.tanh, (tg,), datas, {}, out, version))))
+    result = Tensor._wrap(out)
+    rows.append(("engine.record(tanh) alone  (the Node)", loop(
+        lambda: engine.record(E.tanh, (tg,), [a], {}, out, result))))
     rows.append(("engine.record(mul, (tg, 1.01)) alone", loop(
-        lambda: engine.record(E.mul, (tg, 1.01), [a, 1.01], {}, out, version))))
+        lambda: engine.record(E.mul, (tg, 1.01), [a, 1.01], {}, out, result))))
 
     # backward per node: a chain of n tanh
     n = 3000

@@ -147,80 +147,75 @@ class Node:
 def record(prim, args, datas, params, out, result) -> Node:
     """The node of one operation just computed: ``args`` as given, ``datas`` their arrays,
     ``result`` the output tensor (or None)."""
-    node = Node()
+    node = _new(Node)
     node.prim = prim
     node.params = params
-    edges = []
     save = prim.save_inputs
-    masks = prim.needs_masks
-    versions = [] if save is True and masks is None else None  # [counter, value, ...]
-    needed = 0
-    fit = None
-    broadcasts = prim.broadcasts
-    out_shape = out.shape if broadcasts else None
-    i = 0
-    for a in args:
-        if isinstance(a, Tensor):
-            if versions is not None:
-                counter = a._version or P.version_counter(a)
-                versions += (counter, counter[0])
-            if a._requires_grad:
-                parent = a._node
-                edges.append(a if parent is None else parent)
-                if masks is not None:
-                    needed |= masks[i]
-                if broadcasts:
-                    d = a._data
-                    if d.shape != out_shape or d.dtype != out.dtype:
-                        if fit is None:
-                            fit = [None] * len(args)
-                        fit[i] = (d.shape, d.dtype)
+    if len(args) == 2:  # the hot case (arithmetic), unrolled
+        a, b = args
+        ea = (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
+        eb = (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None
+        node.edges = (ea, eb)
+        fit = None
+        if prim.broadcasts:
+            shape = out.shape
+            dtype = out.dtype
+            if ea is not None:
+                d = a._data
+                if d.shape != shape or d.dtype != dtype:
+                    fit = ((d.shape, d.dtype), None)
+            if eb is not None:
+                d = b._data
+                if d.shape != shape or d.dtype != dtype:
+                    fit = (None if fit is None else fit[0], (d.shape, d.dtype))
+        node.in_meta = fit
+        if save is True:
+            masks = prim.needs_masks
+            if masks is None:
+                _save_all(node, args, datas)
             else:
-                edges.append(None)
-        else:
-            edges.append(None)
-        i += 1
-    node.edges = edges
-    node.in_meta = fit
-    if save is True:
-        if masks is None:
-            node.saved = args
-            node.saved_data = datas
-            node.versions = versions
-        else:
-            # Keep only the input values that the VJPs of the inputs requiring grad read (bit i
-            # of ``needed``); the others become their shapes (``needs_meta``) or nothing.
-            kept = False
-            i = 0
-            for a in args:
-                if isinstance(a, Tensor):
-                    if needed >> i & 1:
-                        kept = True
-                    else:
-                        d = datas[i]
-                        datas[i] = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
-                i += 1
-            node.saved_data = datas
-            if kept:
-                saved, versions = [], []
-                for a, d in zip(args, datas):
-                    if isinstance(a, Tensor) and d is a._data:
-                        saved.append(a)
+                needed = (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
+                x, y = datas
+                ta = isinstance(a, Tensor)
+                tb = isinstance(b, Tensor)
+                if ta and not needed & 1:
+                    x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
+                    ta = False
+                if tb and not needed & 2:
+                    y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
+                    tb = False
+                node.saved_data = kept = (x, y)
+                if ta or tb:
+                    node.saved = (a if ta else x, b if tb else y)
+                    versions = ()
+                    if ta:
                         counter = a._version or P.version_counter(a)
+                        versions = (counter, counter[0])
+                    if tb:
+                        counter = b._version or P.version_counter(b)
                         versions += (counter, counter[0])
-                    else:
-                        saved.append(d)
-                node.saved = saved
-                node.versions = versions
-            else:
-                node.saved = datas
-                node.versions = None
-    elif save is False:
-        node.saved = node.saved_data = node.versions = None
-    else:  # "meta": only shapes and dtypes
-        meta = [Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas)]
-        node.saved = node.saved_data = meta
-        node.versions = None
+                    node.versions = versions
+                else:
+                    node.saved = kept
+                    node.versions = None
+        elif save is False:
+            node.saved = node.saved_data = node.versions = None
+        else:
+            node.saved = node.saved_data = _metas(args, datas)
+            node.versions = None
+    elif len(args) == 1:
+        a = args[0]
+        node.edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
+        node.in_meta = None
+        if save is True:
+            _save_all(node, args, datas)
+        elif save is False:
+            node.saved = node.saved_data = node.versions = None
+        else:
+            node.saved = node.saved_data = _metas(args, datas)
+            node.versions = None
+    else:
+        _record_general(node, prim, args, datas, out)
     if prim.save_ans:
         node.ans = out
         node.ans_version = result._version = [0] if result is not None else None
@@ -236,6 +231,97 @@ def record(prim, args, datas, params, out, result) -> Node:
     node.grad_value = None
     node.extra = {"origin": P.current_location()} if anomaly_mode[0] else None
     return node
+
+
+_new = object.__new__
+
+
+def _save_all(node, args, datas) -> None:
+    """Keep every input (the rules read them all), watching the tensors for in-place changes."""
+    node.saved = args
+    node.saved_data = tuple(datas)
+    versions = ()
+    for a in args:
+        if isinstance(a, Tensor):
+            counter = a._version or P.version_counter(a)
+            versions += (counter, counter[0])
+    node.versions = versions or None
+
+
+def _in_meta(args, out):
+    """Shape and dtype of each input that requires grad and was broadcast or promoted."""
+    fit = None
+    out_shape = out.shape
+    out_dtype = out.dtype
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._requires_grad:
+            d = a._data
+            if d.shape != out_shape or d.dtype != out_dtype:
+                if fit is None:
+                    fit = [None] * len(args)
+                fit[i] = (d.shape, d.dtype)
+    return None if fit is None else tuple(fit)
+
+
+def _metas(args, datas):
+    return tuple(Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
+
+
+def _record_general(node, prim, args, datas, out):
+    """``record`` for three or more inputs."""
+    masks = prim.needs_masks
+    save = prim.save_inputs
+    edges = []
+    needed = 0
+    i = 0
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            parent = a._node
+            edges.append(a if parent is None else parent)
+            if masks is not None:
+                needed |= masks[i]
+        else:
+            edges.append(None)
+        i += 1
+    node.edges = tuple(edges)
+    node.in_meta = _in_meta(args, out) if prim.broadcasts else None
+    if save is False:
+        node.saved = node.saved_data = node.versions = None
+        return
+    if save == "meta":
+        node.saved = node.saved_data = _metas(args, datas)
+        node.versions = None
+        return
+    # Keep the input values that the VJPs of the inputs requiring grad read (all of them
+    # without ``needs``, else bit i of ``needed``); the others become their shapes
+    # (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC.
+    saved = []
+    kept = []
+    versions = []
+    i = 0
+    for a in args:
+        d = datas[i]
+        if isinstance(a, Tensor):
+            if masks is None or needed >> i & 1:
+                saved.append(a)
+                kept.append(d)
+                counter = a._version or P.version_counter(a)
+                versions += (counter, counter[0])
+            else:
+                d = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
+                saved.append(d)
+                kept.append(d)
+        else:
+            saved.append(d)
+            kept.append(d)
+        i += 1
+    node.saved_data = tuple(kept)
+    if versions:
+        node.saved = tuple(saved)
+        node.versions = tuple(versions)
+    else:
+        node.saved = node.saved_data
+        node.versions = None
 
 
 class RemovableHandle:

@@ -87,6 +87,59 @@ class Primitive:
         return f"<chainrule primitive {self.name}>"
 
     def __call__(self, *args, **params):
+        # Fast paths for one tensor, or two operands each a tensor or a plain number, no keywords.
+        n = len(args)
+        if n == 2 and not params:
+            a, b = args
+            if isinstance(a, Tensor):
+                x = a._data
+                requires = a._requires_grad
+                tangents = a._tangents is not None
+            elif type(a) in _PLAIN:
+                x = a
+                requires = tangents = False
+            else:
+                return self._apply(args, params)
+            if isinstance(b, Tensor):
+                y = b._data
+                if b._requires_grad:
+                    requires = True
+                if b._tangents is not None:
+                    tangents = True
+            elif type(b) in _PLAIN:
+                y = b
+            else:
+                return self._apply(args, params)
+            out = self.impl(x, y)
+            datas = (x, y)
+        elif n == 1 and not params and isinstance(args[0], Tensor):
+            a = args[0]
+            x = a._data
+            requires = a._requires_grad
+            tangents = a._tangents is not None
+            out = self.impl(x)
+            datas = (x,)
+        else:
+            return self._apply(args, params)
+        result = _new(Tensor)
+        result._data = out
+        result._grad = None
+        result._tangents = None
+        result._base = None
+        result._hooks = None
+        result._version = None
+        if requires and self.differentiable and state.grad_enabled:
+            result._requires_grad = True
+            result._node = record(self, args, datas, params, out, result)
+        else:
+            result._requires_grad = False
+            result._node = None
+        if tangents and self.differentiable and state.forward_levels:
+            _push_tangents(self, args, params, result)
+        return result
+
+    def _apply(self, args, params):
+        """The general call: any number of operands of any kind, keyword parameters."""
         datas = []
         requires = False
         tangents = False
@@ -104,14 +157,7 @@ class Primitive:
             else:
                 datas.append(_constant(a))
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
-        if params:
-            out = self.impl(*datas, **params)
-        elif len(datas) == 2:
-            out = self.impl(datas[0], datas[1])
-        elif len(datas) == 1:
-            out = self.impl(datas[0])
-        else:
-            out = self.impl(*datas)
+        out = self.impl(*datas, **params) if params else self.impl(*datas)
         result = _new(Tensor)
         result._data = out
         result._grad = None
