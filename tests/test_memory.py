@@ -195,3 +195,61 @@ def test_checkpoint_holds_less_memory_between_forward_and_backward():
     y_plain.backward()
     y_ckpt.backward()
     np.testing.assert_allclose(x_ckpt.grad.numpy(), x_plain.grad.numpy(), rtol=1e-13)
+
+
+@pytest.fixture
+def thresholds():
+    from chainrule import engine
+
+    engine._recorded = 0  # operations other tests recorded without a backward pass
+    saved = gc.get_threshold()
+    try:
+        yield saved
+    finally:
+        gc.set_threshold(*saved)
+        cr.autograd.set_gc_tuning(True)
+
+
+def _long_chain(n):
+    x = cr.tensor(1.0, dtype=cr.float64, requires_grad=True)
+    y = x
+    for _ in range(n):
+        y = y * 1.0001
+    return x, y
+
+
+def test_collector_threshold_raised_while_a_large_graph_is_recorded(thresholds):
+    from chainrule import _collector
+
+    gc.set_threshold(700, 10, 10)
+    x, y = _long_chain(_collector.RAISE_AFTER // 2)
+    assert gc.get_threshold() == (700, 10, 10)  # small graphs: nothing changes
+    y.backward()
+    x, y = _long_chain(_collector.RAISE_AFTER + 10)
+    assert gc.get_threshold() == (_collector.RAISED_THRESHOLD, 10, 10)
+    y.backward()
+    assert gc.get_threshold() == (700, 10, 10)  # the backward pass puts it back
+    assert x.grad.item() == pytest.approx(1.0001 ** (_collector.RAISE_AFTER + 10))
+
+
+def test_collector_tuning_leaves_the_programs_own_settings_alone(thresholds):
+    from chainrule import _collector
+
+    gc.set_threshold(500_000, 10, 10)  # the program's own, higher threshold
+    _, y = _long_chain(_collector.RAISE_AFTER + 10)
+    assert gc.get_threshold() == (500_000, 10, 10)
+    y.backward()
+    assert gc.get_threshold() == (500_000, 10, 10)
+
+    gc.set_threshold(700, 10, 10)
+    cr.autograd.set_gc_tuning(False)
+    assert not cr.autograd.is_gc_tuning_enabled()
+    _, y = _long_chain(_collector.RAISE_AFTER + 10)
+    assert gc.get_threshold() == (700, 10, 10)
+    y.backward()
+
+    cr.autograd.set_gc_tuning(True)
+    _, y = _long_chain(_collector.RAISE_AFTER + 10)
+    assert gc.get_threshold()[0] == _collector.RAISED_THRESHOLD
+    cr.autograd.set_gc_tuning(False)  # turning it off restores at once
+    assert gc.get_threshold() == (700, 10, 10)

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from . import _backend as B
+from . import _collector
 from .grad_mode import state
 from .ops import _primitive as P
 
@@ -147,6 +148,10 @@ class Node:
 def record(prim, args, datas, params, out, result) -> Node:
     """The node of one operation just computed: ``args`` as given, ``datas`` their arrays,
     ``result`` the output tensor (or None)."""
+    global _recorded
+    _recorded += 1
+    if _recorded == _RAISE_AFTER:
+        _collector.large_graph()
     node = _new(Node)
     node.prim = prim
     node.params = params
@@ -234,6 +239,8 @@ def record(prim, args, datas, params, out, result) -> Node:
 
 
 _new = object.__new__
+_recorded = 0  # operations recorded since the last backward pass (see _collector)
+_RAISE_AFTER = _collector.RAISE_AFTER
 
 
 def _save_all(node, args, datas) -> None:
@@ -476,6 +483,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     With ``batch=B`` each cotangent carries a leading axis of B independent cotangents, all
     pulled back in this one pass (used for Jacobians; hooks are not run).
     """
+    global _recorded
     traced = create_graph or bool(state.forward_levels)
     m = P.traced if traced else P.raw
     if batch is not None:
@@ -623,6 +631,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         state.grad_enabled = previous_mode
         if collecting:
             gc.enable()
+        _recorded = 0
+        _collector.restore()
     return results
 
 
