@@ -20,7 +20,7 @@ RAISE_AFTER = 10_000
 RAISED_THRESHOLD = 100_000
 
 _enabled = True
-_saved: tuple | None = None  # the thresholds to restore, while raised
+saved: tuple | None = None  # the thresholds to restore, while raised
 
 
 def set_gc_tuning(enabled: bool) -> None:
@@ -38,22 +38,22 @@ def is_gc_tuning_enabled() -> bool:
 
 def large_graph() -> None:
     """Called by the engine when the recorded graph passes ``RAISE_AFTER`` operations."""
-    global _saved
-    if not _enabled or _saved is not None:
+    global saved
+    if not _enabled or saved is not None:
         return
     current = gc.get_threshold()
     if current[0] == 0 or current[0] >= RAISED_THRESHOLD:
         return
-    _saved = current
+    saved = current
     gc.set_threshold(RAISED_THRESHOLD, *current[1:])
 
 
 def restore() -> None:
     """Put back the thresholds ``large_graph`` replaced (if the program has not changed them)."""
-    global _saved
-    saved = _saved
-    if saved is None:
+    global saved
+    previous = saved
+    if previous is None:
         return
-    _saved = None
+    saved = None
     if gc.get_threshold()[0] == RAISED_THRESHOLD:
-        gc.set_threshold(*saved)
+        gc.set_threshold(*previous)

@@ -513,7 +513,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     consumers = _count_consumers(start)
     if target_nodes is not None:
         consumers = _prune(start, consumers, target_nodes)
-    ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0]
+    ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0] if len(start) > 1 else \
+        [n for n in start if consumers.get(n) == 0]
     owned = set()
     anomaly = anomaly_mode[0]
     previous_mode = state.grad_enabled
@@ -524,36 +525,42 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     if collecting:
         gc.disable()
     plain = not traced and batch is None
+    single = batch is None
     pruned = target_nodes is not None
+    pop, push = ready.pop, ready.append
+    take, get_grad = grads.pop, grads.get
+    uses = consumers.get
     try:
         while ready:
-            node = ready.pop()
-            cotangent = grads.pop(node, None)
+            node = pop()
+            cotangent = take(node, None)
             if node._leaf:
                 if cotangent is not None:
-                    if node._hooks and batch is None:
+                    if node._hooks and single:
                         cotangent = _run_hooks(node._hooks, cotangent, traced)
                     if pruned:
-                        _deliver(target_nodes, node, cotangent, results, accumulate and batch is None, traced)
+                        _deliver(target_nodes, node, cotangent, results, accumulate and single, traced)
                     elif accumulate:
                         _accumulate_into(node, cotangent, traced)
                 continue
             edges = node.edges
             if cotangent is None:  # nothing flows through this node: only release its inputs
                 for parent in edges:
-                    if parent is not None and consumers.get(parent) is not None:
-                        left = consumers[parent] - 1
-                        consumers[parent] = left
-                        if left == 0:
-                            ready.append(parent)
+                    if parent is not None:
+                        left = uses(parent)
+                        if left is not None:
+                            consumers[parent] = left - 1
+                            if left == 1:
+                                push(parent)
                 continue
-            extra = node.extra
-            if extra is not None and batch is None:
-                cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
+            if single:
+                extra = node.extra
+                if extra is not None:
+                    cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
+                if node.value is not None:
+                    node.grad_value = cotangent._data if traced else cotangent
             if pruned:
-                _deliver(target_nodes, node, cotangent, results, accumulate and batch is None, traced)
-            if node.value is not None and batch is None:
-                node.grad_value = cotangent._data if traced else cotangent
+                _deliver(target_nodes, node, cotangent, results, accumulate and single, traced)
             prim = node.prim
             saved = node.saved
             if saved is None:
@@ -562,7 +569,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 raise node._freed_error()
             else:
                 versions = node.versions
-                if versions:
+                if versions is not None:
                     for j in range(0, len(versions), 2):
                         if versions[j][0] != versions[j + 1]:
                             node._check_versions()
@@ -571,43 +578,42 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             if ans is not None and (traced or node.ans_version[0]):
                 ans = node._ans(traced)
             params = node.params
-            if prim.contiguous and plain and not cotangent.flags.c_contiguous:
+            if plain and prim.contiguous and not cotangent.flags.c_contiguous:
                 cotangent = np.ascontiguousarray(cotangent)
             if prim.vjp_all:
                 needs = [e is not None and (not pruned or e in consumers) for e in edges]
                 parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)
+                arity = -1
             else:
-                parts = None
                 rules = prim.vjp
+                arity = -1 if params else len(inputs)
             in_meta = node.in_meta
             i = -1
             for parent in edges:
                 i += 1
                 if parent is None:
                     continue
-                left = consumers.get(parent)
+                left = uses(parent)
                 if left is None:  # pruned: no target is reached through this input
                     continue
-                if parts is not None:
-                    g = parts[i]
-                elif params:
-                    g = rules[i](m, cotangent, ans, *inputs, **params)
-                elif len(inputs) == 2:  # the common arities, called without unpacking
+                if arity == 2:  # the common arities, called without unpacking
                     g = rules[i](m, cotangent, ans, inputs[0], inputs[1])
-                elif len(inputs) == 1:
+                elif arity == 1:
                     g = rules[i](m, cotangent, ans, inputs[0])
+                elif prim.vjp_all:
+                    g = parts[i]
                 else:
-                    g = rules[i](m, cotangent, ans, *inputs)
+                    g = rules[i](m, cotangent, ans, *inputs, **params)
                 if g is not None:
                     if in_meta is not None and in_meta[i] is not None:
                         shape, dtype = in_meta[i]
-                        if batch is None:
+                        if single:
                             g = _fit(g, shape, dtype, traced, m)
                         else:
                             g = _fit_batched(g, shape, dtype, m)
                     if anomaly:
                         _check_finite(node, g, traced)
-                    previous = grads.get(parent)
+                    previous = get_grad(parent)
                     if previous is None:
                         grads[parent] = g
                     elif not plain:
@@ -617,10 +623,9 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                     else:
                         grads[parent] = previous + g
                         owned.add(parent)
-                left -= 1
-                consumers[parent] = left
-                if left == 0:
-                    ready.append(parent)
+                consumers[parent] = left - 1
+                if left == 1:
+                    push(parent)
             if not retain_graph and (saved is not None or node.ans is not None):
                 # Free what this node saved (nodes that saved nothing stay usable, as in PyTorch).
                 node.saved = FREED
@@ -632,7 +637,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         if collecting:
             gc.enable()
         _recorded = 0
-        _collector.restore()
+        if _collector.saved is not None:
+            _collector.restore()
     return results
 
 

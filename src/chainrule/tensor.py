@@ -332,11 +332,13 @@ class Tensor:
         if (gradient is None and inputs is None and not create_graph and self._node is not None
                 and data.size == 1):
             # The common case, a scalar loss: straight to the engine.
-            engine.compute_gradients([self], [np.ones(data.shape, data.dtype)],
-                                     retain_graph=bool(retain_graph))
+            seed = data.dtype.type(1) if data.shape == () else np.ones(data.shape, data.dtype)
+            engine.compute_gradients([self], [seed], retain_graph=bool(retain_graph))
             return
-        from .autograd.core import backward
-        backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+        global _backward
+        if _backward is None:
+            from .autograd.core import backward as _backward
+        _backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
                  create_graph=create_graph, inputs=inputs)
 
 
@@ -354,6 +356,8 @@ def bump_version(t: Tensor) -> None:
     if counter is not None:
         counter[0] += 1
 
+
+_backward = None  # autograd.core.backward, imported on first use
 
 P.Tensor = Tensor
 P.version_counter = version_counter
