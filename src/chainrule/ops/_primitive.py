@@ -275,10 +275,11 @@ def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
 
     def vjp(m, g, ans, x, **params):
         d = derivative(m, ans, x, **params)
-        if m is raw and _owned(g) and type(d) is ndarray and d.shape == g.shape \
+        if m is raw and type(g) is ndarray and g.size >= _IN_PLACE_MIN and _owned(g) \
+                and type(d) is ndarray and d.shape == g.shape \
                 and (d.dtype == g.dtype or d.dtype == np.bool_):
-            # Nothing but the engine holds this cotangent and it needs it no more (a unary
-            # op has one rule): multiply into it rather than into a new buffer.
+            # Nothing but the engine holds this (large) cotangent and it needs it no more (a
+            # unary op has one rule): multiply into it rather than into a new buffer.
             return np.multiply(g, d, out=g)
         return g * d
 
@@ -286,6 +287,9 @@ def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
         return tangents[0] * derivative(m, ans, x, **params)
 
     return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc)
+
+
+_IN_PLACE_MIN = 4096  # below this many elements a new buffer costs less than the checks
 
 
 def _owned(g) -> bool:
@@ -298,7 +302,8 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
     """Broadcasting binary op from its partials ``(d/dx, d/dy)``, each ``f(m, ans, x, y)``.
 
     A partial of ``None`` means the op is linear in that argument with coefficient 1; the
-    string ``"neg"`` means coefficient −1.
+    string ``"neg"`` means coefficient −1; ``"x"`` or ``"y"`` means that operand (as for a
+    product).
     """
 
     def make_vjp(partial):
@@ -306,6 +311,10 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
             return lambda m, g, ans, x, y: g
         if partial == "neg":
             return lambda m, g, ans, x, y: -g
+        if partial == "x":
+            return lambda m, g, ans, x, y: g * x
+        if partial == "y":
+            return lambda m, g, ans, x, y: g * y
         return lambda m, g, ans, x, y: g * partial(m, ans, x, y)
 
     def term(partial, t, m, ans, x, y):
@@ -313,6 +322,10 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
             return t
         if partial == "neg":
             return -t
+        if partial == "x":
+            return t * x
+        if partial == "y":
+            return t * y
         return t * partial(m, ans, x, y)
 
     dx, dy = partials
