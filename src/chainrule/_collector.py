@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 
-RAISE_AFTER = 10_000
+RAISE_AFTER = 1_000
 RAISED_THRESHOLD = 100_000
 
 _enabled = True

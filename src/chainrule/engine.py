@@ -61,8 +61,20 @@ class Node:
     _leaf = False
     __slots__ = (
         "prim", "params", "edges", "saved", "saved_data", "versions", "ans", "ans_version",
-        "in_meta", "shape", "value", "grad_value", "extra", "__weakref__",
+        "in_meta", "output", "grad_value", "extra", "__weakref__",
     )
+
+    # ``output`` is the output itself when it is small (at most SMALL elements), else its shape;
+    # ``grad_value`` is set by backward for small outputs. Both are for pictures of the graph.
+    @property
+    def shape(self):
+        output = self.output
+        return output if type(output) is tuple or output is None else np.shape(output)
+
+    @property
+    def value(self):
+        output = self.output
+        return None if type(output) is tuple else output
 
     # --- rarely used fields ---------------------------------------------------------------
     def _get(self, key):
@@ -226,14 +238,9 @@ def record(prim, args, datas, params, out, result) -> Node:
         node.ans_version = result._version = [0] if result is not None else None
     else:
         node.ans = node.ans_version = None
-    # The output's shape, and small outputs (and, after backward, their gradients), are kept
-    # for pictures of the graph.
-    if out is not None:
-        node.shape = out.shape
-        node.value = out if out.size <= SMALL else None
-    else:
-        node.shape = node.value = None
-    node.grad_value = None
+    # Small outputs (and, after backward, their gradients) or else their shapes are kept for
+    # pictures of the graph.
+    node.output = out if out is None or out.size <= SMALL else out.shape
     node.extra = {"origin": P.current_location()} if anomaly_mode[0] else None
     return node
 
@@ -557,7 +564,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 extra = node.extra
                 if extra is not None:
                     cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
-                if node.value is not None:
+                if type(node.output) is not tuple:
                     node.grad_value = cotangent._data if traced else cotangent
             if pruned:
                 _deliver(target_nodes, node, cotangent, results, accumulate and single, traced)

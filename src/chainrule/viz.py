@@ -158,7 +158,7 @@ def _attributes(key, is_root: bool, shape, values: bool, grads: bool, names: dic
     else:
         title = f"{name} = {key.prim.name}" if name else key.prim.name
         value = key.value
-        grad = key.grad_value
+        grad = getattr(key, "grad_value", None)
         tooltip = key.prim.node_name
         color = _COLORS["op"]
     if is_root:
