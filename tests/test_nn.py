@@ -466,3 +466,29 @@ def test_init_misuse():
         nn.init.uniform_(np.zeros(3))
     with pytest.raises(TypeError, match="can only fill floating tensors, got dtype int64"):
         nn.init.zeros_(cr.arange(3))
+
+
+def test_cross_entropy_vjp_reuses_forward_softmax_and_survives_retain_graph():
+    """The first-order VJP takes the softmax the forward computed; retaining the graph and
+    differentiating twice gives the same gradient, equal to softmax − one-hot (÷ N)."""
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((6, 5))
+    labels = rng.integers(0, 5, size=6)
+    x = cr.tensor(logits, requires_grad=True)
+    loss = cr.nn.functional.cross_entropy(x, cr.tensor(labels))
+    (ce_node,) = [e for e in loss.grad_fn.next_functions if e is not None]
+    assert ce_node.name == "SoftmaxCrossEntropyBackward" and ce_node.ans.shape == (6, 5)  # the residual
+    loss.backward(retain_graph=True)
+    first = x.grad.numpy().copy()
+    x.grad = None
+    loss.backward()
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(6), labels] -= 1
+    np.testing.assert_allclose(first, p / 6, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(x.grad.numpy(), first)
+    # create_graph: the residual is not used; the formula is differentiated again
+    x2 = cr.tensor(logits, requires_grad=True)
+    (g,) = cr.autograd.grad(cr.nn.functional.cross_entropy(x2, cr.tensor(labels)), x2, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), p / 6, rtol=1e-12, atol=1e-15)
+    assert g.requires_grad

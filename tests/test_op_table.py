@@ -69,6 +69,13 @@ def test_entry_reaches_the_primitives_it_claims(entry, monkeypatch):
             return _impl(*args, **kwargs)
 
         monkeypatch.setattr(prim, "impl", counting)
+        if prim.residual is not None:  # its forward (with the intermediate for the VJP)
+
+            def counting_residual(*args, _fn=prim.residual, _name=name, **kwargs):
+                called.add(_name)
+                return _fn(*args, **kwargs)
+
+            monkeypatch.setattr(prim, "residual", counting_residual)
     for sample in entry.samples:
         entry.call(sample)
     assert called == set(entry.covers), f"{entry.name} never reached {sorted(set(entry.covers) - called)}"

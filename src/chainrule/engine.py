@@ -143,7 +143,7 @@ class Node:
 
     def _ans(self, traced: bool):
         ans = self.ans
-        if ans is None:
+        if ans is None or traced and self.prim.residual is not None:
             return None
         if self.ans_version[0] != 0:
             raise RuntimeError(
@@ -576,10 +576,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                 raise node._freed_error()
             else:
                 versions = node.versions
-                if versions is not None:
-                    for j in range(0, len(versions), 2):
-                        if versions[j][0] != versions[j + 1]:
-                            node._check_versions()
+                if versions is not None and (versions[0][0] != versions[1] or len(versions) > 2):
+                    node._check_versions()
                 inputs = saved if traced else node.saved_data
             ans = node.ans
             if ans is not None and (traced or node.ans_version[0]):

@@ -58,11 +58,12 @@ class Primitive:
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs", "needs_meta", "needs_masks", "contiguous",
+        "residual",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
-                 needs_meta=False, contiguous=False):
+                 needs_meta=False, contiguous=False, residual=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -82,6 +83,10 @@ class Primitive:
         # The VJPs hand the cotangent to BLAS, which copies a strided (e.g. broadcast) array:
         # the engine makes it contiguous once instead of once per rule.
         self.contiguous = contiguous
+        # residual(*inputs, **params) -> (output, residual): the forward computation again, also
+        # returning an intermediate that the first-order VJP receives as ``ans`` (e.g. the
+        # softmax of a cross-entropy); ``save_ans`` must be False. Higher orders get None.
+        self.residual = residual
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -157,7 +162,11 @@ class Primitive:
             else:
                 datas.append(_constant(a))
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
-        out = self.impl(*datas, **params) if params else self.impl(*datas)
+        residual = None
+        if self.residual is not None:
+            out, residual = self.residual(*datas, **params)
+        else:
+            out = self.impl(*datas, **params) if params else self.impl(*datas)
         result = _new(Tensor)
         result._data = out
         result._grad = None
@@ -167,7 +176,10 @@ class Primitive:
         result._version = None
         if requires and self.differentiable and state.grad_enabled:
             result._requires_grad = True
-            result._node = record(self, args, datas, params, out, result)
+            result._node = node = record(self, args, datas, params, out, result)
+            if residual is not None:
+                node.ans = residual
+                node.ans_version = _UNCHANGED
         else:
             result._requires_grad = False
             result._node = None
@@ -176,7 +188,17 @@ class Primitive:
         return result
 
 
+class _ResidualPrimitive(Primitive):
+    """A primitive whose forward also hands its VJP an intermediate result (see ``residual``)."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **params):
+        return self._apply(args, params)
+
+
 _new = object.__new__
+_UNCHANGED = (0,)  # the version of a residual, which nothing outside the node can modify
 _PLAIN = frozenset({ndarray, float, int, bool})
 
 
@@ -251,7 +273,7 @@ def define(name, impl, vjp=None, jvp=None, **options) -> Primitive:
     """Add a primitive to the table and to both rule namespaces; returns it."""
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} is defined twice")
-    prim = Primitive(name, impl, vjp, jvp, **options)
+    prim = (_ResidualPrimitive if options.get("residual") else Primitive)(name, impl, vjp, jvp, **options)
     PRIMITIVES[name] = prim
     setattr(raw, name, impl)
     setattr(traced, name, prim)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._primitive import define
+from ._primitive import define, raw
 
 
 def _softmax_impl(x, dim):
@@ -62,6 +62,16 @@ def _ce_impl(x, target, dim):
     return lse - shifted[_class_index(target, x.ndim, dim)]
 
 
+def _ce_forward(x, target, dim):
+    """The losses and, for the VJP, the softmax computed on the way."""
+    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    e = np.exp(shifted)
+    total = np.add.reduce(e, axis=dim, keepdims=True)
+    losses = np.log(np.squeeze(total, axis=dim)) - shifted[_class_index(target, x.ndim, dim)]
+    e /= total
+    return losses, e
+
+
 def _ce_direction(m, x, target, dim):
     """∂loss/∂logits for each sample: softmax minus the one-hot target."""
     shape = x._data.shape if hasattr(x, "_data") else x.shape
@@ -74,9 +84,19 @@ def _expand_dim(m, g, dim):
     return m.reshape(g, shape=s[:dim] + (1,) + s[dim:])
 
 
+def _ce_vjp(m, g, ans, x, target, dim):
+    if m is raw:  # the same formula with one fresh buffer: softmax, minus 1 at the targets, times g
+        p = _softmax_impl(x, dim) if ans is None else ans.copy()  # ans: the forward's softmax
+        p[_class_index(target, x.ndim, dim)] -= 1
+        p *= np.expand_dims(g, dim)
+        return p
+    return _expand_dim(m, g, dim) * _ce_direction(m, x, target, dim)
+
+
 softmax_cross_entropy = define(
     "softmax_cross_entropy", _ce_impl,
-    (lambda m, g, ans, x, target, dim: _expand_dim(m, g, dim) * _ce_direction(m, x, target, dim), None),
+    (_ce_vjp, None),
     lambda m, tangents, ans, x, target, dim: m.sum(tangents[0] * _ce_direction(m, x, target, dim),
                                                    dim=(dim,), keepdim=False),
+    residual=_ce_forward,
 )

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._primitive import define, linear, nondifferentiable
+from ._primitive import define, linear, nondifferentiable, raw
 from .elementwise import abs as abs_
 from .elementwise import cast, maximum, minimum, sqrt
 from .shape import _ndim, _shape, gather_prim, normalize_dim, squeeze
@@ -58,13 +58,25 @@ sum_prim = linear("sum", lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, 
 
 
 def _mean_impl(x, dim=None, keepdim=False):
+    dtype = x.dtype
+    if dtype.kind == "f" and dtype.itemsize >= 4:  # np.mean's own result, without its overhead
+        total = np.add.reduce(x, axis=dim, keepdims=keepdim)
+        count = _count(x.shape, dim)
+        return total / total.dtype.type(count) if count else total * np.nan
     return np.mean(x, axis=dim, keepdims=keepdim)
 
 
-mean_prim = linear(
-    "mean", _mean_impl,
-    lambda m, g, x, dim, keepdim: _expand_back(m, g * (1.0 / builtins.max(_count(x.shape, dim), 1)), x.shape, dim, keepdim),
-)
+def _mean_vjp(m, g, x, dim, keepdim):
+    scale = 1.0 / builtins.max(_count(x.shape, dim), 1)
+    if m is raw and dim is None and _prod(x.shape) <= _FILL_MAX:
+        # A small array filled with the value costs less than a broadcast view of it.
+        return np.full(x.shape, g * scale, dtype=x.dtype)
+    return _expand_back(m, g * scale, x.shape, dim, keepdim)
+
+
+_FILL_MAX = 1 << 16
+
+mean_prim = linear("mean", _mean_impl, _mean_vjp)
 
 
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
