@@ -22,11 +22,17 @@ def _data(x):
 
 
 def _ndim(x) -> int:
-    return np.ndim(x._data) if isinstance(x, _tensor_type()) else np.ndim(x)
+    if isinstance(x, _P.Tensor):
+        x = x._data
+    ndim = getattr(x, "ndim", None)  # arrays, NumPy scalars, Meta
+    return np.ndim(x) if ndim is None else ndim
 
 
 def _shape(x) -> tuple:
-    return x._data.shape if isinstance(x, _tensor_type()) else np.shape(x)
+    if isinstance(x, _P.Tensor):
+        return x._data.shape
+    shape = getattr(x, "shape", None)
+    return np.shape(x) if shape is None else shape
 
 
 def normalize_dim(op: str, dim, ndim: int) -> int:
