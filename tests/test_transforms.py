@@ -102,6 +102,26 @@ def test_operations_without_a_batching_rule_still_give_exact_jacobians(name):
     np.testing.assert_allclose(cr.jacfwd(f)(base).numpy(), numeric, rtol=1e-5, atol=1e-7)
 
 
+def test_batching_kind_comes_from_the_operation_table():
+    """Primitives made by the table's elementwise/binary helpers batch elementwise without being
+    listed anywhere else; only the documented few fall back to a loop."""
+    from chainrule.ops import _primitive as P
+
+    probe = P.elementwise("_probe_cube", lambda x: x ** 3, lambda m, ans, x: 3.0 * x * x)
+    try:
+        assert probe.batching == "elementwise"
+        x = cr.tensor(RNG.standard_normal(4))
+        np.testing.assert_allclose(cr.jacrev(probe)(x).numpy(), np.diag(3 * x.numpy() ** 2), rtol=1e-12)
+        np.testing.assert_allclose(cr.jacfwd(probe)(x).numpy(), np.diag(3 * x.numpy() ** 2), rtol=1e-12)
+    finally:
+        del P.PRIMITIVES["_probe_cube"]
+        delattr(P.raw, "_probe_cube")
+        delattr(P.traced, "_probe_cube")
+    assert {P.PRIMITIVES[n].batching for n in ("sum", "amax", "logsumexp")} == {"reduce"}
+    assert {P.PRIMITIVES[n].batching for n in ("cumsum", "softmax")} == {"shift_dim"}
+    assert _batching.FALLBACK == ["det", "index_put", "inv", "logabsdet", "softmax_cross_entropy", "solve"]
+
+
 def _put(m):
     out = m * 1.0
     out[1] = m[0] * 2.0

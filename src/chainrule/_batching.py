@@ -113,18 +113,6 @@ def _arg_shape(a) -> tuple:
     return a.shape if isinstance(a, Batched) else _raw_shape(a)
 
 
-ELEMENTWISE = {
-    "add", "sub", "mul", "div", "pow", "neg", "exp", "expm1", "log", "log1p", "log2", "log10",
-    "sqrt", "rsqrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-    "sinh", "cosh", "tanh", "sigmoid", "erf", "relu", "leaky_relu", "elu", "softplus", "abs",
-    "sign", "floor", "ceil", "round", "clamp", "maximum", "minimum", "where", "lt", "le", "gt",
-    "ge", "eq", "ne", "logical_and", "logical_or", "logical_not", "isnan", "isinf", "isfinite",
-    "zeros_like", "cast", "alias", "clone",
-}
-REDUCE_DIMS = {"sum", "mean", "prod", "amax", "amin", "norm2", "logsumexp"}
-SHIFT_DIM = {"cumsum", "cumprod", "softmax", "log_softmax"}
-
-
 def _shift(dim, ndim):
     if dim is None:
         return tuple(range(1, ndim + 1))
@@ -155,14 +143,8 @@ class BatchedNamespace:
         base_fn = getattr(self.base, name)
         rule = _RULES.get(name)
         if rule is None:
-            if name in ELEMENTWISE:
-                rule = _elementwise
-            elif name in REDUCE_DIMS:
-                rule = _reduce_dims
-            elif name in SHIFT_DIM:
-                rule = _shift_dim
-            else:
-                rule = _loop
+            prim = P.PRIMITIVES.get(name)
+            rule = _BY_KIND.get(None if prim is None else prim.batching, _loop)
 
         def call(*args, **params):
             if not any(isinstance(a, Batched) for a in args):
@@ -364,10 +346,11 @@ _RULES = {
     "einsum_prim": _einsum, "cat": _cat, "gather": _gather, "scatter_add": _scatter_add,
     "diagonal": _diagonal, "diagonal_embed": _diagonal_embed, "pad": _pad,
 }
+_BY_KIND = {"elementwise": _elementwise, "reduce": _reduce_dims, "shift_dim": _shift_dim}
+
 FALLBACK = sorted(
     name for name, prim in P.PRIMITIVES.items()
-    if prim.differentiable and name not in _RULES and name not in ELEMENTWISE
-    and name not in REDUCE_DIMS and name not in SHIFT_DIM
+    if prim.differentiable and name not in _RULES and prim.batching is None
 )
 
 

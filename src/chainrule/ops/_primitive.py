@@ -58,12 +58,12 @@ class Primitive:
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs", "needs_meta", "needs_masks", "contiguous",
-        "residual",
+        "residual", "batching",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
-                 needs_meta=False, contiguous=False, residual=None):
+                 needs_meta=False, contiguous=False, residual=None, batching=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -87,6 +87,9 @@ class Primitive:
         # returning an intermediate that the first-order VJP receives as ``ans`` (e.g. the
         # softmax of a cross-entropy); ``save_ans`` must be False. Higher orders get None.
         self.residual = residual
+        # How Jacobians batch it (see _batching): "elementwise", "reduce" (over ``dim``),
+        # "shift_dim" (along ``dim``), or None for a rule of its own or a loop over the batch.
+        self.batching = batching
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -280,9 +283,9 @@ def define(name, impl, vjp=None, jvp=None, **options) -> Primitive:
     return prim
 
 
-def nondifferentiable(name, impl, doc=None) -> Primitive:
+def nondifferentiable(name, impl, doc=None, batching=None) -> Primitive:
     """Add an operation whose output carries no gradient (comparisons, argmax, ...)."""
-    return define(name, impl, differentiable=False, save_inputs=False, doc=doc)
+    return define(name, impl, differentiable=False, save_inputs=False, doc=doc, batching=batching)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,7 +311,8 @@ def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
     def jvp(m, tangents, ans, x, **params):
         return tangents[0] * derivative(m, ans, x, **params)
 
-    return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc)
+    return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc,
+                  batching="elementwise")
 
 
 _IN_PLACE_MIN = 4096  # below this many elements a new buffer costs less than the checks
@@ -362,7 +366,7 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
 
     return define(name, impl, (make_vjp(dx), make_vjp(dy)), jvp, broadcasts=True,
                   save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc,
-                  needs=needs)
+                  needs=needs, batching="elementwise")
 
 
 def linear(name, impl, transpose, doc=None, **options) -> Primitive:

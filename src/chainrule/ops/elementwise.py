@@ -96,6 +96,7 @@ div = define(
     "div", _true_divide,
     (lambda m, g, ans, x, y: g / y, lambda m, g, ans, x, y: -g * x / (y * y)),
     _div_jvp, broadcasts=True, needs=((1,), (0, 1)),
+    batching="elementwise",
 )
 
 
@@ -125,7 +126,7 @@ def _neg(x):
 
 
 neg = define("neg", _neg, (lambda m, g, ans, x: -g,), lambda m, tangents, ans, x: -tangents[0],
-             save_inputs=False)
+             save_inputs=False, batching="elementwise")
 
 # ---------------------------------------------------------------------------------------------
 # Math functions: f and f'
@@ -188,6 +189,7 @@ leaky_relu = define(
     lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
     (lambda m, g, ans, x, negative_slope=0.01: m.where(x > 0, g, g * negative_slope),),
     lambda m, tangents, ans, x, negative_slope=0.01: m.where(x > 0, tangents[0], tangents[0] * negative_slope),
+    batching="elementwise",
 )
 elu = elementwise(
     "elu",
@@ -213,7 +215,8 @@ def _zero_vjp(m, g, ans, x):
 
 
 def _step(name, impl):
-    return define(name, impl, (_zero_vjp,), lambda m, tangents, ans, x: None, save_inputs=False)
+    return define(name, impl, (_zero_vjp,), lambda m, tangents, ans, x: None, save_inputs=False,
+                  batching="elementwise")
 
 
 sign = _step("sign", np.sign)
@@ -261,7 +264,7 @@ def _extremum(name, impl, wins):
     def vjp_y(m, g, ans, x, y):
         return share(g, y, x)
 
-    return define(name, impl, (vjp_x, vjp_y), jvp, broadcasts=True)
+    return define(name, impl, (vjp_x, vjp_y), jvp, broadcasts=True, batching="elementwise")
 
 
 def _checked(ufunc, op):
@@ -303,6 +306,7 @@ _where = define(
     "where", _where_impl,
     (None, lambda m, g, ans, c, x, y: m.where(c, g, 0.0), lambda m, g, ans, c, x, y: m.where(c, 0.0, g)),
     _where_jvp, broadcasts=True,
+    batching="elementwise",
 )
 
 
@@ -320,19 +324,19 @@ def where(condition, input, other):  # noqa: A002
 # Not differentiable
 # ---------------------------------------------------------------------------------------------
 
-lt = nondifferentiable("lt", np.less)
-le = nondifferentiable("le", np.less_equal)
-gt = nondifferentiable("gt", np.greater)
-ge = nondifferentiable("ge", np.greater_equal)
-eq = nondifferentiable("eq", np.equal)
-ne = nondifferentiable("ne", np.not_equal)
-logical_and = nondifferentiable("logical_and", np.logical_and)
-logical_or = nondifferentiable("logical_or", np.logical_or)
-logical_not = nondifferentiable("logical_not", np.logical_not)
-isnan = nondifferentiable("isnan", np.isnan)
-isinf = nondifferentiable("isinf", np.isinf)
-isfinite = nondifferentiable("isfinite", np.isfinite)
-zeros_like_ = nondifferentiable("zeros_like", lambda x: np.zeros_like(x))
+lt = nondifferentiable("lt", np.less, batching="elementwise")
+le = nondifferentiable("le", np.less_equal, batching="elementwise")
+gt = nondifferentiable("gt", np.greater, batching="elementwise")
+ge = nondifferentiable("ge", np.greater_equal, batching="elementwise")
+eq = nondifferentiable("eq", np.equal, batching="elementwise")
+ne = nondifferentiable("ne", np.not_equal, batching="elementwise")
+logical_and = nondifferentiable("logical_and", np.logical_and, batching="elementwise")
+logical_or = nondifferentiable("logical_or", np.logical_or, batching="elementwise")
+logical_not = nondifferentiable("logical_not", np.logical_not, batching="elementwise")
+isnan = nondifferentiable("isnan", np.isnan, batching="elementwise")
+isinf = nondifferentiable("isinf", np.isinf, batching="elementwise")
+isfinite = nondifferentiable("isfinite", np.isfinite, batching="elementwise")
+zeros_like_ = nondifferentiable("zeros_like", lambda x: np.zeros_like(x), batching="elementwise")
 
 
 def _cast_vjp(m, g, ans, x, dtype):
@@ -340,4 +344,4 @@ def _cast_vjp(m, g, ans, x, dtype):
 
 
 cast = define("cast", lambda x, dtype: x.astype(dtype, copy=False), (_cast_vjp,),
-              lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), save_inputs="meta")
+              lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), save_inputs="meta", batching="elementwise")

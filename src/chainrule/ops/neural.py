@@ -23,6 +23,7 @@ softmax_prim = define(
     "softmax", _softmax_impl,
     (lambda m, g, ans, x, dim: ans * (g - m.sum(g * ans, dim=(dim,), keepdim=True)),),
     _softmax_jvp, save_inputs=False, save_ans=True,
+    batching="shift_dim",
 )
 
 
@@ -37,6 +38,7 @@ log_softmax_prim = define(
     (lambda m, g, ans, x, dim: g - m.exp(ans) * m.sum(g, dim=(dim,), keepdim=True),),
     lambda m, tangents, ans, x, dim: tangents[0] - m.sum(m.exp(ans) * tangents[0], dim=(dim,), keepdim=True),
     save_inputs=False, save_ans=True,
+    batching="shift_dim",
 )
 
 

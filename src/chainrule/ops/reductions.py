@@ -54,7 +54,7 @@ def _count(shape, dim) -> int:
 # ---------------------------------------------------------------------------------------------
 
 sum_prim = linear("sum", lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
-                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim))
+                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce")
 
 
 def _mean_impl(x, dim=None, keepdim=False):
@@ -76,7 +76,7 @@ def _mean_vjp(m, g, x, dim, keepdim):
 
 _FILL_MAX = 1 << 16
 
-mean_prim = linear("mean", _mean_impl, _mean_vjp)
+mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce")
 
 
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
@@ -103,7 +103,7 @@ def _cumsum_transpose(m, g, x, dim):
     return m.flip(m.cumsum(m.flip(g, dims=(dim,)), dim=dim), dims=(dim,))
 
 
-cumsum_prim = linear("cumsum", lambda x, dim: np.cumsum(x, axis=dim), _cumsum_transpose)
+cumsum_prim = linear("cumsum", lambda x, dim: np.cumsum(x, axis=dim), _cumsum_transpose, batching="shift_dim")
 
 
 def cumsum(input, dim: int):  # noqa: A002
@@ -154,7 +154,7 @@ def _prod_jvp(m, tangents, ans, x, dim, keepdim):
 
 
 prod_prim = define("prod", lambda x, dim, keepdim: np.prod(x, axis=dim, keepdims=keepdim),
-                   (_prod_vjp,), _prod_jvp, save_ans=True)
+                   (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce")
 
 
 def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
@@ -205,7 +205,7 @@ def _cumprod_jvp(m, tangents, ans, x, dim):
 
 
 cumprod_prim = define("cumprod", lambda x, dim: np.cumprod(x, axis=dim), (_cumprod_vjp,), _cumprod_jvp,
-                      save_ans=True)
+                      save_ans=True, batching="shift_dim")
 
 
 def cumprod(input, dim: int):  # noqa: A002
@@ -241,9 +241,9 @@ def _dtype(x):
 
 
 amax_prim = define("amax", lambda x, dim, keepdim: np.amax(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True)
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce")
 amin_prim = define("amin", lambda x, dim, keepdim: np.amin(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True)
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce")
 
 
 def _check_nonempty(op, input, dim):
@@ -351,7 +351,7 @@ def _norm2_jvp(m, tangents, ans, x, dim, keepdim):
 
 
 norm2_prim = define("norm2", lambda x, dim, keepdim: np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim)),
-                    (_norm2_vjp,), _norm2_jvp, save_ans=True)
+                    (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce")
 
 
 def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
@@ -387,6 +387,7 @@ logsumexp_prim = define(
     lambda m, tangents, ans, x, dim, keepdim: m.sum(tangents[0] * _logsumexp_weights(m, ans, x, dim, keepdim),
                                                     dim=dim, keepdim=keepdim),
     save_ans=True,
+    batching="reduce",
 )
 
 

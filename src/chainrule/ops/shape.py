@@ -556,5 +556,5 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
 
 
 alias = linear("alias", lambda x: x, lambda m, g, x: g, save_inputs=False,
-               doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.")
-clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False)
+               doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.", batching="elementwise")
+clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False, batching="elementwise")
