@@ -16,18 +16,18 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _broadcast_error(op: str, *operands):
-    """A clear error for operands whose shapes do not broadcast (None when they do)."""
+def _check_broadcast(op: str, *operands) -> None:
+    """Raise a clear error naming ``op`` if the operands' shapes do not broadcast (called while
+    handling NumPy's ValueError; returns when the shapes were not the problem)."""
     shapes = [tuple(np.shape(v)) for v in operands]
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
-        return ValueError(
+        raise ValueError(
             f"{op}: operands of shapes {' and '.join(map(str, shapes))} cannot be broadcast together "
             f"(aligned from the right, each dimension must match or be 1); reshape or unsqueeze one "
             f"of them"
-        )
-    return None
+        ) from None
 
 
 def _torch_promotion(ufunc, op):
@@ -42,10 +42,8 @@ def _torch_promotion(ufunc, op):
             out = ufunc(x, y)
             dt = out.dtype
         except ValueError:
-            error = _broadcast_error(op, x, y)
-            if error is None:
-                raise
-            raise error from None
+            _check_broadcast(op, x, y)
+            raise
         except AttributeError:  # both operands were Python numbers
             return np.asarray(out)
         if (dt is _f64 and getattr(x, "dtype", None) is not _f64
@@ -64,10 +62,8 @@ def _true_divide(x, y):
     except AttributeError:  # both operands were Python numbers
         return np.asarray(out)
     except ValueError:
-        error = _broadcast_error("div", x, y)
-        if error is None:
-            raise
-        raise error from None
+        _check_broadcast("div", x, y)
+        raise
     if dt is _f64 and getattr(x, "dtype", _f64).kind != "f" and getattr(y, "dtype", _f64).kind != "f":
         out = out.astype(D.get_default_dtype())
     return out
@@ -272,10 +268,8 @@ def _checked(ufunc, op):
         try:
             return ufunc(x, y)
         except ValueError:
-            error = _broadcast_error(op, x, y)
-            if error is None:
-                raise
-            raise error from None
+            _check_broadcast(op, x, y)
+            raise
 
     impl.__name__ = ufunc.__name__
     return impl
@@ -289,10 +283,8 @@ def _where_impl(condition, x, y):
     try:
         return np.where(condition, x, y)
     except ValueError:
-        error = _broadcast_error("where", condition, x, y)
-        if error is None:
-            raise
-        raise error from None
+        _check_broadcast("where", condition, x, y)
+        raise
 
 
 def _where_jvp(m, tangents, ans, condition, x, y):

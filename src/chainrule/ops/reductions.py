@@ -165,17 +165,34 @@ def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
 def _cumprod_vjp(m, g, ans, x, dim):
     if not _has_zero(x):
         return _cumsum_transpose(m, g * ans, None, dim) / x
-    # grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k, built with x_i replaced by 1.
-    n = x.shape[dim]
-    eye = np.eye(n, dtype=bool)
-    moved = m.permute(x, dims=_to_last(len(x.shape), dim))
+    # grad_i = sum_{j >= i} g_j * prod_{k <= j, k != i} x_k
+    partial, upper = _partial_products(m, x, dim)
     moved_g = m.permute(g, dims=_to_last(len(x.shape), dim))
-    expanded = _insert_axis(m, moved, -2)  # (..., 1, n)
-    replaced = m.where(eye, 1.0, expanded)  # (..., n_i, n_j)
-    partial = m.cumprod(replaced, dim=len(x.shape))
-    upper = np.triu(np.ones((n, n), dtype=bool))
     terms = m.where(upper, partial * _insert_axis(m, moved_g, -2), 0.0)
-    result = m.sum(terms, dim=(len(x.shape),), keepdim=False)
+    return _from_last(m, m.sum(terms, dim=(len(x.shape),), keepdim=False), x, dim)
+
+
+def _cumprod_jvp(m, tangents, ans, x, dim):
+    if not _has_zero(x):
+        return ans * m.cumsum(tangents[0] / x, dim=dim)
+    # tangent_j = sum_{i <= j} t_i * prod_{k <= j, k != i} x_k
+    partial, upper = _partial_products(m, x, dim)
+    moved_t = m.permute(tangents[0], dims=_to_last(len(x.shape), dim))
+    terms = m.where(upper, partial * _insert_axis(m, moved_t, -1), 0.0)
+    return _from_last(m, m.sum(terms, dim=(len(x.shape) - 1,), keepdim=False), x, dim)
+
+
+def _partial_products(m, x, dim):
+    """With ``dim`` moved last: ``partial[..., i, j] = prod_{k <= j, k != i} x_k`` (exact with
+    zeros: built with x_i replaced by 1), and the mask of the pairs j >= i that count."""
+    n = x.shape[dim]
+    moved = m.permute(x, dims=_to_last(len(x.shape), dim))
+    replaced = m.where(np.eye(n, dtype=bool), 1.0, _insert_axis(m, moved, -2))  # (..., i, j)
+    return m.cumprod(replaced, dim=len(x.shape)), np.triu(np.ones((n, n), dtype=bool))
+
+
+def _from_last(m, result, x, dim):
+    """``result`` (``dim`` moved last) with the axes back in ``x``'s order."""
     return m.permute(result, dims=tuple(np.argsort(_to_last(len(x.shape), dim)).tolist()))
 
 
@@ -187,21 +204,6 @@ def _insert_axis(m, x, position):
 
 def _to_last(ndim, dim):
     return tuple(i for i in range(ndim) if i != dim) + (dim,)
-
-
-def _cumprod_jvp(m, tangents, ans, x, dim):
-    if not _has_zero(x):
-        return ans * m.cumsum(tangents[0] / x, dim=dim)
-    n = x.shape[dim]
-    moved = m.permute(x, dims=_to_last(len(x.shape), dim))
-    moved_t = m.permute(tangents[0], dims=_to_last(len(x.shape), dim))
-    eye = np.eye(n, dtype=bool)
-    replaced = m.where(eye, 1.0, _insert_axis(m, moved, -2))
-    partial = m.cumprod(replaced, dim=len(x.shape))  # (..., i, j): prod_{k<=j, k!=i} x_k
-    upper = np.triu(np.ones((n, n), dtype=bool))
-    terms = m.where(upper, partial * _insert_axis(m, moved_t, -1), 0.0)
-    result = m.sum(terms, dim=(len(x.shape) - 1,), keepdim=False)
-    return m.permute(result, dims=tuple(np.argsort(_to_last(len(x.shape), dim)).tolist()))
 
 
 cumprod_prim = define("cumprod", lambda x, dim: np.cumprod(x, axis=dim), (_cumprod_vjp,), _cumprod_jvp,
