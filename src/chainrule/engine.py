@@ -365,8 +365,9 @@ class RemovableHandle:
 # The walk
 # ---------------------------------------------------------------------------------------------
 
-def _count_consumers(roots):
-    """Map each node or leaf reachable from ``roots`` to how many edges lead into it."""
+def _count_consumers(roots, leaves=None):
+    """Map each node or leaf reachable from ``roots`` to how many edges lead into it (and append
+    the leaves to ``leaves`` when given)."""
     consumers = {}
     stack = []
     for r in roots:
@@ -377,6 +378,8 @@ def _count_consumers(roots):
     while stack:
         node = pop()
         if node._leaf:
+            if leaves is not None:
+                leaves.append(node)
             continue
         for parent in node.edges:
             if parent is None:
@@ -517,8 +520,12 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         target_nodes = {}
         for t in targets:
             target_nodes[t._node if t._node is not None else t] = t
-    consumers = _count_consumers(start)
-    if target_nodes is not None:
+    leaves = None if target_nodes is None else []
+    consumers = _count_consumers(start, leaves)
+    if target_nodes is not None and not (
+            all(n._leaf for n in target_nodes) and all(n in target_nodes for n in leaves)):
+        # Some paths lead to no target (pruning is a no-op when every leaf is a target: every
+        # node reaches a leaf).
         consumers = _prune(start, consumers, target_nodes)
     ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0] if len(start) > 1 else \
         [n for n in start if consumers.get(n) == 0]

@@ -218,8 +218,14 @@ def _push_tangents(prim, args, params, result):
     cap = state.forward_cap
     active = state.forward_levels
     if len(active) == 1 and cap is None:  # the common case: one open level
-        levels = active if any(isinstance(a, Tensor) and a._tangents and active[0] in a._tangents
-                               for a in args) else ()
+        level = active[0]
+        levels = ()
+        for a in args:
+            if isinstance(a, Tensor):
+                held = a._tangents
+                if held and level in held:
+                    levels = active
+                    break
     else:
         found = set()
         for a in args:
@@ -236,15 +242,18 @@ def _push_tangents(prim, args, params, result):
         state.forward_cap = level
         state.grad_enabled = grad_mode and RECORDED.get(level, True)
         try:
-            tangents = tuple(
-                a._tangents.get(level) if isinstance(a, Tensor) and a._tangents is not None else None
-                for a in args
-            )
             m = traced
-            for t in tangents:
-                if t is not None and not isinstance(t, Tensor):
-                    m = t.ns  # a batch of tangents (see _batching)
-                    break
+            tangents = []
+            for a in args:
+                t = None
+                if isinstance(a, Tensor):
+                    held = a._tangents
+                    if held is not None:
+                        t = held.get(level)
+                        if t is not None and m is traced and not isinstance(t, Tensor):
+                            m = t.ns  # a batch of tangents (see _batching)
+                tangents.append(t)
+            tangents = tuple(tangents)
             tangent = prim.jvp(m, tangents, result, *args, **params)
             if tangent is None:
                 continue
