@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from types import MappingProxyType
 
 import numpy as np
 
@@ -166,7 +167,7 @@ def record(prim, args, datas, params, out, result) -> Node:
         _collector.large_graph()
     node = _new(Node)
     node.prim = prim
-    node.params = params
+    node.params = params if params else _NO_PARAMS  # one shared empty dict: less memory per node
     save = prim.save_inputs
     if len(args) == 2:  # the hot case (arithmetic), unrolled
         a, b = args
@@ -246,6 +247,7 @@ def record(prim, args, datas, params, out, result) -> Node:
 
 
 _new = object.__new__
+_NO_PARAMS = MappingProxyType({})
 _recorded = 0  # operations recorded since the last backward pass (see _collector)
 _RAISE_AFTER = _collector.RAISE_AFTER
 
