@@ -169,7 +169,8 @@ def record(prim, args, datas, params, out, result) -> Node:
     node.prim = prim
     node.params = params if params else _NO_PARAMS  # one shared empty dict: less memory per node
     save = prim.save_inputs
-    if len(args) == 2:  # the hot case (arithmetic), unrolled
+    n = len(args)
+    if n == 2:  # the hot case (arithmetic), unrolled
         a, b = args
         ea = (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
         eb = (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None
@@ -221,7 +222,7 @@ def record(prim, args, datas, params, out, result) -> Node:
         else:
             node.saved = node.saved_data = _metas(args, datas)
             node.versions = None
-    elif len(args) == 1:
+    elif n == 1:
         a = args[0]
         node.edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
         node.in_meta = None
@@ -580,13 +581,15 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             prim = node.prim
             saved = node.saved
             if saved is None:
-                inputs = _NO_INPUTS[len(edges)] if len(edges) < 9 else (None,) * len(edges)
+                n = len(edges)
+                inputs = _NO_INPUTS[n] if n < 9 else (None,) * n
             elif saved is FREED:
                 raise node._freed_error()
             else:
                 versions = node.versions
-                if versions is not None and (versions[0][0] != versions[1] or len(versions) > 2):
-                    node._check_versions()
+                if versions is not None and (versions[0][0] != versions[1] or len(versions) > 2 and (
+                        versions[2][0] != versions[3] or len(versions) > 4)):
+                    node._check_versions()  # raises if a saved tensor changed in place
                 inputs = saved if traced else node.saved_data
             ans = node.ans
             if ans is not None and (traced or node.ans_version[0]):
