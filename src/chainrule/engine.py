@@ -470,11 +470,11 @@ def _accumulate_into(tensor, cotangent, traced):
         cotangent = cotangent._data.copy()
         traced = False
     if not traced:
-        if type(cotangent) is not ndarray:
-            cotangent = np.array(cotangent)
         if existing is None:
-            if not (cotangent.flags.owndata and cotangent.flags.writeable
-                    and _getrefcount(cotangent) <= 3):
+            if type(cotangent) is not ndarray:
+                cotangent = np.array(cotangent)  # a NumPy scalar: a new array of its own
+            elif not (_getrefcount(cotangent) <= 3 and cotangent.flags.owndata
+                      and cotangent.flags.writeable):
                 cotangent = cotangent.copy()
             tensor._grad = Tensor._wrap(cotangent)
         elif existing._requires_grad:
