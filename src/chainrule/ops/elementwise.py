@@ -11,6 +11,7 @@ from .. import dtypes as D
 from ._primitive import binary, define, elementwise, nondifferentiable
 
 _f64 = np.dtype(np.float64)
+_f32 = np.dtype(np.float32)
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -152,17 +153,17 @@ tanh = elementwise("tanh", np.tanh, lambda m, ans, x: 1.0 - ans * ans, uses="ans
 
 
 def _sigmoid(x):
-    if type(x) is not np.ndarray and getattr(x, "dtype", None) in _FLOAT_SCALARS:
-        v = float(x)  # a NumPy scalar: math is an order of magnitude cheaper than ufuncs here
+    dt = getattr(x, "dtype", None)
+    if (dt is _f64 or dt is _f32) and (type(x) is not np.ndarray or x.ndim == 0):
+        v = float(x)  # one number: math is an order of magnitude cheaper than ufuncs here
         e = math.exp(-math.fabs(v))  # math.fabs: this module defines its own `abs`
-        return x.dtype.type(1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e))
+        return dt.type(1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e))
     x = np.asarray(x)
     if x.dtype.kind != "f":
         x = x.astype(D.get_default_dtype())
     return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
 
 
-_FLOAT_SCALARS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans")
