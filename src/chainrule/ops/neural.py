@@ -7,8 +7,16 @@ import numpy as np
 from ._primitive import define, raw
 
 
+def _max_along(x, dim):
+    """``amax(x, dim, keepdims=True)``. A row of a (N, C) array with few classes goes through a
+    transposed copy: NumPy reduces a short inner axis ~5x slower than across rows."""
+    if dim == 1 and x.ndim == 2 and x.shape[1] <= 64 and x.dtype.kind == "f":
+        return np.maximum.reduce(np.ascontiguousarray(x.T), axis=0)[:, None]
+    return np.amax(x, axis=dim, keepdims=True)
+
+
 def _softmax_impl(x, dim):
-    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    shifted = x - _max_along(x, dim)
     e = np.exp(shifted, out=shifted if shifted.dtype.kind == "f" else None)
     e /= np.sum(e, axis=dim, keepdims=True)
     return e
@@ -28,7 +36,7 @@ softmax_prim = define(
 
 
 def _log_softmax_impl(x, dim):
-    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    shifted = x - _max_along(x, dim)
     shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
     return shifted
 
@@ -58,7 +66,7 @@ def _one_hot(target, shape, dim, dtype):
 
 
 def _ce_impl(x, target, dim):
-    top = np.amax(x, axis=dim, keepdims=True)
+    top = _max_along(x, dim)
     shifted = x - top
     lse = np.log(np.sum(np.exp(shifted), axis=dim))
     return lse - shifted[_class_index(target, x.ndim, dim)]
@@ -66,7 +74,7 @@ def _ce_impl(x, target, dim):
 
 def _ce_forward(x, target, dim):
     """The losses and, for the VJP, the softmax computed on the way."""
-    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    shifted = x - _max_along(x, dim)
     e = np.exp(shifted)
     total = np.add.reduce(e, axis=dim, keepdims=True)
     losses = np.log(np.squeeze(total, axis=dim)) - shifted[_class_index(target, x.ndim, dim)]
