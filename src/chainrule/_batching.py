@@ -162,6 +162,18 @@ class BatchedNamespace:
         shape = _raw_shape(a)
         return self.base.broadcast_to(a, shape=(self.size,) + tuple(shape))
 
+    def conform(self, value, shape, dtype, resize: str) -> Batched:
+        """``value`` as a batched value with per-example ``shape`` and ``dtype``; ``resize``
+        names the primitive that changes the shape ("sum_to" for gradients, "broadcast_to" for
+        tangents)."""
+        if not isinstance(value, Batched):
+            value = self.wrap(self.broadcast(value))
+        if value.shape != shape:
+            value = getattr(self, resize)(value, shape=shape)
+        if value.dtype != dtype:
+            value = self.cast(value, dtype=dtype)
+        return value
+
     def pad_to(self, a: Batched, ndim: int):
         """The batched value with size-1 axes after the batch axis up to ``ndim`` example axes."""
         missing = ndim - a.ndim

@@ -627,7 +627,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
                         if single:
                             g = _fit(g, shape, dtype, traced, m)
                         else:
-                            g = _fit_batched(g, shape, dtype, m)
+                            g = m.conform(g, shape, dtype, "sum_to")
                     if anomaly:
                         _check_finite(node, g, traced)
                     previous = get_grad(parent)
@@ -679,16 +679,6 @@ def _node_extras(node, extra, cotangent, traced, accumulate):
         if kept is not None:
             _accumulate_into(kept, cotangent, traced)
     return cotangent
-
-
-def _fit_batched(g, shape, dtype, m):
-    if not hasattr(g, "ns"):
-        g = m.wrap(m.broadcast(g))
-    if g.shape != shape:
-        g = m.sum_to(g, shape=shape)
-    if g.dtype != dtype:
-        g = m.cast(g, dtype=dtype)
-    return g
 
 
 def _fit(g, shape, dtype, traced, m):

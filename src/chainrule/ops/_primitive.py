@@ -266,12 +266,7 @@ def _push_tangents(prim, args, params, result):
                 if tangent._data.dtype != dtype:
                     tangent = traced.cast(tangent, dtype=dtype)
             else:
-                if not hasattr(tangent, "ns"):
-                    tangent = m.wrap(m.broadcast(tangent))
-                if tangent.shape != shape:
-                    tangent = m.broadcast_to(tangent, shape=shape)
-                if tangent.dtype != dtype:
-                    tangent = m.cast(tangent, dtype=dtype)
+                tangent = m.conform(tangent, shape, dtype, "broadcast_to")
         finally:
             state.forward_cap = cap
             state.grad_enabled = grad_mode
