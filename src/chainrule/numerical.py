@@ -41,29 +41,35 @@ def default_step(x, method: str = "central", dtype=None) -> np.ndarray:
     return (eps ** (1.0 / (order + 1))) * scale
 
 
-def _as_float_array(op: str, x) -> np.ndarray:
-    values = np.array(x.detach() if isinstance(x, Tensor) else x, dtype=None, copy=True)
-    if values.dtype.kind not in "f":
+def _as_float_array(x) -> np.ndarray:
+    values = np.array(x.detach() if isinstance(x, Tensor) else x)
+    if values.dtype.kind != "f":
         values = values.astype(np.float64)
     return values
 
 
 def _evaluate(f: Callable, x: np.ndarray) -> np.ndarray:
+    """f at a copy of ``x`` that nothing else holds (f may change its input in place)."""
     with no_grad():
-        out = f(Tensor._wrap(x.copy()))
+        out = f(Tensor._wrap(x))
     return np.asarray(out.detach() if isinstance(out, Tensor) else out, dtype=np.float64)
 
 
-def _difference(f: Callable, x: np.ndarray, index, h: float, method: str) -> np.ndarray:
+def _value_at(f: Callable, x: np.ndarray, method: str):
+    """f(x), which the one-sided methods use for every element: evaluated once by the caller."""
+    return _evaluate(f, x.copy()) if method in ("forward", "backward") else None
+
+
+def _difference(f: Callable, x: np.ndarray, index, h: float, method: str, fx=None) -> np.ndarray:
     def at(delta):
         moved = x.copy()
         moved[index] += delta
         return _evaluate(f, moved)
 
     if method == "forward":
-        return (at(h) - at(0.0)) / h
+        return (at(h) - (at(0.0) if fx is None else fx)) / h
     if method == "backward":
-        return (at(0.0) - at(-h)) / h
+        return ((at(0.0) if fx is None else fx) - at(-h)) / h
     central = (at(h) - at(-h)) / (2 * h)
     if method == "central":
         return central
@@ -77,7 +83,7 @@ def derivative(f: Callable, x, h=None, method: str = "central"):
     ``h`` defaults to :func:`default_step`; returns a float, or an array shaped like ``f(x)``.
     """
     _check_method("derivative", method)
-    values = _as_float_array("derivative", x)
+    values = _as_float_array(x)
     if values.size != 1:
         raise ValueError(
             f"derivative: x must be a single number, got shape {values.shape}; use "
@@ -95,11 +101,12 @@ def gradient(f: Callable, x, h=None, method: str = "central") -> np.ndarray:
     For a function with array values, returns the Jacobian with shape ``f(x).shape + x.shape``.
     """
     _check_method("gradient", method)
-    values = _as_float_array("gradient", x)
+    values = _as_float_array(x)
     steps = default_step(values, method) if h is None else np.broadcast_to(np.asarray(h, dtype=np.float64), values.shape)
+    fx = _value_at(f, values, method)
     columns = []
     for index in np.ndindex(values.shape):
-        columns.append(_difference(f, values, index, float(steps[index]), method))
+        columns.append(_difference(f, values, index, float(steps[index]), method, fx))
     if not columns:
         return np.zeros(values.shape)
     out_shape = columns[0].shape

@@ -52,9 +52,10 @@ def _numerical_jacobian(f, inputs, i, eps, method) -> np.ndarray:
         call[i] = x
         return np.concatenate([np.asarray(o._data, dtype=np.float64).ravel() for o in _outputs(f, call)])
 
+    fx = numerical._value_at(column_function, base, method)
     cols = []
     for index in np.ndindex(base.shape):
-        cols.append(numerical._difference(column_function, base.copy(), index, eps, method))
+        cols.append(numerical._difference(column_function, base, index, eps, method, fx))
     n_out = cols[0].size if cols else 0
     return np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))
 
