@@ -11,7 +11,7 @@ from .ops import inplace as I
 from .ops import shape as S
 from .tensor import Tensor
 
-_add, _sub, _mul, _div, _pow, _matmul = E.add, E.sub, E.mul, E.div, E.pow, O.linalg.matmul_prim
+_add, _sub, _mul, _div, _pow = E.add, E.sub, E.mul, E.div, E.pow
 
 
 def _binary_operators():
@@ -222,7 +222,6 @@ def _conversions():
 def install() -> None:
     for name, fn in _binary_operators().items():
         setattr(Tensor, name, fn)
-    Tensor.__hash__ = object.__hash__
     for name, fn in _inplace_methods().items():
         setattr(Tensor, name, fn)
     for name in _METHODS:

@@ -110,12 +110,12 @@ class Node:
         return RemovableHandle(self.hooks, fn)
 
     def _check_versions(self) -> None:
-        tensors = [a for a in (self.saved or ()) if isinstance(a, Tensor)]
         versions = self.versions
         for i in range(0, len(versions), 2):
             counter, expected = versions[i], versions[i + 1]
             if counter[0] != expected:
-                t = next((a for a in tensors if a._version is counter), None)
+                t = next((a for a in (self.saved or ()) if isinstance(a, Tensor) and a._version is counter),
+                         None)
                 what = "" if t is None else f", shape {tuple(np.shape(t._data))}, dtype {t._data.dtype}"
                 raise RuntimeError(
                     f"{self.prim.name}: one of the tensors needed for its gradient (saved input "
@@ -445,13 +445,9 @@ def _check_finite(node, cotangent, traced):
         )
 
 
-def _wrap_hook_value(value, traced):
-    return value if traced else Tensor._wrap(value)
-
-
 def _run_hooks(hooks, cotangent, traced):
     for fn in list(hooks.values()):
-        replaced = fn(_wrap_hook_value(cotangent, traced))
+        replaced = fn(cotangent if traced else Tensor._wrap(cotangent))
         if replaced is not None:
             if isinstance(replaced, Tensor):
                 cotangent = replaced if traced else replaced._data
@@ -467,20 +463,18 @@ def _accumulate_into(tensor, cotangent, traced):
         if cotangent._requires_grad:
             tensor._grad = cotangent if existing is None else existing + cotangent
             return
-        cotangent = cotangent._data.copy()
-        traced = False
-    if not traced:
-        if existing is None:
-            if type(cotangent) is not ndarray:
-                cotangent = np.array(cotangent)  # a NumPy scalar: a new array of its own
-            elif not (_getrefcount(cotangent) <= 3 and cotangent.flags.owndata
-                      and cotangent.flags.writeable):
-                cotangent = cotangent.copy()
-            tensor._grad = Tensor._wrap(cotangent)
-        elif existing._requires_grad:
-            tensor._grad = Tensor._wrap(existing._data + cotangent)
-        else:
-            existing._data += cotangent
+        cotangent = cotangent._data  # held by that tensor too: copied below if it is kept
+    if existing is None:
+        if type(cotangent) is not ndarray:
+            cotangent = np.array(cotangent)  # a NumPy scalar: a new array of its own
+        elif not (_getrefcount(cotangent) <= 3 and cotangent.flags.owndata
+                  and cotangent.flags.writeable):
+            cotangent = cotangent.copy()
+        tensor._grad = Tensor._wrap(cotangent)
+    elif existing._requires_grad:
+        tensor._grad = Tensor._wrap(existing._data + cotangent)
+    else:
+        existing._data += cotangent
 
 
 def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
@@ -530,8 +524,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         # Some paths lead to no target (pruning is a no-op when every leaf is a target: every
         # node reaches a leaf).
         consumers = _prune(start, consumers, target_nodes)
-    ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0] if len(start) > 1 else \
-        [n for n in start if consumers.get(n) == 0]
+    ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0]
     owned = set()
     anomaly = anomaly_mode[0]
     previous_mode = state.grad_enabled

@@ -137,8 +137,6 @@ class Function:
     if defined, gives forward mode.
     """
 
-    _primitive = None
-
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
@@ -151,12 +149,10 @@ class Function:
     def _prim(cls):
         prim = cls.__dict__.get("_primitive_")
         if prim is None:
-            has_jvp = "jvp" in {k for c in cls.__mro__ if c is not Function for k in c.__dict__}
             prim = P.Primitive(cls.__name__, None, _function_vjp(cls), None, vjp_all=True,
                                save_inputs=False)
             prim.node_name = cls.__name__ + "Backward"
             cls._primitive_ = prim
-            cls._has_jvp_ = has_jvp
         return prim
 
     @classmethod
@@ -219,7 +215,7 @@ def _fresh(t: Tensor) -> Tensor:
 
 
 def _push_function_tangents(cls, ctx, args, results) -> None:
-    if not getattr(cls, "_has_jvp_", False):
+    if not hasattr(cls, "jvp"):
         raise NotImplementedError(
             f"{cls.__name__}: forward mode needs a jvp; define "
             f"@staticmethod jvp(ctx, *tangents) returning the output tangent(s)"

@@ -57,7 +57,7 @@ class Primitive:
 
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
-        "differentiable", "node_name", "doc", "needs", "needs_meta", "needs_masks", "contiguous",
+        "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
         "residual", "batching",
     )
 
@@ -77,7 +77,6 @@ class Primitive:
         self.doc = doc
         # needs[i]: the inputs whose values the VJP of input i reads (None: all of them). Only
         # those are kept, and checked for in-place changes, for the inputs that require grad.
-        self.needs = needs
         self.needs_masks = None if needs is None else tuple(sum(1 << j for j in n) for n in needs)
         self.needs_meta = needs_meta  # the rules read shapes of the inputs they don't need
         # The VJPs hand the cotangent to BLAS, which copies a strided (e.g. broadcast) array:
@@ -326,7 +325,7 @@ _IN_PLACE_MIN = 4096  # below this many elements a new buffer costs less than th
 def _owned(g) -> bool:
     """Whether ``g`` is a writable array with its own memory referenced only by the engine's
     walk and the rule being run (the engine's local, this call's argument, getrefcount's)."""
-    return type(g) is ndarray and _getrefcount(g) <= 4 and g.flags.owndata and g.flags.writeable
+    return _getrefcount(g) <= 4 and g.flags.owndata and g.flags.writeable
 
 
 def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
@@ -337,39 +336,29 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
     product).
     """
 
-    def make_vjp(partial):
+    def times(partial):
+        """``t ↦ t · ∂``: the VJP rule, and on a tangent the JVP's term (the partial is symmetric)."""
         if partial is None:
-            return lambda m, g, ans, x, y: g
+            return lambda m, t, ans, x, y: t
         if partial == "neg":
-            return lambda m, g, ans, x, y: -g
+            return lambda m, t, ans, x, y: -t
         if partial == "x":
-            return lambda m, g, ans, x, y: g * x
+            return lambda m, t, ans, x, y: t * x
         if partial == "y":
-            return lambda m, g, ans, x, y: g * y
-        return lambda m, g, ans, x, y: g * partial(m, ans, x, y)
+            return lambda m, t, ans, x, y: t * y
+        return lambda m, t, ans, x, y: t * partial(m, ans, x, y)
 
-    def term(partial, t, m, ans, x, y):
-        if partial is None:
-            return t
-        if partial == "neg":
-            return -t
-        if partial == "x":
-            return t * x
-        if partial == "y":
-            return t * y
-        return t * partial(m, ans, x, y)
-
-    dx, dy = partials
+    vx, vy = times(partials[0]), times(partials[1])
 
     def jvp(m, tangents, ans, x, y):
         tx, ty = tangents
-        result = None if tx is None else term(dx, tx, m, ans, x, y)
+        result = None if tx is None else vx(m, tx, ans, x, y)
         if ty is not None:
-            other = term(dy, ty, m, ans, x, y)
+            other = vy(m, ty, ans, x, y)
             result = other if result is None else result + other
         return result
 
-    return define(name, impl, (make_vjp(dx), make_vjp(dy)), jvp, broadcasts=True,
+    return define(name, impl, (vx, vy), jvp, broadcasts=True,
                   save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc,
                   needs=needs, batching="elementwise")
 

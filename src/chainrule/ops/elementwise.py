@@ -13,7 +13,6 @@ from ._primitive import binary, define, elementwise, nondifferentiable
 _f64 = np.dtype(np.float64)
 _f32 = np.dtype(np.float32)
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 

@@ -12,13 +12,9 @@ import numpy as np
 from ..grad_mode import state
 from . import _primitive as _P
 from . import elementwise as E
-from .shape import _index_key, broadcast_to, index_put
+from .shape import _index_key, _tensor_type, broadcast_to, index_put
 
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
-
-
-def _tensor_type():
-    return _P.Tensor  # set when chainrule.tensor is imported
 
 
 def _check_leaf(op: str, target) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._primitive import define, raw
+from .reductions import _insert_axis
+from .shape import _shape
 
 
 def _max_along(x, dim):
@@ -81,23 +83,17 @@ def _ce_forward(x, target, dim):
 
 def _ce_direction(m, x, target, dim):
     """∂loss/∂logits for each sample: softmax minus the one-hot target."""
-    shape = x._data.shape if hasattr(x, "_data") else x.shape
     dtype = x._data.dtype if hasattr(x, "_data") else x.dtype
-    return m.softmax(x, dim=dim) - _one_hot(target, shape, dim, dtype)
-
-
-def _expand_dim(m, g, dim):
-    s = g._data.shape if hasattr(g, "_data") else np.shape(g)
-    return m.reshape(g, shape=s[:dim] + (1,) + s[dim:])
+    return m.softmax(x, dim=dim) - _one_hot(target, _shape(x), dim, dtype)
 
 
 def _ce_vjp(m, g, ans, x, target, dim):
     if m is raw:  # the same formula with one fresh buffer: softmax, minus 1 at the targets, times g
-        p = _softmax_impl(x, dim) if ans is None else ans.copy()  # ans: the forward's softmax
+        p = ans.copy()  # the forward's softmax (see ``residual``)
         p[_class_index(target, x.ndim, dim)] -= 1
         p *= np.expand_dims(g, dim)
         return p
-    return _expand_dim(m, g, dim) * _ce_direction(m, x, target, dim)
+    return _insert_axis(m, g, dim) * _ce_direction(m, x, target, dim)
 
 
 softmax_cross_entropy = define(
