@@ -15,7 +15,7 @@ import string
 import numpy as np
 
 from . import engine
-from .forward import forward_level, make_dual, tangent_of
+from .forward import forward_level, make_dual, recording_needed, tangent_of
 from .ops import _primitive as P
 from .tensor import Tensor
 
@@ -407,9 +407,7 @@ def batched_jvp(f, args, argnums) -> list:
     """The Jacobian of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
     one forward pass carrying the whole identity as a batch of tangents."""
     from .functional import _outputs
-    from .grad_mode import state
-    record = state.grad_enabled and (
-        state.transform_depth > 0 or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    record = recording_needed(args)
     jacs = []
     for i in argnums:
         x = args[i]

@@ -125,40 +125,40 @@ def randint(low, high=None, size=(), dtype=None) -> Tensor:
     return Tensor._wrap(np.asarray(_rng[0].integers(low, high, size=size)).astype(D.resolve(dtype) or D.int64))
 
 
-def _like(op, input, dtype):  # noqa: A002
+def _like(input, dtype):  # noqa: A002
     data = input._data if isinstance(input, Tensor) else np.asarray(input)
     return data.shape, D.resolve(dtype) or data.dtype
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like("zeros_like", input, dtype)
+    shape, dt = _like(input, dtype)
     return _finish(np.zeros(shape, dtype=dt), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like("ones_like", input, dtype)
+    shape, dt = _like(input, dtype)
     return _finish(np.ones(shape, dtype=dt), requires_grad)
 
 
 def empty_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like("empty_like", input, dtype)
+    shape, dt = _like(input, dtype)
     return _finish(np.empty(shape, dtype=dt), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like("full_like", input, dtype)
+    shape, dt = _like(input, dtype)
     return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like("randn_like", input, dtype)
+    shape, dt = _like(input, dtype)
     if dt.kind != "f":
         dt = D.get_default_dtype()
     return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dt, copy=False), requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like("rand_like", input, dtype)
+    shape, dt = _like(input, dtype)
     if dt.kind != "f":
         dt = D.get_default_dtype()
     return _finish(np.asarray(_rng[0].random(shape)).astype(dt, copy=False), requires_grad)

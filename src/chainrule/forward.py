@@ -23,6 +23,13 @@ _levels = itertools.count(1)
 RECORDED = P.RECORDED
 
 
+def recording_needed(values) -> bool:
+    """Whether a forward pass from ``values`` must be recorded for reverse mode: inside a reverse
+    transform, or from tensors that require grad."""
+    return state.grad_enabled and (
+        state.transform_depth > 0 or any(isinstance(v, Tensor) and v._requires_grad for v in values))
+
+
 @contextmanager
 def forward_level(record: bool = True):
     """Open a forward-mode level for the extent of the ``with`` block; yields its number."""

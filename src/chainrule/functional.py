@@ -18,7 +18,7 @@ from . import engine
 from ._batching import batched_jvp, batched_vjp
 from .autograd.function import Function
 from .creation import as_tensor
-from .forward import forward_level, make_dual, primal_of, tangent_of
+from .forward import forward_level, make_dual, primal_of, recording_needed, tangent_of
 from .grad_mode import enable_grad, no_grad, state
 from .ops.shape import alias
 from .tensor import Tensor
@@ -281,9 +281,7 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     for p in primals:
         if p._data.dtype.kind != "f":
             raise TypeError(f"jvp: primals must be floating point, got dtype {p._data.dtype}")
-    record = state.grad_enabled and (
-        state.transform_depth > 0 or any(p._requires_grad for p in primals))
-    with forward_level(record) as level:
+    with forward_level(recording_needed(primals)) as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
         result = f(*duals)
         aux = None

@@ -121,7 +121,7 @@ def _run_dot(text: str, fmt: str, op: str, timeout: float) -> bytes:
 
 def _dot(y: Tensor, values: bool, grads: bool, names: dict) -> str:
     order, _ = _graph.walk(y)
-    root = order[0] if order else None
+    root = order[0]  # the walk starts at y's node (or y itself, a leaf)
     ids = {key: f"n{i}" for i, key in enumerate(reversed(order))}
     lines = [
         "digraph chainrule {",
@@ -132,8 +132,7 @@ def _dot(y: Tensor, values: bool, grads: bool, names: dict) -> str:
         '  edge [color="#6b7280", arrowsize=0.7];',
     ]
     shapes = _known_shapes(order)
-    if root is not None:
-        shapes[root] = y.shape
+    shapes[root] = y.shape
     for key in reversed(order):
         attributes = _attributes(key, key is root, shapes.get(key), values, grads, names)
         lines.append(f"  {ids[key]} [{attributes}];")

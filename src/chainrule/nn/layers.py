@@ -7,8 +7,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from .. import dtypes as D
-from ..creation import empty
+from ..creation import _float, empty
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -52,7 +51,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _size("Linear", "in_features", in_features)
         self.out_features = _size("Linear", "out_features", out_features)
-        dtype = D.resolve(dtype) or D.get_default_dtype()
+        dtype = _float(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Linear: parameters must have a floating dtype, got {dtype}")
         self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype))
