@@ -679,3 +679,31 @@ def test_repeated_indices_accumulate():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 2, 0, 0]].sum().backward()
     close(x.grad, [3.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("name, derivative", [
+    ("exp", np.exp), ("tanh", lambda v: 1 - np.tanh(v) ** 2), ("sigmoid", lambda v: (s := 1 / (1 + np.exp(-v))) * (1 - s)),
+])
+def test_large_unary_gradients_multiplied_in_place(name, derivative):
+    """From 4,096 elements a unary VJP multiplies into the cotangent the engine owns; the
+    gradient is the same closed form as on small arrays (the generic checker's samples are small)."""
+    x = np.random.default_rng(7).standard_normal((64, 65))
+    w = np.random.default_rng(8).standard_normal((64, 65))
+    xt = cr.tensor(x, requires_grad=True)
+    (getattr(cr, name)(xt) * cr.tensor(w)).sum().backward()
+    close(xt.grad, derivative(x) * w, rtol=1e-12)
+
+
+def test_copy_and_fill_record_gradients():
+    """``copy_`` from a tensor that requires grad, and ``fill_`` with one, carry gradients."""
+    source = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    target = cr.zeros(2, 3, dtype=cr.float64)
+    target.copy_(source)
+    (target * target).sum().backward()
+    close(source.grad, 2 * np.arange(6.0).reshape(2, 3))
+
+    value = cr.tensor(1.5, dtype=cr.float64, requires_grad=True)
+    filled = cr.zeros(2, 3, dtype=cr.float64)
+    filled.fill_(value)
+    (filled * cr.tensor(np.arange(6.0).reshape(2, 3))).sum().backward()
+    close(value.grad, 15.0)

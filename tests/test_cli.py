@@ -252,3 +252,12 @@ def test_console_script_refuses_on_stderr():
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "demo" in capsys.readouterr().out
+
+
+def test_demo_trains_with_a_progress_bar(tmp_path):
+    """SPEC §8: the demo's training shows a progress bar (tqdm's, or the plain-text fallback)."""
+    result = subprocess.run([sys.executable, "-m", "chainrule", "demo", "--out", str(tmp_path / "pictures")],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr  # tqdm writes to stderr
+    assert re.search(r"training(:\s+100%\|| \[#+\])", output), output[-2000:]

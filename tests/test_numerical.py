@@ -162,3 +162,45 @@ def test_gradcheck_needs_float64_inputs():
         gradcheck(cr.sin, (cr.tensor([1.0, 2.0], requires_grad=True),))
     with pytest.raises(ValueError, match="requires_grad"):
         gradcheck(cr.sin, (cr.tensor(np.array([1.0])),))
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "richardson"])
+def test_gradcheck_with_every_method(method):
+    """SPEC §5: gradcheck's ``method`` picks the finite-difference formula; each accepts a
+    correct function and reports a wrong backward by input and element."""
+    assert gradcheck(Square.apply, (_x(),), method=method)
+    with pytest.raises(GradcheckError, match=r"reverse-mode .* input 0 element \(0,\)"):
+        gradcheck(WrongBackward.apply, (_x(),), method=method)
+
+
+def test_gradgradcheck_report_names_input_and_element():
+    class DetachedCos(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return cr.sin(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * cr.cos(x).detach()
+
+    with pytest.raises(GradcheckError, match=r"input 0 element \(0,\)"):
+        gradgradcheck(DetachedCos.apply, (_x(),))
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "central", "richardson"])
+def test_numerical_gradient_with_method_and_step(method):
+    """SPEC §5: cr.numerical.gradient takes ``method`` and ``h``; one-sided methods evaluate f(x)
+    once, not once per element."""
+    calls = []
+
+    def f(v):
+        calls.append(1)
+        return (v * v * v).sum()
+
+    x = np.array([0.5, -1.0, 2.0])
+    g = cr.numerical.gradient(f, x, h=1e-6, method=method)
+    np.testing.assert_allclose(g, 3 * x * x, rtol=1e-4)
+    per_element = {"forward": 1, "backward": 1, "central": 2, "richardson": 4}[method]
+    assert len(calls) == per_element * x.size + (method in ("forward", "backward"))
