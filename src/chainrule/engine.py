@@ -25,7 +25,6 @@ ndarray = np.ndarray
 _getrefcount = sys.getrefcount
 
 
-anomaly_mode = [False]  # set by autograd.detect_anomaly
 _NO_INPUTS = [(None,) * n for n in range(9)]
 SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
 
@@ -243,7 +242,7 @@ def record(prim, args, datas, params, out, result) -> Node:
     # Small outputs (and, after backward, their gradients) or else their shapes are kept for
     # pictures of the graph.
     node.output = out if out is None or out.size <= SMALL else out.shape
-    node.extra = {"origin": P.current_location()} if anomaly_mode[0] else None
+    node.extra = {"origin": P.current_location()} if state.anomaly else None
     return node
 
 
@@ -526,7 +525,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         consumers = _prune(start, consumers, target_nodes)
     ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0]
     owned = set()
-    anomaly = anomaly_mode[0]
+    anomaly = state.anomaly
     previous_mode = state.grad_enabled
     state.grad_enabled = create_graph
     # The walk allocates many short-lived objects while a large acyclic graph is alive; the

@@ -15,6 +15,8 @@ class _State(threading.local):
         self.forward_cap: int | None = None
         # Reverse-mode transforms currently open; inner ones must record their backward pass.
         self.transform_depth = 0
+        # Anomaly detection (autograd.detect_anomaly) is per thread, like grad mode.
+        self.anomaly = False
 
 
 state = _State()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import engine
+from ..grad_mode import state
 
 
 class detect_anomaly:
@@ -16,12 +16,12 @@ class detect_anomaly:
         self._previous: list[bool] = []
 
     def __enter__(self):
-        self._previous.append(engine.anomaly_mode[0])
-        engine.anomaly_mode[0] = self.check_nan
+        self._previous.append(state.anomaly)
+        state.anomaly = self.check_nan
         return self
 
     def __exit__(self, *exc) -> bool:
-        engine.anomaly_mode[0] = self._previous.pop()
+        state.anomaly = self._previous.pop()
         return False
 
     def __call__(self, func):
@@ -36,4 +36,4 @@ class detect_anomaly:
 
 
 def is_anomaly_enabled() -> bool:
-    return engine.anomaly_mode[0]
+    return state.anomaly
