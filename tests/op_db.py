@@ -629,6 +629,23 @@ entry("setitem", _setitem, ("clone", "index_put"),
                    S(uniform(rng, (3, 4)), uniform(rng, (6,)), index=_MASK, label="shapes(3,4)+(6)-bool_mask")])
 entry("setitem_into_constant", _setitem_into_constant, "index_put",
       lambda rng: [S(uniform(rng, (4,)), index=2, label="shape(4)-row")])
+def _inplace_through_view(x, v):
+    y = x * 1.0
+    y[1:, ::2].mul_(v)  # in place through a view: y's history becomes copy_slices(y, view * v)
+    return y
+
+
+def _setitem_through_views(x, v):
+    y = x * 1.0
+    row = y.T[1]  # a view of a view
+    row[:2] = v * v
+    return y * y.T.T  # both aliases read the new values
+
+
+entry("inplace_through_view", _inplace_through_view, ("mul", "copy_slices"),
+      lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (2, 2)), label="shapes(3,4)+(2,2)")])
+entry("setitem_through_views", _setitem_through_views, ("index_put", "copy_slices"),
+      lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (2,)), label="shapes(3,4)+(2)")])
 entry("gather", lambda x, index, dim: x.gather(dim, index), "gather",
       lambda rng: [S(uniform(rng, (3, 4)), np.array([[0, 3], [1, 1], [2, 0]]), dim=1, label="shape(3,4)-dim=1-repeated"),
                    S(uniform(rng, (3, 4)), np.array([[2, 0, 1, 2], [0, 0, 0, 0]]), dim=0, label="shape(3,4)-dim=0")])

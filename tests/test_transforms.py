@@ -95,6 +95,7 @@ def test_operations_without_a_batching_rule_still_give_exact_jacobians(name):
         "solve": lambda m: cr.linalg.solve(m, cr.tensor(np.arange(3.0))),
         "softmax_cross_entropy": lambda m: cr.nn.functional.cross_entropy(m, cr.tensor([0, 2, 1]), reduction="none"),
         "index_put": lambda m: _put(m),
+        "copy_slices": lambda m: _put_through_view(m),
     }
     f = functions[name]
     numeric = cr.numerical.gradient(f, base)
@@ -119,7 +120,13 @@ def test_batching_kind_comes_from_the_operation_table():
         delattr(P.traced, "_probe_cube")
     assert {P.PRIMITIVES[n].batching for n in ("sum", "amax", "logsumexp")} == {"reduce"}
     assert {P.PRIMITIVES[n].batching for n in ("cumsum", "softmax")} == {"shift_dim"}
-    assert _batching.FALLBACK == ["det", "index_put", "inv", "logabsdet", "softmax_cross_entropy", "solve"]
+    assert _batching.FALLBACK == ["copy_slices", "det", "index_put", "inv", "logabsdet", "softmax_cross_entropy", "solve"]
+
+
+def _put_through_view(m):
+    out = m * 1.0
+    out[1][:2] = m[0, 1:] * 2.0  # a write through a view: CopySlices on ``out``
+    return out
 
 
 def _put(m):

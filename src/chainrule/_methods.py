@@ -152,7 +152,7 @@ _METHODS = [
     # shape
     "reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
     "expand_as", "broadcast_to", "flip", "repeat", "tile", "split", "chunk", "unbind", "gather",
-    "index_select", "masked_fill", "diagonal", "clone", "t", "swapaxes", "softmax", "log_softmax",
+    "index_select", "masked_fill", "diagonal", "narrow", "clone", "t", "swapaxes", "softmax", "log_softmax",
 ]
 
 

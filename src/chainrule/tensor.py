@@ -9,6 +9,7 @@ import numpy as np
 
 from . import dtypes as D
 from . import engine
+from .grad_mode import state
 from .ops import _primitive as P
 
 ndarray = np.ndarray
@@ -298,6 +299,12 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
+        """Drop this tensor's history in place (views can't: use ``detach()``)."""
+        if type(self) is View:
+            raise RuntimeError(
+                "detach_: can't detach a view in place (it shares its history with its base, "
+                f"shape {self._base._data.shape}); use .detach() to get a new tensor without history"
+            )
         self._node = None
         self._requires_grad = False
         return self
@@ -359,8 +366,126 @@ def bump_version(t: Tensor) -> None:
 
 _backward = None  # autograd.core.backward, imported on first use
 
+
+# ---------------------------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------------------------
+#
+# How views work (PyTorch's model). A view — the result of basic indexing, reshape/view where
+# NumPy needs no copy, transpose/permute/T, squeeze/unsqueeze/flatten, expand/broadcast_to,
+# narrow, diagonal, split/chunk/unbind — is a ``View``: its array is a NumPy view of its
+# *root* base's array and it shares the root's version counter, so an in-place change through
+# any alias bumps the one counter that every saved copy of any alias is checked against.
+#
+# A view's autograd history is always "the view operations replayed on the root": the view
+# keeps the chain of (primitive, params) that made it from the root and the counter value at
+# which its history was last computed. Reading ``_node``, ``_requires_grad`` or ``_tangents``
+# of a view whose counter has moved replays the chain on the root's current history (lazily,
+# as PyTorch regenerates a view's grad_fn). An in-place operation on a view gives the root a
+# new history: ``copy_slices(old root, new view value)`` (PyTorch's CopySlices, see
+# ops/inplace.py), after which every view of that root — the one written through included —
+# regenerates from it. Operations PyTorch documents as copies (flip, advanced indexing) copy.
+
+_node_slot = Tensor.__dict__["_node"]
+_requires_slot = Tensor.__dict__["_requires_grad"]
+_tangents_slot = Tensor.__dict__["_tangents"]
+_base_slot = Tensor.__dict__["_base"]
+view_info = _base_slot.__get__  # the ViewInfo of a View, None for any other tensor
+
+
+class ViewInfo:
+    """What makes a view: its root base, the view ops from the root, the counter value its
+    history was computed at, and how it was made (``multi``: one of several outputs of
+    split/chunk/unbind; ``no_grad``: made while grad mode was off)."""
+
+    __slots__ = ("base", "chain", "version", "multi", "no_grad")
+
+    def __init__(self, base, chain, version, multi, no_grad):
+        self.base = base
+        self.chain = chain
+        self.version = version
+        self.multi = multi
+        self.no_grad = no_grad
+
+
+def _refresh(view) -> None:
+    """Recompute a stale view's history from its root (see "How views work" above)."""
+    info = _base_slot.__get__(view)
+    version = view._version[0]
+    if version == info.version:
+        return
+    info.version = version
+    if info.no_grad:
+        return
+    root = info.base
+    old = _node_slot.__get__(view)
+    if not root._requires_grad and root._tangents is None:
+        node = requires = tangents = None
+    else:
+        previous = state.grad_enabled
+        state.grad_enabled = True
+        try:
+            current = root
+            for prim, params in info.chain:
+                current = prim(current, **params)
+        finally:
+            state.grad_enabled = previous
+        node, requires, tangents = current._node, current._requires_grad, current._tangents
+    if old is not None and node is not None and old.extra is not None:
+        retained = old.extra.get("retained")
+        if retained is not None and retained() is view:
+            node.retained = retained  # retain_grad() follows the tensor to its new history
+            old.retained = None
+    _node_slot.__set__(view, node)
+    _requires_slot.__set__(view, bool(requires))
+    _tangents_slot.__set__(view, tangents)
+
+
+def _view_property(slot):
+    def get(self):
+        if self._version[0] != _base_slot.__get__(self).version:
+            _refresh(self)
+        return slot.__get__(self)
+
+    return property(get, slot.__set__)
+
+
+class View(Tensor):
+    """A tensor sharing storage, version counter and (regenerated) history with its base."""
+
+    __slots__ = ()
+
+    _node = _view_property(_node_slot)
+    _requires_grad = _view_property(_requires_slot)
+    _tangents = _view_property(_tangents_slot)
+
+    @property
+    def _base(self) -> Tensor:
+        """The tensor this is a view of (the root: never itself a view), as PyTorch's ``_base``."""
+        return _base_slot.__get__(self).base
+
+
+def make_view(result: Tensor, input: Tensor, prim, params, multi: bool = False) -> Tensor:  # noqa: A002
+    """Mark ``result`` (just computed as ``prim(input, **params)``, sharing its memory) a view."""
+    step = ((prim, params),)
+    if type(input) is View:
+        info = _base_slot.__get__(input)
+        root, chain = info.base, info.chain + step
+        multi = multi or info.multi
+        no_grad = info.no_grad or not state.grad_enabled
+    else:
+        root, chain, no_grad = input, step, not state.grad_enabled
+    counter = root._version or version_counter(root)
+    result._version = counter
+    _base_slot.__set__(result, ViewInfo(root, chain, counter[0], multi, no_grad))
+    result.__class__ = View
+    return result
+
 P.Tensor = Tensor
 P.version_counter = version_counter
 P.bump_version = bump_version
 P.record = engine.record
+P.make_view = make_view
+P.view_info = view_info
+P.View = View
 engine.Tensor = Tensor

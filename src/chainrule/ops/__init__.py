@@ -23,7 +23,7 @@ from .reductions import (
 )
 from .shape import (
     broadcast_to, cat, chunk, clone, concat, concatenate, diagonal, expand, expand_as, flatten,
-    flip, gather, index_select, masked_fill, pad, permute, repeat, reshape, split, squeeze, stack,
+    flip, gather, index_select, masked_fill, narrow, pad, permute, repeat, reshape, split, squeeze, stack,
     swapaxes, t, tile, transpose, unbind, unsqueeze, view,
 )
 

@@ -43,9 +43,12 @@ RECORDED: dict = {}
 
 # Set by tensor.py (avoids an import cycle).
 Tensor = None
+View = None
 record = None
 version_counter = None
 bump_version = None
+make_view = None
+view_info = None
 
 
 def _backward_name(name: str) -> str:
@@ -189,6 +192,30 @@ class Primitive:
         if tangents and self.differentiable and state.forward_levels:
             _push_tangents(self, args, params, result)
         return result
+
+
+def attach(prim, args, params, result) -> None:
+    """Record ``prim(*args, **params)`` onto ``result``, whose array already holds that value
+    (an in-place change written before its history is known); nothing is computed."""
+    datas = []
+    requires = tangents = False
+    for a in args:
+        if isinstance(a, Tensor):
+            datas.append(a._data)
+            requires = requires or a._requires_grad
+            tangents = tangents or a._tangents is not None
+        else:
+            datas.append(a)
+    result._requires_grad = False
+    result._node = None
+    result._tangents = None
+    if requires and prim.differentiable and state.grad_enabled:
+        result._requires_grad = True
+        result._node = node = record(prim, args, datas, params, result._data, result)
+        if node.output is result._data:
+            node.output = result._data.copy()  # the picture keeps this value, not later changes
+    if tangents and prim.differentiable and state.forward_levels:
+        _push_tangents(prim, args, params, result)
 
 
 class _ResidualPrimitive(Primitive):

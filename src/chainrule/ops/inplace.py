@@ -3,6 +3,11 @@
 An in-place update of a tensor in a recorded graph is done out of place and the result written
 back into the same buffer; the tensor's version counter is bumped, so a node that saved the old
 value raises at ``backward`` instead of returning a wrong gradient.
+
+Through a view (see "How views work" in tensor.py) the update is PyTorch's CopySlices: the
+root base's new history is ``copy_slices(old root, new view value)`` — the old root with the
+view's elements replaced — and every view of the root, the written one included, regenerates
+its history from it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,12 @@ import numpy as np
 from ..grad_mode import state
 from . import _primitive as _P
 from . import elementwise as E
+from ._primitive import define
 from .shape import _index_key, _tensor_type, broadcast_to, index_put
+
+
+def view_info(t):
+    return _P.view_info(t)
 
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 
@@ -27,12 +37,30 @@ def _check_leaf(op: str, target) -> None:
 
 
 def _check_view(op: str, target) -> None:
-    base = target._base
-    if base is not None and (base._requires_grad or target._requires_grad):
+    """The in-place changes of views that PyTorch refuses (they would need history it can't give)."""
+    info = view_info(target)
+    if info is None:
+        return
+    root = info.base
+    if not state.grad_enabled:
+        return
+    if root._requires_grad and root._node is None:
         raise RuntimeError(
-            f"{op}: in-place modification of a view (shape {target._data.shape}) of a tensor that "
-            f"requires grad is not supported; modify the base tensor with indexing "
-            f"(`base[idx] = value`) or use an out-of-place operation."
+            f"{op}: a view (shape {target._data.shape}) of a leaf tensor that requires grad "
+            f"(shape {root._data.shape}) is being used in an in-place operation. Do the update "
+            f"inside `with cr.no_grad():`, or clone() the leaf first."
+        )
+    if info.no_grad and root._requires_grad:
+        raise RuntimeError(
+            f"{op}: a view (shape {target._data.shape}) was created in no_grad mode and is being "
+            f"modified in place with grad mode enabled; its base requires grad, so the change "
+            f"can't be tracked. Make the view outside no_grad, or do the update inside no_grad."
+        )
+    if info.multi:
+        raise RuntimeError(
+            f"{op}: this view (shape {target._data.shape}) is one of the outputs of a function that "
+            f"returns several views (split, chunk, unbind); such outputs can't be modified in place "
+            f"when gradients are recorded. clone() it first, or use indexing on the base."
         )
 
 
@@ -145,11 +173,66 @@ def copy_(target, source):
 
 
 def _assign(op, target, result):
-    """Write ``result`` into ``target``'s memory and make ``target`` carry its history."""
+    """Write ``result`` into ``target``'s memory and make ``target`` carry its history (through
+    a view: make its root carry ``copy_slices(old root, result)``)."""
     _check_view(op, target)
+    info = view_info(target)
+    if info is None:
+        _write(op, target, result._data)
+        _P.bump_version(target)
+        _take_history(target, result._node, result._requires_grad, result._tangents)
+        return target
+    root = info.base
+    old_root = _snapshot(root, False)
+    positions = _positions(root._data.shape, info.chain)
     _write(op, target, result._data)
     _P.bump_version(target)
-    target._node = result._node
-    target._requires_grad = result._requires_grad
-    target._tangents = result._tangents
+    # The root's array already holds the new values: record the node onto it, computing nothing.
+    fresh = _tensor_type()._wrap(root._data)
+    _P.attach(copy_slices, (old_root, result), {"positions": positions}, fresh)
+    _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
     return target
+
+
+def _take_history(target, node, requires_grad, tangents) -> None:
+    """``target`` now holds a new value computed by ``node``; ``retain_grad`` follows it."""
+    old = target._node
+    if old is not None and node is not None and old.extra is not None:
+        retained = old.extra.get("retained")
+        if retained is not None and retained() is target:
+            node.retained = retained
+            old.retained = None
+    target._node = node
+    target._requires_grad = requires_grad
+    target._tangents = tangents
+
+
+def _positions(shape, chain):
+    """The flat (C-order) index in an array of ``shape`` of each element of the view ``chain``."""
+    index = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
+    for prim, params in chain:
+        index = prim.impl(index, **params)
+    return np.asarray(index)
+
+
+def _copy_slices_impl(base, value, positions):
+    out = np.array(base, copy=True, order="C")
+    out.reshape(-1)[positions] = value
+    return out
+
+
+def _flat(m, x, shape):
+    return m.reshape(x, shape=(int(np.prod(shape)),))
+
+
+copy_slices = define(
+    "copy_slices", _copy_slices_impl,
+    (lambda m, g, ans, base, value, positions:
+        m.reshape(m.index_put(_flat(m, g, base.shape), 0.0, index=positions), shape=base.shape),
+     lambda m, g, ans, base, value, positions: m.getitem(_flat(m, g, base.shape), index=positions)),
+    lambda m, tangents, ans, base, value, positions: m.reshape(m.index_put(
+        _flat(m, m.zeros_like(ans) if tangents[0] is None else tangents[0], ans.shape),
+        0.0 if tangents[1] is None else tangents[1], index=positions), shape=ans.shape),
+    save_inputs="meta", broadcasts=True,
+    doc="The base with a view's elements replaced (an in-place change through a view; PyTorch's CopySlices).",
+)

@@ -60,12 +60,17 @@ def _sizes(op: str, sizes) -> tuple:
         raise TypeError(f"{op}: sizes must be ints, got {sizes!r}") from None
 
 
-def _as_view(result, input):  # noqa: A002
-    """Mark ``result`` as a view of ``input`` when they share memory (shared version counter)."""
-    if isinstance(input, _tensor_type()) and result._data.base is not None:
-        result._base = input if input._base is None else input._base
-        result._version = _P.version_counter(input)
-    return result
+def _view(prim, input, params, multi=False):  # noqa: A002
+    """``prim(input, **params)``, marked a view of ``input`` when their arrays share memory
+    (``reshape`` copies where NumPy must; see "How views work" in tensor.py)."""
+    if isinstance(input, _P.Tensor):
+        if type(input._data) is not np.ndarray:
+            input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
+        out = prim(input, **params)
+        if np.may_share_memory(out._data, input._data):
+            _P.make_view(out, input, prim, params, multi)
+        return out
+    return prim(input, **params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,17 +84,24 @@ _reshape = linear("reshape", lambda x, shape: np.reshape(x, shape),
 def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
     shape = _sizes("reshape", shape)
-    old = _shape(input)
-    new = _infer_shape(old, shape)
-    if new == old:
-        return input if isinstance(input, _tensor_type()) else _tensor_type()(input)
-    return _as_view(_reshape(input, shape=new), input)
+    new = _infer_shape(_shape(input), shape)
+    return _view(_reshape, input, {"shape": new})
 
 
-view = reshape
+def view(input, *shape):  # noqa: A002
+    """``reshape`` that must not copy: raises where the data's layout needs a copy (PyTorch)."""
+    shape = _sizes("view", shape)
+    new = _infer_shape(_shape(input), shape, "view")
+    out = _view(_reshape, input, {"shape": new})
+    if isinstance(input, _P.Tensor) and type(out) is not _P.View and out._data.size:
+        raise RuntimeError(
+            f"view: shape {list(new)} is not compatible with the layout of the tensor of shape "
+            f"{_shape(input)} (its memory would have to be copied); use .reshape(...) instead"
+        )
+    return out
 
 
-def _infer_shape(old: tuple, shape: tuple) -> tuple:
+def _infer_shape(old: tuple, shape: tuple, op: str = "reshape") -> tuple:
     count = int(_prod(old))
     unknown = [i for i, s in enumerate(shape) if s == -1]
     known = int(_prod([s for s in shape if s != -1]))
@@ -100,7 +112,7 @@ def _infer_shape(old: tuple, shape: tuple) -> tuple:
             shape = shape[:unknown[0]] + (count // known,) + shape[unknown[0] + 1:]
     if bad or int(_prod(shape)) != count:
         raise RuntimeError(
-            f"reshape: shape {list(shape)} is invalid for a tensor of shape {old} ({count} elements)"
+            f"{op}: shape {list(shape)} is invalid for a tensor of shape {old} ({count} elements)"
         )
     return shape
 
@@ -120,7 +132,7 @@ def permute(input, *dims):  # noqa: A002
     dims = tuple(normalize_dim("permute", d, ndim) for d in dims)
     if len(set(dims)) != ndim:
         raise RuntimeError(f"permute: repeated dim in {list(dims)}")
-    return _as_view(permute_prim(input, dims=dims), input)
+    return _view(permute_prim, input, {"dims": dims})
 
 
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
@@ -129,7 +141,7 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
     d0, d1 = normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim)
     dims = list(range(ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return _as_view(permute_prim(input, dims=tuple(dims)), input)
+    return _view(permute_prim, input, {"dims": tuple(dims)})
 
 
 swapaxes = transpose
@@ -139,7 +151,7 @@ def t(input):  # noqa: A002
     """Transpose of a matrix (a vector is returned as is)."""
     if _ndim(input) > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got shape {_shape(input)}; use transpose(d0, d1)")
-    return transpose(input, 0, 1) if _ndim(input) == 2 else input
+    return transpose(input, 0, 1) if _ndim(input) == 2 else _view(permute_prim, input, {"dims": tuple(range(_ndim(input)))})
 
 
 def squeeze(input, dim=None):  # noqa: A002
@@ -151,27 +163,27 @@ def squeeze(input, dim=None):  # noqa: A002
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = {normalize_dim("squeeze", d, len(shape)) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return _reshape(input, shape=new) if new != shape else input
+    return _view(_reshape, input, {"shape": new})
 
 
 def unsqueeze(input, dim: int):  # noqa: A002
     """Insert a dimension of size 1 at ``dim``."""
     shape = _shape(input)
     d = normalize_dim("unsqueeze", dim, len(shape) + 1)
-    return _reshape(input, shape=shape[:d] + (1,) + shape[d:])
+    return _view(_reshape, input, {"shape": shape[:d] + (1,) + shape[d:]})
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     """Merge dimensions ``start_dim..end_dim`` into one."""
     shape = _shape(input)
     if not shape:
-        return _reshape(input, shape=(1,))
+        return _view(_reshape, input, {"shape": (1,)})
     s = normalize_dim("flatten", start_dim, len(shape))
     e = normalize_dim("flatten", end_dim, len(shape))
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     new = shape[:s] + (int(_prod(shape[s:e + 1])),) + shape[e + 1:]
-    return _reshape(input, shape=new) if new != shape else input
+    return _view(_reshape, input, {"shape": new}) if new != shape else input
 
 
 def _broadcast_check(op, old, shape):
@@ -202,7 +214,7 @@ def broadcast_to(input, *shape):  # noqa: A002
     shape = _sizes("broadcast_to", shape)
     old = _shape(input)
     _broadcast_check("broadcast_to", old, shape)
-    return broadcast_prim(input, shape=shape) if shape != old else input
+    return _view(broadcast_prim, input, {"shape": shape})
 
 
 def expand(input, *sizes):  # noqa: A002
@@ -214,14 +226,14 @@ def expand(input, *sizes):  # noqa: A002
         raise RuntimeError(f"expand: the number of sizes {list(sizes)} is less than the tensor's {len(old)} dimensions")
     shape = tuple(old[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     _broadcast_check("expand", old, shape)
-    return broadcast_prim(input, shape=shape) if shape != old else input
+    return _view(broadcast_prim, input, {"shape": shape})
 
 
 def expand_as(input, other):  # noqa: A002
     return expand(input, _shape(other))
 
 
-flip_prim = linear("flip", lambda x, dims: np.flip(x, dims),
+flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(),  # a copy, as in PyTorch
                    lambda m, g, x, dims: m.flip(g, dims=dims))
 
 
@@ -283,6 +295,10 @@ def _is_basic(index) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
 
 
+def _has_ellipsis(index) -> bool:
+    return index is Ellipsis or isinstance(index, tuple) and any(i is Ellipsis for i in index)
+
+
 def _scatter_impl(g, index, shape):
     out = np.zeros(shape, dtype=g.dtype)
     if _is_basic(index):
@@ -302,7 +318,13 @@ def index(input, key):  # noqa: A002
     """``input[key]`` with ints, slices, None, ..., integer arrays and boolean masks."""
     key = _index_key(key)
     try:
-        return _as_view(getitem(input, index=key), input)
+        if _is_basic(key):
+            # A trailing ``...`` makes NumPy return a 0-d view, not a copied scalar, for t[0] of a
+            # 1-D tensor: basic indexing is a view (PyTorch), advanced indexing a copy.
+            key = (key + (Ellipsis,) if isinstance(key, tuple) else (key, Ellipsis)) \
+                if not _has_ellipsis(key) else key
+            return _view(getitem, input, {"index": key})
+        return getitem(input, index=key)
     except IndexError as exc:
         raise IndexError(f"index: {exc} (tensor of shape {_shape(input)}, index {key!r})") from None
 
@@ -474,7 +496,7 @@ def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
             raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
     pieces, start = [], 0
     for s in sizes:
-        pieces.append(getitem(input, index=(slice(None),) * d + (slice(start, start + s),)))
+        pieces.append(_view(getitem, input, {"index": (slice(None),) * d + (slice(start, start + s),)}, multi=True))
         start += s
     return tuple(pieces)
 
@@ -490,7 +512,24 @@ def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
 
 def unbind(input, dim: int = 0):  # noqa: A002
     d = normalize_dim("unbind", dim, _ndim(input))
-    return tuple(getitem(input, index=(slice(None),) * d + (i,)) for i in range(_shape(input)[d]))
+    return tuple(_view(getitem, input, {"index": (slice(None),) * d + (i, Ellipsis)}, multi=True)
+                 for i in range(_shape(input)[d]))
+
+
+def narrow(input, dim: int, start: int, length: int):  # noqa: A002
+    """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    shape = _shape(input)
+    d = normalize_dim("narrow", dim, len(shape))
+    n = shape[d]
+    start, length = operator.index(start), operator.index(length)
+    if start < 0:
+        start += n
+    if not (0 <= start <= n and 0 <= length <= n - start):
+        raise IndexError(
+            f"narrow: start {start} and length {length} are out of range for dimension {d} of size "
+            f"{n} (tensor of shape {shape})"
+        )
+    return _view(getitem, input, {"index": (slice(None),) * d + (slice(start, start + length), Ellipsis)})
 
 
 def _pad_impl(x, widths, value):
@@ -536,8 +575,15 @@ def _diagonal_embed_impl(x, shape, offset, dim1, dim2):
     return out
 
 
+def _diagonal_impl(x, offset, dim1, dim2):
+    out = np.diagonal(x, offset, dim1, dim2)
+    if x.flags.writeable:
+        out.flags.writeable = True  # NumPy's diagonal view is read-only only by caution; PyTorch's is writable
+    return out
+
+
 diagonal_prim = linear(
-    "diagonal", lambda x, offset, dim1, dim2: np.diagonal(x, offset, dim1, dim2),
+    "diagonal", _diagonal_impl,
     lambda m, g, x, offset, dim1, dim2: m.diagonal_embed(g, shape=x.shape, offset=offset, dim1=dim1, dim2=dim2),
 )
 diagonal_embed = linear(
@@ -552,7 +598,7 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
     d1, d2 = normalize_dim("diagonal", dim1, ndim), normalize_dim("diagonal", dim2, ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 cannot be equal (both {d1})")
-    return diagonal_prim(input, offset=int(offset), dim1=d1, dim2=d2)
+    return _view(diagonal_prim, input, {"offset": int(offset), "dim1": d1, "dim2": d2})
 
 
 alias = linear("alias", lambda x: x, lambda m, g, x: g, save_inputs=False,
