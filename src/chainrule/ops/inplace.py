@@ -56,7 +56,11 @@ def _check_view(op: str, target) -> None:
             f"modified in place with grad mode enabled; its base requires grad, so the change "
             f"can't be tracked. Make the view outside no_grad, or do the update inside no_grad."
         )
-    if info.multi:
+
+
+def _check_multi_view(op: str, target) -> None:
+    info = view_info(target)
+    if info is not None and info.multi:
         raise RuntimeError(
             f"{op}: this view (shape {target._data.shape}) is one of the outputs of a function that "
             f"returns several views (split, chunk, unbind); such outputs can't be modified in place "
@@ -97,6 +101,7 @@ def _records(target, others) -> bool:
 def apply_inplace(op: str, target, prim, *others, **params):
     """``target ← prim(target, *others)`` in place; returns ``target``."""
     _check_leaf(op, target)
+    _check_view(op, target)
     if not _records(target, others):
         Tensor = _tensor_type()
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
@@ -112,7 +117,6 @@ def apply_inplace(op: str, target, prim, *others, **params):
             _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
         _P.bump_version(target)
         return target
-    _check_view(op, target)
     old = _snapshot(target, prim.save_inputs is True)
     return _assign(op, target, prim(old, *others, **params))
 
@@ -131,6 +135,7 @@ def setitem(target, key, value) -> None:
     """``target[key] = value``."""
     key = _index_key(key)
     Tensor = _tensor_type()
+    _check_view("setitem", target)
     if not _records(target, (value,)):
         _check_leaf("setitem", target)
         target._buffer()
@@ -149,6 +154,7 @@ def zero_(target):
 
 def fill_(target, value):
     _check_leaf("fill_", target)
+    _check_view("fill_", target)
     if _records(target, (value,)):
         Tensor = _tensor_type()
         filled = E.add(E.mul(target, 0.0), value)
@@ -162,6 +168,7 @@ def fill_(target, value):
 
 def copy_(target, source):
     _check_leaf("copy_", target)
+    _check_view("copy_", target)
     Tensor = _tensor_type()
     if _records(target, (source,)):
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
@@ -175,7 +182,7 @@ def copy_(target, source):
 def _assign(op, target, result):
     """Write ``result`` into ``target``'s memory and make ``target`` carry its history (through
     a view: make its root carry ``copy_slices(old root, result)``)."""
-    _check_view(op, target)
+    _check_multi_view(op, target)
     info = view_info(target)
     if info is None:
         _write(op, target, result._data)
