@@ -120,14 +120,20 @@ class Primitive:
                 y = b
             else:
                 return self._apply(args, params)
-            out = self.impl(x, y)
+            try:
+                out = self.impl(x, y)
+            except Exception as exc:
+                raise _impl_error(self, (x, y), exc) from exc
             datas = (x, y)
         elif n == 1 and not params and isinstance(args[0], Tensor):
             a = args[0]
             x = a._data
             requires = a._requires_grad
             tangents = a._tangents is not None
-            out = self.impl(x)
+            try:
+                out = self.impl(x)
+            except Exception as exc:
+                raise _impl_error(self, (x,), exc) from exc
             datas = (x,)
         else:
             return self._apply(args, params)
@@ -169,10 +175,13 @@ class Primitive:
                 datas.append(_constant(a))
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
         residual = None
-        if self.residual is not None:
-            out, residual = self.residual(*datas, **params)
-        else:
-            out = self.impl(*datas, **params) if params else self.impl(*datas)
+        try:
+            if self.residual is not None:
+                out, residual = self.residual(*datas, **params)
+            else:
+                out = self.impl(*datas, **params) if params else self.impl(*datas)
+        except Exception as exc:
+            raise _impl_error(self, datas, exc) from exc
         result = _new(Tensor)
         result._data = out
         result._grad = None
@@ -192,6 +201,32 @@ class Primitive:
         if tangents and self.differentiable and state.forward_levels:
             _push_tangents(self, args, params, result)
         return result
+
+
+def _describe(value) -> str:
+    shape = getattr(value, "shape", None)
+    if shape is not None and hasattr(value, "dtype"):
+        return f"shape {tuple(shape)} {value.dtype}"
+    return f"{type(value).__name__} {value!r:.40}"
+
+
+def _impl_error(prim, datas, exc) -> Exception:
+    """The error to raise for an exception from ``prim``'s implementation: unchanged when its
+    message already names the operation, else the same kind of error naming the operation and
+    its inputs (never a bare NumPy message)."""
+    message = str(exc)
+    if message.startswith(prim.name + ":") or isinstance(exc, (MemoryError, RecursionError)):
+        return exc
+    text = (f"{prim.name}: {message or type(exc).__name__} (inputs: "
+            f"{', '.join(_describe(d) for d in datas)})")
+    if isinstance(exc, AttributeError):  # e.g. None given where an array was expected
+        return TypeError(text)
+    if isinstance(exc, (ValueError, TypeError, IndexError, RuntimeError, ArithmeticError)):
+        try:
+            return type(exc)(text)
+        except Exception:  # an exception type with another signature
+            pass
+    return RuntimeError(text)
 
 
 def attach(prim, args, params, result) -> None:

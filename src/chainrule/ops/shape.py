@@ -316,7 +316,7 @@ scatter = linear("scatter", _scatter_impl,
 
 def index(input, key):  # noqa: A002
     """``input[key]`` with ints, slices, None, ..., integer arrays and boolean masks."""
-    key = _index_key(key)
+    key = given = _index_key(key)
     try:
         if _is_basic(key):
             # A trailing ``...`` makes NumPy return a 0-d view, not a copied scalar, for t[0] of a
@@ -326,7 +326,8 @@ def index(input, key):  # noqa: A002
             return _view(getitem, input, {"index": key})
         return getitem(input, index=key)
     except IndexError as exc:
-        raise IndexError(f"index: {exc} (tensor of shape {_shape(input)}, index {key!r})") from None
+        message = str(exc).split(" (inputs: ")[0].removeprefix("getitem: ")
+        raise IndexError(f"index: {message} (tensor of shape {_shape(input)}, index {given!r})") from None
 
 
 def _index_put_impl(x, value, index):
