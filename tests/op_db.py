@@ -290,6 +290,9 @@ entry("softplus", lambda x, **kw: cr.softplus(x, **kw), "softplus",
 entry("softplus_extreme", cr.softplus, "softplus",
       lambda rng: [S(np.array([-800.0, -30.0, 0.5, 30.0, 800.0]), label="values(-800..800)")])
 entry("F.softplus", F.softplus, "softplus", unary_samples(uniform, [(2, 3)]))
+entry("softplus_threshold", lambda x, **kw: cr.softplus(x, **kw), "softplus",  # both sides of the linear tail
+      lambda rng: [S(away_from(rng, (3, 4), [1.0], 0.1, -3.0, 3.0), threshold=1.0),
+                   S(away_from(rng, (2, 3), [0.5], 0.1, -3.0, 3.0), beta=2.0, threshold=1.0)])
 entry("gelu", cr.gelu, ("mul", "add", "erf"), unary_samples(uniform, [(), (2, 3)]))
 entry("gelu_tanh", lambda x: cr.gelu(x, approximate="tanh"), ("mul", "add", "tanh"),
       unary_samples(uniform, [(2, 3)]))
@@ -327,8 +330,21 @@ def _clamp_tensor_samples(rng):
     return [S(x, lo, hi, label="shapes(3,4)+(1,4)+(3,1)")]
 
 
-entry("clamp_tensor_bounds", lambda x, lo, hi: cr.clamp(x, min=lo, max=hi), ("maximum", "minimum"),
+entry("clamp_tensor_bounds", lambda x, lo, hi: cr.clamp(x, min=lo, max=hi), "clamp_tensor",
       _clamp_tensor_samples)
+
+
+def _clamp_one_bound_samples(rng):
+    x = distinct(rng, (3, 4), -2, 2)
+    bound = x[:1] + np.array([0.3, -0.3, 0.3, -0.3])  # above x in columns 0, 2
+    return [S(x, bound, label="shapes(3,4)+(1,4)")]
+
+
+entry("clamp_tensor_min", lambda x, lo: cr.clamp(x, min=lo), "clamp_tensor", _clamp_one_bound_samples)
+entry("clamp_tensor_max", lambda x, hi: cr.clamp(x, max=hi), "clamp_tensor", _clamp_one_bound_samples)
+entry("clamp_tensor_min_above_max", lambda x, lo, hi: cr.clamp(x, min=lo, max=hi), "clamp_tensor",
+      lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2, 3), 0.5, 1.0), uniform(rng, (3,), -1.0, 0.4),
+                     label="shapes(2,3)+(2,3)+(3,)-min>max")])
 
 
 def _no_ties(rng):
@@ -508,8 +524,11 @@ entry("norm_inf", lambda x, **kw: cr.norm(x, p=float("inf"), **kw), ("abs", "ama
       lambda rng: [S(distinct(rng, (3, 4), 0.2, 2.0) * rng.choice([-1.0, 1.0], size=(3, 4)), label="shape(3,4)")])
 entry("norm_neg_inf", lambda x: cr.norm(x, p=float("-inf")), ("abs", "amin"),
       lambda rng: [S(distinct(rng, (3, 4), 0.2, 2.0) * rng.choice([-1.0, 1.0], size=(3, 4)), label="shape(3,4)")])
-entry("norm_p3", lambda x, **kw: cr.norm(x, p=3, **kw), ("abs", "pow", "sum"),
+entry("norm_p3", lambda x, **kw: cr.norm(x, p=3, **kw), "norm_p",
       lambda rng: [S(nonzero(rng, (3, 4))), S(nonzero(rng, (3, 4)), dim=0)])
+entry("norm_p", lambda x, **kw: cr.norm(x, **kw), "norm_p",
+      lambda rng: [S(nonzero(rng, (3, 4)), p=0.5), S(nonzero(rng, (3, 4)), p=1.5, dim=1),
+                   S(nonzero(rng, (2, 3, 2)), p=4, dim=(0, 2), keepdim=True), S(nonzero(rng, ()), p=3)])
 entry("linalg.norm", lambda x, **kw: cr.linalg.norm(x, **kw), "norm2",
       lambda rng: [S(nonzero(rng, (4,))), S(nonzero(rng, (3, 4))), S(nonzero(rng, (3, 4)), dim=1),
                    S(nonzero(rng, (2, 3, 2)), dim=(1, 2))])
@@ -727,10 +746,24 @@ entry("inv", cr.linalg.inv, "inv",
       lambda rng: [S(well_conditioned(rng, (3, 3))), S(well_conditioned(rng, (2, 2, 2))),
                    S(well_conditioned(rng, (1, 1)))])
 entry("np.linalg.inv", lambda a: np.linalg.inv(a), "inv", lambda rng: [S(well_conditioned(rng, (2, 2)))])
+def singular(rng, shape, rank_drop=1) -> np.ndarray:
+    """Square matrices with ``rank_drop`` rows repeating the first: the determinant is exactly 0
+    (LU subtracts equal rows), the cofactors (det's gradient) are not all 0 for ``rank_drop=1``."""
+    a = uniform(rng, shape).copy()
+    for k in range(1, rank_drop + 1):
+        a[..., -k, :] = a[..., 0, :]
+    return a
+
+
 entry("det", cr.linalg.det, "det",
       lambda rng: [S(well_conditioned(rng, (3, 3))), S(well_conditioned(rng, (2, 2, 2))),
                    S(well_conditioned(rng, (3, 3), sign=-1.0), label="shape(3,3)-negative_det"),
-                   S(well_conditioned(rng, (1, 1)))])
+                   S(well_conditioned(rng, (1, 1))),
+                   S(singular(rng, (3, 3)), label="shape(3,3)-singular"),
+                   S(singular(rng, (4, 4), rank_drop=2), label="shape(4,4)-rank2"),
+                   S(np.stack([well_conditioned(rng, (3, 3)), singular(rng, (3, 3))]),
+                     label="shape(2,3,3)-one_singular"),
+                   S(np.zeros((1, 1)), label="shape(1,1)-zero")])
 entry("slogdet", lambda a: cr.linalg.slogdet(a).logabsdet, "logabsdet",
       lambda rng: [S(well_conditioned(rng, (3, 3))), S(well_conditioned(rng, (2, 2, 2))),
                    S(well_conditioned(rng, (3, 3), sign=-1.0), label="shape(3,3)-negative_det")])

@@ -403,32 +403,40 @@ def batched_vjp(inputs, out: Tensor, create: bool) -> list:
     return jacs
 
 
-def batched_jvp(f, args, argnums) -> list:
+def batched_jvp(f, args, argnums, name: str = "jacfwd") -> list:
     """The Jacobian of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
     one forward pass carrying the whole identity as a batch of tangents."""
-    from .functional import _outputs
+    from .functional import _closure_history
     record = recording_needed(args)
     jacs = []
     for i in argnums:
-        x = args[i]
-        n = x._data.size
-        with forward_level(record) as level:
-            ns = BatchedNamespace(P.traced, n)
-            seeds = Tensor._wrap(_identity(n, x._data.dtype).reshape((n,) + x._data.shape))
-            call = list(args)
-            call[i] = make_dual(x, ns.wrap(seeds), level)
-            outputs, single = _outputs("jacfwd", f(*call))
-            if not single:
-                raise TypeError("jacfwd: the function must return a single tensor")
-            out = outputs[0]
-            t = tangent_of(out, level)
-        shape = out._data.shape + x._data.shape
-        if t is None:
-            jacs.append(Tensor._wrap(np.zeros(shape, dtype=out._data.dtype)))
-            continue
-        value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + out._data.shape)
-        # value: (n,) + out.shape, indexed by input element first; move that axis last.
-        ndim = len(out._data.shape)
-        moved = P.traced.permute(value, dims=tuple(range(1, ndim + 1)) + (0,)) if ndim else value
-        jacs.append(P.traced.reshape(moved, shape=shape))
+        jac, out = _jacobian_column_pass(f, args, i, record, name)
+        if not record and _closure_history([out]):
+            # f closes over tensors that require grad: record the tangents too (see jvp).
+            jac, out = _jacobian_column_pass(f, args, i, True, name)
+        jacs.append(jac)
     return jacs
+
+
+def _jacobian_column_pass(f, args, i, record, name):
+    from .functional import _outputs
+    x = args[i]
+    n = x._data.size
+    with forward_level(record, name) as level:
+        ns = BatchedNamespace(P.traced, n)
+        seeds = Tensor._wrap(_identity(n, x._data.dtype).reshape((n,) + x._data.shape))
+        call = list(args)
+        call[i] = make_dual(x, ns.wrap(seeds), level)
+        outputs, single = _outputs(name, f(*call))
+        if not single:
+            raise TypeError(f"{name}: the function must return a single tensor")
+        out = outputs[0]
+        t = tangent_of(out, level)
+    shape = out._data.shape + x._data.shape
+    if t is None:
+        return Tensor._wrap(np.zeros(shape, dtype=out._data.dtype)), out
+    value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + out._data.shape)
+    # value: (n,) + out.shape, indexed by input element first; move that axis last.
+    ndim = len(out._data.shape)
+    moved = P.traced.permute(value, dims=tuple(range(1, ndim + 1)) + (0,)) if ndim else value
+    return P.traced.reshape(moved, shape=shape), out

@@ -1,56 +1,1044 @@
-"""NumPy's protocols: ``np.sin(t)``, ``np.sum(t)``, ``ndarray * t`` return differentiable tensors."""
+"""NumPy's protocols: ``np.sin(t)``, ``np.sum(t)``, ``ndarray * t`` return differentiable tensors.
+
+Every NumPy function and ufunc in the tables below takes NumPy's own signature (positional and
+keyword arguments) and gives NumPy's result, N-d operands and keyword forms included; what
+chainrule cannot do with NumPy's meaning raises an error naming the function, never a different
+answer. The rules for NumPy's keywords:
+
+- ``out=`` a tensor: the result is written into it as an in-place update (``out.copy_``, so the
+  version counter, the history and the rule for leaves are those of any in-place operation), and
+  ``out`` is returned. ``out=`` a NumPy array: the values are written, and the array returned,
+  when the result carries no history; a result that requires grad (or carries tangents) raises,
+  since the array cannot hold its history.
+- ``dtype=`` (and a ufunc's ``signature=``) computes in that dtype: the inputs are cast
+  (differentiably) to the dtypes of NumPy's loop; ``casting=`` is checked as NumPy checks it.
+- ``where=`` of a ufunc needs ``out=``: NumPy leaves the unselected entries uninitialised
+  otherwise. ``order=`` chooses a memory layout only and is accepted; ``np.reshape``'s
+  ``order='F'``/``'A'``, which change the values, are computed as NumPy does.
+- ``subok=False`` returns a plain array when the result carries no history, else raises.
+- Ufunc methods: ``reduce`` of add, multiply, maximum and minimum, ``accumulate`` of add and
+  multiply, ``outer`` of every binary ufunc of the table, ``at`` of add and subtract (and of any
+  ufunc at indices without repeats) are differentiable. Other methods run in NumPy when nothing
+  involved carries history, and raise otherwise.
+- Python and NumPy scalars combine with tensors by chainrule's (PyTorch's) promotion rules, so
+  ``np.float64(2) * t`` (which NumPy hands to this module) equals ``t * np.float64(2)``: an
+  integer tensor divided by an integer, or combined with a Python float, gives the default float
+  dtype where NumPy gives float64. NumPy's functions (``np.dot(t, 2.5)``) convert their
+  scalar arguments to arrays as NumPy does.
+"""
 
 from __future__ import annotations
+
+import operator
 
 import numpy as np
 
 from . import ops as O
+from .grad_mode import state
 from .ops import elementwise as E
 from .ops import linalg as L
+from .ops import shape as S
+from .tensor import Tensor
 
-_UFUNCS = {
-    np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div,
-    np.power: E.pow, np.negative: E.neg, np.positive: lambda x: x, np.absolute: E.abs,
-    np.exp: E.exp, np.expm1: E.expm1, np.log: E.log, np.log1p: E.log1p, np.log2: E.log2,
-    np.log10: E.log10, np.sqrt: E.sqrt, np.square: E.square, np.reciprocal: E.reciprocal,
-    np.sin: E.sin, np.cos: E.cos, np.tan: E.tan, np.arcsin: E.arcsin, np.arccos: E.arccos,
-    np.arctan: E.arctan, np.sinh: E.sinh, np.cosh: E.cosh, np.tanh: E.tanh,
-    np.maximum: E.maximum, np.minimum: E.minimum, np.sign: E.sign, np.floor: E.floor,
-    np.ceil: E.ceil, np.rint: E.round, np.matmul: O.matmul,
-    np.less: E.lt, np.less_equal: E.le, np.greater: E.gt, np.greater_equal: E.ge,
-    np.equal: E.eq, np.not_equal: E.ne, np.logical_and: E.logical_and,
-    np.logical_or: E.logical_or, np.logical_not: E.logical_not, np.isnan: E.isnan,
-    np.isinf: E.isinf, np.isfinite: E.isfinite,
-}
+_NoValue = np._NoValue
+_AxisError = getattr(np, "exceptions", np).AxisError
+_f64 = np.dtype(np.float64)
+_f32 = np.dtype(np.float32)
+_f16 = np.dtype(np.float16)
+_CASTINGS = ("no", "equiv", "safe", "same_kind", "unsafe")
+_ORDERS = ("K", "A", "C", "F", None)
 
 
-def _axis(kwargs):
-    out = {}
-    for key, value in kwargs.items():
-        if key == "axis":
-            out["dim"] = value
-        elif key == "keepdims":
-            out["keepdim"] = value
-        elif key == "ddof":
-            out["correction"] = value
-        elif key == "out" and value is None:
-            continue
-        else:
-            out[key] = value
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+
+def _records(x) -> bool:
+    """Whether an operation on ``x`` would be recorded (grad) or carry tangents."""
+    return isinstance(x, Tensor) and (
+        (x._requires_grad and state.grad_enabled) or (x._tangents is not None and bool(state.forward_levels))
+    )
+
+
+def _has_history(t) -> bool:
+    return isinstance(t, Tensor) and (t._requires_grad or t._tangents is not None)
+
+
+def _raw(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _contains_tensor(seq) -> bool:
+    return any(isinstance(e, Tensor) or (isinstance(e, (list, tuple)) and _contains_tensor(e)) for e in seq)
+
+
+def _operand(x):
+    """A tensor as is; anything else as NumPy would see it (lists holding tensors are stacked,
+    keeping their history, where ``np.asarray`` would drop it)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and x and _contains_tensor(x):
+        return O.stack([_operand(e) for e in x])
+    return np.asarray(x)
+
+
+def _dtype_of(x):
+    return x._data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+
+
+def _axes(name: str, axis, ndim: int):
+    """NumPy's ``axis`` (None, an int or a tuple of ints) as a tuple of non-negative axes."""
+    if axis is None:
+        return None
+    if type(axis) is int and -ndim <= axis < ndim:
+        return (axis % ndim,)
+    items = axis if isinstance(axis, tuple) else (axis,)
+    try:
+        items = [operator.index(a) for a in items]
+    except TypeError:
+        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}") from None
+    out = []
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise _AxisError(a, ndim, name)
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: repeated axis in {axis!r}")
+    return tuple(out)
+
+
+def _legacy_0d_axis(axis, ndim: int):
+    """NumPy's ufunc reductions (sum, prod, max, min, argmax, squeeze) accept an int axis of 0
+    or -1 on a 0-d input, meaning all of it."""
+    if ndim == 0 and not isinstance(axis, tuple) and axis is not None:
+        try:
+            if operator.index(axis) in (0, -1):
+                return None
+        except TypeError:
+            pass
+    return axis
+
+
+def _axis1(name: str, axis, ndim: int) -> int:
+    """One axis (an int, as NumPy requires here)."""
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}") from None
+    return _axes(name, axis, ndim)[0]
+
+
+def _shape_arg(name: str, shape) -> tuple:
+    try:
+        if np.ndim(shape) == 0:
+            return (operator.index(shape),)
+        return tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{name}: shape must be an int or a sequence of ints, got {shape!r}") from None
+
+
+def _check_casting(name: str, casting) -> None:
+    if casting not in _CASTINGS:
+        raise ValueError(f"{name}: casting must be one of {', '.join(map(repr, _CASTINGS))} (got {casting!r})")
+
+
+def _check_order(name: str, order) -> None:
+    if order not in _ORDERS:
+        raise ValueError(f"{name}: order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+
+
+def _cast(x, dtype):
+    """``x`` in ``dtype`` (a differentiable cast for tensors)."""
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == dtype else E.cast(x, dtype=dtype)
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+def _cast_checked(name: str, x, dtype, casting: str):
+    dtype = np.dtype(dtype)
+    have = _dtype_of(x)
+    if not np.can_cast(have, dtype, casting):
+        raise TypeError(f"{name}: cannot cast an input from dtype('{have}') to dtype('{dtype}') with casting rule {casting!r}")
+    return _cast(x, dtype)
+
+
+def _zero(dtype):
+    return np.zeros((), dtype=dtype)
+
+
+def _not_differentiable(name: str) -> TypeError:
+    return TypeError(
+        f"{name} is not supported on chainrule tensors that require grad (it cannot be "
+        f"differentiated and would drop the history). Use a chainrule function, or, to drop the "
+        f"history on purpose, np.asarray(t.detach())."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: out=, subok=
+# ---------------------------------------------------------------------------------------------
+
+def _store(name: str, result, out, casting, exact: bool):
+    """Write ``result`` into ``out`` (a tensor: an in-place update; an array: values only)."""
+    if not isinstance(out, (Tensor, np.ndarray)):
+        raise TypeError(f"{name}: out= must be a chainrule tensor or a NumPy array, got {type(out).__name__}")
+    if not isinstance(result, Tensor):
+        result = Tensor._wrap(np.asarray(result))
+    shape, target = result._data.shape, tuple(out.shape)
+    if exact:
+        ok = shape == target
+    else:
+        try:
+            ok = np.broadcast_shapes(shape, target) == target
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ValueError(f"{name}: out= has shape {target} but the result has shape {shape}")
+    have, want = result._data.dtype, out.dtype
+    if casting is not None and not np.can_cast(have, want, casting):
+        raise TypeError(
+            f"{name}: cannot cast the result from dtype('{have}') to out's dtype('{want}') with "
+            f"casting rule {casting!r}"
+        )
+    if isinstance(out, Tensor):
+        return out.copy_(result)
+    if _has_history(result):
+        raise TypeError(
+            f"{name} with out= a NumPy array is not supported for a result that requires grad: the "
+            f"array cannot hold its history. Pass a chainrule tensor as out=, or, to drop the "
+            f"history on purpose, np.asarray(t.detach())."
+        )
+    np.copyto(out, result._data, casting="unsafe")
     return out
 
 
-def _reduction(fn, numpy_defaults=None):
-    def call(a, *args, **kwargs):
-        kwargs = _axis(kwargs)
-        if numpy_defaults:
-            for key, value in numpy_defaults.items():
-                kwargs.setdefault(key, value)
-        if args:
-            kwargs.setdefault("dim", args[0])
-        return fn(a, **kwargs)
+def _finish(name: str, result, out, casting="same_kind", exact=False, subok=True):
+    if out is not None:
+        return _store(name, result, out, casting, exact)
+    if not subok:
+        if _has_history(result):
+            raise TypeError(
+                f"{name} with subok=False (a plain NumPy array) is not supported for a result that "
+                f"requires grad: the array cannot hold its history; use np.asarray(result.detach())"
+            )
+        return np.asarray(result._data)
+    return result
 
+
+# ---------------------------------------------------------------------------------------------
+# Ufuncs
+# ---------------------------------------------------------------------------------------------
+
+def _numpy_result(ufunc, args, **kwargs):
+    return Tensor._wrap(ufunc(*[_raw(a) for a in args], **kwargs))
+
+
+def _floats_only(ufunc, fn):
+    """``fn`` when a floating tensor is involved; otherwise NumPy's ufunc itself (nothing can
+    require grad then, and NumPy's integer rules differ: ``np.reciprocal(2) == 0``)."""
+
+    def call(*args):
+        for a in args:
+            if isinstance(a, Tensor) and a._data.dtype.kind in "fc":
+                return fn(*args)
+        return _numpy_result(ufunc, args)
+
+    call.__name__ = ufunc.__name__
     return call
+
+
+# The ufuncs of Python's binary operators (and comparisons) use chainrule's promotion rules
+# whatever the dtypes, so ``array + t`` (which NumPy hands to this module) equals ``t + array``.
+_OPERATORS = {
+    np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div, np.power: E.pow,
+    np.matmul: O.matmul, np.less: E.lt, np.less_equal: E.le, np.greater: E.gt,
+    np.greater_equal: E.ge, np.equal: E.eq, np.not_equal: E.ne,
+}
+# The others compute in NumPy itself when no operand is a floating tensor (then nothing can
+# require grad, and NumPy's dtypes are the answer: np.sqrt of int64 is float64).
+_FUNCTIONAL = {
+    np.negative: E.neg, np.positive: S.clone, np.absolute: E.abs, np.exp: E.exp,
+    np.expm1: E.expm1, np.log: E.log, np.log1p: E.log1p, np.log2: E.log2, np.log10: E.log10,
+    np.sqrt: E.sqrt, np.square: E.square, np.reciprocal: E.reciprocal, np.sin: E.sin,
+    np.cos: E.cos, np.tan: E.tan, np.arcsin: E.arcsin, np.arccos: E.arccos, np.arctan: E.arctan,
+    np.sinh: E.sinh, np.cosh: E.cosh, np.tanh: E.tanh, np.maximum: E.maximum,
+    np.minimum: E.minimum, np.sign: E.sign, np.floor: E.floor, np.ceil: E.ceil, np.rint: E.round,
+    np.logical_and: E.logical_and, np.logical_or: E.logical_or, np.logical_not: E.logical_not,
+    np.isnan: E.isnan, np.isinf: E.isinf, np.isfinite: E.isfinite,
+}
+_UFUNCS = {**_OPERATORS, **{u: _floats_only(u, fn) for u, fn in _FUNCTIONAL.items()}}
+# Ufuncs whose results never carry a gradient: any method may run in NumPy.
+_NONDIFFERENTIABLE = {
+    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
+    np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
+}
+_REDUCE = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
+_ACCUMULATE = {np.add: O.cumsum, np.multiply: O.cumprod}
+
+
+def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if method == "__call__" and not kwargs:
+        fn = _UFUNCS.get(ufunc)
+        if fn is not None:
+            return fn(*inputs)
+    name = f"numpy.{ufunc.__name__}" if method == "__call__" else f"numpy.{ufunc.__name__}.{method}"
+    fn = _UFUNCS.get(ufunc)
+    if fn is None:
+        raise TypeError(
+            f"{name} is not supported on chainrule tensors, so it cannot be differentiated. Use "
+            f"the chainrule function (cr.{ufunc.__name__}) or, to drop the history on purpose, "
+            f"np.asarray(t.detach())."
+        )
+    if method == "__call__":
+        return _ufunc_call(ufunc, name, fn, inputs, kwargs)
+    if ufunc in _NONDIFFERENTIABLE:  # bool results: no gradient to lose
+        return _numpy_method(ufunc, method, name, inputs, kwargs, history_allowed=True)
+    if method == "reduce" and ufunc in _REDUCE:
+        return _ufunc_reduce(ufunc, name, *inputs, **kwargs)
+    if method == "accumulate" and ufunc in _ACCUMULATE:
+        return _ufunc_accumulate(ufunc, name, *inputs, **kwargs)
+    if method == "outer" and ufunc.nin == 2 and ufunc is not np.matmul:
+        a, b = (_operand(x) for x in inputs)
+        a = S.reshape(a, S._shape(a) + (1,) * S._ndim(b))
+        return _ufunc_call(ufunc, name, fn, (a, b), kwargs)
+    if method == "at":
+        return _ufunc_at(ufunc, name, fn, inputs, kwargs)
+    return _numpy_method(ufunc, method, name, inputs, kwargs)
+
+
+def _ufunc_call(ufunc, name, fn, inputs, kwargs):
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out", None)
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise ValueError(f"{name}: out= must hold exactly one array, got {len(out)}")
+        out = out[0]
+    where = kwargs.pop("where", True)
+    dtype = kwargs.pop("dtype", None)
+    signature = kwargs.pop("signature", None)
+    casting = kwargs.pop("casting", "same_kind")
+    order = kwargs.pop("order", "K")
+    subok = kwargs.pop("subok", True)
+    if ufunc is np.matmul:
+        axes, axis, keepdims = kwargs.pop("axes", None), kwargs.pop("axis", None), kwargs.pop("keepdims", False)
+        if axes is not None or axis is not None or keepdims:
+            raise TypeError(f"{name}: axes=, axis= and keepdims= are not supported on chainrule tensors; "
+                            f"move the axes with cr.permute first")
+    if kwargs:
+        raise TypeError(f"{name}: keyword argument(s) {', '.join(sorted(kwargs))} are not supported on chainrule tensors")
+    _check_casting(name, casting)
+    _check_order(name, order)
+    inputs, out_dtype = list(inputs), None
+    if dtype is not None or signature is not None:
+        inputs, out_dtype = _cast_to_loop(name, ufunc, inputs, dtype, signature, casting)
+    return _elementwise(name, fn, inputs, out, where, casting, subok, out_dtype)
+
+
+def _elementwise(name, fn, inputs, out, where, casting, subok, out_dtype=None):
+    """``fn(*inputs)`` (cast to ``out_dtype``) with NumPy's ``where=``, ``out=`` and ``subok=``."""
+    mask = _mask(name, where)
+    if isinstance(out, Tensor) and (_records(out) or any(_records(x) for x in inputs)):
+        # An input that shares memory with out is read by nodes after out is written: give them
+        # a copy (as in-place operations snapshot their target).
+        inputs = [S.clone(x) if isinstance(x, Tensor) and _overlaps(x, out) else x for x in inputs]
+    result = fn(*inputs)
+    if out_dtype is not None and result._data.dtype != out_dtype:
+        result = E.cast(result, dtype=out_dtype)
+    if mask is not None:
+        if out is None:
+            raise ValueError(
+                f"{name}: where= without out= leaves the unselected entries uninitialised (in NumPy "
+                f"too); pass out= as well, or use np.where"
+            )
+        old = S.clone(out) if isinstance(out, Tensor) else np.asarray(out)
+        result = O.where(mask, result, old)
+    return _finish(name, result, out, casting, subok=subok)
+
+
+def _overlaps(x, out) -> bool:
+    return x is out or np.may_share_memory(np.asarray(x._data), np.asarray(out._data))
+
+
+def _mask(name: str, where):
+    """``where=`` as a bool array, or None when it selects everything."""
+    if where is True:
+        return None
+    mask = np.asarray(_raw(where))
+    if mask.dtype != np.bool_:
+        if not np.can_cast(mask.dtype, np.bool_, "safe"):
+            raise TypeError(f"{name}: where= must be a bool mask, got dtype {mask.dtype}")
+        mask = mask.astype(np.bool_)
+    return None if mask.all() else mask
+
+
+def _cast_to_loop(name, ufunc, inputs, dtype, signature, casting):
+    """Inputs cast to the dtypes of NumPy's loop for ``dtype``/``signature``; and its output dtype."""
+    if dtype is not None and signature is not None:
+        raise TypeError(f"{name}: cannot specify both 'signature' and 'dtype'")
+    if dtype is not None:
+        signature = (None,) * ufunc.nin + (np.dtype(dtype),) * ufunc.nout
+    described = []
+    for i, x in enumerate(inputs):
+        if type(x) in (int, float, complex):
+            described.append(type(x))  # a Python scalar: weakly typed, as in NumPy
+        else:
+            if not isinstance(x, (Tensor, np.ndarray, np.generic)):
+                x = inputs[i] = np.asarray(x)
+            described.append(_dtype_of(x))
+    try:
+        loop = ufunc.resolve_dtypes(tuple(described) + (None,) * ufunc.nout, signature=signature, casting=casting)
+    except (TypeError, ValueError) as exc:
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"{name}: {exc}") from None
+    cast = []
+    for x, want in zip(inputs, loop[:ufunc.nin]):
+        if isinstance(x, (Tensor, np.ndarray, np.generic)):
+            x = _cast(x, want)
+        cast.append(x)
+    return cast, loop[ufunc.nin]
+
+
+def _ufunc_reduce(ufunc, name, array, axis=0, dtype=None, out=None, keepdims=False, initial=_NoValue,
+                  where=True):
+    if isinstance(out, tuple):
+        out = out[0]
+    return _reduction(name, _REDUCE[ufunc], array, axis, dtype, out, keepdims, initial,
+                      _NoValue if where is True else where)
+
+
+def _ufunc_accumulate(ufunc, name, array, axis=0, dtype=None, out=None):
+    if isinstance(out, tuple):
+        out = out[0]
+    a = _operand(array)
+    if S._ndim(a) == 0:
+        raise TypeError(f"{name}: cannot accumulate on a scalar")
+    if dtype is not None:
+        a = _cast(a, np.dtype(dtype))
+    result = _ACCUMULATE[ufunc](a, _axis1(name, axis, S._ndim(a)))
+    return _finish(name, result, out, "unsafe", exact=True)
+
+
+def _ufunc_at(ufunc, name, fn, inputs, kwargs):
+    if kwargs:
+        raise TypeError(f"{name}: unexpected keyword argument(s) {sorted(kwargs)}")
+    target, index, *rest = inputs
+    if not isinstance(target, Tensor) or not (_records(target) or any(_records(x) for x in rest)):
+        return _numpy_method(ufunc, "at", name, inputs, {})  # raises if a value's history would be lost
+    key = S._index_key(index)
+    if ufunc in (np.add, np.subtract) and rest:
+        # Repeated indices accumulate: a scatter-add of the values (the transpose of indexing).
+        values = S.broadcast_to(_operand(rest[0]), np.shape(target._data[key]))
+        update = S.scatter(values, index=key, shape=target.shape)
+        if ufunc is np.add:
+            target.add_(update)
+        else:
+            target.sub_(update)
+        return None
+    positions = np.arange(target._data.size).reshape(target.shape)[key]
+    if np.unique(positions).size != np.size(positions):
+        raise TypeError(
+            f"{name} with repeated indices is not supported on chainrule tensors that require grad; "
+            f"only np.add.at and np.subtract.at accumulate differentiably"
+        )
+    target[index] = fn(S.clone(S.index(target, index)), *rest)
+    return None
+
+
+def _numpy_method(ufunc, method, name, inputs, kwargs, history_allowed=False):
+    """A ufunc method computed by NumPy itself: only where nothing involved carries history
+    (or the results cannot carry a gradient)."""
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out", None)
+    outs = out if isinstance(out, tuple) else (() if out is None else (out,))
+    if not history_allowed and (any(_records(x) for x in inputs) or any(_records(o) for o in outs)):
+        raise _not_differentiable(name)
+    if "where" in kwargs:
+        kwargs["where"] = _raw(kwargs["where"])
+    datas = [_raw(x) for x in inputs]
+    if method == "at":
+        target = inputs[0]
+        if len(datas) > 1:
+            datas[1] = S._index_key(datas[1])
+        if isinstance(target, Tensor):
+            buffer = np.array(target._data, copy=True)
+            ufunc.at(buffer, *datas[1:])
+            target.copy_(buffer)
+        else:
+            ufunc.at(*datas)
+        return None
+    buffers = tuple(np.array(o._data, copy=True) if isinstance(o, Tensor) else o for o in outs)
+    if buffers:
+        kwargs["out"] = buffers
+    result = getattr(ufunc, method)(*datas, **kwargs)
+    if not buffers:
+        return Tensor._wrap(result)
+    for o, b in zip(outs, buffers):
+        if isinstance(o, Tensor):
+            o.copy_(b)
+    return outs[0] if len(outs) == 1 else outs
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions
+# ---------------------------------------------------------------------------------------------
+
+def _reduce_mask(name: str, where, shape):
+    if where is _NoValue or where is True:
+        return None
+    mask = _mask(name, where)
+    if mask is not None:
+        try:
+            ok = np.broadcast_shapes(mask.shape, shape) == tuple(shape)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"{name}: where= of shape {mask.shape} does not broadcast to the input's shape {shape}")
+    return mask
+
+
+def _count(shape, axes, mask, keepdims):
+    """How many elements each reduction over ``axes`` takes (an int, or an array with a mask)."""
+    if mask is None:
+        return int(np.prod(shape if axes is None else [shape[i] for i in axes]))
+    return np.broadcast_to(mask, shape).sum(axis=axes, keepdims=keepdims)
+
+
+def _reduction(name, kind, a, axis, dtype, out, keepdims, initial, where):
+    """``sum``/``prod``/``max``/``min`` with NumPy's ``axis``, ``dtype``, ``out``, ``keepdims``,
+    ``initial`` and ``where``."""
+    a = _operand(a)
+    shape = S._shape(a)
+    axes = _axes(name, _legacy_0d_axis(axis, len(shape)), len(shape))
+    keepdims = False if keepdims is _NoValue else bool(keepdims)
+    if dtype is not None:
+        a = _cast(a, np.dtype(dtype))
+    dt = _dtype_of(a)
+    mask = _reduce_mask(name, where, shape)
+    extremum = kind in ("max", "min")
+    if mask is not None:
+        if extremum and initial is _NoValue:
+            raise ValueError(
+                f"{name}: reduction operation '{'maximum' if kind == 'max' else 'minimum'}' does not "
+                f"have an identity, so to use a where mask one has to specify 'initial'"
+            )
+        fill = np.array(initial if extremum else (0 if kind == "sum" else 1)).astype(dt)
+        a = O.where(mask, a, fill)
+    if kind == "sum":
+        result = O.sum(a, axes, keepdims)
+    elif kind == "prod":
+        result = O.prod(a, axes, keepdims)
+    else:
+        empty = 0 in (shape if axes is None else [shape[i] for i in axes])
+        if empty:
+            if initial is _NoValue:
+                op = "maximum" if kind == "max" else "minimum"
+                raise ValueError(f"{name}: zero-size array to reduction operation {op} which has no identity")
+            result = O.sum(a, axes, keepdims) * 0  # no elements: the initial value (history kept)
+            if result._data.dtype != dt:
+                result = E.cast(result, dtype=dt)
+            result = result + np.array(initial).astype(dt)
+        else:
+            result = (O.amax if kind == "max" else O.amin)(a, axes, keepdims)
+            if initial is not _NoValue:
+                result = (E.maximum if kind == "max" else E.minimum)(result, np.array(initial).astype(dt))
+    if initial is not _NoValue and not extremum:
+        init = np.array(initial).astype(result._data.dtype)
+        result = result + init if kind == "sum" else result * init
+    return _finish(name, result, out, "unsafe", exact=True)
+
+
+def _sum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
+    return _reduction("numpy.sum", "sum", a, axis, dtype, out, keepdims, initial, where)
+
+
+def _prod(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
+    return _reduction("numpy.prod", "prod", a, axis, dtype, out, keepdims, initial, where)
+
+
+def _extremum(name, kind):
+    def reduce(a, axis=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
+        return _reduction(name, kind, a, axis, None, out, keepdims, initial, where)
+
+    reduce.__name__ = name.rsplit(".", 1)[1]
+    return reduce
+
+
+def _float_work_dtype(a, dtype):
+    """The dtype NumPy's mean/var compute in: ``dtype``, else float64 for integers and bools."""
+    if dtype is not None:
+        return np.dtype(dtype)
+    return _f64 if _dtype_of(a).kind in "biu" else None
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=_NoValue, *, where=_NoValue):
+    name = "numpy.mean"
+    a = _operand(a)
+    shape = S._shape(a)
+    axes = _axes(name, axis, len(shape))
+    keepdims = False if keepdims is _NoValue else bool(keepdims)
+    mask = _reduce_mask(name, where, shape)
+    work = _float_work_dtype(a, dtype)
+    final = work if work is not None else _dtype_of(a)
+    if mask is None and final.kind == "f":
+        result = O.mean(_cast(a, final), axes, keepdims)
+    else:
+        compute = _f32 if final == _f16 else (final if final.kind in "fc" else _f64)
+        x = _cast(a, compute)
+        if mask is not None:
+            x = O.where(mask, x, _zero(compute))
+        count = _count(shape, axes, mask, keepdims)
+        result = O.sum(x, axes, keepdims) / np.asarray(count, dtype=compute)
+        if result._data.dtype != final:
+            result = E.cast(result, dtype=final)
+    return _finish(name, result, out, "unsafe", exact=True)
+
+
+def _variance(name, root, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
+    if correction is not _NoValue:
+        if ddof != 0:
+            raise ValueError(f"{name}: ddof and correction can't be provided simultaneously")
+        ddof = correction
+    a = _operand(a)
+    shape = S._shape(a)
+    axes = _axes(name, axis, len(shape))
+    keepdims = False if keepdims is _NoValue else bool(keepdims)
+    mask = _reduce_mask(name, where, shape)
+    work = _float_work_dtype(a, dtype)
+    x = a if mask is None else O.where(mask, a, _zero(_dtype_of(a)))
+    count = _count(shape, axes, mask, True)
+    if mean is _NoValue:
+        x = x if work is None else _cast(x, work)
+        if mask is None and _dtype_of(x).kind == "f":
+            center = O.mean(x, axes, True)
+        else:
+            total = O.sum(x, axes, True)
+            center = total / np.asarray(count, dtype=total._data.dtype)
+    else:
+        center = _operand(mean)
+    centered = a - center
+    if work is not None and centered._data.dtype != work:
+        centered = _cast(centered, work)
+    if mask is not None:
+        centered = O.where(mask, centered, _zero(centered._data.dtype))
+    squares = O.sum(centered * centered, axes, keepdims)
+    dt = squares._data.dtype
+    if mask is None:
+        denominator = np.asarray(max(count - ddof, 0), dtype=dt)
+    else:
+        denominator = np.maximum(_count(shape, axes, mask, keepdims) - ddof, 0).astype(dt)
+    result = squares / denominator
+    if root:
+        result = E.sqrt(result)
+    return _finish(name, result, out, "unsafe", exact=True)
+
+
+def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *, where=_NoValue, mean=_NoValue,
+         correction=_NoValue):
+    return _variance("numpy.var", False, a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+
+
+def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *, where=_NoValue, mean=_NoValue,
+         correction=_NoValue):
+    return _variance("numpy.std", True, a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+
+
+def _cumulative(name, op):
+    def accumulate(a, axis=None, dtype=None, out=None):
+        a = _operand(a)
+        if axis is None or S._ndim(a) == 0:  # NumPy treats a 0-d input as 1-D
+            a = S.reshape(a, -1)
+        d = 0 if axis is None else _axis1(name, axis, S._ndim(a))
+        if dtype is not None:
+            a = _cast(a, np.dtype(dtype))
+        return _finish(name, op(a, d), out, "unsafe", exact=True)
+
+    accumulate.__name__ = name.rsplit(".", 1)[1]
+    return accumulate
+
+
+def _arg_extremum(name, op):
+    def arg(a, axis=None, out=None, *, keepdims=_NoValue):
+        a = _operand(a)
+        ndim = S._ndim(a)
+        keepdims = False if keepdims is _NoValue else bool(keepdims)
+        axis = _legacy_0d_axis(axis, ndim)
+        if axis is None:
+            result = op(a)
+            if keepdims:
+                result = S.reshape(result, (1,) * ndim)
+        else:
+            result = op(a, _axis1(name, axis, ndim), keepdims)
+        return _finish(name, result, out, "safe", exact=True)
+
+    arg.__name__ = name.rsplit(".", 1)[1]
+    return arg
+
+
+# ---------------------------------------------------------------------------------------------
+# Products
+# ---------------------------------------------------------------------------------------------
+
+def _dot(a, b, out=None):
+    result = L.numpy_dot(_operand(a), _operand(b))
+    if out is not None and (tuple(out.shape) != result.shape or out.dtype != result.dtype):
+        raise ValueError(
+            f"numpy.dot: output array is not acceptable (must have the right datatype {result.dtype} "
+            f"and shape {result.shape}, got {out.dtype} and {tuple(out.shape)})"
+        )
+    return _finish("numpy.dot", result, out, None, exact=True)
+
+
+def _inner(a, b, /):
+    return L.numpy_inner(_operand(a), _operand(b))
+
+
+def _outer(a, b, out=None):
+    a, b = S.reshape(_operand(a), -1), S.reshape(_operand(b), -1)
+    return _finish("numpy.outer", E.mul(S.reshape(a, -1, 1), b), out)
+
+
+def _tensordot(a, b, axes=2):
+    return L.tensordot(_operand(a), _operand(b), axes)
+
+
+def _sublist_letters(sub) -> str:
+    letters = ""
+    for v in sub:
+        if v is Ellipsis:
+            letters += "..."
+            continue
+        i = operator.index(v)
+        if not 0 <= i < 52:
+            raise ValueError(f"numpy.einsum: subscript {i} is not in [0, 52)")
+        letters += chr(ord("A") + i) if i < 26 else chr(ord("a") + i - 26)
+    return letters
+
+
+def _einsum(*operands, out=None, optimize=False, **kwargs):
+    """``optimize`` chooses the order of the contractions only; the result is the same."""
+    dtype = kwargs.pop("dtype", None)
+    order = kwargs.pop("order", "K")
+    casting = kwargs.pop("casting", "safe")
+    if kwargs:
+        raise TypeError(f"numpy.einsum: keyword argument(s) {', '.join(sorted(kwargs))} are not supported")
+    _check_casting("numpy.einsum", casting)
+    _check_order("numpy.einsum", order)
+    if not operands:
+        raise ValueError("numpy.einsum: no operands given")
+    if isinstance(operands[0], str):
+        subscripts, arrays = operands[0], list(operands[1:])
+    else:  # the interleaved form: op0, sublist0, op1, sublist1, ..., [sublistout]
+        items = list(operands)
+        output = items.pop() if len(items) % 2 else None
+        arrays = items[0::2]
+        subscripts = ",".join(_sublist_letters(s) for s in items[1::2])
+        if output is not None:
+            subscripts += "->" + _sublist_letters(output)
+    arrays = [_operand(x) for x in arrays]
+    if dtype is not None:
+        arrays = [_cast_checked("numpy.einsum", x, dtype, casting) for x in arrays]
+    return _finish("numpy.einsum", L.einsum(subscripts, *arrays), out, casting, exact=True)
+
+
+def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    name = "numpy.trace"
+    a = _operand(a)
+    ndim = S._ndim(a)
+    if ndim < 2:
+        raise ValueError(f"{name}: diag requires an array of at least two dimensions, got shape {S._shape(a)}")
+    d1, d2 = _axis1(name, axis1, ndim), _axis1(name, axis2, ndim)
+    if d1 == d2:
+        raise ValueError(f"{name}: axis1 and axis2 cannot be the same")
+    diagonal = S.diagonal(a, operator.index(offset), d1, d2)
+    return _finish(name, O.sum(diagonal, -1, dtype=dtype), out, "unsafe", exact=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes
+# ---------------------------------------------------------------------------------------------
+
+def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
+    name = "numpy.reshape"
+    if shape is None:
+        if newshape is None:
+            raise TypeError(f"{name}: missing the new shape")
+        shape = newshape
+    elif newshape is not None:
+        raise TypeError(f"{name}: give shape or newshape, not both")
+    if order not in ("C", "F", "A", None):
+        raise ValueError(f"{name}: order must be 'C', 'F' or 'A', got {order!r}")
+    a = _operand(a)
+    old = S._shape(a)
+    try:
+        new = S._infer_shape(old, _shape_arg(name, shape))
+    except RuntimeError:
+        raise ValueError(f"{name}: cannot reshape array of size {int(np.prod(old))} into shape {shape!r}") from None
+    data = np.asarray(_raw(a))
+    fortran = order == "F" or (order == "A" and np.isfortran(data))
+    if copy is False:
+        try:
+            np.reshape(data, new, order="F" if fortran else "C", copy=False)
+        except ValueError:
+            raise ValueError(f"{name}: unable to avoid creating a copy while reshaping (copy=False)") from None
+        except TypeError:  # NumPy < 2.1 has no copy=
+            pass
+    if fortran:  # Fortran order: the C-order reshape of the axes reversed, reversed back
+        n = len(old)
+        flipped = S.permute(a, tuple(range(n - 1, -1, -1))) if n > 1 else a
+        result = S.reshape(flipped, new[::-1])
+        result = S.permute(result, tuple(range(len(new) - 1, -1, -1))) if len(new) > 1 else result
+    else:
+        result = S.reshape(a, new)
+    return S.clone(result) if copy else result
+
+
+def _transpose(a, axes=None):
+    name = "numpy.transpose"
+    a = _operand(a)
+    ndim = S._ndim(a)
+    if axes is None:
+        return S.permute(a, tuple(range(ndim - 1, -1, -1)))
+    axes = (axes,) if np.ndim(axes) == 0 else tuple(axes)
+    if len(axes) != ndim:
+        raise ValueError(f"{name}: axes {axes} don't match array of shape {S._shape(a)}")
+    normalized = [_axis1(name, x, ndim) for x in axes]
+    if len(set(normalized)) != ndim:
+        raise ValueError(f"{name}: repeated axis in transpose {axes}")
+    return S.permute(a, tuple(normalized))
+
+
+def _squeeze(a, axis=None):
+    name = "numpy.squeeze"
+    a = _operand(a)
+    shape = S._shape(a)
+    axis = _legacy_0d_axis(axis, len(shape))
+    if axis is None:
+        return S.squeeze(a)
+    axes = _axes(name, axis, len(shape))
+    for d in axes:
+        if shape[d] != 1:
+            raise ValueError(
+                f"{name}: cannot select an axis to squeeze out which has size not equal to one "
+                f"(axis {d} of shape {shape})"
+            )
+    return S.squeeze(a, axes)
+
+
+def _expand_dims(a, axis):
+    name = "numpy.expand_dims"
+    a = _operand(a)
+    shape = S._shape(a)
+    axes = axis if type(axis) in (tuple, list) else (axis,)
+    axes = _axes(name, tuple(axes), len(shape) + len(axes))
+    rest = iter(shape)
+    return S.reshape(a, tuple(1 if i in axes else next(rest) for i in range(len(shape) + len(axes))))
+
+
+def _joined(name, arrays, dtype, casting):
+    if isinstance(arrays, Tensor):
+        arrays = list(arrays)
+    arrays = [_operand(x) for x in arrays]
+    if not arrays:
+        raise ValueError(f"{name}: need at least one array to join")
+    _check_casting(name, casting)
+    if dtype is not None:
+        arrays = [_cast_checked(name, x, dtype, casting) for x in arrays]
+    return arrays
+
+
+def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    name = "numpy.concatenate"
+    arrays = _joined(name, arrays, dtype, casting)
+    if axis is None:
+        arrays, axis = [S.reshape(x, -1) for x in arrays], 0
+    ndim = S._ndim(arrays[0])
+    if ndim == 0:
+        raise ValueError(f"{name}: zero-dimensional arrays cannot be concatenated")
+    for x in arrays:
+        if S._ndim(x) != ndim:
+            raise ValueError(
+                f"{name}: all the input arrays must have the same number of dimensions, got shapes "
+                f"{[S._shape(y) for y in arrays]}"
+            )
+    result = S.cat(arrays, _axis1(name, axis, ndim))
+    return _finish(name, result, out, casting, exact=True)
+
+
+def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    name = "numpy.stack"
+    arrays = _joined(name, arrays, dtype, casting)
+    shapes = {S._shape(x) for x in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"{name}: all input arrays must have the same shape, got {sorted(shapes)}")
+    result = S.stack(arrays, _axis1(name, axis, S._ndim(arrays[0]) + 1))
+    return _finish(name, result, out, casting, exact=True)
+
+
+def _where(condition, x=None, y=None, /):
+    if x is None and y is None:  # np.nonzero: integer indices, not differentiable
+        return tuple(Tensor._wrap(i) for i in np.where(np.asarray(_raw(condition))))
+    if x is None or y is None:
+        raise ValueError("numpy.where: either both or neither of x and y should be given")
+    mask = np.asarray(_raw(condition)).astype(np.bool_, copy=False)
+    x = x if type(x) in (int, float, complex, bool) else _operand(x)
+    y = y if type(y) in (int, float, complex, bool) else _operand(y)
+    if not (_is_float_tensor(x) or _is_float_tensor(y)):  # nothing to differentiate: NumPy's dtypes
+        return Tensor._wrap(np.where(mask, _raw(x), _raw(y)))
+    return O.where(mask, x, y)
+
+
+def _is_float_tensor(x) -> bool:
+    return isinstance(x, Tensor) and x._data.dtype.kind in "fc"
+
+
+_CLIP_UFUNC = getattr(getattr(np, "_core", None), "umath", None)
+_CLIP_UFUNC = getattr(_CLIP_UFUNC, "clip", None)
+
+
+def _clip_values(a, low, high):
+    if not any(_is_float_tensor(x) for x in (a, low, high)):  # nothing to differentiate
+        return Tensor._wrap(np.asarray(np.clip(_raw(a), _raw(low), _raw(high))))
+    if low is None and high is None:
+        return S.clone(a)
+    bounds = [b for b in (low, high) if b is not None]
+    if any(isinstance(b, Tensor) or np.ndim(b) > 0 for b in bounds):
+        # Array bounds broadcast with ``a``: NumPy's minimum(maximum(a, low), high).
+        result = a if low is None else E.maximum(a, low)
+        return result if high is None else E.minimum(result, high)
+    return E.clamp(a, min=low, max=high)
+
+
+def _clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue, **kwargs):  # noqa: A002
+    name = "numpy.clip"
+    if a_min is not _NoValue and min is not _NoValue or a_max is not _NoValue and max is not _NoValue:
+        raise ValueError(f"{name}: give a_min/a_max or min/max, not both")
+    low = None if a_min is _NoValue and min is _NoValue else (min if a_min is _NoValue else a_min)
+    high = None if a_max is _NoValue and max is _NoValue else (max if a_max is _NoValue else a_max)
+    where = kwargs.pop("where", True)
+    dtype = kwargs.pop("dtype", None)
+    signature = kwargs.pop("signature", None)
+    casting = kwargs.pop("casting", "same_kind")
+    order = kwargs.pop("order", "K")
+    subok = kwargs.pop("subok", True)
+    if kwargs:
+        raise TypeError(f"{name}: keyword argument(s) {', '.join(sorted(kwargs))} are not supported on chainrule tensors")
+    _check_casting(name, casting)
+    _check_order(name, order)
+    a = _operand(a)
+    out_dtype = None
+    if dtype is not None or signature is not None:
+        if _CLIP_UFUNC is None:
+            raise TypeError(f"{name}: dtype= and signature= need NumPy's clip ufunc (NumPy 2)")
+        # The loop's dtypes, with ``a`` standing in for a missing bound.
+        stand_in = [a, a if low is None else low, a if high is None else high]
+        cast, out_dtype = _cast_to_loop(name, _CLIP_UFUNC, stand_in, dtype, signature, casting)
+        a, low, high = cast[0], None if low is None else cast[1], None if high is None else cast[2]
+    return _elementwise(name, _clip_values, [a, low, high], out, where, casting, subok, out_dtype)
+
+
+def _tile(A, reps):  # noqa: N803
+    reps = _shape_arg("numpy.tile", reps)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"numpy.tile: negative repetitions {reps}")
+    return O.tile(_operand(A), reps)
+
+
+def _flip(m, axis=None):
+    m = _operand(m)
+    ndim = S._ndim(m)
+    return O.flip(m, tuple(range(ndim)) if axis is None else _axes("numpy.flip", axis, ndim))
+
+
+def _broadcast_to(array, shape, subok=False):
+    name = "numpy.broadcast_to"
+    array = _operand(array)
+    shape = _shape_arg(name, shape)
+    old = S._shape(array)
+    try:
+        ok = min(shape, default=0) >= 0 and len(shape) >= len(old) and np.broadcast_shapes(old, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name}: cannot broadcast an array of shape {old} to shape {shape}")
+    return S.broadcast_to(array, shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linear algebra
+# ---------------------------------------------------------------------------------------------
+
+def _inexact(x):
+    """NumPy's linalg computes integers and bools in float64."""
+    x = _operand(x)
+    return x if _dtype_of(x).kind in "fc" else _cast(x, _f64)
+
+
+def _inv(a):
+    return L.inv(_inexact(a))
+
+
+def _det(a):
+    return L.det(_inexact(a))
+
+
+def _slogdet(a):
+    return L.slogdet(_inexact(a))
+
+
+def _solve(a, b):
+    return L.solve(_inexact(a), _inexact(b))
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    return L.linalg_norm(_inexact(x), ord, axis, keepdims)
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries, creation, copies
+# ---------------------------------------------------------------------------------------------
+
+def _size(a, axis=None):
+    shape = S._shape(_operand(a))
+    return int(np.prod(shape)) if axis is None else shape[_axis1("numpy.size", axis, len(shape))]
+
+
+def _zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    if dtype is None and shape is None and subok and device is None and isinstance(a, Tensor):
+        return E.zeros_like_(a)
+    kwargs = {} if device is None else {"device": device}
+    zeros = np.zeros_like(np.asarray(_raw(a)), dtype=dtype, order=order, subok=False, shape=shape, **kwargs)
+    return Tensor._wrap(zeros) if subok else zeros
+
+
+def _copyto(dst, src, casting="same_kind", where=True):
+    name = "numpy.copyto"
+    mask = _mask(name, where)
+    if not isinstance(dst, Tensor):
+        if _has_history(src):
+            raise TypeError(
+                f"{name} into a NumPy array is not supported for a source that requires grad: the "
+                f"array cannot hold its history. Copy into a chainrule tensor, or, to drop the "
+                f"history on purpose, np.asarray(t.detach())."
+            )
+        _numpy_copyto(dst, src, casting, mask)
+        return None
+    # NumPy's own checks (casting, broadcasting) and values on a scratch copy of the buffer.
+    scratch = np.array(dst._data, copy=True)
+    _numpy_copyto(scratch, src, casting, mask)
+    if not (_records(src) or _records(dst)):
+        dst.copy_(scratch)
+        return None
+    value = src if isinstance(src, Tensor) else np.asarray(src)
+    if mask is not None:
+        value = O.where(mask, value, S.clone(dst))
+    dst.copy_(value)
+    return None
+
+
+def _numpy_copyto(dst, src, casting, mask):
+    try:
+        np.copyto(dst, _raw(src), casting=casting, where=True if mask is None else mask)
+    except (TypeError, ValueError) as exc:
+        raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"numpy.copyto: {exc}") from None
 
 
 def _data_only(fn):
@@ -62,49 +1050,25 @@ def _data_only(fn):
 
 
 _FUNCTIONS = {
-    np.sum: _reduction(O.sum), np.mean: _reduction(O.mean), np.prod: _reduction(O.prod),
-    np.max: _reduction(O.amax), np.amax: _reduction(O.amax), np.min: _reduction(O.amin),
-    np.amin: _reduction(O.amin),
-    np.var: _reduction(O.var, {"correction": 0}), np.std: _reduction(O.std, {"correction": 0}),
-    np.cumsum: lambda a, axis=None: O.cumsum(a if axis is not None else O.flatten(a), axis or 0),
-    np.cumprod: lambda a, axis=None: O.cumprod(a if axis is not None else O.flatten(a), axis or 0),
-    np.argmax: lambda a, axis=None: O.argmax(a, axis), np.argmin: lambda a, axis=None: O.argmin(a, axis),
-    np.dot: lambda a, b: O.matmul(a, b) if np.ndim(a) and np.ndim(b) else E.mul(a, b),
-    np.matmul: O.matmul, np.outer: O.outer, np.inner: lambda a, b: O.matmul(a, b),
-    np.einsum: O.einsum, np.trace: O.trace,
-    np.reshape: lambda a, shape=None, newshape=None: O.reshape(a, shape if shape is not None else newshape),
-    np.transpose: lambda a, axes=None: O.permute(a, axes if axes is not None else tuple(range(np.ndim(a) - 1, -1, -1))),
-    np.squeeze: lambda a, axis=None: O.squeeze(a, axis), np.expand_dims: lambda a, axis: O.unsqueeze(a, axis),
-    np.concatenate: lambda arrays, axis=0: O.cat(arrays, axis),
-    np.stack: lambda arrays, axis=0: O.stack(arrays, axis),
-    np.where: lambda c, x, y: O.where(c, x, y), np.clip: lambda a, a_min=None, a_max=None, **k: O.clamp(a, k.get("min", a_min), k.get("max", a_max)),
-    np.tile: O.tile, np.flip: lambda a, axis=None: O.flip(a, axis if axis is not None else tuple(range(np.ndim(a)))),
-    np.broadcast_to: lambda a, shape: O.broadcast_to(a, shape),
-    np.linalg.inv: L.inv, np.linalg.det: L.det, np.linalg.solve: L.solve,
-    np.linalg.slogdet: L.slogdet, np.linalg.norm: lambda x, ord=None, axis=None, keepdims=False: L.linalg_norm(x, ord, axis, keepdims),
-    np.abs: E.abs, np.maximum: E.maximum, np.minimum: E.minimum,
-    np.shape: lambda a: a.shape, np.ndim: lambda a: a.ndim, np.size: lambda a: a.numel(),
-    np.zeros_like: lambda a, **k: E.zeros_like_(a) if not k else np.zeros_like(np.asarray(a), **k),
+    np.sum: _sum, np.mean: _mean, np.prod: _prod,
+    np.max: _extremum("numpy.max", "max"), np.amax: _extremum("numpy.amax", "max"),
+    np.min: _extremum("numpy.min", "min"), np.amin: _extremum("numpy.amin", "min"),
+    np.var: _var, np.std: _std,
+    np.cumsum: _cumulative("numpy.cumsum", O.cumsum), np.cumprod: _cumulative("numpy.cumprod", O.cumprod),
+    np.argmax: _arg_extremum("numpy.argmax", O.argmax), np.argmin: _arg_extremum("numpy.argmin", O.argmin),
+    np.dot: _dot, np.outer: _outer, np.inner: _inner, np.tensordot: _tensordot,
+    np.einsum: _einsum, np.trace: _trace,
+    np.reshape: _reshape, np.transpose: _transpose, np.squeeze: _squeeze, np.expand_dims: _expand_dims,
+    np.concatenate: _concatenate, np.stack: _stack, np.where: _where, np.clip: _clip,
+    np.tile: _tile, np.flip: _flip, np.broadcast_to: _broadcast_to,
+    np.linalg.inv: _inv, np.linalg.det: _det, np.linalg.solve: _solve,
+    np.linalg.slogdet: _slogdet, np.linalg.norm: _norm,
+    np.shape: lambda a: S._shape(_operand(a)), np.ndim: lambda a: S._ndim(_operand(a)), np.size: _size,
+    np.zeros_like: _zeros_like, np.copyto: _copyto,
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
     np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
-    np.result_type: _data_only(np.result_type), np.copyto: _data_only(np.copyto),
+    np.result_type: _data_only(np.result_type),
 }
-
-
-def array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    fn = _UFUNCS.get(ufunc)
-    if method != "__call__" or fn is None or kwargs.get("out") is not None:
-        what = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
-        extra = " with out=" if kwargs.get("out") is not None else ""
-        raise TypeError(
-            f"numpy.{what}{extra} is not supported on chainrule tensors, so it cannot be "
-            f"differentiated. Use the chainrule function (cr.{ufunc.__name__}) or, to drop the "
-            f"history on purpose, np.asarray(t.detach())."
-        )
-    kwargs.pop("out", None)
-    if kwargs:
-        raise TypeError(f"numpy.{ufunc.__name__}: keyword arguments {sorted(kwargs)} are not supported on chainrule tensors")
-    return fn(*inputs)
 
 
 def array_function(self, func, types, args, kwargs):

@@ -91,46 +91,94 @@ def _binary_operators():
         return S.index(self, key)
 
     def __setitem__(self, key, value):
-        I.setitem(self, key, value)
+        I.setitem(self, key, _operand("setitem", value, "the value"))
 
     def __iadd__(self, other):
-        return I.apply_inplace("add_", self, _add, other)
+        return I.apply_inplace("add_", self, _add, _operand("add_", other))
 
     def __isub__(self, other):
-        return I.apply_inplace("sub_", self, _sub, other)
+        return I.apply_inplace("sub_", self, _sub, _operand("sub_", other))
 
     def __imul__(self, other):
-        return I.apply_inplace("mul_", self, _mul, other)
+        return I.apply_inplace("mul_", self, _mul, _operand("mul_", other))
 
     def __itruediv__(self, other):
-        return I.apply_inplace("div_", self, _div, other)
+        return I.apply_inplace("div_", self, _div, _operand("div_", other))
 
     return {k: v for k, v in locals().items() if k.startswith("__")}
 
 
+def _operand(op, other, name="other"):
+    """``other`` checked for an in-place update (tensors and Python numbers pass untouched)."""
+    if type(other) is Tensor or type(other) is float or type(other) is int:
+        return other
+    return D.check_operand(op, other, name)
+
+
+def _scalar(op, name, value, optional=False):
+    """A real number (or a one-element tensor) for ``alpha``, ``fill_`` and ``clamp_`` bounds."""
+    if value is None and optional:
+        return value
+    if isinstance(value, Tensor):
+        if value._data.size != 1:
+            raise RuntimeError(f"{op}: {name} must be a number or a one-element tensor, got shape {value._data.shape}")
+        return value
+    if isinstance(value, (np.ndarray, np.generic)) and value.size == 1 and value.dtype.kind in "biuf":
+        return value.item()
+    if not isinstance(value, (int, float)):  # bool is an int
+        why = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} {value!r:.40}{why}")
+    return value
+
+
+def _same_shape(op, self, other):
+    """An in-place update cannot change ``self``'s shape: ``other`` must broadcast to it."""
+    shape = np.shape(other._data if isinstance(other, Tensor) else other)
+    if shape and shape != self._data.shape:
+        try:
+            ok = np.broadcast_shapes(shape, self._data.shape) == self._data.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(
+                f"{op}: the operand of shape {tuple(shape)} does not broadcast to the shape "
+                f"{self._data.shape} of the tensor updated in place"
+            )
+
+
 def _inplace_methods():
     def add_(self, other, alpha=1):
+        other = _operand("add_", other)
+        alpha = _scalar("add_", "alpha", alpha)
         return I.apply_inplace("add_", self, _add, other if alpha == 1 else _mul(other, alpha))
 
     def sub_(self, other, alpha=1):
+        other = _operand("sub_", other)
+        alpha = _scalar("sub_", "alpha", alpha)
         return I.apply_inplace("sub_", self, _sub, other if alpha == 1 else _mul(other, alpha))
 
     def mul_(self, other):
-        return I.apply_inplace("mul_", self, _mul, other)
+        return I.apply_inplace("mul_", self, _mul, _operand("mul_", other))
 
     def div_(self, other):
-        return I.apply_inplace("div_", self, _div, other)
+        return I.apply_inplace("div_", self, _div, _operand("div_", other))
 
     def clamp_(self, min=None, max=None):  # noqa: A002
+        min = _scalar("clamp_", "min", min, optional=True)  # noqa: A001
+        max = _scalar("clamp_", "max", max, optional=True)  # noqa: A001
+        if min is None and max is None:
+            raise ValueError("clamp_: at least one of min and max must be given")
         return I.apply_inplace("clamp_", self, E.clamp, min=min, max=max)
 
     def zero_(self):
         return I.zero_(self)
 
     def fill_(self, value):
-        return I.fill_(self, value)
+        return I.fill_(self, _scalar("fill_", "value", value))
 
     def copy_(self, src):
+        src = _operand("copy_", src, "src")
+        _same_shape("copy_", self, src)
         return I.copy_(self, src)
 
     return dict(add_=add_, sub_=sub_, mul_=mul_, div_=div_, clamp_=clamp_, zero_=zero_,
@@ -168,18 +216,27 @@ def _method(function):
 def _conversions():
     def to(self, dtype=None, *args, **kwargs):
         """A tensor of ``dtype`` (itself when it already is); devices other than 'cpu' are refused."""
+        unknown = set(kwargs) - {"dtype", "device", "copy", "non_blocking"}
+        if unknown:
+            raise TypeError(f"to: unexpected keyword argument(s) {sorted(unknown)}; to() takes dtype and device")
+        device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", dtype)
+        for where in (device, dtype, *args):
+            if isinstance(where, str) and where.split(":")[0] in ("cuda", "mps", "xpu", "meta"):
+                raise RuntimeError(f"to: device {where!r} is not available; chainrule tensors live on the CPU")
+        if device not in (None, "cpu"):
+            raise TypeError(f"to: device must be 'cpu', got {device!r:.40}")
         if isinstance(dtype, str) and dtype in ("cpu",):
-            return self
+            dtype = args[0] if args else None
         if dtype is None:
             return self
-        dtype = D.resolve(dtype)
+        dtype = D.resolve(dtype, "to")
         return self if dtype == self._data.dtype else E.cast(self, dtype=dtype)
 
     def type(self, dtype=None):  # noqa: A001
         if dtype is None:
             return f"chainrule.{self._data.dtype.name}"
-        return to(self, dtype)
+        return to(self, D.resolve(dtype, "type"))
 
     def float(self):  # noqa: A001
         return to(self, D.float32)
@@ -206,10 +263,16 @@ def _conversions():
         return self
 
     def all(self, dim=None):
-        return Tensor._wrap(np.asarray(np.all(self._data, axis=dim)))
+        axis = None if dim is None else S.normalize_dim("all", dim, self._data.ndim)
+        if self._data.ndim == 0:
+            axis = None
+        return Tensor._wrap(np.asarray(np.all(self._data, axis=axis)))
 
     def any(self, dim=None):
-        return Tensor._wrap(np.asarray(np.any(self._data, axis=dim)))
+        axis = None if dim is None else S.normalize_dim("any", dim, self._data.ndim)
+        if self._data.ndim == 0:
+            axis = None
+        return Tensor._wrap(np.asarray(np.any(self._data, axis=axis)))
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"

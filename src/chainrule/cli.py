@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 EXIT_REFUSED = 2  # the input was refused (as argparse does for bad arguments)
 EXIT_FAILED = 1
+_AGREEMENT = 1e-4  # the largest relative error reported as agreement
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,10 +80,11 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
         out = cr.tensor(out, dtype=cr.float64)
     depends = out.requires_grad
     staged = cr.explain(out, names={**inputs, "f": out}) if explain and depends else None
-    if depends:
-        out.backward()
-    reverse = {name: (t.grad.item() if t.grad is not None else 0.0) for name, t in inputs.items()}
-    numerical = {name: _partial(f, inputs, name, method) for name in inputs}
+    with np.errstate(all="ignore"):  # inf and nan are reported below, not warned about
+        if depends:
+            out.backward()
+        reverse = {name: (t.grad.item() if t.grad is not None else 0.0) for name, t in inputs.items()}
+        numerical = {name: _partial(f, inputs, name, method) for name in inputs}
 
     names = ", ".join(inputs)
     print(f"f({names}) = {expression.strip()}")
@@ -93,12 +96,29 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
     worst = 0.0
     for name in inputs:
         error = cr.numerical.relative_error(reverse[name], numerical[name])
-        worst = max(worst, error)
+        worst = error if not error <= worst else worst  # a nan error is the worst
         print(f"{'df/d' + name:<12} {reverse[name]!r:<24} {numerical[name]!r:<24} {error:.1e}")
-    if not depends:
+    value = out.item()
+    not_finite = [f"df/d{name} = {reverse[name]!r} by reverse mode and {numerical[name]!r} by finite "
+                  f"differences" for name in inputs
+                  if not (math.isfinite(reverse[name]) and math.isfinite(numerical[name]))]
+    status = 0
+    if not math.isfinite(value):
+        print(f"\nf is not finite here (its value is {value!r}): the derivatives are undefined at this "
+              f"point, so there is no agreement to report")
+        status = EXIT_FAILED
+    elif not_finite:
+        print("\nthe gradient is not finite here (" + "; ".join(not_finite) + "): f is not "
+              "differentiable at this point, so there is no agreement to report")
+        status = EXIT_FAILED
+    elif not depends:
         print("\nf does not depend on the variables: every derivative is 0")
-    elif np.isfinite(worst):
+    elif worst <= _AGREEMENT:
         print(f"\nreverse mode and finite differences agree to a relative error of {worst:.1e}")
+    else:
+        print(f"\nreverse mode and finite differences DISAGREE: the largest relative error is "
+              f"{worst:.1e} (f may not be differentiable here, e.g. at a kink, or the step is too "
+              f"coarse; try --method richardson)")
 
     if staged is not None:
         print("\n# staged code: paste into Python to reproduce the gradients")
@@ -113,7 +133,7 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
             print(f"chainrule grad: {exc}", file=sys.stderr)
             return EXIT_FAILED
         print(f"\ngraph written to {path}")
-    return 0
+    return status
 
 
 def _partial(f, inputs: dict, name: str, method: str) -> float:

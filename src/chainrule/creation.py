@@ -13,18 +13,37 @@ _rng = [np.random.default_rng()]
 
 
 def manual_seed(seed: int) -> None:
-    """Make ``rand``, ``randn`` and dropout reproducible from ``seed``."""
-    _rng[0] = np.random.default_rng(int(seed))
+    """Make ``rand``, ``randn`` and dropout reproducible from ``seed``.
+
+    There is one generator for the whole process, as in PyTorch: the seed applies to every
+    thread, and threads drawing at the same time share the generator's stream (each draw is
+    safe, but which thread gets which numbers depends on timing). For reproducible results,
+    draw random tensors from one thread, or seed and draw under your own lock.
+    """
+    _rng[0] = np.random.default_rng(_integer("manual_seed", "seed", seed) % (1 << 64))
 
 
 def generator() -> np.random.Generator:
-    """The random generator behind ``rand``, ``randn`` and dropout."""
+    """The random generator behind ``rand``, ``randn`` and dropout (one for the process, shared
+    by all threads; ``manual_seed`` replaces it)."""
     return _rng[0]
 
 
-def _finish(array: np.ndarray, requires_grad: bool) -> Tensor:
+def _flag(op: str, name: str, value) -> bool:
+    """A bool argument (``requires_grad``): True or False, as PyTorch insists."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
+
+
+def _finish(array: np.ndarray, requires_grad, op: str = "tensor") -> Tensor:
     t = Tensor._wrap(array)
-    if requires_grad:
+    if _flag(op, "requires_grad", requires_grad):
+        if array.dtype.kind != "f":
+            raise RuntimeError(
+                f"{op}: requires_grad=True needs a floating-point tensor (only those can require "
+                f"gradients), this one has dtype {array.dtype}; give dtype=cr.float32 (or float64)"
+            )
         t.requires_grad_(True)
     return t
 
@@ -39,14 +58,55 @@ def _shape(op: str, sizes, size) -> tuple:
     try:
         shape = tuple(operator.index(s) for s in sizes)
     except TypeError:
-        raise TypeError(f"{op}: sizes must be ints, got {sizes!r}") from None
+        raise TypeError(f"{op}: sizes must be ints, got {sizes!r:.60}") from None
     if any(s < 0 for s in shape):
         raise RuntimeError(f"{op}: negative dimension in shape {shape}")
     return shape
 
 
-def _float(dtype):
-    return D.resolve(dtype) or D.get_default_dtype()
+def _integer(op: str, name: str, value) -> int:
+    """An integer argument: Python and NumPy ints, one-element integer tensors."""
+    if isinstance(value, Tensor) and value._data.size == 1 and value._data.dtype.kind in "iu":
+        value = value._data.item()
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be an int, got bool {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r:.40}") from None
+
+
+def _number(op: str, name: str, value, finite: bool = True):
+    """A real-number argument (Python or NumPy number, or a one-element tensor) as a Python number."""
+    if isinstance(value, Tensor):
+        if value._data.size != 1:
+            raise TypeError(f"{op}: {name} must be a number, got a tensor of shape {value._data.shape}")
+        value = value._data.reshape(()).item()
+    elif isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        value = value.item()
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()
+    if not isinstance(value, (int, float)):  # bool is an int
+        why = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} {value!r:.40}{why}")
+    if finite and isinstance(value, float) and not np.isfinite(value):
+        raise ValueError(f"{op}: {name} must be finite, got {value}")
+    return value
+
+
+def _float(dtype, op: str = "dtype"):
+    return D.resolve(dtype, op) or D.get_default_dtype()
+
+
+def _floating(op: str, dtype) -> np.dtype:
+    """``dtype`` (default: the default float dtype), which must be floating (random numbers)."""
+    resolved = _float(dtype, op)
+    if resolved.kind != "f":
+        raise TypeError(
+            f"{op}: random samples need a floating dtype, got {resolved}; draw floats and convert, "
+            f"or use cr.randint for integers"
+        )
+    return resolved
 
 
 def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
@@ -56,109 +116,159 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def as_tensor(data, dtype=None) -> Tensor:
     """``data`` as a tensor, sharing memory with a NumPy array or tensor when possible."""
-    if isinstance(data, Tensor) and (dtype is None or D.resolve(dtype) == data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or D.resolve(dtype, "as_tensor") == data.dtype):
         return data
-    return Tensor._wrap(_as_data(data, dtype, copy=False))
+    return Tensor._wrap(_as_data(data, dtype, copy=False, op="as_tensor"))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with ``array``."""
-    return Tensor._wrap(np.asarray(array))
+    """A tensor sharing memory with ``array`` (a NumPy array)."""
+    if not isinstance(array, (np.ndarray, np.generic)):
+        raise TypeError(
+            f"from_numpy: expected a NumPy array, got {type(array).__name__}; use cr.tensor or "
+            f"cr.as_tensor for other data"
+        )
+    return Tensor._wrap(_as_data(array, copy=False, op="from_numpy"))
 
 
 def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_shape("zeros", sizes, size), dtype=_float(dtype)), requires_grad)
+    return _finish(np.zeros(_shape("zeros", sizes, size), dtype=_float(dtype, "zeros")), requires_grad, "zeros")
 
 
 def ones(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_shape("ones", sizes, size), dtype=_float(dtype)), requires_grad)
+    return _finish(np.ones(_shape("ones", sizes, size), dtype=_float(dtype, "ones")), requires_grad, "ones")
 
 
 def empty(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_shape("empty", sizes, size), dtype=_float(dtype)), requires_grad)
+    return _finish(np.empty(_shape("empty", sizes, size), dtype=_float(dtype, "empty")), requires_grad, "empty")
+
+
+def _fill_dtype(op: str, value, dtype):
+    """The dtype of a tensor filled with ``value``: ``dtype`` if given, else the value's own
+    (bool, int64, or the default float dtype)."""
+    if dtype is not None:
+        return D.resolve(dtype, op)
+    if isinstance(value, bool):
+        return D.bool
+    if isinstance(value, int):
+        return D.int64
+    return D.get_default_dtype()
 
 
 def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (its dtype follows the value)."""
     shape = _shape("full", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),), None)
-    if dtype is None:
-        dtype = _as_data(fill_value).dtype
-    return _finish(np.full(shape, fill_value, dtype=D.resolve(dtype)), requires_grad)
+    value = _number("full", "fill_value", fill_value, finite=False)
+    return _finish(np.full(shape, value, dtype=_fill_dtype("full", value, dtype)), requires_grad, "full")
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+    rows = _integer("eye", "n", n)
+    cols = rows if m is None else _integer("eye", "m", m)
+    if rows < 0 or cols < 0:
+        raise RuntimeError(f"eye: n and m must be non-negative, got n={rows}, m={cols}")
+    return _finish(np.eye(rows, cols, dtype=_float(dtype, "eye")), requires_grad, "eye")
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``stop`` (exclusive) by ``step``; float if any bound is float."""
     if stop is None:
         start, stop = 0, start
+    start = _number("arange", "start", start)
+    stop = _number("arange", "end", stop)
+    step = _number("arange", "step", step)
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if dtype is None:
-        is_float = any(isinstance(v, float) or (hasattr(v, "dtype") and np.dtype(v.dtype).kind == "f")
-                       for v in (start, stop, step))
+        is_float = any(isinstance(v, float) for v in (start, stop, step))
         dtype = D.get_default_dtype() if is_float else D.int64
-    return _finish(np.arange(start, stop, step, dtype=D.resolve(dtype)), requires_grad)
+    return _finish(np.arange(start, stop, step, dtype=D.resolve(dtype, "arange")), requires_grad, "arange")
 
 
 def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.linspace(start, stop, int(num), dtype=_float(dtype)), requires_grad)
+    start = _number("linspace", "start", start)
+    stop = _number("linspace", "end", stop)
+    steps = _integer("linspace", "steps", num)
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    return _finish(np.linspace(start, stop, steps, dtype=_float(dtype, "linspace")), requires_grad, "linspace")
 
 
 def rand(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     shape = _shape("rand", sizes, size)
-    return _finish(_rng[0].random(shape).astype(_float(dtype), copy=False), requires_grad)
+    dtype = _floating("rand", dtype)
+    return _finish(_rng[0].random(shape).astype(dtype, copy=False), requires_grad, "rand")
 
 
 def randn(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     shape = _shape("randn", sizes, size)
-    return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(_float(dtype), copy=False), requires_grad)
+    dtype = _floating("randn", dtype)
+    return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dtype, copy=False), requires_grad, "randn")
 
 
 def randint(low, high=None, size=(), dtype=None) -> Tensor:
+    """Integers drawn uniformly from ``low`` (inclusive) to ``high`` (exclusive)."""
     if high is None:
         low, high = 0, low
-    return Tensor._wrap(np.asarray(_rng[0].integers(low, high, size=size)).astype(D.resolve(dtype) or D.int64))
+    low = _integer("randint", "low", low)
+    high = _integer("randint", "high", high)
+    if high <= low:
+        raise RuntimeError(f"randint: expects low < high, got low={low}, high={high}")
+    shape = _shape("randint", (), size)
+    dtype = D.resolve(dtype, "randint") or D.int64
+    if dtype.kind == "b" and high > 2:
+        raise RuntimeError(f"randint: high={high} is out of range for dtype bool (at most 2)")
+    return Tensor._wrap(np.asarray(_rng[0].integers(low, high, size=shape)).astype(dtype))
 
 
-def _like(input, dtype):  # noqa: A002
-    data = input._data if isinstance(input, Tensor) else np.asarray(input)
-    return data.shape, D.resolve(dtype) or data.dtype
+def _like(op, input, dtype):  # noqa: A002
+    if isinstance(input, Tensor):
+        data = input._data
+    elif isinstance(input, np.ndarray):
+        data = _as_data(input, copy=False, op=op)
+    else:
+        raise TypeError(f"{op}: input must be a tensor (or a NumPy array), got {type(input).__name__} {input!r:.40}")
+    return data.shape, D.resolve(dtype, op) or data.dtype
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=dt), requires_grad)
+    shape, dt = _like("zeros_like", input, dtype)
+    return _finish(np.zeros(shape, dtype=dt), requires_grad, "zeros_like")
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=dt), requires_grad)
+    shape, dt = _like("ones_like", input, dtype)
+    return _finish(np.ones(shape, dtype=dt), requires_grad, "ones_like")
 
 
 def empty_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dt), requires_grad)
+    shape, dt = _like("empty_like", input, dtype)
+    return _finish(np.empty(shape, dtype=dt), requires_grad, "empty_like")
 
 
 def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
+    shape, dt = _like("full_like", input, dtype)
+    value = _number("full_like", "fill_value", fill_value, finite=False)
+    return _finish(np.full(shape, value, dtype=dt), requires_grad, "full_like")
+
+
+def _random_like(op, input, dtype):  # noqa: A002
+    shape, dt = _like(op, input, dtype)
+    if dt.kind != "f":
+        raise TypeError(
+            f"{op}: random samples need a floating dtype, got {dt}; give dtype=cr.float32 (or "
+            f"float64), or use cr.randint"
+        )
+    return shape, dt
 
 
 def randn_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like(input, dtype)
-    if dt.kind != "f":
-        dt = D.get_default_dtype()
-    return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dt, copy=False), requires_grad)
+    shape, dt = _random_like("randn_like", input, dtype)
+    return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dt, copy=False), requires_grad, "randn_like")
 
 
 def rand_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
-    shape, dt = _like(input, dtype)
-    if dt.kind != "f":
-        dt = D.get_default_dtype()
-    return _finish(np.asarray(_rng[0].random(shape)).astype(dt, copy=False), requires_grad)
+    shape, dt = _random_like("rand_like", input, dtype)
+    return _finish(np.asarray(_rng[0].random(shape)).astype(dt, copy=False), requires_grad, "rand_like")

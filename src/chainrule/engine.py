@@ -9,7 +9,6 @@ the operation table, and frees its saved values unless ``retain_graph``. Zero gr
 
 from __future__ import annotations
 
-import gc
 import sys
 from types import MappingProxyType
 
@@ -234,7 +233,7 @@ def record(prim, args, datas, params, out, result) -> Node:
             node.versions = None
     else:
         _record_general(node, prim, args, datas, out)
-    if prim.save_ans:
+    if prim.save_ans and (prim.ans_for is None or any(node.edges[i] is not None for i in prim.ans_for)):
         node.ans = out
         node.ans_version = result._version = [0] if result is not None else None
     else:
@@ -446,13 +445,38 @@ def _check_finite(node, cotangent, traced):
 
 def _run_hooks(hooks, cotangent, traced):
     for fn in list(hooks.values()):
-        replaced = fn(cotangent if traced else Tensor._wrap(cotangent))
+        given = cotangent if traced else Tensor._wrap(cotangent)
+        replaced = fn(given)
         if replaced is not None:
+            _check_hook_result(fn, given, replaced)
             if isinstance(replaced, Tensor):
                 cotangent = replaced if traced else replaced._data
             else:
-                cotangent = np.asarray(replaced) if not traced else Tensor._wrap(np.asarray(replaced))
+                cotangent = replaced if not traced else Tensor._wrap(replaced)
     return cotangent
+
+
+def _check_hook_result(fn, given, replaced) -> None:
+    """A hook may replace the gradient only by one of the same type, shape and dtype (PyTorch)."""
+    name = getattr(fn, "__name__", type(fn).__name__)
+    if not isinstance(replaced, (Tensor, ndarray)):
+        raise TypeError(
+            f"register_hook: hook {name!r} returned {type(replaced).__name__}; a hook must return "
+            f"None or a tensor of the gradient's shape {tuple(np.shape(given._data))} and dtype "
+            f"{given._data.dtype}"
+        )
+    data = replaced._data if isinstance(replaced, Tensor) else replaced
+    expected = given._data
+    if np.shape(data) != np.shape(expected):
+        raise RuntimeError(
+            f"register_hook: hook {name!r} changed the gradient's shape from "
+            f"{tuple(np.shape(expected))} to {tuple(np.shape(data))}; return a tensor of the same shape"
+        )
+    if data.dtype != expected.dtype:
+        raise RuntimeError(
+            f"register_hook: hook {name!r} changed the gradient's dtype from {expected.dtype} to "
+            f"{data.dtype}; cast it back (e.g. g.to(g_in.dtype))"
+        )
 
 
 def _accumulate_into(tensor, cotangent, traced):
@@ -530,9 +554,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     state.grad_enabled = create_graph
     # The walk allocates many short-lived objects while a large acyclic graph is alive; the
     # cyclic collector would traverse that graph again and again, so it waits until the end.
-    collecting = gc.isenabled()
-    if collecting:
-        gc.disable()
+    paused = len(consumers) >= _collector.PAUSE_AFTER and _collector.pause()
     plain = not traced and batch is None
     single = batch is None
     pruned = target_nodes is not None
@@ -643,11 +665,9 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             g = previous = cotangent = inputs = ans = None
     finally:
         state.grad_enabled = previous_mode
-        if collecting:
-            gc.enable()
         _recorded = 0
-        if _collector.saved is not None:
-            _collector.restore()
+        if paused or _collector.raised:
+            _collector.resume(paused)
     return results
 
 

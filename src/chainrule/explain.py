@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _graph
 from . import _symbolic as S
+from .dtypes import check_operand
 from .engine import FREED, Meta, _fit
 from .tensor import Tensor
 
@@ -65,6 +66,8 @@ def explain(y: Tensor, gradient=None, names: Mapping[str, Tensor] | None = None)
             f"explain: this tensor (shape {y.shape}) has no recorded operations: it is a leaf or was "
             f"computed without gradients. Create the inputs with requires_grad=True and pass the result."
         )
+    if gradient is not None:
+        gradient = check_operand("explain", gradient, "gradient")
     if names is None:
         names = _graph.caller_tensors(1)
     return StagedCode(_Stager(y, names).run(gradient))

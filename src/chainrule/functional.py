@@ -5,6 +5,18 @@ and made tensors) and is a thin wrapper over the engine: reverse mode over
 ``engine.compute_gradients``, forward mode over ``forward.forward_level``. Transforms nest to
 any depth; each call is its own level, so closures over outer variables are differentiated
 correctly.
+
+Composition rules (issue 10):
+
+- A transform only strips what it owns: its own tangent level, its own input handles. Tensors
+  it is handed (primals, tangents, cotangents, closures) keep their history and the tangents of
+  other levels, so ``jvp`` of a ``vjp_fn``, ``grad`` through a ``vjp_fn`` made outside, or a
+  tangent that requires grad are all differentiated.
+- Results are connected to a graph exactly when the caller's tensors are (inputs, tangents,
+  cotangents, or closures that require grad, or an enclosing transform): torch.func's
+  convention. With plain inputs at top level they are plain tensors, as JAX's arrays are.
+- Inside a transform, converting a traced tensor to a number or an array raises
+  (``forward.check_conversion``); a plain number or array returned by the function is a constant.
 """
 
 from __future__ import annotations
@@ -18,7 +30,18 @@ from . import engine
 from ._batching import batched_jvp, batched_vjp
 from .autograd.function import Function
 from .creation import as_tensor
-from .forward import forward_level, make_dual, primal_of, recording_needed, tangent_of
+from .forward import (
+    forward_level,
+    internal_leaf,
+    is_internal,
+    local,
+    make_dual,
+    open_marks,
+    outside_leaves,
+    primal_of,
+    recording_needed,
+    tangent_of,
+)
 from .grad_mode import enable_grad, no_grad, state
 from .ops.shape import alias
 from .tensor import Tensor
@@ -45,12 +68,19 @@ def _argnums(op: str, argnums, n: int) -> tuple:
 
 
 def _outputs(op: str, out) -> tuple[list, bool]:
-    """The tensors a function returned, and whether it returned a single one."""
+    """The tensors a function returned, and whether it returned a single one.
+
+    A plain number or array is a constant (its derivative is zero): conversions of traced
+    tensors to numbers or arrays raise inside transforms (forward.check_conversion), so a plain
+    result cannot have come out of one silently."""
     if isinstance(out, Tensor):
         return [out], True
     if isinstance(out, (tuple, list)) and all(isinstance(o, Tensor) for o in out):
         return list(out), False
-    if isinstance(out, (int, float, np.ndarray, np.generic)):
+    if isinstance(out, (int, float, np.ndarray, np.generic)) and not isinstance(out, bool):
+        if isinstance(out, np.ndarray) and out.dtype == object:
+            raise TypeError(f"{op}: the function returned a NumPy array of objects; return a tensor "
+                            f"(cr.stack([...]) builds one from a list of tensors)")
         return [as_tensor(out)], True
     raise TypeError(f"{op}: the function must return a tensor or a tuple of tensors, got {type(out).__name__}")
 
@@ -66,29 +96,18 @@ def _reverse_input(op: str, value: Tensor) -> Tensor:
         handle = alias(value)
         if not handle._requires_grad:
             handle._requires_grad = True
+        if handle._node is None:
+            internal_leaf(handle)
         return handle
     handle = Tensor._wrap(value._data)
     handle._requires_grad = True
-    return handle
+    return internal_leaf(handle)
 
 
 def _other_leaves(outputs, inputs):
-    """Leaves requiring grad that ``outputs`` depend on other than through ``inputs`` (closures),
-    one at a time (the graph behind an input is not entered)."""
-    stop = {id(t._node) for t in inputs if t._node is not None} | {id(t) for t in inputs}
-    seen, stack_ = set(), [o._node for o in outputs if o._node is not None]
-    while stack_:
-        node = stack_.pop()
-        if id(node) in seen or id(node) in stop:
-            continue
-        seen.add(id(node))
-        for parent in node.edges:
-            if parent is None or id(parent) in stop:
-                continue
-            if parent._leaf:
-                yield parent
-            else:
-                stack_.append(parent)
+    """Leaves requiring grad that ``outputs`` depend on other than through ``inputs`` (closures
+    over tensors that require grad), one at a time; transforms' own input leaves are constants."""
+    return outside_leaves(outputs, inputs)
 
 
 class _Nested:
@@ -106,37 +125,56 @@ class _Nested:
 
 
 def _trace(op: str, f: Callable, args: Sequence, argnums: tuple, has_aux: bool):
-    """Run ``f`` recording the graph from handles on the differentiated arguments."""
+    """Run ``f`` recording the graph from handles on the differentiated arguments (one handle per
+    argument, however often ``argnums`` names it)."""
     outer_grad = state.grad_enabled
-    args = [_tensor(op, a) if i in argnums else a for i, a in enumerate(args)]
-    inputs = [_reverse_input(op, args[i]) for i in argnums]
+    args = list(args)
+    handles = {}
+    for i in argnums:
+        if i not in handles:
+            args[i] = _tensor(op, args[i])
+            handles[i] = _reverse_input(op, args[i])
+    inputs = [handles[i] for i in argnums]
     call_args = list(args)
-    for i, handle in zip(argnums, inputs):
+    for i, handle in handles.items():
         call_args[i] = handle
-    with _Nested() as nested, enable_grad():
-        result = f(*call_args)
+    # While f runs, the handles are traced (conversions of what depends on them raise).
+    opened = local.reverse
+    opened.append((op, {id(h) if h._node is None else id(h._node): h for h in handles.values()}))
+    try:
+        with _Nested() as nested, enable_grad():
+            result = f(*call_args)
+    finally:
+        opened.pop()
     aux = None
     if has_aux:
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
         result, aux = result
     outputs, single = _outputs(op, result)
-    # Record the backward pass only for an outer reverse transform or inputs that require grad
-    # (tangents of an outer forward transform ride on the unrecorded backward pass anyway).
-    primals_need = any(args[i]._requires_grad for i in argnums)
+    # Record the backward pass only for an outer reverse transform, inputs that require grad, or
+    # closures over tensors that require grad (tangents of an outer forward transform ride on
+    # the unrecorded backward pass anyway).
+    primals_need = any(args[i]._requires_grad for i in handles)
     create = outer_grad and (nested.depth > 0 or primals_need
                              or next(_other_leaves(outputs, inputs), None) is not None)
     return inputs, outputs, single, aux, create
 
 
 def _pull_back(inputs, outputs, cotangents, create: bool) -> list:
-    """Gradients of ``outputs`` (weighted by ``cotangents``) with respect to ``inputs``; zeros if unused."""
+    """Gradients of ``outputs`` (weighted by ``cotangents``) with respect to ``inputs``; zeros if unused.
+
+    The backward pass is recorded when ``create`` (the forward pass had history worth keeping) or
+    when a cotangent requires grad (an open reverse level differentiates through it); cotangents
+    carrying tangents push them through it (forward over reverse)."""
     roots, cots = [], []
     for out, cot in zip(outputs, cotangents):
         if cot is None or not out._requires_grad:
             continue
         roots.append(out)
         cots.append(cot)
+    create = state.grad_enabled and (
+        create or any(isinstance(c, Tensor) and c._requires_grad for c in cots))
     found = {}
     if roots:
         found = engine.compute_gradients(roots, cots, inputs, retain_graph=True,
@@ -155,30 +193,21 @@ def _pull_back(inputs, outputs, cotangents, create: bool) -> list:
 
 
 def _cotangent(op: str, out: Tensor, value) -> Any:
+    """The cotangent for ``out``: a tensor is used as it is (with its own history and tangents,
+    for transforms of ``vjp_fn``), other data becomes an array of ``out``'s dtype."""
     if value is None:
         return None
-    data = value._data if isinstance(value, Tensor) and not value._requires_grad else value
-    if isinstance(data, Tensor):
-        if data._data.shape != out._data.shape:
-            raise ValueError(f"{op}: cotangent shape {data._data.shape} does not match output shape {out._data.shape}")
-        return data
-    data = np.asarray(data, dtype=out._data.dtype)
+    if isinstance(value, Tensor):
+        if value._data.shape != out._data.shape:
+            raise ValueError(f"{op}: cotangent shape {value._data.shape} does not match output shape {out._data.shape}")
+        if value._data.dtype != out._data.dtype:
+            from .ops.elementwise import cast
+            value = cast(value, dtype=out._data.dtype)
+        return value
+    data = np.asarray(value, dtype=out._data.dtype)
     if data.shape != out._data.shape:
         raise ValueError(f"{op}: cotangent shape {data.shape} does not match output shape {out._data.shape}")
     return data
-
-
-def _keeps_graph(primals) -> bool:
-    """Whether results must stay connected to a graph: inside another transform or on inputs
-    that require grad (outside, internal handles would only hold memory)."""
-    return state.grad_enabled and (
-        state.transform_depth > 0
-        or any(isinstance(p, Tensor) and (p._requires_grad or p._tangents) for p in primals)
-    )
-
-
-def _detached(t):
-    return t.detach() if isinstance(t, Tensor) else t
 
 
 def _without_history(t: Tensor) -> Tensor:
@@ -230,13 +259,16 @@ def _scalar_output(op: str, outputs, single):
         raise TypeError(f"{op}: the function's output must be floating point, got {outputs[0]._data.dtype}")
 
 
-def value_and_grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
-    """A function returning ``(f(*args), ∂f/∂args[argnums])`` (JAX's conventions for ``has_aux``)."""
+def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, *, _op: str = "value_and_grad") -> Callable:
+    """A function returning ``(f(*args), ∂f/∂args[argnums])`` (JAX's conventions for ``has_aux``).
+
+    A tuple ``argnums`` gives a tuple of gradients, one per entry (an argument named twice gets
+    its gradient twice, as in JAX)."""
 
     def wrapped(*args):
-        nums = _argnums("value_and_grad", argnums, len(args))
-        inputs, outputs, single, aux, create = _trace("value_and_grad", f, args, nums, has_aux)
-        _scalar_output("value_and_grad", outputs, single)
+        nums = _argnums(_op, argnums, len(args))
+        inputs, outputs, single, aux, create = _trace(_op, f, args, nums, has_aux)
+        _scalar_output(_op, outputs, single)
         out = outputs[0]
         grads = _pull_back(inputs, outputs, [np.ones(out._data.shape, dtype=out._data.dtype)], create)
         g = grads[0] if isinstance(argnums, int) else tuple(grads)
@@ -251,7 +283,7 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     With ``has_aux``, ``f`` returns ``(value, aux)`` and the result is ``(gradient, aux)``.
     """
-    inner = value_and_grad(f, argnums, has_aux)
+    inner = value_and_grad(f, argnums, has_aux, _op="grad")
 
     def wrapped(*args):
         (value, g) = inner(*args)
@@ -273,7 +305,11 @@ def _as_tuple(op: str, value, name: str) -> tuple:
 
 
 def jvp(f: Callable, primals, tangents, has_aux: bool = False):
-    """``(f(*primals), J·tangents)`` in one forward pass carrying tangents (no backward graph)."""
+    """``(f(*primals), J·tangents)`` in one forward pass carrying tangents (no backward graph).
+
+    Tangents are used as given (a tangent that requires grad or carries tangents of an outer
+    level keeps them). The results carry history only where the caller's tensors had some
+    (inputs, tangents, or closures over tensors that require grad, as in PyTorch)."""
     primals = [_tensor("jvp", p) for p in _as_tuple("jvp", primals, "primals")]
     tangents = _as_tuple("jvp", tangents, "tangents")
     if len(tangents) != len(primals):
@@ -281,11 +317,25 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     for p in primals:
         if p._data.dtype.kind != "f":
             raise TypeError(f"jvp: primals must be floating point, got dtype {p._data.dtype}")
-    with forward_level(recording_needed(primals)) as level:
+    record = recording_needed(list(primals) + list(tangents))
+    values, outs, single, aux = _jvp_pass(f, primals, tangents, has_aux, record)
+    if not record and _closure_history(values):
+        # f closes over tensors that require grad: the tangents must be recorded too (rare; the
+        # pass is repeated rather than recording every forward pass).
+        values, outs, single, aux = _jvp_pass(f, primals, tangents, has_aux, True)
+    value = values[0] if single else tuple(values)
+    tangent = outs[0] if single else tuple(outs)
+    return (value, tangent, aux) if has_aux else (value, tangent)
+
+
+def _jvp_pass(f, primals, tangents, has_aux, record):
+    with forward_level(record, "jvp") as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
         result = f(*duals)
         aux = None
         if has_aux:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError("jvp: with has_aux=True the function must return a pair (output, aux)")
             result, aux = result
         outputs, single = _outputs("jvp", result)
         values = [primal_of(o, level) for o in outputs]
@@ -293,12 +343,14 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
         for o in outputs:
             t = tangent_of(o, level)
             outs.append(Tensor._wrap(np.zeros_like(o._data)) if t is None else t)
-    if not _keeps_graph(primals):
-        values = [_detached(v) for v in values]
-        outs = [_detached(t) for t in outs]
-    value = values[0] if single else tuple(values)
-    tangent = outs[0] if single else tuple(outs)
-    return (value, tangent, aux) if has_aux else (value, tangent)
+    return values, outs, single, aux
+
+
+def _closure_history(values) -> bool:
+    """Whether a forward pass run without recording its tangents produced values with history
+    from tensors that require grad (closures), which the tangents then lack."""
+    return state.grad_enabled and any(v._requires_grad for v in values) and \
+        next(outside_leaves(values), None) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,8 +389,6 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
             if args[i]._data.dtype.kind != "f":
                 raise TypeError(f"jacfwd: argument {i} must be floating point, got dtype {args[i]._data.dtype}")
         jacs = batched_jvp(f, args, nums)
-        if not _keeps_graph([args[i] for i in nums]):
-            jacs = [_detached(j) for j in jacs]
         return jacs[0] if isinstance(argnums, int) else tuple(jacs)
 
     return wrapped
@@ -385,12 +435,10 @@ def hvp(f: Callable, primals, tangents):
         return tuple(g)
 
     _, products = jvp(gradient, primals, tangents)
-    value = captured[0]
+    value = captured[-1]
     for level in list(value._tangents or ()):
         if level not in state.forward_levels:
             value = primal_of(value, level)
-    if not _keeps_graph(primals):
-        value = _detached(value)
     products = products[0] if len(primals) == 1 else products
     return value, products
 
@@ -400,17 +448,24 @@ def hvp(f: Callable, primals, tangents):
 # ---------------------------------------------------------------------------------------------
 
 class _Checkpoint(Function):
+    _allows_conversions = False  # fn is the user's code, differentiated by recomputation
+
     @staticmethod
-    def forward(ctx, fn, *args):
+    def forward(ctx, fn, done, *args):
         ctx.fn = fn
         ctx.args = args
-        out = fn(*args)
+        if done is None:
+            out = fn(*args)
+        else:  # computed already (inside a transform): only its values are kept
+            out, done.value = done.value, None
         outputs, single = _outputs("checkpoint", out)
         return outputs[0] if single else tuple(outputs)
 
     @staticmethod
     def backward(ctx, *grad_outputs):
         create = state.grad_enabled  # backward(create_graph=True): gradients stay differentiable
+        # Under an open forward level the cotangents may carry tangents: keep them as tensors.
+        traced = create or bool(state.forward_levels)
         if create:
             handles = [_reverse_input("checkpoint", a) if _differentiable(a) else a for a in ctx.args]
         else:
@@ -422,34 +477,88 @@ class _Checkpoint(Function):
         for o, g in zip(outputs, grad_outputs):
             if g is not None and o._requires_grad:
                 roots.append(o)
-                cots.append(g if create else g._data)
+                cots.append(g if traced else g._data)
         inputs = [h for h in handles if isinstance(h, Tensor) and h._requires_grad]
         grads = {}
-        if roots and not create:
-            # Leaves the function closes over (parameters) get their .grad here, as in PyTorch.
-            engine.compute_gradients(roots, cots, None, create_graph=False, accumulate=True)
-            grads = {id(h): h._grad for h in inputs}
-        elif roots:
+        if roots:
+            # Only paths to the inputs and to the leaves fn closes over (parameters) are walked,
+            # and nothing is freed: the graphs fn reaches beyond its own are not its to consume.
             closure = list({id(leaf): leaf for leaf in _other_leaves(outputs, inputs)}.values())
             found = engine.compute_gradients(roots, cots, inputs + closure, retain_graph=True,
-                                             create_graph=True, accumulate=False)
-            for leaf in closure:
-                if id(leaf) in found:
-                    leaf._grad = found[id(leaf)] if leaf._grad is None else leaf._grad + found[id(leaf)]
+                                             create_graph=create, accumulate=False)
+            for leaf in closure:  # their .grad, as PyTorch's (reentrant) checkpoint does
+                g = found.get(id(leaf))
+                if g is not None:
+                    engine._accumulate_into(leaf, g, isinstance(g, Tensor))
             grads = {id(h): found.get(id(h)) for h in inputs}
-        return (None,) + tuple(grads.get(id(h)) if isinstance(h, Tensor) else None for h in handles)
+        return (None, None) + tuple(grads.get(id(h)) if isinstance(h, Tensor) else None for h in handles)
+
+
+class _Done:
+    """The outputs of a run of a checkpointed function, handed to its ``forward``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value) -> None:
+        self.value = value
 
 
 def _differentiable(a) -> bool:
     return isinstance(a, Tensor) and a._data.dtype.kind == "f"
 
 
+def _only_through(outputs, args) -> bool:
+    """Whether every path of history from ``outputs`` ends in one of ``args`` (or in a constant:
+    the input leaf of a transform that has returned), i.e. the function closes over nothing that
+    an open transform or the caller differentiates."""
+    stop = {id(a._node) if a._node is not None else id(a) for a in args if isinstance(a, Tensor)}
+    marks = open_marks()
+    seen, stack = set(), []
+    for o in outputs:
+        if not o._requires_grad:
+            continue
+        key = id(o._node) if o._node is not None else id(o)
+        if key in stop:
+            continue
+        if o._node is None:
+            return False
+        stack.append(o._node)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if id(node) in marks:
+            return False
+        for parent in node.edges:
+            if parent is None or id(parent) in stop:
+                continue
+            if parent._leaf:
+                if id(parent) in marks or not is_internal(parent):
+                    return False
+            else:
+                stack.append(parent)
+    return True
+
+
 def checkpoint(fn: Callable, *args):
     """``fn(*args)`` without keeping its intermediates: they are recomputed during backward.
 
     Gradients (also into parameters ``fn`` closes over) equal those without checkpointing, to
-    any order. Under forward mode there is nothing to save, so ``fn`` simply runs.
+    any order. Under forward mode there is nothing to save, so ``fn`` simply runs; inside a
+    reverse transform, a ``fn`` that closes over tensors being differentiated (rather than
+    receiving them as arguments) also simply runs, so their gradients stay exact.
     """
-    if state.forward_levels and any(isinstance(a, Tensor) and a._tangents for a in args):
+    if state.forward_levels or not state.grad_enabled:
         return fn(*args)
-    return _Checkpoint.apply(fn, *args)
+    if local.reverse:
+        # Inside a reverse transform: run fn recording, and keep only its inputs if nothing else
+        # it used needs a gradient (then the recorded intermediates are dropped here).
+        out = fn(*args)
+        outputs, _ = _outputs("checkpoint", out)
+        if not any(isinstance(a, Tensor) and a._requires_grad for a in args) or not _only_through(outputs, args):
+            return out
+        return _Checkpoint.apply(fn, _Done(out), *args)
+    if not any(isinstance(a, Tensor) and a._requires_grad for a in args):
+        return fn(*args)
+    return _Checkpoint.apply(fn, None, *args)

@@ -15,8 +15,13 @@ class _State(threading.local):
         self.forward_cap: int | None = None
         # Reverse-mode transforms currently open; inner ones must record their backward pass.
         self.transform_depth = 0
-        # Anomaly detection (autograd.detect_anomaly) is per thread, like grad mode.
+        # The grad-mode contexts open in this thread, innermost last, each with the mode it found.
+        self.grad_saves: list[tuple] = []
+        # Anomaly detection (autograd.detect_anomaly) is per thread, like grad mode; the
+        # detect_anomaly contexts open in this thread, innermost last, each with the mode it
+        # found on entry (see autograd.anomaly).
         self.anomaly = False
+        self.anomaly_contexts: list[list] = []
 
 
 state = _State()
@@ -27,21 +32,41 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
+def _restore(saves: list, owner, name: str) -> None:
+    """Exit ``owner``, not the innermost context of this thread: remove its entry from
+    ``saves`` and put back the mode it found (PyTorch's rule for exits out of order)."""
+    for i in range(len(saves) - 1, -1, -1):
+        if saves[i][0] is owner:
+            state.grad_enabled = saves.pop(i)[1]
+            return
+    raise RuntimeError(
+        f"{name}: exited in a thread where it is not open (exited twice, or in another thread "
+        f"than the one that entered it); enter and exit a grad-mode context in the same thread"
+    )
+
+
 class _GradModeContext:
-    """Context manager and decorator that sets grad mode for its extent."""
+    """Context manager and decorator that sets grad mode for its extent.
+
+    On exit it puts back the mode it found on entry (as PyTorch's do). What it found is kept
+    per thread (``state.grad_saves``), so one instance can be open in several threads at once.
+    """
 
     _mode = True
 
-    def __init__(self) -> None:
-        self._previous: list[bool] = []
-
     def __enter__(self):
-        self._previous.append(state.grad_enabled)
-        state.grad_enabled = self._mode
+        s = state
+        s.grad_saves.append((self, s.grad_enabled))
+        s.grad_enabled = self._mode
         return self
 
     def __exit__(self, *exc) -> bool:
-        state.grad_enabled = self._previous.pop()
+        s = state
+        saves = s.grad_saves
+        if saves and saves[-1][0] is self:
+            s.grad_enabled = saves.pop()[1]
+        else:
+            _restore(saves, self, type(self).__name__)
         return False
 
     def __call__(self, func):
@@ -78,15 +103,20 @@ class set_grad_enabled(_GradModeContext):
     """Sets grad mode to ``mode``; takes effect at once, and as a context manager is undone on exit."""
 
     def __init__(self, mode: bool) -> None:
-        super().__init__()
-        self._mode = bool(mode)
-        self._previous.append(state.grad_enabled)
-        state.grad_enabled = self._mode
+        if not isinstance(mode, bool):
+            raise TypeError(
+                f"set_grad_enabled: mode must be True or False, got {type(mode).__name__} {mode!r}"
+            )
+        self._mode = mode
+        self._found = state.grad_enabled
+        state.grad_enabled = mode
 
     def __enter__(self):
+        # The switch happened in __init__; the exit puts back the mode found then.
+        state.grad_saves.append((self, self._found))
         return self
 
     def __call__(self, func):
         # Used as a decorator: undo the immediate switch made by __init__.
-        state.grad_enabled = self._previous.pop()
+        state.grad_enabled = self._found
         return super().__call__(func)

@@ -15,37 +15,50 @@ from .ops import _primitive as P
 ndarray = np.ndarray
 
 
-def _as_data(data, dtype=None, copy=True) -> ndarray:
-    """An array from user data: Python floats become the default dtype, arrays keep theirs."""
-    dtype = D.resolve(dtype)
+def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
+    """An array from user data: Python floats become the default dtype, arrays keep theirs.
+    Anything that is not numbers (None, strings, objects, dates, records, complex numbers, ragged
+    lists) raises a ``TypeError`` naming ``op``."""
+    dtype = D.resolve(dtype, op)
     if isinstance(data, Tensor):
         array = data._data
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
         return array.copy() if copy else array
     if isinstance(data, (ndarray, np.generic)):
+        _check_kind(op, data, data.dtype)
         array = np.array(data, dtype=dtype, copy=copy) if copy else np.asarray(data, dtype=dtype)
         return array
+    if data is None:
+        raise TypeError(f"{op}: cannot make a tensor from None; pass a number, a nested list of "
+                        f"numbers, a NumPy array or a Tensor")
     try:
-        array = np.array(data, dtype=dtype)
+        array = np.array(data)
     except (ValueError, TypeError) as exc:
         raise TypeError(
-            f"tensor: cannot make a tensor from {type(data).__name__} ({exc}); pass a number, a "
+            f"{op}: cannot make a tensor from {type(data).__name__} ({exc}); pass a number, a "
             f"nested list of numbers with a regular shape, a NumPy array or a Tensor"
         ) from None
-    if array.dtype.kind in "USV":
-        raise TypeError(
-            f"tensor: cannot make a tensor from str/bytes data ({data!r:.40}); pass numbers, nested "
-            f"lists of numbers, a NumPy array or a Tensor"
-        )
     if array.dtype == object:
         raise TypeError(
-            f"tensor: cannot make a tensor from {type(data).__name__}: its elements are not "
+            f"{op}: cannot make a tensor from {type(data).__name__}: its elements are not "
             f"numbers or its nested lists have ragged lengths"
         )
-    if dtype is None and array.dtype == np.float64:
+    _check_kind(op, data, array.dtype)
+    if dtype is not None:
+        return array.astype(dtype, copy=False)
+    if array.dtype == np.float64:
         array = array.astype(D.get_default_dtype())
     return array
+
+
+def _check_kind(op, data, dtype) -> None:
+    why = D.unsupported(dtype)
+    if why is not None:
+        raise TypeError(
+            f"{op}: cannot make a tensor of dtype {dtype} ({why}) from {type(data).__name__} "
+            f"{data!r:.40}; pass numbers, nested lists of numbers, a NumPy array or a Tensor"
+        )
 
 
 class Tensor:
@@ -71,8 +84,10 @@ class Tensor:
         self._tangents = None
         self._base = None
         self._hooks = None
-        if requires_grad:
-            self.requires_grad_(True)
+        if requires_grad is not False:
+            if not isinstance(requires_grad, (bool, np.bool_)):
+                raise TypeError(f"tensor: requires_grad must be True or False, got {type(requires_grad).__name__}")
+            self.requires_grad_(requires_grad)
 
     @classmethod
     def _wrap(cls, array: ndarray) -> Tensor:
@@ -116,13 +131,15 @@ class Tensor:
 
     @data.setter
     def data(self, value) -> None:
-        self._data = _as_data(value, copy=False)
+        self._data = _as_data(value, copy=False, op="data")
         bump_version(self)
 
     def size(self, dim: int | None = None):
         """The shape, or its length along ``dim``."""
         if dim is None:
             return self._data.shape
+        if self._data.ndim == 0 and dim in (0, -1):
+            raise IndexError(f"size: dimension specified as {dim} but the tensor has no dimensions (shape ())")
         from .ops.shape import normalize_dim
         return self._data.shape[normalize_dim("size", dim, self._data.ndim)]
 
@@ -149,8 +166,19 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Start (or stop) recording operations on this leaf tensor; returns it."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(
+                f"requires_grad_: requires_grad must be True or False, got "
+                f"{type(requires_grad).__name__} {requires_grad!r:.40}"
+            )
         requires_grad = bool(requires_grad)
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind == "c":
+            raise TypeError(
+                f"requires_grad_: complex tensors (dtype {self._data.dtype}, shape "
+                f"{self._data.shape}) are not supported yet; differentiate the real and imaginary "
+                f"parts as separate float tensors"
+            )
+        if requires_grad and self._data.dtype.kind not in "f":
             raise RuntimeError(
                 f"requires_grad_: only floating-point tensors can require gradients, this one "
                 f"has dtype {self._data.dtype} (shape {self._data.shape}). Create it as a float: "
@@ -181,7 +209,13 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                value = Tensor(value, dtype=self._data.dtype)
+                value = Tensor._wrap(_as_data(value, self._data.dtype, op="grad"))
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"grad: attempting to assign a gradient of dtype {value._data.dtype} to a tensor "
+                    f"of dtype {self._data.dtype}; the gradient and the tensor must have the same "
+                    f"dtype (convert it, e.g. g.to({self._data.dtype.name}))"
+                )
             if value._data.shape != self._data.shape:
                 raise RuntimeError(
                     f"grad: assigned gradient has shape {value._data.shape} but the tensor has "
@@ -207,7 +241,18 @@ class Tensor:
                 "numpy: can't call numpy() on a tensor that requires grad; use "
                 "t.detach().numpy() (the values are shared, the history is dropped)"
             )
+        if self._tangents is not None:
+            self._leave_graph(".numpy()")
         return self._buffer()
+
+    def _leave_graph(self, what: str) -> None:
+        """Raise if converting this tensor (by ``what``) inside a transform would silently drop
+        its derivative (see forward.check_conversion); free outside transforms."""
+        state = engine.state
+        if (state.transform_depth or state.forward_levels) and (
+                self._requires_grad or self._tangents is not None):
+            from .forward import check_conversion
+            check_conversion(self, what)
 
     def _buffer(self) -> ndarray:
         """The data as a writable-in-place ndarray (0-d results of operations are stored as
@@ -224,18 +269,29 @@ class Tensor:
                 f"item: only one-element tensors can be converted to a Python scalar, this one "
                 f"has shape {self._data.shape} ({self._data.size} elements)"
             )
+        self._leave_graph(".item()")
         return self._data.item()
 
     def tolist(self):
+        self._leave_graph(".tolist()")
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        self._buffer()
-        if dtype is not None and dtype != self._data.dtype:
-            return self._data.astype(dtype)
+        """``np.asarray(t)``: the data; a read-only view for a tensor with history (or that
+        requires grad), so writing into it cannot corrupt a gradient; inside a transform, an
+        error for a traced tensor (its derivative would be dropped)."""
+        tracked = self._requires_grad or self._tangents is not None
+        if tracked:
+            self._leave_graph("np.asarray()")
+        data = self._buffer()
+        if dtype is not None and dtype != data.dtype:
+            return data.astype(dtype)
         if copy:
-            return self._data.copy()
-        return self._data
+            return data.copy()
+        if tracked:
+            data = data.view()
+            data.flags.writeable = False
+        return data
 
     def _scalar(self, kind: str):
         if self._data.size != 1:
@@ -246,14 +302,17 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def __float__(self) -> float:
+        self._leave_graph("float()")
         return float(self._scalar("float"))
 
     def __int__(self) -> int:
+        self._leave_graph("int()")
         return int(self._scalar("int"))
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub":
             raise TypeError(f"only integer tensors can be used as an index, got {self._data.dtype}")
+        self._leave_graph("int()")
         return int(self._scalar("index"))
 
     def __bool__(self) -> bool:
@@ -408,16 +467,26 @@ class ViewInfo:
         self.no_grad = no_grad
 
 
-def _refresh(view) -> None:
+def _refresh(view, for_history: bool = True) -> None:
     """Recompute a stale view's history from its root (see "How views work" above)."""
     info = _base_slot.__get__(view)
     version = view._version[0]
     if version == info.version:
         return
-    info.version = version
     if info.no_grad:
+        info.version = version
         return
     root = info.base
+    if info.multi and root._requires_grad:
+        if not for_history:
+            return  # its requires_grad and tangents can still be read (PyTorch)
+        raise RuntimeError(
+            f"a view of shape {view._data.shape} returned by split/chunk/unbind (one of several "
+            f"outputs) is used after its base (shape {root._data.shape}) or another view of it was "
+            f"modified in place; such views can't be given the new history. clone() the outputs "
+            f"before modifying the base, or take them by indexing the base after the change."
+        )
+    info.version = version
     old = _node_slot.__get__(view)
     if not root._requires_grad and root._tangents is None:
         node = requires = tangents = None
@@ -441,10 +510,10 @@ def _refresh(view) -> None:
     _tangents_slot.__set__(view, tangents)
 
 
-def _view_property(slot):
+def _view_property(slot, for_history=False):
     def get(self):
         if self._version[0] != _base_slot.__get__(self).version:
-            _refresh(self)
+            _refresh(self, for_history)
         return slot.__get__(self)
 
     return property(get, slot.__set__)
@@ -455,7 +524,7 @@ class View(Tensor):
 
     __slots__ = ()
 
-    _node = _view_property(_node_slot)
+    _node = _view_property(_node_slot, for_history=True)
     _requires_grad = _view_property(_requires_slot)
     _tangents = _view_property(_tangents_slot)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import engine
+from ..dtypes import check_operand
 from ..tensor import Tensor
 
 
@@ -44,13 +45,15 @@ def _root_cotangents(op: str, outputs, grad_outputs, create_graph: bool) -> list
             cotangents.append(np.ones(data.shape, dtype=data.dtype))
             continue
         if isinstance(g, Tensor):
-            if create_graph and g._requires_grad:
+            # A gradient carrying tangents of an open forward level (backward inside jvp) keeps
+            # them, as one that requires grad keeps its history under create_graph.
+            if (create_graph and g._requires_grad) or g._tangents is not None:
                 if g._data.shape != data.shape:
                     raise _shape_error(op, g._data.shape, data.shape)
                 cotangents.append(g)
                 continue
             g = g._data
-        g = np.asarray(g)
+        g = np.asarray(check_operand(op, g, f"gradient {i}"))
         if g.shape != data.shape:
             raise _shape_error(op, g.shape, data.shape)
         cotangents.append(g.astype(data.dtype, copy=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import engine
+from ..forward import local as _conversions
 from ..grad_mode import state
 from ..ops import _primitive as P
 from ..tensor import Tensor, version_counter
@@ -137,6 +138,8 @@ class Function:
     if defined, gives forward mode.
     """
 
+    _allows_conversions = True
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
@@ -162,10 +165,16 @@ class Function:
         ctx = FunctionCtx(cls.__name__, needs)
         previous = state.grad_enabled
         state.grad_enabled = False
+        if cls._allows_conversions:
+            # forward computes the values; backward and jvp give the derivatives, so converting
+            # its inputs to arrays (np.asarray(x), x.item()) drops nothing, even inside transforms.
+            _conversions.suspended += 1
         try:
             outputs = cls.forward(ctx, *args)
         finally:
             state.grad_enabled = previous
+            if cls._allows_conversions:
+                _conversions.suspended -= 1
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
         outs = tuple(o if isinstance(o, Tensor) else Tensor._wrap(np.asarray(o)) for o in outs)
@@ -223,10 +232,13 @@ def _push_function_tangents(cls, ctx, args, results) -> None:
     cap = state.forward_cap
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._tangents for lv in a._tangents
                      if lv in state.forward_levels and (cap is None or lv < cap)})
+    grad_mode = state.grad_enabled
     for level in levels:
         tangents = [a._tangents.get(level) if isinstance(a, Tensor) and a._tangents else None for a in args]
         batch = next((t.ns for t in tangents if t is not None and hasattr(t, "ns")), None)
         state.forward_cap = level
+        # As for the table's rules: the tangent is recorded only where its level asks for it.
+        state.grad_enabled = grad_mode and P.RECORDED.get(level, True)
         try:
             if batch is None:
                 outs = _call_jvp(cls, ctx, args, tangents)
@@ -239,6 +251,7 @@ def _push_function_tangents(cls, ctx, args, results) -> None:
                 outs = tuple(_stack_batch(batch, [p[k] for p in per_example]) for k in range(len(results)))
         finally:
             state.forward_cap = cap
+            state.grad_enabled = grad_mode
         for r, t in zip(results, outs):
             if t is None:
                 continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -9,7 +11,7 @@ import numpy as np
 from .. import numerical
 from ..forward import forward_level, make_dual, tangent_of
 from ..grad_mode import enable_grad, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, _as_data
 from .core import grad as autograd_grad
 
 
@@ -17,52 +19,76 @@ class GradcheckError(RuntimeError):
     """Analytical and numerical derivatives disagree; the message names where."""
 
 
-def _as_inputs(inputs) -> tuple:
-    return (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+def _as_inputs(inputs, op: str = "gradcheck") -> tuple:
+    if isinstance(inputs, Tensor):
+        return (inputs,)
+    if not isinstance(inputs, (tuple, list)):
+        raise TypeError(
+            f"{op}: inputs must be a tensor or a tuple (or list) of them, got "
+            f"{type(inputs).__name__} {inputs!r:.40}"
+        )
+    return tuple(inputs)
 
 
-def _outputs(f, inputs) -> list:
+def _outputs(f, inputs, op: str = "gradcheck") -> list:
     out = f(*inputs)
-    outs = [out] if isinstance(out, Tensor) else list(out)
+    outs = [out] if isinstance(out, Tensor) else list(out) if isinstance(out, (tuple, list)) else [out]
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
-            raise TypeError(f"gradcheck: output {i} of the function is a {type(o).__name__}, not a tensor")
+            raise TypeError(f"{op}: output {i} of the function is a {type(o).__name__}, not a tensor")
     return outs
 
 
-def _differentiable(inputs) -> list[int]:
+def _differentiable(inputs, op: str = "gradcheck") -> list[int]:
     chosen = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     if not chosen:
-        raise ValueError("gradcheck: no input requires grad; create the inputs to check with requires_grad=True")
+        raise ValueError(f"{op}: no input requires grad; create the inputs to check with requires_grad=True")
     for i in chosen:
         if inputs[i]._data.dtype != np.float64:
             raise TypeError(
-                f"gradcheck: input {i} has dtype {inputs[i]._data.dtype}; finite differences need "
+                f"{op}: input {i} has dtype {inputs[i]._data.dtype}; finite differences need "
                 f"float64 inputs to be meaningful (use x.double())"
             )
     return chosen
 
 
-def _numerical_jacobian(f, inputs, i, eps, method) -> np.ndarray:
+def _check_arguments(op: str, f, eps, atol, rtol, method, seed, **flags) -> None:
+    """Refuse arguments that would make the check meaningless (or silently pass)."""
+    if not callable(f):
+        raise TypeError(f"{op}: f must be a function of the inputs, got {type(f).__name__} {f!r:.40}")
+    for name, value, positive in (("eps", eps, True), ("atol", atol, False), ("rtol", rtol, False)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise TypeError(f"{op}: {name} must be a finite real number, got {type(value).__name__} {value!r:.40}")
+        if value < 0 or (positive and value == 0):
+            raise ValueError(f"{op}: {name} must be {'positive' if positive else 'non-negative'}, got {value}")
+    numerical._check_method(op, method)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{op}: seed must be an int, got {type(seed).__name__} {seed!r:.40}")
+    for name, value in flags.items():
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r:.40}")
+
+
+def _numerical_jacobian(f, inputs, i, eps, method, op="gradcheck") -> np.ndarray:
     """d(all outputs, flattened and concatenated) / d(input i, flattened): shape (n_out, n_in)."""
     base = inputs[i]._data
 
     def column_function(x):
         call = list(inputs)
         call[i] = x
-        return np.concatenate([np.asarray(o._data, dtype=np.float64).ravel() for o in _outputs(f, call)])
+        return np.concatenate([np.asarray(o._data, dtype=np.float64).ravel() for o in _outputs(f, call, op)])
 
-    fx = numerical._value_at(column_function, base, method)
+    fx = numerical._value_at(column_function, base, method, op)
     cols = []
     for index in np.ndindex(base.shape):
-        cols.append(numerical._difference(column_function, base, index, eps, method, fx))
+        cols.append(numerical._difference(column_function, base, index, eps, method, fx, op))
     n_out = cols[0].size if cols else 0
     return np.stack(cols, axis=1) if cols else np.zeros((n_out, 0))
 
 
 def _reverse_jacobian(f, inputs, i) -> np.ndarray:
     with enable_grad():
-        outs = _outputs(f, inputs)
+        outs = _outputs(f, inputs, "gradcheck")
     rows = []
     for o in outs:
         for j in range(o._data.size):
@@ -129,13 +155,19 @@ def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: 
     random directions (⟨u, J v⟩ both ways). Raises ``GradcheckError`` naming the input and
     element that differ; returns True when all agree.
     """
-    inputs = _as_inputs(inputs)
-    chosen = _differentiable(inputs)
+    return _gradcheck("gradcheck", f, inputs, eps, atol, rtol, method, check_forward, check_reverse, seed)
+
+
+def _gradcheck(op, f, inputs, eps, atol, rtol, method, check_forward, check_reverse, seed) -> bool:
+    _check_arguments(op, f, eps, atol, rtol, method, seed, check_forward=check_forward,
+                     check_reverse=check_reverse)
+    inputs = _as_inputs(inputs, op)
+    chosen = _differentiable(inputs, op)
     with no_grad():
-        out_shapes = [o._data.shape for o in _outputs(f, inputs)]
+        out_shapes = [o._data.shape for o in _outputs(f, inputs, op)]
     rng = np.random.default_rng(seed)
     for i in chosen:
-        numeric = _numerical_jacobian(f, inputs, i, eps, method)
+        numeric = _numerical_jacobian(f, inputs, i, eps, method, op)
         shape = inputs[i]._data.shape
         rev = fwd = None
         if check_reverse:
@@ -161,16 +193,27 @@ def gradgradcheck(f: Callable, inputs, grad_outputs=None, eps: float = 1e-6, ato
                   seed: int = 0) -> bool:
     """``gradcheck`` of the first derivatives: checks second derivatives of ``f`` (the backward
     pass recorded with ``create_graph=True``), in reverse mode and forward-over-reverse."""
-    inputs = _as_inputs(inputs)
-    chosen = _differentiable(inputs)
+    _check_arguments("gradgradcheck", f, eps, atol, rtol, method, seed, check_forward=check_forward)
+    inputs = _as_inputs(inputs, "gradgradcheck")
+    chosen = _differentiable(inputs, "gradgradcheck")
     with no_grad():
-        outs = _outputs(f, inputs)
+        outs = _outputs(f, inputs, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
     if grad_outputs is None:
         grad_outputs = [rng.standard_normal(o._data.shape) for o in outs]
     else:
-        grad_outputs = [np.asarray(g._data if isinstance(g, Tensor) else g, dtype=np.float64)
-                        for g in (grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs])]
+        given = grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(given) != len(outs):
+            raise ValueError(f"gradgradcheck: got {len(given)} grad_outputs for {len(outs)} outputs")
+        grad_outputs = []
+        for k, (g, o) in enumerate(zip(given, outs)):
+            g = _as_data(g, copy=False, op="gradgradcheck")
+            if g.dtype.kind not in "fiu" or g.shape != o._data.shape:
+                raise ValueError(
+                    f"gradgradcheck: grad_outputs[{k}] must be real numbers of the output's shape "
+                    f"{o._data.shape}, got shape {g.shape} dtype {g.dtype}"
+                )
+            grad_outputs.append(np.asarray(g, dtype=np.float64))
 
     def first_derivatives(*xs):
         from ..functional import _reverse_input
@@ -188,5 +231,5 @@ def gradgradcheck(f: Callable, inputs, grad_outputs=None, eps: float = 1e-6, ato
         return tuple(Tensor._wrap(np.zeros_like(xs[i]._data)) if g is None else g
                      for g, i in zip(grads, chosen))
 
-    return gradcheck(first_derivatives, inputs, eps=eps, atol=atol, rtol=rtol, method=method,
-                     check_forward=check_forward, seed=seed)
+    return _gradcheck("gradgradcheck", first_derivatives, inputs, eps, atol, rtol, method,
+                      check_forward, True, seed)

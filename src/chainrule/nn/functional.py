@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..creation import generator
+from ..dtypes import check_operand as _check_operand
+from ..ops import elementwise as _E
 from ..ops import (
     elu,
     gelu,
@@ -40,6 +42,15 @@ def _reduce(op: str, losses, reduction: str):
 
 def linear(input, weight, bias=None):  # noqa: A002
     """``input @ weight.T + bias`` (weight of shape (out_features, in_features))."""
+    _check_operand("linear", input, "input")
+    _check_operand("linear", weight, "weight")
+    if bias is not None:
+        _check_operand("linear", bias, "bias")
+    if len(_shape(weight)) not in (1, 2):
+        raise RuntimeError(f"linear: weight must be 1-D or 2-D (out_features, in_features), got shape {_shape(weight)}")
+    if bias is not None and _shape(bias) not in ((), _shape(weight)[:-1]):
+        raise RuntimeError(f"linear: bias of shape {_shape(bias)} does not match weight of shape {_shape(weight)} "
+                           f"(expected shape {_shape(weight)[:-1]})")
     ws = _shape(weight)
     if _shape(input)[-1:] != ws[-1:]:
         raise RuntimeError(
@@ -52,6 +63,8 @@ def linear(input, weight, bias=None):  # noqa: A002
 
 def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
     """Mean squared error ``(input - target)²`` reduced by ``reduction``."""
+    _check_operand("mse_loss", input, "input")
+    _check_operand("mse_loss", target, "target")
     if _shape(input) != _shape(target):
         raise ValueError(
             f"mse_loss: input shape {_shape(input)} and target shape {_shape(target)} differ; "
@@ -64,6 +77,8 @@ def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
 def cross_entropy(input, target, reduction: str = "mean"):  # noqa: A002
     """Softmax cross-entropy of logits ``input`` (N, C, ...) against class indices ``target`` (N, ...)
     or class probabilities of the same shape as ``input``."""
+    _check_operand("cross_entropy", input, "input")
+    _check_operand("cross_entropy", target, "target")
     shape = _shape(input)
     labels = _data(target)
     class_dim = 0 if len(shape) == 1 else 1
@@ -91,19 +106,29 @@ def cross_entropy(input, target, reduction: str = "mean"):  # noqa: A002
 
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", pos_weight=None):  # noqa: A002
     """``-[y log σ(x) + (1 - y) log(1 - σ(x))]``, computed stably from logits ``x``."""
+    _check_operand("binary_cross_entropy_with_logits", input, "input")
+    _check_operand("binary_cross_entropy_with_logits", target, "target")
+    if pos_weight is not None:
+        _check_operand("binary_cross_entropy_with_logits", pos_weight, "pos_weight")
     if _shape(input) != _shape(target):
         raise ValueError(f"binary_cross_entropy_with_logits: input shape {_shape(input)} and target shape {_shape(target)} differ")
+    # log(1 + exp(x)) without softplus's linear tail (threshold): PyTorch's formula is exact there.
     if pos_weight is None:
-        losses = softplus(input) - input * target
+        losses = _E.softplus(input, beta=1.0, threshold=None) - input * target
     else:
-        losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus(-input)
+        losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * _E.softplus(-input, beta=1.0, threshold=None)
     return _reduce("binary_cross_entropy_with_logits", losses, reduction)
 
 
 def dropout(input, p: float = 0.5, training: bool = True):  # noqa: A002
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    from ..tensor import Tensor
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout: input must be a tensor, got {type(input).__name__} {input!r:.40}")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a number between 0 and 1, got {p!r:.40}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"dropout: training must be True or False, got {type(training).__name__}")
     if not training or p == 0.0:
         return input
     data = _data(input)

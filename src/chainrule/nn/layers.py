@@ -51,7 +51,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = _size("Linear", "in_features", in_features)
         self.out_features = _size("Linear", "out_features", out_features)
-        dtype = _float(dtype)
+        dtype = _float(dtype, "Linear")
         if dtype.kind != "f":
             raise TypeError(f"Linear: parameters must have a floating dtype, got {dtype}")
         self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype))

@@ -167,6 +167,7 @@ class Module:
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """``(name, module)`` for this module and every submodule, depth first."""
+        _check_prefix("named_modules", prefix)
         if memo is None:
             memo = set()
         if remove_duplicate:
@@ -198,6 +199,7 @@ class Module:
             yield module
 
     def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
+        _check_prefix("named" + registry, prefix)
         seen = set()
         walk = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in walk:
@@ -264,7 +266,7 @@ class Module:
     def to(self, dtype) -> Module:
         """Convert every floating parameter and buffer (and gradient) to ``dtype`` in place; the
         parameter objects stay the same, so optimizers built on them keep working."""
-        target = D.resolve(dtype)
+        target = D.resolve(dtype, "Module.to")
         if target is None or target.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dtype!r}")
         for tensor in list(self.parameters()) + list(self.buffers()):
@@ -290,6 +292,7 @@ class Module:
         The tensors share memory with the module's (detached unless ``keep_vars``), so save
         the dict (``cr.save``) or copy it before training further if you need a snapshot.
         """
+        _check_prefix("state_dict", prefix)
         result: OrderedDict[str, Tensor] = OrderedDict()
         for module_prefix, module in self.named_modules(prefix=prefix, remove_duplicate=False):
             dotted = module_prefix + ("." if module_prefix else "")
@@ -362,7 +365,8 @@ class Module:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(map(repr, missing)) + ".")
         if errors:
             raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"load_state_dict: error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
                 + "\n(nothing was loaded; pass strict=False to ignore missing and unexpected keys)"
             )
         for target, source in copies:
@@ -385,6 +389,11 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_prefix(op: str, prefix) -> None:
+    if not isinstance(prefix, str):
+        raise TypeError(f"{op}: prefix must be a str, got {type(prefix).__name__} {prefix!r:.40}")
 
 
 def _bad_assignment(value: Any, role: str, name: str, expected: str, hint: str = "") -> TypeError:

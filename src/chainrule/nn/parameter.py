@@ -21,11 +21,18 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data=None, requires_grad: bool = True) -> None:
-        array = _as_data([] if data is None else data, copy=False)
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"Parameter: requires_grad must be True or False, got {type(requires_grad).__name__}")
+        array = _as_data([] if data is None else data, copy=False, op="Parameter")
         # Tensor.__init__ copies its data; a parameter shares it, as torch.nn.Parameter does.
         Tensor.__init__(self, ())
         self._data = array
         if requires_grad:
+            if array.dtype.kind != "f":
+                raise RuntimeError(
+                    f"Parameter: only floating-point tensors can require gradients, got dtype "
+                    f"{array.dtype}; convert the data (e.g. .float()) or pass requires_grad=False"
+                )
             self.requires_grad_(True)
 
     def __repr__(self) -> str:

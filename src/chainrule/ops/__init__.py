@@ -10,6 +10,9 @@ from . import neural as _N
 from . import reductions as _R
 from . import shape as _S
 from ._primitive import PRIMITIVES, Primitive
+from ..dtypes import check_operand as _check_operand
+from ..dtypes import check_real as _check_real
+from .. import dtypes as _dtypes
 from .elementwise import (
     abs, add, arccos, arcsin, arctan, ceil, cos, cosh, div, eq, erf, exp, expm1, floor, ge, gt,
     isfinite, isinf, isnan, le, log, log1p, log2, log10, logical_and, logical_not, logical_or, lt,
@@ -34,15 +37,20 @@ multiply, subtract, negative = mul, sub, neg
 
 
 def clamp(input, min=None, max=None):  # noqa: A002, F811
-    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``.
+
+    With tensor bounds the gradient goes to x where it is inside (ties included), to a bound
+    where x is beyond it, and nowhere at NaN (PyTorch's ``clamp_backward_min_max``).
+    """
+    _check_operand("clamp", input, "input")
+    for _bound, _name in ((min, "min"), (max, "max")):
+        if _bound is not None:
+            _check_operand("clamp", _bound, _name)
     from ..tensor import Tensor
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return _E.clamp_tensor(input, min, max)
     return _E.clamp(input, min=min, max=max)
 
 
@@ -51,21 +59,30 @@ clip = clamp
 
 def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
+    _check_operand("leaky_relu", input, "input")
+    _check_real("leaky_relu", "negative_slope", negative_slope)
     return _E.leaky_relu(input, negative_slope=float(negative_slope))
 
 
 def elu(input, alpha: float = 1.0):  # noqa: A002
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
+    _check_operand("elu", input, "input")
+    _check_real("elu", "alpha", alpha)
     return _E.elu(input, alpha=float(alpha))
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
-    """``log(1 + exp(beta x)) / beta``, computed without overflow."""
-    return _E.softplus(input, beta=float(beta))
+    """``log(1 + exp(beta x)) / beta``, computed without overflow; ``x`` itself where
+    ``beta x > threshold`` (PyTorch's linear tail)."""
+    _check_operand("softplus", input, "input")
+    _check_real("softplus", "beta", beta)
+    _check_real("softplus", "threshold", threshold)
+    return _E.softplus(input, beta=float(beta), threshold=float(threshold))
 
 
 def gelu(input, approximate: str = "none"):  # noqa: A002
     """Gaussian error linear unit: ``x Φ(x)`` (or its tanh approximation)."""
+    _check_operand("gelu", input, "input")
     if approximate == "tanh":
         inner = 0.7978845608028654 * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1.0 + tanh(inner))
@@ -76,12 +93,16 @@ def gelu(input, approximate: str = "none"):  # noqa: A002
 
 def softmax(input, dim: int | None = None, dtype=None):  # noqa: A002
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
+    _check_operand("softmax", input, "input")
+    _dtypes.resolve(dtype, "softmax")
     input = _prepare_dim_op("softmax", input, dim, dtype)
     return _N.softmax_prim(input, dim=_S.normalize_dim("softmax", dim, _S._ndim(input)))
 
 
 def log_softmax(input, dim: int | None = None, dtype=None):  # noqa: A002
     """``x - logsumexp(x)`` along ``dim``, computed stably."""
+    _check_operand("log_softmax", input, "input")
+    _dtypes.resolve(dtype, "log_softmax")
     input = _prepare_dim_op("log_softmax", input, dim, dtype)
     return _N.log_softmax_prim(input, dim=_S.normalize_dim("log_softmax", dim, _S._ndim(input)))
 
@@ -95,6 +116,8 @@ def _prepare_dim_op(op, input, dim, dtype):  # noqa: A002
 
 
 def rsub(input, other):  # noqa: A002
+    _check_operand("rsub", input, "input")
+    _check_operand("rsub", other, "other")
     return sub(other, input)
 
 

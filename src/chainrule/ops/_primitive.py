@@ -61,12 +61,12 @@ class Primitive:
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
-        "residual", "batching",
+        "residual", "batching", "ans_for",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
-                 needs_meta=False, contiguous=False, residual=None, batching=None):
+                 needs_meta=False, contiguous=False, residual=None, batching=None, ans_for=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -92,6 +92,10 @@ class Primitive:
         # How Jacobians batch it (see _batching): "elementwise", "reduce" (over ``dim``),
         # "shift_dim" (along ``dim``), or None for a rule of its own or a loop over the batch.
         self.batching = batching
+        # The inputs whose VJP reads the output (None: all): the output is kept, and checked for
+        # in-place changes, only when one of them requires grad (pow's output matters only for
+        # the exponent's gradient, as in PyTorch).
+        self.ans_for = ans_for
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -390,7 +394,7 @@ def _owned(g) -> bool:
     return _getrefcount(g) <= 4 and g.flags.owndata and g.flags.writeable
 
 
-def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
+def binary(name, impl, partials, uses="xy", doc=None, needs=None, ans_for=None) -> Primitive:
     """Broadcasting binary op from its partials ``(d/dx, d/dy)``, each ``f(m, ans, x, y)``.
 
     A partial of ``None`` means the op is linear in that argument with coefficient 1; the
@@ -422,7 +426,7 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None) -> Primitive:
 
     return define(name, impl, (vx, vy), jvp, broadcasts=True,
                   save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc,
-                  needs=needs, batching="elementwise")
+                  needs=needs, batching="elementwise", ans_for=ans_for)
 
 
 def linear(name, impl, transpose, doc=None, **options) -> Primitive:

@@ -12,6 +12,7 @@ from ._primitive import binary, define, elementwise, nondifferentiable
 
 _f64 = np.dtype(np.float64)
 _f32 = np.dtype(np.float32)
+_PY_REAL = frozenset({float, int, bool})
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
@@ -30,8 +31,87 @@ def _check_broadcast(op: str, *operands) -> None:
         ) from None
 
 
+# ---------------------------------------------------------------------------------------------
+# dtypes: PyTorch's rules where NumPy's differ, decided off the float32/float64 path
+#
+# - Floating functions (exp, sin, sqrt, sigmoid, ...) of integer and bool tensors compute in the
+#   default float dtype (``cr.get_default_dtype()``), not in NumPy's float16 (int8, uint8, bool)
+#   or float64 (int32, int64).
+# - Integer tensors combined with float tensors or Python floats give the float tensor's dtype,
+#   else the default dtype (NumPy gives float64 for int64 with float32).
+# - Complex tensors are refused by every operation (TypeError) until complex support lands:
+#   NumPy would compute some of them (``exp``) and silently drop the imaginary part in others
+#   (``sigmoid``), and no gradient rule here follows PyTorch's conjugate convention yet.
+# Each check runs only once a dtype is known not to be float32/float64 (or the kind not "f").
+# ---------------------------------------------------------------------------------------------
+
+def complex_unsupported(op: str, dtype) -> TypeError:
+    """The error for a complex operand: ``raise complex_unsupported("exp", x.dtype)``."""
+    return TypeError(
+        f"{op}: complex tensors are not supported yet (got dtype {dtype}); chainrule's operations "
+        f"and gradients are real for now: pass the real and imaginary parts as separate real tensors"
+    )
+
+
+def _floating_input(op: str, x):
+    """``x``, not a floating array, as PyTorch feeds it to a floating function: integers and
+    bools in the default float dtype, Python numbers too; complex refused."""
+    if type(x) in _PY_REAL:
+        return np.asarray(x, dtype=D.get_default_dtype())
+    x = np.asarray(x)
+    kind = x.dtype.kind
+    if kind in "biu":
+        return x.astype(D.get_default_dtype())
+    if kind == "f":
+        return x
+    if kind == "c":
+        raise complex_unsupported(op, x.dtype)
+    raise TypeError(f"{op}: expected a tensor of numbers, got dtype {x.dtype}")
+
+
+def _require_float(op: str, x):
+    """Refuse what PyTorch refuses for ``op`` (integer and bool tensors) and complex tensors."""
+    dt = np.result_type(x)
+    if dt.kind == "c":
+        raise complex_unsupported(op, dt)
+    if dt.kind != "f":  # RuntimeError, as PyTorch's (and mean's) "not implemented for 'Long'"
+        raise RuntimeError(f"{op}: expected a floating tensor, got dtype {dt}; convert it first, e.g. x.float()")
+
+
+def _refuse_complex(op: str, *operands) -> None:
+    """Raise if one of ``operands`` is complex (called off the hot path, on a result's dtype)."""
+    for v in operands:
+        if type(v) is complex or getattr(getattr(v, "dtype", None), "kind", None) == "c":
+            raise complex_unsupported(op, np.result_type(v))
+    raise AssertionError(f"{op}: a complex result with no complex operand")
+
+
+def _torch_float(*operands):
+    """PyTorch's dtype for a floating result of ``operands``, none of them float64, where NumPy
+    gave float64: the widest float16/float32 among the arrays, else the default dtype (integer
+    tensors with Python floats, integer division)."""
+    best = None
+    for v in operands:
+        dt = getattr(v, "dtype", None)
+        if dt is not None and dt.kind == "f" and (best is None or dt.itemsize > best.itemsize):
+            best = dt
+    return D.get_default_dtype() if best is None else best
+
+
+def _torch_dtype(op, out, x, y):
+    """``out`` (not float32) with PyTorch's dtype for ``op(x, y)``; complex refused."""
+    dt = out.dtype
+    if dt is _f64:
+        if getattr(x, "dtype", None) is not _f64 and getattr(y, "dtype", None) is not _f64:
+            return out.astype(_torch_float(x, y))
+    elif dt.kind == "c":
+        _refuse_complex(op, x, y)
+    return out
+
+
 def _torch_promotion(ufunc, op):
-    """``ufunc`` with PyTorch's rule that ints combined with a Python float give the default dtype.
+    """``ufunc`` with PyTorch's dtype rules (see above) and a clear error for shapes that do
+    not broadcast.
 
     ``ufunc`` is Python's operator: on NumPy scalars (0-d results) it is ~15x cheaper than
     calling the NumPy ufunc, and on arrays it calls that same ufunc.
@@ -45,13 +125,14 @@ def _torch_promotion(ufunc, op):
             _check_broadcast(op, x, y)
             raise
         except AttributeError:  # both operands were Python numbers
+            if type(out) is complex:
+                raise complex_unsupported(op, np.result_type(out)) from None
             return np.asarray(out)
-        if (dt is _f64 and getattr(x, "dtype", None) is not _f64
-                and getattr(y, "dtype", None) is not _f64 and (type(x) is float or type(y) is float)):
-            out = out.astype(D.get_default_dtype())
-        return out
+        if dt is _f32 or (dt is _f64 and getattr(x, "dtype", None) is _f64):  # the common cases
+            return out
+        return _torch_dtype(op, out, x, y)
 
-    impl.__name__ = ufunc.__name__
+    impl.__name__ = op
     return impl
 
 
@@ -59,14 +140,48 @@ def _true_divide(x, y):
     try:
         out = operator.truediv(x, y)
         dt = out.dtype
+        if dt is _f32 or (dt is _f64 and getattr(x, "dtype", None) is _f64):  # the common cases
+            return out
     except AttributeError:  # both operands were Python numbers
+        if type(out) is complex:
+            raise complex_unsupported("div", np.result_type(out)) from None
         return np.asarray(out)
     except ValueError:
         _check_broadcast("div", x, y)
         raise
-    if dt is _f64 and getattr(x, "dtype", _f64).kind != "f" and getattr(y, "dtype", _f64).kind != "f":
-        out = out.astype(D.get_default_dtype())
-    return out
+    return _torch_dtype("div", out, x, y)
+
+
+def _floating(ufunc, op):
+    """Unary ``ufunc`` for a floating function: integer/bool inputs in the default float dtype,
+    complex refused (one kind check on the float path)."""
+
+    def impl(x):
+        try:
+            if x.dtype.kind == "f":
+                return ufunc(x)
+        except AttributeError:  # a Python number
+            pass
+        return ufunc(_floating_input(op, x))
+
+    impl.__name__ = op
+    return impl
+
+
+def _real(ufunc, op):
+    """Unary ``ufunc`` that keeps integer dtypes (abs, square, sign, floor, ...): complex refused."""
+
+    def impl(x):
+        try:
+            if x.dtype.kind != "c":
+                return ufunc(x)
+        except AttributeError:  # a Python number
+            if type(x) is not complex:
+                return ufunc(x)
+        raise complex_unsupported(op, np.result_type(x))
+
+    impl.__name__ = op
+    return impl
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,11 +212,12 @@ div = define(
 
 
 def _pow_dx(m, ans, x, y):
+    """``y x^(y-1)``, 0 where ``y == 0`` (also at x = inf or NaN) and 1 where ``y == 1``, as PyTorch."""
     if isinstance(y, (int, float)):
         if y == 0:
-            return 0.0 * x
+            return m.zeros_like(x)
         if y == 1:
-            return 1.0 + 0.0 * x
+            return 1.0
         if y == 2:
             return 2.0 * x
         return y * x ** (y - 1)
@@ -109,15 +225,33 @@ def _pow_dx(m, ans, x, y):
 
 
 def _pow_dy(m, ans, x, y):
+    """``x^y log x``, with PyTorch's values at x = 0: 0 for y >= 0 (0^y is constant there) and
+    -inf for y < 0. The branch not taken sees only finite values (1 for an infinite ``ans``, 1
+    for a zero ``x``), so that differentiating this rule again gives no 0 · inf = NaN."""
     if isinstance(x, (int, float)):
-        return ans * math.log(x) if x > 0 else ans * (0.0 if x == 0 else math.nan)
-    return ans * m.log(m.where(x == 0, 1.0, x))
+        if x > 0:
+            return ans * math.log(x)
+        if x == 0:
+            negative = y < 0
+            return m.where(negative, -math.inf, m.where(negative, 1.0, ans) * 0.0)
+        return ans * math.nan
+    zero = x == 0
+    infinite = m.logical_and(zero, y < 0)
+    finite = m.where(infinite, 1.0, ans) * m.log(m.where(zero, 1.0, x))
+    return m.where(infinite, -math.inf, finite)
 
 
-pow = binary("pow", _torch_promotion(operator.pow, "pow"), (_pow_dx, _pow_dy), uses="xy,ans")  # noqa: A001
+pow = binary("pow", _torch_promotion(operator.pow, "pow"), (_pow_dx, _pow_dy), uses="xy,ans",  # noqa: A001
+             ans_for=(1,))
 
 
 def _neg(x):
+    try:
+        if x.dtype.kind == "c":
+            raise complex_unsupported("neg", x.dtype)
+    except AttributeError:  # a Python number
+        if type(x) is complex:
+            raise complex_unsupported("neg", np.result_type(x)) from None
     return np.negative(x)
 
 
@@ -125,30 +259,38 @@ neg = define("neg", _neg, (lambda m, g, ans, x: -g,), lambda m, tangents, ans, x
              save_inputs=False, batching="elementwise")
 
 # ---------------------------------------------------------------------------------------------
-# Math functions: f and f'
+# Math functions: f and f'. At the edges of their domains the derivatives are PyTorch's:
+# sqrt'(0) = inf, log'(0) = inf, reciprocal'(0) = -inf, tanh'(±1e4) = 0, ...
 # ---------------------------------------------------------------------------------------------
 
-exp = elementwise("exp", np.exp, lambda m, ans, x: ans, uses="ans")
-expm1 = elementwise("expm1", np.expm1, lambda m, ans, x: ans + 1.0, uses="ans")
-log = elementwise("log", np.log, lambda m, ans, x: 1.0 / x)
-log1p = elementwise("log1p", np.log1p, lambda m, ans, x: 1.0 / (1.0 + x))
-log2 = elementwise("log2", np.log2, lambda m, ans, x: 1.0 / (x * math.log(2.0)))
-log10 = elementwise("log10", np.log10, lambda m, ans, x: 1.0 / (x * math.log(10.0)))
-sqrt = elementwise("sqrt", np.sqrt, lambda m, ans, x: 0.5 / ans, uses="ans")
-rsqrt = elementwise("rsqrt", lambda x: 1.0 / np.sqrt(x), lambda m, ans, x: -0.5 * ans * ans * ans,
-                    uses="ans")
-square = elementwise("square", np.square, lambda m, ans, x: 2.0 * x)
-reciprocal = elementwise("reciprocal", lambda x: np.reciprocal(x) if x.dtype.kind == "f" else 1.0 / x,
+exp = elementwise("exp", _floating(np.exp, "exp"), lambda m, ans, x: ans, uses="ans")
+expm1 = elementwise("expm1", _floating(np.expm1, "expm1"), lambda m, ans, x: ans + 1.0, uses="ans")
+log = elementwise("log", _floating(np.log, "log"), lambda m, ans, x: 1.0 / x)
+log1p = elementwise("log1p", _floating(np.log1p, "log1p"), lambda m, ans, x: 1.0 / (1.0 + x))
+log2 = elementwise("log2", _floating(np.log2, "log2"), lambda m, ans, x: 1.0 / (x * math.log(2.0)))
+log10 = elementwise("log10", _floating(np.log10, "log10"), lambda m, ans, x: 1.0 / (x * math.log(10.0)))
+sqrt = elementwise("sqrt", _floating(np.sqrt, "sqrt"), lambda m, ans, x: 0.5 / ans, uses="ans")
+
+
+def _rsqrt(x):
+    if getattr(x, "dtype", None) is None or x.dtype.kind != "f":
+        x = _floating_input("rsqrt", x)
+    return 1.0 / np.sqrt(x)
+
+
+rsqrt = elementwise("rsqrt", _rsqrt, lambda m, ans, x: -0.5 * ans * ans * ans, uses="ans")
+square = elementwise("square", _real(np.square, "square"), lambda m, ans, x: 2.0 * x)
+reciprocal = elementwise("reciprocal", _floating(np.reciprocal, "reciprocal"),
                          lambda m, ans, x: -ans * ans, uses="ans")
-sin = elementwise("sin", np.sin, lambda m, ans, x: m.cos(x))
-cos = elementwise("cos", np.cos, lambda m, ans, x: -m.sin(x))
-tan = elementwise("tan", np.tan, lambda m, ans, x: 1.0 + ans * ans, uses="ans")
-arcsin = elementwise("arcsin", np.arcsin, lambda m, ans, x: m.rsqrt(1.0 - x * x))
-arccos = elementwise("arccos", np.arccos, lambda m, ans, x: -m.rsqrt(1.0 - x * x))
-arctan = elementwise("arctan", np.arctan, lambda m, ans, x: 1.0 / (1.0 + x * x))
-sinh = elementwise("sinh", np.sinh, lambda m, ans, x: m.cosh(x))
-cosh = elementwise("cosh", np.cosh, lambda m, ans, x: m.sinh(x))
-tanh = elementwise("tanh", np.tanh, lambda m, ans, x: 1.0 - ans * ans, uses="ans")
+sin = elementwise("sin", _floating(np.sin, "sin"), lambda m, ans, x: m.cos(x))
+cos = elementwise("cos", _floating(np.cos, "cos"), lambda m, ans, x: -m.sin(x))
+tan = elementwise("tan", _floating(np.tan, "tan"), lambda m, ans, x: 1.0 + ans * ans, uses="ans")
+arcsin = elementwise("arcsin", _floating(np.arcsin, "arcsin"), lambda m, ans, x: m.rsqrt(1.0 - x * x))
+arccos = elementwise("arccos", _floating(np.arccos, "arccos"), lambda m, ans, x: -m.rsqrt(1.0 - x * x))
+arctan = elementwise("arctan", _floating(np.arctan, "arctan"), lambda m, ans, x: 1.0 / (1.0 + x * x))
+sinh = elementwise("sinh", _floating(np.sinh, "sinh"), lambda m, ans, x: m.cosh(x))
+cosh = elementwise("cosh", _floating(np.cosh, "cosh"), lambda m, ans, x: m.sinh(x))
+tanh = elementwise("tanh", _floating(np.tanh, "tanh"), lambda m, ans, x: 1.0 - ans * ans, uses="ans")
 
 
 def _sigmoid(x):
@@ -157,20 +299,19 @@ def _sigmoid(x):
         v = float(x)  # one number: math is an order of magnitude cheaper than ufuncs here
         e = math.exp(-math.fabs(v))  # math.fabs: this module defines its own `abs`
         return dt.type(1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e))
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(D.get_default_dtype())
+    if dt is None or dt.kind != "f":
+        x = _floating_input("sigmoid", x)
     return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
-
-
 
 
 sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans")
 
 
 def _erf(x):
+    if getattr(x, "dtype", None) is None or x.dtype.kind != "f":
+        x = _floating_input("erf", x)
     # np.asarray: on a 0-d array the frompyfunc ufunc returns a Python float, not an array.
-    return np.asarray(_erf_scalar(x)).astype(x.dtype if x.dtype.kind == "f" else D.get_default_dtype())
+    return np.asarray(_erf_scalar(x)).astype(x.dtype)
 
 
 erf = elementwise("erf", _erf, lambda m, ans, x: _TWO_OVER_SQRT_PI * m.exp(-x * x))
@@ -179,52 +320,94 @@ erf = elementwise("erf", _erf, lambda m, ans, x: _TWO_OVER_SQRT_PI * m.exp(-x * 
 # Activations
 # ---------------------------------------------------------------------------------------------
 
-relu = elementwise("relu", lambda x: np.maximum(x, 0), lambda m, ans, x: ans > 0, uses="ans")
+
+def _relu(x):
+    kind = x.dtype.kind
+    if kind == "b" or kind == "c":  # PyTorch refuses bool; complex has no order
+        _require_float("relu", x)
+    return np.maximum(x, 0)
+
+
+# ``ans != 0`` is ``x > 0`` except at NaN, where (as PyTorch's threshold_backward) the gradient
+# passes: relu(NaN) = NaN, never negative, so ``!= 0`` is one comparison, like ``> 0``.
+relu = elementwise("relu", _relu, lambda m, ans, x: ans != 0, uses="ans",
+                   doc="max(x, 0); gradient 1 for x > 0, 0 at and below 0, and 1 at NaN (PyTorch's)")
+
+
+def _leaky_relu(x, negative_slope=0.01):
+    if x.dtype.kind != "f":
+        _require_float("leaky_relu", x)
+    return np.where(x > 0, x, x * negative_slope)
+
+
 leaky_relu = define(
-    "leaky_relu",
-    lambda x, negative_slope=0.01: np.where(x > 0, x, x * negative_slope),
+    "leaky_relu", _leaky_relu,
     (lambda m, g, ans, x, negative_slope=0.01: m.where(x > 0, g, g * negative_slope),),
     lambda m, tangents, ans, x, negative_slope=0.01: m.where(x > 0, tangents[0], tangents[0] * negative_slope),
     batching="elementwise",
 )
-elu = elementwise(
-    "elu",
-    lambda x, alpha=1.0: np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))),
-    lambda m, ans, x, alpha=1.0: m.where(x > 0, 1.0, ans + alpha),
-    uses="x,ans",
-)
-softplus = elementwise(
-    "softplus",
-    lambda x, beta=1.0: np.logaddexp(0.0, beta * x) / beta,
-    lambda m, ans, x, beta=1.0: m.sigmoid(beta * x),
-)
+
+
+def _elu(x, alpha=1.0):
+    if x.dtype.kind != "f":
+        _require_float("elu", x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+# ``x <= 0`` rather than ``x > 0`` picks the branch: at NaN the slope is 1, as PyTorch's elu_backward.
+elu = elementwise("elu", _elu, lambda m, ans, x, alpha=1.0: m.where(x <= 0, ans + alpha, 1.0), uses="x,ans")
+
+
+def _softplus(x, beta=1.0, threshold=20.0):
+    if x.dtype.kind != "f":
+        _require_float("softplus", x)
+    scaled = beta * x
+    out = np.logaddexp(0.0, scaled) / beta
+    if threshold is not None:  # PyTorch's linear tail: exactly x where beta * x > threshold
+        out = np.where(scaled > threshold, x, out)
+    return out
+
+
+def _softplus_derivative(m, ans, x, beta=1.0, threshold=20.0):
+    slope = m.sigmoid(beta * x)
+    return slope if threshold is None else m.where(beta * x > threshold, 1.0, slope)
+
+
+softplus = elementwise("softplus", _softplus, _softplus_derivative)
 
 # ---------------------------------------------------------------------------------------------
 # Piecewise functions (PyTorch's choices at the kinks)
 # ---------------------------------------------------------------------------------------------
 
-abs = elementwise("abs", np.abs, lambda m, ans, x: m.sign(x))  # noqa: A001
+# sign(NaN) is NaN (NumPy, JAX), so abs'(NaN) = NaN; PyTorch's sign(NaN) is 0, which would hide
+# the NaN from the gradient (a deliberate difference, see tests/test_special_points.py).
+abs = elementwise("abs", _real(np.abs, "abs"), lambda m, ans, x: m.sign(x),  # noqa: A001
+                  doc="|x|; gradient sign(x): 0 at 0 (PyTorch's), NaN at NaN (PyTorch's is 0: it hides the NaN)")
 
 
 def _zero_vjp(m, g, ans, x):
     return m.zeros_like(g)
 
 
-def _step(name, impl):
+def _step(name, impl, doc=None):
     return define(name, impl, (_zero_vjp,), lambda m, tangents, ans, x: None, save_inputs=False,
-                  batching="elementwise")
+                  batching="elementwise", doc=doc)
 
 
-sign = _step("sign", np.sign)
-floor = _step("floor", np.floor)
-ceil = _step("ceil", np.ceil)
-round = _step("round", np.round)  # noqa: A001
+sign = _step("sign", _real(np.sign, "sign"),
+             doc="-1, 0 or 1; NaN at NaN, as NumPy and JAX (PyTorch gives 0, hiding the NaN); gradient 0")
+floor = _step("floor", _real(np.floor, "floor"))
+ceil = _step("ceil", _real(np.ceil, "ceil"))
+round = _step("round", _real(np.round, "round"))  # noqa: A001
 
 
 def _clamp_impl(x, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return np.clip(x, min, max)
+    out = np.clip(x, min, max)
+    if out.dtype is _f32:
+        return out
+    return _torch_dtype("clamp", out, x, min if min is not None else max)
 
 
 def _clamp_mask(m, ans, x, min=None, max=None):  # noqa: A002
@@ -236,55 +419,95 @@ def _clamp_mask(m, ans, x, min=None, max=None):  # noqa: A002
 clamp = elementwise("clamp", _clamp_impl, _clamp_mask)
 
 
-def _extremum(name, impl, wins):
-    """``maximum``/``minimum``: the gradient goes to the winner, half to each at a tie (PyTorch).
+def _clamp_tensor_impl(x, low, high):
+    try:
+        out = np.clip(x, low, high)
+    except ValueError:
+        _check_broadcast("clamp", *(v for v in (x, low, high) if v is not None))
+        raise
+    dt = out.dtype
+    if dt is _f64 and all(getattr(v, "dtype", None) is not _f64 for v in (x, low, high)):
+        return out.astype(_torch_float(x, low, high))
+    if dt.kind == "c":
+        _refuse_complex("clamp", x, low, high)
+    return out
+
+
+def _clamp_tensor_masks(x, low, high):
+    """PyTorch's ``clamp_backward_min_max``: which of x, low, high each output element came from.
+    A tie with a bound goes to x; where low > high the result is high; NaN anywhere: none."""
+    if low is None:
+        return x <= high, None, x > high
+    if high is None:
+        return x >= low, x < low, None
+    return (x >= low) * (x <= high), (x < low) * (low < high), (x > high) + (high < low)
+
+
+def _clamp_tensor_vjp(k):
+    def vjp(m, g, ans, x, low, high):
+        return g * _clamp_tensor_masks(x, low, high)[k]
+
+    return vjp
+
+
+def _clamp_tensor_jvp(m, tangents, ans, x, low, high):
+    result = None
+    for t, mask in zip(tangents, _clamp_tensor_masks(x, low, high)):
+        if t is not None:
+            term = t * mask
+            result = term if result is None else result + term
+    return result
+
+
+clamp_tensor = define(
+    "clamp_tensor", _clamp_tensor_impl,
+    (_clamp_tensor_vjp(0), _clamp_tensor_vjp(1), _clamp_tensor_vjp(2)), _clamp_tensor_jvp,
+    broadcasts=True, batching="elementwise",
+    doc="``clamp(x, min, max)`` with tensor bounds (either may be None).",
+)
+
+
+def _extremum(name, impl, loses):
+    """``maximum``/``minimum``: the gradient goes to the winner, half to each at a tie, and (as
+    PyTorch) all of it to both where either is NaN: each side gets ``g`` unless it loses.
 
     The masks multiply the cotangent (``g * mask``), never a float built from them, so the
     gradient keeps the input's dtype (``0.5 * mask`` alone would be float64).
     """
 
-    def share(g, x, y):
-        return g * wins(x, y) + (g * 0.5) * (x == y)
+    def share(m, g, x, y):
+        return m.where(loses(x, y), 0.0, g) - (g * 0.5) * (x == y)
 
     def jvp(m, tangents, ans, x, y):
         tx, ty = tangents
-        result = None if tx is None else share(tx, x, y)
+        result = None if tx is None else share(m, tx, x, y)
         if ty is not None:
-            other = share(ty, y, x)
+            other = share(m, ty, y, x)
             result = other if result is None else result + other
         return result
 
     def vjp_x(m, g, ans, x, y):
-        return share(g, x, y)
+        return share(m, g, x, y)
 
     def vjp_y(m, g, ans, x, y):
-        return share(g, y, x)
+        return share(m, g, y, x)
 
     return define(name, impl, (vjp_x, vjp_y), jvp, broadcasts=True, batching="elementwise")
 
 
-def _checked(ufunc, op):
-    def impl(x, y):
-        try:
-            return ufunc(x, y)
-        except ValueError:
-            _check_broadcast(op, x, y)
-            raise
-
-    impl.__name__ = ufunc.__name__
-    return impl
-
-
-maximum = _extremum("maximum", _checked(np.maximum, "maximum"), lambda x, y: x > y)
-minimum = _extremum("minimum", _checked(np.minimum, "minimum"), lambda x, y: x < y)
+maximum = _extremum("maximum", _torch_promotion(np.maximum, "maximum"), lambda x, y: x < y)
+minimum = _extremum("minimum", _torch_promotion(np.minimum, "minimum"), lambda x, y: x > y)
 
 
 def _where_impl(condition, x, y):
     try:
-        return np.where(condition, x, y)
+        out = np.where(condition, x, y)
     except ValueError:
         _check_broadcast("where", condition, x, y)
         raise
+    if out.dtype is _f32:
+        return out
+    return _torch_dtype("where", out, x, y)
 
 
 def _where_jvp(m, tangents, ans, condition, x, y):
@@ -303,9 +526,17 @@ _where = define(
 
 
 def where(condition, input, other):  # noqa: A002
-    """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting)."""
+    """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting).
+
+    As in PyTorch and JAX, the branch not taken still gets a (zero) gradient, which its own
+    backward multiplies by its derivative: ``where(x > 0, sqrt(x), 0)`` has gradient NaN at
+    ``x = 0`` (0 · inf). Guard the input of that branch instead:
+    ``where(x > 0, sqrt(where(x > 0, x, 1.0)), 0.0)``.
+    """
     from ..tensor import Tensor
 
+    for _value, _name in ((condition, "condition"), (input, "input"), (other, "other")):
+        D.check_operand("where", _value, _name)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}; compare first, e.g. x > 0")
@@ -335,5 +566,11 @@ def _cast_vjp(m, g, ans, x, dtype):
     return m.cast(g, dtype=x.dtype)
 
 
-cast = define("cast", lambda x, dtype: x.astype(dtype, copy=False), (_cast_vjp,),
+def _cast(x, dtype):
+    if x.dtype.kind == "c" and dtype.kind != "c":
+        raise complex_unsupported("cast", x.dtype)
+    return x.astype(dtype, copy=False)
+
+
+cast = define("cast", _cast, (_cast_vjp,),
               lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), save_inputs="meta", batching="elementwise")

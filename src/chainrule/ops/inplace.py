@@ -18,7 +18,7 @@ from ..grad_mode import state
 from . import _primitive as _P
 from . import elementwise as E
 from ._primitive import define
-from .shape import _index_key, _tensor_type, broadcast_to, index_put
+from .shape import _index_key, _is_basic, _tensor_type, broadcast_to, index_put
 
 
 def view_info(t):
@@ -68,6 +68,37 @@ def _check_multi_view(op: str, target) -> None:
         )
 
 
+def _check_overlap(op: str, target, other, any_overlap: bool = False) -> None:
+    """PyTorch's memory-overlap rule for in-place writes: an operand that partly overlaps the
+    written tensor (or, for an advanced-index write, overlaps it at all) is refused."""
+    if not isinstance(other, _tensor_type()):
+        return
+    a, b = target._data, other._data
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or not np.may_share_memory(a, b):
+        return
+    if not any_overlap:
+        if not (a.flags.c_contiguous or a.flags.f_contiguous) or not (b.flags.c_contiguous or b.flags.f_contiguous):
+            return  # PyTorch can't tell cheaply either: the write is done from a copy
+        if a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.nbytes == b.nbytes:
+            return  # the same memory (x.add_(x)): allowed
+    raise RuntimeError(
+        f"{op}: unsupported operation: some elements of the operand (shape {b.shape}) and of the "
+        f"tensor being written (shape {a.shape}) refer to the same memory; clone() the operand first"
+    )
+
+
+def _check_broadcastable(op: str, shape, target_shape) -> None:
+    try:
+        ok = np.broadcast_shapes(shape, target_shape) == tuple(target_shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RuntimeError(
+            f"{op}: the source of shape {tuple(shape)} can't be broadcast to the tensor's shape "
+            f"{tuple(target_shape)}"
+        )
+
+
 def _write(op: str, target, values: np.ndarray) -> None:
     target._buffer()
     if values.shape != target._data.shape:
@@ -102,6 +133,8 @@ def apply_inplace(op: str, target, prim, *others, **params):
     """``target ← prim(target, *others)`` in place; returns ``target``."""
     _check_leaf(op, target)
     _check_view(op, target)
+    for other in others:
+        _check_overlap(op, target, other)
     if not _records(target, others):
         Tensor = _tensor_type()
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
@@ -136,6 +169,7 @@ def setitem(target, key, value) -> None:
     key = _index_key(key)
     Tensor = _tensor_type()
     _check_view("setitem", target)
+    _check_overlap("setitem", target, value, any_overlap=not _is_basic(key))
     if not _records(target, (value,)):
         _check_leaf("setitem", target)
         target._buffer()
@@ -156,11 +190,10 @@ def fill_(target, value):
     _check_leaf("fill_", target)
     _check_view("fill_", target)
     if _records(target, (value,)):
-        Tensor = _tensor_type()
-        filled = E.add(E.mul(target, 0.0), value)
-        if not isinstance(value, Tensor):
-            filled = filled.detach()
-        return _assign("fill_", target, filled)
+        # As PyTorch's FillBackward: the result still requires grad, its gradient to the old
+        # value is zero (and to ``value``, when a tensor, the sum of the cotangent).
+        keep = np.zeros(target._data.shape, dtype=bool)
+        return _assign("fill_", target, E.where(keep, _snapshot(target, False), value))
     target._buffer()[...] = value._data if hasattr(value, "_data") else value
     _P.bump_version(target)
     return target
@@ -169,10 +202,15 @@ def fill_(target, value):
 def copy_(target, source):
     _check_leaf("copy_", target)
     _check_view("copy_", target)
+    _check_overlap("copy_", target, source)
     Tensor = _tensor_type()
     if _records(target, (source,)):
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
-        return _assign("copy_", target, broadcast_to(E.cast(src, dtype=target._data.dtype), target._data.shape))
+        _check_broadcastable("copy_", src._data.shape, target._data.shape)
+        # As PyTorch's CopyBackwards: the result still requires grad, with a zero gradient to the
+        # old value (whose saved tensors are still checked) and the cotangent to ``source``.
+        keep = np.zeros(target._data.shape, dtype=bool)
+        return _assign("copy_", target, E.where(keep, _snapshot(target, False), E.cast(src, dtype=target._data.dtype)))
     src = source._data if isinstance(source, Tensor) else np.asarray(source)
     _write("copy_", target, np.broadcast_to(src, target._data.shape).astype(target._data.dtype, copy=False))
     _P.bump_version(target)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import operator
 import string
 from collections import namedtuple
 
 import numpy as np
 
-from ._primitive import define, nondifferentiable
+from ._primitive import define, nondifferentiable, raw
+from ..dtypes import check_operand as _check_operand
 from .elementwise import abs as abs_
-from .reductions import amax, amin, norm
+from .elementwise import complex_unsupported, isnan, mul, sign, where
+from .reductions import amax, amin, norm2_prim, sum_prim
 from .reductions import sum as sum_
-from .shape import _ndim, _shape, diagonal, reshape, squeeze
+from .shape import _ndim, _shape, broadcast_to, diagonal, permute, reshape, squeeze
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
 
@@ -77,6 +80,8 @@ matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _mat
 
 def matmul(input, other):  # noqa: A002
     """Matrix product with NumPy's rules for vectors and batches (also the ``@`` operator)."""
+    _check_operand("matmul", input, "input")
+    _check_operand("matmul", other, "other")
     sa, sb = _shape(input), _shape(other)
     if not sa or not sb:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {sa} and {sb}; use * for scalars")
@@ -102,6 +107,8 @@ def _require(op, x, ndim):
 
 def dot(input, other):  # noqa: A002
     """Inner product of two 1-D tensors."""
+    _check_operand("dot", input, "input")
+    _check_operand("dot", other, "other")
     _require("dot", input, 1)
     _require("dot", other, 1)
     if _shape(input) != _shape(other):
@@ -111,6 +118,8 @@ def dot(input, other):  # noqa: A002
 
 def mv(input, vec):  # noqa: A002
     """Matrix–vector product."""
+    _check_operand("mv", input, "input")
+    _check_operand("mv", vec, "vec")
     _require("mv", input, 2)
     _require("mv", vec, 1)
     return matmul(input, vec)
@@ -118,6 +127,8 @@ def mv(input, vec):  # noqa: A002
 
 def mm(input, mat2):  # noqa: A002
     """Matrix–matrix product."""
+    _check_operand("mm", input, "input")
+    _check_operand("mm", mat2, "mat2")
     _require("mm", input, 2)
     _require("mm", mat2, 2)
     return matmul(input, mat2)
@@ -125,9 +136,101 @@ def mm(input, mat2):  # noqa: A002
 
 def outer(input, vec2):  # noqa: A002
     """Outer product of two 1-D tensors."""
+    _check_operand("outer", input, "input")
+    _check_operand("outer", vec2, "vec2")
     _require("outer", input, 1)
     _require("outer", vec2, 1)
     return reshape(input, -1, 1) * vec2
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy's products for N-d operands (np.dot, np.inner, np.tensordot on tensors): permutes and
+# reshapes around one matmul, so both modes and every order come from the table's rules.
+# ---------------------------------------------------------------------------------------------
+
+def tensordot(a, b, dims=2):
+    """Sum of products over ``dims``: an int ``n`` (the last ``n`` axes of ``a`` with the first
+    ``n`` of ``b``) or a pair of axis sequences; NumPy's ``tensordot`` (PyTorch's ``dims``)."""
+    sa, sb = _shape(a), _shape(b)
+    na, nb = len(sa), len(sb)
+    try:
+        n = operator.index(dims)
+    except TypeError:
+        try:
+            axes_a, axes_b = dims
+        except (TypeError, ValueError):
+            raise TypeError(f"tensordot: dims must be an int or a pair of axis sequences, got {dims!r}") from None
+        axes_a = (axes_a,) if np.ndim(axes_a) == 0 else tuple(axes_a)
+        axes_b = (axes_b,) if np.ndim(axes_b) == 0 else tuple(axes_b)
+    else:
+        if n < 0 or n > na or n > nb:
+            raise ValueError(f"tensordot: cannot sum over the last {n} axes of shape {sa} and the first {n} of shape {sb}")
+        axes_a, axes_b = tuple(range(na - n, na)), tuple(range(n))
+    if len(axes_a) != len(axes_b):
+        raise ValueError(f"tensordot: {len(axes_a)} axes of a {list(axes_a)} but {len(axes_b)} of b {list(axes_b)}")
+    axes_a = tuple(_axis_of("tensordot", x, na) for x in axes_a)
+    axes_b = tuple(_axis_of("tensordot", x, nb) for x in axes_b)
+    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+        raise ValueError(f"tensordot: repeated axis in {list(axes_a)} or {list(axes_b)}")
+    for x, y in zip(axes_a, axes_b):
+        if sa[x] != sb[y]:
+            raise ValueError(
+                f"tensordot: shape mismatch for sum: axis {x} of shape {sa} has size {sa[x]} but axis "
+                f"{y} of shape {sb} has size {sb[y]}"
+            )
+    free_a = tuple(i for i in range(na) if i not in axes_a)
+    free_b = tuple(i for i in range(nb) if i not in axes_b)
+    k = int(np.prod([sa[i] for i in axes_a]))
+    out_a = tuple(sa[i] for i in free_a)
+    out_b = tuple(sb[i] for i in free_b)
+    if free_a + axes_a != tuple(range(na)):
+        a = permute(a, free_a + axes_a)
+    if axes_b + free_b != tuple(range(nb)):
+        b = permute(b, axes_b + free_b)
+    a2 = reshape(a, int(np.prod(out_a)), k)
+    b2 = reshape(b, k, int(np.prod(out_b)))
+    return reshape(matmul(a2, b2), out_a + out_b)
+
+
+_AxisError = getattr(np, "exceptions", np).AxisError
+
+
+def _axis_of(op, axis, ndim):
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise _AxisError(axis, ndim, op)
+    return axis % ndim
+
+
+def numpy_dot(a, b):
+    """NumPy's ``dot``: a product with a scalar, the inner product of vectors, else the sum over
+    the last axis of ``a`` and the second-to-last of ``b`` (the only one when ``b`` is 1-D)."""
+    sa, sb = _shape(a), _shape(b)
+    na, nb = len(sa), len(sb)
+    if na == 0 or nb == 0:
+        return mul(a, b)
+    kb = 0 if nb == 1 else nb - 2
+    if sa[-1] != sb[kb]:
+        raise ValueError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != {sb[kb]} (dim {kb})")
+    if nb <= 2 or na == 1:  # matmul's rules give dot's result here
+        return matmul(a, b)
+    return tensordot(a, b, ((na - 1,), (nb - 2,)))
+
+
+def numpy_inner(a, b):
+    """NumPy's ``inner``: a product with a scalar, else the sum over the last axes of both
+    (the result has shape ``a.shape[:-1] + b.shape[:-1]``)."""
+    sa, sb = _shape(a), _shape(b)
+    na, nb = len(sa), len(sb)
+    if na == 0 or nb == 0:
+        return mul(a, b)
+    if sa[-1] != sb[-1]:
+        raise ValueError(f"inner: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != {sb[-1]} (dim {nb - 1})")
+    if nb == 1:
+        return matmul(a, b)
+    if na == 1:
+        return matmul(b, a)
+    return tensordot(a, b, ((na - 1,), (nb - 1,)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,18 +339,41 @@ einsum_prim = define(
 
 def einsum(subscripts: str, *operands):
     """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; ellipses and repeats allowed."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {type(subscripts).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
+    for _operand in operands:
+        _check_operand("einsum", _operand, "an operand")
     shapes = [_shape(op) for op in operands]
     try:
         terms, out = _parse_einsum(subscripts, shapes)
+        operands = _einsum_broadcast(terms, operands, shapes)
         return einsum_prim(*operands, subscripts=",".join(terms) + "->" + out)
     except ValueError as exc:
         raise ValueError(f"einsum: {exc} (subscripts {subscripts!r}, operand shapes {shapes})") from None
 
 
+def _einsum_broadcast(terms, operands, shapes):
+    """Operands with a size-1 dimension where another operand has that index longer, broadcast
+    to it (NumPy broadcasts such dimensions; the rules of ``einsum_prim`` assume equal sizes)."""
+    sizes = {}
+    for term, shape in zip(terms, shapes):
+        for c, n in zip(term, shape):
+            if n != 1:
+                if sizes.setdefault(c, n) != n:
+                    raise ValueError(f"index {c!r} has sizes {sizes[c]} and {n}")
+    operands = list(operands)
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        target = tuple(sizes.get(c, 1) for c in term)
+        if target != tuple(shape) and len(set(term)) == len(term):
+            operands[i] = broadcast_to(operands[i], target)
+    return operands
+
+
 def trace(input):  # noqa: A002
     """Sum of the main diagonal of a matrix."""
+    _check_operand("trace", input, "input")
     _require("trace", input, 2)
     return sum_(diagonal(input))
 
@@ -260,6 +386,23 @@ def _square(op, a):
     s = _shape(a)
     if len(s) < 2 or s[-1] != s[-2]:
         raise RuntimeError(f"linalg.{op}: expected a square matrix (or a batch of them), got shape {s}")
+    _linalg_dtype(op, a)
+
+
+_LINALG_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _linalg_dtype(op, a):
+    """float32 and float64 only, as PyTorch (NumPy would compute integers in float64 and refuse
+    float16 with a bare error); complex refused until complex support lands."""
+    dt = _dtype(a._data if hasattr(a, "_data") else a)
+    if dt not in _LINALG_DTYPES:
+        if dt.kind == "c":
+            raise complex_unsupported(f"linalg.{op}", dt)
+        raise RuntimeError(
+            f"linalg.{op}: expected a float32 or float64 tensor, got dtype {dt}; convert it first, "
+            f"e.g. A.double()"
+        )
 
 
 def _inv_impl(a):
@@ -279,6 +422,7 @@ inv_prim = define(
 
 def inv(A):
     """Matrix inverse (batched over leading dimensions)."""
+    _check_operand("linalg.inv", A, "A")
     _square("inv", A)
     return inv_prim(A)
 
@@ -288,12 +432,46 @@ def _expand2(m, v):
     return m.reshape(v, shape=s + (1, 1))
 
 
+def _cofactors(m, a):
+    """The matrix of cofactors of ``a`` (``adj(a)ᵀ = det(a) a⁻ᵀ``: the gradient of det), batched,
+    for singular matrices too. First order (NumPy arrays) from the SVD ``a = U diag(s) Vh``, as
+    PyTorch: ``det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh``; recorded (create_graph, forward mode)
+    as the signed determinants of the minors, so that it is differentiable again."""
+    n = _shape(a)[-1]
+    if m is raw:
+        u, s, vh = np.linalg.svd(a)
+        ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+        before = np.concatenate([ones, np.cumprod(s[..., :-1], axis=-1)], axis=-1)
+        after = np.concatenate([np.cumprod(s[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+        scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None] * before * after
+        return np.matmul(u * scale[..., None, :], vh)
+    if n == 1:
+        return a * 0.0 + 1.0  # the 1x1 cofactor, kept in the graph (its derivative is 0)
+    keep = np.array([[j for j in range(n) if j != i] for i in range(n)])  # keep[i]: all but i
+    minors = m.getitem(a, index=(Ellipsis, keep[:, None, :, None], keep[None, :, None, :]))
+    signs = (1 - 2 * (np.add.outer(np.arange(n), np.arange(n)) % 2)).astype(_dtype(a))
+    return m.det(minors) * signs
+
+
+def _singular(det) -> bool:
+    return bool(np.any((det._data if hasattr(det, "_data") else det) == 0))
+
+
 def _det_vjp(m, g, ans, a):
+    if _singular(ans):  # the inverse does not exist, the cofactors do
+        return _expand2(m, g) * _cofactors(m, a)
     return _expand2(m, g * ans) * _mT(m, m.inv(a))
 
 
 def _det_jvp(m, tangents, ans, a):
+    if _singular(ans):
+        return _sum_last2(m, _cofactors(m, a) * tangents[0])
     return ans * _batched_trace(m, m.solve(a, tangents[0]))
+
+
+def _sum_last2(m, x):
+    n = _ndim(x)
+    return m.sum(x, dim=(n - 2, n - 1), keepdim=False)
 
 
 def _batched_trace(m, x):
@@ -305,21 +483,41 @@ det_prim = define("det", np.linalg.det, (_det_vjp,), _det_jvp, save_ans=True)
 
 
 def det(A):
-    """Determinant (batched over leading dimensions)."""
+    """Determinant (batched over leading dimensions).
+
+    Its gradient is the matrix of cofactors, also where ``A`` is singular (computed from the SVD,
+    as PyTorch does with ``create_graph=True``; PyTorch's first-order backward and forward mode
+    return 0 there instead, which is not the derivative).
+    """
+    _check_operand("linalg.det", A, "A")
     _square("det", A)
     return det_prim(A)
 
 
-logabsdet_prim = define(
-    "logabsdet", lambda a: np.linalg.slogdet(a)[1],
-    (lambda m, g, ans, a: _expand2(m, g) * _mT(m, m.inv(a)),),
-    lambda m, tangents, ans, a: _batched_trace(m, m.solve(a, tangents[0])),
-)
+def _logabsdet_vjp(m, g, ans, a):
+    if _singular_log(ans):  # a⁻ᵀ = cofactors / det: ±inf (or NaN for 0/0), as PyTorch
+        return _expand2(m, g / m.det(a)) * _cofactors(m, a)
+    return _expand2(m, g) * _mT(m, m.inv(a))
+
+
+def _logabsdet_jvp(m, tangents, ans, a):
+    if _singular_log(ans):
+        return _sum_last2(m, _cofactors(m, a) * tangents[0]) / m.det(a)
+    return _batched_trace(m, m.solve(a, tangents[0]))
+
+
+def _singular_log(logabsdet) -> bool:
+    return bool(np.any((logabsdet._data if hasattr(logabsdet, "_data") else logabsdet) == -np.inf))
+
+
+logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,
+                        save_ans=True)
 sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0])
 
 
 def slogdet(A):
     """``(sign, log|det A|)``; the log-determinant is differentiable."""
+    _check_operand("linalg.slogdet", A, "A")
     _square("slogdet", A)
     return slogdet_result(sign_det(A), logabsdet_prim(A))
 
@@ -374,7 +572,11 @@ solve_prim = define("solve", _solve_impl, (_solve_grad_a, _solve_grad_b), _solve
 
 def solve(A, B):
     """The ``X`` with ``A @ X = B`` (``B`` a vector or a batch of matrices)."""
+    _check_operand("linalg.solve", A, "A")
+    _check_operand("linalg.solve", B, "B")
     _square("solve", A)
+    if _dtype(B._data if hasattr(B, "_data") else B).kind == "c":
+        raise complex_unsupported("linalg.solve", _dtype(B._data if hasattr(B, "_data") else B))
     sa, sb = _shape(A), _shape(B)
     if (len(sb) == 1 and sb[0] != sa[-1]) or (len(sb) > 1 and sb[-2] != sa[-1]):
         raise RuntimeError(f"linalg.solve: A of shape {sa} and B of shape {sb} do not match ({sa[-1]} rows needed)")
@@ -382,25 +584,76 @@ def solve(A, B):
 
 
 def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
-    """Vector 2-norm (of all elements when ``dim`` is None), or a matrix norm with ``ord``."""
-    matrix = isinstance(dim, tuple) or (dim is None and _ndim(A) == 2 and ord is not None)
-    if matrix and ord in (2, -2, "nuc"):
+    """Vector or matrix norm, with NumPy's and PyTorch's rules for choosing between them.
+
+    ``dim`` an int or a 1-tuple: the vector norm along it; a 2-tuple: the matrix norm over those
+    dimensions; None: the 2-norm of all elements when ``ord`` is None, else the vector norm of a
+    1-D tensor or the matrix norm of a 2-D one. Vector ``ord``: any number (0 counts the
+    non-zeros), ``inf``, ``-inf``; matrix ``ord``: ``'fro'``, 1, -1, ``inf``, ``-inf``.
+    """
+    _check_operand("linalg.norm", A, "A")
+    ndim = _ndim(A)
+    if dim is None:
+        if ord is None:
+            return norm2_prim(A, dim=None, keepdim=bool(keepdim))
+        if ndim == 1:
+            return _vector_norm(A, ord, (0,), keepdim)
+        if ndim == 2:
+            return _matrix_norm(A, ord, 0, 1, keepdim)
+        raise ValueError(
+            f"linalg.norm: with ord={ord!r} and no dim the input must be 1-D or 2-D, got shape "
+            f"{_shape(A)}; give dim (an int for a vector norm, a pair for a matrix norm)"
+        )
+    if isinstance(dim, (tuple, list)):
+        if len(dim) == 1:
+            return _vector_norm(A, ord, (_axis_of("linalg.norm", dim[0], ndim),), keepdim)
+        if len(dim) == 2:
+            return _matrix_norm(A, ord, _axis_of("linalg.norm", dim[0], ndim),
+                                _axis_of("linalg.norm", dim[1], ndim), keepdim)
+        raise ValueError(f"linalg.norm: dim must be an int, a 1-tuple or a 2-tuple, got {dim!r}")
+    return _vector_norm(A, ord, (_axis_of("linalg.norm", dim, ndim),), keepdim)
+
+
+_INF = float("inf")
+
+
+def _vector_norm(A, ord, dims, keepdim):  # noqa: A002
+    keepdim = bool(keepdim)
+    if ord is None or (not isinstance(ord, str) and ord == 2):
+        return norm2_prim(A, dim=dims, keepdim=keepdim)
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.integer, np.floating)):
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for vectors; use a number, inf or -inf")
+    if ord == _INF:
+        return amax(abs_(A), dims, keepdim)
+    if ord == -_INF:
+        return amin(abs_(A), dims, keepdim)
+    if ord == 0:  # the number of non-zeros (NaN counts): a zero gradient, history kept
+        return sum_prim(where(isnan(A), 1.0, sign(abs_(A))), dim=dims, keepdim=keepdim)
+    if ord == 1:
+        return sum_prim(abs_(A), dim=dims, keepdim=keepdim)
+    p = float(ord)
+    return sum_prim(abs_(A) ** p, dim=dims, keepdim=keepdim) ** (1.0 / p)
+
+
+def _matrix_norm(A, ord, d0, d1, keepdim):  # noqa: A002
+    if d0 == d1:
+        raise ValueError(f"linalg.norm: the two dims of a matrix norm must differ, got ({d0}, {d1})")
+    if ord is None or ord == "fro":
+        return norm2_prim(A, dim=tuple(sorted((d0, d1))), keepdim=bool(keepdim))
+    if isinstance(ord, str) and ord != "nuc":
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 1, -1, inf or -inf")
+    if ord in (2, -2, "nuc"):
         raise NotImplementedError(
             f"linalg.norm: the matrix norm ord={ord!r} (singular values) is not supported; use "
             f"ord='fro', 1, -1, inf or -inf, or flatten the matrix for a vector norm"
         )
-    if ord is None or (ord == "fro" and (dim is None or isinstance(dim, tuple))):
-        return norm(A, 2, dim, keepdim)
-    if isinstance(dim, tuple) or (dim is None and _ndim(A) == 2 and ord in (1, -1, float("inf"), float("-inf"))):
-        d0, d1 = dim if dim is not None else (0, 1)
-        if ord in (1, -1):
-            col = sum_(abs_(A), d0, keepdim=True)
-            out = amax(col, d1, keepdim=True) if ord == 1 else amin(col, d1, keepdim=True)
-        elif ord in (float("inf"), float("-inf")):
-            row = sum_(abs_(A), d1, keepdim=True)
-            out = amax(row, d0, keepdim=True) if ord > 0 else amin(row, d0, keepdim=True)
-        else:
-            raise ValueError(f"linalg.norm: matrix ord {ord!r} is not supported; use None, 'fro', 1, -1, inf or -inf")
-        return out if keepdim else squeeze(out, (d0, d1))
-    return norm(A, ord, dim, keepdim)
+    if ord in (1, -1):
+        col = sum_(abs_(A), d0, keepdim=True)
+        out = amax(col, d1, keepdim=True) if ord == 1 else amin(col, d1, keepdim=True)
+    elif ord in (_INF, -_INF):
+        row = sum_(abs_(A), d1, keepdim=True)
+        out = amax(row, d0, keepdim=True) if ord > 0 else amin(row, d0, keepdim=True)
+    else:
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 1, -1, inf or -inf")
+    return out if keepdim else squeeze(out, (d0, d1))
 

@@ -5,8 +5,35 @@ from __future__ import annotations
 import numpy as np
 
 from ._primitive import define, raw
+from .elementwise import _require_float
 from .reductions import _insert_axis
 from .shape import _shape
+
+_f16 = np.dtype(np.float16)
+_f32 = np.dtype(np.float32)
+
+
+def _in_float32(op):
+    """Decorator: ``forward(x, ...)``, written for float32/float64 logits, extended to float16
+    (computed in float32, each output cast back: PyTorch's accumulation for half precision) and
+    refusing integer, bool (as PyTorch does) and complex logits, with errors naming ``op``."""
+
+    def decorate(forward):
+        def impl(x, *args, **kwargs):
+            dt = x.dtype
+            if dt.kind != "f":
+                _require_float(op, x)
+            if dt is _f16:
+                out = forward(x.astype(_f32), *args, **kwargs)
+                if isinstance(out, tuple):
+                    return tuple(o.astype(_f16) for o in out)
+                return out.astype(_f16)
+            return forward(x, *args, **kwargs)
+
+        impl.__name__ = forward.__name__
+        return impl
+
+    return decorate
 
 
 def _max_along(x, dim):
@@ -17,10 +44,11 @@ def _max_along(x, dim):
     return np.amax(x, axis=dim, keepdims=True)
 
 
+@_in_float32("softmax")
 def _softmax_impl(x, dim):
     shifted = x - _max_along(x, dim)
-    e = np.exp(shifted, out=shifted if shifted.dtype.kind == "f" else None)
-    e /= np.sum(e, axis=dim, keepdims=True)
+    e = np.exp(shifted, out=shifted)
+    e /= np.add.reduce(e, axis=dim, keepdims=True)
     return e
 
 
@@ -37,6 +65,7 @@ softmax_prim = define(
 )
 
 
+@_in_float32("log_softmax")
 def _log_softmax_impl(x, dim):
     shifted = x - _max_along(x, dim)
     shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
@@ -71,6 +100,7 @@ def _ce_impl(x, target, dim):
     return _ce_forward(x, target, dim)[0]
 
 
+@_in_float32("cross_entropy")
 def _ce_forward(x, target, dim):
     """The losses and, for the VJP, the softmax computed on the way."""
     shifted = x - _max_along(x, dim)

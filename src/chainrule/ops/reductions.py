@@ -8,12 +8,17 @@ from collections import namedtuple
 
 import numpy as np
 
+from .. import dtypes as D
+from ..dtypes import check_operand as _check_operand
 from ._primitive import define, linear, nondifferentiable, raw
+from .elementwise import _require_float, cast, complex_unsupported, maximum, minimum, sqrt, where
 from .elementwise import abs as abs_
-from .elementwise import cast, maximum, minimum, sqrt
 from .shape import _ndim, _shape, gather_prim, normalize_dim, squeeze
 
 _prod = math.prod
+_f16 = np.dtype(np.float16)
+_f32 = np.dtype(np.float32)
+_f64 = np.dtype(np.float64)
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -50,10 +55,67 @@ def _count(shape, dim) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# dtypes. float16 reductions accumulate in float32 and return float16, as PyTorch's: a float16
+# running sum stops at 2048 (2048 + 1 rounds to 2048) and 300² overflows. Primitives do it in
+# their forward (``_accumulated``, norms, logsumexp); composites (var, std) compute in float32
+# throughout and cast the result back, so their gradients are float32 too until the cast's. Integer inputs
+# follow PyTorch: sum, prod, cumsum, cumprod, amax, ... keep integers (sum of int8 is int64);
+# mean, var, std and norm refuse them (RuntimeError); logsumexp computes in the default float
+# dtype. Complex inputs are refused (TypeError) until complex support lands.
+# ---------------------------------------------------------------------------------------------
+
+def _accumulated(op, reduce, x, **kwargs):
+    """``reduce(x, **kwargs)`` for ``x`` not float32/float64: float16 accumulated in float32,
+    complex refused, integers and bools as NumPy (which sums small integers in int64)."""
+    dt = x.dtype
+    if dt is _f16:
+        return reduce(x, dtype=_f32, **kwargs).astype(_f16)
+    if dt.kind == "c":
+        raise complex_unsupported(op, dt)
+    return reduce(x, **kwargs)
+
+
+def _dtype_of(x):
+    data = x._data if hasattr(x, "_data") else x
+    return data.dtype if hasattr(data, "dtype") else np.result_type(data)
+
+
+def _floating_only(op, input):  # noqa: A002
+    """The dtype of ``input``, which PyTorch's ``op`` (mean, var, std, norm) requires floating."""
+    dt = _dtype_of(input)
+    if dt.kind != "f":
+        if dt.kind == "c":
+            raise complex_unsupported(op, dt)
+        raise RuntimeError(
+            f"{op}: could not infer output dtype. Input dtype must be floating point, got {dt}; "
+            f"use x.float().{op}() or convert with x.to(cr.float32)"
+        )
+    return dt
+
+
+def _real_only(op, input):  # noqa: A002
+    dt = _dtype_of(input)
+    if dt.kind == "c":
+        raise complex_unsupported(op, dt)
+    return dt
+
+
+# ---------------------------------------------------------------------------------------------
 # Linear reductions
 # ---------------------------------------------------------------------------------------------
 
-sum_prim = linear("sum", lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+def _sum_impl(x, dim=None, keepdim=False):
+    try:
+        dt = x.dtype
+    except AttributeError:  # a Python number
+        x = np.asarray(x)
+        dt = x.dtype
+    if dt is _f32 or dt is _f64:
+        return np.add.reduce(x, axis=dim, keepdims=keepdim)
+    return _accumulated("sum", np.add.reduce, x, axis=dim, keepdims=keepdim)
+
+
+sum_prim = linear("sum", _sum_impl,
                   lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce")
 
 
@@ -63,7 +125,9 @@ def _mean_impl(x, dim=None, keepdim=False):
         total = np.add.reduce(x, axis=dim, keepdims=keepdim)
         count = _count(x.shape, dim)
         return total / total.dtype.type(count) if count else total * np.nan
-    return np.mean(x, axis=dim, keepdims=keepdim)
+    if dtype.kind == "c":
+        raise complex_unsupported("mean", dtype)
+    return np.mean(x, axis=dim, keepdims=keepdim)  # float16: accumulated in float32 by NumPy
 
 
 def _mean_vjp(m, g, x, dim, keepdim):
@@ -81,6 +145,8 @@ mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce")
 
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
+    _check_operand("sum", input, "input")
+    D.resolve(dtype, "sum")
     if dtype is not None:
         input = cast(input, dtype=np.dtype(dtype))
     return sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=bool(keepdim))
@@ -88,14 +154,11 @@ def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
 
 def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
+    _check_operand("mean", input, "input")
+    D.resolve(dtype, "mean")
     if dtype is not None:
         input = cast(input, dtype=np.dtype(dtype))
-    dt = np.result_type(input._data if hasattr(input, "_data") else np.asarray(input))
-    if dt.kind not in "fc":
-        raise RuntimeError(
-            f"mean: could not infer output dtype. Input dtype must be floating point, got {dt}; "
-            f"use x.float().mean() or mean(x, dtype=cr.float32)"
-        )
+    _floating_only("mean", input)
     return mean_prim(input, dim=_dims("mean", dim, _ndim(input)), keepdim=bool(keepdim))
 
 
@@ -103,11 +166,23 @@ def _cumsum_transpose(m, g, x, dim):
     return m.flip(m.cumsum(m.flip(g, dims=(dim,)), dim=dim), dims=(dim,))
 
 
-cumsum_prim = linear("cumsum", lambda x, dim: np.cumsum(x, axis=dim), _cumsum_transpose, batching="shift_dim")
+def _cumsum_impl(x, dim):
+    try:
+        dt = x.dtype
+    except AttributeError:  # a Python number
+        x = np.asarray(x)
+        dt = x.dtype
+    if dt is _f32 or dt is _f64:
+        return np.cumsum(x, axis=dim)
+    return _accumulated("cumsum", np.cumsum, x, axis=dim)
+
+
+cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim")
 
 
 def cumsum(input, dim: int):  # noqa: A002
     """Running sums along ``dim``."""
+    _check_operand("cumsum", input, "input")
     return cumsum_prim(input, dim=normalize_dim("cumsum", dim, _ndim(input)))
 
 
@@ -153,12 +228,27 @@ def _prod_jvp(m, tangents, ans, x, dim, keepdim):
     return m.sum(weights * tangents[0], dim=dim, keepdim=keepdim)
 
 
-prod_prim = define("prod", lambda x, dim, keepdim: np.prod(x, axis=dim, keepdims=keepdim),
-                   (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce")
+def _prod_impl(x, dim, keepdim):
+    try:
+        dt = x.dtype
+    except AttributeError:  # a Python number
+        x = np.asarray(x)
+        dt = x.dtype
+    if dt is _f32 or dt is _f64:
+        return np.multiply.reduce(x, axis=dim, keepdims=keepdim)
+    return _accumulated("prod", np.multiply.reduce, x, axis=dim, keepdims=keepdim)
+
+
+prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce")
 
 
 def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
-    """Product over ``dim`` (int or None); gradients are exact when elements are zero."""
+    """Product over ``dim`` (int or None); gradients are exact when elements are zero.
+
+    float16 products accumulate in float32 (as PyTorch's cumprod; PyTorch's CPU prod overflows
+    float16 partial products that float32 holds).
+    """
+    _check_operand("prod", input, "input")
     return prod_prim(input, dim=_dims("prod", dim, _ndim(input)), keepdim=bool(keepdim))
 
 
@@ -206,12 +296,24 @@ def _to_last(ndim, dim):
     return tuple(i for i in range(ndim) if i != dim) + (dim,)
 
 
-cumprod_prim = define("cumprod", lambda x, dim: np.cumprod(x, axis=dim), (_cumprod_vjp,), _cumprod_jvp,
+def _cumprod_impl(x, dim):
+    try:
+        dt = x.dtype
+    except AttributeError:  # a Python number
+        x = np.asarray(x)
+        dt = x.dtype
+    if dt is _f32 or dt is _f64:
+        return np.cumprod(x, axis=dim)
+    return _accumulated("cumprod", np.cumprod, x, axis=dim)
+
+
+cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
                       save_ans=True, batching="shift_dim")
 
 
 def cumprod(input, dim: int):  # noqa: A002
     """Running products along ``dim``; gradients are exact when elements are zero."""
+    _check_operand("cumprod", input, "input")
     return cumprod_prim(input, dim=normalize_dim("cumprod", dim, _ndim(input)))
 
 
@@ -219,22 +321,29 @@ def cumprod(input, dim: int):  # noqa: A002
 # Extrema
 # ---------------------------------------------------------------------------------------------
 
-def _extremum_weights(m, ans, x, dim, keepdim):
-    """1/k on each of the k elements that attain the extremum, 0 elsewhere."""
-    hit = x == _keep(m, ans, x.shape, dim, keepdim)
-    if hasattr(hit, "_data"):
-        hit = hit._data
+def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
+    """1/k on each of the k elements that attain the extremum, 0 elsewhere.
+
+    A NaN extremum matches no element, so amax/amin's gradient is NaN there (0/0), as PyTorch's;
+    with ``nan`` (``max()``/``min()`` without dim, PyTorch's evenly_distribute_backward) the NaN
+    elements attain it and share the gradient.
+    """
+    a = _keep(m, ans, x.shape, dim, keepdim)
+    x, a = (v._data if hasattr(v, "_data") else v for v in (x, a))
+    hit = x == a
+    if nan:
+        hit |= np.isnan(x) & np.isnan(a)
     counts = np.sum(hit, axis=dim, keepdims=True)
     return hit / counts
 
 
-def _extremum_vjp(m, g, ans, x, dim, keepdim):
-    weights = _extremum_weights(m, ans, x, dim, keepdim).astype(_dtype(x), copy=False)
+def _extremum_vjp(m, g, ans, x, dim, keepdim, nan=False):
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan).astype(_dtype(x), copy=False)
     return _keep(m, g, x.shape, dim, keepdim) * weights
 
 
-def _extremum_jvp(m, tangents, ans, x, dim, keepdim):
-    weights = _extremum_weights(m, ans, x, dim, keepdim).astype(_dtype(x), copy=False)
+def _extremum_jvp(m, tangents, ans, x, dim, keepdim, nan=False):
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan).astype(_dtype(x), copy=False)
     return m.sum(tangents[0] * weights, dim=dim, keepdim=keepdim)
 
 
@@ -242,9 +351,9 @@ def _dtype(x):
     return x._data.dtype if hasattr(x, "_data") else x.dtype
 
 
-amax_prim = define("amax", lambda x, dim, keepdim: np.amax(x, axis=dim, keepdims=keepdim),
+amax_prim = define("amax", lambda x, dim, keepdim, nan=False: np.amax(x, axis=dim, keepdims=keepdim),
                    (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce")
-amin_prim = define("amin", lambda x, dim, keepdim: np.amin(x, axis=dim, keepdims=keepdim),
+amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=dim, keepdims=keepdim),
                    (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce")
 
 
@@ -254,19 +363,28 @@ def _check_nonempty(op, input, dim):
         raise IndexError(f"{op}: cannot reduce over an empty dimension (shape {shape}); give a non-empty tensor")
 
 
-def _extremum(op, prim, input, dim, keepdim):  # noqa: A002
+def _extremum(op, prim, input, dim, keepdim, nan=False):  # noqa: A002
     dims = _dims(op, dim, _ndim(input))
     _check_nonempty(op, input, dims)
+    _real_only(op, input)
+    if nan:
+        return prim(input, dim=dims, keepdim=bool(keepdim), nan=True)
     return prim(input, dim=dims, keepdim=bool(keepdim))
 
 
 def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
-    """Largest value over ``dim``; tied elements share the gradient equally."""
+    """Largest value over ``dim``; tied elements share the gradient equally.
+
+    A NaN propagates to the result, and then, as in PyTorch, the gradient is NaN for every element
+    of that slice (``max()`` without dim instead gives it to the NaN elements).
+    """
+    _check_operand("amax", input, "input")
     return _extremum("amax", amax_prim, input, dim, keepdim)
 
 
 def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Smallest value over ``dim``; tied elements share the gradient equally."""
+    _check_operand("amin", input, "input")
     return _extremum("amin", amin_prim, input, dim, keepdim)
 
 
@@ -277,26 +395,29 @@ argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, a
 def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
     d = None if dim is None else normalize_dim(op, dim, _ndim(input))
     _check_nonempty(op, input, None if d is None else (d,))
+    _real_only(op, input)
     return prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
 
 
 def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
+    _check_operand("argmax", input, "input")
     return _arg_extremum("argmax", argmax_prim, input, dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
+    _check_operand("argmin", input, "input")
     return _arg_extremum("argmin", argmin_prim, input, dim, keepdim)
 
 
-def _extremum_along(op, elementwise, reduce, arg, input, dim, keepdim):  # noqa: A002
+def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A002
     """``max``/``min``: the elementwise op for a tensor ``dim``, the reduction without ``dim``,
     else ``(values, indices)`` along ``dim``."""
-    if not isinstance(dim, int) and hasattr(dim, "shape"):
+    if not isinstance(dim, (int, np.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
         return elementwise(input, dim)
-    if dim is None:
-        return reduce(input)
+    if dim is None:  # NaN elements share the gradient of a NaN result (PyTorch's max(), not amax)
+        return _extremum(op, prim, input, None, False, nan=True)
     d = normalize_dim(op, dim, _ndim(input))
     indices = arg(input, d, keepdim=False)
     values = gather_prim(input, np.expand_dims(indices._data, d), dim=d)
@@ -308,33 +429,71 @@ def _extremum_along(op, elementwise, reduce, arg, input, dim, keepdim):  # noqa:
 def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     """Without ``dim``: the largest value. With ``dim``: ``(values, indices)`` along it.
 
-    Two tensors as ``max(a, b)`` give the elementwise maximum.
+    Two tensors as ``max(a, b)`` give the elementwise maximum. A NaN is the result wherever one
+    is present (PyTorch, NumPy); its gradient goes to the NaN elements (shared equally), with
+    ``dim`` to the one the index names.
     """
-    return _extremum_along("max", maximum, amax, argmax, input, dim, keepdim)
+    _check_operand("max", input, "input")
+    return _extremum_along("max", maximum, amax_prim, argmax, input, dim, keepdim)
 
 
 def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
-    return _extremum_along("min", minimum, amin, argmin, input, dim, keepdim)
+    _check_operand("min", input, "input")
+    return _extremum_along("min", minimum, amin_prim, argmin, input, dim, keepdim)
 
 
 # ---------------------------------------------------------------------------------------------
 # Statistics and norms (composites of the primitives above)
 # ---------------------------------------------------------------------------------------------
 
-def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
-    """Variance over ``dim`` with ``correction`` (1 by default: the unbiased estimate)."""
+def _in_float32(fn, op, input, *args, **kwargs):  # noqa: A002
+    """``fn(input, ...)`` for a floating ``input``; float16 computed in float32 and cast back
+    (PyTorch's upcast: no float16 overflow of squares, no float16 running sums)."""
+    if _floating_only(op, input) is _f16:
+        return cast(fn(cast(input, dtype=_f32), *args, **kwargs), dtype=_f16)
+    return fn(input, *args, **kwargs)
+
+
+def _correction(correction, unbiased):
     if correction is None:
-        correction = 1 if unbiased is None else int(bool(unbiased))
-    dims = _dims("var", dim, _ndim(input))
+        return 1 if unbiased is None else int(bool(unbiased))
+    return correction
+
+
+def _var(input, dims, correction, keepdim):  # noqa: A002
     n = _count(_shape(input), dims)
     centered = input - mean_prim(input, dim=dims, keepdim=True)
-    return sum_prim(centered * centered, dim=dims, keepdim=bool(keepdim)) / builtins.max(n - correction, 0)
+    return sum_prim(centered * centered, dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+
+
+def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
+    """Variance over ``dim`` with ``correction`` (1 by default: the unbiased estimate).
+
+    Floating tensors only (as PyTorch); float16 is computed in float32.
+    """
+    _check_operand("var", input, "input")
+    dims = _dims("var", dim, _ndim(input))
+    return _in_float32(_var, "var", input, dims, _correction(correction, unbiased), bool(keepdim))
+
+
+def _std(input, dims, correction, keepdim):  # noqa: A002
+    v = _var(input, dims, correction, keepdim)
+    # PyTorch's std_backward: gradient 0 where the std is 0 (a constant input), not 0 * inf.
+    # The square root of 1 there keeps its derivative finite at any order.
+    zero = v == 0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
-    """Standard deviation: the square root of ``var``."""
-    return sqrt(var(input, dim, correction, keepdim, unbiased=unbiased))
+    """Standard deviation: the square root of ``var``.
+
+    Its gradient is 0 where the standard deviation is 0 (a constant input), as PyTorch's, where
+    the chain rule through the square root would give 0 · inf = NaN.
+    """
+    _check_operand("std", input, "input")
+    dims = _dims("std", dim, _ndim(input))
+    return _in_float32(_std, "std", input, dims, _correction(correction, unbiased), bool(keepdim))
 
 
 def _norm2_weights(m, ans, x, dim, keepdim):
@@ -352,27 +511,85 @@ def _norm2_jvp(m, tangents, ans, x, dim, keepdim):
     return m.sum(tangents[0] * _norm2_weights(m, ans, x, dim, keepdim), dim=dim, keepdim=keepdim)
 
 
-norm2_prim = define("norm2", lambda x, dim, keepdim: np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim)),
-                    (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce")
+def _norm2_impl(x, dim, keepdim):
+    dt = x.dtype
+    if dt is not _f32 and dt is not _f64:
+        if dt is _f16:
+            return _norm2_impl(x.astype(_f32), dim, keepdim).astype(_f16)
+        _require_float("norm", x)
+    return np.sqrt(np.add.reduce(x * x, axis=dim, keepdims=keepdim))
+
+
+norm2_prim = define("norm2", _norm2_impl, (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce")
+
+
+def _norm_p_impl(x, p, dim, keepdim):
+    dt = x.dtype
+    if dt is not _f32 and dt is not _f64:
+        if dt is _f16:
+            return _norm_p_impl(x.astype(_f32), p, dim, keepdim).astype(_f16)
+        _require_float("norm", x)
+    return np.add.reduce(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _norm_p_weights(m, ans, x, p, dim, keepdim):
+    """∂‖x‖_p/∂x = sign(x) |x|^(p-1) / ‖x‖^(p-1), with PyTorch's zeros (norm_backward): 0 where
+    the norm is 0, and for p < 1 also where x is 0 (|x|^(p-1) = inf there). The masked inputs are
+    replaced by 1 before the power, so no branch is infinite and higher orders stay finite."""
+    a = _keep(m, ans, x.shape, dim, keepdim)
+    zero_norm = a == 0
+    scale = m.where(zero_norm, 0.0, m.where(zero_norm, 1.0, a) ** (1.0 - p))
+    magnitude = m.abs(x)
+    if p < 1:
+        zero = x == 0
+        powered = m.where(zero, 0.0, m.where(zero, 1.0, magnitude) ** (p - 1.0))
+    else:
+        powered = magnitude ** (p - 1.0)
+    return m.sign(x) * powered * scale
+
+
+norm_p_prim = define(
+    "norm_p", _norm_p_impl,
+    (lambda m, g, ans, x, p, dim, keepdim:
+        _keep(m, g, x.shape, dim, keepdim) * _norm_p_weights(m, ans, x, p, dim, keepdim),),
+    lambda m, tangents, ans, x, p, dim, keepdim:
+        m.sum(tangents[0] * _norm_p_weights(m, ans, x, p, dim, keepdim), dim=dim, keepdim=keepdim),
+    save_ans=True, batching="reduce",
+    doc="``sum(|x|^p) ** (1/p)`` over ``dim`` for p other than 1, 2 and ±inf",
+)
 
 
 def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
-    """Vector p-norm over ``dim`` (all elements when None); ``p`` may be ``inf`` or ``'fro'``."""
+    """Vector p-norm over ``dim`` (all elements when None); ``p`` may be ``inf`` or ``'fro'``.
+
+    Floating tensors only (as PyTorch); float16 is computed in float32. Gradients at zero are
+    PyTorch's: 0 where the norm is 0 (any p), and 0 at zero elements for p < 1.
+    """
+    _check_operand("norm", input, "input")
     dims = _dims("norm", dim, _ndim(input))
+    keepdim = bool(keepdim)
+    _floating_only("norm", input)
     if p in (2, 2.0, "fro", None):
-        return norm2_prim(input, dim=dims, keepdim=bool(keepdim))
+        return norm2_prim(input, dim=dims, keepdim=keepdim)
     if p in (float("inf"), "inf"):
-        return amax_prim(abs_(input), dim=dims, keepdim=bool(keepdim))
+        return amax_prim(abs_(input), dim=dims, keepdim=keepdim, nan=True)
     if p in (float("-inf"), "-inf"):
-        return amin_prim(abs_(input), dim=dims, keepdim=bool(keepdim))
+        return amin_prim(abs_(input), dim=dims, keepdim=keepdim, nan=True)
     if p == 1:
-        return sum_prim(abs_(input), dim=dims, keepdim=bool(keepdim))
+        return sum_prim(abs_(input), dim=dims, keepdim=keepdim)
     if not isinstance(p, (int, float)) or p <= 0:
         raise ValueError(f"norm: p must be a positive number, inf, -inf or 'fro', got {p!r}")
-    return sum_prim(abs_(input) ** p, dim=dims, keepdim=bool(keepdim)) ** (1.0 / p)
+    return norm_p_prim(input, p=float(p), dim=dims, keepdim=keepdim)
 
 
 def _logsumexp_impl(x, dim, keepdim):
+    dt = x.dtype
+    if dt is _f16:  # exponentials summed in float32, as PyTorch
+        return _logsumexp_impl(x.astype(_f32), dim, keepdim).astype(_f16)
+    if dt.kind != "f":
+        if dt.kind == "c":
+            raise complex_unsupported("logsumexp", dt)
+        x = x.astype(D.get_default_dtype())  # integers: the default float dtype, as PyTorch
     top = np.amax(x, axis=dim, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     out = np.log(np.sum(np.exp(x - top), axis=dim, keepdims=True)) + top
@@ -395,4 +612,5 @@ logsumexp_prim = define(
 
 def logsumexp(input, dim=None, keepdim: bool = False):  # noqa: A002
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+    _check_operand("logsumexp", input, "input")
     return logsumexp_prim(input, dim=_dims("logsumexp", dim, _ndim(input)), keepdim=bool(keepdim))

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _primitive as _P
 from ._primitive import define, linear
+from ..dtypes import check_operand as _check_operand
 
 _prod = np.prod
 
@@ -60,14 +61,25 @@ def _sizes(op: str, sizes) -> tuple:
         raise TypeError(f"{op}: sizes must be ints, got {sizes!r}") from None
 
 
+def _check_sizes(op: str, name: str, value, many: bool = False) -> None:
+    """``value``: a non-negative int (or, with ``many``, a list or tuple of them), else an error
+    naming ``op``."""
+    values = value if many and isinstance(value, (list, tuple)) else [value]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{op}: {name} must be an int{' or a list of ints' if many else ''}, got {value!r:.40}")
+        if v < 0:
+            raise ValueError(f"{op}: {name} must be non-negative, got {value!r:.40}")
+
+
 def _view(prim, input, params, multi=False):  # noqa: A002
-    """``prim(input, **params)``, marked a view of ``input`` when their arrays share memory
-    (``reshape`` copies where NumPy must; see "How views work" in tensor.py)."""
+    """``prim(input, **params)``, marked a view of ``input`` (see "How views work" in tensor.py);
+    ``reshape`` is one only where NumPy needed no copy."""
     if isinstance(input, _P.Tensor):
         if type(input._data) is not np.ndarray:
             input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
         out = prim(input, **params)
-        if np.may_share_memory(out._data, input._data):
+        if prim is not _reshape or np.may_share_memory(out._data, input._data):
             _P.make_view(out, input, prim, params, multi)
         return out
     return prim(input, **params)
@@ -83,6 +95,7 @@ _reshape = linear("reshape", lambda x, shape: np.reshape(x, shape),
 
 def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
+    _check_operand("reshape", input, "input")
     shape = _sizes("reshape", shape)
     new = _infer_shape(_shape(input), shape)
     return _view(_reshape, input, {"shape": new})
@@ -90,6 +103,7 @@ def reshape(input, *shape):  # noqa: A002
 
 def view(input, *shape):  # noqa: A002
     """``reshape`` that must not copy: raises where the data's layout needs a copy (PyTorch)."""
+    _check_operand("view", input, "input")
     shape = _sizes("view", shape)
     new = _infer_shape(_shape(input), shape, "view")
     out = _view(_reshape, input, {"shape": new})
@@ -125,6 +139,7 @@ permute_prim = linear(
 
 def permute(input, *dims):  # noqa: A002
     """Reorder the dimensions: output dim ``i`` is input dim ``dims[i]``."""
+    _check_operand("permute", input, "input")
     dims = _sizes("permute", dims)
     ndim = _ndim(input)
     if len(dims) != ndim:
@@ -137,6 +152,7 @@ def permute(input, *dims):  # noqa: A002
 
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
     """Swap two dimensions."""
+    _check_operand("transpose", input, "input")
     ndim = _ndim(input)
     d0, d1 = normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim)
     dims = list(range(ndim))
@@ -149,6 +165,7 @@ swapaxes = transpose
 
 def t(input):  # noqa: A002
     """Transpose of a matrix (a vector is returned as is)."""
+    _check_operand("t", input, "input")
     if _ndim(input) > 2:
         raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, got shape {_shape(input)}; use transpose(d0, d1)")
     return transpose(input, 0, 1) if _ndim(input) == 2 else _view(permute_prim, input, {"dims": tuple(range(_ndim(input)))})
@@ -156,6 +173,7 @@ def t(input):  # noqa: A002
 
 def squeeze(input, dim=None):  # noqa: A002
     """Remove dimensions of size 1 (only ``dim``, when given)."""
+    _check_operand("squeeze", input, "input")
     shape = _shape(input)
     if dim is None:
         new = tuple(s for s in shape if s != 1)
@@ -168,6 +186,7 @@ def squeeze(input, dim=None):  # noqa: A002
 
 def unsqueeze(input, dim: int):  # noqa: A002
     """Insert a dimension of size 1 at ``dim``."""
+    _check_operand("unsqueeze", input, "input")
     shape = _shape(input)
     d = normalize_dim("unsqueeze", dim, len(shape) + 1)
     return _view(_reshape, input, {"shape": shape[:d] + (1,) + shape[d:]})
@@ -175,6 +194,7 @@ def unsqueeze(input, dim: int):  # noqa: A002
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     """Merge dimensions ``start_dim..end_dim`` into one."""
+    _check_operand("flatten", input, "input")
     shape = _shape(input)
     if not shape:
         return _view(_reshape, input, {"shape": (1,)})
@@ -211,6 +231,7 @@ def _sum_to_impl(x, shape):
 
 def broadcast_to(input, *shape):  # noqa: A002
     """The tensor repeated (without copying) along dimensions of size 1 to ``shape``."""
+    _check_operand("broadcast_to", input, "input")
     shape = _sizes("broadcast_to", shape)
     old = _shape(input)
     _broadcast_check("broadcast_to", old, shape)
@@ -219,6 +240,7 @@ def broadcast_to(input, *shape):  # noqa: A002
 
 def expand(input, *sizes):  # noqa: A002
     """``broadcast_to`` where a size of -1 keeps that dimension."""
+    _check_operand("expand", input, "input")
     sizes = _sizes("expand", sizes)
     old = _shape(input)
     lead = len(sizes) - len(old)
@@ -230,6 +252,8 @@ def expand(input, *sizes):  # noqa: A002
 
 
 def expand_as(input, other):  # noqa: A002
+    _check_operand("expand_as", input, "input")
+    _check_operand("expand_as", other, "other")
     return expand(input, _shape(other))
 
 
@@ -239,6 +263,7 @@ flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(),  # a copy, a
 
 def flip(input, dims):  # noqa: A002
     """Reverse the order of elements along ``dims``."""
+    _check_operand("flip", input, "input")
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     ndim = _ndim(input)
     return flip_prim(input, dims=tuple(normalize_dim("flip", d, ndim) for d in dims))
@@ -258,6 +283,7 @@ tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose)
 
 def tile(input, *reps):  # noqa: A002
     """Repeat the tensor ``reps[i]`` times along dimension ``i`` (NumPy's ``tile``)."""
+    _check_operand("tile", input, "input")
     reps = _sizes("tile", reps)
     reps = (1,) * (_ndim(input) - len(reps)) + reps
     return tile_prim(input, reps=reps)
@@ -265,6 +291,7 @@ def tile(input, *reps):  # noqa: A002
 
 def repeat(input, *sizes):  # noqa: A002
     """PyTorch's ``Tensor.repeat``: tile with at least as many sizes as dimensions."""
+    _check_operand("repeat", input, "input")
     sizes = _sizes("repeat", sizes)
     if len(sizes) < _ndim(input):
         raise RuntimeError(
@@ -286,7 +313,8 @@ def _index_key(index):
     if isinstance(index, Tensor):
         return index._data
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        return array.astype(np.intp) if array.size == 0 else array  # t[[]]: NumPy's empty integer index
     return index
 
 
@@ -344,16 +372,25 @@ def _index_put_jvp(m, tangents, ans, x, value, index):
     return m.index_put(base, 0.0 if tv is None else tv, index=index)
 
 
+def _index_put_value_vjp(m, g, ans, x, value, index):
+    # The written region's cotangent, summed to the value's shape (``t[None] = v`` writes a
+    # region of shape (1,) + v.shape: its sum, not the broadcast, is the value's gradient).
+    part = m.getitem(g, index=index)
+    shape = _shape(value)
+    return part if _shape(part) == shape else m.sum_to(part, shape=shape)
+
+
 index_put = define(
     "index_put", _index_put_impl,
-    (lambda m, g, ans, x, value, index: m.index_put(g, 0.0, index=index),
-     lambda m, g, ans, x, value, index: m.getitem(g, index=index)),
-    _index_put_jvp, broadcasts=True, save_inputs=False,
+    (lambda m, g, ans, x, value, index: m.index_put(g, 0.0, index=index), _index_put_value_vjp),
+    _index_put_jvp, broadcasts=True, save_inputs="meta",
 )
 
 
 def index_select(input, dim: int, index):  # noqa: A002
     """The entries of ``input`` at positions ``index`` (1-D integers) along ``dim``."""
+    _check_operand("index_select", input, "input")
+    _check_operand("index_select", index, "index")
     d = normalize_dim("index_select", dim, _ndim(input))
     idx = _data(index)
     if idx.ndim != 1 or idx.dtype.kind not in "iu":
@@ -375,6 +412,11 @@ def _check_bounds(op: str, idx, dim: int, shape: tuple) -> None:
 
 def masked_fill(input, mask, value):  # noqa: A002
     """``value`` where ``mask`` is True, ``input`` elsewhere."""
+    _check_operand("masked_fill", input, "input")
+    _check_operand("masked_fill", mask, "mask")
+    _check_operand("masked_fill", value, "value")
+    if _data(mask).dtype != np.bool_:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_data(mask).dtype}; compare first, e.g. x > 0")
     from .elementwise import where
     return where(mask, value, input)
 
@@ -407,6 +449,8 @@ scatter_add = define(
 
 def gather(input, dim: int, index):  # noqa: A002
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims)."""
+    _check_operand("gather", input, "input")
+    _check_operand("gather", index, "index")
     ndim = _ndim(input)
     d = normalize_dim("gather", dim, ndim)
     idx = _data(index)
@@ -451,6 +495,10 @@ cat_prim = define("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp
 
 def cat(tensors, dim: int = 0):
     """Join tensors along an existing dimension."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"cat: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    for _item in tensors:
+        _check_operand("cat", _item, "an element of tensors")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
@@ -471,6 +519,10 @@ concat = cat
 
 def stack(tensors, dim: int = 0):
     """Join tensors of equal shape along a new dimension."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"stack: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    for _item in tensors:
+        _check_operand("stack", _item, "an element of tensors")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
@@ -483,6 +535,8 @@ def stack(tensors, dim: int = 0):
 
 def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
+    _check_operand("split", input, "input")
+    _check_sizes("split", "split_size_or_sections", split_size_or_sections, many=True)
     shape = _shape(input)
     d = normalize_dim("split", dim, len(shape))
     n = shape[d]
@@ -504,6 +558,8 @@ def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
 
 def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
     """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
+    _check_operand("chunk", input, "input")
+    _check_sizes("chunk", "chunks", chunks)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = _shape(input)[normalize_dim("chunk", dim, _ndim(input))]
@@ -512,6 +568,7 @@ def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
 
 
 def unbind(input, dim: int = 0):  # noqa: A002
+    _check_operand("unbind", input, "input")
     d = normalize_dim("unbind", dim, _ndim(input))
     return tuple(_view(getitem, input, {"index": (slice(None),) * d + (i, Ellipsis)}, multi=True)
                  for i in range(_shape(input)[d]))
@@ -519,6 +576,10 @@ def unbind(input, dim: int = 0):  # noqa: A002
 
 def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     """The view ``input[..., start:start + length, ...]`` along ``dim``."""
+    _check_operand("narrow", input, "input")
+    _check_sizes("narrow", "length", length)
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
+        raise TypeError(f"narrow: start must be an int, got {start!r:.40}")
     shape = _shape(input)
     d = normalize_dim("narrow", dim, len(shape))
     n = shape[d]
@@ -548,6 +609,11 @@ pad_prim = define("pad", _pad_impl, (_pad_vjp,),
 
 def pad(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
     """Pad with ``value``; ``pad`` lists (left, right) widths starting from the last dimension."""
+    _check_operand("pad", input, "input")
+    if not isinstance(pad, (list, tuple)) or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
+        raise TypeError(f"pad: pad must be a tuple of ints (left, right, ...), got {pad!r:.40}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"pad: value must be a real number, got {type(value).__name__} {value!r:.40}")
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got mode={mode!r}")
     pad = tuple(int(p) for p in pad)
@@ -595,6 +661,9 @@ diagonal_embed = linear(
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
     """The diagonal over dims ``dim1``, ``dim2`` (appended as the last dimension)."""
+    _check_operand("diagonal", input, "input")
+    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"diagonal: offset must be an int, got {offset!r:.40}")
     ndim = _ndim(input)
     d1, d2 = normalize_dim("diagonal", dim1, ndim), normalize_dim("diagonal", dim2, ndim)
     if d1 == d2:

@@ -51,7 +51,13 @@ class Optimizer:
                 f"{name}: params should be an iterable of Tensors or of dicts (parameter groups), "
                 f"but got a {type(params).__name__}; pass e.g. model.parameters() or [tensor]"
             )
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{name}: params should be an iterable of Tensors or of dicts (parameter groups), "
+                f"but got a {type(params).__name__}; pass e.g. model.parameters() or [tensor]"
+            ) from None
         if not groups:
             raise ValueError(f"{name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -61,7 +67,7 @@ class Optimizer:
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyperparameters (unset ones take the defaults)."""
-        name = type(self).__name__
+        name = f"{type(self).__name__}.add_param_group"
         if not isinstance(param_group, dict):
             raise TypeError(
                 f"{name}: a parameter group must be a dict with a 'params' entry, got "
@@ -70,7 +76,16 @@ class Optimizer:
         if "params" not in param_group:
             raise ValueError(f"{name}: parameter group {param_group!r} has no 'params' entry")
         params = param_group["params"]
-        params = [params] if isinstance(params, Tensor) else list(params)
+        if isinstance(params, Tensor):
+            params = [params]
+        else:
+            try:
+                params = list(params)
+            except TypeError:
+                raise TypeError(
+                    f"{name}: 'params' must be a Tensor or an iterable of Tensors, got "
+                    f"{type(params).__name__}"
+                ) from None
         names = None
         if params and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
             names = [p[0] for p in params]
