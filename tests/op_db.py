@@ -661,6 +661,22 @@ def _setitem_through_views(x, v):
     return y * y.T.T  # both aliases read the new values
 
 
+def _copy_into(x, v):
+    y = x * 1.0
+    y.copy_(v)  # the old value gets a (constant) zero gradient, v the cotangent summed to its shape
+    return y * x
+
+
+def _fill_with(x, v):
+    y = x * 2.0
+    y[1].fill_(v)  # fill_ of a view: overwrite, then copy_slices onto y
+    return y * x
+
+
+entry("copy_", _copy_into, ("mul", "overwrite"),
+      lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (4,)), label="shapes(3,4)+(4)-broadcast")])
+entry("fill_", _fill_with, ("mul", "overwrite", "copy_slices"),
+      lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, ()), label="shapes(3,4)+()")])
 entry("inplace_through_view", _inplace_through_view, ("mul", "copy_slices"),
       lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (2, 2)), label="shapes(3,4)+(2,2)")])
 entry("setitem_through_views", _setitem_through_views, ("index_put", "copy_slices"),

@@ -96,6 +96,7 @@ def test_operations_without_a_batching_rule_still_give_exact_jacobians(name):
         "softmax_cross_entropy": lambda m: cr.nn.functional.cross_entropy(m, cr.tensor([0, 2, 1]), reduction="none"),
         "index_put": lambda m: _put(m),
         "copy_slices": lambda m: _put_through_view(m),
+        "overwrite": lambda m: _copy_into(m),
     }
     f = functions[name]
     numeric = cr.numerical.gradient(f, base)
@@ -120,7 +121,13 @@ def test_batching_kind_comes_from_the_operation_table():
         delattr(P.traced, "_probe_cube")
     assert {P.PRIMITIVES[n].batching for n in ("sum", "amax", "logsumexp")} == {"reduce"}
     assert {P.PRIMITIVES[n].batching for n in ("cumsum", "softmax")} == {"shift_dim"}
-    assert _batching.FALLBACK == ["copy_slices", "det", "index_put", "inv", "logabsdet", "softmax_cross_entropy", "solve"]
+    assert _batching.FALLBACK == ["copy_slices", "det", "index_put", "inv", "logabsdet", "overwrite", "softmax_cross_entropy", "solve"]
+
+
+def _copy_into(m):
+    out = m * m
+    out[0].copy_(m[1] * 3.0)
+    return out
 
 
 def _put_through_view(m):

@@ -31,6 +31,7 @@ from .creation import (  # noqa: E402
 from .ops import *  # noqa: E402,F401,F403
 from .ops import PRIMITIVES  # noqa: E402
 from . import autograd, linalg  # noqa: E402
+from .forward import TracedConversionError  # noqa: E402
 from .nn import functional as _functional  # noqa: E402,F401
 from . import nn  # noqa: E402
 

@@ -284,10 +284,10 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     name = f"numpy.{ufunc.__name__}" if method == "__call__" else f"numpy.{ufunc.__name__}.{method}"
     fn = _UFUNCS.get(ufunc)
     if fn is None:
+        alternative = f"the chainrule function (cr.{ufunc.__name__})" if hasattr(O, ufunc.__name__) else "chainrule functions"
         raise TypeError(
             f"{name} is not supported on chainrule tensors, so it cannot be differentiated. Use "
-            f"the chainrule function (cr.{ufunc.__name__}) or, to drop the history on purpose, "
-            f"np.asarray(t.detach())."
+            f"{alternative} or, to drop the history on purpose, np.asarray(t.detach())."
         )
     if method == "__call__":
         return _ufunc_call(ufunc, name, fn, inputs, kwargs)
@@ -989,7 +989,7 @@ def _solve(a, b):
 
 
 def _norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
-    return L.linalg_norm(_inexact(x), ord, axis, keepdims)
+    return L.linalg_norm(_inexact(x), ord, axis, bool(keepdims))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -483,7 +483,7 @@ def _accumulate_into(tensor, cotangent, traced):
     """``tensor.grad += cotangent`` (out of place when recording the backward pass)."""
     existing = tensor._grad
     if traced:
-        if cotangent._requires_grad:
+        if cotangent._requires_grad or cotangent._tangents is not None:  # keep history and tangents
             tensor._grad = cotangent if existing is None else existing + cotangent
             return
         cotangent = cotangent._data  # held by that tensor too: copied below if it is kept
@@ -587,7 +587,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
             if single:
                 extra = node.extra
                 if extra is not None:
-                    cotangent = _node_extras(node, extra, cotangent, traced, accumulate and not pruned)
+                    cotangent = _node_extras(node, extra, cotangent, traced)
                 if type(node.output) is not tuple:
                     node.grad_value = cotangent._data if traced else cotangent
             if pruned:
@@ -680,13 +680,13 @@ def _deliver(target_nodes, node, cotangent, results, accumulate, traced) -> None
             _accumulate_into(tensor, cotangent, traced)
 
 
-def _node_extras(node, extra, cotangent, traced, accumulate):
+def _node_extras(node, extra, cotangent, traced):
     """Hooks and ``retain_grad`` of a non-leaf node; returns the (possibly replaced) cotangent."""
     hooks = extra.get("hooks")
     if hooks:
         cotangent = _run_hooks(hooks, cotangent, traced)
     retained = extra.get("retained")
-    if retained is not None and accumulate:
+    if retained is not None:  # in autograd.grad too, as PyTorch
         kept = retained()
         if kept is not None:
             _accumulate_into(kept, cotangent, traced)

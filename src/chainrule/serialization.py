@@ -180,7 +180,8 @@ def _write_file(path, members: dict) -> None:
     directory = os.path.dirname(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC
     while True:
-        temporary = os.path.join(directory, f".chainrule-{secrets.token_hex(6)}.tmp")
+        name = f".chainrule-{secrets.token_hex(6)}.tmp"
+        temporary = os.path.join(directory, os.fsencode(name) if isinstance(directory, bytes) else name)
         try:
             # The kernel applies the umask to a new file's permissions, as for open().
             handle = os.open(temporary, flags, mode & 0o777)
@@ -188,12 +189,12 @@ def _write_file(path, members: dict) -> None:
         except FileExistsError:
             continue
     try:
-        if existing is not None:  # keep the existing file's permissions exactly
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle, mode)
-            else:
-                os.chmod(temporary, mode)
         with os.fdopen(handle, "wb") as out:
+            if existing is not None:  # keep the existing file's permissions exactly
+                if hasattr(os, "fchmod"):
+                    os.fchmod(out.fileno(), mode)
+                else:
+                    os.chmod(temporary, mode)
             np.savez(out, **members)
             out.flush()
             os.fsync(out.fileno())

@@ -21,6 +21,8 @@ def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
     lists) raises a ``TypeError`` naming ``op``."""
     dtype = D.resolve(dtype, op)
     if isinstance(data, Tensor):
+        if data._requires_grad or data._tangents is not None:
+            data._leave_graph("cr.tensor()")  # inside a transform: an error, not a silent constant
         array = data._data
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
@@ -479,7 +481,8 @@ def _refresh(view, for_history: bool = True) -> None:
     root = info.base
     if info.multi and root._requires_grad:
         if not for_history:
-            return  # its requires_grad and tangents can still be read (PyTorch)
+            _requires_slot.__set__(view, True)  # readable (PyTorch); using its history raises
+            return
         raise RuntimeError(
             f"a view of shape {view._data.shape} returned by split/chunk/unbind (one of several "
             f"outputs) is used after its base (shape {root._data.shape}) or another view of it was "

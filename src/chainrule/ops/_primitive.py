@@ -176,7 +176,7 @@ class Primitive:
             elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
                 return getattr(a.ns, self.name)(*args, **params)
             else:
-                datas.append(_constant(a))
+                datas.append(_constant(a, self))
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
         residual = None
         try:
@@ -271,12 +271,28 @@ _UNCHANGED = (0,)  # the version of a residual, which nothing outside the node c
 _PLAIN = frozenset({ndarray, float, int, bool})
 
 
-def _constant(value):
+def _constant(value, prim):
     if isinstance(value, _generic):
         return value.item()
     if value is None or isinstance(value, (float, int, bool, complex)):
         return value
+    if isinstance(value, (list, tuple)) and _holds_tracked(value):
+        raise TypeError(
+            f"{prim.name}: got a {type(value).__name__} holding tensors that require grad (or carry "
+            f"tangents); it would become a constant and their gradient would be lost. Join them "
+            f"with cr.stack(...) or cr.cat(...) first."
+        )
     return np.asarray(value)
+
+
+def _holds_tracked(items) -> bool:
+    for item in items:
+        if isinstance(item, Tensor):
+            if item._requires_grad or item._tangents is not None:
+                return True
+        elif isinstance(item, (list, tuple)) and _holds_tracked(item):
+            return True
+    return False
 
 
 def _push_tangents(prim, args, params, result):

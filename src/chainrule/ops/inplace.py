@@ -68,23 +68,40 @@ def _check_multi_view(op: str, target) -> None:
         )
 
 
-def _check_overlap(op: str, target, other, any_overlap: bool = False) -> None:
-    """PyTorch's memory-overlap rule for in-place writes: an operand that partly overlaps the
-    written tensor (or, for an advanced-index write, overlaps it at all) is refused."""
+def _check_overlap(op: str, written, other, any_overlap: bool = False) -> None:
+    """PyTorch's memory-overlap rule for in-place writes: an operand whose memory partly overlaps
+    the region being written (or, for an advanced-index write, overlaps it at all) is refused.
+    ``written`` is that region's array. Layouts PyTorch can't judge cheaply (not dense) pass: the
+    write is computed out of place first, so its values are well defined."""
     if not isinstance(other, _tensor_type()):
         return
-    a, b = target._data, other._data
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or not np.may_share_memory(a, b):
+    b = other._data
+    if type(written) is not np.ndarray or type(b) is not np.ndarray:
+        return
+    if any_overlap and (not written.size or not b.size) and _owner(written) is _owner(b):
+        pass  # an advanced-index write from the same (empty) storage: refused, as by PyTorch
+    elif not written.size or not b.size or not np.may_share_memory(written, b):
         return
     if not any_overlap:
-        if not (a.flags.c_contiguous or a.flags.f_contiguous) or not (b.flags.c_contiguous or b.flags.f_contiguous):
-            return  # PyTorch can't tell cheaply either: the write is done from a copy
-        if a.__array_interface__["data"][0] == b.__array_interface__["data"][0] and a.nbytes == b.nbytes:
-            return  # the same memory (x.add_(x)): allowed
+        if not _dense(written) or not _dense(b):
+            return
+        start_a, start_b = written.__array_interface__["data"][0], b.__array_interface__["data"][0]
+        if start_a == start_b and written.nbytes == b.nbytes and written.strides == b.strides:
+            return  # exactly the same memory (x.add_(x)): allowed
     raise RuntimeError(
         f"{op}: unsupported operation: some elements of the operand (shape {b.shape}) and of the "
-        f"tensor being written (shape {a.shape}) refer to the same memory; clone() the operand first"
+        f"region being written (shape {written.shape}) refer to the same memory; clone() the "
+        f"operand first"
     )
+
+
+def _owner(a):
+    """The array that owns ``a``'s memory (NumPy points every view's ``base`` at it)."""
+    return a if a.base is None else a.base
+
+
+def _dense(a) -> bool:
+    return a.flags.c_contiguous or a.flags.f_contiguous
 
 
 def _check_broadcastable(op: str, shape, target_shape) -> None:
@@ -114,9 +131,22 @@ def _write(op: str, target, values: np.ndarray) -> None:
             f"{target._data.dtype} in place; use an out-of-place operation"
         ) from None
     except ValueError:
-        raise RuntimeError(
-            f"{op}: the tensor's memory is read-only (it may be an expanded view); clone() it first"
-        ) from None
+        data = target._data
+        expanded = any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape))
+        root = view_info(target).base._data if view_info(target) is not None else None
+        if expanded and op == "fill_" and root is not None and root.flags.writeable:
+            # PyTorch fills an expanded view (every alias of an element gets the same value).
+            writable = data.view()
+            writable.flags.writeable = True
+            np.copyto(writable, values, casting="same_kind")
+            return
+        if expanded:
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the tensor being written "
+                f"(an expanded view of shape {data.shape}) refers to a single memory location; "
+                f"clone() it first"
+            ) from None
+        raise RuntimeError(f"{op}: the tensor's memory is read-only; clone() it first") from None
 
 
 def _records(target, others) -> bool:
@@ -133,8 +163,9 @@ def apply_inplace(op: str, target, prim, *others, **params):
     """``target ← prim(target, *others)`` in place; returns ``target``."""
     _check_leaf(op, target)
     _check_view(op, target)
-    for other in others:
-        _check_overlap(op, target, other)
+    if op != "setitem":  # setitem checked the region it writes
+        for other in others:
+            _check_overlap(op, target._data, other)
     if not _records(target, others):
         Tensor = _tensor_type()
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
@@ -169,7 +200,13 @@ def setitem(target, key, value) -> None:
     key = _index_key(key)
     Tensor = _tensor_type()
     _check_view("setitem", target)
-    _check_overlap("setitem", target, value, any_overlap=not _is_basic(key))
+    if isinstance(value, Tensor):
+        basic = _is_basic(key)
+        try:
+            written = target._buffer()[key] if basic else target._data
+        except (IndexError, TypeError):
+            written = target._data  # the write itself reports a bad index
+        _check_overlap("setitem", written, value, any_overlap=not basic)
     if not _records(target, (value,)):
         _check_leaf("setitem", target)
         target._buffer()
@@ -190,27 +227,42 @@ def fill_(target, value):
     _check_leaf("fill_", target)
     _check_view("fill_", target)
     if _records(target, (value,)):
-        # As PyTorch's FillBackward: the result still requires grad, its gradient to the old
-        # value is zero (and to ``value``, when a tensor, the sum of the cotangent).
-        keep = np.zeros(target._data.shape, dtype=bool)
-        return _assign("fill_", target, E.where(keep, _snapshot(target, False), value))
+        return _assign("fill_", target, overwrite(_snapshot(target, False), value))
     target._buffer()[...] = value._data if hasattr(value, "_data") else value
     _P.bump_version(target)
     return target
 
 
+def _overwrite_impl(old, value):
+    return np.broadcast_to(np.asarray(value, dtype=old.dtype), old.shape)
+
+
+def _overwrite_jvp(m, tangents, ans, old, value):
+    if tangents[1] is None:
+        return None if tangents[0] is None else m.zeros_like(tangents[0])
+    return m.broadcast_to(tangents[1], shape=ans.shape)
+
+
+# ``fill_`` and ``copy_`` as PyTorch's FillBackward/CopyBackwards: the result still has history,
+# the old value gets a zero gradient that is a constant (so its own graph is still walked and
+# its saved tensors checked), the new value the cotangent summed to its shape.
+overwrite = define(
+    "overwrite", _overwrite_impl,
+    (lambda m, g, ans, old, value: m.zeros_like(g), lambda m, g, ans, old, value: g),
+    _overwrite_jvp, save_inputs="meta", broadcasts=True,
+    doc="The old value replaced by ``value`` broadcast to its shape (fill_, copy_).",
+)
+
+
 def copy_(target, source):
     _check_leaf("copy_", target)
     _check_view("copy_", target)
-    _check_overlap("copy_", target, source)
+    _check_overlap("copy_", target._data, source)
     Tensor = _tensor_type()
     if _records(target, (source,)):
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
         _check_broadcastable("copy_", src._data.shape, target._data.shape)
-        # As PyTorch's CopyBackwards: the result still requires grad, with a zero gradient to the
-        # old value (whose saved tensors are still checked) and the cotangent to ``source``.
-        keep = np.zeros(target._data.shape, dtype=bool)
-        return _assign("copy_", target, E.where(keep, _snapshot(target, False), E.cast(src, dtype=target._data.dtype)))
+        return _assign("copy_", target, overwrite(_snapshot(target, False), src))
     src = source._data if isinstance(source, Tensor) else np.asarray(source)
     _write("copy_", target, np.broadcast_to(src, target._data.shape).astype(target._data.dtype, copy=False))
     _P.bump_version(target)
@@ -236,6 +288,7 @@ def _assign(op, target, result):
     fresh = _tensor_type()._wrap(root._data)
     _P.attach(copy_slices, (old_root, result), {"positions": positions}, fresh)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
+    target._node  # noqa: B018 — regenerate the view's history now: its retain_grad() moves with it
     return target
 
 

@@ -8,8 +8,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from ._primitive import define, nondifferentiable, raw
 from ..dtypes import check_operand as _check_operand
+from ._primitive import define, nondifferentiable, raw
 from .elementwise import abs as abs_
 from .elementwise import complex_unsupported, isnan, mul, sign, where
 from .reductions import amax, amin, norm2_prim, sum_prim
@@ -196,7 +196,10 @@ _AxisError = getattr(np, "exceptions", np).AxisError
 
 
 def _axis_of(op, axis, ndim):
-    axis = operator.index(axis)
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{op}: a dimension must be an int, got {type(axis).__name__} {axis!r}") from None
     if not -ndim <= axis < ndim:
         raise _AxisError(axis, ndim, op)
     return axis % ndim
@@ -592,6 +595,10 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     non-zeros), ``inf``, ``-inf``; matrix ``ord``: ``'fro'``, 1, -1, ``inf``, ``-inf``.
     """
     _check_operand("linalg.norm", A, "A")
+    if not hasattr(A, "_data") and not isinstance(A, np.ndarray):
+        raise TypeError(f"linalg.norm: A must be a tensor, got {type(A).__name__} {A!r:.40}")
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise TypeError(f"linalg.norm: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
     ndim = _ndim(A)
     if dim is None:
         if ord is None:

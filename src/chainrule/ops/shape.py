@@ -7,9 +7,9 @@ import operator
 
 import numpy as np
 
+from ..dtypes import check_operand as _check_operand
 from . import _primitive as _P
 from ._primitive import define, linear
-from ..dtypes import check_operand as _check_operand
 
 _prod = np.prod
 
@@ -352,7 +352,11 @@ def index(input, key):  # noqa: A002
             key = (key + (Ellipsis,) if isinstance(key, tuple) else (key, Ellipsis)) \
                 if not _has_ellipsis(key) else key
             return _view(getitem, input, {"index": key})
-        return getitem(input, index=key)
+        out = getitem(input, index=key)
+        if type(out._data) is np.ndarray and not out._data.flags.c_contiguous:
+            # A new tensor laid out in C order, as PyTorch's: its reshape/view is then a view.
+            out._data = np.ascontiguousarray(out._data)
+        return out
     except IndexError as exc:
         message = str(exc).split(" (inputs: ")[0].removeprefix("getitem: ")
         raise IndexError(f"index: {message} (tensor of shape {_shape(input)}, index {given!r})") from None
