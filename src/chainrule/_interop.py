@@ -1005,7 +1005,8 @@ def _zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None
     if dtype is None and shape is None and subok and device is None and isinstance(a, Tensor):
         return E.zeros_like_(a)
     kwargs = {} if device is None else {"device": device}
-    zeros = np.zeros_like(np.asarray(_raw(a)), dtype=dtype, order=order, subok=False, shape=shape, **kwargs)
+    data = a._data if isinstance(a, Tensor) else np.asarray(_raw(a))  # only its shape and dtype are read
+    zeros = np.zeros_like(data, dtype=dtype, order=order, subok=False, shape=shape, **kwargs)
     return Tensor._wrap(zeros) if subok else zeros
 
 
@@ -1042,8 +1043,10 @@ def _numpy_copyto(dst, src, casting, mask):
 
 
 def _data_only(fn):
+    """A NumPy function that only reads values (comparisons, dtype queries): no history to keep,
+    so it reads the data directly (np.asarray would refuse a traced tensor inside a transform)."""
     def call(*args, **kwargs):
-        args = [np.asarray(a) if hasattr(a, "_data") else a for a in args]
+        args = [a._data if isinstance(a, Tensor) else a for a in args]
         return fn(*args, **kwargs)
 
     return call

@@ -79,13 +79,27 @@ def _binary_operators():
         return E.ne(self, other)
 
     def __and__(self, other):
-        return E.logical_and(self, other)
+        return _bitwise("__and__", np.bitwise_and, E.logical_and, self, other)
+
+    def __rand__(self, other):
+        return _bitwise("__rand__", np.bitwise_and, E.logical_and, other, self)
 
     def __or__(self, other):
-        return E.logical_or(self, other)
+        return _bitwise("__or__", np.bitwise_or, E.logical_or, self, other)
+
+    def __ror__(self, other):
+        return _bitwise("__ror__", np.bitwise_or, E.logical_or, other, self)
+
+    def __xor__(self, other):
+        return _bitwise("__xor__", np.bitwise_xor, E.ne, self, other)
+
+    def __rxor__(self, other):
+        return _bitwise("__rxor__", np.bitwise_xor, E.ne, other, self)
 
     def __invert__(self):
-        return E.logical_not(self)
+        if self._data.dtype == np.bool_:
+            return E.logical_not(self)
+        return _bitwise("__invert__", np.invert, None, self)
 
     def __getitem__(self, key):
         return S.index(self, key)
@@ -144,6 +158,18 @@ def _same_shape(op, self, other):
                 f"{op}: the operand of shape {tuple(shape)} does not broadcast to the shape "
                 f"{self._data.shape} of the tensor updated in place"
             )
+
+
+def _bitwise(op, ufunc, logical, *operands):
+    """``& | ^ ~`` as PyTorch: logical on bool tensors, bitwise on integers, refused on floats."""
+    datas = [o._data if isinstance(o, Tensor) else np.asarray(o) for o in operands]
+    kinds = {d.dtype.kind for d in datas}
+    if kinds <= {"b"} and logical is not None:
+        return logical(*operands)
+    if not kinds <= {"b", "i", "u"}:
+        dtypes = ", ".join(str(d.dtype) for d in datas)
+        raise TypeError(f"{op}: bitwise operations need integer or bool tensors, got {dtypes}")
+    return Tensor._wrap(np.asarray(ufunc(*datas)))
 
 
 def _inplace_methods():

@@ -264,7 +264,7 @@ flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(),  # a copy, a
 def flip(input, dims):  # noqa: A002
     """Reverse the order of elements along ``dims``."""
     _check_operand("flip", input, "input")
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     ndim = _ndim(input)
     return flip_prim(input, dims=tuple(normalize_dim("flip", d, ndim) for d in dims))
 
@@ -544,7 +544,8 @@ def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
     shape = _shape(input)
     d = normalize_dim("split", dim, len(shape))
     n = shape[d]
-    if isinstance(split_size_or_sections, int):
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        split_size_or_sections = operator.index(split_size_or_sections)
         size = split_size_or_sections
         if size <= 0:
             raise ValueError(f"split: split_size must be positive, got {size}")
