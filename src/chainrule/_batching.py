@@ -403,19 +403,21 @@ def batched_vjp(inputs, out: Tensor, create: bool) -> list:
     return jacs
 
 
-def batched_jvp(f, args, argnums, name: str = "jacfwd") -> list:
-    """The Jacobian of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
-    one forward pass carrying the whole identity as a batch of tangents."""
+def batched_jvp(f, args, argnums, name: str = "jacfwd") -> tuple[list, bool]:
+    """The Jacobians of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
+    one forward pass carrying the whole identity as a batch of tangents: ``(jacs, single)`` where
+    ``jacs[k][j]`` is output ``j``'s Jacobian for argument ``argnums[k]`` and ``single`` says whether
+    ``f`` returned one tensor (rather than a tuple or list of them)."""
     from .functional import _closure_history
     record = recording_needed(args)
-    jacs = []
+    jacs, single = [], True
     for i in argnums:
-        jac, out = _jacobian_column_pass(f, args, i, record, name)
-        if not record and _closure_history([out]):
+        columns, outputs, single = _jacobian_column_pass(f, args, i, record, name)
+        if not record and _closure_history(outputs):
             # f closes over tensors that require grad: record the tangents too (see jvp).
-            jac, out = _jacobian_column_pass(f, args, i, True, name)
-        jacs.append(jac)
-    return jacs
+            columns, outputs, single = _jacobian_column_pass(f, args, i, True, name)
+        jacs.append(columns)
+    return jacs, single
 
 
 def _jacobian_column_pass(f, args, i, record, name):
@@ -428,15 +430,17 @@ def _jacobian_column_pass(f, args, i, record, name):
         call = list(args)
         call[i] = make_dual(x, ns.wrap(seeds), level)
         outputs, single = _outputs(name, f(*call))
-        if not single:
-            raise TypeError(f"{name}: the function must return a single tensor")
-        out = outputs[0]
-        t = tangent_of(out, level)
+        tangents = [tangent_of(out, level) for out in outputs]
+    return [_jacobian_columns(out, t, x, n) for out, t in zip(outputs, tangents)], outputs, single
+
+
+def _jacobian_columns(out, t, x, n):
+    """The Jacobian ``out.shape + x.shape`` from ``t``, the batch of ``out``'s tangents."""
     shape = out._data.shape + x._data.shape
     if t is None:
-        return Tensor._wrap(np.zeros(shape, dtype=out._data.dtype)), out
+        return Tensor._wrap(np.zeros(shape, dtype=out._data.dtype))
     value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + out._data.shape)
     # value: (n,) + out.shape, indexed by input element first; move that axis last.
     ndim = len(out._data.shape)
     moved = P.traced.permute(value, dims=tuple(range(1, ndim + 1)) + (0,)) if ndim else value
-    return P.traced.reshape(moved, shape=shape), out
+    return P.traced.reshape(moved, shape=shape)

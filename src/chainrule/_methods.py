@@ -162,7 +162,7 @@ def _same_shape(op, self, other):
 
 def _bitwise(op, ufunc, logical, *operands):
     """``& | ^ ~`` as PyTorch: logical on bool tensors, bitwise on integers, refused on floats."""
-    datas = [o._data if isinstance(o, Tensor) else np.asarray(o) for o in operands]
+    datas = [o._data if isinstance(o, Tensor) else np.asarray(D.check_operand(op, o)) for o in operands]
     kinds = {d.dtype.kind for d in datas}
     if kinds <= {"b"} and logical is not None:
         return logical(*operands)

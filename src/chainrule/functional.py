@@ -30,6 +30,7 @@ from . import engine
 from ._batching import batched_jvp, batched_vjp
 from .autograd.function import Function
 from .creation import as_tensor
+from .dtypes import unsupported
 from .forward import (
     forward_level,
     internal_leaf,
@@ -44,7 +45,7 @@ from .forward import (
 )
 from .grad_mode import enable_grad, no_grad, state
 from .ops.shape import alias
-from .tensor import Tensor
+from .tensor import Tensor, _as_data
 
 # ---------------------------------------------------------------------------------------------
 # Inputs and outputs
@@ -53,18 +54,74 @@ from .tensor import Tensor
 def _tensor(op: str, value) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    try:
-        return as_tensor(value)
-    except TypeError as exc:
-        raise TypeError(f"{op}: arguments must be tensors, arrays or numbers ({exc})") from None
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        raise TypeError(
+            f"{op}: an argument is a {type(value).__name__} of tensors; pass each tensor as its own "
+            f"argument (or cr.stack them into one tensor)"
+        )
+    return Tensor._wrap(_as_data(value, copy=False, op=op))
+
+
+def _holds_tensor(values) -> bool:
+    return any(isinstance(v, Tensor) or isinstance(v, (list, tuple)) and _holds_tensor(v) for v in values)
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
+
+
+def _check_callable(op: str, f, name: str = "f") -> None:
+    if not callable(f):
+        raise TypeError(f"{op}: {name} must be a function (a callable), got {_describe(f)}")
+
+
+def _check_flag(op: str, name: str, value) -> bool:
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{op}: {name} must be True or False, got {_describe(value)}")
+
+
+def _is_index(a) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+
+
+def _check_argnums(op: str, argnums):
+    """``argnums`` checked when the transform is made: an int or a tuple of ints (JAX's and
+    torch.func's types; an argument named twice in a tuple gets its gradient twice, as in JAX).
+    Whether they are in range is checked at each call, against the number of arguments."""
+    if type(argnums) is int:
+        return argnums
+    if isinstance(argnums, tuple):
+        for a in argnums:
+            if not _is_index(a):
+                raise TypeError(f"{op}: argnums must be an int or a tuple of ints, got the tuple {argnums!r} "
+                                f"holding {_describe(a)}")
+        return tuple(int(a) for a in argnums)
+    if _is_index(argnums):
+        return int(argnums)
+    hint = f"; use a tuple, argnums={tuple(argnums)!r}" if isinstance(argnums, list) and all(
+        _is_index(a) for a in argnums) else ""
+    raise TypeError(f"{op}: argnums must be an int or a tuple of ints, got {_describe(argnums)}{hint}")
 
 
 def _argnums(op: str, argnums, n: int) -> tuple:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for a in nums:
-        if not isinstance(a, int) or not -n <= a < n:
-            raise ValueError(f"{op}: argnums {argnums!r} out of range for a function called with {n} argument(s)")
-    return tuple(a % n for a in nums)
+    """The argument positions ``argnums`` (as checked by ``_check_argnums``) names, for a call with
+    ``n`` arguments; negative positions count from the end, as Python's indexing does."""
+    if type(argnums) is int:
+        if -n <= argnums < n:
+            return (argnums % n,)
+        nums = (argnums,)
+    else:
+        nums = argnums
+        if all(-n <= a < n for a in nums):
+            return tuple(a % n for a in nums)
+    bad = next(a for a in nums if not -n <= a < n)
+    raise ValueError(f"{op}: argnums {argnums!r} is out of range for a function called with {n} "
+                     f"argument(s): {bad} is not in [{-n}, {n - 1}]" if n else
+                     f"{op}: argnums {argnums!r} is out of range: the function was called with no arguments")
 
 
 def _outputs(op: str, out) -> tuple[list, bool]:
@@ -78,9 +135,12 @@ def _outputs(op: str, out) -> tuple[list, bool]:
     if isinstance(out, (tuple, list)) and all(isinstance(o, Tensor) for o in out):
         return list(out), False
     if isinstance(out, (int, float, np.ndarray, np.generic)) and not isinstance(out, bool):
-        if isinstance(out, np.ndarray) and out.dtype == object:
-            raise TypeError(f"{op}: the function returned a NumPy array of objects; return a tensor "
-                            f"(cr.stack([...]) builds one from a list of tensors)")
+        if isinstance(out, (np.ndarray, np.generic)):
+            why = unsupported(out.dtype)
+            if why is not None:
+                hint = " (cr.stack([...]) builds one from a list of tensors)" if out.dtype == object else ""
+                raise TypeError(f"{op}: the function returned a NumPy {type(out).__name__} of dtype "
+                                f"{out.dtype} ({why}); return a tensor{hint}")
         return [as_tensor(out)], True
     raise TypeError(f"{op}: the function must return a tensor or a tuple of tensors, got {type(out).__name__}")
 
@@ -204,6 +264,8 @@ def _cotangent(op: str, out: Tensor, value) -> Any:
             from .ops.elementwise import cast
             value = cast(value, dtype=out._data.dtype)
         return value
+    if not (isinstance(value, (float, int)) or isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
+        value = _as_data(value, copy=False, op=op)  # anything that is not numbers raises, naming op
     data = np.asarray(value, dtype=out._data.dtype)
     if data.shape != out._data.shape:
         raise ValueError(f"{op}: cotangent shape {data.shape} does not match output shape {out._data.shape}")
@@ -231,6 +293,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
 
     ``vjp_fn`` can be called many times (each call is one reverse pass).
     """
+    _check_callable("vjp", f)
+    has_aux = _check_flag("vjp", "has_aux", has_aux)
     inputs, outputs, single, aux, create = _trace("vjp", f, primals, tuple(range(len(primals))), has_aux)
 
     def vjp_fn(*cotangents):
@@ -259,20 +323,29 @@ def _scalar_output(op: str, outputs, single):
         raise TypeError(f"{op}: the function's output must be floating point, got {outputs[0]._data.dtype}")
 
 
+def _value_and_grad(op: str, f: Callable, argnums, has_aux: bool, args: tuple):
+    """``(value, aux, gradient)`` of scalar ``f`` at ``args`` (``argnums`` as checked by
+    ``_check_argnums``; a tuple gives a tuple of gradients, one per entry)."""
+    nums = _argnums(op, argnums, len(args))
+    inputs, outputs, single, aux, create = _trace(op, f, args, nums, has_aux)
+    _scalar_output(op, outputs, single)
+    out = outputs[0]
+    grads = _pull_back(inputs, outputs, [np.ones(out._data.shape, dtype=out._data.dtype)], create)
+    g = grads[0] if type(argnums) is int else tuple(grads)
+    return _finish(outputs, single, create), aux, g
+
+
 def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, *, _op: str = "value_and_grad") -> Callable:
     """A function returning ``(f(*args), ∂f/∂args[argnums])`` (JAX's conventions for ``has_aux``).
 
     A tuple ``argnums`` gives a tuple of gradients, one per entry (an argument named twice gets
     its gradient twice, as in JAX)."""
+    _check_callable(_op, f)
+    argnums = _check_argnums(_op, argnums)
+    has_aux = _check_flag(_op, "has_aux", has_aux)
 
     def wrapped(*args):
-        nums = _argnums(_op, argnums, len(args))
-        inputs, outputs, single, aux, create = _trace(_op, f, args, nums, has_aux)
-        _scalar_output(_op, outputs, single)
-        out = outputs[0]
-        grads = _pull_back(inputs, outputs, [np.ones(out._data.shape, dtype=out._data.dtype)], create)
-        g = grads[0] if isinstance(argnums, int) else tuple(grads)
-        value = _finish(outputs, single, create)
+        value, aux, g = _value_and_grad(_op, f, argnums, has_aux, args)
         return ((value, aux), g) if has_aux else (value, g)
 
     return wrapped
@@ -283,13 +356,13 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     With ``has_aux``, ``f`` returns ``(value, aux)`` and the result is ``(gradient, aux)``.
     """
-    inner = value_and_grad(f, argnums, has_aux, _op="grad")
+    _check_callable("grad", f)
+    argnums = _check_argnums("grad", argnums)
+    has_aux = _check_flag("grad", "has_aux", has_aux)
 
     def wrapped(*args):
-        (value, g) = inner(*args)
-        if has_aux:
-            return g, value[1]
-        return g
+        _, aux, g = _value_and_grad("grad", f, argnums, has_aux, args)
+        return (g, aux) if has_aux else g
 
     return wrapped
 
@@ -304,40 +377,75 @@ def _as_tuple(op: str, value, name: str) -> tuple:
     raise TypeError(f"{op}: {name} must be a tuple (or list) with one entry per argument, got {type(value).__name__}")
 
 
+def _dual_inputs(op: str, primals, tangents) -> tuple[list, list]:
+    """``primals`` as floating-point tensors and ``tangents`` checked against them: as many, each
+    of its primal's shape and floating point (a tensor of another floating dtype is cast, as in
+    PyTorch; other data is made an array of the primal's dtype)."""
+    primals = _as_tuple(op, primals, "primals")
+    tangents = _as_tuple(op, tangents, "tangents")
+    if len(tangents) != len(primals):
+        raise ValueError(f"{op}: got {len(tangents)} tangents for {len(primals)} primals; pass one "
+                         f"tangent per primal, each of its primal's shape")
+    ps, ts = [], []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        p = _tensor(op, p)
+        shape, dtype = p._data.shape, p._data.dtype
+        if dtype.kind != "f":
+            raise TypeError(f"{op}: primals must be floating point, got dtype {dtype} for primal {i} "
+                            f"(shape {shape}); pass floats, e.g. x.double()")
+        if isinstance(t, Tensor):
+            tshape, tdtype = t._data.shape, t._data.dtype
+            if tdtype.kind != "f":
+                raise TypeError(f"{op}: tangents must be floating point, got dtype {tdtype} for tangent "
+                                f"{i} (its primal is {dtype})")
+        else:
+            if not (isinstance(t, np.ndarray) and t.dtype.kind in "biuf" or isinstance(t, (float, int))):
+                t = _as_data(t, copy=False, op=op)  # anything that is not numbers raises, naming op
+            t = np.asarray(t, dtype=dtype)
+            tshape = t.shape
+        if tshape != shape:
+            raise ValueError(f"{op}: tangent shape {tshape} does not match primal shape {shape} (argument "
+                             f"{i}); each tangent must have its primal's shape")
+        ps.append(p)
+        ts.append(t)
+    return ps, ts
+
+
 def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     """``(f(*primals), J·tangents)`` in one forward pass carrying tangents (no backward graph).
 
     Tangents are used as given (a tangent that requires grad or carries tangents of an outer
     level keeps them). The results carry history only where the caller's tensors had some
     (inputs, tangents, or closures over tensors that require grad, as in PyTorch)."""
-    primals = [_tensor("jvp", p) for p in _as_tuple("jvp", primals, "primals")]
-    tangents = _as_tuple("jvp", tangents, "tangents")
-    if len(tangents) != len(primals):
-        raise ValueError(f"jvp: got {len(tangents)} tangents for {len(primals)} primals")
-    for p in primals:
-        if p._data.dtype.kind != "f":
-            raise TypeError(f"jvp: primals must be floating point, got dtype {p._data.dtype}")
-    record = recording_needed(list(primals) + list(tangents))
-    values, outs, single, aux = _jvp_pass(f, primals, tangents, has_aux, record)
-    if not record and _closure_history(values):
-        # f closes over tensors that require grad: the tangents must be recorded too (rare; the
-        # pass is repeated rather than recording every forward pass).
-        values, outs, single, aux = _jvp_pass(f, primals, tangents, has_aux, True)
+    _check_callable("jvp", f)
+    has_aux = _check_flag("jvp", "has_aux", has_aux)
+    primals, tangents = _dual_inputs("jvp", primals, tangents)
+    values, outs, single, aux = _jvp("jvp", f, primals, tangents, has_aux)
     value = values[0] if single else tuple(values)
     tangent = outs[0] if single else tuple(outs)
     return (value, tangent, aux) if has_aux else (value, tangent)
 
 
-def _jvp_pass(f, primals, tangents, has_aux, record):
-    with forward_level(record, "jvp") as level:
+def _jvp(op: str, f, primals: list, tangents: list, has_aux: bool):
+    record = recording_needed(primals + tangents)
+    result = _jvp_pass(op, f, primals, tangents, has_aux, record)
+    if not record and _closure_history(result[0]):
+        # f closes over tensors that require grad: the tangents must be recorded too (rare; the
+        # pass is repeated rather than recording every forward pass).
+        result = _jvp_pass(op, f, primals, tangents, has_aux, True)
+    return result
+
+
+def _jvp_pass(op, f, primals, tangents, has_aux, record):
+    with forward_level(record, op) as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
         result = f(*duals)
         aux = None
         if has_aux:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
-                raise TypeError("jvp: with has_aux=True the function must return a pair (output, aux)")
+                raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
             result, aux = result
-        outputs, single = _outputs("jvp", result)
+        outputs, single = _outputs(op, result)
         values = [primal_of(o, level) for o in outputs]
         outs = []
         for o in outputs:
@@ -360,18 +468,25 @@ def _closure_history(values) -> bool:
 def jacrev(f: Callable, argnums=0) -> Callable:
     """A function returning the Jacobian of ``f`` by reverse mode, shape ``out.shape + in.shape``.
 
-    All rows come from one backward pass over a batch of cotangents (see ``_batching``).
+    All rows come from one backward pass over a batch of cotangents (see ``_batching``). A tuple
+    ``argnums`` gives a tuple of Jacobians, one per entry; a function returning a tuple (or list)
+    of tensors gives a tuple with an entry per output (JAX's nesting: outputs, then inputs).
     """
+    _check_callable("jacrev", f)
+    return _jacrev(f, _check_argnums("jacrev", argnums), "jacrev")
 
+
+def _jacrev(f: Callable, argnums, op: str) -> Callable:
     def wrapped(*args):
-        nums = _argnums("jacrev", argnums, len(args))
-        inputs, outputs, single, _, create = _trace("jacrev", f, args, nums, False)
-        if not single:
-            raise TypeError("jacrev: the function must return a single tensor")
-        out = outputs[0]
-        jacs = batched_vjp(inputs, out, create)
-        jacs = [j if create else _without_history(j) for j in jacs]
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        nums = _argnums(op, argnums, len(args))
+        inputs, outputs, single, _, create = _trace(op, f, args, nums, False)
+        per_output = []
+        for out in outputs:
+            jacs = batched_vjp(inputs, out, create)
+            if not create:
+                jacs = [_without_history(j) for j in jacs]
+            per_output.append(jacs[0] if type(argnums) is int else tuple(jacs))
+        return per_output[0] if single else tuple(per_output)
 
     return wrapped
 
@@ -380,16 +495,31 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
     """A function returning the Jacobian of ``f`` by forward mode, shape ``out.shape + in.shape``.
 
     All columns come from one forward pass carrying a batch of tangents (see ``_batching``).
+    ``argnums`` and functions returning several tensors as in ``jacrev``.
     """
+    _check_callable("jacfwd", f)
+    return _jacfwd(f, _check_argnums("jacfwd", argnums), "jacfwd")
 
+
+def _float_arguments(op: str, args, nums) -> list:
+    args = list(args)
+    for i in nums:
+        a = args[i] = _tensor(op, args[i])
+        if a._data.dtype.kind != "f":
+            raise TypeError(f"{op}: argument {i} must be floating point, got dtype {a._data.dtype} "
+                            f"(shape {a._data.shape}); pass floats, e.g. x.double()")
+    return args
+
+
+def _jacfwd(f: Callable, argnums, op: str) -> Callable:
     def wrapped(*args):
-        nums = _argnums("jacfwd", argnums, len(args))
-        args = [_tensor("jacfwd", a) if i in nums else a for i, a in enumerate(args)]
-        for i in nums:
-            if args[i]._data.dtype.kind != "f":
-                raise TypeError(f"jacfwd: argument {i} must be floating point, got dtype {args[i]._data.dtype}")
-        jacs = batched_jvp(f, args, nums)
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+        nums = _argnums(op, argnums, len(args))
+        args = _float_arguments(op, args, nums)
+        jacs, single = batched_jvp(f, args, nums, op)  # jacs[k][j]: argument nums[k], output j
+        pick = (lambda j: jacs[0][j]) if type(argnums) is int else (lambda j: tuple(c[j] for c in jacs))
+        if single:
+            return pick(0)
+        return tuple(pick(j) for j in range(len(jacs[0]))) if jacs else ()
 
     return wrapped
 
@@ -397,16 +527,18 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
 def jacobian(f: Callable, argnums=0, mode: str = "auto") -> Callable:
     """The Jacobian of ``f``; ``mode='auto'`` uses forward mode when the inputs have fewer
     elements than the output, reverse mode otherwise."""
-    if mode not in ("auto", "forward", "reverse"):
+    _check_callable("jacobian", f)
+    argnums = _check_argnums("jacobian", argnums)
+    if not isinstance(mode, str) or mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     if mode == "forward":
-        return jacfwd(f, argnums)
+        return _jacfwd(f, argnums, "jacobian")
     if mode == "reverse":
-        return jacrev(f, argnums)
+        return _jacrev(f, argnums, "jacobian")
 
     def wrapped(*args):
         nums = _argnums("jacobian", argnums, len(args))
-        args = [_tensor("jacobian", a) if i in nums else a for i, a in enumerate(args)]
+        args = _float_arguments("jacobian", args, nums)
         n_in = sum(int(args[i]._data.size) for i in nums)
         with no_grad():
             probe = f(*args)
@@ -419,27 +551,31 @@ def jacobian(f: Callable, argnums=0, mode: str = "auto") -> Callable:
 
 
 def hessian(f: Callable, argnums=0) -> Callable:
-    """The Hessian of scalar ``f``: forward mode over reverse mode (``jacfwd(jacrev(f))``)."""
-    return jacfwd(jacrev(f, argnums), argnums)
+    """The Hessian of scalar ``f``: forward mode over reverse mode (``jacfwd(jacrev(f))``). A tuple
+    ``argnums`` gives the blocks as a tuple of tuples (``H[i][j]``: ∂²f/∂args[i]∂args[j])."""
+    _check_callable("hessian", f)
+    argnums = _check_argnums("hessian", argnums)
+    return _jacfwd(_jacrev(f, argnums, "hessian"), argnums, "hessian")
 
 
 def hvp(f: Callable, primals, tangents):
     """``(f(*primals), H·tangents)`` by forward mode over reverse mode, in one pass each way."""
-    primals = _as_tuple("hvp", primals, "primals")
-    tangents = _as_tuple("hvp", tangents, "tangents")
+    _check_callable("hvp", f)
+    primals, tangents = _dual_inputs("hvp", primals, tangents)
+    nums = tuple(range(len(primals)))
     captured = []
 
     def gradient(*xs):
-        value, g = value_and_grad(f, tuple(range(len(xs))))(*xs)
+        value, _, g = _value_and_grad("hvp", f, nums, False, xs)
         captured.append(value)
-        return tuple(g)
+        return g
 
-    _, products = jvp(gradient, primals, tangents)
+    _, products, _, _ = _jvp("hvp", gradient, primals, tangents, False)
     value = captured[-1]
     for level in list(value._tangents or ()):
         if level not in state.forward_levels:
             value = primal_of(value, level)
-    products = products[0] if len(primals) == 1 else products
+    products = products[0] if len(primals) == 1 else tuple(products)
     return value, products
 
 
@@ -541,16 +677,46 @@ def _only_through(outputs, args) -> bool:
     return True
 
 
+_NUMBERS = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def _checkpoint_arguments(args) -> None:
+    """Refuse arguments that are not tensors, NumPy arrays of numbers or numbers: ``fn`` is
+    differentiated with respect to its tensor arguments only, so anything else is either garbage
+    or (a list of tensors) would silently lose its gradient."""
+    for i, a in enumerate(args):
+        if isinstance(a, (Tensor, _NUMBERS)):
+            continue
+        if isinstance(a, (np.ndarray, np.generic)):
+            why = unsupported(a.dtype)
+            if why is None:
+                continue
+            what = f"a NumPy array of dtype {a.dtype} ({why})"
+        elif isinstance(a, (list, tuple)):
+            what = (f"a {type(a).__name__} (its tensors would not be differentiated); pass each tensor as its "
+                    f"own argument, or one tensor (cr.tensor / cr.stack)")
+        else:
+            what = _describe(a)
+        raise TypeError(f"checkpoint: argument {i} is {what}; checkpoint(fn, *args) takes tensors, NumPy "
+                        f"arrays and numbers (give fn anything else through a closure)")
+
+
 def checkpoint(fn: Callable, *args):
     """``fn(*args)`` without keeping its intermediates: they are recomputed during backward.
 
-    Gradients (also into parameters ``fn`` closes over) equal those without checkpointing, to
-    any order. Under forward mode there is nothing to save, so ``fn`` simply runs; inside a
-    reverse transform, a ``fn`` that closes over tensors being differentiated (rather than
-    receiving them as arguments) also simply runs, so their gradients stay exact.
+    ``args`` are tensors, NumPy arrays or numbers, and ``fn`` returns a tensor or a tuple of
+    tensors. Gradients (also into parameters ``fn`` closes over) equal those without
+    checkpointing, to any order. Under forward mode there is nothing to save, so ``fn`` simply
+    runs; inside a reverse transform, a ``fn`` that closes over tensors being differentiated
+    (rather than receiving them as arguments) also simply runs, so their gradients stay exact.
     """
-    if state.forward_levels or not state.grad_enabled:
-        return fn(*args)
+    _check_callable("checkpoint", fn, "fn")
+    _checkpoint_arguments(args)
+    if state.forward_levels or not state.grad_enabled or not local.reverse and not any(
+            isinstance(a, Tensor) and a._requires_grad for a in args):
+        out = fn(*args)
+        _outputs("checkpoint", out)
+        return out
     if local.reverse:
         # Inside a reverse transform: run fn recording, and keep only its inputs if nothing else
         # it used needs a gradient (then the recorded intermediates are dropped here).
@@ -559,6 +725,4 @@ def checkpoint(fn: Callable, *args):
         if not any(isinstance(a, Tensor) and a._requires_grad for a in args) or not _only_through(outputs, args):
             return out
         return _Checkpoint.apply(fn, _Done(out), *args)
-    if not any(isinstance(a, Tensor) and a._requires_grad for a in args):
-        return fn(*args)
     return _Checkpoint.apply(fn, None, *args)

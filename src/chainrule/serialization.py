@@ -28,6 +28,7 @@ from typing import IO, Any, Union
 
 import numpy as np
 
+from .dtypes import unsupported
 from .tensor import Tensor
 
 __all__ = ["DEFAULT_MAX_BYTES", "LoadError", "load", "save"]
@@ -38,6 +39,7 @@ _META = "__chainrule__"
 _FORMAT = "chainrule.save"
 _VERSION = 1
 _SCALARS = (bool, int, float, str, type(None))
+_ARRAY_KINDS = "biufUS"  # what an array may hold: bool, integers, floats (as tensors), strings
 
 DEFAULT_MAX_BYTES = 1 << 30
 """What ``load`` accepts by default: files declaring at most 1 GiB of contents."""
@@ -64,10 +66,13 @@ class _Packer:
         self.arrays: dict[str, np.ndarray] = {}
 
     def array(self, data: np.ndarray, where: str) -> str:
-        if data.dtype.hasobject or data.dtype.kind == "V":
+        if data.dtype.kind not in _ARRAY_KINDS or data.dtype.fields is not None:
+            why = unsupported(data.dtype) or f"dtype kind {data.dtype.kind!r}"
+            if data.dtype.hasobject:
+                why = f"{why}: they would need pickle"
             raise TypeError(
-                f"save: {where} is an array of dtype {data.dtype}; only numeric, bool and string "
-                f"arrays can be saved (object arrays would need pickle)"
+                f"save: {where} is an array of dtype {data.dtype} ({why}); only bool, integer, "
+                f"floating-point and string arrays can be saved"
             )
         key = f"a{len(self.arrays)}"
         self.arrays[key] = data
@@ -116,9 +121,11 @@ def save(obj: Any, f: PathOrFile) -> None:
 
     Parameters
     ----------
-    obj : Tensor, ndarray, dict, list, tuple, or a Python scalar
+    obj : Tensor, ndarray, dict, list, tuple, or a Python number
         Typically ``model.state_dict()`` or ``{"model": ..., "optimizer": ...}``. Dict keys must
-        be str or int. Tensors keep their dtype and ``requires_grad``; history is not saved.
+        be str or int; values may also be strings and ``None``. Arrays hold bool, integer,
+        floating-point or string data. Tensors keep their dtype and ``requires_grad``; history
+        is not saved.
     f : str, os.PathLike or binary file object
         Where to write. The name is used as given (no ``.npz`` is appended). A file on disk is
         replaced only once the new one is complete (written to a temporary file beside it, then
@@ -130,10 +137,19 @@ def save(obj: Any, f: PathOrFile) -> None:
     Raises
     ------
     TypeError
-        For anything that is not in the list above (modules, functions, object arrays).
+        For anything that is not in the list above (modules, functions), arrays of dtypes a
+        tensor cannot have other than strings (objects, complex numbers, dates, records), and
+        ``None`` or a string on its own (as values inside a dict, list or tuple they are saved).
     ValueError
         For a structure nested too deeply to describe.
     """
+    if obj is None or isinstance(obj, str):
+        swapped = " (the order is save(obj, f): are the arguments swapped?)" if isinstance(obj, str) else ""
+        raise TypeError(
+            f"save: cannot save {type(obj).__name__} {_short.repr(obj)} on its own; save takes a "
+            f"tensor, a NumPy array, a number, or a dict, list or tuple of these (a state_dict()), "
+            f"whose values may also be strings and None{swapped}"
+        )
     packer = _Packer()
     try:
         structure = packer.pack(obj, "the object" if not isinstance(obj, dict) else "the dict")

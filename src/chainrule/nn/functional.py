@@ -112,12 +112,35 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", pos
         _check_operand("binary_cross_entropy_with_logits", pos_weight, "pos_weight")
     if _shape(input) != _shape(target):
         raise ValueError(f"binary_cross_entropy_with_logits: input shape {_shape(input)} and target shape {_shape(target)} differ")
+    _bce_check(input, target, pos_weight)
     # log(1 + exp(x)) without softplus's linear tail (threshold): PyTorch's formula is exact there.
     if pos_weight is None:
         losses = _E.softplus(input, beta=1.0, threshold=None) - input * target
     else:
         losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * _E.softplus(-input, beta=1.0, threshold=None)
     return _reduce("binary_cross_entropy_with_logits", losses, reduction)
+
+
+def _bce_check(input, target, pos_weight):  # noqa: A002
+    """PyTorch's refusals: logits, targets and weights are floating; one weight per class (the
+    weights broadcast to the input's shape without changing it)."""
+    op = "binary_cross_entropy_with_logits"
+    named = (("input", input), ("target", target)) + ((("pos_weight", pos_weight),) if pos_weight is not None else ())
+    for name, value in named:
+        dtype = _data(value).dtype
+        if dtype.kind != "f":
+            raise RuntimeError(f"{op}: {name} must be a floating tensor, got dtype {dtype}; convert it, e.g. {name}.float()")
+    if pos_weight is not None:
+        shape, weights = _shape(input), _shape(pos_weight)
+        try:
+            fits = np.broadcast_shapes(weights, shape) == tuple(shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"{op}: pos_weight of shape {weights} does not broadcast to the input's shape {shape}; give one "
+                f"weight per class (the last dimension), e.g. shape ({shape[-1] if shape else 1},)"
+            )
 
 
 def dropout(input, p: float = 0.5, training: bool = True):  # noqa: A002

@@ -83,6 +83,8 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
 def gelu(input, approximate: str = "none"):  # noqa: A002
     """Gaussian error linear unit: ``x Φ(x)`` (or its tanh approximation)."""
     _check_operand("gelu", input, "input")
+    if _S._data(input).dtype.kind != "f":  # PyTorch refuses integer and bool tensors
+        _E._require_float("gelu", _S._data(input))
     if approximate == "tanh":
         inner = 0.7978845608028654 * (input + 0.044715 * input * input * input)
         return 0.5 * input * (1.0 + tanh(inner))
@@ -118,7 +120,14 @@ def _prepare_dim_op(op, input, dim, dtype):  # noqa: A002
 def rsub(input, other):  # noqa: A002
     _check_operand("rsub", input, "input")
     _check_operand("rsub", other, "other")
-    return sub(other, input)
+    if _S._data(input).dtype == bool or _S._data(other).dtype == bool:
+        raise RuntimeError("rsub: subtraction with a bool tensor is not supported (as in PyTorch); to "
+                           "invert a mask use ~mask or cr.logical_not(mask)")
+    try:
+        return sub(other, input)
+    except ValueError:
+        _E._check_broadcast("rsub", other, input)
+        raise
 
 
 __all__ = [name for name, value in dict(globals()).items()

@@ -26,6 +26,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .. import dtypes as D
 from ..grad_mode import state
 
 ndarray = np.ndarray
@@ -61,12 +62,13 @@ class Primitive:
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
-        "residual", "batching", "ans_for",
+        "residual", "batching", "ans_for", "optional_operands",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
-                 needs_meta=False, contiguous=False, residual=None, batching=None, ans_for=None):
+                 needs_meta=False, contiguous=False, residual=None, batching=None, ans_for=None,
+                 optional_operands=False):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -96,6 +98,7 @@ class Primitive:
         # in-place changes, only when one of them requires grad (pow's output matters only for
         # the exponent's gradient, as in PyTorch).
         self.ans_for = ans_for
+        self.optional_operands = optional_operands  # None may stand for an absent operand
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -112,6 +115,8 @@ class Primitive:
             elif type(a) in _PLAIN:
                 x = a
                 requires = tangents = False
+                if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
+                    _check_array(self, a)
             else:
                 return self._apply(args, params)
             if isinstance(b, Tensor):
@@ -122,6 +127,8 @@ class Primitive:
                     tangents = True
             elif type(b) in _PLAIN:
                 y = b
+                if type(b) is ndarray and b.dtype.kind not in _REAL_KINDS:
+                    _check_array(self, b)
             else:
                 return self._apply(args, params)
             try:
@@ -172,6 +179,8 @@ class Primitive:
                 if a._tangents is not None:
                     tangents = True
             elif type(a) in _PLAIN:
+                if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
+                    _check_array(self, a)
                 datas.append(a)
             elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
                 return getattr(a.ns, self.name)(*args, **params)
@@ -186,6 +195,11 @@ class Primitive:
                 out = self.impl(*datas, **params) if params else self.impl(*datas)
         except Exception as exc:
             raise _impl_error(self, datas, exc) from exc
+        if type(out) is ndarray and out.dtype.kind == "O":  # e.g. None where an array belongs
+            raise TypeError(
+                f"{self.name}: got operands of types "
+                f"{', '.join(type(d).__name__ for d in datas)}; pass tensors or real numbers"
+            )
         result = _new(Tensor)
         result._data = out
         result._grad = None
@@ -233,6 +247,24 @@ def _impl_error(prim, datas, exc) -> Exception:
     return RuntimeError(text)
 
 
+def named(op: str, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` for the public function ``op`` built on it: an error that names
+    ``fn``'s operation is re-raised naming ``op`` (the function the user called)."""
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, TypeError, RuntimeError, IndexError) as exc:
+        message = str(exc)
+        if message.startswith(op + ":"):
+            raise
+        inner, sep, rest = message.partition(": ")
+        text = f"{op}: {rest}" if sep and inner.isidentifier() else f"{op}: {message}"
+        try:
+            renamed = type(exc)(text)
+        except Exception:  # an exception type with another signature
+            raise exc from None
+        raise renamed from None
+
+
 def attach(prim, args, params, result) -> None:
     """Record ``prim(*args, **params)`` onto ``result``, whose array already holds that value
     (an in-place change written before its history is known); nothing is computed."""
@@ -272,27 +304,26 @@ _PLAIN = frozenset({ndarray, float, int, bool})
 
 
 def _constant(value, prim):
+    """A non-tensor operand as the implementation takes it: numbers as they are, anything else
+    through ``dtypes.check_operand`` (real arrays and regular lists of numbers; lists holding
+    tensors, None, strings, ragged, complex, object and datetime data are refused, naming the
+    operation)."""
     if isinstance(value, _generic):
+        if value.dtype.kind not in _REAL_KINDS:
+            D.check_operand(prim.name, value)
         return value.item()
-    if value is None or isinstance(value, (float, int, bool, complex)):
+    if isinstance(value, (float, int)) or value is None and prim.optional_operands:
         return value
-    if isinstance(value, (list, tuple)) and _holds_tracked(value):
-        raise TypeError(
-            f"{prim.name}: got a {type(value).__name__} holding tensors that require grad (or carry "
-            f"tangents); it would become a constant and their gradient would be lost. Join them "
-            f"with cr.stack(...) or cr.cat(...) first."
-        )
-    return np.asarray(value)
+    return D.check_operand(prim.name, value)
 
 
-def _holds_tracked(items) -> bool:
-    for item in items:
-        if isinstance(item, Tensor):
-            if item._requires_grad or item._tangents is not None:
-                return True
-        elif isinstance(item, (list, tuple)) and _holds_tracked(item):
-            return True
-    return False
+_REAL_KINDS = frozenset("biuf")
+
+
+def _check_array(prim, array) -> None:
+    """A plain ndarray operand of a dtype no tensor can have is refused (datetime, complex, …)."""
+    if array.dtype.kind not in _REAL_KINDS:
+        D.check_operand(prim.name, array)
 
 
 def _push_tangents(prim, args, params, result):

@@ -462,7 +462,7 @@ def _clamp_tensor_jvp(m, tangents, ans, x, low, high):
 clamp_tensor = define(
     "clamp_tensor", _clamp_tensor_impl,
     (_clamp_tensor_vjp(0), _clamp_tensor_vjp(1), _clamp_tensor_vjp(2)), _clamp_tensor_jvp,
-    broadcasts=True, batching="elementwise",
+    broadcasts=True, batching="elementwise", optional_operands=True,
     doc="``clamp(x, min, max)`` with tensor bounds (either may be None).",
 )
 

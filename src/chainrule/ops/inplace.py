@@ -197,7 +197,7 @@ def _snapshot(target, copy: bool):
 
 def setitem(target, key, value) -> None:
     """``target[key] = value``."""
-    key = _index_key(key)
+    key = _index_key(key, "setitem")
     Tensor = _tensor_type()
     _check_view("setitem", target)
     if isinstance(value, Tensor):
@@ -213,7 +213,10 @@ def setitem(target, key, value) -> None:
         try:
             target._data[key] = value._data if isinstance(value, Tensor) else value
         except (IndexError, ValueError) as exc:
-            raise type(exc)(f"setitem: {exc} (tensor of shape {target._data.shape})") from None
+            # PyTorch: IndexError for an int or slice out of range, RuntimeError for an index array
+            kind = IndexError if isinstance(exc, IndexError) and _is_basic(key) else \
+                RuntimeError if isinstance(exc, IndexError) else type(exc)
+            raise kind(f"setitem: {exc} (tensor of shape {target._data.shape})") from None
         _P.bump_version(target)
         return
     apply_inplace("setitem", target, index_put, value, index=key)

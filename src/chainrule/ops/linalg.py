@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..dtypes import check_operand as _check_operand
-from ._primitive import define, nondifferentiable, raw
+from ._primitive import define, named, nondifferentiable, raw
 from .elementwise import abs as abs_
 from .elementwise import complex_unsupported, isnan, mul, sign, where
 from .reductions import amax, amin, norm2_prim, sum_prim
@@ -122,7 +122,7 @@ def mv(input, vec):  # noqa: A002
     _check_operand("mv", vec, "vec")
     _require("mv", input, 2)
     _require("mv", vec, 1)
-    return matmul(input, vec)
+    return named("mv", matmul, input, vec)
 
 
 def mm(input, mat2):  # noqa: A002
@@ -131,7 +131,7 @@ def mm(input, mat2):  # noqa: A002
     _check_operand("mm", mat2, "mat2")
     _require("mm", input, 2)
     _require("mm", mat2, 2)
-    return matmul(input, mat2)
+    return named("mm", matmul, input, mat2)
 
 
 def outer(input, vec2):  # noqa: A002

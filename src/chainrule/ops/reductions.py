@@ -24,12 +24,29 @@ values_indices = namedtuple("values_indices", ["values", "indices"])
 
 
 def _dims(op: str, dim, ndim: int):
-    """``dim`` (int, sequence or None) as a sorted tuple of non-negative axes, or None for all."""
+    """``dim`` (int, sequence or None) as a sorted tuple of non-negative axes, or None for all.
+
+    A 0-d tensor accepts dim 0 and -1, as in PyTorch, and reduces over no axis: ``()``."""
     if dim is None:
         return None
+    if ndim == 0:
+        for d in dim if isinstance(dim, (tuple, list)) else (dim,):
+            normalize_dim(op, d, ndim)
+        return ()
     if isinstance(dim, (tuple, list)):
-        return tuple(sorted({normalize_dim(op, d, ndim) for d in dim}))
+        dims = [normalize_dim(op, d, ndim) for d in dim]
+        if len(set(dims)) != len(dims):
+            repeated = next(d for d in dims if dims.count(d) > 1)
+            raise RuntimeError(f"{op}: dim {repeated} appears multiple times in the list of dims {list(dim)}")
+        return tuple(sorted(dims))
     return (normalize_dim(op, dim, ndim),)
+
+
+def _keepdim(op: str, keepdim) -> bool:
+    """``keepdim``, which must be a bool (PyTorch refuses anything else: ``bool("no")`` is True)."""
+    if keepdim is True or keepdim is False or isinstance(keepdim, np.bool_):
+        return bool(keepdim)
+    raise TypeError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
 
 
 def _kept_shape(shape, dim):
@@ -81,7 +98,10 @@ def _dtype_of(x):
 
 
 def _floating_only(op, input):  # noqa: A002
-    """The dtype of ``input``, which PyTorch's ``op`` (mean, var, std, norm) requires floating."""
+    """The dtype of ``input``, which PyTorch's ``op`` (mean, var, std, norm) requires to be a
+    floating tensor (or array)."""
+    if not hasattr(input, "dtype") and not hasattr(input, "_data"):
+        raise TypeError(f"{op}: input must be a tensor, got {type(input).__name__} {input!r:.40}")
     dt = _dtype_of(input)
     if dt.kind != "f":
         if dt.kind == "c":
@@ -149,7 +169,10 @@ def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     D.resolve(dtype, "sum")
     if dtype is not None:
         input = cast(input, dtype=np.dtype(dtype))
-    return sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=bool(keepdim))
+    out = sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=_keepdim("sum", keepdim))
+    if dtype is not None and np.dtype(dtype) == np.bool_:  # NumPy sums bools as int64; PyTorch keeps bool
+        out = cast(out, dtype=np.dtype(np.bool_))
+    return out
 
 
 def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
@@ -159,7 +182,7 @@ def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     if dtype is not None:
         input = cast(input, dtype=np.dtype(dtype))
     _floating_only("mean", input)
-    return mean_prim(input, dim=_dims("mean", dim, _ndim(input)), keepdim=bool(keepdim))
+    return mean_prim(input, dim=_dims("mean", dim, _ndim(input)), keepdim=_keepdim("mean", keepdim))
 
 
 def _cumsum_transpose(m, g, x, dim):
@@ -249,7 +272,7 @@ def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
     float16 partial products that float32 holds).
     """
     _check_operand("prod", input, "input")
-    return prod_prim(input, dim=_dims("prod", dim, _ndim(input)), keepdim=bool(keepdim))
+    return prod_prim(input, dim=_dims("prod", dim, _ndim(input)), keepdim=_keepdim("prod", keepdim))
 
 
 def _cumprod_vjp(m, g, ans, x, dim):
@@ -360,16 +383,17 @@ amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=di
 def _check_nonempty(op, input, dim):
     shape = _shape(input)
     if (dim is None and 0 in shape) or (dim is not None and any(shape[d] == 0 for d in dim)):
-        raise IndexError(f"{op}: cannot reduce over an empty dimension (shape {shape}); give a non-empty tensor")
+        raise RuntimeError(f"{op}: cannot reduce over an empty dimension (shape {shape}); give a non-empty tensor")
 
 
 def _extremum(op, prim, input, dim, keepdim, nan=False):  # noqa: A002
     dims = _dims(op, dim, _ndim(input))
     _check_nonempty(op, input, dims)
     _real_only(op, input)
+    keepdim = _keepdim(op, keepdim)
     if nan:
-        return prim(input, dim=dims, keepdim=bool(keepdim), nan=True)
-    return prim(input, dim=dims, keepdim=bool(keepdim))
+        return prim(input, dim=dims, keepdim=keepdim, nan=True)
+    return prim(input, dim=dims, keepdim=keepdim)
 
 
 def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
@@ -396,7 +420,7 @@ def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
     d = None if dim is None else normalize_dim(op, dim, _ndim(input))
     _check_nonempty(op, input, None if d is None else (d,))
     _real_only(op, input)
-    return prim(input, dim=d, keepdim=bool(keepdim) and d is not None)
+    return prim(input, dim=d, keepdim=_keepdim(op, keepdim) and d is not None)
 
 
 def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
@@ -416,6 +440,7 @@ def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A
     else ``(values, indices)`` along ``dim``."""
     if not isinstance(dim, (int, np.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
         return elementwise(input, dim)
+    keepdim = _keepdim(op, keepdim)
     if dim is None:  # NaN elements share the gradient of a NaN result (PyTorch's max(), not amax)
         return _extremum(op, prim, input, None, False, nan=True)
     d = normalize_dim(op, dim, _ndim(input))
@@ -455,7 +480,9 @@ def _in_float32(fn, op, input, *args, **kwargs):  # noqa: A002
     return fn(input, *args, **kwargs)
 
 
-def _correction(correction, unbiased):
+def _correction(op, correction, unbiased):
+    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+        raise TypeError(f"{op}: unbiased must be a bool, got {type(unbiased).__name__} {unbiased!r:.40}")
     if correction is None:
         return 1 if unbiased is None else int(bool(unbiased))
     return correction
@@ -474,7 +501,7 @@ def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=Non
     """
     _check_operand("var", input, "input")
     dims = _dims("var", dim, _ndim(input))
-    return _in_float32(_var, "var", input, dims, _correction(correction, unbiased), bool(keepdim))
+    return _in_float32(_var, "var", input, dims, _correction("var", correction, unbiased), _keepdim("var", keepdim))
 
 
 def _std(input, dims, correction, keepdim):  # noqa: A002
@@ -493,7 +520,7 @@ def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=Non
     """
     _check_operand("std", input, "input")
     dims = _dims("std", dim, _ndim(input))
-    return _in_float32(_std, "std", input, dims, _correction(correction, unbiased), bool(keepdim))
+    return _in_float32(_std, "std", input, dims, _correction("std", correction, unbiased), _keepdim("std", keepdim))
 
 
 def _norm2_weights(m, ans, x, dim, keepdim):
@@ -567,7 +594,7 @@ def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
     """
     _check_operand("norm", input, "input")
     dims = _dims("norm", dim, _ndim(input))
-    keepdim = bool(keepdim)
+    keepdim = _keepdim("norm", keepdim)
     _floating_only("norm", input)
     if p in (2, 2.0, "fro", None):
         return norm2_prim(input, dim=dims, keepdim=keepdim)
@@ -613,4 +640,4 @@ logsumexp_prim = define(
 def logsumexp(input, dim=None, keepdim: bool = False):  # noqa: A002
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
     _check_operand("logsumexp", input, "input")
-    return logsumexp_prim(input, dim=_dims("logsumexp", dim, _ndim(input)), keepdim=bool(keepdim))
+    return logsumexp_prim(input, dim=_dims("logsumexp", dim, _ndim(input)), keepdim=_keepdim("logsumexp", keepdim))

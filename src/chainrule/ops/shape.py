@@ -9,7 +9,7 @@ import numpy as np
 
 from ..dtypes import check_operand as _check_operand
 from . import _primitive as _P
-from ._primitive import define, linear
+from ._primitive import define, linear, named
 
 _prod = np.prod
 
@@ -179,7 +179,10 @@ def squeeze(input, dim=None):  # noqa: A002
         new = tuple(s for s in shape if s != 1)
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = {normalize_dim("squeeze", d, len(shape)) for d in dims}
+        listed = [normalize_dim("squeeze", d, len(shape)) for d in dims]
+        dims = set(listed)
+        if len(dims) != len(listed):
+            raise RuntimeError(f"squeeze: a dim appears more than once in {list(dim)}")
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     return _view(_reshape, input, {"shape": new})
 
@@ -254,7 +257,7 @@ def expand(input, *sizes):  # noqa: A002
 def expand_as(input, other):  # noqa: A002
     _check_operand("expand_as", input, "input")
     _check_operand("expand_as", other, "other")
-    return expand(input, _shape(other))
+    return named("expand_as", expand, input, _shape(other))
 
 
 flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(),  # a copy, as in PyTorch
@@ -266,7 +269,8 @@ def flip(input, dims):  # noqa: A002
     _check_operand("flip", input, "input")
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     ndim = _ndim(input)
-    return flip_prim(input, dims=tuple(normalize_dim("flip", d, ndim) for d in dims))
+    dims = tuple(normalize_dim("flip", d, ndim) for d in dims)
+    return flip_prim(input, dims=dims if ndim else ())  # a 0-d tensor: its copy (PyTorch)
 
 
 def _tile_transpose(m, g, x, reps):
@@ -298,6 +302,8 @@ def repeat(input, *sizes):  # noqa: A002
             f"repeat: the number of repeat sizes {list(sizes)} can't be smaller than the tensor's "
             f"{_ndim(input)} dimensions"
         )
+    if builtins.min(sizes, default=0) < 0:
+        raise RuntimeError(f"repeat: repeat sizes can't be negative, got {list(sizes)}")
     return tile_prim(input, reps=sizes)
 
 
@@ -305,15 +311,19 @@ def repeat(input, *sizes):  # noqa: A002
 # Indexing
 # ---------------------------------------------------------------------------------------------
 
-def _index_key(index):
+def _index_key(index, op="index"):
     """An index with tensors and lists turned into arrays (hashable form not needed)."""
     Tensor = _tensor_type()
     if isinstance(index, tuple):
-        return tuple(_index_key(i) for i in index)
+        return tuple(_index_key(i, op) for i in index)
     if isinstance(index, Tensor):
         return index._data
+    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+        raise TypeError(f"{op}: arrays used as indices must be of integer or boolean type, got {index.dtype}")
     if isinstance(index, list):
         array = np.asarray(index)
+        if array.size and array.dtype.kind not in "biu":
+            raise TypeError(f"{op}: lists used as indices must hold integers or booleans, got {array.dtype}")
         return array.astype(np.intp) if array.size == 0 else array  # t[[]]: NumPy's empty integer index
     return index
 
@@ -395,20 +405,27 @@ def index_select(input, dim: int, index):  # noqa: A002
     """The entries of ``input`` at positions ``index`` (1-D integers) along ``dim``."""
     _check_operand("index_select", input, "input")
     _check_operand("index_select", index, "index")
+    _at_least_1d("index_select", input)
     d = normalize_dim("index_select", dim, _ndim(input))
     idx = _data(index)
-    if idx.ndim != 1 or idx.dtype.kind not in "iu":
-        raise IndexError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")
-    _check_bounds("index_select", idx, d, _shape(input))
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")
+    idx = idx.reshape(-1)
+    _check_bounds("index_select", idx, d, _shape(input), IndexError if _shape(input)[d] else RuntimeError)
     return getitem(input, index=(slice(None),) * d + (idx,))
 
 
-def _check_bounds(op: str, idx, dim: int, shape: tuple) -> None:
+def _at_least_1d(op: str, input) -> None:  # noqa: A002
+    if _ndim(input) == 0:
+        raise RuntimeError(f"{op}: expects a tensor with at least one dimension, got a 0-d tensor")
+
+
+def _check_bounds(op: str, idx, dim: int, shape: tuple, error=IndexError) -> None:
     """Indices must lie in ``0 .. shape[dim] - 1`` (PyTorch's rule; NumPy's error names no op)."""
     n = shape[dim]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
-        raise IndexError(
+        raise error(
             f"{op}: index {bad} is out of range for dimension {dim} of size {n} (tensor of shape "
             f"{shape}); indices must be in 0..{n - 1}"
         )
@@ -422,7 +439,9 @@ def masked_fill(input, mask, value):  # noqa: A002
     if _data(mask).dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_data(mask).dtype}; compare first, e.g. x > 0")
     from .elementwise import where
-    return where(mask, value, input)
+    if isinstance(input, _P.Tensor) and not isinstance(value, _P.Tensor) and np.ndim(value) == 0:
+        value = np.asarray(value, dtype=input._data.dtype)  # the result keeps input's dtype (PyTorch)
+    return named("masked_fill", where, mask, value, input)
 
 
 def _gather_impl(x, index, dim):
@@ -463,7 +482,13 @@ def gather(input, dim: int, index):  # noqa: A002
             f"gather: index must be an integer tensor with the same number of dimensions as the "
             f"input ({ndim}), got shape {idx.shape} dtype {idx.dtype}"
         )
-    _check_bounds("gather", idx, d, _shape(input))
+    _check_bounds("gather", idx, d, _shape(input), RuntimeError)
+    for i, (a, b) in enumerate(zip(idx.shape, _shape(input))):
+        if i != d and a > b:
+            raise RuntimeError(
+                f"gather: index of shape {idx.shape} is larger than the input of shape {_shape(input)} "
+                f"in dimension {i}"
+            )
     return gather_prim(input, idx, dim=d)
 
 
@@ -506,6 +531,9 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, x in enumerate(tensors):
+        if isinstance(x, (list, tuple)):
+            raise TypeError(f"cat: element {i} is a {type(x).__name__}; pass tensors (cr.tensor(...) first)")
     ndim = _ndim(tensors[0])
     d = normalize_dim("cat", dim, ndim)
     shapes = [_shape(x) for x in tensors]
@@ -540,6 +568,7 @@ def stack(tensors, dim: int = 0):
 def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     _check_operand("split", input, "input")
+    _at_least_1d("split", input)
     _check_sizes("split", "split_size_or_sections", split_size_or_sections, many=True)
     shape = _shape(input)
     d = normalize_dim("split", dim, len(shape))
@@ -564,6 +593,7 @@ def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
 def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
     """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
     _check_operand("chunk", input, "input")
+    _at_least_1d("chunk", input)
     _check_sizes("chunk", "chunks", chunks)
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
@@ -574,6 +604,7 @@ def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
 
 def unbind(input, dim: int = 0):  # noqa: A002
     _check_operand("unbind", input, "input")
+    _at_least_1d("unbind", input)
     d = normalize_dim("unbind", dim, _ndim(input))
     return tuple(_view(getitem, input, {"index": (slice(None),) * d + (i, Ellipsis)}, multi=True)
                  for i in range(_shape(input)[d]))
@@ -582,6 +613,7 @@ def unbind(input, dim: int = 0):  # noqa: A002
 def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     """The view ``input[..., start:start + length, ...]`` along ``dim``."""
     _check_operand("narrow", input, "input")
+    _at_least_1d("narrow", input)
     _check_sizes("narrow", "length", length)
     if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
         raise TypeError(f"narrow: start must be an int, got {start!r:.40}")
@@ -592,7 +624,7 @@ def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     if start < 0:
         start += n
     if not (0 <= start <= n and 0 <= length <= n - start):
-        raise IndexError(
+        raise RuntimeError(
             f"narrow: start {start} and length {length} are out of range for dimension {d} of size "
             f"{n} (tensor of shape {shape})"
         )
