@@ -23,44 +23,91 @@ Every chainrule exception must be a chainrule error naming the operation, not a 
 Python one ("raw traceback").  A failing example is shrunk to a minimal program printed as the
 Python a user would type.
 
-Default runs are small and deterministic (Hypothesis, derandomized, no database).
+A missing error (PyTorch raises, chainrule computes) whose gradients match central differences
+of the program -- or, under transforms, whose every derivative level matches central
+differences of the level below -- is a *note*, not a failure: PyTorch refused because its
+implementation saved a tensor chainrule does not need (``var`` of a value later modified in
+place, torch.func's in-place refusals...).  Values made under ``no_grad`` or by ``detach()`` are
+held at their values while the leaves move; where the gradients are no derivatives at all (a
+hook that scales the gradient, an update under ``no_grad`` of a tensor with history, a write to
+memory a ``detach()``ed tensor shares) or differ, it stays a failure.  Notes are counted and
+listed apart in the soak's summary.
+
+Default runs are small and deterministic whatever ran before them in the same process: each
+program is drawn from its own seeded ``random.Random`` (``P.RandomDraw``; not Hypothesis, whose
+choices depend on the modules imported so far), and ``P.pinned_state`` pins (and puts back) the
+global settings the harness depends on: both libraries' default dtype, grad and anomaly mode,
+PyTorch's thread count, NumPy's error handling.
 ``CHAINRULE_SOAK=N python -m pytest tests/test_differential.py -m soak -s`` (or
 ``python tests/_programs.py N [seed]``) runs N programs of each generator through a seeded
-loop and prints a summary line and a shrunk repro for each failure class
+loop and prints a summary line and a shrunk repro for each failure class and each note
 (``CHAINRULE_SOAK_REPORT=path`` also writes the report to a file).
 """
 
 from __future__ import annotations
 
 import os
+import zlib
 
+import _programs as P
 import pytest
 
-hypothesis = pytest.importorskip("hypothesis")
-
-import _programs as P  # noqa: E402
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-
-import chainrule as cr  # noqa: E402
+import chainrule as cr
 
 
-def _settings(n):
-    return settings(max_examples=n, derandomize=True, database=None, deadline=None,
-                    phases=[Phase.explicit, Phase.generate], print_blob=False,
-                    suppress_health_check=list(HealthCheck))
+@pytest.fixture(autouse=True)
+def pinned():
+    """Global settings other tests may have left changed, pinned for each test and put back."""
+    with P.pinned_state() as mods:
+        yield mods
 
 
-@pytest.fixture(scope="module")
-def with_torch():
+@pytest.fixture
+def with_torch(pinned):
     pytest.importorskip("torch")
-    return P.backends()
+    return pinned
 
 
 TORCH_FREE = {"chainrule": cr}
 
 
-def _fail(failures, mods):
+def _seeds(name, n):
+    """n seeds of the generator's own random.Random, fixed per test (independent of the order)."""
+    base = zlib.crc32(name.encode()) % 100_000 * 1_000
+    return range(base, base + n)
+
+
+# Open chainrule bugs the default programs meet (each with a repro in OPEN_REPROS below): a
+# program failing only in these classes makes its test xfail, naming them, instead of fail.
+# Remove an entry once its repro passes (OPEN_REPROS are strict xfails: they say so).
+KNOWN_OPEN = {
+    "more than one element of th": "write into one element of an expanded view (OPEN_REPROS)",
+}
+
+
+def _known(failure):
+    return next((why for key, why in KNOWN_OPEN.items() if key in failure.signature), None)
+
+
+def _check(name, n, make, check, mods):
+    """Generate n programs from seeded draws; fail with the first failing one, shrunk."""
+    failing, known = [], []
+    for seed in _seeds(name, n):
+        program = make(P.RandomDraw(seed))
+        failures = P.failures_only(check(program))
+        if failures and all(_known(f) for f in failures):
+            known.append((seed, failures))
+        elif failures:
+            failing.append((seed, failures))
+    if failing:
+        _fail(name, failing, mods)
+    if known:
+        pytest.xfail("open bugs: " + "; ".join(sorted({f"seed {s}: {_known(fs[0])}" for s, fs in known})))
+
+
+def _fail(name, failing, mods):
     """Shrink the first failure and fail with its repro (the others are listed by signature)."""
+    seed, failures = failing[0]
     first = failures[0]
     try:
         small = (P.shrink_transform_failure(first, mods) if isinstance(first.program, P.TProgram)
@@ -68,61 +115,39 @@ def _fail(failures, mods):
     except Exception:  # noqa: BLE001 - an unshrunk repro is still a repro
         small = first
     others = "".join(f"\n  also: {f.signature}" for f in failures[1:])
-    pytest.fail(P.format_any(small) + others, pytrace=False)
+    others += "".join(f"\n  also seed {s}: {fs[0].signature}" for s, fs in failing[1:])
+    pytest.fail(f"{len(failing)} failing programs ({name}); first: seed {seed}\n"
+                + P.format_any(small) + others, pytrace=False)
 
 
 # --- chainrule against PyTorch ---------------------------------------------------------------
 
 @pytest.mark.parametrize("profile, n", [("basic", 60), ("views", 80), ("inplace", 80), ("full", 120)])
 def test_programs_match_torch(with_torch, profile, n):
-    @_settings(n)
-    @given(P.programs(profile))
-    def check(program):
-        failures = P.failures_only(P.check_program(program, with_torch, numeric=False))
-        if failures:
-            _fail(failures, with_torch)
-
-    check()
+    _check(profile, n, lambda d: P.generate(d, profile),
+           lambda p: P.check_program(p, with_torch, numeric=False), with_torch)
 
 
 def test_transforms_match_torch(with_torch):
-    @_settings(60)
-    @given(P.transform_programs())
-    def check(tp):
-        failures = P.failures_only(P.check_transform(tp, with_torch))
-        if failures:
-            _fail(failures, with_torch)
-
-    check()
+    _check("transforms", 60, P.generate_transform, lambda tp: P.check_transform(tp, with_torch),
+           with_torch)
 
 
 # --- torch-free: NumPy's view semantics and central differences ------------------------------
 
 def test_programs_match_numpy_and_central_differences():
-    @_settings(100)
-    @given(P.programs("numeric"))
-    def check(program):
-        failures = P.check_program(program, TORCH_FREE)
-        if failures:
-            _fail(failures, TORCH_FREE)
-
-    check()
+    _check("numeric", 100, lambda d: P.generate(d, "numeric"),
+           lambda p: P.check_program(p, TORCH_FREE), TORCH_FREE)
 
 
 def test_transforms_match_central_differences():
-    @_settings(60)
-    @given(P.transform_programs())
-    def check(tp):
-        failures = P.check_transform(tp, TORCH_FREE)
-        if failures:
-            _fail(failures, TORCH_FREE)
-
-    check()
+    _check("transforms-cd", 60, P.generate_transform, lambda tp: P.check_transform(tp, TORCH_FREE),
+           TORCH_FREE)
 
 
 def test_harness_model_matches_torch(with_torch):
     """The NumPy model's forward values equal PyTorch's (else the torch-free checks lie)."""
-    for seed in range(40):
+    for seed in _seeds("harness", 40):
         program = P.generate(P.RandomDraw(seed), "full")
         bad = [f for f in P.check_program(program, with_torch, numeric=False) if f.kind == "harness"]
         assert not bad, P.format_any(bad[0])
@@ -302,7 +327,46 @@ t6.sub_(t6, alpha=-0.75)
 }
 
 
-@pytest.mark.parametrize("source", list(REPROS.values()), ids=list(REPROS))
+# Open: failing now, PyTorch is the reference (strict xfails: a fix makes them XPASS, which fails
+# until the entry moves to REPROS and its KNOWN_OPEN key goes).
+OPEN_REPROS = {
+    "write into one element of an expanded view (PyTorch checks the region written)": """
+x1 = cr.tensor([[-1.5], [1.0], [0.5]], dtype=cr.float64, requires_grad=True)
+t1 = x1[-1]
+t2 = cr.tanh(t1)
+t3 = t2.expand(3)
+t3[-1] = 3.0
+""",
+}
+
+# Notes: PyTorch raises, chainrule computes, and its gradients match central differences.
+NOTE_REPROS = {
+    "var of a value modified in place before backward (PyTorch saved it)": """
+x0 = cr.tensor([[-0.5, -2.0, 1.0], [1.5, 0.5, -0.5]], dtype=cr.float64, requires_grad=True)
+t2 = x0 * x0.sin()
+t3 = t2.var(1)
+t4 = 1.25 - t3
+t2[:, [0, 2]] = t4
+loss = 0.0
+loss = loss + t4.tanh().sum()
+loss.backward(retain_graph=True)
+""",
+    "stale view of a constant whose base later gained history": """
+x0 = cr.tensor([1.0, 0.5, -1.5, 2.0], dtype=cr.float64, requires_grad=True)
+c1 = cr.tensor([0.5, -1.0, 1.5, 2.0], dtype=cr.float64)
+t1 = c1[:2]
+c1.mul_(x0)
+t1.add_(1.0)
+loss = 0.0
+loss = loss + (c1 * c1).sum()
+loss.backward()
+""",
+}
+
+
+@pytest.mark.parametrize("source", [*REPROS.values(), *(
+    pytest.param(src, marks=pytest.mark.xfail(strict=True, reason="open")) for src in OPEN_REPROS.values())],
+    ids=[*REPROS, *OPEN_REPROS])
 def test_soak_repros(source):
     """Each repro against PyTorch where importable, and against the NumPy model and central
     differences always."""
@@ -310,6 +374,104 @@ def test_soak_repros(source):
     mods = P.backends()
     failures = P.failures_only(P.check_program(program, mods))
     assert not failures, P.format_any(failures[0])
+
+
+@pytest.mark.parametrize("source", list(NOTE_REPROS.values()), ids=list(NOTE_REPROS))
+def test_note_repros(with_torch, source):
+    """PyTorch raises where chainrule computes the right gradients: a note, not a failure."""
+    program = P.program_from_source(source)
+    found = P.check_program(program, with_torch)
+    assert not P.failures_only(found), P.format_any(P.failures_only(found)[0])
+    assert [f.kind for f in found] == ["note"], found
+
+
+CD_PROGRAMS = {
+    "backward twice, an in-place update of the loss and .grad = None between": """
+x0 = cr.tensor([1.0, 0.5, -1.5, 2.0], dtype=cr.float64, requires_grad=True)
+x1 = cr.tensor([0.5, -1.0, 1.5, 2.0], dtype=cr.float64, requires_grad=True)
+t1 = x0 * x1.sin()
+loss = 0.0
+loss = loss + t1.tanh().sum()
+loss.backward(retain_graph=True)
+x0.grad = None
+loss.mul_(x1.sum())
+loss.backward()
+""",
+    "autograd.grad(create_graph=True), then a second-order backward": """
+x0 = cr.tensor([1.0, 0.5, -1.5, 2.0], dtype=cr.float64, requires_grad=True)
+t1 = x0 * x0.sin()
+loss = 0.0
+loss = loss + t1.tanh().sum()
+g0, = cr.autograd.grad(loss, [x0], create_graph=True, allow_unused=True)
+gg = loss * 0.0
+gg = gg + (g0 * g0.tanh()).sum() if g0 is not None else gg
+gg.backward()
+""",
+    "no_grad and detach: held at their values": """
+x0 = cr.tensor([1.0, 0.5, -1.5, 2.0], dtype=cr.float64, requires_grad=True)
+c1 = cr.tensor([0.5, -1.0, 1.5, 2.0], dtype=cr.float64)
+with cr.no_grad():
+    t1 = x0.sin() * 2.0
+with cr.no_grad():
+    c1.mul_(x0)
+t2 = x0 * t1 + c1
+t3 = x0.detach()
+t4 = t2 + t3.exp()
+loss = 0.0
+loss = loss + (t4 * t4).sum()
+loss.backward()
+""",
+    "a leaf updated under no_grad between its uses (an optimizer's step)": """
+x0 = cr.tensor([1.0, 0.5, -1.5, 2.0], dtype=cr.float64, requires_grad=True)
+t1 = x0 * 2.0
+with cr.no_grad():
+    x0.mul_(-1.5)
+t2 = x0.sin()
+loss = 0.0
+loss = loss + (t1 * t2).sum()
+loss.backward()
+""",
+    "backward(v)": """
+x0 = cr.tensor([[1.0, 0.5], [-1.5, 2.0]], dtype=cr.float64, requires_grad=True)
+t1 = x0 * x0.sin()
+t2 = t1 @ t1
+t2.backward(cr.tensor([[1.0, -0.5], [0.25, 2.0]], dtype=cr.float64))
+""",
+}
+
+
+def test_central_differences_agree_with_torch(with_torch):
+    """Where PyTorch runs a program, its gradients pass the central-difference check (else the
+    check would turn missing errors into notes, or failures, wrongly); no_grad and detach
+    included, held at their values."""
+    torch = with_torch["torch"]
+    checked = 0
+    for seed in _seeds("cd-vs-torch", 60):
+        program = P.generate(P.RandomDraw(seed), "full")
+        o = P.run(program, torch)
+        if o.error is None:
+            verdict = P.cd_check(program, o.ns, with_torch)
+            assert verdict[0] != "bad", f"seed {seed}: {verdict[1]}\n{program.render('torch')}"
+            checked += verdict[0] == "ok"
+    assert checked >= 20
+
+
+@pytest.mark.parametrize("source", list(CD_PROGRAMS.values()), ids=list(CD_PROGRAMS))
+def test_central_differences_catch_a_wrong_gradient(source):
+    """The harness's own check: chainrule's gradients pass, each one made 0.1% wrong fails."""
+    program = P.program_from_source(source)
+    ns = P.run(program, cr).ns
+    assert P.cd_check(program, ns, TORCH_FREE)[0] == "ok"
+    names = [(leaf, "grad") for leaf in program.grad_leaves] + [
+        (n, "value") for n in ("g0",) if n in ns]
+    for name, kind in names:
+        ns = P.run(program, cr).ns
+        if kind == "grad":
+            ns[name].grad = ns[name].grad * 1.001
+        else:
+            ns[name] = ns[name] * 1.001
+        verdict = P.cd_check(program, ns, TORCH_FREE)
+        assert verdict[0] == "bad" and verdict[1][1] == name, (name, verdict[:2])
 
 
 # --- soak (opt-in) ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _backend as B
 from . import _collector
+from .grad_mode import anomaly_threads as _anomaly_threads
 from .grad_mode import state
 from .ops import _primitive as P
 
@@ -241,7 +242,7 @@ def record(prim, args, datas, params, out, result) -> Node:
     # Small outputs (and, after backward, their gradients) or else their shapes are kept for
     # pictures of the graph.
     node.output = out if out is None or out.size <= SMALL else out.shape
-    node.extra = {"origin": P.current_location()} if state.anomaly else None
+    node.extra = {"origin": P.current_location()} if _anomaly_threads[0] and state.anomaly else None
     return node
 
 

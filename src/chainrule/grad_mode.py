@@ -26,6 +26,18 @@ class _State(threading.local):
 
 state = _State()
 
+# How many threads have anomaly mode on: recording reads this plain list first, so the common
+# case (nobody has it on) costs no thread-local lookup per operation.
+anomaly_threads = [0]
+
+
+def set_anomaly(flag: bool) -> None:
+    """Turn this thread's anomaly mode on or off (keeping ``anomaly_threads`` in step)."""
+    flag = bool(flag)
+    if flag != state.anomaly:
+        anomaly_threads[0] += 1 if flag else -1
+        state.anomaly = flag
+
 
 def is_grad_enabled() -> bool:
     """Whether operations on tensors that require grad are being recorded."""

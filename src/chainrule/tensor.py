@@ -250,9 +250,8 @@ class Tensor:
     def _leave_graph(self, what: str) -> None:
         """Raise if converting this tensor (by ``what``) inside a transform would silently drop
         its derivative (see forward.check_conversion); free outside transforms."""
-        state = engine.state
-        if (state.transform_depth or state.forward_levels) and (
-                self._requires_grad or self._tangents is not None):
+        if (self._requires_grad or self._tangents is not None) and (
+                state.transform_depth or state.forward_levels):
             from .forward import check_conversion
             check_conversion(self, what)
 
@@ -361,7 +360,7 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         """Drop this tensor's history in place (views can't: use ``detach()``)."""
-        if type(self) is View:
+        if isinstance(self, View):
             raise RuntimeError(
                 "detach_: can't detach a view in place (it shares its history with its base, "
                 f"shape {self._base._data.shape}); use .detach() to get a new tensor without history"
@@ -439,57 +438,118 @@ _backward = None  # autograd.core.backward, imported on first use
 # any alias bumps the one counter that every saved copy of any alias is checked against.
 #
 # A view's autograd history is always "the view operations replayed on the root": the view
-# keeps the chain of (primitive, params) that made it from the root and the counter value at
-# which its history was last computed. Reading ``_node``, ``_requires_grad`` or ``_tangents``
-# of a view whose counter has moved replays the chain on the root's current history (lazily,
-# as PyTorch regenerates a view's grad_fn). An in-place operation on a view gives the root a
-# new history: ``copy_slices(old root, new view value)`` (PyTorch's CopySlices, see
-# ops/inplace.py), after which every view of that root — the one written through included —
-# regenerates from it. Operations PyTorch documents as copies (flip, advanced indexing) copy.
+# keeps the chain of (primitive, params) that made it from the root, and the root's counter
+# keeps (weakly) the views made from it. When an in-place operation gives the root a new
+# history — through the root itself, or through a view as ``copy_slices(old root, new view
+# value)`` (PyTorch's CopySlices, see ops/inplace.py) — every live view of that root, the one
+# written through included, replays its chain on the new history (``rebase_views``), as
+# PyTorch regenerates a view's grad_fn. Reading a view's history therefore costs nothing extra;
+# the work is done by the (rare) in-place operations on tensors that have views. Operations
+# PyTorch documents as copies (flip, advanced indexing) copy.
 
 _node_slot = Tensor.__dict__["_node"]
-_requires_slot = Tensor.__dict__["_requires_grad"]
-_tangents_slot = Tensor.__dict__["_tangents"]
 _base_slot = Tensor.__dict__["_base"]
 view_info = _base_slot.__get__  # the ViewInfo of a View, None for any other tensor
 
 
 class ViewInfo:
-    """What makes a view: its root base, the view ops from the root, the counter value its
-    history was computed at, and how it was made (``multi``: one of several outputs of
-    split/chunk/unbind; ``no_grad``: made while grad mode was off)."""
+    """What makes a view: its root base, the view ops from the root, and how it was made
+    (``multi``: one of several outputs of split/chunk/unbind; ``no_grad``: made while grad mode
+    was off — such a view never takes its base's history)."""
 
-    __slots__ = ("base", "chain", "version", "multi", "no_grad")
+    __slots__ = ("base", "chain", "multi", "no_grad")
 
-    def __init__(self, base, chain, version, multi, no_grad):
+    def __init__(self, base, chain, multi, no_grad):
         self.base = base
         self.chain = chain
-        self.version = version
         self.multi = multi
         self.no_grad = no_grad
 
 
-def _refresh(view, for_history: bool = True) -> None:
-    """Recompute a stale view's history from its root (see "How views work" above)."""
-    info = _base_slot.__get__(view)
-    version = view._version[0]
-    if version == info.version:
-        return
-    if info.no_grad:
-        info.version = version
-        return
-    root = info.base
-    if info.multi and root._requires_grad:
-        if not for_history:
-            _requires_slot.__set__(view, True)  # readable (PyTorch); using its history raises
-            return
+class View(Tensor):
+    """A tensor sharing storage, version counter and (regenerated) history with its base."""
+
+    __slots__ = ()
+
+    @property
+    def _base(self) -> Tensor:
+        """The tensor this is a view of (the root: never itself a view), as PyTorch's ``_base``."""
+        return _base_slot.__get__(self).base
+
+
+class _UnrebasableView(View):
+    """An output of split/chunk/unbind whose base's history changed in place: PyTorch refuses to
+    give it the new history, so using its history raises (its values stay readable)."""
+
+    __slots__ = ()
+
+    @property
+    def _node(self):
+        info = _base_slot.__get__(self)
         raise RuntimeError(
-            f"a view of shape {view._data.shape} returned by split/chunk/unbind (one of several "
-            f"outputs) is used after its base (shape {root._data.shape}) or another view of it was "
-            f"modified in place; such views can't be given the new history. clone() the outputs "
+            f"a view of shape {self._data.shape} returned by split/chunk/unbind (one of several "
+            f"outputs) is used after its base (shape {info.base._data.shape}) or another view of it "
+            f"was modified in place; such views can't be given the new history. clone() the outputs "
             f"before modifying the base, or take them by indexing the base after the change."
         )
-    info.version = version
+
+    @_node.setter
+    def _node(self, value):
+        _node_slot.__set__(self, value)
+
+
+def make_view(result: Tensor, input: Tensor, prim, params, multi: bool = False) -> Tensor:  # noqa: A002
+    """Mark ``result`` (just computed as ``prim(input, **params)``, sharing its memory) a view."""
+    step = ((prim, params),)
+    info = _base_slot.__get__(input)
+    if info is not None:
+        root, chain = info.base, info.chain + step
+        multi = multi or info.multi
+        no_grad = info.no_grad or not state.grad_enabled
+    else:
+        root, chain, no_grad = input, step, not state.grad_enabled
+    counter = root._version or version_counter(root)
+    result._version = counter
+    _base_slot.__set__(result, ViewInfo(root, chain, multi, no_grad))
+    result.__class__ = View
+    if len(counter) == 1:
+        counter.append([])  # the views of this storage (weakly), after the version number
+    views = counter[1]
+    views.append(weakref.ref(result))
+    if len(views) >= 64 and len(views) & (len(views) - 1) == 0:  # at 64, 128, 256, ... prune
+        views[:] = [ref for ref in views if ref() is not None]
+    return result
+
+
+def rebase_views(root: Tensor, history_changed: bool = True) -> None:
+    """``root`` (or a view of it) was changed in place: with ``history_changed`` every live view
+    of it replays its chain on the new history (see "How views work" above); in any case, if
+    ``root`` requires grad, the outputs of split/chunk/unbind can no longer be given a history."""
+    counter = root._version
+    if counter is None or len(counter) < 2:
+        return
+    live = []
+    for ref in counter[1]:
+        view = ref()
+        if view is None:
+            continue
+        live.append(ref)
+        info = _base_slot.__get__(view)
+        if info.no_grad:
+            continue
+        if not history_changed:  # any alias of the storage (a detached one too) changed
+            if info.multi and info.base._requires_grad:
+                view.__class__ = _UnrebasableView
+        elif info.base is root:
+            _rebase(view, info, root)
+    counter[1][:] = live
+
+
+def _rebase(view, info, root) -> None:
+    if info.multi and root._requires_grad:
+        view.__class__ = _UnrebasableView
+        view._requires_grad = True
+        return
     old = _node_slot.__get__(view)
     if not root._requires_grad and root._tangents is None:
         node = requires = tangents = None
@@ -508,56 +568,17 @@ def _refresh(view, for_history: bool = True) -> None:
         if retained is not None and retained() is view:
             node.retained = retained  # retain_grad() follows the tensor to its new history
             old.retained = None
-    _node_slot.__set__(view, node)
-    _requires_slot.__set__(view, bool(requires))
-    _tangents_slot.__set__(view, tangents)
+    view._node = node
+    view._requires_grad = bool(requires)
+    view._tangents = tangents
 
-
-def _view_property(slot, for_history=False):
-    def get(self):
-        if self._version[0] != _base_slot.__get__(self).version:
-            _refresh(self, for_history)
-        return slot.__get__(self)
-
-    return property(get, slot.__set__)
-
-
-class View(Tensor):
-    """A tensor sharing storage, version counter and (regenerated) history with its base."""
-
-    __slots__ = ()
-
-    _node = _view_property(_node_slot, for_history=True)
-    _requires_grad = _view_property(_requires_slot)
-    _tangents = _view_property(_tangents_slot)
-
-    @property
-    def _base(self) -> Tensor:
-        """The tensor this is a view of (the root: never itself a view), as PyTorch's ``_base``."""
-        return _base_slot.__get__(self).base
-
-
-def make_view(result: Tensor, input: Tensor, prim, params, multi: bool = False) -> Tensor:  # noqa: A002
-    """Mark ``result`` (just computed as ``prim(input, **params)``, sharing its memory) a view."""
-    step = ((prim, params),)
-    if type(input) is View:
-        info = _base_slot.__get__(input)
-        root, chain = info.base, info.chain + step
-        multi = multi or info.multi
-        no_grad = info.no_grad or not state.grad_enabled
-    else:
-        root, chain, no_grad = input, step, not state.grad_enabled
-    counter = root._version or version_counter(root)
-    result._version = counter
-    _base_slot.__set__(result, ViewInfo(root, chain, counter[0], multi, no_grad))
-    result.__class__ = View
-    return result
 
 P.Tensor = Tensor
 P.version_counter = version_counter
 P.bump_version = bump_version
 P.record = engine.record
 P.make_view = make_view
+P.rebase_views = rebase_views
 P.view_info = view_info
 P.View = View
 engine.Tensor = Tensor

@@ -7,7 +7,7 @@ mode it found on entry (``grad_mode.state.anomaly_contexts``).
 
 from __future__ import annotations
 
-from ..grad_mode import state
+from ..grad_mode import set_anomaly, state
 
 
 class detect_anomaly:
@@ -27,13 +27,13 @@ class detect_anomaly:
 
     def __enter__(self):
         state.anomaly_contexts.append([self, state.anomaly])
-        state.anomaly = self.check_nan
+        set_anomaly(self.check_nan)
         return self
 
     def __exit__(self, *exc) -> bool:
         contexts = state.anomaly_contexts
         if contexts and contexts[-1][0] is self:
-            state.anomaly = contexts.pop()[1]
+            set_anomaly(contexts.pop()[1])
             return False
         for i in range(len(contexts) - 2, -1, -1):
             if contexts[i][0] is self:

@@ -49,6 +49,7 @@ record = None
 version_counter = None
 bump_version = None
 make_view = None
+rebase_views = None
 view_info = None
 
 
@@ -62,7 +63,7 @@ class Primitive:
     __slots__ = (
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
-        "residual", "batching", "ans_for", "optional_operands",
+        "residual", "batching", "ans_for", "optional_operands", "adapt",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
@@ -99,6 +100,13 @@ class Primitive:
         # the exponent's gradient, as in PyTorch).
         self.ans_for = ans_for
         self.optional_operands = optional_operands  # None may stand for an absent operand
+        # A one-input implementation may come as a guarded wrapper with ``fast`` (the bare NumPy
+        # function) and ``adapt`` (kinds, fn) attributes: the bare function runs where the input's
+        # dtype kind is one of ``kinds``, else on ``fn(input)`` (integer inputs promoted, complex
+        # refused), with no Python wrapper on the float path.
+        self.adapt = getattr(impl, "adapt", None)
+        if self.adapt is not None:
+            self.impl = impl.fast
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -141,6 +149,11 @@ class Primitive:
             x = a._data
             requires = a._requires_grad
             tangents = a._tangents is not None
+            adapt = self.adapt
+            if adapt is not None:
+                dt = x.dtype
+                if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
+                    x = adapt[1](x)
             try:
                 out = self.impl(x)
             except Exception as exc:
@@ -186,6 +199,11 @@ class Primitive:
                 return getattr(a.ns, self.name)(*args, **params)
             else:
                 datas.append(_constant(a, self))
+        adapt = self.adapt
+        if adapt is not None and len(datas) == 1:
+            x = datas[0]
+            if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
+                datas[0] = adapt[1](x)
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
         residual = None
         try:
@@ -318,6 +336,8 @@ def _constant(value, prim):
 
 
 _REAL_KINDS = frozenset("biuf")
+_F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
 
 
 def _check_array(prim, array) -> None:

@@ -165,6 +165,8 @@ def _floating(ufunc, op):
         return ufunc(_floating_input(op, x))
 
     impl.__name__ = op
+    impl.fast = ufunc  # what the primitive calls on a float input (see Primitive.adapt)
+    impl.adapt = ("f", lambda x: _floating_input(op, x))
     return impl
 
 
@@ -180,7 +182,14 @@ def _real(ufunc, op):
                 return ufunc(x)
         raise complex_unsupported(op, np.result_type(x))
 
+    def refuse(x):
+        if getattr(x, "dtype", None) is None and type(x) is not complex:
+            return x  # a Python number
+        raise complex_unsupported(op, np.result_type(x))
+
     impl.__name__ = op
+    impl.fast = ufunc  # what the primitive calls on a real input (see Primitive.adapt)
+    impl.adapt = ("biuf", refuse)
     return impl
 
 

@@ -179,7 +179,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
                 _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
         else:
             _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))
-        _P.bump_version(target)
+        _bumped(target)
         return target
     old = _snapshot(target, prim.save_inputs is True)
     return _assign(op, target, prim(old, *others, **params))
@@ -217,7 +217,7 @@ def setitem(target, key, value) -> None:
             kind = IndexError if isinstance(exc, IndexError) and _is_basic(key) else \
                 RuntimeError if isinstance(exc, IndexError) else type(exc)
             raise kind(f"setitem: {exc} (tensor of shape {target._data.shape})") from None
-        _P.bump_version(target)
+        _bumped(target)
         return
     apply_inplace("setitem", target, index_put, value, index=key)
 
@@ -232,7 +232,7 @@ def fill_(target, value):
     if _records(target, (value,)):
         return _assign("fill_", target, overwrite(_snapshot(target, False), value))
     target._buffer()[...] = value._data if hasattr(value, "_data") else value
-    _P.bump_version(target)
+    _bumped(target)
     return target
 
 
@@ -268,7 +268,7 @@ def copy_(target, source):
         return _assign("copy_", target, overwrite(_snapshot(target, False), src))
     src = source._data if isinstance(source, Tensor) else np.asarray(source)
     _write("copy_", target, np.broadcast_to(src, target._data.shape).astype(target._data.dtype, copy=False))
-    _P.bump_version(target)
+    _bumped(target)
     return target
 
 
@@ -281,6 +281,7 @@ def _assign(op, target, result):
         _write(op, target, result._data)
         _P.bump_version(target)
         _take_history(target, result._node, result._requires_grad, result._tangents)
+        _P.rebase_views(target)
         return target
     root = info.base
     old_root = _snapshot(root, False)
@@ -291,8 +292,17 @@ def _assign(op, target, result):
     fresh = _tensor_type()._wrap(root._data)
     _P.attach(copy_slices, (old_root, result), {"positions": positions}, fresh)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
-    target._node  # noqa: B018 — regenerate the view's history now: its retain_grad() moves with it
+    _P.rebase_views(root)  # the view written through included
     return target
+
+
+def _bumped(target) -> None:
+    """An in-place change that recorded nothing: bump the version; the outputs of split/chunk/
+    unbind of a base that requires grad can no longer be given a history (PyTorch)."""
+    _P.bump_version(target)
+    counter = target._version
+    if counter is not None and len(counter) > 1:
+        _P.rebase_views(target, history_changed=False)
 
 
 def _take_history(target, node, requires_grad, tangents) -> None:

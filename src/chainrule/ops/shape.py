@@ -107,7 +107,7 @@ def view(input, *shape):  # noqa: A002
     shape = _sizes("view", shape)
     new = _infer_shape(_shape(input), shape, "view")
     out = _view(_reshape, input, {"shape": new})
-    if isinstance(input, _P.Tensor) and type(out) is not _P.View and out._data.size:
+    if isinstance(input, _P.Tensor) and not isinstance(out, _P.View) and out._data.size:
         raise RuntimeError(
             f"view: shape {list(new)} is not compatible with the layout of the tensor of shape "
             f"{_shape(input)} (its memory would have to be copied); use .reshape(...) instead"
