@@ -234,7 +234,7 @@ def record(prim, args, datas, params, out, result) -> Node:
             node.versions = None
     else:
         _record_general(node, prim, args, datas, out)
-    if prim.save_ans and (prim.ans_for is None or any(node.edges[i] is not None for i in prim.ans_for)):
+    if prim.save_ans and (prim.ans_for is None or _needs_ans(node.edges, prim.ans_for)):
         node.ans = out
         node.ans_version = result._version = [0] if result is not None else None
     else:
@@ -244,6 +244,15 @@ def record(prim, args, datas, params, out, result) -> Node:
     node.output = out if out is None or out.size <= SMALL else out.shape
     node.extra = {"origin": P.current_location()} if _anomaly_threads[0] and state.anomaly else None
     return node
+
+
+def _needs_ans(edges, ans_for) -> bool:
+    """Whether an input whose VJP reads the output requires grad (a helper: a generator in
+    ``record`` would make its locals closure cells, slowing every recorded operation)."""
+    for i in ans_for:
+        if edges[i] is not None:
+            return True
+    return False
 
 
 _new = object.__new__
