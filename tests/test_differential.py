@@ -80,9 +80,7 @@ def _seeds(name, n):
 # Open chainrule bugs the default programs meet (each with a repro in OPEN_REPROS below): a
 # program failing only in these classes makes its test xfail, naming them, instead of fail.
 # Remove an entry once its repro passes (OPEN_REPROS are strict xfails: they say so).
-KNOWN_OPEN = {
-    "more than one element of th": "write into one element of an expanded view (OPEN_REPROS)",
-}
+KNOWN_OPEN: dict[str, str] = {}
 
 
 def _known(failure):
@@ -324,12 +322,6 @@ t5 = t2.flatten()
 t6 = t4.narrow(2, 1, 1)
 t6.sub_(t6, alpha=-0.75)
 """,
-}
-
-
-# Open: failing now, PyTorch is the reference (strict xfails: a fix makes them XPASS, which fails
-# until the entry moves to REPROS and its KNOWN_OPEN key goes).
-OPEN_REPROS = {
     "write into one element of an expanded view (PyTorch checks the region written)": """
 x1 = cr.tensor([[-1.5], [1.0], [0.5]], dtype=cr.float64, requires_grad=True)
 t1 = x1[-1]
@@ -337,6 +329,12 @@ t2 = cr.tanh(t1)
 t3 = t2.expand(3)
 t3[-1] = 3.0
 """,
+}
+
+
+# Open: failing now, PyTorch is the reference (strict xfails: a fix makes them XPASS, which fails
+# until the entry moves to REPROS and its KNOWN_OPEN key goes).
+OPEN_REPROS = {
 }
 
 # Notes: PyTorch raises, chainrule computes, and its gradients match central differences.
@@ -454,6 +452,44 @@ def test_central_differences_agree_with_torch(with_torch):
             assert verdict[0] != "bad", f"seed {seed}: {verdict[1]}\n{program.render('torch')}"
             checked += verdict[0] == "ok"
     assert checked >= 20
+
+
+CD_UNAVAILABLE = {
+    "a write through a detach()ed alias (t += u reads t)": """
+x0 = cr.tensor([[0.5, 0.5], [-1.0, 2.0]], dtype=cr.float64, requires_grad=True)
+t1, t2 = x0.unbind(0)
+t3 = t1.detach()
+t3 += t1
+loss = 0.0
+loss = loss + (t2 * t2).sum()
+loss.backward()
+""",
+    "an update under no_grad of a tensor with history": """
+x0 = cr.tensor([1.5, 0.5, 1.0, 1.0], dtype=cr.float64, requires_grad=True)
+t1 = x0 * x0
+with cr.no_grad():
+    t1.zero_()
+loss = 0.0
+loss = loss + t1.sum()
+loss.backward()
+""",
+    "a hook that scales the gradient": """
+x0 = cr.tensor([1.5, 0.5, 1.0, 1.0], dtype=cr.float64, requires_grad=True)
+t1 = x0 * x0
+t1.register_hook(lambda g: g * 2.0)
+loss = 0.0
+loss = loss + t1.sum()
+loss.backward()
+""",
+}
+
+
+@pytest.mark.parametrize("source", list(CD_UNAVAILABLE.values()), ids=list(CD_UNAVAILABLE))
+def test_central_differences_refuse_what_they_cannot_model(source):
+    """Gradients that are no derivative of a function of the leaves: no verdict (so a missing
+    error there stays a failure)."""
+    program = P.program_from_source(source)
+    assert P.cd_check(program, P.run(program, cr).ns, TORCH_FREE)[0] == "unavailable"
 
 
 @pytest.mark.parametrize("source", list(CD_PROGRAMS.values()), ids=list(CD_PROGRAMS))

@@ -485,6 +485,8 @@ class _UnrebasableView(View):
 
     @property
     def _node(self):
+        if not state.grad_enabled:  # nothing is recorded: its old history may be read
+            return _node_slot.__get__(self)
         info = _base_slot.__get__(self)
         raise RuntimeError(
             f"a view of shape {self._data.shape} returned by split/chunk/unbind (one of several "
@@ -537,11 +539,12 @@ def rebase_views(root: Tensor, history_changed: bool = True) -> None:
         info = _base_slot.__get__(view)
         if info.no_grad:
             continue
-        if not history_changed:  # any alias of the storage (a detached one too) changed
-            if info.multi and info.base._requires_grad:
-                view.__class__ = _UnrebasableView
-        elif info.base is root:
+        if history_changed and info.base is root:
             _rebase(view, info, root)
+        elif info.multi and info.base._requires_grad:
+            # its storage changed through another alias (a detached one too): PyTorch refuses
+            # to give it a history from then on
+            view.__class__ = _UnrebasableView
     counter[1][:] = live
 
 

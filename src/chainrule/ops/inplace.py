@@ -86,13 +86,24 @@ def _check_overlap(op: str, written, other, any_overlap: bool = False) -> None:
         if not _dense(written) or not _dense(b):
             return
         start_a, start_b = written.__array_interface__["data"][0], b.__array_interface__["data"][0]
-        if start_a == start_b and written.nbytes == b.nbytes and written.strides == b.strides:
-            return  # exactly the same memory (x.add_(x)): allowed
+        if start_a == start_b and written.nbytes == b.nbytes:
+            return  # exactly the same memory (x.add_(x), t[None] = t): allowed
     raise RuntimeError(
         f"{op}: unsupported operation: some elements of the operand (shape {b.shape}) and of the "
         f"region being written (shape {written.shape}) refer to the same memory; clone() the "
         f"operand first"
     )
+
+
+def _check_internal_overlap(op: str, written) -> None:
+    """PyTorch refuses to write (other than fill) where several elements share one memory
+    location (an expanded view): the result would depend on the order of the writes."""
+    if type(written) is np.ndarray and 0 in written.strides and any(
+            st == 0 and n > 1 for st, n in zip(written.strides, written.shape)):
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the tensor being written (an "
+            f"expanded view of shape {written.shape}) refers to a single memory location; clone() it first"
+        )
 
 
 def _owner(a):
@@ -164,6 +175,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
     _check_leaf(op, target)
     _check_view(op, target)
     if op != "setitem":  # setitem checked the region it writes
+        _check_internal_overlap(op, target._data)
         for other in others:
             _check_overlap(op, target._data, other)
     if not _records(target, others):
@@ -186,9 +198,18 @@ def apply_inplace(op: str, target, prim, *others, **params):
 
 
 def _snapshot(target, copy: bool):
-    """A stand-in for ``target``'s value before the update (a copy when the op saves it)."""
+    """A stand-in for ``target``'s value before the update (a copy when the op saves it). For a
+    view, its history is its chain replayed on the root afresh, as PyTorch's CopySlices reads
+    it: hooks registered on the view's own node see only gradients of what it was."""
     Tensor = _tensor_type()
     old = Tensor._wrap(target._data.copy() if copy else target._data)
+    info = view_info(target)
+    if info is not None and not info.no_grad and (info.base._requires_grad or info.base._tangents is not None):
+        current = info.base
+        for prim, params in info.chain:
+            current = prim(current, **params)
+        old._node, old._requires_grad, old._tangents = current._node, current._requires_grad, current._tangents
+        return old
     old._node = target._node
     old._requires_grad = target._requires_grad
     old._tangents = target._tangents
@@ -207,6 +228,11 @@ def setitem(target, key, value) -> None:
         except (IndexError, TypeError):
             written = target._data  # the write itself reports a bad index
         _check_overlap("setitem", written, value, any_overlap=not basic)
+    if _is_basic(key):
+        try:
+            _check_internal_overlap("setitem", target._buffer()[key])
+        except (IndexError, TypeError):
+            pass  # the write itself reports a bad index
     if not _records(target, (value,)):
         _check_leaf("setitem", target)
         target._buffer()

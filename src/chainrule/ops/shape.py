@@ -223,7 +223,14 @@ def _broadcast_check(op, old, shape):
 
 sum_to = linear("sum_to", lambda x, shape: _sum_to_impl(x, shape),
                 lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape))
-broadcast_prim = linear("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+def _broadcast_impl(x, shape):
+    out = np.broadcast_to(x, shape)
+    if type(x) is np.ndarray and x.flags.writeable:
+        out.flags.writeable = True  # PyTorch's expanded views are writable (writes alias)
+    return out
+
+
+broadcast_prim = linear("broadcast_to", _broadcast_impl,
                         lambda m, g, x, shape: m.sum_to(g, shape=x.shape))
 
 
@@ -260,7 +267,7 @@ def expand_as(input, other):  # noqa: A002
     return named("expand_as", expand, input, _shape(other))
 
 
-flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(),  # a copy, as in PyTorch
+flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(order="K"),  # a copy in the input's layout, as PyTorch's
                    lambda m, g, x, dims: m.flip(g, dims=dims))
 
 
