@@ -517,13 +517,15 @@ def make_view(result: Tensor, input: Tensor, prim, params, multi: bool = False) 
     if len(counter) == 1:
         counter.append([])  # the views of this storage (weakly), after the version number
     views = counter[1]
+    while views and views[-1]() is None:  # views made and dropped one after another (x.T in a
+        views.pop()                       # layer, t[i] in a loop) keep the list short
     views.append(weakref.ref(result))
     if len(views) >= 64 and len(views) & (len(views) - 1) == 0:  # at 64, 128, 256, ... prune
         views[:] = [ref for ref in views if ref() is not None]
     return result
 
 
-def rebase_views(root: Tensor, history_changed: bool = True) -> None:
+def rebase_views(root: Tensor, history_changed: bool = True, written: Tensor | None = None) -> None:
     """``root`` (or a view of it) was changed in place: with ``history_changed`` every live view
     of it replays its chain on the new history (see "How views work" above); in any case, if
     ``root`` requires grad, the outputs of split/chunk/unbind can no longer be given a history."""
@@ -540,7 +542,7 @@ def rebase_views(root: Tensor, history_changed: bool = True) -> None:
         if info.no_grad:
             continue
         if history_changed and info.base is root:
-            _rebase(view, info, root)
+            _rebase(view, info, root, view is written)
         elif info.multi and info.base._requires_grad:
             # its storage changed through another alias (a detached one too): PyTorch refuses
             # to give it a history from then on
@@ -548,7 +550,9 @@ def rebase_views(root: Tensor, history_changed: bool = True) -> None:
     counter[1][:] = live
 
 
-def _rebase(view, info, root) -> None:
+def _rebase(view, info, root, written: bool) -> None:
+    """Replay ``view``'s chain on ``root``'s history; ``retain_grad()`` moves to the new node only
+    for the view written through (another view's old node may still be the one a loss uses)."""
     if info.multi and root._requires_grad:
         view.__class__ = _UnrebasableView
         view._requires_grad = True
@@ -566,7 +570,7 @@ def _rebase(view, info, root) -> None:
         finally:
             state.grad_enabled = previous
         node, requires, tangents = current._node, current._requires_grad, current._tangents
-    if old is not None and node is not None and old.extra is not None:
+    if written and old is not None and node is not None and old.extra is not None:
         retained = old.extra.get("retained")
         if retained is not None and retained() is view:
             node.retained = retained  # retain_grad() follows the tensor to its new history

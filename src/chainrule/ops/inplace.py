@@ -98,7 +98,7 @@ def _check_overlap(op: str, written, other, any_overlap: bool = False) -> None:
 def _check_internal_overlap(op: str, written) -> None:
     """PyTorch refuses to write (other than fill) where several elements share one memory
     location (an expanded view): the result would depend on the order of the writes."""
-    if type(written) is np.ndarray and 0 in written.strides and any(
+    if type(written) is np.ndarray and written.size and 0 in written.strides and any(
             st == 0 and n > 1 for st, n in zip(written.strides, written.shape)):
         raise RuntimeError(
             f"{op}: unsupported operation: more than one element of the tensor being written (an "
@@ -318,7 +318,7 @@ def _assign(op, target, result):
     fresh = _tensor_type()._wrap(root._data)
     _P.attach(copy_slices, (old_root, result), {"positions": positions}, fresh)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
-    _P.rebase_views(root)  # the view written through included
+    _P.rebase_views(root, written=target)  # the view written through included
     return target
 
 
@@ -328,7 +328,11 @@ def _bumped(target) -> None:
     _P.bump_version(target)
     counter = target._version
     if counter is not None and len(counter) > 1:
-        _P.rebase_views(target, history_changed=False)
+        # As PyTorch regenerates a view's grad_fn when the counter moved: the views' nodes are
+        # rebuilt (hooks registered on their old nodes no longer fire), same history.
+        info = view_info(target)
+        root = target if info is None else info.base
+        _P.rebase_views(root, history_changed=root._requires_grad or root._tangents is not None)
 
 
 def _take_history(target, node, requires_grad, tangents) -> None:
