@@ -500,6 +500,32 @@ class _UnrebasableView(View):
         _node_slot.__set__(self, value)
 
 
+class _RetainPendingView(View):
+    """A view with ``retain_grad()`` whose history was rebuilt because another alias changed:
+    as in PyTorch (which rebuilds lazily), ``retain_grad`` moves to the new node only when that
+    node is first used; until then gradients reaching the old node still fill ``.grad``. The old
+    node waits in the ``_hooks`` slot (unused by non-leaf tensors)."""
+
+    __slots__ = ()
+
+    @property
+    def _node(self):
+        node = _node_slot.__get__(self)
+        old = self._hooks
+        self._hooks = None
+        self.__class__ = View
+        if old is not None and node is not None and old.extra is not None:
+            retained = old.extra.get("retained")
+            if retained is not None and retained() is self:
+                node.retained = retained
+                old.retained = None
+        return node
+
+    @_node.setter
+    def _node(self, value):
+        _node_slot.__set__(self, value)
+
+
 def make_view(result: Tensor, input: Tensor, prim, params, multi: bool = False) -> Tensor:  # noqa: A002
     """Mark ``result`` (just computed as ``prim(input, **params)``, sharing its memory) a view."""
     step = ((prim, params),)
@@ -551,8 +577,9 @@ def rebase_views(root: Tensor, history_changed: bool = True, written: Tensor | N
 
 
 def _rebase(view, info, root, written: bool) -> None:
-    """Replay ``view``'s chain on ``root``'s history; ``retain_grad()`` moves to the new node only
-    for the view written through (another view's old node may still be the one a loss uses)."""
+    """Replay ``view``'s chain on ``root``'s history. ``retain_grad()`` moves to the new node at
+    once for the view written through, and for another view when its new node is first used
+    (its old node may still be the one a loss uses: PyTorch rebuilds views lazily)."""
     if info.multi and root._requires_grad:
         view.__class__ = _UnrebasableView
         view._requires_grad = True
@@ -570,12 +597,21 @@ def _rebase(view, info, root, written: bool) -> None:
         finally:
             state.grad_enabled = previous
         node, requires, tangents = current._node, current._requires_grad, current._tangents
-    if written and old is not None and node is not None and old.extra is not None:
+    if type(view) is _RetainPendingView:  # the node that holds its retain_grad() is waiting
+        old = view._hooks
+        if written:
+            view.__class__ = View
+            view._hooks = None
+    if old is not None and node is not None and old.extra is not None:
         retained = old.extra.get("retained")
         if retained is not None and retained() is view:
-            node.retained = retained  # retain_grad() follows the tensor to its new history
-            old.retained = None
-    view._node = node
+            if written:
+                node.retained = retained  # retain_grad() follows the tensor to its new history
+                old.retained = None
+            elif type(view) is View:
+                view._hooks = old  # moves when the new node is first used (see below)
+                view.__class__ = _RetainPendingView
+    _node_slot.__set__(view, node)
     view._requires_grad = bool(requires)
     view._tangents = tangents
 
