@@ -552,9 +552,10 @@ def make_view(result: Tensor, input: Tensor, prim, params, multi: bool = False) 
 
 
 def rebase_views(root: Tensor, history_changed: bool = True, written: Tensor | None = None) -> None:
-    """``root`` (or a view of it) was changed in place: with ``history_changed`` every live view
-    of it replays its chain on the new history (see "How views work" above); in any case, if
-    ``root`` requires grad, the outputs of split/chunk/unbind can no longer be given a history."""
+    """The storage of ``root`` was changed in place (``history_changed``: ``root`` has a new
+    history). Every live view of that storage whose base has a history — through any alias, a
+    detached one too — replays its chain on it (see "How views work" above); an output of
+    split/chunk/unbind whose base requires grad can no longer be given a history."""
     counter = root._version
     if counter is None or len(counter) < 2:
         return
@@ -567,12 +568,11 @@ def rebase_views(root: Tensor, history_changed: bool = True, written: Tensor | N
         info = _base_slot.__get__(view)
         if info.no_grad:
             continue
-        if history_changed and info.base is root:
-            _rebase(view, info, root, view is written)
-        elif info.multi and info.base._requires_grad:
-            # its storage changed through another alias (a detached one too): PyTorch refuses
-            # to give it a history from then on
-            view.__class__ = _UnrebasableView
+        base = info.base
+        if history_changed and base is root or base._requires_grad or base._tangents is not None:
+            # its storage changed (through any alias, a detached one too): its history is
+            # rebuilt, as PyTorch rebuilds a view's grad_fn once the version moved
+            _rebase(view, info, base, view is written)
     counter[1][:] = live
 
 

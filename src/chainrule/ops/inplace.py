@@ -331,8 +331,7 @@ def _bumped(target) -> None:
         # As PyTorch regenerates a view's grad_fn when the counter moved: the views' nodes are
         # rebuilt (hooks registered on their old nodes no longer fire), same history.
         info = view_info(target)
-        root = target if info is None else info.base
-        _P.rebase_views(root, history_changed=root._requires_grad or root._tangents is not None)
+        _P.rebase_views(target if info is None else info.base, history_changed=False)
 
 
 def _take_history(target, node, requires_grad, tangents) -> None:
