@@ -194,7 +194,13 @@ def apply_inplace(op: str, target, prim, *others, **params):
         _bumped(target)
         return target
     old = _snapshot(target, prim.save_inputs is True)
-    return _assign(op, target, prim(old, *others, **params))
+    raw = None
+    if op == "setitem" and _aliases_itself(target._data):
+        # An expanded view: write only the indexed elements, in NumPy's order (as PyTorch),
+        # not the whole result, whose aliased elements would overwrite each other.
+        value = others[0]._data if isinstance(others[0], _tensor_type()) else others[0]
+        raw = lambda: target._data.__setitem__(params["index"], value)  # noqa: E731
+    return _assign(op, target, prim(old, *others, **params), raw)
 
 
 def _snapshot(target, copy: bool):
@@ -298,21 +304,36 @@ def copy_(target, source):
     return target
 
 
-def _assign(op, target, result):
+def _aliases_itself(data) -> bool:
+    return type(data) is np.ndarray and data.size > 0 and 0 in data.strides and any(
+        st == 0 and n > 1 for st, n in zip(data.strides, data.shape))
+
+
+def _assign(op, target, result, raw=None):
     """Write ``result`` into ``target``'s memory and make ``target`` carry its history (through
     a view: make its root carry ``copy_slices(old root, result)``)."""
     _check_multi_view(op, target)
     info = view_info(target)
     if info is None:
-        _write(op, target, result._data)
+        _write(op, target, result._data) if raw is None else raw()
         _P.bump_version(target)
         _take_history(target, result._node, result._requires_grad, result._tangents)
         _P.rebase_views(target)
         return target
     root = info.base
+    if _aliases_itself(target._data) and (result._requires_grad or result._tangents is not None) \
+            and not (op == "fill_" and result._node is not None and result._node.edges[1] is None):
+        # Its elements share memory: which write lands is NumPy's order, which no history here
+        # can follow (PyTorch refuses this at backward). Refused before anything is written;
+        # fill_ with a constant is fine (every alias gets the same value).
+        raise RuntimeError(
+            f"{op}: unsupported operation: more than one element of the tensor being written (an "
+            f"expanded view of shape {target._data.shape}) refers to a single memory location, and "
+            f"the write is recorded for gradients; clone() the view first"
+        )
     old_root = _snapshot(root, False)
     positions = _positions(root._data.shape, info.chain)
-    _write(op, target, result._data)
+    _write(op, target, result._data) if raw is None else raw()
     _P.bump_version(target)
     # The root's array already holds the new values: record the node onto it, computing nothing.
     fresh = _tensor_type()._wrap(root._data)
