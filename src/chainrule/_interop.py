@@ -306,6 +306,23 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     return _numpy_method(ufunc, method, name, inputs, kwargs)
 
 
+def _ufunc_keywords(name, kwargs):
+    """Pop a ufunc's keywords (checking ``casting`` and ``order``): where, dtype, signature,
+    casting, subok."""
+    where = kwargs.pop("where", True)
+    dtype = kwargs.pop("dtype", None)
+    signature = kwargs.pop("signature", None)
+    casting = kwargs.pop("casting", "same_kind")
+    _check_casting(name, casting)
+    _check_order(name, kwargs.pop("order", "K"))
+    return where, dtype, signature, casting, kwargs.pop("subok", True)
+
+
+def _refuse_keywords(name, kwargs) -> None:
+    if kwargs:
+        raise TypeError(f"{name}: keyword argument(s) {', '.join(sorted(kwargs))} are not supported on chainrule tensors")
+
+
 def _ufunc_call(ufunc, name, fn, inputs, kwargs):
     kwargs = dict(kwargs)
     out = kwargs.pop("out", None)
@@ -313,21 +330,13 @@ def _ufunc_call(ufunc, name, fn, inputs, kwargs):
         if len(out) != 1:
             raise ValueError(f"{name}: out= must hold exactly one array, got {len(out)}")
         out = out[0]
-    where = kwargs.pop("where", True)
-    dtype = kwargs.pop("dtype", None)
-    signature = kwargs.pop("signature", None)
-    casting = kwargs.pop("casting", "same_kind")
-    order = kwargs.pop("order", "K")
-    subok = kwargs.pop("subok", True)
+    where, dtype, signature, casting, subok = _ufunc_keywords(name, kwargs)
     if ufunc is np.matmul:
         axes, axis, keepdims = kwargs.pop("axes", None), kwargs.pop("axis", None), kwargs.pop("keepdims", False)
         if axes is not None or axis is not None or keepdims:
             raise TypeError(f"{name}: axes=, axis= and keepdims= are not supported on chainrule tensors; "
                             f"move the axes with cr.permute first")
-    if kwargs:
-        raise TypeError(f"{name}: keyword argument(s) {', '.join(sorted(kwargs))} are not supported on chainrule tensors")
-    _check_casting(name, casting)
-    _check_order(name, order)
+    _refuse_keywords(name, kwargs)
     inputs, out_dtype = list(inputs), None
     if dtype is not None or signature is not None:
         inputs, out_dtype = _cast_to_loop(name, ufunc, inputs, dtype, signature, casting)
@@ -913,16 +922,8 @@ def _clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoV
         raise ValueError(f"{name}: give a_min/a_max or min/max, not both")
     low = None if a_min is _NoValue and min is _NoValue else (min if a_min is _NoValue else a_min)
     high = None if a_max is _NoValue and max is _NoValue else (max if a_max is _NoValue else a_max)
-    where = kwargs.pop("where", True)
-    dtype = kwargs.pop("dtype", None)
-    signature = kwargs.pop("signature", None)
-    casting = kwargs.pop("casting", "same_kind")
-    order = kwargs.pop("order", "K")
-    subok = kwargs.pop("subok", True)
-    if kwargs:
-        raise TypeError(f"{name}: keyword argument(s) {', '.join(sorted(kwargs))} are not supported on chainrule tensors")
-    _check_casting(name, casting)
-    _check_order(name, order)
+    where, dtype, signature, casting, subok = _ufunc_keywords(name, kwargs)
+    _refuse_keywords(name, kwargs)
     a = _operand(a)
     out_dtype = None
     if dtype is not None or signature is not None:

@@ -189,15 +189,23 @@ def _cumsum_transpose(m, g, x, dim):
     return m.flip(m.cumsum(m.flip(g, dims=(dim,)), dim=dim), dims=(dim,))
 
 
-def _cumsum_impl(x, dim):
-    try:
-        dt = x.dtype
-    except AttributeError:  # a Python number
-        x = np.asarray(x)
-        dt = x.dtype
-    if dt is _f32 or dt is _f64:
-        return np.cumsum(x, axis=dim)
-    return _accumulated("cumsum", np.cumsum, x, axis=dim)
+def _cumulative_impl(name, fn):
+    """``fn`` (np.cumsum or np.cumprod) along ``dim``; other dtypes through ``_accumulated``."""
+
+    def impl(x, dim):
+        try:
+            dt = x.dtype
+        except AttributeError:  # a Python number
+            x = np.asarray(x)
+            dt = x.dtype
+        if dt is _f32 or dt is _f64:
+            return fn(x, axis=dim)
+        return _accumulated(name, fn, x, axis=dim)
+
+    return impl
+
+
+_cumsum_impl = _cumulative_impl("cumsum", np.cumsum)
 
 
 cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim")
@@ -319,15 +327,7 @@ def _to_last(ndim, dim):
     return tuple(i for i in range(ndim) if i != dim) + (dim,)
 
 
-def _cumprod_impl(x, dim):
-    try:
-        dt = x.dtype
-    except AttributeError:  # a Python number
-        x = np.asarray(x)
-        dt = x.dtype
-    if dt is _f32 or dt is _f64:
-        return np.cumprod(x, axis=dim)
-    return _accumulated("cumprod", np.cumprod, x, axis=dim)
+_cumprod_impl = _cumulative_impl("cumprod", np.cumprod)
 
 
 cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
