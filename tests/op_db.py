@@ -226,6 +226,7 @@ entry("rpow_scalar", lambda x: 2.0 ** x, "pow", unary_samples(uniform, [(), (2, 
 entry("cr.pow", cr.pow, "pow", lambda rng: [S(_pos(rng, (2, 3)), uniform(rng, (3,)))])
 entry("pow_method", lambda x: x.pow(3.0), "pow", unary_samples(uniform, [(2, 3)]))
 entry("neg", lambda x: -x, "neg", unary_samples(uniform))
+entry("logaddexp", cr.logaddexp, "logaddexp", _binary())
 entry("cr.neg", cr.neg, "neg", unary_samples(uniform, [(2, 3)]))
 entry("np.add", lambda x, y: np.add(x, y), "add", lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (3,)))])
 entry("np.ones*t", lambda x: np.ones(3) * x, "mul", unary_samples(uniform, [(3,), (2, 3)]))

@@ -14,6 +14,7 @@ from op_db import ENTRIES, NONDIFFERENTIABLE
 
 import chainrule as cr
 from chainrule.ops import PRIMITIVES
+from chainrule.ops import _primitive as P
 
 CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples]
 
@@ -270,3 +271,103 @@ def test_gradient_with_only_one_input_requiring_grad(entry, sample):
         (alone,) = _backward_all(entry, sample, tensors, (p,))
         np.testing.assert_allclose(alone, everything[k], rtol=1e-12, atol=1e-14,
                                    err_msg=f"argument {p} alone")
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw fast forms and the ownership contract of the rules (see ``engine``: buffer ownership)
+# ---------------------------------------------------------------------------------------------
+
+def _nodes(outputs) -> list:
+    """Every node of the graph behind ``outputs``, each once."""
+    seen, stack, nodes = set(), [o.grad_fn for o in outputs if o.grad_fn is not None], []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or node._leaf:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack.extend(e for e in node.edges if e is not None)
+    return nodes
+
+
+def _rule_calls(names):
+    """(sample label, node, cotangent) for every node of a primitive in ``names`` that the
+    op_db samples record, with a random cotangent of the node's output shape (float64)."""
+    rng = np.random.default_rng(0)
+    calls = []
+    for entry in ENTRIES:
+        if not set(entry.covers) & set(names):
+            continue
+        for sample in entry.samples:
+            outs = [o for o in _outputs(entry.call(sample)) if o.requires_grad]
+            for node in _nodes(outs):
+                if node.prim.name in names:
+                    shape = tuple(node.shape)
+                    calls.append((f"{entry.name}-{sample.label}", node, rng.standard_normal(shape)))
+    return calls
+
+
+def _call_rule(rule, node, g):
+    return rule(P.raw, g, node._ans(False), *node._inputs(False), **node.params)
+
+
+FAST_FORMS = sorted(name for name, p in PRIMITIVES.items()
+                    if p.raw_vjp is not None and any(f is not r for f, r in zip(p.raw_vjp, p.vjp)))
+
+
+def test_the_fast_forms_are_found():
+    assert {"exp", "tanh", "det", "logabsdet", "mean", "softmax_cross_entropy"} <= set(FAST_FORMS)
+
+
+@pytest.mark.parametrize("name", FAST_FORMS)
+def test_raw_fast_form_matches_the_formula(name, monkeypatch):
+    """A primitive's raw fast forms (``raw_vjp``, called in a plain backward pass) give what its
+    one formula (``vjp``, every other pass) gives, on every op_db sample that reaches it. A form
+    that may write into its cotangent gets one of its own, and does write (even small ones)."""
+    prim = PRIMITIVES[name]
+    monkeypatch.setattr(P, "_IN_PLACE_MIN", 0)
+    calls = _rule_calls({name})
+    assert calls, f"{name}: no op_db sample records it"
+    for label, node, g in calls:
+        for i, (fast, rule) in enumerate(zip(prim.raw_vjp, prim.vjp)):
+            if fast is rule or node.edges[i] is None:
+                continue
+            expected = _call_rule(rule, node, g.copy())
+            owned = g.copy()
+            got = _call_rule(fast, node, owned)
+            np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-11, atol=1e-13,
+                                       err_msg=f"{name} input {i} on {label}")
+            assert np.shape(got) == np.shape(expected) or np.size(got) == np.size(expected)
+            if not prim.raw_vjp_writes_g:
+                np.testing.assert_array_equal(owned, g, err_msg=f"{name}: its fast form wrote into g")
+
+
+CONTRACT_CASES = sorted(name for name, p in PRIMITIVES.items() if p.differentiable and not p.vjp_all)
+
+
+def test_rules_return_their_cotangent_a_view_or_a_new_array():
+    """The engine owns what a table rule returns, unless it is the cotangent itself (or a view,
+    which it never writes): so no rule may return an array it was given or keeps. Checked for
+    every rule and fast form on every op_db sample (a rule run twice gives two arrays)."""
+    calls = _rule_calls(set(CONTRACT_CASES))
+    reached = {node.prim.name for _, node, _ in calls}
+    assert reached >= set(CONTRACT_CASES) - {"alias"}, sorted(set(CONTRACT_CASES) - reached)
+    for label, node, g in calls:
+        prim = node.prim
+        given = [a for a in (node._ans(False), *node._inputs(False), *node.params.values())
+                 if isinstance(a, np.ndarray)]
+        forms = list(enumerate(prim.vjp))
+        if prim.raw_vjp is not None and not prim.raw_vjp_writes_g:  # (that one is given its own g)
+            forms += [(k, f) for k, (f, r) in enumerate(zip(prim.raw_vjp, prim.vjp)) if f is not r]
+        for k, rule in forms:
+            if rule is None or node.edges[k] is None:
+                continue
+            first = _call_rule(rule, node, g)
+            if first is g or not isinstance(first, np.ndarray) or not first.flags.owndata:
+                continue
+            where = f"{prim.name} input {k} on {label}"
+            assert not np.shares_memory(first, g), f"{where}: returned an array sharing g's memory"
+            for a in given:
+                assert not np.shares_memory(first, a), f"{where}: returned an array it was given"
+            second = _call_rule(rule, node, g)
+            assert not np.shares_memory(first, second), f"{where}: returned an array it keeps"

@@ -13,6 +13,8 @@ tensor([ 0.,  4.,  8., 12.])
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import dtypes as _dtypes
 from .dtypes import (
     bool, float16, float32, float64, get_default_dtype, int32, int64, set_default_dtype,
@@ -29,11 +31,37 @@ from .creation import (  # noqa: E402
     zeros_like,
 )
 from .ops import *  # noqa: E402,F401,F403
-from .ops import PRIMITIVES  # noqa: E402
+from .ops import PRIMITIVES, Primitive  # noqa: E402
+from .ops import _table  # noqa: E402
+
+
+def _export(op: _table.Operation) -> None:
+    """Operations declared later (at run time) become ``chainrule.<name>`` too."""
+    if not op.namespace:
+        for name in op.names:
+            globals()[name] = op.function
+
+
+def _unexport(op: _table.Operation) -> None:
+    for name in op.names:
+        if globals().get(name) is op.function:
+            del globals()[name]
+
+
+_export.withdraw = _unexport  # type: ignore[attr-defined]
+_table.subscribe(_export)
 from . import autograd, linalg  # noqa: E402
 from .forward import TracedConversionError  # noqa: E402
 from .nn import functional as _functional  # noqa: E402,F401
 from . import nn  # noqa: E402
+
+if TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type checkers
+    from . import numerical, optim, plot, viz
+    from .explain import explain
+    from .functional import (
+        checkpoint, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp,
+    )
+    from .serialization import load, save
 
 _LAZY = {
     # name: (module, attribute or None for the module itself)
@@ -57,7 +85,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """Import the heavier parts of the package on first use."""
     if name not in _LAZY:
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
@@ -70,7 +98,7 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 

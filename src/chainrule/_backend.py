@@ -13,7 +13,7 @@ xp = np
 ndarray = np.ndarray
 
 
-def sum_to_shape(array, shape: tuple):
+def sum_to_shape(array: ndarray, shape: tuple[int, ...]) -> ndarray:
     """Sum ``array`` over the axes broadcasting added or stretched to reach ``shape``."""
     if array.shape == shape:
         return array

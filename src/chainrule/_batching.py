@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -26,10 +28,10 @@ class Batched:
     __slots__ = ("value", "ns")
     __array_ufunc__ = None  # NumPy defers to the reflected operators below
 
-    def __array__(self, *args, **kwargs):
+    def __array__(self, *args: object, **kwargs: object) -> NoReturn:
         raise TypeError("a batch of tangents/cotangents cannot be converted to one array")
 
-    def __init__(self, value, ns: BatchedNamespace) -> None:
+    def __init__(self, value: Any, ns: BatchedNamespace) -> None:
         self.value = value
         self.ns = ns
 
@@ -42,78 +44,78 @@ class Batched:
         return len(self.shape)
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.value.dtype
 
-    def __add__(self, other):
+    def __add__(self, other: Any) -> Any:
         return self.ns.add(self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Any) -> Any:
         return self.ns.add(other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> Any:
         return self.ns.sub(self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Any) -> Any:
         return self.ns.sub(other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Any) -> Any:
         return self.ns.mul(self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Any) -> Any:
         return self.ns.mul(other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Any) -> Any:
         return self.ns.div(self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Any) -> Any:
         return self.ns.div(other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other: Any) -> Any:
         return self.ns.pow(self, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: Any) -> Any:
         return self.ns.pow(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Any:
         return self.ns.neg(self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Any) -> Any:
         return self.ns.matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Any) -> Any:
         return self.ns.matmul(other, self)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Any) -> Any:
         return self.ns.gt(self, other)
 
-    def __lt__(self, other):
+    def __lt__(self, other: Any) -> Any:
         return self.ns.lt(self, other)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Any) -> Any:
         return self.ns.ge(self, other)
 
-    def __le__(self, other):
+    def __le__(self, other: Any) -> Any:
         return self.ns.le(self, other)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> Any:  # elementwise, as NumPy's
         return self.ns.eq(self, other)
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> Any:  # elementwise, as NumPy's
         return self.ns.ne(self, other)
 
     __hash__ = object.__hash__
 
 
-def _raw_shape(value) -> tuple:
+def _raw_shape(value: Any) -> tuple[int, ...]:
     return value._data.shape if isinstance(value, Tensor) else np.shape(value)
 
 
-def _arg_shape(a) -> tuple:
+def _arg_shape(a: Any) -> tuple[int, ...]:
     return a.shape if isinstance(a, Batched) else _raw_shape(a)
 
 
-def _shift(dim, ndim):
+def _shift(dim: Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(1, ndim + 1))
     return tuple(d + 1 for d in dim)
@@ -122,15 +124,15 @@ def _shift(dim, ndim):
 class BatchedNamespace:
     """The rule namespace ``base`` (raw or traced) lifted to ``Batched`` arguments."""
 
-    def __init__(self, base, size: int) -> None:
+    def __init__(self, base: Any, size: int) -> None:
         self.base = base
         self.size = size
-        self._cache = {}
+        self._cache: dict[str, Callable[..., Any]] = {}
 
-    def wrap(self, value) -> Batched:
+    def wrap(self, value: Any) -> Batched:
         return Batched(value, self)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("__"):
             raise AttributeError(name)
         fn = self._cache.get(name)
@@ -139,14 +141,14 @@ class BatchedNamespace:
             self._cache[name] = fn
         return fn
 
-    def _make(self, name):
+    def _make(self, name: str) -> Callable[..., Any]:
         base_fn = getattr(self.base, name)
         rule = _RULES.get(name)
         if rule is None:
             prim = P.PRIMITIVES.get(name)
             rule = _BY_KIND.get(None if prim is None else prim.batching, _loop)
 
-        def call(*args, **params):
+        def call(*args: Any, **params: Any) -> Any:
             if not any(isinstance(a, Batched) for a in args):
                 return base_fn(*args, **params)
             return rule(self, base_fn, args, params)
@@ -155,14 +157,14 @@ class BatchedNamespace:
         return call
 
     # helpers for rules
-    def broadcast(self, a):
+    def broadcast(self, a: Any) -> Any:
         """``a`` as a full batched value (unbatched values are repeated along the batch)."""
         if isinstance(a, Batched):
             return a.value
         shape = _raw_shape(a)
         return self.base.broadcast_to(a, shape=(self.size,) + tuple(shape))
 
-    def conform(self, value, shape, dtype, resize: str) -> Batched:
+    def conform(self, value: Any, shape: tuple[int, ...], dtype: np.dtype, resize: str) -> Batched:
         """``value`` as a batched value with per-example ``shape`` and ``dtype``; ``resize``
         names the primitive that changes the shape ("sum_to" for gradients, "broadcast_to" for
         tangents)."""
@@ -174,7 +176,7 @@ class BatchedNamespace:
             value = self.cast(value, dtype=dtype)
         return value
 
-    def pad_to(self, a: Batched, ndim: int):
+    def pad_to(self, a: Batched, ndim: int) -> Any:
         """The batched value with size-1 axes after the batch axis up to ``ndim`` example axes."""
         missing = ndim - a.ndim
         if missing <= 0:
@@ -352,13 +354,13 @@ def _pad(ns, fn, args, params):
     return ns.wrap(fn(args[0].value, widths=((0, 0),) + tuple(params["widths"]), value=params["value"]))
 
 
-_RULES = {
+_RULES: dict[str, Callable[..., Any]] = {
     "reshape": _reshape, "broadcast_to": _broadcast_to, "sum_to": _sum_to, "permute": _permute,
     "flip": _flip, "tile": _tile, "getitem": _getitem, "scatter": _scatter, "matmul": _matmul,
     "einsum_prim": _einsum, "cat": _cat, "gather": _gather, "scatter_add": _scatter_add,
     "diagonal": _diagonal, "diagonal_embed": _diagonal_embed, "pad": _pad,
 }
-_BY_KIND = {"elementwise": _elementwise, "reduce": _reduce_dims, "shift_dim": _shift_dim}
+_BY_KIND: dict[str | None, Callable[..., Any]] = {"elementwise": _elementwise, "reduce": _reduce_dims, "shift_dim": _shift_dim}
 
 FALLBACK = sorted(
     name for name, prim in P.PRIMITIVES.items()
@@ -371,24 +373,24 @@ FALLBACK = sorted(
 # ---------------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=16)
-def _identity(n: int, dtype) -> np.ndarray:
+def _identity(n: int, dtype: np.dtype) -> np.ndarray:
     """The seeds of a Jacobian: a read-only identity, built once per size and dtype."""
     eye = np.eye(n, dtype=dtype)
     eye.flags.writeable = False
     return eye
 
 
-def batched_vjp(inputs, out: Tensor, create: bool) -> list:
+def batched_vjp(inputs: Sequence[Tensor], out: Tensor, create: bool) -> list[Tensor]:
     """The Jacobian of ``out`` with respect to each input (``out.shape + in.shape``), from one
     backward pass carrying the whole identity as a batch of cotangents."""
     n = out._data.size
     dtype = out._data.dtype
-    found = {}
+    found: dict[int, Any] = {}
     if out._requires_grad and n:
         seeds = _identity(n, dtype).reshape((n,) + out._data.shape)
         found = engine.compute_gradients([out], [seeds], inputs, retain_graph=True,
                                          create_graph=create, accumulate=False, batch=n)
-    jacs = []
+    jacs: list[Tensor] = []
     for t in inputs:
         g = found.get(id(t))
         shape = out._data.shape + t._data.shape
@@ -403,7 +405,8 @@ def batched_vjp(inputs, out: Tensor, create: bool) -> list:
     return jacs
 
 
-def batched_jvp(f, args, argnums, name: str = "jacfwd") -> tuple[list, bool]:
+def batched_jvp(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
+                name: str = "jacfwd") -> tuple[list[list[Any]], bool]:
     """The Jacobians of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
     one forward pass carrying the whole identity as a batch of tangents: ``(jacs, single)`` where
     ``jacs[k][j]`` is output ``j``'s Jacobian for argument ``argnums[k]`` and ``single`` says whether

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import dtypes as D
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 _THRESHOLD = 1000
 _EDGEITEMS = 3
 
 
-def _float_format(values: np.ndarray):
+def _float_format(values: np.ndarray) -> Callable[[float], str]:
     finite = values[np.isfinite(values)]
     nonzero = np.abs(finite[finite != 0])
     if nonzero.size == 0:
@@ -26,7 +32,7 @@ def _float_format(values: np.ndarray):
     return lambda v: _special(v) or f"{v:.4f}"
 
 
-def _special(v) -> str | None:
+def _special(v: float) -> str | None:
     if np.isnan(v):
         return "nan"
     if np.isinf(v):
@@ -70,7 +76,7 @@ def format_values(array: np.ndarray, prefix: str = "tensor(") -> str:
     )
 
 
-def tensor_repr(t) -> str:
+def tensor_repr(t: Tensor) -> str:
     array = np.asarray(t._data)
     body = format_values(array)
     extras = []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
 from . import engine
 from .tensor import Tensor
 
 
-def walk(output: Tensor) -> tuple[list, dict]:
+def walk(output: Tensor) -> tuple[list[Any], dict[Any, int]]:
     """The nodes and leaves behind ``output``, in the order backward visits them, and consumer counts.
 
     The order is the engine's own (``engine._topological``), so code that follows it accumulates
@@ -28,15 +29,15 @@ def caller_tensors(depth: int) -> dict[str, Tensor]:
             if isinstance(value, Tensor) and not name.startswith("_")}
 
 
-def names_by_key(names: Mapping[str, object]) -> dict:
+def names_by_key(names: Mapping[str, object]) -> dict[Any, str]:
     """Map each graph key (a node, or a leaf tensor) to the first variable name holding it."""
-    keys: dict = {}
+    keys: dict[Any, str] = {}
     for name, value in names.items():
         if isinstance(value, Tensor) and name.isidentifier():
             keys.setdefault(key_of(value), name)
     return keys
 
 
-def key_of(t: Tensor):
+def key_of(t: Tensor) -> Any:
     """The graph key of a tensor: its node, or the tensor itself for a leaf."""
     return t._node if t._node is not None else t

@@ -30,6 +30,7 @@ answer. The rules for NumPy's keywords:
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,8 @@ from .grad_mode import state
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
+from .ops._primitive import Primitive
+from .ops._table import OPERATIONS, Operation, subscribe
 from .tensor import Tensor
 
 _NoValue = np._NoValue
@@ -92,9 +95,9 @@ def _axes(name: str, axis, ndim: int):
         return None
     if type(axis) is int and -ndim <= axis < ndim:
         return (axis % ndim,)
-    items = axis if isinstance(axis, tuple) else (axis,)
+    given = axis if isinstance(axis, tuple) else (axis,)
     try:
-        items = [operator.index(a) for a in items]
+        items = [operator.index(a) for a in given]
     except TypeError:
         raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}") from None
     out = []
@@ -154,7 +157,7 @@ def _cast(x, dtype):
     return np.asarray(x).astype(dtype, copy=False)
 
 
-def _cast_checked(name: str, x, dtype, casting: str):
+def _cast_checked(name: str, x, dtype, casting: Any):
     dtype = np.dtype(dtype)
     have = _dtype_of(x)
     if not np.can_cast(have, dtype, casting):
@@ -244,36 +247,66 @@ def _floats_only(ufunc, fn):
         return _numpy_result(ufunc, args)
 
     call.__name__ = ufunc.__name__
+    call._operation = fn
     return call
 
 
-# The ufuncs of Python's binary operators (and comparisons) use chainrule's promotion rules
-# whatever the dtypes, so ``array + t`` (which NumPy hands to this module) equals ``t + array``.
-_OPERATORS = {
-    np.add: E.add, np.subtract: E.sub, np.multiply: E.mul, np.true_divide: E.div, np.power: E.pow,
-    np.matmul: O.matmul, np.less: E.lt, np.less_equal: E.le, np.greater: E.gt,
-    np.greater_equal: E.ge, np.equal: E.eq, np.not_equal: E.ne,
-}
-# The others compute in NumPy itself when no operand is a floating tensor (then nothing can
-# require grad, and NumPy's dtypes are the answer: np.sqrt of int64 is float64).
-_FUNCTIONAL = {
-    np.negative: E.neg, np.positive: S.clone, np.absolute: E.abs, np.exp: E.exp,
-    np.expm1: E.expm1, np.log: E.log, np.log1p: E.log1p, np.log2: E.log2, np.log10: E.log10,
-    np.sqrt: E.sqrt, np.square: E.square, np.reciprocal: E.reciprocal, np.sin: E.sin,
-    np.cos: E.cos, np.tan: E.tan, np.arcsin: E.arcsin, np.arccos: E.arccos, np.arctan: E.arctan,
-    np.sinh: E.sinh, np.cosh: E.cosh, np.tanh: E.tanh, np.maximum: E.maximum,
-    np.minimum: E.minimum, np.sign: E.sign, np.floor: E.floor, np.ceil: E.ceil, np.rint: E.round,
-    np.logical_and: E.logical_and, np.logical_or: E.logical_or, np.logical_not: E.logical_not,
-    np.isnan: E.isnan, np.isinf: E.isinf, np.isfinite: E.isfinite,
-}
-_UFUNCS = {**_OPERATORS, **{u: _floats_only(u, fn) for u, fn in _FUNCTIONAL.items()}}
+# The ufuncs that the operations declare (``ufunc=`` in their table entries), filled by
+# ``_serve`` below. The ufuncs of Python's binary operators (and comparisons) use chainrule's
+# promotion rules whatever the dtypes, so ``array + t`` (which NumPy hands to this module)
+# equals ``t + array``. The others compute in NumPy itself when no operand is a floating tensor
+# (then nothing can require grad, and NumPy's dtypes are the answer: np.sqrt of int64 is float64).
+_UFUNCS: dict = {}
+_OPERATORS: set = set()  # those of Python's binary operators
 # Ufuncs whose results never carry a gradient: any method may run in NumPy.
-_NONDIFFERENTIABLE = {
-    np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
-    np.logical_and, np.logical_or, np.logical_not, np.isnan, np.isinf, np.isfinite,
-}
-_REDUCE = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
-_ACCUMULATE = {np.add: O.cumsum, np.multiply: O.cumprod}
+_NONDIFFERENTIABLE: set = set()
+_REDUCE: dict = {}  # ufunc -> the name of the operation serving ufunc.reduce
+_ACCUMULATE: dict = {}  # ufunc -> the operation serving ufunc.accumulate
+_BINARY_OPERATORS = frozenset({"+", "-", "*", "/", "**", "@", "<", "<=", ">", ">=", "==", "!="})
+
+
+def _numpy_object(op_name: str, dotted: str) -> Any:
+    """The NumPy ufunc or function named ``dotted`` (``"exp"``, ``"linalg.inv"``)."""
+    target: Any = np
+    for part in dotted.split("."):
+        target = getattr(target, part, None)
+        if target is None:
+            raise ValueError(f"{op_name}: NumPy has no {dotted!r} (declared in its table entry)")
+    return target
+
+
+def _serve(op: Operation) -> None:
+    """Dispatch NumPy's ufuncs and functions that ``op`` declares to it."""
+    fn = op.function
+    for name in op.ufunc:
+        ufunc = _numpy_object(op.name, name)
+        if op.operator in _BINARY_OPERATORS:
+            _UFUNCS[ufunc] = fn
+            _OPERATORS.add(ufunc)
+        else:
+            _UFUNCS[ufunc] = _floats_only(ufunc, fn)
+        if isinstance(fn, Primitive) and not fn.differentiable:
+            _NONDIFFERENTIABLE.add(ufunc)
+        if op.reduce is not None:
+            _REDUCE[ufunc] = op.reduce
+        if op.accumulate is not None:
+            _ACCUMULATE[ufunc] = OPERATIONS[op.accumulate].function
+    for name in op.numpy:
+        _FUNCTIONS[_numpy_object(op.name, name)] = SIGNATURES.get(name, fn)
+
+
+def _withdraw(op: Operation) -> None:
+    for name in op.ufunc:
+        ufunc = _numpy_object(op.name, name)
+        for table in (_UFUNCS, _REDUCE, _ACCUMULATE):
+            table.pop(ufunc, None)
+        _NONDIFFERENTIABLE.discard(ufunc)
+        _OPERATORS.discard(ufunc)
+    for name in op.numpy:
+        _FUNCTIONS.pop(_numpy_object(op.name, name), None)
+
+
+_serve.withdraw = _withdraw  # type: ignore[attr-defined]
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
@@ -913,7 +946,7 @@ def _clip_values(a, low, high):
         # Array bounds broadcast with ``a``: NumPy's minimum(maximum(a, low), high).
         result = a if low is None else E.maximum(a, low)
         return result if high is None else E.minimum(result, high)
-    return E.clamp(a, min=low, max=high)
+    return E.clamp_prim(a, min=low, max=high)
 
 
 def _clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue, **kwargs):  # noqa: A002
@@ -1053,26 +1086,35 @@ def _data_only(fn):
     return call
 
 
+# How NumPy's signature maps onto the operation serving it, for the NumPy functions whose
+# signatures differ from chainrule's (``axis=`` for ``dim=``, ``out=``, ``dtype=``, ...); an
+# operation that declares ``numpy=name`` with no entry here is called with NumPy's arguments.
+SIGNATURES = {
+    "sum": _sum, "mean": _mean, "prod": _prod,
+    "max": _extremum("numpy.max", "max"), "amax": _extremum("numpy.amax", "max"),
+    "min": _extremum("numpy.min", "min"), "amin": _extremum("numpy.amin", "min"),
+    "var": _var, "std": _std,
+    "cumsum": _cumulative("numpy.cumsum", O.cumsum), "cumprod": _cumulative("numpy.cumprod", O.cumprod),
+    "argmax": _arg_extremum("numpy.argmax", O.argmax), "argmin": _arg_extremum("numpy.argmin", O.argmin),
+    "dot": _dot, "outer": _outer, "einsum": _einsum, "trace": _trace,
+    "reshape": _reshape, "transpose": _transpose, "squeeze": _squeeze,
+    "concatenate": _concatenate, "stack": _stack, "where": _where, "clip": _clip,
+    "tile": _tile, "flip": _flip, "broadcast_to": _broadcast_to,
+    "linalg.inv": _inv, "linalg.det": _det, "linalg.solve": _solve,
+    "linalg.slogdet": _slogdet, "linalg.norm": _norm,
+}
+
+# NumPy functions served by compositions of operations (no operation of their own), and those
+# that only read values or shapes.
 _FUNCTIONS = {
-    np.sum: _sum, np.mean: _mean, np.prod: _prod,
-    np.max: _extremum("numpy.max", "max"), np.amax: _extremum("numpy.amax", "max"),
-    np.min: _extremum("numpy.min", "min"), np.amin: _extremum("numpy.amin", "min"),
-    np.var: _var, np.std: _std,
-    np.cumsum: _cumulative("numpy.cumsum", O.cumsum), np.cumprod: _cumulative("numpy.cumprod", O.cumprod),
-    np.argmax: _arg_extremum("numpy.argmax", O.argmax), np.argmin: _arg_extremum("numpy.argmin", O.argmin),
-    np.dot: _dot, np.outer: _outer, np.inner: _inner, np.tensordot: _tensordot,
-    np.einsum: _einsum, np.trace: _trace,
-    np.reshape: _reshape, np.transpose: _transpose, np.squeeze: _squeeze, np.expand_dims: _expand_dims,
-    np.concatenate: _concatenate, np.stack: _stack, np.where: _where, np.clip: _clip,
-    np.tile: _tile, np.flip: _flip, np.broadcast_to: _broadcast_to,
-    np.linalg.inv: _inv, np.linalg.det: _det, np.linalg.solve: _solve,
-    np.linalg.slogdet: _slogdet, np.linalg.norm: _norm,
+    np.inner: _inner, np.tensordot: _tensordot, np.expand_dims: _expand_dims,
     np.shape: lambda a: S._shape(_operand(a)), np.ndim: lambda a: S._ndim(_operand(a)), np.size: _size,
     np.zeros_like: _zeros_like, np.copyto: _copyto,
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
     np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
     np.result_type: _data_only(np.result_type),
 }
+subscribe(_serve)
 
 
 def array_function(self, func, types, args, kwargs):

@@ -5,78 +5,60 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as D
-from . import ops as O
 from .ops import elementwise as E
 from .ops import inplace as I
 from .ops import shape as S
+from .ops._table import Operation, subscribe
 from .tensor import Tensor
 
-_add, _sub, _mul, _div, _pow = E.add, E.sub, E.mul, E.div, E.pow
+_add, _sub, _mul, _div = E.add, E.sub, E.mul, E.div
 
 
-def _binary_operators():
-    def __add__(self, other):
-        return _add(self, other)
+# Python's operator protocol: the dunder methods that an operation's declared ``operator`` gives
+# (name stem, reflected, in-place method name). ``&``, ``|``, ``^``, ``~`` and indexing are below.
+_PROTOCOL = {
+    "+": ("add", True, "add_"), "-": ("sub", True, "sub_"), "*": ("mul", True, "mul_"),
+    "/": ("truediv", True, "div_"), "**": ("pow", True, None), "@": ("matmul", True, None),
+    "<": ("lt", False, None), "<=": ("le", False, None), ">": ("gt", False, None),
+    ">=": ("ge", False, None), "==": ("eq", False, None), "!=": ("ne", False, None),
+    "neg": ("neg", None, None), "abs": ("abs", None, None),
+}
 
-    def __radd__(self, other):
-        return _add(other, self)
 
-    def __sub__(self, other):
-        return _sub(self, other)
+def _operator_methods(symbol: str, fn) -> dict:
+    """The dunder methods of ``fn`` as the Python operator ``symbol``."""
+    stem, reflected, inplace = _PROTOCOL[symbol]
+    if reflected is None:
+        def unary(self):
+            return fn(self)
 
-    def __rsub__(self, other):
-        return _sub(other, self)
+        unary._operation = fn  # type: ignore[attr-defined]
 
-    def __mul__(self, other):
-        return _mul(self, other)
+        return {f"__{stem}__": unary}
 
-    def __rmul__(self, other):
-        return _mul(other, self)
+    def forward(self, other):
+        return fn(self, other)
 
-    def __truediv__(self, other):
-        return _div(self, other)
+    forward._operation = fn  # type: ignore[attr-defined]
 
-    def __rtruediv__(self, other):
-        return _div(other, self)
+    methods = {f"__{stem}__": forward}
+    if reflected:
+        def backward(self, other):
+            return fn(other, self)
 
-    def __pow__(self, other):
-        return _pow(self, other)
+        methods[f"__r{stem}__"] = backward
+    if inplace is not None:
+        def update(self, other):
+            return I.apply_inplace(inplace, self, fn, _operand(inplace, other))
 
-    def __rpow__(self, other):
-        return _pow(other, self)
+        methods[f"__i{stem}__"] = update
+    return methods
 
-    def __matmul__(self, other):
-        return O.matmul(self, other)
 
-    def __rmatmul__(self, other):
-        return O.matmul(other, self)
-
-    def __neg__(self):
-        return E.neg(self)
-
+def _fixed_operators():
+    """The operators that are not operations of the table."""
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return E.abs(self)
-
-    def __lt__(self, other):
-        return E.lt(self, other)
-
-    def __le__(self, other):
-        return E.le(self, other)
-
-    def __gt__(self, other):
-        return E.gt(self, other)
-
-    def __ge__(self, other):
-        return E.ge(self, other)
-
-    def __eq__(self, other):
-        return E.eq(self, other)
-
-    def __ne__(self, other):
-        return E.ne(self, other)
 
     def __and__(self, other):
         return _bitwise("__and__", np.bitwise_and, E.logical_and, self, other)
@@ -106,18 +88,6 @@ def _binary_operators():
 
     def __setitem__(self, key, value):
         I.setitem(self, key, _operand("setitem", value, "the value"))
-
-    def __iadd__(self, other):
-        return I.apply_inplace("add_", self, _add, _operand("add_", other))
-
-    def __isub__(self, other):
-        return I.apply_inplace("sub_", self, _sub, _operand("sub_", other))
-
-    def __imul__(self, other):
-        return I.apply_inplace("mul_", self, _mul, _operand("mul_", other))
-
-    def __itruediv__(self, other):
-        return I.apply_inplace("div_", self, _div, _operand("div_", other))
 
     return {k: v for k, v in locals().items() if k.startswith("__")}
 
@@ -194,7 +164,7 @@ def _inplace_methods():
         max = _scalar("clamp_", "max", max, optional=True)  # noqa: A001
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
-        return I.apply_inplace("clamp_", self, E.clamp, min=min, max=max)
+        return I.apply_inplace("clamp_", self, E.clamp_prim, min=min, max=max)
 
     def zero_(self):
         return I.zero_(self)
@@ -211,31 +181,13 @@ def _inplace_methods():
                 fill_=fill_, copy_=copy_)
 
 
-_METHODS = [
-    # elementwise
-    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal",
-    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "asin", "acos", "atan", "sinh", "cosh",
-    "tanh", "sigmoid", "relu", "leaky_relu", "elu", "gelu", "softplus", "erf", "sign", "floor",
-    "ceil", "round", "clamp", "clip", "maximum", "minimum", "abs", "neg", "add", "sub", "mul",
-    "div", "pow", "matmul", "isnan", "isinf", "isfinite",
-    # reductions
-    "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "norm", "logsumexp",
-    "cumsum", "cumprod", "argmax", "argmin",
-    # linear algebra
-    "dot", "mv", "mm", "outer", "trace",
-    # shape
-    "reshape", "view", "flatten", "transpose", "permute", "squeeze", "unsqueeze", "expand",
-    "expand_as", "broadcast_to", "flip", "repeat", "tile", "split", "chunk", "unbind", "gather",
-    "index_select", "masked_fill", "diagonal", "narrow", "clone", "t", "swapaxes", "softmax", "log_softmax",
-]
-
-
 def _method(function):
     def method(self, *args, **kwargs):
         return function(self, *args, **kwargs)
 
     method.__name__ = getattr(function, "__name__", None) or function.name
     method.__doc__ = function.__doc__
+    method._operation = function
     return method
 
 
@@ -308,16 +260,41 @@ def _conversions():
                 is_floating_point=is_floating_point)
 
 
+def _install_operation(op: Operation) -> None:
+    """The Tensor methods and operators that ``op`` declares (see ``ops/_table``)."""
+    methods = {name: _method(op.function) for name in op.names} if op.method else {}
+    if op.operator is not None:
+        methods.update(_operator_methods(op.operator, op.function))
+    for name, fn in methods.items():
+        existing = Tensor.__dict__.get(name)
+        if existing is not None and not getattr(existing, "_generated", False):
+            raise ValueError(f"{op.name}: Tensor already has an attribute {name!r} of its own; "
+                             f"choose another name or declare method=False")
+        fn._generated = True
+        setattr(Tensor, name, fn)
+
+
+def _withdraw_operation(op: Operation) -> None:
+    names = list(op.names) if op.method else []
+    if op.operator is not None:
+        names += list(_operator_methods(op.operator, op.function))
+    for name in names:
+        existing = Tensor.__dict__.get(name)
+        if getattr(existing, "_operation", None) is op.function:
+            delattr(Tensor, name)
+
+
+_install_operation.withdraw = _withdraw_operation  # type: ignore[attr-defined]
+
+
 def install() -> None:
-    for name, fn in _binary_operators().items():
+    for name, fn in _fixed_operators().items():
         setattr(Tensor, name, fn)
     for name, fn in _inplace_methods().items():
         setattr(Tensor, name, fn)
-    for name in _METHODS:
-        setattr(Tensor, name, _method(getattr(O, name)))
+    subscribe(_install_operation)
     for name, fn in _conversions().items():
         setattr(Tensor, name, fn)
     from . import _interop
-    Tensor.__array_ufunc__ = _interop.array_ufunc
-    Tensor.__array_function__ = _interop.array_function
-
+    Tensor.__array_ufunc__ = _interop.array_ufunc  # type: ignore[attr-defined]  # set once here
+    Tensor.__array_function__ = _interop.array_function  # type: ignore[attr-defined]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import operator
+from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import numpy as np
 
 from . import dtypes as D
 from .tensor import Tensor, _as_data
+
+if TYPE_CHECKING:
+    from ._typing import DTypeLike, Scalar, Shape, SizeLike, TensorLike
 
 _rng = [np.random.default_rng()]
 
@@ -29,14 +33,14 @@ def generator() -> np.random.Generator:
     return _rng[0]
 
 
-def _flag(op: str, name: str, value) -> bool:
+def _flag(op: str, name: str, value: object) -> bool:
     """A bool argument (``requires_grad``): True or False, as PyTorch insists."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r:.40}")
     return bool(value)
 
 
-def _finish(array: np.ndarray, requires_grad, op: str = "tensor") -> Tensor:
+def _finish(array: np.ndarray, requires_grad: bool, op: str = "tensor") -> Tensor:
     t = Tensor._wrap(array)
     if _flag(op, "requires_grad", requires_grad):
         if array.dtype.kind != "f":
@@ -48,7 +52,7 @@ def _finish(array: np.ndarray, requires_grad, op: str = "tensor") -> Tensor:
     return t
 
 
-def _shape(op: str, sizes, size) -> tuple:
+def _shape(op: str, sizes: tuple[Any, ...], size: SizeLike | None) -> Shape:
     if size is not None:
         if sizes:
             raise TypeError(f"{op}: give the shape either as sizes or as size=, not both")
@@ -64,7 +68,7 @@ def _shape(op: str, sizes, size) -> tuple:
     return shape
 
 
-def _integer(op: str, name: str, value) -> int:
+def _integer(op: str, name: str, value: Any) -> int:
     """An integer argument: Python and NumPy ints, one-element integer tensors."""
     if isinstance(value, Tensor) and value._data.size == 1 and value._data.dtype.kind in "iu":
         value = value._data.item()
@@ -76,7 +80,7 @@ def _integer(op: str, name: str, value) -> int:
         raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r:.40}") from None
 
 
-def _number(op: str, name: str, value, finite: bool = True):
+def _number(op: str, name: str, value: Any, finite: bool = True) -> float:
     """A real-number argument (Python or NumPy number, or a one-element tensor) as a Python number."""
     if isinstance(value, Tensor):
         if value._data.size != 1:
@@ -94,11 +98,11 @@ def _number(op: str, name: str, value, finite: bool = True):
     return value
 
 
-def _float(dtype, op: str = "dtype"):
+def _float(dtype: DTypeLike, op: str = "dtype") -> np.dtype:
     return D.resolve(dtype, op) or D.get_default_dtype()
 
 
-def _floating(op: str, dtype) -> np.dtype:
+def _floating(op: str, dtype: DTypeLike) -> np.dtype:
     """``dtype`` (default: the default float dtype), which must be floating (random numbers)."""
     resolved = _float(dtype, op)
     if resolved.kind != "f":
@@ -109,12 +113,12 @@ def _floating(op: str, dtype) -> np.dtype:
     return resolved
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (number, nested list, array or tensor)."""
     return _finish(_as_data(data, dtype, copy=True), requires_grad)
 
 
-def as_tensor(data, dtype=None) -> Tensor:
+def as_tensor(data: TensorLike, dtype: DTypeLike = None) -> Tensor:
     """``data`` as a tensor, sharing memory with a NumPy array or tensor when possible."""
     if isinstance(data, Tensor) and (dtype is None or D.resolve(dtype, "as_tensor") == data.dtype):
         return data
@@ -131,19 +135,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._wrap(_as_data(array, copy=False, op="from_numpy"))
 
 
-def zeros(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+          requires_grad: bool = False) -> Tensor:
     return _finish(np.zeros(_shape("zeros", sizes, size), dtype=_float(dtype, "zeros")), requires_grad, "zeros")
 
 
-def ones(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+         requires_grad: bool = False) -> Tensor:
     return _finish(np.ones(_shape("ones", sizes, size), dtype=_float(dtype, "ones")), requires_grad, "ones")
 
 
-def empty(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+          requires_grad: bool = False) -> Tensor:
     return _finish(np.empty(_shape("empty", sizes, size), dtype=_float(dtype, "empty")), requires_grad, "empty")
 
 
-def _fill_dtype(op: str, value, dtype):
+def _fill_dtype(op: str, value: float, dtype: DTypeLike) -> np.dtype | None:
     """The dtype of a tensor filled with ``value``: ``dtype`` if given, else the value's own
     (bool, int64, or the default float dtype)."""
     if dtype is not None:
@@ -155,14 +162,15 @@ def _fill_dtype(op: str, value, dtype):
     return D.get_default_dtype()
 
 
-def full(size, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(size: SizeLike, fill_value: Scalar, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (its dtype follows the value)."""
     shape = _shape("full", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),), None)
     value = _number("full", "fill_value", fill_value, finite=False)
     return _finish(np.full(shape, value, dtype=_fill_dtype("full", value, dtype)), requires_grad, "full")
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(n: SupportsIndex, m: SupportsIndex | None = None, dtype: DTypeLike = None,
+        requires_grad: bool = False) -> Tensor:
     rows = _integer("eye", "n", n)
     cols = rows if m is None else _integer("eye", "m", m)
     if rows < 0 or cols < 0:
@@ -170,7 +178,8 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
     return _finish(np.eye(rows, cols, dtype=_float(dtype, "eye")), requires_grad, "eye")
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start: Scalar, stop: Scalar | None = None, step: Scalar = 1, dtype: DTypeLike = None,
+           requires_grad: bool = False) -> Tensor:
     """Values from ``start`` to ``stop`` (exclusive) by ``step``; float if any bound is float."""
     if stop is None:
         start, stop = 0, start
@@ -185,7 +194,8 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     return _finish(np.arange(start, stop, step, dtype=D.resolve(dtype, "arange")), requires_grad, "arange")
 
 
-def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start: Scalar, stop: Scalar, num: SupportsIndex = 50, dtype: DTypeLike = None,
+             requires_grad: bool = False) -> Tensor:
     start = _number("linspace", "start", start)
     stop = _number("linspace", "end", stop)
     steps = _integer("linspace", "steps", num)
@@ -194,21 +204,24 @@ def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False
     return _finish(np.linspace(start, stop, steps, dtype=_float(dtype, "linspace")), requires_grad, "linspace")
 
 
-def rand(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     shape = _shape("rand", sizes, size)
     dtype = _floating("rand", dtype)
     return _finish(_rng[0].random(shape).astype(dtype, copy=False), requires_grad, "rand")
 
 
-def randn(*sizes, size=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
     shape = _shape("randn", sizes, size)
     dtype = _floating("randn", dtype)
     return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dtype, copy=False), requires_grad, "randn")
 
 
-def randint(low, high=None, size=(), dtype=None) -> Tensor:
+def randint(low: SupportsIndex, high: SupportsIndex | None = None, size: SizeLike = (),
+            dtype: DTypeLike = None) -> Tensor:
     """Integers drawn uniformly from ``low`` (inclusive) to ``high`` (exclusive)."""
     if high is None:
         low, high = 0, low
@@ -223,7 +236,7 @@ def randint(low, high=None, size=(), dtype=None) -> Tensor:
     return Tensor._wrap(np.asarray(_rng[0].integers(low, high, size=shape)).astype(dtype))
 
 
-def _like(op, input, dtype):  # noqa: A002
+def _like(op: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> tuple[Shape, np.dtype]:  # noqa: A002
     if isinstance(input, Tensor):
         data = input._data
     elif isinstance(input, np.ndarray):
@@ -233,28 +246,32 @@ def _like(op, input, dtype):  # noqa: A002
     return data.shape, D.resolve(dtype, op) or data.dtype
 
 
-def zeros_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def zeros_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
     shape, dt = _like("zeros_like", input, dtype)
     return _finish(np.zeros(shape, dtype=dt), requires_grad, "zeros_like")
 
 
-def ones_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def ones_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
     shape, dt = _like("ones_like", input, dtype)
     return _finish(np.ones(shape, dtype=dt), requires_grad, "ones_like")
 
 
-def empty_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def empty_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
     shape, dt = _like("empty_like", input, dtype)
     return _finish(np.empty(shape, dtype=dt), requires_grad, "empty_like")
 
 
-def full_like(input, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def full_like(input: Tensor | np.ndarray, fill_value: Scalar, dtype: DTypeLike = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
     shape, dt = _like("full_like", input, dtype)
     value = _number("full_like", "fill_value", fill_value, finite=False)
     return _finish(np.full(shape, value, dtype=dt), requires_grad, "full_like")
 
 
-def _random_like(op, input, dtype):  # noqa: A002
+def _random_like(op: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> tuple[Shape, np.dtype]:  # noqa: A002
     shape, dt = _like(op, input, dtype)
     if dt.kind != "f":
         raise TypeError(
@@ -264,11 +281,13 @@ def _random_like(op, input, dtype):  # noqa: A002
     return shape, dt
 
 
-def randn_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def randn_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
+               requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("randn_like", input, dtype)
     return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dt, copy=False), requires_grad, "randn_like")
 
 
-def rand_like(input, dtype=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def rand_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
+              requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("rand_like", input, dtype)
     return _finish(np.asarray(_rng[0].random(shape)).astype(dt, copy=False), requires_grad, "rand_like")

@@ -47,6 +47,14 @@ class _Report:
         print(f"  {label:<38} {got:<26} {expected:<30} [{'ok' if ok else 'MISMATCH'}]")
 
 
+def _grad_of(t: cr.Tensor) -> cr.Tensor:
+    """``t.grad``, which the backward pass before has filled."""
+    grad = t.grad
+    if grad is None:
+        raise RuntimeError("demo: backward() did not reach this tensor")
+    return grad
+
+
 def _fmt(a: np.ndarray) -> str:
     if a.ndim == 0:
         return f"{a.item():.6g}"
@@ -85,18 +93,18 @@ def _basics(report: _Report) -> None:
     report.check("x.grad", x.grad, 4 * np.arange(4.0))
 
     report.section("2. gradients accumulate into .grad: zero them, then y = x.sum(): dy/dx = 1")
-    x.grad.zero_()
+    _grad_of(x).zero_()
     x.sum().backward()
     report.check("x.grad", x.grad, np.ones(4))
 
     report.section("3. detach: y = x*x, u = y.detach(), z = u*x: u is a constant, so dz/dx = u")
-    x.grad.zero_()
+    _grad_of(x).zero_()
     y = x * x
     u = y.detach()
     z = u * x
     z.sum().backward()
     report.check("x.grad", x.grad, u)
-    x.grad.zero_()
+    _grad_of(x).zero_()
     y.sum().backward()
     report.check("y still differentiates: dy/dx = 2x", x.grad, 2 * np.arange(4.0))
 
@@ -240,7 +248,7 @@ def _staged(report: _Report):
 
     numeric = [cr.numerical.derivative(lambda t: as_function(t, y.detach()), 3.0),
                cr.numerical.derivative(lambda t: as_function(x.detach(), t), -4.0)]
-    report.check("x.grad, y.grad vs finite differences", [x.grad.item(), y.grad.item()], numeric, tol=1e-8)
+    report.check("x.grad, y.grad vs finite differences", [_grad_of(x).item(), _grad_of(y).item()], numeric, tol=1e-8)
     return f, {"x": x, "y": y, "sigy": sigy, "num": num, "sigx": sigx, "xpy": xpy,
                "xpy_sq": xpy_sq, "den": den, "invden": invden, "f": f}
 

@@ -6,7 +6,13 @@ changes it for every thread (and for the rest of the program), so set it once, a
 
 from __future__ import annotations
 
+import builtins
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._typing import DTypeLike, Operand
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
@@ -16,10 +22,10 @@ int64 = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 - the public name is PyTorch's
 
 _FLOATS = (float16, float32, float64)
-_default = [float32]
+_default: list[np.dtype] = [float32]
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Make ``dtype`` (a floating dtype) the dtype of Python floats and float lists.
 
     The setting is global: it applies to every thread and lasts until changed again (as
@@ -55,14 +61,14 @@ _KIND_NAMES = {"c": "complex numbers are not supported yet", "O": "Python object
                "V": "structured (record) dtypes are not supported"}
 
 
-def unsupported(dtype) -> str | None:
+def unsupported(dtype: np.dtype) -> str | None:
     """Why a tensor cannot have ``dtype`` (a NumPy dtype), or None when it can."""
     if dtype.kind in SUPPORTED_KINDS and dtype.fields is None:
         return None
     return _KIND_NAMES.get(dtype.kind, f"dtype kind {dtype.kind!r} is not supported")
 
 
-def resolve(dtype, op: str = "dtype") -> np.dtype | None:
+def resolve(dtype: DTypeLike, op: str = "dtype") -> np.dtype | None:
     """A NumPy dtype a tensor can have, from anything NumPy accepts (``None`` stays ``None``);
     anything else raises a ``TypeError`` naming ``op``."""
     if dtype is None:
@@ -86,7 +92,7 @@ def resolve(dtype, op: str = "dtype") -> np.dtype | None:
     return resolved
 
 
-def check_operand(op: str, value, name: str = "operand"):
+def check_operand(op: str, value: Any, name: str = "operand") -> Operand:
     """``value`` if a tensor operation can take it (a tensor, a real number, an array or nested list
     of real numbers); otherwise a ``TypeError`` naming ``op``. Lists come back as arrays."""
     if hasattr(value, "_data"):  # a Tensor (tensors hold only supported dtypes)
@@ -111,10 +117,10 @@ def check_operand(op: str, value, name: str = "operand"):
                             f"or whose nested lists have ragged lengths")
         value = array
     else:
-        why = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
+        hint = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
         raise TypeError(
             f"{op}: {name} must be a tensor, a real number or an array of them, got "
-            f"{type(value).__name__} {value!r:.40}{why}"
+            f"{type(value).__name__} {value!r:.40}{hint}"
         )
     why = unsupported(array.dtype)
     if why is not None:
@@ -122,7 +128,7 @@ def check_operand(op: str, value, name: str = "operand"):
     return value
 
 
-def _holds_tensor(items) -> bool:
+def _holds_tensor(items: list | tuple) -> builtins.bool:
     """Whether a (nested) list or tuple holds a tensor: NumPy would convert it to plain numbers,
     silently dropping its gradient."""
     for item in items:
@@ -131,7 +137,7 @@ def _holds_tensor(items) -> bool:
     return False
 
 
-def check_real(op: str, name: str, value, optional: bool = False):
+def check_real(op: str, name: str, value: Any, optional: builtins.bool = False) -> Any:
     """``value`` if it is a real number (Python or NumPy; bool counts as an int), or ``None`` when
     ``optional``; otherwise a ``TypeError`` naming ``op``."""
     if value is None and optional:

@@ -1,15 +1,31 @@
-"""Reverse mode: graph nodes and the one function that computes gradients.
+"""Reverse mode: graph nodes, recording, and the one function that computes gradients.
 
-``compute_gradients`` walks the recorded graph once, iteratively, in topological order: each
-node runs when every consumer has sent its cotangent, pops that cotangent, calls its rule from
-the operation table, and frees its saved values unless ``retain_graph``. Zero gradients are
-``None`` and never allocated; broadcasting is reduced here, once, not in the rules.
-``Tensor.backward`` and ``autograd.grad`` are thin wrappers around it.
+``record`` makes the node of an operation as it runs: where each input came from and what its
+rules will read (one saving policy, ``_save_inputs``). ``compute_gradients`` walks the recorded
+graph once, iteratively, in topological order: each node runs when every consumer has sent its
+cotangent, pops that cotangent, calls its rule from the operation table, and frees its saved
+values unless ``retain_graph``. Zero gradients are ``None`` and never allocated; broadcasting is
+reduced here, once, not in the rules. Hooks, retained gradients, requested inputs
+(``targets``), the gradients kept for pictures (``grad_value``), anomaly checks and the
+collector's policy are extras around the walk. ``Tensor.backward`` and ``autograd.grad`` are
+thin wrappers around it.
+
+Buffer ownership. The walk writes into a gradient array (``+=`` when a second gradient reaches
+a node, a rule's raw fast form that may write into its cotangent, a ``.grad`` taking a gradient
+without a copy) only when it owns it. ``mine`` holds the nodes whose pending gradient is an
+array this walk made and has handed to no one: a sum it computed, a broadcast gradient it
+reduced (``_fit``), or what a table rule returned other than its cotangent (a table rule
+returns its cotangent, a view, or an array it made and keeps nowhere: the generic checker
+tests this for every primitive). A node's cotangent stops being owned the moment it is handed
+anywhere (a hook, a retained or ``.grad`` tensor, the results, ``grad_value``); it is passed on
+as owned only by a node with one input, to that input. The user's cotangents, what hooks
+return, and what a ``vjp_all`` rule returns (a custom Function's backward) are never owned.
+Every write also checks that the array has its own, writable, contiguous memory
+(``P.own_memory``): a view never qualifies, whoever owns its base. No reference counts.
 """
 
 from __future__ import annotations
 
-import sys
 from types import MappingProxyType
 
 import numpy as np
@@ -22,7 +38,7 @@ from .ops import _primitive as P
 
 Tensor = None  # set by tensor.py
 ndarray = np.ndarray
-_getrefcount = sys.getrefcount
+_own_memory = P.own_memory
 
 
 _NO_INPUTS = [(None,) * n for n in range(9)]
@@ -134,11 +150,14 @@ class Node:
         """The saved inputs, checked against in-place changes; tensors when ``traced``."""
         saved = self.saved
         if saved is None:
-            return [None] * len(self.edges)
+            n = len(self.edges)
+            return _NO_INPUTS[n] if n < 9 else (None,) * n
         if saved is FREED:
             raise self._freed_error()
-        if self.versions:
-            self._check_versions()
+        versions = self.versions  # (counter, expected, counter, expected, ...): two compared inline
+        if versions is not None and (versions[0][0] != versions[1] or len(versions) > 2 and (
+                versions[2][0] != versions[3] or len(versions) > 4)):
+            self._check_versions()  # raises if a saved tensor changed in place
         return saved if traced else self.saved_data
 
     def _ans(self, traced: bool):
@@ -156,6 +175,9 @@ class Node:
         return ans
 
 
+# ---------------------------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------------------------
 
 def record(prim, args, datas, params, out, result) -> Node:
     """The node of one operation just computed: ``args`` as given, ``datas`` their arrays,
@@ -167,74 +189,29 @@ def record(prim, args, datas, params, out, result) -> Node:
     node = _new(Node)
     node.prim = prim
     node.params = params if params else _NO_PARAMS  # one shared empty dict: less memory per node
-    save = prim.save_inputs
-    n = len(args)
-    if n == 2:  # the hot case (arithmetic), unrolled
+    # edges[i]: where input i came from (its node, or the leaf tensor), None if it needs no gradient
+    if len(args) == 2:  # the common arities, without a loop
         a, b = args
-        ea = (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
-        eb = (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None
-        node.edges = (ea, eb)
-        fit = None
-        if prim.broadcasts:
-            shape = out.shape
-            dtype = out.dtype
-            if ea is not None:
-                d = a._data
-                if d.shape != shape or d.dtype != dtype:
-                    fit = ((d.shape, d.dtype), None)
-            if eb is not None:
-                d = b._data
-                if d.shape != shape or d.dtype != dtype:
-                    fit = (None if fit is None else fit[0], (d.shape, d.dtype))
-        node.in_meta = fit
-        if save is True:
-            masks = prim.needs_masks
-            if masks is None:
-                _save_all(node, args, datas)
-            else:
-                needed = (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
-                x, y = datas
-                ta = isinstance(a, Tensor)
-                tb = isinstance(b, Tensor)
-                if ta and not needed & 1:
-                    x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
-                    ta = False
-                if tb and not needed & 2:
-                    y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
-                    tb = False
-                node.saved_data = kept = (x, y)
-                if ta or tb:
-                    node.saved = (a if ta else x, b if tb else y)
-                    versions = ()
-                    if ta:
-                        counter = a._version or P.version_counter(a)
-                        versions = (counter, counter[0])
-                    if tb:
-                        counter = b._version or P.version_counter(b)
-                        versions += (counter, counter[0])
-                    node.versions = versions
-                else:
-                    node.saved = kept
-                    node.versions = None
-        elif save is False:
-            node.saved = node.saved_data = node.versions = None
-        else:
-            node.saved = node.saved_data = _metas(args, datas)
-            node.versions = None
-    elif n == 1:
+        edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,
+                 (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None)
+    elif len(args) == 1:
         a = args[0]
-        node.edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
-        node.in_meta = None
-        if save is True:
-            _save_all(node, args, datas)
-        elif save is False:
-            node.saved = node.saved_data = node.versions = None
-        else:
-            node.saved = node.saved_data = _metas(args, datas)
-            node.versions = None
+        edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
     else:
-        _record_general(node, prim, args, datas, out)
-    if prim.save_ans and (prim.ans_for is None or _needs_ans(node.edges, prim.ans_for)):
+        edges = tuple([(a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
+                       for a in args])
+    node.edges = edges
+    node.in_meta = _in_meta(datas, edges, out) if prim.broadcasts else None
+    save = prim.save_inputs
+    if save is True:
+        _save_inputs(node, prim, args, datas, edges)
+    elif save is False:
+        node.saved = node.saved_data = node.versions = None
+    else:  # "meta": the rules read only the inputs' shapes and dtypes
+        node.saved = node.saved_data = tuple(
+            Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
+        node.versions = None
+    if prim.save_ans and (prim.ans_for is None or _needs_ans(edges, prim.ans_for)):
         node.ans = out
         node.ans_version = result._version = [0] if result is not None else None
     else:
@@ -244,6 +221,57 @@ def record(prim, args, datas, params, out, result) -> Node:
     node.output = out if out is None or out.size <= SMALL else out.shape
     node.extra = {"origin": P.current_location()} if _anomaly_threads[0] and state.anomaly else None
     return node
+
+
+def _save_inputs(node, prim, args, datas, edges) -> None:
+    """The saving policy: keep the inputs that the VJPs of the inputs requiring grad read (all
+    of them without ``needs``, else those that ``needs`` names for them), watching the kept
+    tensors for in-place changes; an input not read becomes its shape and dtype
+    (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC."""
+    masks = prim.needs_masks
+    needed = -1  # a bit per input
+    if masks is not None:
+        needed = 0
+        for edge, mask in zip(edges, masks):
+            if edge is not None:
+                needed |= mask
+    kept = []
+    saved = []
+    versions = ()
+    bit = 1
+    for a, d in zip(args, datas):
+        if isinstance(a, Tensor):
+            if needed & bit:
+                counter = a._version or P.version_counter(a)
+                versions += (counter, counter[0])
+                saved.append(a)
+            else:
+                d = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
+                saved.append(d)
+        else:
+            saved.append(d)
+        kept.append(d)
+        bit <<= 1
+    node.saved_data = kept = tuple(kept)
+    node.saved = tuple(saved) if versions else kept
+    node.versions = versions or None
+
+
+def _in_meta(datas, edges, out):
+    """Shape and dtype of each input that requires grad and was broadcast or promoted."""
+    fit = None
+    shape = out.shape
+    dtype = out.dtype
+    i = 0
+    for edge in edges:
+        if edge is not None:
+            d = datas[i]
+            if d.shape != shape or d.dtype != dtype:
+                if fit is None:
+                    fit = [None] * len(edges)
+                fit[i] = (d.shape, d.dtype)
+        i += 1
+    return None if fit is None else tuple(fit)
 
 
 def _needs_ans(edges, ans_for) -> bool:
@@ -259,94 +287,6 @@ _new = object.__new__
 _NO_PARAMS = MappingProxyType({})
 _recorded = 0  # operations recorded since the last backward pass (see _collector)
 _RAISE_AFTER = _collector.RAISE_AFTER
-
-
-def _save_all(node, args, datas) -> None:
-    """Keep every input (the rules read them all), watching the tensors for in-place changes."""
-    node.saved = args
-    node.saved_data = tuple(datas)
-    versions = ()
-    for a in args:
-        if isinstance(a, Tensor):
-            counter = a._version or P.version_counter(a)
-            versions += (counter, counter[0])
-    node.versions = versions or None
-
-
-def _in_meta(args, out):
-    """Shape and dtype of each input that requires grad and was broadcast or promoted."""
-    fit = None
-    out_shape = out.shape
-    out_dtype = out.dtype
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and a._requires_grad:
-            d = a._data
-            if d.shape != out_shape or d.dtype != out_dtype:
-                if fit is None:
-                    fit = [None] * len(args)
-                fit[i] = (d.shape, d.dtype)
-    return None if fit is None else tuple(fit)
-
-
-def _metas(args, datas):
-    return tuple(Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
-
-
-def _record_general(node, prim, args, datas, out):
-    """``record`` for three or more inputs."""
-    masks = prim.needs_masks
-    save = prim.save_inputs
-    edges = []
-    needed = 0
-    i = 0
-    for a in args:
-        if isinstance(a, Tensor) and a._requires_grad:
-            parent = a._node
-            edges.append(a if parent is None else parent)
-            if masks is not None:
-                needed |= masks[i]
-        else:
-            edges.append(None)
-        i += 1
-    node.edges = tuple(edges)
-    node.in_meta = _in_meta(args, out) if prim.broadcasts else None
-    if save is False:
-        node.saved = node.saved_data = node.versions = None
-        return
-    if save == "meta":
-        node.saved = node.saved_data = _metas(args, datas)
-        node.versions = None
-        return
-    # Keep the input values that the VJPs of the inputs requiring grad read (all of them
-    # without ``needs``, else bit i of ``needed``); the others become their shapes
-    # (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC.
-    saved = []
-    kept = []
-    versions = []
-    i = 0
-    for a in args:
-        d = datas[i]
-        if isinstance(a, Tensor):
-            if masks is None or needed >> i & 1:
-                saved.append(a)
-                kept.append(d)
-                counter = a._version or P.version_counter(a)
-                versions += (counter, counter[0])
-            else:
-                d = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
-                saved.append(d)
-                kept.append(d)
-        else:
-            saved.append(d)
-            kept.append(d)
-        i += 1
-    node.saved_data = tuple(kept)
-    if versions:
-        node.saved = tuple(saved)
-        node.versions = tuple(versions)
-    else:
-        node.saved = node.saved_data
-        node.versions = None
 
 
 class RemovableHandle:
@@ -375,6 +315,184 @@ class RemovableHandle:
 # ---------------------------------------------------------------------------------------------
 # The walk
 # ---------------------------------------------------------------------------------------------
+
+def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
+                      create_graph=False, accumulate=True, batch=None):
+    """Gradients of ``roots`` (weighted by ``cotangents``) with respect to ``targets``.
+
+    ``roots`` are tensors that require grad, ``cotangents`` arrays of the same shapes.
+    ``targets`` are tensors; when given, only paths leading to them are walked and their
+    gradients are returned as a dict ``{id(tensor): gradient}``. With ``accumulate`` the
+    gradients of leaves (or of the targets, when given) are added to their ``.grad``.
+    Returns the dict (empty when ``targets`` is None).
+
+    With ``batch=B`` each cotangent carries a leading axis of B independent cotangents, all
+    pulled back in this one pass (used for Jacobians; hooks are not run).
+    """
+    traced = create_graph or bool(state.forward_levels)
+    m = _namespace(traced, batch)
+    plain = m is P.raw  # first order, one cotangent per root: the rules' raw fast forms apply
+    single = batch is None
+    grads = _seed(roots, cotangents, traced, batch, m)  # node -> its pending cotangent
+    wanted = None if targets is None else {_origin(t): t for t in targets}
+    consumers = _consumers(list(grads), wanted)  # node -> consumers not yet run
+    mine = set()  # nodes whose pending cotangent this walk made and handed to no one
+    results = {}
+    anomaly = state.anomaly
+    ready = [node for node in grads if consumers.get(node) == 0]
+    restore = _begin(create_graph, len(consumers))
+    try:
+        while ready:
+            node = ready.pop()
+            cotangent = grads.pop(node, None)
+            own = node in mine
+            if node._leaf:
+                if cotangent is not None:
+                    _reach_leaf(node, cotangent, own, traced, single, wanted, results, accumulate)
+                continue
+            if cotangent is not None:
+                if single:
+                    if node.extra is not None:  # hooks, retain_grad
+                        cotangent, own = _node_extras(node, cotangent, own, traced)
+                    if type(node.output) is not tuple:  # a small output: its gradient kept for pictures
+                        node.grad_value = cotangent._data if traced else cotangent
+                        own = False
+                if wanted is not None and node in wanted:
+                    _deliver(wanted[node], cotangent, results, accumulate and single, traced)
+                    own = False
+                prim = node.prim
+                inputs = node._inputs(traced)
+                ans = node.ans
+                if ans is not None and (traced or node.ans_version[0]):
+                    ans = node._ans(traced)
+                params = node.params
+                if plain and prim.contiguous and not cotangent.flags.c_contiguous:
+                    cotangent = np.ascontiguousarray(cotangent)  # once, not once per rule
+                rules = prim.vjp
+                parts = None  # the gradients of all inputs at once (vjp_all): never owned
+                if prim.vjp_all:
+                    needs = [e is not None and e in consumers for e in node.edges]
+                    parts = rules(m, cotangent, ans, needs, *inputs, **params)
+                elif plain and prim.raw_vjp is not None and (own or not prim.raw_vjp_writes_g):
+                    rules = prim.raw_vjp
+                arity = -1 if params else len(inputs)
+                in_meta = node.in_meta
+            i = -1
+            for parent in node.edges:
+                i += 1
+                if parent is None:
+                    continue
+                left = consumers.get(parent)
+                if left is None:  # pruned: no target is reached through this input
+                    continue
+                consumers[parent] = left - 1
+                if left == 1:
+                    ready.append(parent)
+                if cotangent is None:  # nothing flows through this node
+                    continue
+                if parts is not None:
+                    g = parts[i]
+                elif arity == 2:  # the common arities, called without unpacking
+                    g = rules[i](m, cotangent, ans, inputs[0], inputs[1])
+                elif arity == 1:
+                    g = rules[i](m, cotangent, ans, inputs[0])
+                else:
+                    g = rules[i](m, cotangent, ans, *inputs, **params)
+                if g is None:  # a zero gradient
+                    continue
+                if g is cotangent:  # passed on: owned by the one input of a one-input node only
+                    fresh = own and len(node.edges) == 1
+                else:
+                    fresh = parts is None
+                fit = None if in_meta is None else in_meta[i]
+                if fit is not None:
+                    reduced = _fit(g, fit[0], fit[1], traced, m) if single else m.conform(g, *fit, "sum_to")
+                    fresh = fresh or reduced is not g
+                    g = reduced
+                if anomaly:
+                    _check_finite(node, g, traced)
+                previous = grads.get(parent)
+                if previous is None:
+                    grads[parent] = g
+                    if fresh:
+                        mine.add(parent)
+                elif parent in mine and type(previous) is ndarray and _own_memory(previous):
+                    previous += g
+                else:
+                    grads[parent] = previous + g
+                    mine.add(parent)
+                previous = None
+            if cotangent is not None and not retain_graph and (node.saved is not None or node.ans is not None):
+                # Free what this node saved (nodes that saved nothing stay usable, as in PyTorch).
+                node.saved = FREED
+                node.saved_data = node.ans = node.params = None
+    finally:
+        _end(restore)
+    return results
+
+
+def _namespace(traced, batch):
+    """The rule namespace: NumPy arrays in and out (``raw``), or the primitives themselves when
+    the backward pass is recorded (``traced``), or a batch of either."""
+    m = P.traced if traced else P.raw
+    if batch is not None:
+        from ._batching import BatchedNamespace
+        m = BatchedNamespace(m, batch)
+    return m
+
+
+def _origin(t):
+    """Where ``t``'s gradient arrives: its node, or the leaf tensor itself."""
+    return t._node if t._node is not None else t
+
+
+def _seed(roots, cotangents, traced, batch, m) -> dict:
+    """The pending cotangent of each root's node: the user's, never owned by the walk."""
+    grads = {}
+    for root, cotangent in zip(roots, cotangents):
+        node = _origin(root)
+        if traced:
+            if not isinstance(cotangent, Tensor):
+                cotangent = Tensor._wrap(cotangent)
+        elif isinstance(cotangent, Tensor):
+            cotangent = cotangent._data
+        if batch is not None:
+            cotangent = m.wrap(cotangent)
+        previous = grads.get(node)
+        grads[node] = cotangent if previous is None else previous + cotangent
+    return grads
+
+
+def _consumers(start, wanted) -> dict:
+    """How many edges lead into each node that the walk visits: every node reachable from
+    ``start``, or (``wanted``) only those from which a wanted one can be reached."""
+    leaves = None if wanted is None else []
+    consumers = _count_consumers(start, leaves)
+    if wanted is not None and not (all(n._leaf for n in wanted) and all(n in wanted for n in leaves)):
+        # Some paths lead to no target (pruning is a no-op when every leaf is a target: every
+        # node reaches a leaf).
+        consumers = _prune(start, consumers, wanted)
+    return consumers
+
+
+def _begin(create_graph, size):
+    """Per call: record the backward pass only for ``create_graph``; and hold the cyclic
+    collector back while the walk allocates many short-lived objects beside a large acyclic
+    graph (it would traverse that graph again and again). Returns what ``_end`` restores."""
+    previous_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    paused = size >= _collector.PAUSE_AFTER and _collector.pause()
+    return previous_mode, paused
+
+
+def _end(restore) -> None:
+    global _recorded
+    previous_mode, paused = restore
+    state.grad_enabled = previous_mode
+    _recorded = 0
+    if paused or _collector.raised:
+        _collector.resume(paused)
+
 
 def _count_consumers(roots, leaves=None):
     """Map each node or leaf reachable from ``roots`` to how many edges lead into it (and append
@@ -441,6 +559,46 @@ def _prune(roots, consumers, targets):
     return pruned
 
 
+# ---------------------------------------------------------------------------------------------
+# Extras of a node or of a call
+# ---------------------------------------------------------------------------------------------
+
+def _reach_leaf(leaf, cotangent, own, traced, single, wanted, results, accumulate) -> None:
+    """A leaf's gradient: through its hooks to the results (``targets``) or its ``.grad``."""
+    if single and leaf._hooks:
+        cotangent = _run_hooks(leaf._hooks, cotangent, traced)
+        own = False
+    if wanted is not None:
+        tensor = wanted.get(leaf)
+        if tensor is not None:
+            _deliver(tensor, cotangent, results, accumulate and single, traced)
+    elif accumulate:
+        _accumulate_into(leaf, cotangent, traced, own)
+
+
+def _node_extras(node, cotangent, own, traced):
+    """Hooks and ``retain_grad`` of a non-leaf node: returns the (possibly replaced) cotangent
+    and whether the walk still owns it."""
+    hooks = node.extra.get("hooks")
+    if hooks:
+        cotangent = _run_hooks(hooks, cotangent, traced)
+        own = False
+    retained = node.extra.get("retained")
+    if retained is not None:  # in autograd.grad too, as PyTorch
+        kept = retained()
+        if kept is not None:
+            _accumulate_into(kept, cotangent, traced, own)
+            own = False
+    return cotangent, own
+
+
+def _deliver(tensor, cotangent, results, accumulate, traced) -> None:
+    """Hand the gradient of a requested input (``targets``) to the results (and its ``.grad``)."""
+    results[id(tensor)] = cotangent
+    if accumulate:
+        _accumulate_into(tensor, cotangent, traced)  # a copy: the results hold it
+
+
 def _check_finite(node, cotangent, traced):
     data = cotangent._data if traced else cotangent
     if not isinstance(data, (ndarray, np.generic, float)):
@@ -489,218 +647,26 @@ def _check_hook_result(fn, given, replaced) -> None:
         )
 
 
-def _accumulate_into(tensor, cotangent, traced):
-    """``tensor.grad += cotangent`` (out of place when recording the backward pass)."""
+def _accumulate_into(tensor, cotangent, traced, own=False):
+    """``tensor.grad += cotangent`` (out of place when recording the backward pass). The
+    cotangent becomes ``.grad`` itself only when the walk ``own``\\ s it; else a copy does."""
     existing = tensor._grad
     if traced:
         if cotangent._requires_grad or cotangent._tangents is not None:  # keep history and tangents
             tensor._grad = cotangent if existing is None else existing + cotangent
             return
         cotangent = cotangent._data  # held by that tensor too: copied below if it is kept
+        own = False
     if existing is None:
         if type(cotangent) is not ndarray:
             cotangent = np.array(cotangent)  # a NumPy scalar: a new array of its own
-        elif not (_getrefcount(cotangent) <= 3 and cotangent.flags.owndata
-                  and cotangent.flags.writeable):
+        elif not (own and _own_memory(cotangent)):
             cotangent = cotangent.copy()
         tensor._grad = Tensor._wrap(cotangent)
     elif existing._requires_grad:
         tensor._grad = Tensor._wrap(existing._data + cotangent)
     else:
         existing._data += cotangent
-
-
-def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
-                      create_graph=False, accumulate=True, batch=None):
-    """Gradients of ``roots`` (weighted by ``cotangents``) with respect to ``targets``.
-
-    ``roots`` are tensors that require grad, ``cotangents`` arrays of the same shapes.
-    ``targets`` are tensors; when given, only paths leading to them are walked and their
-    gradients are returned as a dict ``{id(tensor): gradient}``. With ``accumulate`` the
-    gradients of leaves (or of the targets, when given) are added to their ``.grad``.
-    Returns the dict (empty when ``targets`` is None).
-
-    With ``batch=B`` each cotangent carries a leading axis of B independent cotangents, all
-    pulled back in this one pass (used for Jacobians; hooks are not run).
-    """
-    global _recorded
-    traced = create_graph or bool(state.forward_levels)
-    m = P.traced if traced else P.raw
-    if batch is not None:
-        from ._batching import BatchedNamespace
-        m = BatchedNamespace(m, batch)
-    start = []
-    grads = {}
-    for root, cotangent in zip(roots, cotangents):
-        node = root._node if root._node is not None else root
-        start.append(node)
-        if traced:
-            if not isinstance(cotangent, Tensor):
-                cotangent = Tensor._wrap(cotangent)
-        elif isinstance(cotangent, Tensor):
-            cotangent = cotangent._data
-        if batch is not None:
-            cotangent = m.wrap(cotangent)
-        previous = grads.get(node)
-        grads[node] = cotangent if previous is None else previous + cotangent
-
-    target_nodes = None
-    results = {}
-    if targets is not None:
-        target_nodes = {}
-        for t in targets:
-            target_nodes[t._node if t._node is not None else t] = t
-    leaves = None if target_nodes is None else []
-    consumers = _count_consumers(start, leaves)
-    if target_nodes is not None and not (
-            all(n._leaf for n in target_nodes) and all(n in target_nodes for n in leaves)):
-        # Some paths lead to no target (pruning is a no-op when every leaf is a target: every
-        # node reaches a leaf).
-        consumers = _prune(start, consumers, target_nodes)
-    ready = [n for n in dict.fromkeys(start) if consumers.get(n) == 0]
-    owned = set()
-    anomaly = state.anomaly
-    previous_mode = state.grad_enabled
-    state.grad_enabled = create_graph
-    # The walk allocates many short-lived objects while a large acyclic graph is alive; the
-    # cyclic collector would traverse that graph again and again, so it waits until the end.
-    paused = len(consumers) >= _collector.PAUSE_AFTER and _collector.pause()
-    plain = not traced and batch is None
-    single = batch is None
-    pruned = target_nodes is not None
-    pop, push = ready.pop, ready.append
-    take, get_grad = grads.pop, grads.get
-    uses = consumers.get
-    try:
-        while ready:
-            node = pop()
-            cotangent = take(node, None)
-            if node._leaf:
-                if cotangent is not None:
-                    if node._hooks and single:
-                        cotangent = _run_hooks(node._hooks, cotangent, traced)
-                    if pruned:
-                        _deliver(target_nodes, node, cotangent, results, accumulate and single, traced)
-                    elif accumulate:
-                        _accumulate_into(node, cotangent, traced)
-                continue
-            edges = node.edges
-            if cotangent is None:  # nothing flows through this node: only release its inputs
-                for parent in edges:
-                    if parent is not None:
-                        left = uses(parent)
-                        if left is not None:
-                            consumers[parent] = left - 1
-                            if left == 1:
-                                push(parent)
-                continue
-            if single:
-                extra = node.extra
-                if extra is not None:
-                    cotangent = _node_extras(node, extra, cotangent, traced)
-                if type(node.output) is not tuple:
-                    node.grad_value = cotangent._data if traced else cotangent
-            if pruned:
-                _deliver(target_nodes, node, cotangent, results, accumulate and single, traced)
-            prim = node.prim
-            saved = node.saved
-            if saved is None:
-                n = len(edges)
-                inputs = _NO_INPUTS[n] if n < 9 else (None,) * n
-            elif saved is FREED:
-                raise node._freed_error()
-            else:
-                versions = node.versions
-                if versions is not None and (versions[0][0] != versions[1] or len(versions) > 2 and (
-                        versions[2][0] != versions[3] or len(versions) > 4)):
-                    node._check_versions()  # raises if a saved tensor changed in place
-                inputs = saved if traced else node.saved_data
-            ans = node.ans
-            if ans is not None and (traced or node.ans_version[0]):
-                ans = node._ans(traced)
-            params = node.params
-            if plain and prim.contiguous and not cotangent.flags.c_contiguous:
-                cotangent = np.ascontiguousarray(cotangent)
-            if prim.vjp_all:
-                needs = [e is not None and (not pruned or e in consumers) for e in edges]
-                parts = prim.vjp(m, cotangent, ans, needs, *inputs, **params)
-                arity = -1
-            else:
-                rules = prim.vjp
-                arity = -1 if params else len(inputs)
-            in_meta = node.in_meta
-            i = -1
-            for parent in edges:
-                i += 1
-                if parent is None:
-                    continue
-                left = uses(parent)
-                if left is None:  # pruned: no target is reached through this input
-                    continue
-                if arity == 2:  # the common arities, called without unpacking
-                    g = rules[i](m, cotangent, ans, inputs[0], inputs[1])
-                elif arity == 1:
-                    g = rules[i](m, cotangent, ans, inputs[0])
-                elif prim.vjp_all:
-                    g = parts[i]
-                else:
-                    g = rules[i](m, cotangent, ans, *inputs, **params)
-                if g is not None:
-                    if in_meta is not None and in_meta[i] is not None:
-                        shape, dtype = in_meta[i]
-                        if single:
-                            g = _fit(g, shape, dtype, traced, m)
-                        else:
-                            g = m.conform(g, shape, dtype, "sum_to")
-                    if anomaly:
-                        _check_finite(node, g, traced)
-                    previous = get_grad(parent)
-                    if previous is None:
-                        grads[parent] = g
-                    elif not plain:
-                        grads[parent] = previous + g
-                    elif parent in owned and type(previous) is ndarray:
-                        previous += g
-                    else:
-                        grads[parent] = previous + g
-                        owned.add(parent)
-                consumers[parent] = left - 1
-                if left == 1:
-                    push(parent)
-            if not retain_graph and (saved is not None or node.ans is not None):
-                # Free what this node saved (nodes that saved nothing stay usable, as in PyTorch).
-                node.saved = FREED
-                node.saved_data = node.ans = node.params = None
-            # Drop this node's references, so a leaf can take its gradient without a copy.
-            g = previous = cotangent = inputs = ans = None
-    finally:
-        state.grad_enabled = previous_mode
-        _recorded = 0
-        if paused or _collector.raised:
-            _collector.resume(paused)
-    return results
-
-
-def _deliver(target_nodes, node, cotangent, results, accumulate, traced) -> None:
-    """Hand the gradient of a requested input (``targets``) to the results (and its ``.grad``)."""
-    tensor = target_nodes.get(node)
-    if tensor is not None:
-        results[id(tensor)] = cotangent
-        if accumulate:
-            _accumulate_into(tensor, cotangent, traced)
-
-
-def _node_extras(node, extra, cotangent, traced):
-    """Hooks and ``retain_grad`` of a non-leaf node; returns the (possibly replaced) cotangent."""
-    hooks = extra.get("hooks")
-    if hooks:
-        cotangent = _run_hooks(hooks, cotangent, traced)
-    retained = extra.get("retained")
-    if retained is not None:  # in autograd.grad too, as PyTorch
-        kept = retained()
-        if kept is not None:
-            _accumulate_into(kept, cotangent, traced)
-    return cotangent
 
 
 def _fit(g, shape, dtype, traced, m):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from . import _symbolic as S
 from .dtypes import check_operand
 from .engine import FREED, Meta, _fit
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    from ._typing import TensorLike
 
 __all__ = ["StagedCode", "explain"]
 
@@ -37,7 +41,8 @@ class StagedCode(str):
         return f"```python\n{self}\n```"
 
 
-def explain(y: Tensor, gradient=None, names: Mapping[str, Tensor] | None = None) -> StagedCode:
+def explain(y: Tensor, gradient: TensorLike | None = None,
+            names: Mapping[str, Tensor] | None = None) -> StagedCode:
     """The computation behind ``y`` as staged Python code: forward pass, then backward pass.
 
     Parameters
@@ -83,13 +88,13 @@ class _Stager:
         self.user_names = {k: v for k, v in _graph.names_by_key(names).items()
                            if v not in _RESERVED and not keyword.iskeyword(v)}
         self.used = set(self.user_names.values()) | _RESERVED
-        self.syms: dict = {}        # node, leaf or constant tensor -> its named Sym
-        self.inputs: dict = {}      # node -> list of (Sym or raw constant, was it a tensor)
-        self.forward_line: dict = {}  # node -> the line of code that computes it
-        self.head: list = []        # (code, comment): the inputs and constants
-        self.lines: list = []       # (code, comment): forward and backward passes
+        self.syms: dict[Any, S.Sym] = {}  # node, leaf or constant tensor -> its named Sym
+        self.inputs: dict[Any, list[tuple[Any, bool]]] = {}  # node -> (Sym or raw constant, was it a tensor)
+        self.forward_line: dict[Any, str] = {}  # node -> the line of code that computes it
+        self.head: list[tuple[str, str]] = []   # (code, comment): the inputs and constants
+        self.lines: list[tuple[str, str]] = []  # (code, comment): forward and backward passes
         self.uses_f = False
-        self.counters: dict = {}
+        self.counters: dict[str, int] = {}
 
     # --- names --------------------------------------------------------------------------------
     def fresh(self, prefix: str) -> str:
@@ -105,6 +110,12 @@ class _Stager:
     def name_for(self, key, prefix: str) -> str:
         name = self.user_names.get(key)
         return name if name is not None else self.fresh(prefix)
+
+    def code_of(self, key: Any) -> str:
+        """The name (or literal) of the staged value of ``key``: every one in ``syms`` has one."""
+        code = self.syms[key].code
+        assert code is not None
+        return code
 
     def grad_name(self, name: str) -> str:
         for candidate in (f"d{name}", f"grad_{name}"):
@@ -124,12 +135,12 @@ class _Stager:
         self.emit(f"{name} = {S.to_code(sym)}", _describe(sym.value))
         sym.bind(name)
 
-    def define(self, name: str, value) -> S.Sym:
+    def define(self, name: str, value: Any) -> S.Sym:
         """An input or constant written at the top: ``name = np.array(...)``."""
         self.head.append((f"{name} = {S.array_block(np.asarray(value))}", _describe(value)))
         return S.Sym(value, name)
 
-    def run(self, gradient) -> str:
+    def run(self, gradient: Any) -> str:
         self.check_usable()
         self.define_inputs()
         self.forward()
@@ -178,7 +189,7 @@ class _Stager:
         for leaf in leaves:
             self.syms[leaf] = self.define(self.name_for(leaf, "x"), leaf._data)
 
-    def constant(self, node, i: int, values: list):
+    def constant(self, node: Any, i: int, values: list[Any]) -> tuple[Any, bool]:
         """Input ``i`` of ``node``, which carries no gradient: ``(value, was it a tensor)``."""
         saved = node.saved
         if isinstance(saved, (list, tuple)) and not isinstance(saved[i], Meta):
@@ -186,10 +197,11 @@ class _Stager:
             return arg, isinstance(arg, Tensor)
         return _recover_constant(node, i, values)
 
-    def constant_sym(self, value, is_tensor: bool):
+    def constant_sym(self, value: Any, is_tensor: bool) -> Any:
         """A named ``Sym`` for a tensor or array constant; Python scalars stay raw."""
         if not is_tensor and not isinstance(value, np.ndarray):
             return value
+        key: object
         if isinstance(value, Tensor):
             key, data = value, value._data
         else:
@@ -203,7 +215,8 @@ class _Stager:
     def forward(self) -> None:
         self.emit("# forward pass")
         for node in self.forward_nodes:
-            args, values = [], []
+            args: list[Any] = []  # (Sym or raw constant, was it a tensor); None until filled in
+            values: list[Any] = []
             pending = []
             for i, parent in enumerate(node.edges):
                 if parent is None:
@@ -236,7 +249,7 @@ class _Stager:
         return self.fresh("out")
 
     # --- backward -----------------------------------------------------------------------------
-    def backward(self, gradient) -> None:
+    def backward(self, gradient: Any) -> None:
         root = self.y._node
         root_sym = self.syms[root]
         self.emit("")
@@ -259,20 +272,20 @@ class _Stager:
                 )
             seed = seed.astype(value.dtype, copy=False)
             seed_code = S.literal(seed)[0]
-        grad_names = {}
-        grad_values = {}
-        grad_names[root] = self.grad_name(root_sym.code)
+        grad_names: dict[Any, str] = {}
+        grad_values: dict[Any, Any] = {}
+        grad_names[root] = self.grad_name(self.code_of(root))
         grad_values[root] = seed
         self.emit(f"{grad_names[root]} = {seed_code}", _describe(seed))
 
         fan_out = [key for key in reversed(self.order)
                    if self.consumers.get(key, 0) > 1 and key in self.syms]
         if fan_out:
-            shown = ", ".join(self.syms[k].code for k in fan_out)
+            shown = ", ".join(self.code_of(k) for k in fan_out)
             verb = "feeds" if len(fan_out) == 1 else "feed"
             self.emit(f"# {shown} {verb} more than one operation: gradients start at zero and add up (+=)")
             for key in fan_out:
-                grad_names[key] = self.grad_name(self.syms[key].code)
+                grad_names[key] = self.grad_name(self.code_of(key))
                 self.emit(f"{grad_names[key]} = np.zeros_like({self.syms[key].code})")
 
         for node in self.order:
@@ -283,7 +296,7 @@ class _Stager:
             self.bind_shared([r for _, r in results])
             for parent, result in results:
                 if parent not in grad_names:
-                    grad_names[parent] = self.grad_name(self.syms[parent].code)
+                    grad_names[parent] = self.grad_name(self.code_of(parent))
                 op = "+=" if self.consumers.get(parent, 0) > 1 else "="
                 self.emit(f"{grad_names[parent]} {op} {S.to_code(result)}", _describe(result.value))
                 previous = grad_values.get(parent)
@@ -295,7 +308,7 @@ class _Stager:
             listed = ", ".join(f"{grad_names[k]} (= {self.syms[k].code}.grad)" for k in leaves)
             self.emit(f"# gradients of the inputs: {listed}")
 
-    def run_rule(self, node, g: S.Sym) -> list:
+    def run_rule(self, node: Any, g: S.Sym) -> list[tuple[Any, Any]]:
         """The node's VJP rule run on symbolic values, as the engine runs it: ``[(parent, Sym)]``."""
         prim = node.prim
         args = self.inputs[node]
@@ -325,10 +338,10 @@ class _Stager:
             results.append((parent, part))
         return results
 
-    def bind_shared(self, roots: list) -> None:
+    def bind_shared(self, roots: list[Any]) -> None:
         """Give a temporary name to each compound expression the results use more than once."""
-        counts: dict = {}
-        order = []
+        counts: dict[int, int] = {}
+        order: list[S.Sym] = []
 
         def visit(sym: S.Sym) -> None:
             if sym.code is not None:
@@ -350,7 +363,7 @@ class _Stager:
                 self.emit_value(self.fresh("t"), sym)
 
 
-def _describe(value) -> str:
+def _describe(value: Any) -> str:
     """A comment for a line: the value when it is a scalar or a short vector, else the shape."""
     array = np.asarray(value)
     if array.size == 1:
@@ -361,7 +374,7 @@ def _describe(value) -> str:
     return f"shape {array.shape}"
 
 
-def _recover_constant(node, i: int, values: list):
+def _recover_constant(node: Any, i: int, values: list[Any]) -> tuple[Any, bool]:
     """A constant input the graph did not keep, recovered exactly from the node's small output.
 
     ``add``/``sub``/``index_put`` save nothing and ``cat`` keeps only shapes, so a constant

@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-import chainrule as cr
-
+from .ops._table import Operation, subscribe
 from .tensor import Tensor
 
 MAX_LENGTH = 500      # characters in an expression
@@ -22,17 +21,24 @@ MAX_EXPONENT = 1000   # largest |exponent| written as a constant
 
 CONSTANTS = {"pi": math.pi}
 
-# name: (function, number of arguments)
-FUNCTIONS: dict[str, tuple[Callable, int]] = {
-    **{name: (getattr(cr, name), 1) for name in (
-        "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "exp", "expm1",
-        "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs", "sigmoid",
-        "relu", "softplus", "gelu", "elu", "leaky_relu", "erf", "sign", "floor", "ceil", "round",
-    )},
-    "asin": (cr.arcsin, 1), "acos": (cr.arccos, 1), "atan": (cr.arctan, 1),
-    "max": (cr.maximum, 2), "min": (cr.minimum, 2), "maximum": (cr.maximum, 2),
-    "minimum": (cr.minimum, 2), "pow": (cr.pow, 2), "clamp": (cr.clamp, 3),
-}
+# name: (function, number of arguments): the operations whose table entries declare ``cli=``.
+FUNCTIONS: dict[str, tuple[Callable, int]] = {}
+
+
+def _allow(op: Operation) -> None:
+    if op.cli is not None:
+        for name in (*op.names, *op.cli_names):
+            FUNCTIONS[name] = (op.function, op.cli)
+
+
+def _disallow(op: Operation) -> None:
+    for name in (*op.names, *op.cli_names):
+        if FUNCTIONS.get(name, (None,))[0] is op.function:
+            del FUNCTIONS[name]
+
+
+_allow.withdraw = _disallow  # type: ignore[attr-defined]
+subscribe(_allow)
 
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _REFUSED_OPERATORS = {
@@ -94,7 +100,7 @@ def _check(node: ast.AST, variables: set, depth: int) -> None:
         if type(node.value) not in (int, float):
             raise ExpressionError(f"only numbers are allowed as constants, not {node.value!r}")
         try:
-            value = float(node.value)
+            value = float(node.value)  # type: ignore[arg-type]  # an int or a float (checked above)
         except OverflowError:
             raise ExpressionError("a number in the expression is too large") from None
         if not math.isfinite(value):
@@ -151,7 +157,7 @@ def _check(node: ast.AST, variables: set, depth: int) -> None:
 def _constant_value(node: ast.AST) -> float | None:
     """The value of a subtree made of numbers only (in floating point, so it cannot hang), else None."""
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(node.value)  # type: ignore[arg-type]  # parse() admits numbers only
     if isinstance(node, ast.Name) and node.id in CONSTANTS:
         return CONSTANTS[node.id]
     if isinstance(node, ast.UnaryOp):
@@ -196,7 +202,7 @@ def _evaluate(node: ast.AST, values: Mapping[str, Tensor]):
             # Constant arithmetic in floating point: `9 ** 9 ** 9` gives inf instead of hanging.
             return float(_apply(node.op, np.float64(left), np.float64(right)))
         return _apply(node.op, left, right)
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         function = FUNCTIONS[node.func.id][0]
         return function(*[_evaluate(a, values) for a in node.args])
     raise ExpressionError(f"cannot evaluate {type(node).__name__}")  # unreachable after parse()

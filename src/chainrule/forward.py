@@ -15,7 +15,9 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -24,13 +26,15 @@ from .ops import _primitive as P
 from .ops.shape import alias
 from .tensor import Tensor, version_counter
 
+_T = TypeVar("_T")
+
 _levels = itertools.count(1)
 # Whether each open level's tangent computations are recorded for reverse mode: only when an
 # outer reverse transform, or an input that requires grad, may differentiate the tangents.
 RECORDED = P.RECORDED
 
 
-def recording_needed(values) -> bool:
+def recording_needed(values: Iterable[object]) -> bool:
     """Whether a forward pass from ``values`` must be recorded for reverse mode: inside a reverse
     transform, or from tensors that require grad."""
     return state.grad_enabled and (
@@ -38,7 +42,7 @@ def recording_needed(values) -> bool:
 
 
 @contextmanager
-def forward_level(record: bool = True, name: str = "jvp"):
+def forward_level(record: bool = True, name: str = "jvp") -> Iterator[int]:
     """Open a forward-mode level for the extent of the ``with`` block; yields its number.
     ``name`` (the transform) is for error messages."""
     level = next(_levels)
@@ -53,10 +57,10 @@ def forward_level(record: bool = True, name: str = "jvp"):
         _LEVEL_NAMES.pop(level, None)
 
 
-_LEVEL_NAMES: dict = {}
+_LEVEL_NAMES: dict[int, str] = {}
 
 
-def make_dual(primal: Tensor, tangent, level: int) -> Tensor:
+def make_dual(primal: Tensor, tangent: Any, level: int) -> Tensor:
     """A tensor with ``primal``'s value (and history) carrying ``tangent`` at ``level``."""
     if not isinstance(tangent, Tensor) and not hasattr(tangent, "ns"):
         tangent = Tensor._wrap(np.asarray(tangent, dtype=primal._data.dtype))
@@ -75,14 +79,20 @@ def make_dual(primal: Tensor, tangent, level: int) -> Tensor:
     return dual
 
 
-def tangent_of(t, level: int):
+def tangent_of(t: object, level: int) -> Any:
     """The tangent of ``t`` at ``level`` (``None`` when it has none: a zero tangent)."""
     if isinstance(t, Tensor) and t._tangents:
         return t._tangents.get(level)
     return None
 
 
-def primal_of(t, level: int):
+@overload
+def primal_of(t: Tensor, level: int) -> Tensor: ...
+@overload
+def primal_of(t: _T, level: int) -> _T: ...
+
+
+def primal_of(t: object, level: int) -> object:
     """``t`` without its tangent at ``level`` (same data and history, other levels kept)."""
     if not isinstance(t, Tensor) or not t._tangents or level not in t._tangents:
         return t
@@ -107,7 +117,7 @@ class TracedConversionError(TypeError, RuntimeError):
 class _Local(threading.local):
     def __init__(self) -> None:
         # One entry per open reverse transform: (name, {id(handle or its node): handle}).
-        self.reverse = []
+        self.reverse: list[tuple[str, dict[int, Tensor]]] = []
         # > 0 while conversions are allowed (a custom Function's forward: its own derivative rules).
         self.suspended = 0
 
@@ -117,7 +127,7 @@ local = _Local()
 
 # The fresh leaves reverse transforms differentiate with respect to (one per input). Once the
 # transform has returned they are constants: history that ends in them is nobody's to keep.
-_INTERNAL = weakref.WeakValueDictionary()
+_INTERNAL: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
 
 def internal_leaf(handle: Tensor) -> Tensor:
@@ -126,15 +136,16 @@ def internal_leaf(handle: Tensor) -> Tensor:
     return handle
 
 
-def is_internal(leaf) -> bool:
+def is_internal(leaf: object) -> bool:
     return _INTERNAL.get(id(leaf)) is leaf
 
 
-def outside_leaves(outputs, stop=()):
+def outside_leaves(outputs: Iterable[Tensor], stop: Iterable[Tensor] = ()) -> Iterator[Tensor]:
     """Leaves requiring grad, other than transforms' own inputs, that ``outputs`` depend on (user
     tensors and closures over them), one at a time; ``stop``: tensors whose history is not entered."""
     halt = {id(t._node) if t._node is not None else id(t) for t in stop}
-    seen, stack = set(), []
+    seen: set[int] = set()
+    stack: list[Any] = []
     for o in outputs:
         if not o._requires_grad:
             continue
@@ -158,7 +169,7 @@ def outside_leaves(outputs, stop=()):
                 stack.append(parent)
 
 
-def open_marks() -> dict:
+def open_marks() -> dict[int, str]:
     """``{id(handle or its node): transform name}`` of the open reverse transforms."""
     marks = {}
     for name, ids in local.reverse:
@@ -167,7 +178,7 @@ def open_marks() -> dict:
     return marks
 
 
-def traced_by(t: Tensor):
+def traced_by(t: Tensor) -> tuple[str, str] | None:
     """The name of the open transform that traces ``t`` and what it would lose, or None."""
     tangents = t._tangents
     levels = state.forward_levels
@@ -181,7 +192,7 @@ def traced_by(t: Tensor):
     if not (t._requires_grad and local.reverse and state.grad_enabled):
         return None
     marks = open_marks()
-    start = t if t._node is None else t._node
+    start: Any = t if t._node is None else t._node
     found = marks.get(id(start))
     if found is not None:
         return found, "gradient"

@@ -21,8 +21,8 @@ Composition rules (issue 10):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 import numpy as np
 
@@ -47,11 +47,14 @@ from .grad_mode import enable_grad, no_grad, state
 from .ops.shape import alias
 from .tensor import Tensor, _as_data
 
+if TYPE_CHECKING:
+    from ._typing import ArgNums, TensorLike
+
 # ---------------------------------------------------------------------------------------------
 # Inputs and outputs
 # ---------------------------------------------------------------------------------------------
 
-def _tensor(op: str, value) -> Tensor:
+def _tensor(op: str, value: Any) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (list, tuple)) and _holds_tensor(value):
@@ -62,21 +65,21 @@ def _tensor(op: str, value) -> Tensor:
     return Tensor._wrap(_as_data(value, copy=False, op=op))
 
 
-def _holds_tensor(values) -> bool:
+def _holds_tensor(values: Sequence[Any]) -> bool:
     return any(isinstance(v, Tensor) or isinstance(v, (list, tuple)) and _holds_tensor(v) for v in values)
 
 
-def _describe(value) -> str:
+def _describe(value: object) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:40] + '...' if len(text) > 40 else text}"
 
 
-def _check_callable(op: str, f, name: str = "f") -> None:
+def _check_callable(op: str, f: object, name: str = "f") -> None:
     if not callable(f):
         raise TypeError(f"{op}: {name} must be a function (a callable), got {_describe(f)}")
 
 
-def _check_flag(op: str, name: str, value) -> bool:
+def _check_flag(op: str, name: str, value: object) -> bool:
     if value is True or value is False:
         return value
     if isinstance(value, np.bool_):
@@ -84,11 +87,11 @@ def _check_flag(op: str, name: str, value) -> bool:
     raise TypeError(f"{op}: {name} must be True or False, got {_describe(value)}")
 
 
-def _is_index(a) -> bool:
+def _is_index(a: object) -> TypeGuard[int | np.integer]:
     return isinstance(a, (int, np.integer)) and not isinstance(a, bool)
 
 
-def _check_argnums(op: str, argnums):
+def _check_argnums(op: str, argnums: object) -> ArgNums:
     """``argnums`` checked when the transform is made: an int or a tuple of ints (JAX's and
     torch.func's types; an argument named twice in a tuple gets its gradient twice, as in JAX).
     Whether they are in range is checked at each call, against the number of arguments."""
@@ -107,24 +110,25 @@ def _check_argnums(op: str, argnums):
     raise TypeError(f"{op}: argnums must be an int or a tuple of ints, got {_describe(argnums)}{hint}")
 
 
-def _argnums(op: str, argnums, n: int) -> tuple:
+def _argnums(op: str, argnums: ArgNums, n: int) -> tuple[int, ...]:
     """The argument positions ``argnums`` (as checked by ``_check_argnums``) names, for a call with
     ``n`` arguments; negative positions count from the end, as Python's indexing does."""
-    if type(argnums) is int:
-        if -n <= argnums < n:
-            return (argnums % n,)
-        nums = (argnums,)
-    else:
+    nums: tuple[int, ...]
+    if isinstance(argnums, tuple):
         nums = argnums
         if all(-n <= a < n for a in nums):
             return tuple(a % n for a in nums)
+    else:
+        if -n <= argnums < n:
+            return (argnums % n,)
+        nums = (argnums,)
     bad = next(a for a in nums if not -n <= a < n)
     raise ValueError(f"{op}: argnums {argnums!r} is out of range for a function called with {n} "
                      f"argument(s): {bad} is not in [{-n}, {n - 1}]" if n else
                      f"{op}: argnums {argnums!r} is out of range: the function was called with no arguments")
 
 
-def _outputs(op: str, out) -> tuple[list, bool]:
+def _outputs(op: str, out: object) -> tuple[list[Tensor], bool]:
     """The tensors a function returned, and whether it returned a single one.
 
     A plain number or array is a constant (its derivative is zero): conversions of traced
@@ -164,7 +168,7 @@ def _reverse_input(op: str, value: Tensor) -> Tensor:
     return internal_leaf(handle)
 
 
-def _other_leaves(outputs, inputs):
+def _other_leaves(outputs: Sequence[Tensor], inputs: Sequence[Tensor]) -> Iterator[Tensor]:
     """Leaves requiring grad that ``outputs`` depend on other than through ``inputs`` (closures
     over tensors that require grad), one at a time; transforms' own input leaves are constants."""
     return outside_leaves(outputs, inputs)
@@ -174,17 +178,18 @@ class _Nested:
     """Marks the extent of a reverse transform's call of the user's function (inner transforms
     see depth > 0 and record their backward pass for it)."""
 
-    def __enter__(self):
+    def __enter__(self) -> _Nested:
         self.depth = state.transform_depth
         state.transform_depth = self.depth + 1
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         state.transform_depth = self.depth
         return False
 
 
-def _trace(op: str, f: Callable, args: Sequence, argnums: tuple, has_aux: bool):
+def _trace(op: str, f: Callable[..., Any], args: Sequence[Any], argnums: tuple[int, ...],
+           has_aux: bool) -> tuple[list[Tensor], list[Tensor], bool, Any, bool]:
     """Run ``f`` recording the graph from handles on the differentiated arguments (one handle per
     argument, however often ``argnums`` names it)."""
     outer_grad = state.grad_enabled
@@ -221,7 +226,8 @@ def _trace(op: str, f: Callable, args: Sequence, argnums: tuple, has_aux: bool):
     return inputs, outputs, single, aux, create
 
 
-def _pull_back(inputs, outputs, cotangents, create: bool) -> list:
+def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: Sequence[Any],
+               create: bool) -> list[Tensor]:
     """Gradients of ``outputs`` (weighted by ``cotangents``) with respect to ``inputs``; zeros if unused.
 
     The backward pass is recorded when ``create`` (the forward pass had history worth keeping) or
@@ -252,7 +258,7 @@ def _pull_back(inputs, outputs, cotangents, create: bool) -> list:
     return grads
 
 
-def _cotangent(op: str, out: Tensor, value) -> Any:
+def _cotangent(op: str, out: Tensor, value: Any) -> Any:
     """The cotangent for ``out``: a tensor is used as it is (with its own history and tangents,
     for transforms of ``vjp_fn``), other data becomes an array of ``out``'s dtype."""
     if value is None:
@@ -279,7 +285,7 @@ def _without_history(t: Tensor) -> Tensor:
     return out
 
 
-def _finish(outputs, single, create):
+def _finish(outputs: Sequence[Tensor], single: bool, create: bool) -> Any:
     values = [o if create else _without_history(o) for o in outputs]
     return values[0] if single else tuple(values)
 
@@ -288,7 +294,17 @@ def _finish(outputs, single, create):
 # Reverse mode
 # ---------------------------------------------------------------------------------------------
 
-def vjp(f: Callable, *primals, has_aux: bool = False):
+@overload
+def vjp(f: Callable[..., Any], *primals: TensorLike,
+        has_aux: Literal[False] = False) -> tuple[Any, Callable[..., tuple[Tensor, ...]]]: ...
+@overload
+def vjp(f: Callable[..., Any], *primals: TensorLike,
+        has_aux: Literal[True]) -> tuple[Any, Callable[..., tuple[Tensor, ...]], Any]: ...
+@overload
+def vjp(f: Callable[..., Any], *primals: TensorLike, has_aux: bool = False) -> tuple[Any, ...]: ...
+
+
+def vjp(f: Callable[..., Any], *primals: TensorLike, has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns the gradients, one per primal.
 
     ``vjp_fn`` can be called many times (each call is one reverse pass).
@@ -297,7 +313,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     has_aux = _check_flag("vjp", "has_aux", has_aux)
     inputs, outputs, single, aux, create = _trace("vjp", f, primals, tuple(range(len(primals))), has_aux)
 
-    def vjp_fn(*cotangents):
+    def vjp_fn(*cotangents: Any) -> tuple[Tensor, ...]:
         if single and len(cotangents) == 1:
             cots = [_cotangent("vjp", outputs[0], cotangents[0])]
         else:
@@ -312,7 +328,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def _scalar_output(op: str, outputs, single):
+def _scalar_output(op: str, outputs: Sequence[Tensor], single: bool) -> None:
     if not single or outputs[0]._data.size != 1:
         shape = outputs[0]._data.shape if single else f"{len(outputs)} outputs"
         raise TypeError(
@@ -323,7 +339,8 @@ def _scalar_output(op: str, outputs, single):
         raise TypeError(f"{op}: the function's output must be floating point, got {outputs[0]._data.dtype}")
 
 
-def _value_and_grad(op: str, f: Callable, argnums, has_aux: bool, args: tuple):
+def _value_and_grad(op: str, f: Callable[..., Any], argnums: ArgNums, has_aux: bool,
+                    args: tuple[Any, ...]) -> tuple[Any, Any, Any]:
     """``(value, aux, gradient)`` of scalar ``f`` at ``args`` (``argnums`` as checked by
     ``_check_argnums``; a tuple gives a tuple of gradients, one per entry)."""
     nums = _argnums(op, argnums, len(args))
@@ -335,33 +352,34 @@ def _value_and_grad(op: str, f: Callable, argnums, has_aux: bool, args: tuple):
     return _finish(outputs, single, create), aux, g
 
 
-def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, *, _op: str = "value_and_grad") -> Callable:
+def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False, *,
+                   _op: str = "value_and_grad") -> Callable[..., tuple[Any, Any]]:
     """A function returning ``(f(*args), ∂f/∂args[argnums])`` (JAX's conventions for ``has_aux``).
 
     A tuple ``argnums`` gives a tuple of gradients, one per entry (an argument named twice gets
     its gradient twice, as in JAX)."""
     _check_callable(_op, f)
-    argnums = _check_argnums(_op, argnums)
+    checked = _check_argnums(_op, argnums)
     has_aux = _check_flag(_op, "has_aux", has_aux)
 
-    def wrapped(*args):
-        value, aux, g = _value_and_grad(_op, f, argnums, has_aux, args)
+    def wrapped(*args: Any) -> tuple[Any, Any]:
+        value, aux, g = _value_and_grad(_op, f, checked, has_aux, args)
         return ((value, aux), g) if has_aux else (value, g)
 
     return wrapped
 
 
-def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
+def grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """A function returning the gradient of scalar ``f`` with respect to ``args[argnums]``.
 
     With ``has_aux``, ``f`` returns ``(value, aux)`` and the result is ``(gradient, aux)``.
     """
     _check_callable("grad", f)
-    argnums = _check_argnums("grad", argnums)
+    checked = _check_argnums("grad", argnums)
     has_aux = _check_flag("grad", "has_aux", has_aux)
 
-    def wrapped(*args):
-        _, aux, g = _value_and_grad("grad", f, argnums, has_aux, args)
+    def wrapped(*args: Any) -> Any:
+        _, aux, g = _value_and_grad("grad", f, checked, has_aux, args)
         return (g, aux) if has_aux else g
 
     return wrapped
@@ -371,13 +389,13 @@ def grad(f: Callable, argnums=0, has_aux: bool = False) -> Callable:
 # Forward mode
 # ---------------------------------------------------------------------------------------------
 
-def _as_tuple(op: str, value, name: str) -> tuple:
+def _as_tuple(op: str, value: object, name: str) -> tuple[Any, ...]:
     if isinstance(value, (tuple, list)):
         return tuple(value)
     raise TypeError(f"{op}: {name} must be a tuple (or list) with one entry per argument, got {type(value).__name__}")
 
 
-def _dual_inputs(op: str, primals, tangents) -> tuple[list, list]:
+def _dual_inputs(op: str, primals: object, tangents: object) -> tuple[list[Tensor], list[Any]]:
     """``primals`` as floating-point tensors and ``tangents`` checked against them: as many, each
     of its primal's shape and floating point (a tensor of another floating dtype is cast, as in
     PyTorch; other data is made an array of the primal's dtype)."""
@@ -411,7 +429,19 @@ def _dual_inputs(op: str, primals, tangents) -> tuple[list, list]:
     return ps, ts
 
 
-def jvp(f: Callable, primals, tangents, has_aux: bool = False):
+@overload
+def jvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike],
+        has_aux: Literal[False] = False) -> tuple[Any, Any]: ...
+@overload
+def jvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike],
+        has_aux: Literal[True]) -> tuple[Any, Any, Any]: ...
+@overload
+def jvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike],
+        has_aux: bool = False) -> tuple[Any, ...]: ...
+
+
+def jvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike],
+        has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), J·tangents)`` in one forward pass carrying tangents (no backward graph).
 
     Tangents are used as given (a tangent that requires grad or carries tangents of an outer
@@ -419,14 +449,15 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     (inputs, tangents, or closures over tensors that require grad, as in PyTorch)."""
     _check_callable("jvp", f)
     has_aux = _check_flag("jvp", "has_aux", has_aux)
-    primals, tangents = _dual_inputs("jvp", primals, tangents)
-    values, outs, single, aux = _jvp("jvp", f, primals, tangents, has_aux)
+    ps, ts = _dual_inputs("jvp", primals, tangents)
+    values, outs, single, aux = _jvp("jvp", f, ps, ts, has_aux)
     value = values[0] if single else tuple(values)
     tangent = outs[0] if single else tuple(outs)
     return (value, tangent, aux) if has_aux else (value, tangent)
 
 
-def _jvp(op: str, f, primals: list, tangents: list, has_aux: bool):
+def _jvp(op: str, f: Callable[..., Any], primals: list[Tensor], tangents: list[Any],
+         has_aux: bool) -> tuple[list[Tensor], list[Any], bool, Any]:
     record = recording_needed(primals + tangents)
     result = _jvp_pass(op, f, primals, tangents, has_aux, record)
     if not record and _closure_history(result[0]):
@@ -436,7 +467,8 @@ def _jvp(op: str, f, primals: list, tangents: list, has_aux: bool):
     return result
 
 
-def _jvp_pass(op, f, primals, tangents, has_aux, record):
+def _jvp_pass(op: str, f: Callable[..., Any], primals: list[Tensor], tangents: list[Any], has_aux: bool,
+              record: bool) -> tuple[list[Tensor], list[Any], bool, Any]:
     with forward_level(record, op) as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
         result = f(*duals)
@@ -454,7 +486,7 @@ def _jvp_pass(op, f, primals, tangents, has_aux, record):
     return values, outs, single, aux
 
 
-def _closure_history(values) -> bool:
+def _closure_history(values: Sequence[Tensor]) -> bool:
     """Whether a forward pass run without recording its tangents produced values with history
     from tensors that require grad (closures), which the tangents then lack."""
     return state.grad_enabled and any(v._requires_grad for v in values) and \
@@ -465,7 +497,7 @@ def _closure_history(values) -> bool:
 # Jacobians and Hessians
 # ---------------------------------------------------------------------------------------------
 
-def jacrev(f: Callable, argnums=0) -> Callable:
+def jacrev(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """A function returning the Jacobian of ``f`` by reverse mode, shape ``out.shape + in.shape``.
 
     All rows come from one backward pass over a batch of cotangents (see ``_batching``). A tuple
@@ -476,8 +508,8 @@ def jacrev(f: Callable, argnums=0) -> Callable:
     return _jacrev(f, _check_argnums("jacrev", argnums), "jacrev")
 
 
-def _jacrev(f: Callable, argnums, op: str) -> Callable:
-    def wrapped(*args):
+def _jacrev(f: Callable[..., Any], argnums: ArgNums, op: str) -> Callable[..., Any]:
+    def wrapped(*args: Any) -> Any:
         nums = _argnums(op, argnums, len(args))
         inputs, outputs, single, _, create = _trace(op, f, args, nums, False)
         per_output = []
@@ -491,7 +523,7 @@ def _jacrev(f: Callable, argnums, op: str) -> Callable:
     return wrapped
 
 
-def jacfwd(f: Callable, argnums=0) -> Callable:
+def jacfwd(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """A function returning the Jacobian of ``f`` by forward mode, shape ``out.shape + in.shape``.
 
     All columns come from one forward pass carrying a batch of tangents (see ``_batching``).
@@ -501,7 +533,7 @@ def jacfwd(f: Callable, argnums=0) -> Callable:
     return _jacfwd(f, _check_argnums("jacfwd", argnums), "jacfwd")
 
 
-def _float_arguments(op: str, args, nums) -> list:
+def _float_arguments(op: str, args: Sequence[Any], nums: Sequence[int]) -> list[Any]:
     args = list(args)
     for i in nums:
         a = args[i] = _tensor(op, args[i])
@@ -511,11 +543,11 @@ def _float_arguments(op: str, args, nums) -> list:
     return args
 
 
-def _jacfwd(f: Callable, argnums, op: str) -> Callable:
-    def wrapped(*args):
+def _jacfwd(f: Callable[..., Any], argnums: ArgNums, op: str) -> Callable[..., Any]:
+    def wrapped(*args: Any) -> Any:
         nums = _argnums(op, argnums, len(args))
-        args = _float_arguments(op, args, nums)
-        jacs, single = batched_jvp(f, args, nums, op)  # jacs[k][j]: argument nums[k], output j
+        floats = _float_arguments(op, args, nums)
+        jacs, single = batched_jvp(f, floats, nums, op)  # jacs[k][j]: argument nums[k], output j
         pick = (lambda j: jacs[0][j]) if type(argnums) is int else (lambda j: tuple(c[j] for c in jacs))
         if single:
             return pick(0)
@@ -524,33 +556,33 @@ def _jacfwd(f: Callable, argnums, op: str) -> Callable:
     return wrapped
 
 
-def jacobian(f: Callable, argnums=0, mode: str = "auto") -> Callable:
+def jacobian(f: Callable[..., Any], argnums: ArgNums = 0, mode: str = "auto") -> Callable[..., Any]:
     """The Jacobian of ``f``; ``mode='auto'`` uses forward mode when the inputs have fewer
     elements than the output, reverse mode otherwise."""
     _check_callable("jacobian", f)
-    argnums = _check_argnums("jacobian", argnums)
+    checked = _check_argnums("jacobian", argnums)
     if not isinstance(mode, str) or mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
     if mode == "forward":
-        return _jacfwd(f, argnums, "jacobian")
+        return _jacfwd(f, checked, "jacobian")
     if mode == "reverse":
-        return _jacrev(f, argnums, "jacobian")
+        return _jacrev(f, checked, "jacobian")
 
-    def wrapped(*args):
-        nums = _argnums("jacobian", argnums, len(args))
-        args = _float_arguments("jacobian", args, nums)
-        n_in = sum(int(args[i]._data.size) for i in nums)
+    def wrapped(*args: Any) -> Any:
+        nums = _argnums("jacobian", checked, len(args))
+        floats = _float_arguments("jacobian", args, nums)
+        n_in = sum(int(floats[i]._data.size) for i in nums)
         with no_grad():
-            probe = f(*args)
+            probe = f(*floats)
         outputs, _ = _outputs("jacobian", probe)
         n_out = sum(int(o._data.size) for o in outputs)
         chosen = jacfwd if n_in < n_out else jacrev
-        return chosen(f, argnums)(*args)
+        return chosen(f, checked)(*floats)
 
     return wrapped
 
 
-def hessian(f: Callable, argnums=0) -> Callable:
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     """The Hessian of scalar ``f``: forward mode over reverse mode (``jacfwd(jacrev(f))``). A tuple
     ``argnums`` gives the blocks as a tuple of tuples (``H[i][j]``: ∂²f/∂args[i]∂args[j])."""
     _check_callable("hessian", f)
@@ -558,25 +590,24 @@ def hessian(f: Callable, argnums=0) -> Callable:
     return _jacfwd(_jacrev(f, argnums, "hessian"), argnums, "hessian")
 
 
-def hvp(f: Callable, primals, tangents):
+def hvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]) -> tuple[Tensor, Any]:
     """``(f(*primals), H·tangents)`` by forward mode over reverse mode, in one pass each way."""
     _check_callable("hvp", f)
-    primals, tangents = _dual_inputs("hvp", primals, tangents)
-    nums = tuple(range(len(primals)))
+    ps, ts = _dual_inputs("hvp", primals, tangents)
+    nums = tuple(range(len(ps)))
     captured = []
 
-    def gradient(*xs):
+    def gradient(*xs: Any) -> Any:
         value, _, g = _value_and_grad("hvp", f, nums, False, xs)
         captured.append(value)
         return g
 
-    _, products, _, _ = _jvp("hvp", gradient, primals, tangents, False)
+    _, products, _, _ = _jvp("hvp", gradient, ps, ts, False)
     value = captured[-1]
     for level in list(value._tangents or ()):
         if level not in state.forward_levels:
             value = primal_of(value, level)
-    products = products[0] if len(primals) == 1 else tuple(products)
-    return value, products
+    return value, products[0] if len(ps) == 1 else tuple(products)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -635,21 +666,22 @@ class _Done:
 
     __slots__ = ("value",)
 
-    def __init__(self, value) -> None:
+    def __init__(self, value: Any) -> None:
         self.value = value
 
 
-def _differentiable(a) -> bool:
+def _differentiable(a: object) -> bool:
     return isinstance(a, Tensor) and a._data.dtype.kind == "f"
 
 
-def _only_through(outputs, args) -> bool:
+def _only_through(outputs: Sequence[Tensor], args: Sequence[Any]) -> bool:
     """Whether every path of history from ``outputs`` ends in one of ``args`` (or in a constant:
     the input leaf of a transform that has returned), i.e. the function closes over nothing that
     an open transform or the caller differentiates."""
     stop = {id(a._node) if a._node is not None else id(a) for a in args if isinstance(a, Tensor)}
     marks = open_marks()
-    seen, stack = set(), []
+    seen: set[int] = set()
+    stack: list[Any] = []
     for o in outputs:
         if not o._requires_grad:
             continue
@@ -680,7 +712,7 @@ def _only_through(outputs, args) -> bool:
 _NUMBERS = (bool, int, float, np.bool_, np.integer, np.floating)
 
 
-def _checkpoint_arguments(args) -> None:
+def _checkpoint_arguments(args: Sequence[Any]) -> None:
     """Refuse arguments that are not tensors, NumPy arrays of numbers or numbers: ``fn`` is
     differentiated with respect to its tensor arguments only, so anything else is either garbage
     or (a list of tensors) would silently lose its gradient."""
@@ -701,7 +733,7 @@ def _checkpoint_arguments(args) -> None:
                         f"arrays and numbers (give fn anything else through a closure)")
 
 
-def checkpoint(fn: Callable, *args):
+def checkpoint(fn: Callable[..., Any], *args: TensorLike) -> Any:
     """``fn(*args)`` without keeping its intermediates: they are recomputed during backward.
 
     ``args`` are tensors, NumPy arrays or numbers, and ``fn`` returns a tensor or a tuple of

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _State(threading.local):
@@ -16,12 +23,12 @@ class _State(threading.local):
         # Reverse-mode transforms currently open; inner ones must record their backward pass.
         self.transform_depth = 0
         # The grad-mode contexts open in this thread, innermost last, each with the mode it found.
-        self.grad_saves: list[tuple] = []
+        self.grad_saves: list[tuple[object, bool]] = []
         # Anomaly detection (autograd.detect_anomaly) is per thread, like grad mode; the
         # detect_anomaly contexts open in this thread, innermost last, each with the mode it
         # found on entry (see autograd.anomaly).
         self.anomaly = False
-        self.anomaly_contexts: list[list] = []
+        self.anomaly_contexts: list[list[Any]] = []
 
 
 state = _State()
@@ -44,7 +51,7 @@ def is_grad_enabled() -> bool:
     return state.grad_enabled
 
 
-def _restore(saves: list, owner, name: str) -> None:
+def _restore(saves: list[tuple[object, bool]], owner: object, name: str) -> None:
     """Exit ``owner``, not the innermost context of this thread: remove its entry from
     ``saves`` and put back the mode it found (PyTorch's rule for exits out of order)."""
     for i in range(len(saves) - 1, -1, -1):
@@ -66,13 +73,13 @@ class _GradModeContext:
 
     _mode = True
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         s = state
         s.grad_saves.append((self, s.grad_enabled))
         s.grad_enabled = self._mode
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         s = state
         saves = s.grad_saves
         if saves and saves[-1][0] is self:
@@ -81,11 +88,11 @@ class _GradModeContext:
             _restore(saves, self, type(self).__name__)
         return False
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         mode = self._mode
 
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             previous = state.grad_enabled
             state.grad_enabled = mode
             try:
@@ -93,7 +100,7 @@ class _GradModeContext:
             finally:
                 state.grad_enabled = previous
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps func's signature
 
 
 class no_grad(_GradModeContext):
@@ -123,12 +130,12 @@ class set_grad_enabled(_GradModeContext):
         self._found = state.grad_enabled
         state.grad_enabled = mode
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         # The switch happened in __init__; the exit puts back the mode found then.
         state.grad_saves.append((self, self._found))
         return self
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         # Used as a decorator: undo the immediate switch made by __init__.
         state.grad_enabled = self._found
         return super().__call__(func)

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import dtypes as D
 from .grad_mode import no_grad
 from .tensor import Tensor, _as_data
+
+if TYPE_CHECKING:
+    from ._typing import DTypeLike, TensorLike
 
 __all__ = ["METHODS", "default_step", "derivative", "gradient", "relative_error"]
 
@@ -35,12 +39,12 @@ def _check_method(op: str, method: str) -> int:
     return METHODS[method]
 
 
-def _check_function(op: str, f) -> None:
+def _check_function(op: str, f: object) -> None:
     if not callable(f):
         raise TypeError(f"{op}: f must be a function (of a tensor), got {type(f).__name__} {f!r:.40}")
 
 
-def _values(op: str, x, what: str = "x") -> np.ndarray:
+def _values(op: str, x: object, what: str = "x") -> np.ndarray:
     """``x`` (a number, nested list, array or tensor) as a new array of its own dtype; anything that
     is not real numbers raises an error naming ``op``."""
     if isinstance(x, Tensor):
@@ -57,7 +61,7 @@ def _values(op: str, x, what: str = "x") -> np.ndarray:
     return np.array(x)
 
 
-def _positive_steps(op: str, h, shape) -> np.ndarray:
+def _positive_steps(op: str, h: object, shape: tuple[int, ...]) -> np.ndarray:
     if isinstance(h, Tensor):
         h = h._data
     if isinstance(h, (numbers.Real, np.ndarray, np.generic, list, tuple)) and not isinstance(h, bool):
@@ -73,29 +77,29 @@ def _positive_steps(op: str, h, shape) -> np.ndarray:
     raise TypeError(f"{op}: the step h must be a positive number (or an array of them), got {type(h).__name__} {h!r:.40}")
 
 
-def default_step(x, method: str = "central", dtype=None) -> np.ndarray:
+def default_step(x: TensorLike, method: str = "central", dtype: DTypeLike = None) -> np.ndarray:
     """The step ``h`` each method uses by default at ``x`` (elementwise for arrays)."""
     order = _check_method("default_step", method)
     values = _values("default_step", x)
-    if dtype is not None:
-        dtype = D.resolve(dtype, "default_step")
-        if dtype.kind != "f":
-            raise TypeError(f"default_step: dtype must be floating (its machine epsilon sets the step), got {dtype}")
+    resolved = D.resolve(dtype, "default_step")  # None only when dtype is None
+    if resolved is not None:
+        if resolved.kind != "f":
+            raise TypeError(f"default_step: dtype must be floating (its machine epsilon sets the step), got {resolved}")
     else:
-        dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
-    eps = np.finfo(dtype).eps
+        resolved = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
+    eps = np.finfo(resolved).eps
     scale = np.maximum(1.0, np.abs(values.astype(np.float64)))
     return (eps ** (1.0 / (order + 1))) * scale
 
 
-def _as_float_array(x, op: str = "gradient") -> np.ndarray:
+def _as_float_array(x: object, op: str = "gradient") -> np.ndarray:
     values = _values(op, x)
     if values.dtype.kind != "f":
         values = values.astype(np.float64)
     return values
 
 
-def _evaluate(f: Callable, x: np.ndarray, op: str = "gradient") -> np.ndarray:
+def _evaluate(f: Callable[[Tensor], Any], x: np.ndarray, op: str = "gradient") -> np.ndarray:
     """f at a copy of ``x`` that nothing else holds (f may change its input in place)."""
     with no_grad():
         out = f(Tensor._wrap(x))
@@ -113,14 +117,14 @@ def _evaluate(f: Callable, x: np.ndarray, op: str = "gradient") -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def _value_at(f: Callable, x: np.ndarray, method: str, op: str = "gradient"):
+def _value_at(f: Callable[[Tensor], Any], x: np.ndarray, method: str, op: str = "gradient") -> np.ndarray | None:
     """f(x), which the one-sided methods use for every element: evaluated once by the caller."""
     return _evaluate(f, x.copy(), op) if method in ("forward", "backward") else None
 
 
-def _difference(f: Callable, x: np.ndarray, index, h: float, method: str, fx=None,
-                op: str = "gradient") -> np.ndarray:
-    def at(delta):
+def _difference(f: Callable[[Tensor], Any], x: np.ndarray, index: tuple[int, ...], h: float, method: str,
+                fx: np.ndarray | None = None, op: str = "gradient") -> np.ndarray:
+    def at(delta: float) -> np.ndarray:
         moved = x.copy()
         moved[index] += delta
         return _evaluate(f, moved, op)
@@ -136,7 +140,8 @@ def _difference(f: Callable, x: np.ndarray, index, h: float, method: str, fx=Non
     return (4 * central - wide) / 3
 
 
-def derivative(f: Callable, x, h=None, method: str = "central"):
+def derivative(f: Callable[[Tensor], Any], x: TensorLike, h: TensorLike | None = None,
+               method: str = "central") -> float | np.ndarray:
     """d f / d x of a function of one scalar (values of ``f`` may be arrays: one derivative each).
 
     ``h`` defaults to :func:`default_step`; returns a float, or an array shaped like ``f(x)``.
@@ -158,7 +163,8 @@ def derivative(f: Callable, x, h=None, method: str = "central"):
     return float(result) if result.ndim == 0 else result
 
 
-def gradient(f: Callable, x, h=None, method: str = "central") -> np.ndarray:
+def gradient(f: Callable[[Tensor], Any], x: TensorLike, h: TensorLike | None = None,
+             method: str = "central") -> np.ndarray:
     """The gradient of a scalar function ``f`` at ``x`` (an array of x's shape), one element at a time.
 
     For a function with array values, returns the Jacobian with shape ``f(x).shape + x.shape``.
@@ -183,7 +189,7 @@ def gradient(f: Callable, x, h=None, method: str = "central") -> np.ndarray:
     return stacked
 
 
-def relative_error(a, b) -> float:
+def relative_error(a: TensorLike, b: TensorLike) -> float:
     """The largest elementwise ``|a − b| / max(|a|, |b|)`` (0 where a and b are equal, inf where
     either is NaN or only one is infinite)."""
     a = _values("relative_error", a, "a").astype(np.float64)

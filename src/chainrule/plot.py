@@ -8,6 +8,7 @@ Figures are built without ``pyplot``, so nothing is shown or kept in global stat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
@@ -15,12 +16,16 @@ from .autograd import grad as _grad
 from .creation import linspace
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure, SubFigure
+
 __all__ = ["function_and_derivatives", "loss_curve"]
 
 _ORDINALS = {1: "f′", 2: "f″", 3: "f‴"}
 
 
-def _figure(ax):
+def _figure(ax: Axes | None) -> tuple[Figure | SubFigure, Axes]:
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -56,8 +61,22 @@ def derivative_curves(f: Callable[[Tensor], Tensor], x: Tensor, order: int) -> l
     return curves
 
 
+@overload
+def function_and_derivatives(f: Callable[[Tensor], Tensor], start: float = ..., stop: float = ...,
+                             num: int = ..., order: int = ..., ax: None = None,
+                             title: str | None = ...) -> Figure: ...
+@overload
+def function_and_derivatives(f: Callable[[Tensor], Tensor], start: float = ..., stop: float = ...,
+                             num: int = ..., order: int = ..., *, ax: Axes,
+                             title: str | None = ...) -> Figure | SubFigure: ...
+@overload
+def function_and_derivatives(f: Callable[[Tensor], Tensor], start: float, stop: float, num: int,
+                             order: int, ax: Axes, title: str | None = ...) -> Figure | SubFigure: ...
+
+
 def function_and_derivatives(f: Callable[[Tensor], Tensor], start: float = -5.0, stop: float = 5.0,
-                             num: int = 400, order: int = 1, ax=None, title: str | None = None):
+                             num: int = 400, order: int = 1, ax: Axes | None = None,
+                             title: str | None = None) -> Figure | SubFigure:
     """The classic picture of ``f`` and its derivatives over ``[start, stop]``, computed by chainrule.
 
     Parameters
@@ -76,6 +95,7 @@ def function_and_derivatives(f: Callable[[Tensor], Tensor], start: float = -5.0,
     Returns
     -------
     matplotlib.figure.Figure
+        The new figure, or the figure (or subfigure) holding ``ax``.
     """
     if order < 0 or int(order) != order:
         raise ValueError(f"function_and_derivatives: order must be a whole number >= 0, got {order!r}")
@@ -93,12 +113,21 @@ def function_and_derivatives(f: Callable[[Tensor], Tensor], start: float = -5.0,
     return fig
 
 
-def _name_of(f) -> str:
+def _name_of(f: object) -> str:
     name = getattr(f, "__name__", None) or getattr(f, "name", None)  # primitives have .name
     return name if isinstance(name, str) and name.isidentifier() else "f"
 
 
-def loss_curve(losses: Sequence[float], ax=None, log: bool = True, title: str = "training loss"):
+@overload
+def loss_curve(losses: Sequence[float], ax: None = None, log: bool = ...,
+               title: str = ...) -> Figure: ...
+@overload
+def loss_curve(losses: Sequence[float], ax: Axes, log: bool = ...,
+               title: str = ...) -> Figure | SubFigure: ...
+
+
+def loss_curve(losses: Sequence[float], ax: Axes | None = None, log: bool = True,
+               title: str = "training loss") -> Figure | SubFigure:
     """A line of the loss per step (log scale by default); returns the matplotlib Figure."""
     fig, ax = _figure(ax)
     values = np.asarray([float(v) for v in losses])

@@ -24,7 +24,7 @@ import stat
 import struct
 import zipfile
 from collections import OrderedDict
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 import numpy as np
 
@@ -83,8 +83,8 @@ class _Packer:
         from .nn.parameter import Parameter
 
         if isinstance(obj, Tensor):
-            node = {"type": "parameter" if isinstance(obj, Parameter) else "tensor",
-                    "key": self.array(obj._data, where)}
+            node: dict[str, Any] = {"type": "parameter" if isinstance(obj, Parameter) else "tensor",
+                                    "key": self.array(obj._data, where)}
             if obj._requires_grad and obj._node is None:
                 node["requires_grad"] = True
             return node
@@ -159,7 +159,8 @@ def save(obj: Any, f: PathOrFile) -> None:
             "save: the object is nested too deeply to save (dicts, lists and tuples inside one "
             "another a few hundred levels deep)"
         ) from None
-    members = dict(packer.arrays)
+    # Any: np.savez's stub types its other keywords (allow_pickle) too, which **members would fill.
+    members: dict[str, Any] = dict(packer.arrays)
     members[_META] = np.array(meta)
     if hasattr(f, "write"):
         np.savez(f, **members)
@@ -167,7 +168,7 @@ def save(obj: Any, f: PathOrFile) -> None:
     _write_file(_path("save", f), members)
 
 
-def _path(op: str, f) -> str | bytes:
+def _path(op: str, f: Any) -> str | bytes:
     try:
         return os.fspath(f)
     except TypeError:
@@ -181,7 +182,7 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-def _write_file(path, members: dict) -> None:
+def _write_file(path: str | bytes, members: dict[str, Any]) -> None:
     target = os.path.realpath(path)
     try:
         existing = os.stat(target)
@@ -197,7 +198,8 @@ def _write_file(path, members: dict) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC
     while True:
         name = f".chainrule-{secrets.token_hex(6)}.tmp"
-        temporary = os.path.join(directory, os.fsencode(name) if isinstance(directory, bytes) else name)
+        temporary = (os.path.join(directory, os.fsencode(name)) if isinstance(directory, bytes)
+                     else os.path.join(directory, name))
         try:
             # The kernel applies the umask to a new file's permissions, as for open().
             handle = os.open(temporary, flags, mode & 0o777)
@@ -261,14 +263,14 @@ def load(f: PathOrFile, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> Any:
     limit = _max_bytes(max_bytes)
     if hasattr(f, "read"):
         name = getattr(f, "name", None)
-        return _load(f, f"the file object {name!r}" if isinstance(name, str) else "the file object", limit)
+        return _load(cast("IO[bytes]", f), f"the file object {name!r}" if isinstance(name, str) else "the file object", limit)
     path = _path("load", f)
     source = repr(path)
     with _open_regular(path, source) as stream:
         return _load(stream, source, limit)
 
 
-def _max_bytes(max_bytes) -> int | None:
+def _max_bytes(max_bytes: Any) -> int | None:
     if max_bytes is None:
         return None
     if isinstance(max_bytes, bool):
@@ -302,7 +304,7 @@ def _require_regular(info: os.stat_result, source: str) -> None:
     )
 
 
-def _open_regular(path, source: str) -> IO[bytes]:
+def _open_regular(path: str | bytes, source: str) -> IO[bytes]:
     """Open ``path`` for reading if it is a regular file; never blocks on a FIFO."""
     _require_regular(os.stat(path), source)
     # Non-blocking, so that a FIFO swapped in after the stat cannot block the open.
@@ -503,7 +505,8 @@ def _read_npy(stream: IO[bytes], available: int, source: str, key: str | None,
         )
     array = np.empty(count, dtype)
     if size:
-        _fill(stream, memoryview(array.view(np.uint8)), where)
+        # An ndarray is a buffer; NumPy's stubs declare __buffer__ for Python >= 3.12 only.
+        _fill(stream, memoryview(array.view(np.uint8)), where)  # type: ignore[arg-type]
     if fortran_order:
         return array.reshape(shape[::-1]).transpose()
     return array.reshape(shape)
@@ -526,7 +529,7 @@ def _fill(stream: IO[bytes], view: memoryview, where: str) -> None:
         done += got
 
 
-def _parse_header(version: tuple, data: bytes) -> tuple:
+def _parse_header(version: tuple[int, int], data: bytes) -> tuple[Any, ...]:
     """Shape, Fortran order and dtype from a ``.npy`` header (its length field and text)."""
     if version == (1, 0):
         return np.lib.format.read_array_header_1_0(io.BytesIO(data))
@@ -542,7 +545,7 @@ def _parse_header(version: tuple, data: bytes) -> tuple:
 
 
 class _Unpacker:
-    def __init__(self, archive: zipfile.ZipFile, members: dict, source: str) -> None:
+    def __init__(self, archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo], source: str) -> None:
         self.archive = archive
         self.members = members
         self.source = source
@@ -551,7 +554,7 @@ class _Unpacker:
     def fail(self, why: str) -> LoadError:
         return LoadError(f"load: {self.source} is not a valid chainrule file: {why}")
 
-    def array(self, key) -> np.ndarray:
+    def array(self, key: object) -> np.ndarray:
         if not isinstance(key, str) or key == _META or key not in self.members:
             raise self.fail(f"it refers to a missing array {_short.repr(key)}")
         if key in self.used:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -63,7 +63,32 @@ def _check_kind(op, data, dtype) -> None:
         )
 
 
-class Tensor:
+def _make(data, requires_grad=False, node=None, tangents=None, into=None) -> Tensor:
+    """The one tensor constructor: a ``Tensor`` around ``data`` (not copied) with history
+    ``node``, or, with ``into``, that fresh object (``Tensor.__init__``) filled in. The slots
+    are assigned here and nowhere else; a ``View`` is such a tensor given a ViewInfo."""
+    t = _new(Tensor) if into is None else into
+    t._data = data
+    t._node = node
+    t._requires_grad = requires_grad
+    t._grad = None
+    t._version = None
+    t._tangents = tangents
+    t._base = None
+    t._hooks = None
+    return t
+
+
+_new = object.__new__
+
+
+if TYPE_CHECKING:  # the methods and operators attached at import, as the table declares them
+    from ._tensor_api import TensorMethods as _Methods
+else:
+    _Methods = object
+
+
+class Tensor(_Methods):
     """An n-dimensional array that can record the operations applied to it.
 
     Create with ``cr.tensor(data, dtype=None, requires_grad=False)``. Operations on tensors
@@ -78,40 +103,19 @@ class Tensor:
     _leaf = True
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
-        self._data = _as_data(data, dtype)
-        self._node = None
-        self._requires_grad = False
-        self._grad = None
-        self._version = None
-        self._tangents = None
-        self._base = None
-        self._hooks = None
+        _make(_as_data(data, dtype), into=self)
         if requires_grad is not False:
             if not isinstance(requires_grad, (bool, np.bool_)):
                 raise TypeError(f"tensor: requires_grad must be True or False, got {type(requires_grad).__name__}")
             self.requires_grad_(requires_grad)
 
-    @classmethod
-    def _wrap(cls, array: ndarray) -> Tensor:
-        """A tensor with no history around ``array`` (no copy)."""
-        t = object.__new__(Tensor)
-        t._data = array
-        t._node = None
-        t._requires_grad = False
-        t._grad = None
-        t._version = None
-        t._tangents = None
-        t._base = None
-        t._hooks = None
-        return t
+    # ``Tensor._wrap(array)``: a tensor with no history around ``array`` (no copy).
+    _wrap = staticmethod(_make)
 
-    @classmethod
-    def _from_node(cls, array: ndarray, node, tangents=None) -> Tensor:
-        t = cls._wrap(array)
-        t._node = node
-        t._requires_grad = True
-        t._tangents = tangents
-        return t
+    @staticmethod
+    def _from_node(array: ndarray, node, tangents=None) -> Tensor:
+        """A tensor around ``array`` whose history is ``node``."""
+        return _make(array, True, node, tangents)
 
     # --- attributes -------------------------------------------------------------------------
     @property
@@ -211,7 +215,7 @@ class Tensor:
     def grad(self, value) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                value = Tensor._wrap(_as_data(value, self._data.dtype, op="grad"))
+                value = _make(_as_data(value, self._data.dtype, op="grad"))
             if value._data.dtype != self._data.dtype:
                 raise RuntimeError(
                     f"grad: attempting to assign a gradient of dtype {value._data.dtype} to a tensor "
@@ -354,7 +358,7 @@ class Tensor:
     # --- autograd ---------------------------------------------------------------------------
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, with no history; gradient does not flow through it."""
-        t = Tensor._wrap(self._buffer())
+        t = _make(self._buffer())
         t._version = version_counter(self)
         return t
 
@@ -617,6 +621,7 @@ def _rebase(view, info, root, written: bool) -> None:
 
 
 P.Tensor = Tensor
+P.make_tensor = _make
 P.version_counter = version_counter
 P.bump_version = bump_version
 P.record = engine.record

@@ -10,8 +10,9 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ def _run_dot(text: str, fmt: str, op: str, timeout: float) -> bytes:
 # DOT text
 # ---------------------------------------------------------------------------------------------
 
-def _dot(y: Tensor, values: bool, grads: bool, names: dict) -> str:
+def _dot(y: Tensor, values: bool, grads: bool, names: Mapping[Any, str]) -> str:
     order, _ = _graph.walk(y)
     root = order[0]  # the walk starts at y's node (or y itself, a leaf)
     ids = {key: f"n{i}" for i, key in enumerate(reversed(order))}
@@ -145,7 +146,8 @@ def _dot(y: Tensor, values: bool, grads: bool, names: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _attributes(key, is_root: bool, shape, values: bool, grads: bool, names: dict) -> str:
+def _attributes(key: Any, is_root: bool, shape: Sequence[int] | None, values: bool, grads: bool,
+                names: Mapping[Any, str]) -> str:
     name = names.get(key)
     if key._leaf:
         title = name or "leaf"
@@ -174,9 +176,9 @@ def _attributes(key, is_root: bool, shape, values: bool, grads: bool, names: dic
     return f'label=<{label}>, fillcolor="{color}", tooltip="{html.escape(tooltip)}"{border}'
 
 
-def _known_shapes(order) -> dict:
+def _known_shapes(order: Sequence[Any]) -> dict[Any, tuple[int, ...]]:
     """Output shapes of nodes and leaves (custom Function nodes keep none)."""
-    shapes = {}
+    shapes: dict[Any, tuple[int, ...]] = {}
     for key in order:
         if key._leaf:
             shapes[key] = key._data.shape
@@ -185,11 +187,11 @@ def _known_shapes(order) -> dict:
     return shapes
 
 
-def _shape_text(shape) -> str:
+def _shape_text(shape: Sequence[int]) -> str:
     return "scalar" if shape == () else f"shape {tuple(shape)}"
 
 
-def _array_html(array) -> str:
+def _array_html(array: Any) -> str:
     array = np.asarray(array)
     if array.ndim == 0:
         text = f"{array.item():.4g}" if array.dtype.kind in "fc" else str(array.item())

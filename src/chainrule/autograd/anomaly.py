@@ -7,7 +7,16 @@ mode it found on entry (``grad_mode.state.anomaly_contexts``).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
 from ..grad_mode import set_anomaly, state
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class detect_anomaly:
@@ -25,12 +34,12 @@ class detect_anomaly:
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = bool(check_nan)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         state.anomaly_contexts.append([self, state.anomaly])
         set_anomaly(self.check_nan)
         return self
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         contexts = state.anomaly_contexts
         if contexts and contexts[-1][0] is self:
             set_anomaly(contexts.pop()[1])
@@ -46,15 +55,13 @@ class detect_anomaly:
             "thread than the one that entered it); enter and exit it in the same thread"
         )
 
-    def __call__(self, func):
-        import functools
-
+    def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self:
                 return func(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # functools.wraps keeps func's signature
 
 
 def is_anomaly_enabled() -> bool:

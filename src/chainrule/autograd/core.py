@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+
 import numpy as np
 
 from .. import engine
 from ..dtypes import check_operand
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from .._typing import TensorLike
 
-def _as_list(value, what: str) -> list:
+Tensors: TypeAlias = "Tensor | Sequence[Tensor]"
+Gradients: TypeAlias = "TensorLike | Sequence[TensorLike | None] | None"
+
+
+def _as_list(value: object, what: str) -> list[Any]:
     if isinstance(value, Tensor):
         return [value]
     if isinstance(value, (list, tuple)):
@@ -17,15 +26,16 @@ def _as_list(value, what: str) -> list:
     raise TypeError(f"{what} must be a tensor or a sequence of tensors, got {type(value).__name__}")
 
 
-def _root_cotangents(op: str, outputs, grad_outputs, create_graph: bool) -> list:
+def _root_cotangents(op: str, outputs: list[Any], grad_outputs: Gradients, create_graph: bool) -> list[Any]:
+    given: list[Any]
     if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
+        given = [None] * len(outputs)
     else:
-        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
-        if len(grad_outputs) != len(outputs):
-            raise RuntimeError(f"{op}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
-    cotangents = []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        given = list(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
+        if len(given) != len(outputs):
+            raise RuntimeError(f"{op}: got {len(given)} gradients for {len(outputs)} outputs")
+    cotangents: list[Tensor | np.ndarray] = []
+    for i, (out, g) in enumerate(zip(outputs, given)):
         if not isinstance(out, Tensor):
             raise TypeError(f"{op}: output {i} is a {type(out).__name__}, not a tensor")
         if not out._requires_grad:
@@ -60,14 +70,14 @@ def _root_cotangents(op: str, outputs, grad_outputs, create_graph: bool) -> list
     return cotangents
 
 
-def _shape_error(op, got, expected):
+def _shape_error(op: str, got: tuple[int, ...], expected: tuple[int, ...]) -> RuntimeError:
     return RuntimeError(
         f"{op}: mismatch in shape: the gradient has shape {got} but the output has shape "
         f"{expected}; the gradient (the vector of the vector-Jacobian product) must match the output"
     )
 
 
-def _targets(op: str, inputs) -> list:
+def _targets(op: str, inputs: object) -> list[Tensor]:
     targets = _as_list(inputs, f"{op}: inputs")
     for i, t in enumerate(targets):
         if not isinstance(t, Tensor):
@@ -80,8 +90,8 @@ def _targets(op: str, inputs) -> list:
     return targets
 
 
-def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
-             create_graph: bool = False, inputs=None) -> None:
+def backward(tensors: Tensors, grad_tensors: Gradients = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Tensors | None = None) -> None:
     """Accumulate the gradients of ``tensors`` into the ``.grad`` of the leaves (or ``inputs``)."""
     outputs = _as_list(tensors, "backward: tensors")
     cotangents = _root_cotangents("backward", outputs, grad_tensors, create_graph)
@@ -92,10 +102,26 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None,
                              create_graph=create_graph, accumulate=True)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+@overload
+def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Gradients = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: Literal[False] = False,
+         materialize_grads: bool = False) -> tuple[Tensor, ...]: ...
+@overload
+def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Gradients = None, retain_graph: bool | None = None,
+         create_graph: bool = False, *, allow_unused: bool, materialize_grads: Literal[True]) -> tuple[Tensor, ...]: ...
+@overload
+def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Gradients = None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False,
-         materialize_grads: bool = False) -> tuple:
-    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...]: ...
+
+
+def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Gradients = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    Each is a tensor, or None for an input the outputs do not depend on when ``allow_unused``
+    (zeros instead with ``materialize_grads``)."""
     outs = _as_list(outputs, "grad: outputs")
     targets = _targets("grad", inputs)
     cotangents = _root_cotangents("grad", outs, grad_outputs, create_graph)
@@ -103,8 +129,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         retain_graph = create_graph
     found = engine.compute_gradients(outs, cotangents, targets, retain_graph=retain_graph,
                                      create_graph=create_graph, accumulate=False)
-    results = []
-    seen = set()
+    results: list[Tensor | None] = []
+    seen: set[int] = set()
     for i, t in enumerate(targets):
         g = found.get(id(t))
         if g is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from .. import engine
@@ -14,15 +16,15 @@ from ..tensor import Tensor, version_counter
 class FunctionCtx:
     """The ``ctx`` handed to ``forward``, ``backward`` and ``jvp``."""
 
-    def __init__(self, name: str, needs_input_grad: tuple) -> None:
+    def __init__(self, name: str, needs_input_grad: tuple[bool, ...]) -> None:
         self._name = name
         self.needs_input_grad = needs_input_grad
-        self._saved = ()
-        self._versions = ()
-        self._non_differentiable = set()
+        self._saved: tuple[Tensor | None, ...] = ()
+        self._versions: tuple[int | None, ...] = ()
+        self._non_differentiable: set[int] = set()
         self.materialize_grads = True
 
-    def save_for_backward(self, *tensors) -> None:
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors (or None) for ``backward``; in-place changes to them are detected."""
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
@@ -34,7 +36,8 @@ class FunctionCtx:
         self._versions = tuple(None if t is None else version_counter(t)[0] for t in tensors)
 
     @property
-    def saved_tensors(self) -> tuple:
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The tensors (or None) given to ``save_for_backward``, in order."""
         for i, (t, v) in enumerate(zip(self._saved, self._versions)):
             if t is not None and version_counter(t)[0] != v:
                 raise RuntimeError(
@@ -43,7 +46,8 @@ class FunctionCtx:
                 )
         return self._saved
 
-    def mark_non_differentiable(self, *tensors) -> None:
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Outputs among ``tensors`` get no gradient (e.g. indices); ``backward`` receives none for them."""
         self._non_differentiable.update(id(t) for t in tensors)
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -87,7 +91,7 @@ def _function_vjp(cls):
                 f"{cls.__name__}.backward returned {len(result)} gradient(s) but forward took "
                 f"{len(needs)} input(s); return one per input (None for non-tensor inputs)"
             )
-        out = []
+        out: list[Tensor | np.ndarray | None] = []
         for i, need in enumerate(needs):
             r = result[i]
             if not need or r is None:
@@ -139,17 +143,18 @@ class Function:
     """
 
     _allows_conversions = True
+    _primitive_: ClassVar[P.Primitive]  # made on first use, per subclass (see _prim)
 
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: FunctionCtx, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
         raise NotImplementedError("Function subclasses must define backward(ctx, *grad_outputs)")
 
     @classmethod
-    def _prim(cls):
+    def _prim(cls) -> P.Primitive:
         prim = cls.__dict__.get("_primitive_")
         if prim is None:
             prim = P.Primitive(cls.__name__, None, _function_vjp(cls), None, vjp_all=True,
@@ -159,7 +164,10 @@ class Function:
         return prim
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args: Any) -> Any:
+        """Run ``forward`` on ``args`` and record the call (when an input requires grad) so that
+        ``backward`` (and ``jvp``, if defined) differentiate it; returns what ``forward`` returned,
+        as tensors."""
         prim = cls._prim()
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx = FunctionCtx(cls.__name__, needs)
@@ -179,7 +187,7 @@ class Function:
         outs = (outputs,) if single else outputs
         outs = tuple(o if isinstance(o, Tensor) else Tensor._wrap(np.asarray(o)) for o in outs)
         record = previous and any(needs)
-        results = []
+        results: list[Tensor] = []
         if record:
             shapes = tuple((o._data.shape, o._data.dtype) for o in outs)
             node = _node(prim, args, {"ctx": ctx, "shapes": shapes})
@@ -205,10 +213,10 @@ def _node(prim, args, params):
     return engine.record(prim, args, datas, params, None, None)
 
 
-_select_prims = {}
+_select_prims: dict[type, P.Primitive] = {}
 
 
-def _select_named(cls):
+def _select_named(cls: type) -> P.Primitive:
     prim = _select_prims.get(cls)
     if prim is None:
         prim = P.Primitive("select_output", None, (_select_vjp,), None, save_inputs=False)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,12 +15,15 @@ from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, _as_data
 from .core import grad as autograd_grad
 
+if TYPE_CHECKING:
+    from .._typing import TensorLike
+
 
 class GradcheckError(RuntimeError):
     """Analytical and numerical derivatives disagree; the message names where."""
 
 
-def _as_inputs(inputs, op: str = "gradcheck") -> tuple:
+def _as_inputs(inputs: object, op: str = "gradcheck") -> tuple[Any, ...]:
     if isinstance(inputs, Tensor):
         return (inputs,)
     if not isinstance(inputs, (tuple, list)):
@@ -30,7 +34,7 @@ def _as_inputs(inputs, op: str = "gradcheck") -> tuple:
     return tuple(inputs)
 
 
-def _outputs(f, inputs, op: str = "gradcheck") -> list:
+def _outputs(f: Callable[..., Any], inputs: Sequence[Any], op: str = "gradcheck") -> list[Tensor]:
     out = f(*inputs)
     outs = [out] if isinstance(out, Tensor) else list(out) if isinstance(out, (tuple, list)) else [out]
     for i, o in enumerate(outs):
@@ -39,7 +43,7 @@ def _outputs(f, inputs, op: str = "gradcheck") -> list:
     return outs
 
 
-def _differentiable(inputs, op: str = "gradcheck") -> list[int]:
+def _differentiable(inputs: Sequence[Any], op: str = "gradcheck") -> list[int]:
     chosen = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t._requires_grad]
     if not chosen:
         raise ValueError(f"{op}: no input requires grad; create the inputs to check with requires_grad=True")
@@ -147,8 +151,8 @@ def _compare(mode, analytical, numeric, i, input_shape, out_shapes, atol, rtol):
     )
 
 
-def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              method: str = "central", check_forward: bool = True, check_reverse: bool = True,
+def gradcheck(f: Callable[..., Any], inputs: Tensor | Sequence[Any], eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, method: str = "central", check_forward: bool = True, check_reverse: bool = True,
               seed: int = 0) -> bool:
     """Check the derivatives of ``f`` at ``inputs`` (float64 tensors; those that require grad are
     checked) in reverse and forward mode against finite differences, element by element, and in
@@ -188,8 +192,9 @@ def _gradcheck(op, f, inputs, eps, atol, rtol, method, check_forward, check_reve
     return True
 
 
-def gradgradcheck(f: Callable, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, method: str = "central", check_forward: bool = True,
+def gradgradcheck(f: Callable[..., Any], inputs: Tensor | Sequence[Any],
+                  grad_outputs: TensorLike | Sequence[TensorLike] | None = None, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, method: str = "central", check_forward: bool = True,
                   seed: int = 0) -> bool:
     """``gradcheck`` of the first derivatives: checks second derivatives of ``f`` (the backward
     pass recorded with ``create_graph=True``), in reverse mode and forward-over-reverse."""
@@ -199,30 +204,31 @@ def gradgradcheck(f: Callable, inputs, grad_outputs=None, eps: float = 1e-6, ato
     with no_grad():
         outs = _outputs(f, inputs, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
+    cotangents: list[np.ndarray]
     if grad_outputs is None:
-        grad_outputs = [rng.standard_normal(o._data.shape) for o in outs]
+        cotangents = [rng.standard_normal(o._data.shape) for o in outs]
     else:
         given = grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         if len(given) != len(outs):
             raise ValueError(f"gradgradcheck: got {len(given)} grad_outputs for {len(outs)} outputs")
-        grad_outputs = []
-        for k, (g, o) in enumerate(zip(given, outs)):
-            g = _as_data(g, copy=False, op="gradgradcheck")
+        cotangents = []
+        for k, (value, o) in enumerate(zip(given, outs)):
+            g = _as_data(value, copy=False, op="gradgradcheck")
             if g.dtype.kind not in "fiu" or g.shape != o._data.shape:
                 raise ValueError(
                     f"gradgradcheck: grad_outputs[{k}] must be real numbers of the output's shape "
                     f"{o._data.shape}, got shape {g.shape} dtype {g.dtype}"
                 )
-            grad_outputs.append(np.asarray(g, dtype=np.float64))
+            cotangents.append(np.asarray(g, dtype=np.float64))
 
-    def first_derivatives(*xs):
+    def first_derivatives(*args: Any) -> tuple[Tensor, ...]:
         from ..functional import _reverse_input
-        xs = list(xs)
+        xs = list(args)
         for i in chosen:
             xs[i] = _reverse_input("gradgradcheck", xs[i])
         with enable_grad():
             ys = _outputs(f, xs)
-            pairs = [(y, g) for y, g in zip(ys, grad_outputs) if y._requires_grad]
+            pairs = [(y, g) for y, g in zip(ys, cotangents) if y._requires_grad]
             if not pairs:
                 return tuple(Tensor._wrap(np.zeros_like(xs[i]._data)) for i in chosen)
             grads = autograd_grad([y for y, _ in pairs], [xs[i] for i in chosen],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..creation import generator
@@ -24,13 +26,17 @@ from ..ops import (
 from ..ops.neural import softmax_cross_entropy
 from ..ops.shape import _data, _shape, permute
 
+if TYPE_CHECKING:
+    from .._typing import Operand, TensorLike
+    from ..tensor import Tensor
+
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax",
     "linear", "mse_loss", "cross_entropy", "binary_cross_entropy_with_logits", "dropout",
 ]
 
 
-def _reduce(op: str, losses, reduction: str):
+def _reduce(op: str, losses: Any, reduction: str) -> Any:
     if reduction == "mean":
         return mean(losses)
     if reduction == "sum":
@@ -40,12 +46,12 @@ def _reduce(op: str, losses, reduction: str):
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def linear(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias`` (weight of shape (out_features, in_features))."""
-    _check_operand("linear", input, "input")
-    _check_operand("linear", weight, "weight")
+    input = _check_operand("linear", input, "input")
+    weight = _check_operand("linear", weight, "weight")
     if bias is not None:
-        _check_operand("linear", bias, "bias")
+        bias = _check_operand("linear", bias, "bias")
     if len(_shape(weight)) not in (1, 2):
         raise RuntimeError(f"linear: weight must be 1-D or 2-D (out_features, in_features), got shape {_shape(weight)}")
     if bias is not None and _shape(bias) not in ((), _shape(weight)[:-1]):
@@ -61,10 +67,10 @@ def linear(input, weight, bias=None):  # noqa: A002
     return out if bias is None else out + bias
 
 
-def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
+def mse_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Mean squared error ``(input - target)²`` reduced by ``reduction``."""
-    _check_operand("mse_loss", input, "input")
-    _check_operand("mse_loss", target, "target")
+    input = _check_operand("mse_loss", input, "input")
+    target = _check_operand("mse_loss", target, "target")
     if _shape(input) != _shape(target):
         raise ValueError(
             f"mse_loss: input shape {_shape(input)} and target shape {_shape(target)} differ; "
@@ -74,11 +80,11 @@ def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002
     return _reduce("mse_loss", diff * diff, reduction)
 
 
-def cross_entropy(input, target, reduction: str = "mean"):  # noqa: A002
+def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:  # noqa: A002
     """Softmax cross-entropy of logits ``input`` (N, C, ...) against class indices ``target`` (N, ...)
     or class probabilities of the same shape as ``input``."""
-    _check_operand("cross_entropy", input, "input")
-    _check_operand("cross_entropy", target, "target")
+    input = _check_operand("cross_entropy", input, "input")
+    target = _check_operand("cross_entropy", target, "target")
     shape = _shape(input)
     labels = _data(target)
     class_dim = 0 if len(shape) == 1 else 1
@@ -104,12 +110,13 @@ def cross_entropy(input, target, reduction: str = "mean"):  # noqa: A002
     return _reduce("cross_entropy", losses, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", pos_weight=None):  # noqa: A002
+def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike, reduction: str = "mean",  # noqa: A002
+                                     pos_weight: TensorLike | None = None) -> Tensor:
     """``-[y log σ(x) + (1 - y) log(1 - σ(x))]``, computed stably from logits ``x``."""
-    _check_operand("binary_cross_entropy_with_logits", input, "input")
-    _check_operand("binary_cross_entropy_with_logits", target, "target")
+    input = _check_operand("binary_cross_entropy_with_logits", input, "input")
+    target = _check_operand("binary_cross_entropy_with_logits", target, "target")
     if pos_weight is not None:
-        _check_operand("binary_cross_entropy_with_logits", pos_weight, "pos_weight")
+        pos_weight = _check_operand("binary_cross_entropy_with_logits", pos_weight, "pos_weight")
     if _shape(input) != _shape(target):
         raise ValueError(f"binary_cross_entropy_with_logits: input shape {_shape(input)} and target shape {_shape(target)} differ")
     _bce_check(input, target, pos_weight)
@@ -121,7 +128,7 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean", pos
     return _reduce("binary_cross_entropy_with_logits", losses, reduction)
 
 
-def _bce_check(input, target, pos_weight):  # noqa: A002
+def _bce_check(input: Operand, target: Operand, pos_weight: Operand | None) -> None:  # noqa: A002
     """PyTorch's refusals: logits, targets and weights are floating; one weight per class (the
     weights broadcast to the input's shape without changing it)."""
     op = "binary_cross_entropy_with_logits"
@@ -143,7 +150,7 @@ def _bce_check(input, target, pos_weight):  # noqa: A002
             )
 
 
-def dropout(input, p: float = 0.5, training: bool = True):  # noqa: A002
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
     from ..tensor import Tensor
     if not isinstance(input, Tensor):

@@ -7,6 +7,7 @@ reproducible, writes under ``no_grad`` (parameters stay leaves), and returns its
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     return _gain("calculate_gain", nonlinearity, param)
 
 
-def _gain(op: str, nonlinearity, param) -> float:
+def _gain(op: str, nonlinearity: object, param: Any) -> float:
     if not isinstance(nonlinearity, str):
         raise TypeError(f"{op}: nonlinearity must be a string such as 'relu', got {type(nonlinearity).__name__}")
     if param is not None:
@@ -54,7 +55,7 @@ def _gain(op: str, nonlinearity, param) -> float:
     )
 
 
-def _real(op: str, name: str, value) -> float:
+def _real(op: str, name: str, value: Any) -> float:
     """A finite real number (Python or NumPy number, or a one-element tensor)."""
     if isinstance(value, Tensor) and value._data.size == 1:
         value = value._data.reshape(()).item()
@@ -80,7 +81,7 @@ def _fans(op: str, tensor: Tensor) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _check(op: str, tensor, kinds: str = "f") -> np.ndarray:
+def _check(op: str, tensor: object, kinds: str = "f") -> np.ndarray:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor or Parameter, got {type(tensor).__name__}")
     if tensor._data.dtype.kind not in kinds:
@@ -89,7 +90,7 @@ def _check(op: str, tensor, kinds: str = "f") -> np.ndarray:
     return tensor._data
 
 
-def _fill(tensor: Tensor, values) -> Tensor:
+def _fill(tensor: Tensor, values: Any) -> Tensor:
     data = tensor._data
     data[...] = values
     bump_version(tensor)
@@ -119,7 +120,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     return _constant("constant_", tensor, val)
 
 
-def _constant(op: str, tensor, val) -> Tensor:
+def _constant(op: str, tensor: Tensor, val: Any) -> Tensor:
     _check(op, tensor)
     if isinstance(val, Tensor) and val._data.size == 1:
         val = val._data.reshape(()).item()

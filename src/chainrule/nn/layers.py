@@ -6,6 +6,7 @@ import math
 import operator
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from ..creation import _float, empty
 from ..tensor import Tensor
@@ -14,10 +15,13 @@ from . import init
 from .module import Module
 from .parameter import Parameter
 
+if TYPE_CHECKING:
+    from .._typing import DTypeLike
+
 __all__ = ["Dropout", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh"]
 
 
-def _size(op: str, name: str, value) -> int:
+def _size(op: str, name: str, value: Any) -> int:
     try:
         size = operator.index(value)
     except TypeError:
@@ -47,7 +51,11 @@ class Linear(Module):
         Initialised from the same distribution.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
+    weight: Parameter
+    bias: Parameter | None
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         self.in_features = _size("Linear", "in_features", in_features)
         self.out_features = _size("Linear", "out_features", out_features)
@@ -82,16 +90,21 @@ class Sequential(Module):
     of names to modules. Supports ``len``, iteration, indexing and slicing.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    @overload
+    def __init__(self, *modules: Module) -> None: ...
+    @overload
+    def __init__(self, modules: OrderedDict[str, Module], /) -> None: ...
+
+    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             for name, module in modules[0].items():
                 self._add("Sequential", name, module)
         else:
-            for i, module in enumerate(modules):
-                self._add("Sequential", str(i), module)
+            for i, entry in enumerate(modules):
+                self._add("Sequential", str(i), entry)
 
-    def _add(self, op: str, name: str, module) -> None:
+    def _add(self, op: str, name: str, module: object) -> None:
         if not isinstance(module, Module):
             raise TypeError(
                 f"{op}: entry {name!r} is a {type(module).__name__}, not a cr.nn.Module; wrap "
@@ -108,21 +121,28 @@ class Sequential(Module):
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        # Entries are Modules (``_add`` checks them); one set to None afterwards (``seq.name =
+        # None``) stays None, as in PyTorch, and fails where it is used.
+        return iter(self._modules.values())  # type: ignore[arg-type]
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Module: ...
+
+    def __getitem__(self, index: slice | SupportsIndex) -> Module:
         modules = list(self._modules.items())
         if isinstance(index, slice):
-            return Sequential(OrderedDict(modules[index]))
+            return Sequential(OrderedDict(modules[index]))  # type: ignore[arg-type]  # None: see __iter__
         try:
-            return modules[operator.index(index)][1]
+            return modules[operator.index(index)][1]  # type: ignore[return-value]  # None: see __iter__
         except IndexError:
             raise IndexError(
                 f"Sequential: index {index} is out of range for {len(modules)} modules"
             ) from None
 
-    def forward(self, input):
-        for module in self._modules.values():
+    def forward(self, input: Any) -> Any:  # noqa: A002
+        for module in self:
             input = module(input)
         return input
 

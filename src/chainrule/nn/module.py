@@ -7,14 +7,19 @@ Assigning a ``Parameter`` or a ``Module`` to an attribute registers it; ``parame
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from .. import dtypes as D
 from ..tensor import Tensor, bump_version
 from .parameter import Parameter
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .._typing import DTypeLike
 
 __all__ = ["Module"]
 
@@ -41,6 +46,12 @@ class Module:
     """
 
     training: bool
+    # The registries (set in __init__ with object.__setattr__, so that __setattr__ can test
+    # whether they exist yet).
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent: set[str]
+    _modules: OrderedDict[str, Module | None]
 
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
@@ -57,7 +68,7 @@ class Module:
                 f"super().__init__() first in {type(self).__name__}.__init__"
             )
 
-    def _check_name(self, op: str, name: str, registry: dict) -> None:
+    def _check_name(self, op: str, name: str, registry: Mapping[str, object]) -> None:
         if not isinstance(name, str):
             raise TypeError(f"{op}: the name must be a str, got {type(name).__name__}")
         if not name or "." in name:
@@ -102,21 +113,27 @@ class Module:
     register_module = add_module
 
     def __setattr__(self, name: str, value: Any) -> None:
-        registries = self.__dict__.get("_parameters"), self.__dict__.get("_buffers"), self.__dict__.get("_modules")
+        state = self.__dict__
+        parameters: OrderedDict[str, Parameter | None] | None = state.get("_parameters")
+        buffers: OrderedDict[str, Tensor | None] | None = state.get("_buffers")
+        modules: OrderedDict[str, Module | None] | None = state.get("_modules")
         if isinstance(value, (Parameter, Module)):
             kind = "parameters" if isinstance(value, Parameter) else "submodules"
-            if registries[0] is None:
+            if parameters is None or buffers is None or modules is None:
                 raise AttributeError(
                     f"cannot assign {kind} before Module.__init__() has run; call "
                     f"super().__init__() first in {type(self).__name__}.__init__"
                 )
-            self.__dict__.pop(name, None)
-            for registry in registries:
-                registry.pop(name, None)
+            state.pop(name, None)
+            parameters.pop(name, None)
+            buffers.pop(name, None)
+            modules.pop(name, None)
             self._non_persistent.discard(name)
-            (registries[0] if isinstance(value, Parameter) else registries[2])[name] = value
+            if isinstance(value, Parameter):
+                parameters[name] = value
+            else:
+                modules[name] = value
             return
-        parameters, buffers, modules = registries
         if parameters is not None and name in parameters:
             if value is not None:
                 raise _bad_assignment(value, "parameter", name, "cr.nn.Parameter",
@@ -142,6 +159,7 @@ class Module:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
+        registry: OrderedDict[str, Any]
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
@@ -149,7 +167,7 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # --- running ----------------------------------------------------------------------------
@@ -164,7 +182,7 @@ class Module:
         return self.forward(*args, **kwargs)
 
     # --- walking the tree -------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "",
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """``(name, module)`` for this module and every submodule, depth first."""
         _check_prefix("named_modules", prefix)
@@ -187,7 +205,7 @@ class Module:
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """``(name, module)`` for the immediate submodules, each once."""
-        seen = set()
+        seen: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
                 seen.add(id(module))
@@ -198,10 +216,11 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool):
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[tuple[str, Any]]:
         _check_prefix("named" + registry, prefix)
-        seen = set()
-        walk = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        seen: set[int] = set()
+        walk: Iterable[tuple[str, Module]] = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for module_prefix, module in walk:
             for name, value in getattr(module, registry).items():
                 if value is None or (remove_duplicate and id(value) in seen):
@@ -230,7 +249,7 @@ class Module:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
-    def apply(self, fn) -> Module:
+    def apply(self, fn: Callable[[Module], object]) -> Self:
         """Call ``fn(module)`` on every submodule (children first) and on this module; returns self."""
         for module in self.children():
             module.apply(fn)
@@ -238,7 +257,7 @@ class Module:
         return self
 
     # --- modes and gradients ----------------------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self, mode: bool = True) -> Self:
         """Set training mode (``mode=True``) or evaluation mode on this module and every
         submodule; returns self."""
         if not isinstance(mode, bool):
@@ -247,11 +266,11 @@ class Module:
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self) -> Self:
         """Evaluation mode, same as ``train(False)``; returns self."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Start (or stop) recording gradients for every parameter; returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
@@ -263,7 +282,7 @@ class Module:
         _zero_grads(self.parameters(), set_to_none)
 
     # --- dtype ------------------------------------------------------------------------------
-    def to(self, dtype) -> Module:
+    def to(self, dtype: DTypeLike) -> Self:
         """Convert every floating parameter and buffer (and gradient) to ``dtype`` in place; the
         parameter objects stay the same, so optimizers built on them keep working."""
         target = D.resolve(dtype, "Module.to")
@@ -277,11 +296,11 @@ class Module:
                     tensor._grad = Tensor._wrap(tensor._grad._data.astype(target))
         return self
 
-    def float(self) -> Module:
+    def float(self) -> Self:
         """``to(cr.float32)``."""
         return self.to(D.float32)
 
-    def double(self) -> Module:
+    def double(self) -> Self:
         """``to(cr.float64)``."""
         return self.to(D.float64)
 
@@ -333,8 +352,8 @@ class Module:
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
-        errors = []
-        copies = []
+        errors: list[str] = []
+        copies: list[tuple[Tensor, np.ndarray]] = []
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -391,7 +410,7 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _check_prefix(op: str, prefix) -> None:
+def _check_prefix(op: str, prefix: object) -> None:
     if not isinstance(prefix, str):
         raise TypeError(f"{op}: prefix must be a str, got {type(prefix).__name__} {prefix!r:.40}")
 
@@ -403,7 +422,7 @@ def _bad_assignment(value: Any, role: str, name: str, expected: str, hint: str =
     )
 
 
-def _zero_grads(params, set_to_none: bool) -> None:
+def _zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
     """Set ``.grad`` of each parameter to ``None``, or to zeros (detached) when not ``set_to_none``."""
     for param in params:
         grad = param._grad

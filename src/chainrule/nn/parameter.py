@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..tensor import Tensor, _as_data
+
+if TYPE_CHECKING:
+    from .._typing import TensorLike
 
 
 class Parameter(Tensor):
@@ -20,7 +25,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad: bool = True) -> None:
+    def __init__(self, data: TensorLike | None = None, requires_grad: bool = True) -> None:
         if not isinstance(requires_grad, bool):
             raise TypeError(f"Parameter: requires_grad must be True or False, got {type(requires_grad).__name__}")
         array = _as_data([] if data is None else data, copy=False, op="Parameter")

@@ -28,9 +28,9 @@ import numpy as np
 
 from .. import dtypes as D
 from ..grad_mode import state
+from . import _table, _template
 
 ndarray = np.ndarray
-_getrefcount = sys.getrefcount
 _generic = np.generic
 
 PRIMITIVES: dict[str, Primitive] = {}
@@ -44,6 +44,7 @@ RECORDED: dict = {}
 
 # Set by tensor.py (avoids an import cycle).
 Tensor = None
+make_tensor = None
 View = None
 record = None
 version_counter = None
@@ -64,12 +65,13 @@ class Primitive:
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
         "residual", "batching", "ans_for", "optional_operands", "adapt",
+        "raw_vjp", "raw_vjp_writes_g",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
                  needs_meta=False, contiguous=False, residual=None, batching=None, ans_for=None,
-                 optional_operands=False):
+                 optional_operands=False, raw_vjp=None, raw_vjp_writes_g=False):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -100,6 +102,16 @@ class Primitive:
         # the exponent's gradient, as in PyTorch).
         self.ans_for = ans_for
         self.optional_operands = optional_operands  # None may stand for an absent operand
+        # raw_vjp[i]: a first-order NumPy fast form of vjp[i] (same signature and value; None: the
+        # rule), which the engine calls only in a plain walk (no create_graph, forward mode or
+        # batch). With raw_vjp_writes_g it may write into its cotangent (one input only): the
+        # engine calls it only with a cotangent it owns. Stored merged: the rules a plain walk calls.
+        if raw_vjp is not None:
+            if raw_vjp_writes_g and len(vjp) != 1:
+                raise ValueError(f"{name}: raw_vjp_writes_g needs a primitive with one input")
+            raw_vjp = tuple(fast or rule for fast, rule in zip(raw_vjp, vjp))
+        self.raw_vjp = raw_vjp
+        self.raw_vjp_writes_g = raw_vjp_writes_g
         # A one-input implementation may come as a guarded wrapper with ``fast`` (the bare NumPy
         # function) and ``adapt`` (kinds, fn) attributes: the bare function runs where the input's
         # dtype kind is one of ``kinds``, else on ``fn(input)`` (integer inputs promoted, complex
@@ -112,8 +124,17 @@ class Primitive:
         return f"<chainrule primitive {self.name}>"
 
     def __call__(self, *args, **params):
-        # Fast paths for one tensor, or two operands each a tensor or a plain number, no keywords.
+        """The one dispatch path, from operands to the result tensor:
+
+        1. operands: the array of each (``datas``), and whether any requires grad or carries
+           tangents. One tensor, or two tensors or plain numbers without keywords, are the
+           measured fast cases; any other call is collected by the general loop, which also
+           checks constants and hands a batch of tangents (``.ns``) to its own namespace;
+        2. the implementation (``residual`` where there is one), its errors naming the operation;
+        3. the result tensor (``make_tensor``), then its history and tangents (``_finish``).
+        """
         n = len(args)
+        datas = None
         if n == 2 and not params:
             a, b = args
             if isinstance(a, Tensor):
@@ -126,24 +147,17 @@ class Primitive:
                 if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
                     _check_array(self, a)
             else:
-                return self._apply(args, params)
+                b = _GENERAL  # not a fast case: skip b, collect both below
             if isinstance(b, Tensor):
-                y = b._data
                 if b._requires_grad:
                     requires = True
                 if b._tangents is not None:
                     tangents = True
+                datas = (x, b._data)
             elif type(b) in _PLAIN:
-                y = b
                 if type(b) is ndarray and b.dtype.kind not in _REAL_KINDS:
                     _check_array(self, b)
-            else:
-                return self._apply(args, params)
-            try:
-                out = self.impl(x, y)
-            except Exception as exc:
-                raise _impl_error(self, (x, y), exc) from exc
-            datas = (x, y)
+                datas = (x, b)
         elif n == 1 and not params and isinstance(args[0], Tensor):
             a = args[0]
             x = a._data
@@ -154,89 +168,66 @@ class Primitive:
                 dt = x.dtype
                 if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
                     x = adapt[1](x)
-            try:
-                out = self.impl(x)
-            except Exception as exc:
-                raise _impl_error(self, (x,), exc) from exc
             datas = (x,)
-        else:
-            return self._apply(args, params)
-        # The same tail as _apply's, inlined: a shared helper call costs ~2% of a small op.
-        result = _new(Tensor)
-        result._data = out
-        result._grad = None
-        result._tangents = None
-        result._base = None
-        result._hooks = None
-        result._version = None
-        if requires and self.differentiable and state.grad_enabled:
-            result._requires_grad = True
-            result._node = record(self, args, datas, params, out, result)
-        else:
-            result._requires_grad = False
-            result._node = None
-        if tangents and self.differentiable and state.forward_levels:
-            _push_tangents(self, args, params, result)
-        return result
-
-    def _apply(self, args, params):
-        """The general call: any number of operands of any kind, keyword parameters."""
-        datas = []
-        requires = False
-        tangents = False
-        for a in args:
-            if isinstance(a, Tensor):
-                datas.append(a._data)
-                if a._requires_grad:
-                    requires = True
-                if a._tangents is not None:
-                    tangents = True
-            elif type(a) in _PLAIN:
-                if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
-                    _check_array(self, a)
-                datas.append(a)
-            elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
-                return getattr(a.ns, self.name)(*args, **params)
-            else:
-                datas.append(_constant(a, self))
-        adapt = self.adapt
-        if adapt is not None and len(datas) == 1:
-            x = datas[0]
-            if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
-                datas[0] = adapt[1](x)
+        general = datas is None
+        if general:
+            datas = []
+            requires = tangents = False
+            for a in args:
+                if isinstance(a, Tensor):
+                    datas.append(a._data)
+                    if a._requires_grad:
+                        requires = True
+                    if a._tangents is not None:
+                        tangents = True
+                elif type(a) in _PLAIN:
+                    if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
+                        _check_array(self, a)
+                    datas.append(a)
+                elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
+                    return getattr(a.ns, self.name)(*args, **params)
+                else:
+                    datas.append(_constant(a, self))
+            adapt = self.adapt
+            if adapt is not None and n == 1:
+                x = datas[0]
+                if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
+                    datas[0] = adapt[1](x)
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
         residual = None
         try:
             if self.residual is not None:
                 out, residual = self.residual(*datas, **params)
+            elif params:
+                out = self.impl(*datas, **params)
             else:
-                out = self.impl(*datas, **params) if params else self.impl(*datas)
+                out = self.impl(*datas)
         except Exception as exc:
             raise _impl_error(self, datas, exc) from exc
-        if type(out) is ndarray and out.dtype.kind == "O":  # e.g. None where an array belongs
+        if general and type(out) is ndarray and out.dtype.kind == "O":  # e.g. None for an array
             raise TypeError(
                 f"{self.name}: got operands of types "
                 f"{', '.join(type(d).__name__ for d in datas)}; pass tensors or real numbers"
             )
-        result = _new(Tensor)
-        result._data = out
-        result._grad = None
-        result._tangents = None
-        result._base = None
-        result._hooks = None
-        result._version = None
-        if requires and self.differentiable and state.grad_enabled:
-            result._requires_grad = True
-            result._node = node = record(self, args, datas, params, out, result)
-            if residual is not None:
-                node.ans = residual
-                node.ans_version = _UNCHANGED
-        else:
-            result._requires_grad = False
-            result._node = None
-        if tangents and self.differentiable and state.forward_levels:
-            _push_tangents(self, args, params, result)
+        result = make_tensor(out)
+        if requires or tangents:
+            _finish(self, args, datas, params, result, residual, requires, tangents)
         return result
+
+
+def _finish(prim, args, datas, params, result, residual, requires, tangents) -> None:
+    """The end of a call with an input that requires grad or carries tangents (of ``attach``
+    too): ``result`` gets its node, when recording, and its tangents, in forward mode."""
+    if not prim.differentiable:
+        return
+    if requires and state.grad_enabled:
+        result._requires_grad = True
+        result._node = node = record(prim, args, datas, params, result._data, result)
+        if residual is not None:
+            node.ans = residual
+            node.ans_version = _UNCHANGED
+    if tangents and state.forward_levels:
+        _push_tangents(prim, args, params, result)
 
 
 def _describe(value) -> str:
@@ -298,25 +289,14 @@ def attach(prim, args, params, result) -> None:
     result._requires_grad = False
     result._node = None
     result._tangents = None
-    if requires and prim.differentiable and state.grad_enabled:
-        result._requires_grad = True
-        result._node = node = record(prim, args, datas, params, result._data, result)
-        if node.output is result._data:
+    if requires or tangents:
+        _finish(prim, args, datas, params, result, None, requires, tangents)
+        node = result._node
+        if node is not None and node.output is result._data:
             node.output = result._data.copy()  # the picture keeps this value, not later changes
-    if tangents and prim.differentiable and state.forward_levels:
-        _push_tangents(prim, args, params, result)
 
 
-class _ResidualPrimitive(Primitive):
-    """A primitive whose forward also hands its VJP an intermediate result (see ``residual``)."""
-
-    __slots__ = ()
-
-    def __call__(self, *args, **params):
-        return self._apply(args, params)
-
-
-_new = object.__new__
+_GENERAL = object()  # stands for an operand that no fast case takes
 _UNCHANGED = (0,)  # the version of a residual, which nothing outside the node can modify
 _PLAIN = frozenset({ndarray, float, int, bool})
 
@@ -409,39 +389,74 @@ def _push_tangents(prim, args, params, result):
         result._tangents[level] = tangent
 
 
-def define(name, impl, vjp=None, jvp=None, **options) -> Primitive:
-    """Add a primitive to the table and to both rule namespaces; returns it."""
+def define(name, impl, vjp=None, jvp=None, *, template=None, **options) -> Primitive:
+    """Add a primitive to the table and to both rule namespaces; returns it.
+
+    ``template`` says how it is written in NumPy code (see ``_template``). The public names it
+    serves (``public=True`` or any of ``_table.PUBLIC_KEYS``: ``method``, ``ufunc``, ``cli``, ...)
+    publish it as an operation (see ``_table``).
+    """
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} is defined twice")
-    prim = (_ResidualPrimitive if options.get("residual") else Primitive)(name, impl, vjp, jvp, **options)
+    names = {key: options.pop(key) for key in list(options) if key in _table.PUBLIC_KEYS}
+    prim = Primitive(name, impl, vjp, jvp, **options)
     PRIMITIVES[name] = prim
     setattr(raw, name, impl)
     setattr(traced, name, prim)
+    if template is None:
+        template = _default_template(name, names)
+    if template is not None:
+        _table.TEMPLATES[name] = template
+    if names.get("public", True) and names:
+        _table.publish(prim, name, **names)
     return prim
 
 
-def nondifferentiable(name, impl, doc=None, batching=None) -> Primitive:
+def _default_template(name, names):
+    """Operators are written as operators, the servants of a NumPy ufunc as ``np.<name>(...)``."""
+    symbol = names.get("operator")
+    if symbol is not None:
+        return _template.operator(symbol)
+    if names.get("ufunc") is not None:
+        return _template.call(f"np.{name}")
+    return None
+
+
+def undefine(name) -> None:
+    """Remove a primitive (and the operation it published) from the table: for tests that add
+    operations at run time."""
+    PRIMITIVES.pop(name)
+    delattr(raw, name)
+    delattr(traced, name)
+    _table.TEMPLATES.pop(name, None)
+    if name in _table.OPERATIONS:
+        _table.withdraw(name)
+
+
+def nondifferentiable(name, impl, doc=None, batching=None, **names) -> Primitive:
     """Add an operation whose output carries no gradient (comparisons, argmax, ...)."""
-    return define(name, impl, differentiable=False, save_inputs=False, doc=doc, batching=batching)
+    return define(name, impl, differentiable=False, save_inputs=False, doc=doc, batching=batching, **names)
 
 
 # ---------------------------------------------------------------------------------------------
 # Shortcuts that derive both rules from one formula.
 # ---------------------------------------------------------------------------------------------
 
-def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
+def elementwise(name, impl, derivative, uses="x", doc=None, **names) -> Primitive:
     """Unary elementwise op from its derivative ``derivative(m, ans, x, **params)``.
 
-    The VJP is ``g * f′`` and the JVP ``t * f′``: one formula, both modes.
+    The VJP is ``g * f′`` and the JVP ``t * f′``: one formula, both modes. Its raw fast form
+    computes the same product into ``g`` itself when the engine owns ``g`` (it is called only
+    then) and ``g`` is large: no new buffer.
     """
 
     def vjp(m, g, ans, x, **params):
+        return g * derivative(m, ans, x, **params)
+
+    def vjp_into_g(m, g, ans, x, **params):
         d = derivative(m, ans, x, **params)
-        if m is raw and type(g) is ndarray and g.size >= _IN_PLACE_MIN and _owned(g) \
-                and type(d) is ndarray and d.shape == g.shape \
-                and (d.dtype == g.dtype or d.dtype == np.bool_):
-            # Nothing but the engine holds this (large) cotangent and it needs it no more (a
-            # unary op has one rule): multiply into it rather than into a new buffer.
+        if type(g) is ndarray and g.size >= _IN_PLACE_MIN and type(d) is ndarray \
+                and d.shape == g.shape and (d.dtype == g.dtype or d.dtype == np.bool_) and own_memory(g):
             return np.multiply(g, d, out=g)
         return g * d
 
@@ -449,19 +464,21 @@ def elementwise(name, impl, derivative, uses="x", doc=None) -> Primitive:
         return tangents[0] * derivative(m, ans, x, **params)
 
     return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc,
-                  batching="elementwise")
+                  batching="elementwise", raw_vjp=(vjp_into_g,), raw_vjp_writes_g=True, **names)
 
 
 _IN_PLACE_MIN = 4096  # below this many elements a new buffer costs less than the checks
 
 
-def _owned(g) -> bool:
-    """Whether ``g`` is a writable array with its own memory referenced only by the engine's
-    walk and the rule being run (the engine's local, this call's argument, getrefcount's)."""
-    return _getrefcount(g) <= 4 and g.flags.owndata and g.flags.writeable
+def own_memory(a) -> bool:
+    """Whether ``a`` may be written in place once its owner gives leave: an array with its own,
+    writable, contiguous memory (never a view, whose base someone else may hold). Who owns it
+    is the engine's to know (it tracks the buffers it made); this only checks the array."""
+    flags = a.flags
+    return flags.owndata and flags.writeable and (flags.c_contiguous or flags.f_contiguous)
 
 
-def binary(name, impl, partials, uses="xy", doc=None, needs=None, ans_for=None) -> Primitive:
+def binary(name, impl, partials, uses="xy", doc=None, needs=None, ans_for=None, **names) -> Primitive:
     """Broadcasting binary op from its partials ``(d/dx, d/dy)``, each ``f(m, ans, x, y)``.
 
     A partial of ``None`` means the op is linear in that argument with coefficient 1; the
@@ -493,7 +510,7 @@ def binary(name, impl, partials, uses="xy", doc=None, needs=None, ans_for=None) 
 
     return define(name, impl, (vx, vy), jvp, broadcasts=True,
                   save_inputs=any(c in uses for c in "xy"), save_ans="ans" in uses, doc=doc,
-                  needs=needs, batching="elementwise", ans_for=ans_for)
+                  needs=needs, batching="elementwise", ans_for=ans_for, **names)
 
 
 def linear(name, impl, transpose, doc=None, **options) -> Primitive:

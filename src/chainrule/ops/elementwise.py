@@ -8,7 +8,9 @@ import operator
 import numpy as np
 
 from .. import dtypes as D
+from . import _template as T
 from ._primitive import binary, define, elementwise, nondifferentiable
+from ._table import public
 
 _f64 = np.dtype(np.float64)
 _f32 = np.dtype(np.float32)
@@ -197,10 +199,30 @@ def _real(ufunc, op):
 # Arithmetic
 # ---------------------------------------------------------------------------------------------
 
-add = binary("add", _torch_promotion(operator.add, "add"), (None, None), uses="")
-sub = binary("sub", _torch_promotion(operator.sub, "sub"), (None, "neg"), uses="")
+add = binary("add", _torch_promotion(operator.add, "add"), (None, None), uses="", operator="+", ufunc="add", method=True, reduce="sum", accumulate="cumsum")
+sub = binary("sub", _torch_promotion(operator.sub, "sub"), (None, "neg"), uses="", operator="-", ufunc="subtract", aliases=("subtract",), method=True)
 mul = binary("mul", _torch_promotion(operator.mul, "mul"),
-             ("y", "x"), needs=((1,), (0,)))
+             ("y", "x"), needs=((1,), (0,)), operator="*", ufunc="multiply", aliases=("multiply",), method=True, reduce="prod", accumulate="cumprod")
+
+
+def _dtype_of(x):
+    data = getattr(x, "_data", x)
+    return getattr(data, "dtype", None) or np.asarray(data).dtype
+
+
+@public()
+def rsub(input, other):  # noqa: A002
+    """``other - input`` (PyTorch's ``rsub``)."""
+    D.check_operand("rsub", input, "input")
+    D.check_operand("rsub", other, "other")
+    if _dtype_of(input).kind == "b" or _dtype_of(other).kind == "b":
+        raise RuntimeError("rsub: subtraction with a bool tensor is not supported (as in PyTorch); to "
+                           "invert a mask use ~mask or cr.logical_not(mask)")
+    try:
+        return sub(other, input)
+    except ValueError:
+        _check_broadcast("rsub", other, input)
+        raise
 
 
 def _div_jvp(m, tangents, ans, x, y):
@@ -216,7 +238,7 @@ div = define(
     "div", _true_divide,
     (lambda m, g, ans, x, y: g / y, lambda m, g, ans, x, y: -g * x / (y * y)),
     _div_jvp, broadcasts=True, needs=((1,), (0, 1)),
-    batching="elementwise",
+    batching="elementwise", operator="/", ufunc="true_divide", aliases=("divide", "true_divide"), method=True,
 )
 
 
@@ -251,7 +273,12 @@ def _pow_dy(m, ans, x, y):
 
 
 pow = binary("pow", _torch_promotion(operator.pow, "pow"), (_pow_dx, _pow_dy), uses="xy,ans",  # noqa: A001
-             ans_for=(1,))
+             ans_for=(1,), operator="**", ufunc="power", method=True, cli=2)
+
+logaddexp = binary("logaddexp", _torch_promotion(np.logaddexp, "logaddexp"),
+                   (lambda m, ans, x, y: m.sigmoid(x - y), lambda m, ans, x, y: m.sigmoid(y - x)),
+                   ufunc="logaddexp", method=True, cli=2,
+                   doc="log(exp(x) + exp(y)), computed without overflow; gradient sigmoid(x - y)")
 
 
 def _neg(x):
@@ -265,20 +292,20 @@ def _neg(x):
 
 
 neg = define("neg", _neg, (lambda m, g, ans, x: -g,), lambda m, tangents, ans, x: -tangents[0],
-             save_inputs=False, batching="elementwise")
+             save_inputs=False, batching="elementwise", operator="neg", ufunc="negative", aliases=("negative",), method=True)
 
 # ---------------------------------------------------------------------------------------------
 # Math functions: f and f'. At the edges of their domains the derivatives are PyTorch's:
 # sqrt'(0) = inf, log'(0) = inf, reciprocal'(0) = -inf, tanh'(±1e4) = 0, ...
 # ---------------------------------------------------------------------------------------------
 
-exp = elementwise("exp", _floating(np.exp, "exp"), lambda m, ans, x: ans, uses="ans")
-expm1 = elementwise("expm1", _floating(np.expm1, "expm1"), lambda m, ans, x: ans + 1.0, uses="ans")
-log = elementwise("log", _floating(np.log, "log"), lambda m, ans, x: 1.0 / x)
-log1p = elementwise("log1p", _floating(np.log1p, "log1p"), lambda m, ans, x: 1.0 / (1.0 + x))
-log2 = elementwise("log2", _floating(np.log2, "log2"), lambda m, ans, x: 1.0 / (x * math.log(2.0)))
-log10 = elementwise("log10", _floating(np.log10, "log10"), lambda m, ans, x: 1.0 / (x * math.log(10.0)))
-sqrt = elementwise("sqrt", _floating(np.sqrt, "sqrt"), lambda m, ans, x: 0.5 / ans, uses="ans")
+exp = elementwise("exp", _floating(np.exp, "exp"), lambda m, ans, x: ans, uses="ans", ufunc="exp", method=True, cli=1)
+expm1 = elementwise("expm1", _floating(np.expm1, "expm1"), lambda m, ans, x: ans + 1.0, uses="ans", ufunc="expm1", method=True, cli=1)
+log = elementwise("log", _floating(np.log, "log"), lambda m, ans, x: 1.0 / x, ufunc="log", method=True, cli=1)
+log1p = elementwise("log1p", _floating(np.log1p, "log1p"), lambda m, ans, x: 1.0 / (1.0 + x), ufunc="log1p", method=True, cli=1)
+log2 = elementwise("log2", _floating(np.log2, "log2"), lambda m, ans, x: 1.0 / (x * math.log(2.0)), ufunc="log2", method=True, cli=1)
+log10 = elementwise("log10", _floating(np.log10, "log10"), lambda m, ans, x: 1.0 / (x * math.log(10.0)), ufunc="log10", method=True, cli=1)
+sqrt = elementwise("sqrt", _floating(np.sqrt, "sqrt"), lambda m, ans, x: 0.5 / ans, uses="ans", ufunc="sqrt", method=True, cli=1)
 
 
 def _rsqrt(x):
@@ -287,19 +314,19 @@ def _rsqrt(x):
     return 1.0 / np.sqrt(x)
 
 
-rsqrt = elementwise("rsqrt", _rsqrt, lambda m, ans, x: -0.5 * ans * ans * ans, uses="ans")
-square = elementwise("square", _real(np.square, "square"), lambda m, ans, x: 2.0 * x)
+rsqrt = elementwise("rsqrt", _rsqrt, lambda m, ans, x: -0.5 * ans * ans * ans, uses="ans", method=True, cli=1, template=T.Template(lambda p, k, v: f"1.0 / np.sqrt({p[0]})", (), T.MUL))
+square = elementwise("square", _real(np.square, "square"), lambda m, ans, x: 2.0 * x, ufunc="square", method=True, cli=1)
 reciprocal = elementwise("reciprocal", _floating(np.reciprocal, "reciprocal"),
-                         lambda m, ans, x: -ans * ans, uses="ans")
-sin = elementwise("sin", _floating(np.sin, "sin"), lambda m, ans, x: m.cos(x))
-cos = elementwise("cos", _floating(np.cos, "cos"), lambda m, ans, x: -m.sin(x))
-tan = elementwise("tan", _floating(np.tan, "tan"), lambda m, ans, x: 1.0 + ans * ans, uses="ans")
-arcsin = elementwise("arcsin", _floating(np.arcsin, "arcsin"), lambda m, ans, x: m.rsqrt(1.0 - x * x))
-arccos = elementwise("arccos", _floating(np.arccos, "arccos"), lambda m, ans, x: -m.rsqrt(1.0 - x * x))
-arctan = elementwise("arctan", _floating(np.arctan, "arctan"), lambda m, ans, x: 1.0 / (1.0 + x * x))
-sinh = elementwise("sinh", _floating(np.sinh, "sinh"), lambda m, ans, x: m.cosh(x))
-cosh = elementwise("cosh", _floating(np.cosh, "cosh"), lambda m, ans, x: m.sinh(x))
-tanh = elementwise("tanh", _floating(np.tanh, "tanh"), lambda m, ans, x: 1.0 - ans * ans, uses="ans")
+                         lambda m, ans, x: -ans * ans, uses="ans", ufunc="reciprocal", method=True, cli=1)
+sin = elementwise("sin", _floating(np.sin, "sin"), lambda m, ans, x: m.cos(x), ufunc="sin", method=True, cli=1)
+cos = elementwise("cos", _floating(np.cos, "cos"), lambda m, ans, x: -m.sin(x), ufunc="cos", method=True, cli=1)
+tan = elementwise("tan", _floating(np.tan, "tan"), lambda m, ans, x: 1.0 + ans * ans, uses="ans", ufunc="tan", method=True, cli=1)
+arcsin = elementwise("arcsin", _floating(np.arcsin, "arcsin"), lambda m, ans, x: m.rsqrt(1.0 - x * x), ufunc="arcsin", aliases=("asin",), method=True, cli=1)
+arccos = elementwise("arccos", _floating(np.arccos, "arccos"), lambda m, ans, x: -m.rsqrt(1.0 - x * x), ufunc="arccos", aliases=("acos",), method=True, cli=1)
+arctan = elementwise("arctan", _floating(np.arctan, "arctan"), lambda m, ans, x: 1.0 / (1.0 + x * x), ufunc="arctan", aliases=("atan",), method=True, cli=1)
+sinh = elementwise("sinh", _floating(np.sinh, "sinh"), lambda m, ans, x: m.cosh(x), ufunc="sinh", method=True, cli=1)
+cosh = elementwise("cosh", _floating(np.cosh, "cosh"), lambda m, ans, x: m.sinh(x), ufunc="cosh", method=True, cli=1)
+tanh = elementwise("tanh", _floating(np.tanh, "tanh"), lambda m, ans, x: 1.0 - ans * ans, uses="ans", ufunc="tanh", method=True, cli=1)
 
 
 def _sigmoid(x):
@@ -313,7 +340,7 @@ def _sigmoid(x):
     return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
 
 
-sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans")
+sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans", method=True, cli=1, template=T.Template(lambda p, k, v: f"1.0 / (1.0 + np.exp(-{p[0]}))", (T.POW,), T.MUL))
 
 
 def _erf(x):
@@ -323,7 +350,7 @@ def _erf(x):
     return np.asarray(_erf_scalar(x)).astype(x.dtype)
 
 
-erf = elementwise("erf", _erf, lambda m, ans, x: _TWO_OVER_SQRT_PI * m.exp(-x * x))
+erf = elementwise("erf", _erf, lambda m, ans, x: _TWO_OVER_SQRT_PI * m.exp(-x * x), method=True, cli=1)
 
 # ---------------------------------------------------------------------------------------------
 # Activations
@@ -340,7 +367,7 @@ def _relu(x):
 # ``ans != 0`` is ``x > 0`` except at NaN, where (as PyTorch's threshold_backward) the gradient
 # passes: relu(NaN) = NaN, never negative, so ``!= 0`` is one comparison, like ``> 0``.
 relu = elementwise("relu", _relu, lambda m, ans, x: ans != 0, uses="ans",
-                   doc="max(x, 0); gradient 1 for x > 0, 0 at and below 0, and 1 at NaN (PyTorch's)")
+                   doc="max(x, 0); gradient 1 for x > 0, 0 at and below 0, and 1 at NaN (PyTorch's)", method=True, cli=1, template=T.Template(lambda p, k, v: f"np.maximum({p[0]}, 0)"))
 
 
 def _leaky_relu(x, negative_slope=0.01):
@@ -353,7 +380,9 @@ leaky_relu = define(
     "leaky_relu", _leaky_relu,
     (lambda m, g, ans, x, negative_slope=0.01: m.where(x > 0, g, g * negative_slope),),
     lambda m, tangents, ans, x, negative_slope=0.01: m.where(x > 0, tangents[0], tangents[0] * negative_slope),
-    batching="elementwise",
+    batching="elementwise", template=T.Template(
+        lambda p, k, v: f"np.where({p[0]} > 0, {p[0]}, {p[0]} * {T.literal(k.get('negative_slope', 0.01))[0]})",
+        (T.MUL,), repeats=True),
 )
 
 
@@ -364,7 +393,9 @@ def _elu(x, alpha=1.0):
 
 
 # ``x <= 0`` rather than ``x > 0`` picks the branch: at NaN the slope is 1, as PyTorch's elu_backward.
-elu = elementwise("elu", _elu, lambda m, ans, x, alpha=1.0: m.where(x <= 0, ans + alpha, 1.0), uses="x,ans")
+elu = elementwise("elu", _elu, lambda m, ans, x, alpha=1.0: m.where(x <= 0, ans + alpha, 1.0), uses="x,ans", template=T.Template(
+        lambda p, k, v: f"np.where({p[0]} > 0, {p[0]}, {T.literal(k.get('alpha', 1.0))[0]} * np.expm1(np.minimum({p[0]}, 0)))",
+        (T.CMP + 1,), repeats=True))
 
 
 def _softplus(x, beta=1.0, threshold=20.0):
@@ -382,7 +413,9 @@ def _softplus_derivative(m, ans, x, beta=1.0, threshold=20.0):
     return slope if threshold is None else m.where(beta * x > threshold, 1.0, slope)
 
 
-softplus = elementwise("softplus", _softplus, _softplus_derivative)
+softplus = elementwise("softplus", _softplus, _softplus_derivative, template=T.Template(
+        lambda p, k, v: f"np.logaddexp(0.0, {T.literal(k.get('beta', 1.0))[0]} * {p[0]}) / {T.literal(k.get('beta', 1.0))[0]}",
+        (T.MUL + 1,), T.MUL))
 
 # ---------------------------------------------------------------------------------------------
 # Piecewise functions (PyTorch's choices at the kinks)
@@ -391,23 +424,23 @@ softplus = elementwise("softplus", _softplus, _softplus_derivative)
 # sign(NaN) is NaN (NumPy, JAX), so abs'(NaN) = NaN; PyTorch's sign(NaN) is 0, which would hide
 # the NaN from the gradient (a deliberate difference, see tests/test_special_points.py).
 abs = elementwise("abs", _real(np.abs, "abs"), lambda m, ans, x: m.sign(x),  # noqa: A001
-                  doc="|x|; gradient sign(x): 0 at 0 (PyTorch's), NaN at NaN (PyTorch's is 0: it hides the NaN)")
+                  doc="|x|; gradient sign(x): 0 at 0 (PyTorch's), NaN at NaN (PyTorch's is 0: it hides the NaN)", operator="abs", ufunc="absolute", aliases=("absolute",), method=True, cli=1)
 
 
 def _zero_vjp(m, g, ans, x):
     return m.zeros_like(g)
 
 
-def _step(name, impl, doc=None):
+def _step(name, impl, doc=None, **names):
     return define(name, impl, (_zero_vjp,), lambda m, tangents, ans, x: None, save_inputs=False,
-                  batching="elementwise", doc=doc)
+                  batching="elementwise", doc=doc, **names)
 
 
 sign = _step("sign", _real(np.sign, "sign"),
-             doc="-1, 0 or 1; NaN at NaN, as NumPy and JAX (PyTorch gives 0, hiding the NaN); gradient 0")
-floor = _step("floor", _real(np.floor, "floor"))
-ceil = _step("ceil", _real(np.ceil, "ceil"))
-round = _step("round", _real(np.round, "round"))  # noqa: A001
+             doc="-1, 0 or 1; NaN at NaN, as NumPy and JAX (PyTorch gives 0, hiding the NaN); gradient 0", ufunc="sign", method=True, cli=1)
+floor = _step("floor", _real(np.floor, "floor"), ufunc="floor", method=True, cli=1)
+ceil = _step("ceil", _real(np.ceil, "ceil"), ufunc="ceil", method=True, cli=1)
+round = _step("round", _real(np.round, "round"), ufunc="rint", method=True, cli=1)  # noqa: A001
 
 
 def _clamp_impl(x, min=None, max=None):  # noqa: A002
@@ -425,7 +458,7 @@ def _clamp_mask(m, ans, x, min=None, max=None):  # noqa: A002
     return x >= min if min is not None else x <= max
 
 
-clamp = elementwise("clamp", _clamp_impl, _clamp_mask)
+clamp_prim = elementwise("clamp", _clamp_impl, _clamp_mask, template=T.Template(lambda p, k, v: f"np.clip({p[0]}, {T.literal(k.get('min'))[0]}, {T.literal(k.get('max'))[0]})"))
 
 
 def _clamp_tensor_impl(x, low, high):
@@ -476,7 +509,27 @@ clamp_tensor = define(
 )
 
 
-def _extremum(name, impl, loses):
+@public(aliases=("clip",), method=True, numpy="clip", cli=3)
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``.
+
+    With tensor bounds the gradient goes to x where it is inside (ties included), to a bound
+    where x is beyond it, and nowhere at NaN (PyTorch's ``clamp_backward_min_max``).
+    """
+    D.check_operand("clamp", input, "input")
+    for _bound, _name in ((min, "min"), (max, "max")):
+        if _bound is not None:
+            D.check_operand("clamp", _bound, _name)
+    from ..tensor import Tensor
+
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return clamp_tensor(input, min, max)
+    return clamp_prim(input, min=min, max=max)
+
+
+def _extremum(name, impl, loses, **names):
     """``maximum``/``minimum``: the gradient goes to the winner, half to each at a tie, and (as
     PyTorch) all of it to both where either is NaN: each side gets ``g`` unless it loses.
 
@@ -501,11 +554,11 @@ def _extremum(name, impl, loses):
     def vjp_y(m, g, ans, x, y):
         return share(m, g, y, x)
 
-    return define(name, impl, (vjp_x, vjp_y), jvp, broadcasts=True, batching="elementwise")
+    return define(name, impl, (vjp_x, vjp_y), jvp, broadcasts=True, batching="elementwise", **names)
 
 
-maximum = _extremum("maximum", _torch_promotion(np.maximum, "maximum"), lambda x, y: x < y)
-minimum = _extremum("minimum", _torch_promotion(np.minimum, "minimum"), lambda x, y: x > y)
+maximum = _extremum("maximum", _torch_promotion(np.maximum, "maximum"), lambda x, y: x < y, ufunc="maximum", method=True, cli=2, cli_names=("max",), reduce="max")
+minimum = _extremum("minimum", _torch_promotion(np.minimum, "minimum"), lambda x, y: x > y, ufunc="minimum", method=True, cli=2, cli_names=("min",), reduce="min")
 
 
 def _where_impl(condition, x, y):
@@ -530,10 +583,11 @@ _where = define(
     "where", _where_impl,
     (None, lambda m, g, ans, c, x, y: m.where(c, g, 0.0), lambda m, g, ans, c, x, y: m.where(c, 0.0, g)),
     _where_jvp, broadcasts=True,
-    batching="elementwise",
+    batching="elementwise", template=T.call("np.where"),
 )
 
 
+@public(numpy="where")
 def where(condition, input, other):  # noqa: A002
     """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting).
 
@@ -556,19 +610,19 @@ def where(condition, input, other):  # noqa: A002
 # Not differentiable
 # ---------------------------------------------------------------------------------------------
 
-lt = nondifferentiable("lt", np.less, batching="elementwise")
-le = nondifferentiable("le", np.less_equal, batching="elementwise")
-gt = nondifferentiable("gt", np.greater, batching="elementwise")
-ge = nondifferentiable("ge", np.greater_equal, batching="elementwise")
-eq = nondifferentiable("eq", np.equal, batching="elementwise")
-ne = nondifferentiable("ne", np.not_equal, batching="elementwise")
-logical_and = nondifferentiable("logical_and", np.logical_and, batching="elementwise")
-logical_or = nondifferentiable("logical_or", np.logical_or, batching="elementwise")
-logical_not = nondifferentiable("logical_not", np.logical_not, batching="elementwise")
-isnan = nondifferentiable("isnan", np.isnan, batching="elementwise")
-isinf = nondifferentiable("isinf", np.isinf, batching="elementwise")
-isfinite = nondifferentiable("isfinite", np.isfinite, batching="elementwise")
-zeros_like_ = nondifferentiable("zeros_like", lambda x: np.zeros_like(x), batching="elementwise")
+lt = nondifferentiable("lt", np.less, batching="elementwise", operator="<", ufunc="less", method=True)
+le = nondifferentiable("le", np.less_equal, batching="elementwise", operator="<=", ufunc="less_equal", method=True)
+gt = nondifferentiable("gt", np.greater, batching="elementwise", operator=">", ufunc="greater", method=True)
+ge = nondifferentiable("ge", np.greater_equal, batching="elementwise", operator=">=", ufunc="greater_equal", method=True)
+eq = nondifferentiable("eq", np.equal, batching="elementwise", operator="==", ufunc="equal", method=True)
+ne = nondifferentiable("ne", np.not_equal, batching="elementwise", operator="!=", ufunc="not_equal", method=True)
+logical_and = nondifferentiable("logical_and", np.logical_and, batching="elementwise", ufunc="logical_and", method=True)
+logical_or = nondifferentiable("logical_or", np.logical_or, batching="elementwise", ufunc="logical_or", method=True)
+logical_not = nondifferentiable("logical_not", np.logical_not, batching="elementwise", ufunc="logical_not", method=True)
+isnan = nondifferentiable("isnan", np.isnan, batching="elementwise", ufunc="isnan", method=True)
+isinf = nondifferentiable("isinf", np.isinf, batching="elementwise", ufunc="isinf", method=True)
+isfinite = nondifferentiable("isfinite", np.isfinite, batching="elementwise", ufunc="isfinite", method=True)
+zeros_like_ = nondifferentiable("zeros_like", lambda x: np.zeros_like(x), batching="elementwise", template=T.call("np.zeros_like"))
 
 
 def _cast_vjp(m, g, ans, x, dtype):
@@ -582,4 +636,4 @@ def _cast(x, dtype):
 
 
 cast = define("cast", _cast, (_cast_vjp,),
-              lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), save_inputs="meta", batching="elementwise")
+              lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), save_inputs="meta", batching="elementwise", template=T.Template(lambda p, k, v: f"{p[0]}.astype({T.dtype_code(k['dtype'])})", (T.ATOM,)))

@@ -16,9 +16,8 @@ import numpy as np
 
 from ..grad_mode import state
 from . import _primitive as _P
-from . import elementwise as E
 from ._primitive import define
-from .shape import _index_key, _is_basic, _tensor_type, broadcast_to, index_put
+from .shape import _index_key, _is_basic, _tensor_type, index_put
 
 
 def view_info(t):

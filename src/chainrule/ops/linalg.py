@@ -5,11 +5,14 @@ from __future__ import annotations
 import operator
 import string
 from collections import namedtuple
+from typing import Any
 
 import numpy as np
 
 from ..dtypes import check_operand as _check_operand
-from ._primitive import define, named, nondifferentiable, raw
+from . import _template as T
+from ._primitive import define, named, nondifferentiable
+from ._table import public
 from .elementwise import abs as abs_
 from .elementwise import complex_unsupported, isnan, mul, sign, where
 from .reductions import amax, amin, norm2_prim, sum_prim
@@ -75,9 +78,10 @@ def _matmul_jvp(m, tangents, ans, a, b):
 
 
 matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
-                     needs=((1,), (0,)), needs_meta=True, contiguous=True)
+                     needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"))
 
 
+@public(operator="@", ufunc="matmul", method=True)
 def matmul(input, other):  # noqa: A002
     """Matrix product with NumPy's rules for vectors and batches (also the ``@`` operator)."""
     _check_operand("matmul", input, "input")
@@ -105,6 +109,7 @@ def _require(op, x, ndim):
         raise RuntimeError(f"{op}: expected a {ndim}-D tensor, got shape {_shape(x)}")
 
 
+@public(method=True, numpy="dot")
 def dot(input, other):  # noqa: A002
     """Inner product of two 1-D tensors."""
     _check_operand("dot", input, "input")
@@ -116,6 +121,7 @@ def dot(input, other):  # noqa: A002
     return matmul_prim(input, other)
 
 
+@public(method=True)
 def mv(input, vec):  # noqa: A002
     """Matrix–vector product."""
     _check_operand("mv", input, "input")
@@ -125,6 +131,7 @@ def mv(input, vec):  # noqa: A002
     return named("mv", matmul, input, vec)
 
 
+@public(method=True)
 def mm(input, mat2):  # noqa: A002
     """Matrix–matrix product."""
     _check_operand("mm", input, "input")
@@ -134,6 +141,7 @@ def mm(input, mat2):  # noqa: A002
     return named("mm", matmul, input, mat2)
 
 
+@public(method=True, numpy="outer")
 def outer(input, vec2):  # noqa: A002
     """Outer product of two 1-D tensors."""
     _check_operand("outer", input, "input")
@@ -336,10 +344,12 @@ def _einsum_jvp(m, tangents, ans, *operands, subscripts):
 
 einsum_prim = define(
     "einsum_prim", lambda *ops, subscripts: np.einsum(subscripts, *ops, optimize=len(ops) > 2),
-    _einsum_vjp, _einsum_jvp, vjp_all=True,
+    _einsum_vjp, _einsum_jvp, vjp_all=True, template=T.Template(
+        lambda p, k, v: f"np.einsum({k['subscripts']!r}, {', '.join(p)}{', optimize=True' if len(p) > 2 else ''})"),
 )
 
 
+@public(numpy="einsum")
 def einsum(subscripts: str, *operands):
     """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; ellipses and repeats allowed."""
     if not isinstance(subscripts, str):
@@ -374,6 +384,7 @@ def _einsum_broadcast(terms, operands, shapes):
     return operands
 
 
+@public(method=True, numpy="trace")
 def trace(input):  # noqa: A002
     """Sum of the main diagonal of a matrix."""
     _check_operand("trace", input, "input")
@@ -419,10 +430,11 @@ inv_prim = define(
     "inv", _inv_impl,
     (lambda m, g, ans, a: -m.matmul(_mT(m, ans), m.matmul(g, _mT(m, ans))),),
     lambda m, tangents, ans, a: -m.matmul(ans, m.matmul(tangents[0], ans)),
-    save_inputs=False, save_ans=True,
+    save_inputs=False, save_ans=True, template=T.call("np.linalg.inv"),
 )
 
 
+@public("linalg.inv", numpy="linalg.inv")
 def inv(A):
     """Matrix inverse (batched over leading dimensions)."""
     _check_operand("linalg.inv", A, "A")
@@ -437,23 +449,26 @@ def _expand2(m, v):
 
 def _cofactors(m, a):
     """The matrix of cofactors of ``a`` (``adj(a)ᵀ = det(a) a⁻ᵀ``: the gradient of det), batched,
-    for singular matrices too. First order (NumPy arrays) from the SVD ``a = U diag(s) Vh``, as
-    PyTorch: ``det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh``; recorded (create_graph, forward mode)
-    as the signed determinants of the minors, so that it is differentiable again."""
+    for singular matrices too: the signed determinants of the minors, differentiable again. (A
+    plain backward pass computes the same matrix from the SVD, ``_svd_cofactors``.)"""
     n = _shape(a)[-1]
-    if m is raw:
-        u, s, vh = np.linalg.svd(a)
-        ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-        before = np.concatenate([ones, np.cumprod(s[..., :-1], axis=-1)], axis=-1)
-        after = np.concatenate([np.cumprod(s[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
-        scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None] * before * after
-        return np.matmul(u * scale[..., None, :], vh)
     if n == 1:
         return a * 0.0 + 1.0  # the 1x1 cofactor, kept in the graph (its derivative is 0)
     keep = np.array([[j for j in range(n) if j != i] for i in range(n)])  # keep[i]: all but i
     minors = m.getitem(a, index=(Ellipsis, keep[:, None, :, None], keep[None, :, None, :]))
     signs = (1 - 2 * (np.add.outer(np.arange(n), np.arange(n)) % 2)).astype(_dtype(a))
     return m.det(minors) * signs
+
+
+def _svd_cofactors(a):
+    """``_cofactors`` of a NumPy array from the SVD ``a = U diag(s) Vh``, as PyTorch:
+    ``det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh`` (O(n³) where the minors cost O(n⁵); first order)."""
+    u, s, vh = np.linalg.svd(a)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.concatenate([ones, np.cumprod(s[..., :-1], axis=-1)], axis=-1)
+    after = np.concatenate([np.cumprod(s[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+    scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None] * before * after
+    return np.matmul(u * scale[..., None, :], vh)
 
 
 def _singular(det) -> bool:
@@ -464,6 +479,13 @@ def _det_vjp(m, g, ans, a):
     if _singular(ans):  # the inverse does not exist, the cofactors do
         return _expand2(m, g) * _cofactors(m, a)
     return _expand2(m, g * ans) * _mT(m, m.inv(a))
+
+
+def _det_raw_vjp(m, g, ans, a):
+    """``_det_vjp`` with the cofactors from the SVD."""
+    if _singular(ans):
+        return _expand2(m, g) * _svd_cofactors(a)
+    return _det_vjp(m, g, ans, a)
 
 
 def _det_jvp(m, tangents, ans, a):
@@ -482,9 +504,10 @@ def _batched_trace(m, x):
     return m.sum(m.diagonal(x, offset=0, dim1=n - 2, dim2=n - 1), dim=(n - 2,), keepdim=False)
 
 
-det_prim = define("det", np.linalg.det, (_det_vjp,), _det_jvp, save_ans=True)
+det_prim = define("det", np.linalg.det, (_det_vjp,), _det_jvp, save_ans=True, raw_vjp=(_det_raw_vjp,), template=T.call("np.linalg.det"))
 
 
+@public("linalg.det", numpy="linalg.det")
 def det(A):
     """Determinant (batched over leading dimensions).
 
@@ -503,6 +526,13 @@ def _logabsdet_vjp(m, g, ans, a):
     return _expand2(m, g) * _mT(m, m.inv(a))
 
 
+def _logabsdet_raw_vjp(m, g, ans, a):
+    """``_logabsdet_vjp`` with the cofactors from the SVD."""
+    if _singular_log(ans):
+        return _expand2(m, g / m.det(a)) * _svd_cofactors(a)
+    return _logabsdet_vjp(m, g, ans, a)
+
+
 def _logabsdet_jvp(m, tangents, ans, a):
     if _singular_log(ans):
         return _sum_last2(m, _cofactors(m, a) * tangents[0]) / m.det(a)
@@ -514,11 +544,12 @@ def _singular_log(logabsdet) -> bool:
 
 
 logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,
-                        save_ans=True)
-sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0])
+                        save_ans=True, raw_vjp=(_logabsdet_raw_vjp,), template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[1]"))
+sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[0]"))
 
 
-def slogdet(A):
+@public("linalg.slogdet", numpy="linalg.slogdet")
+def slogdet(A) -> Any:
     """``(sign, log|det A|)``; the log-determinant is differentiable."""
     _check_operand("linalg.slogdet", A, "A")
     _square("slogdet", A)
@@ -570,9 +601,10 @@ def _solve_jvp(m, tangents, ans, a, b):
 
 
 solve_prim = define("solve", _solve_impl, (_solve_grad_a, _solve_grad_b), _solve_jvp,
-                    save_ans=True, broadcasts=True)
+                    save_ans=True, broadcasts=True, template=T.call("np.linalg.solve"))
 
 
+@public("linalg.solve", numpy="linalg.solve")
 def solve(A, B):
     """The ``X`` with ``A @ X = B`` (``B`` a vector or a batch of matrices)."""
     _check_operand("linalg.solve", A, "A")
@@ -586,6 +618,7 @@ def solve(A, B):
     return solve_prim(A, B)
 
 
+@public("linalg.norm", numpy="linalg.norm")
 def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     """Vector or matrix norm, with NumPy's and PyTorch's rules for choosing between them.
 

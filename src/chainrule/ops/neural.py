@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._primitive import define, raw
+from ._primitive import define
 from .elementwise import _require_float
 from .reductions import _insert_axis
 from .shape import _shape
@@ -118,12 +118,16 @@ def _ce_direction(m, x, target, dim):
 
 
 def _ce_vjp(m, g, ans, x, target, dim):
-    if m is raw:  # the same formula with one fresh buffer: softmax, minus 1 at the targets, times g
-        p = ans.copy()  # the forward's softmax (see ``residual``)
-        p[_class_index(target, x.ndim, dim)] -= 1
-        p *= np.expand_dims(g, dim)
-        return p
     return _insert_axis(m, g, dim) * _ce_direction(m, x, target, dim)
+
+
+def _ce_raw_vjp(m, g, ans, x, target, dim):
+    """``_ce_vjp`` in one new buffer, from the forward's softmax (``ans``, see ``residual``):
+    the softmax, minus 1 at the targets, times g."""
+    p = ans.copy()
+    p[_class_index(target, x.ndim, dim)] -= 1
+    p *= np.expand_dims(g, dim)
+    return p
 
 
 softmax_cross_entropy = define(
@@ -132,4 +136,5 @@ softmax_cross_entropy = define(
     lambda m, tangents, ans, x, target, dim: m.sum(tangents[0] * _ce_direction(m, x, target, dim),
                                                    dim=(dim,), keepdim=False),
     residual=_ce_forward,
+    raw_vjp=(_ce_raw_vjp, None),
 )

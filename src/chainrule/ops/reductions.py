@@ -5,12 +5,15 @@ from __future__ import annotations
 import builtins
 import math
 from collections import namedtuple
+from typing import Any
 
 import numpy as np
 
 from .. import dtypes as D
 from ..dtypes import check_operand as _check_operand
-from ._primitive import define, linear, nondifferentiable, raw
+from . import _template as T
+from ._primitive import define, linear, nondifferentiable
+from ._table import public
 from .elementwise import _require_float, cast, complex_unsupported, maximum, minimum, sqrt, where
 from .elementwise import abs as abs_
 from .shape import _ndim, _shape, gather_prim, normalize_dim, squeeze
@@ -136,7 +139,7 @@ def _sum_impl(x, dim=None, keepdim=False):
 
 
 sum_prim = linear("sum", _sum_impl,
-                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce")
+                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce", template=T.reduction("sum"))
 
 
 def _mean_impl(x, dim=None, keepdim=False):
@@ -151,18 +154,27 @@ def _mean_impl(x, dim=None, keepdim=False):
 
 
 def _mean_vjp(m, g, x, dim, keepdim):
-    scale = 1.0 / builtins.max(_count(x.shape, dim), 1)
-    if m is raw and dim is None and _prod(x.shape) <= _FILL_MAX:
-        # A small array filled with the value costs less than a broadcast view of it.
-        return np.full(x.shape, g * scale, dtype=x.dtype)
-    return _expand_back(m, g * scale, x.shape, dim, keepdim)
+    return _expand_back(m, g * _mean_scale(x, dim), x.shape, dim, keepdim)
+
+
+def _mean_raw_vjp(m, g, ans, x, dim, keepdim):
+    """``_mean_vjp`` of the mean of all elements as a new array: a small one filled with the
+    value costs less than a broadcast view of it."""
+    if dim is None and _prod(x.shape) <= _FILL_MAX:
+        return np.full(x.shape, g * _mean_scale(x, dim), dtype=x.dtype)
+    return _mean_vjp(m, g, x, dim, keepdim)
+
+
+def _mean_scale(x, dim) -> float:
+    return 1.0 / builtins.max(_count(x.shape, dim), 1)
 
 
 _FILL_MAX = 1 << 16
 
-mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce")
+mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_mean_raw_vjp,), template=T.reduction("mean"))
 
 
+@public(method=True, numpy="sum")
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
     _check_operand("sum", input, "input")
@@ -175,6 +187,7 @@ def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     return out
 
 
+@public(method=True, numpy="mean")
 def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
     _check_operand("mean", input, "input")
@@ -208,9 +221,10 @@ def _cumulative_impl(name, fn):
 _cumsum_impl = _cumulative_impl("cumsum", np.cumsum)
 
 
-cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim")
+cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"))
 
 
+@public(method=True, numpy="cumsum")
 def cumsum(input, dim: int):  # noqa: A002
     """Running sums along ``dim``."""
     _check_operand("cumsum", input, "input")
@@ -270,9 +284,10 @@ def _prod_impl(x, dim, keepdim):
     return _accumulated("prod", np.multiply.reduce, x, axis=dim, keepdims=keepdim)
 
 
-prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce")
+prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"))
 
 
+@public(method=True, numpy="prod")
 def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Product over ``dim`` (int or None); gradients are exact when elements are zero.
 
@@ -331,9 +346,10 @@ _cumprod_impl = _cumulative_impl("cumprod", np.cumprod)
 
 
 cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
-                      save_ans=True, batching="shift_dim")
+                      save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"))
 
 
+@public(method=True, numpy="cumprod")
 def cumprod(input, dim: int):  # noqa: A002
     """Running products along ``dim``; gradients are exact when elements are zero."""
     _check_operand("cumprod", input, "input")
@@ -375,9 +391,9 @@ def _dtype(x):
 
 
 amax_prim = define("amax", lambda x, dim, keepdim, nan=False: np.amax(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce")
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("max"))
 amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce")
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"))
 
 
 def _check_nonempty(op, input, dim):
@@ -396,6 +412,7 @@ def _extremum(op, prim, input, dim, keepdim, nan=False):  # noqa: A002
     return prim(input, dim=dims, keepdim=keepdim)
 
 
+@public(method=True)
 def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Largest value over ``dim``; tied elements share the gradient equally.
 
@@ -406,14 +423,15 @@ def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
     return _extremum("amax", amax_prim, input, dim, keepdim)
 
 
+@public(method=True)
 def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Smallest value over ``dim``; tied elements share the gradient equally."""
     _check_operand("amin", input, "input")
     return _extremum("amin", amin_prim, input, dim, keepdim)
 
 
-argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim))
-argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim))
+argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim), template=T.reduction("argmax"))
+argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim), template=T.reduction("argmin"))
 
 
 def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
@@ -423,12 +441,14 @@ def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
     return prim(input, dim=d, keepdim=_keepdim(op, keepdim) and d is not None)
 
 
+@public(method=True, numpy="argmax")
 def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     _check_operand("argmax", input, "input")
     return _arg_extremum("argmax", argmax_prim, input, dim, keepdim)
 
 
+@public(method=True, numpy="argmin")
 def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
     """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
     _check_operand("argmin", input, "input")
@@ -451,7 +471,8 @@ def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A
     return values_indices(values, arg(input, d, keepdim))
 
 
-def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
+@public(method=True, numpy=("max", "amax"))
+def max(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
     """Without ``dim``: the largest value. With ``dim``: ``(values, indices)`` along it.
 
     Two tensors as ``max(a, b)`` give the elementwise maximum. A NaN is the result wherever one
@@ -462,7 +483,8 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
     return _extremum_along("max", maximum, amax_prim, argmax, input, dim, keepdim)
 
 
-def min(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
+@public(method=True, numpy=("min", "amin"))
+def min(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
     """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
     _check_operand("min", input, "input")
     return _extremum_along("min", minimum, amin_prim, argmin, input, dim, keepdim)
@@ -494,6 +516,7 @@ def _var(input, dims, correction, keepdim):  # noqa: A002
     return sum_prim(centered * centered, dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
+@public(method=True, numpy="var")
 def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
     """Variance over ``dim`` with ``correction`` (1 by default: the unbiased estimate).
 
@@ -512,6 +535,7 @@ def _std(input, dims, correction, keepdim):  # noqa: A002
     return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
+@public(method=True, numpy="std")
 def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
     """Standard deviation: the square root of ``var``.
 
@@ -547,7 +571,9 @@ def _norm2_impl(x, dim, keepdim):
     return np.sqrt(np.add.reduce(x * x, axis=dim, keepdims=keepdim))
 
 
-norm2_prim = define("norm2", _norm2_impl, (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce")
+norm2_prim = define("norm2", _norm2_impl, (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce", template=T.Template(
+        lambda p, k, v: f"np.sqrt(np.sum({p[0]} * {p[0]}{T.axis(k['dim'])}{T.keep(k['keepdim'])}))",
+        (T.MUL + 1,), repeats=True))
 
 
 def _norm_p_impl(x, p, dim, keepdim):
@@ -586,6 +612,7 @@ norm_p_prim = define(
 )
 
 
+@public(method=True)
 def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
     """Vector p-norm over ``dim`` (all elements when None); ``p`` may be ``inf`` or ``'fro'``.
 
@@ -637,6 +664,7 @@ logsumexp_prim = define(
 )
 
 
+@public(method=True)
 def logsumexp(input, dim=None, keepdim: bool = False):  # noqa: A002
     """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
     _check_operand("logsumexp", input, "input")

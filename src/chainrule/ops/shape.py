@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import builtins
 import operator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..dtypes import check_operand as _check_operand
 from . import _primitive as _P
+from . import _template as T
 from ._primitive import define, linear, named
+from ._table import public
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 _prod = np.prod
 
@@ -90,9 +96,10 @@ def _view(prim, input, params, multi=False):  # noqa: A002
 # ---------------------------------------------------------------------------------------------
 
 _reshape = linear("reshape", lambda x, shape: np.reshape(x, shape),
-                  lambda m, g, x, shape: m.reshape(g, shape=x.shape))
+                  lambda m, g, x, shape: m.reshape(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.reshape({p[0]}, {T.literal(tuple(k['shape']))[0]})"))
 
 
+@public(method=True, numpy="reshape")
 def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
     _check_operand("reshape", input, "input")
@@ -101,6 +108,7 @@ def reshape(input, *shape):  # noqa: A002
     return _view(_reshape, input, {"shape": new})
 
 
+@public(method=True)
 def view(input, *shape):  # noqa: A002
     """``reshape`` that must not copy: raises where the data's layout needs a copy (PyTorch)."""
     _check_operand("view", input, "input")
@@ -133,10 +141,11 @@ def _infer_shape(old: tuple, shape: tuple, op: str = "reshape") -> tuple:
 
 permute_prim = linear(
     "permute", lambda x, dims: np.transpose(x, dims),
-    lambda m, g, x, dims: m.permute(g, dims=tuple(np.argsort(dims).tolist())),
+    lambda m, g, x, dims: m.permute(g, dims=tuple(np.argsort(dims).tolist())), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"),
 )
 
 
+@public(method=True)
 def permute(input, *dims):  # noqa: A002
     """Reorder the dimensions: output dim ``i`` is input dim ``dims[i]``."""
     _check_operand("permute", input, "input")
@@ -150,6 +159,7 @@ def permute(input, *dims):  # noqa: A002
     return _view(permute_prim, input, {"dims": dims})
 
 
+@public(method=True, aliases=("swapaxes",), numpy="transpose")
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
     """Swap two dimensions."""
     _check_operand("transpose", input, "input")
@@ -160,9 +170,9 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
     return _view(permute_prim, input, {"dims": tuple(dims)})
 
 
-swapaxes = transpose
 
 
+@public(method=True)
 def t(input):  # noqa: A002
     """Transpose of a matrix (a vector is returned as is)."""
     _check_operand("t", input, "input")
@@ -171,6 +181,7 @@ def t(input):  # noqa: A002
     return transpose(input, 0, 1) if _ndim(input) == 2 else _view(permute_prim, input, {"dims": tuple(range(_ndim(input)))})
 
 
+@public(method=True, numpy="squeeze")
 def squeeze(input, dim=None):  # noqa: A002
     """Remove dimensions of size 1 (only ``dim``, when given)."""
     _check_operand("squeeze", input, "input")
@@ -187,6 +198,7 @@ def squeeze(input, dim=None):  # noqa: A002
     return _view(_reshape, input, {"shape": new})
 
 
+@public(method=True)
 def unsqueeze(input, dim: int):  # noqa: A002
     """Insert a dimension of size 1 at ``dim``."""
     _check_operand("unsqueeze", input, "input")
@@ -195,6 +207,7 @@ def unsqueeze(input, dim: int):  # noqa: A002
     return _view(_reshape, input, {"shape": shape[:d] + (1,) + shape[d:]})
 
 
+@public(method=True)
 def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
     """Merge dimensions ``start_dim..end_dim`` into one."""
     _check_operand("flatten", input, "input")
@@ -222,7 +235,7 @@ def _broadcast_check(op, old, shape):
 
 
 sum_to = linear("sum_to", lambda x, shape: _sum_to_impl(x, shape),
-                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape))
+                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape), template=T.Template(T.sum_to))
 def _broadcast_impl(x, shape):
     out = np.broadcast_to(x, shape)
     if type(x) is np.ndarray and x.flags.writeable:
@@ -231,7 +244,7 @@ def _broadcast_impl(x, shape):
 
 
 broadcast_prim = linear("broadcast_to", _broadcast_impl,
-                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape))
+                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.broadcast_to({p[0]}, {T.literal(tuple(k['shape']))[0]})"))
 
 
 def _sum_to_impl(x, shape):
@@ -239,6 +252,7 @@ def _sum_to_impl(x, shape):
     return sum_to_shape(x, tuple(shape))
 
 
+@public(method=True, numpy="broadcast_to")
 def broadcast_to(input, *shape):  # noqa: A002
     """The tensor repeated (without copying) along dimensions of size 1 to ``shape``."""
     _check_operand("broadcast_to", input, "input")
@@ -248,6 +262,7 @@ def broadcast_to(input, *shape):  # noqa: A002
     return _view(broadcast_prim, input, {"shape": shape})
 
 
+@public(method=True)
 def expand(input, *sizes):  # noqa: A002
     """``broadcast_to`` where a size of -1 keeps that dimension."""
     _check_operand("expand", input, "input")
@@ -261,6 +276,7 @@ def expand(input, *sizes):  # noqa: A002
     return _view(broadcast_prim, input, {"shape": shape})
 
 
+@public(method=True)
 def expand_as(input, other):  # noqa: A002
     _check_operand("expand_as", input, "input")
     _check_operand("expand_as", other, "other")
@@ -268,9 +284,10 @@ def expand_as(input, other):  # noqa: A002
 
 
 flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(order="K"),  # a copy in the input's layout, as PyTorch's
-                   lambda m, g, x, dims: m.flip(g, dims=dims))
+                   lambda m, g, x, dims: m.flip(g, dims=dims), template=T.Template(lambda p, k, v: f"np.flip({p[0]}, {T.literal(tuple(k['dims']))[0]})"))
 
 
+@public(method=True, numpy="flip")
 def flip(input, dims):  # noqa: A002
     """Reverse the order of elements along ``dims``."""
     _check_operand("flip", input, "input")
@@ -289,9 +306,10 @@ def _tile_transpose(m, g, x, reps):
     return m.reshape(summed, shape=x.shape)
 
 
-tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose)
+tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose, template=T.Template(lambda p, k, v: f"np.tile({p[0]}, {T.literal(tuple(k['reps']))[0]})"))
 
 
+@public(method=True, numpy="tile")
 def tile(input, *reps):  # noqa: A002
     """Repeat the tensor ``reps[i]`` times along dimension ``i`` (NumPy's ``tile``)."""
     _check_operand("tile", input, "input")
@@ -300,6 +318,7 @@ def tile(input, *reps):  # noqa: A002
     return tile_prim(input, reps=reps)
 
 
+@public(method=True)
 def repeat(input, *sizes):  # noqa: A002
     """PyTorch's ``Tensor.repeat``: tile with at least as many sizes as dimensions."""
     _check_operand("repeat", input, "input")
@@ -354,7 +373,7 @@ def _scatter_impl(g, index, shape):
 
 
 getitem = linear("getitem", lambda x, index: x[index],
-                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape))
+                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape), template=T.Template(lambda p, k, v: f"{p[0]}[{T.index_code(k['index'])}]", (T.ATOM,)))
 scatter = linear("scatter", _scatter_impl,
                  lambda m, g, x, index, shape: m.getitem(g, index=index))
 
@@ -408,6 +427,7 @@ index_put = define(
 )
 
 
+@public(method=True)
 def index_select(input, dim: int, index):  # noqa: A002
     """The entries of ``input`` at positions ``index`` (1-D integers) along ``dim``."""
     _check_operand("index_select", input, "input")
@@ -438,6 +458,7 @@ def _check_bounds(op: str, idx, dim: int, shape: tuple, error=IndexError) -> Non
         )
 
 
+@public(method=True)
 def masked_fill(input, mask, value):  # noqa: A002
     """``value`` where ``mask`` is True, ``input`` elsewhere."""
     _check_operand("masked_fill", input, "input")
@@ -467,7 +488,7 @@ gather_prim = define(
     "gather", _gather_impl,
     (lambda m, g, ans, x, index, dim: m.scatter_add(g, index, dim=dim, shape=x.shape), None),
     lambda m, tangents, ans, x, index, dim: m.gather(tangents[0], index, dim=dim),
-    save_inputs="meta",
+    save_inputs="meta", template=T.Template(lambda p, k, v: f"np.take_along_axis({p[0]}, {p[1]}, axis={k['dim']})"),
 )
 scatter_add = define(
     "scatter_add", _scatter_add_impl,
@@ -477,6 +498,7 @@ scatter_add = define(
 )
 
 
+@public(method=True)
 def gather(input, dim: int, index):  # noqa: A002
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims)."""
     _check_operand("gather", input, "input")
@@ -526,9 +548,11 @@ def _cat_jvp(m, tangents, ans, *inputs, dim):
 
 
 cat_prim = define("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp, _cat_jvp,
-                  vjp_all=True, save_inputs="meta")
+                  vjp_all=True, save_inputs="meta", template=T.Template(
+        lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"))
 
 
+@public(aliases=("concat", "concatenate"), numpy="concatenate")
 def cat(tensors, dim: int = 0):
     """Join tensors along an existing dimension."""
     if not isinstance(tensors, (list, tuple)):
@@ -552,10 +576,9 @@ def cat(tensors, dim: int = 0):
     return cat_prim(*tensors, dim=d)
 
 
-concatenate = cat
-concat = cat
 
 
+@public(numpy="stack")
 def stack(tensors, dim: int = 0):
     """Join tensors of equal shape along a new dimension."""
     if not isinstance(tensors, (list, tuple)):
@@ -572,7 +595,8 @@ def stack(tensors, dim: int = 0):
     return cat_prim(*[unsqueeze(x, d) for x in tensors], dim=d)
 
 
-def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
+@public(method=True)
+def split(input, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     _check_operand("split", input, "input")
     _at_least_1d("split", input)
@@ -597,7 +621,8 @@ def split(input, split_size_or_sections, dim: int = 0):  # noqa: A002
     return tuple(pieces)
 
 
-def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
+@public(method=True)
+def chunk(input, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Split into ``chunks`` pieces of equal size (the last may be smaller)."""
     _check_operand("chunk", input, "input")
     _at_least_1d("chunk", input)
@@ -609,7 +634,8 @@ def chunk(input, chunks: int, dim: int = 0):  # noqa: A002
     return split(input, size, dim)
 
 
-def unbind(input, dim: int = 0):  # noqa: A002
+@public(method=True)
+def unbind(input, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     _check_operand("unbind", input, "input")
     _at_least_1d("unbind", input)
     d = normalize_dim("unbind", dim, _ndim(input))
@@ -617,6 +643,7 @@ def unbind(input, dim: int = 0):  # noqa: A002
                  for i in range(_shape(input)[d]))
 
 
+@public(method=True)
 def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     """The view ``input[..., start:start + length, ...]`` along ``dim``."""
     _check_operand("narrow", input, "input")
@@ -648,9 +675,11 @@ def _pad_vjp(m, g, ans, x, widths, value):
 
 pad_prim = define("pad", _pad_impl, (_pad_vjp,),
                   lambda m, tangents, ans, x, widths, value: m.pad(tangents[0], widths=widths, value=0.0),
-                  save_inputs="meta")
+                  save_inputs="meta", template=T.Template(
+        lambda p, k, v: f"np.pad({p[0]}, {T.literal(k['widths'])[0]}, constant_values={T.literal(k['value'])[0]})"))
 
 
+@public()
 def pad(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
     """Pad with ``value``; ``pad`` lists (left, right) widths starting from the last dimension."""
     _check_operand("pad", input, "input")
@@ -695,7 +724,7 @@ def _diagonal_impl(x, offset, dim1, dim2):
 
 diagonal_prim = linear(
     "diagonal", _diagonal_impl,
-    lambda m, g, x, offset, dim1, dim2: m.diagonal_embed(g, shape=x.shape, offset=offset, dim1=dim1, dim2=dim2),
+    lambda m, g, x, offset, dim1, dim2: m.diagonal_embed(g, shape=x.shape, offset=offset, dim1=dim1, dim2=dim2), template=T.Template(lambda p, k, v: f"np.diagonal({p[0]}, {k['offset']}, {k['dim1']}, {k['dim2']})"),
 )
 diagonal_embed = linear(
     "diagonal_embed", _diagonal_embed_impl,
@@ -703,6 +732,7 @@ diagonal_embed = linear(
 )
 
 
+@public(method=True)
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
     """The diagonal over dims ``dim1``, ``dim2`` (appended as the last dimension)."""
     _check_operand("diagonal", input, "input")
@@ -717,4 +747,4 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
 
 alias = linear("alias", lambda x: x, lambda m, g, x: g, save_inputs=False,
                doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.", batching="elementwise")
-clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False, batching="elementwise")
+clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False, batching="elementwise", ufunc="positive", method=True, template=T.call("np.copy"))

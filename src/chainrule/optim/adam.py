@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class Adam(Optimizer):
         self._workspace = Workspace()
         super().__init__(params, defaults)
 
-    def _validate(self, group) -> None:
+    def _validate(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "weight_decay"):
             check_hyperparameter("Adam", name, group[name])
         betas = group["betas"]

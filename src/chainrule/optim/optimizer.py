@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class Optimizer:
                 f"but got a {type(params).__name__}; pass e.g. model.parameters() or [tensor]"
             )
         try:
-            groups = list(params)
+            groups: list[Any] = list(params)
         except TypeError:
             raise TypeError(
                 f"{name}: params should be an iterable of Tensors or of dicts (parameter groups), "
@@ -143,7 +143,7 @@ class Optimizer:
         """The optimizer's state, PyTorch-shaped: ``{"state": {index: {...}}, "param_groups":
         [{..., "params": [indices]}]}``, parameters referred to by their position. The tensors
         share memory with the optimizer's; ``cr.save`` it to keep a snapshot."""
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {k: v for k, v in group.items() if k != "params"}
@@ -152,7 +152,7 @@ class Optimizer:
                 index.setdefault(id(p), len(index))
                 packed["params"].append(index[id(p)])
             groups.append(packed)
-        state = {}
+        state: dict[int, dict[str, Any]] = {}
         for group in self.param_groups:
             for p in group["params"]:
                 if p in self.state:
@@ -176,7 +176,7 @@ class Optimizer:
                 f"{name}.load_state_dict: the saved state has {len(saved_groups)} parameter groups, "
                 f"this optimizer has {len(self.param_groups)}"
             )
-        by_index = {}
+        by_index: dict[Any, Tensor] = {}
         for g, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
@@ -184,7 +184,7 @@ class Optimizer:
                     f"parameters but the saved group has {len(saved['params'])}"
                 )
             by_index.update(zip(saved["params"], group["params"]))
-        new_state = {}
+        new_state: dict[Tensor, dict[str, Any]] = {}
         for key, values in state_dict["state"].items():
             if key not in by_index:
                 raise ValueError(f"{name}.load_state_dict: state for unknown parameter index {key}")
@@ -224,12 +224,14 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def check_hyperparameter(op: str, name: str, value, lower: float = 0.0, upper: float | None = None,
+def check_hyperparameter(op: str, name: str, value: object, lower: float = 0.0, upper: float | None = None,
                          open_upper: bool = False) -> None:
     """Raise ``ValueError`` unless ``lower <= value`` and ``value <= upper`` (``<`` if ``open_upper``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise ValueError(f"{op}: invalid {name} {value!r}: expected a real number")
-    if value < lower or (upper is not None and (value >= upper if open_upper else value > upper)):
+    # A numbers.Real compares with floats; typeshed's ABC does not declare the comparisons.
+    real = cast(float, value)
+    if real < lower or (upper is not None and (real >= upper if open_upper else real > upper)):
         bound = f"in [{lower}, {upper}{')' if open_upper else ']'}" if upper is not None else f">= {lower}"
         raise ValueError(f"{op}: invalid {name}: {value} (it must be {bound})")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..tensor import Tensor, bump_version
@@ -46,7 +48,7 @@ class SGD(Optimizer):
         self._workspace = Workspace()
         super().__init__(params, defaults)
 
-    def _validate(self, group) -> None:
+    def _validate(self, group: dict[str, Any]) -> None:
         for name in ("lr", "momentum", "dampening", "weight_decay"):
             check_hyperparameter("SGD", name, group[name])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):

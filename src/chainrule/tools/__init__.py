@@ -1,0 +1,1 @@
+"""Tools that read graphs and the operation table: never build rules."""
