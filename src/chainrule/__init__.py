@@ -13,7 +13,9 @@ tensor([ 0.,  4.,  8., 12.])
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 
 from . import dtypes as _dtypes
 from .dtypes import (
@@ -31,6 +33,8 @@ from .creation import (  # noqa: E402
     zeros_like,
 )
 from .ops import *  # noqa: E402,F401,F403
+if _TYPE_CHECKING:  # the names built from the table, as type checkers see them (generated)
+    from .ops._api import *  # noqa: F403
 from .ops import PRIMITIVES, Primitive  # noqa: E402
 from .ops import _table  # noqa: E402
 
@@ -55,7 +59,7 @@ from .forward import TracedConversionError  # noqa: E402
 from .nn import functional as _functional  # noqa: E402,F401
 from . import nn  # noqa: E402
 
-if TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type checkers
+if _TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type checkers
     from . import numerical, optim, plot, viz
     from .explain import explain
     from .functional import (
@@ -85,7 +89,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     """Import the heavier parts of the package on first use."""
     if name not in _LAZY:
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -189,28 +189,68 @@ def record(prim, args, datas, params, out, result) -> Node:
     node = _new(Node)
     node.prim = prim
     node.params = params if params else _NO_PARAMS  # one shared empty dict: less memory per node
-    # edges[i]: where input i came from (its node, or the leaf tensor), None if it needs no gradient
-    if len(args) == 2:  # the common arities, without a loop
+    # edges[i]: where input i came from (its node, or the leaf tensor), None if it needs no
+    # gradient; in_meta[i]: its shape and dtype where broadcasting or promotion changed them.
+    n = len(args)
+    if n == 2:  # the hot case (arithmetic), unrolled
         a, b = args
-        edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,
-                 (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None)
-    elif len(args) == 1:
-        a = args[0]
-        edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
+        ea = (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
+        eb = (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None
+        node.edges = edges = (ea, eb)
+        fit = None
+        if prim.broadcasts:
+            shape = out.shape
+            dtype = out.dtype
+            if ea is not None:
+                d = datas[0]
+                if d.shape != shape or d.dtype != dtype:
+                    fit = ((d.shape, d.dtype), None)
+            if eb is not None:
+                d = datas[1]
+                if d.shape != shape or d.dtype != dtype:
+                    fit = (None if fit is None else fit[0], (d.shape, d.dtype))
+        node.in_meta = fit
     else:
-        edges = tuple([(a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
-                       for a in args])
-    node.edges = edges
-    node.in_meta = _in_meta(datas, edges, out) if prim.broadcasts else None
+        if n == 1:
+            a = args[0]
+            edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
+        else:
+            edges = tuple([(a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
+                           for a in args])
+        node.edges = edges
+        node.in_meta = _in_meta(datas, edges, out) if prim.broadcasts else None
     save = prim.save_inputs
-    if save is True:
-        _save_inputs(node, prim, args, datas, edges)
-    elif save is False:
-        node.saved = node.saved_data = node.versions = None
-    else:  # "meta": the rules read only the inputs' shapes and dtypes
-        node.saved = node.saved_data = tuple(
-            Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
+    if save is not True:  # False: nothing; "meta": the rules read only the inputs' shapes and dtypes
+        node.saved = node.saved_data = None if save is False else _metas(args, datas)
         node.versions = None
+    elif n == 2:  # _save_inputs, unrolled for the hot case
+        masks = prim.needs_masks
+        needed = -1 if masks is None else (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
+        x, y = datas
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        if ta and not needed & 1:
+            x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
+            ta = False
+        if tb and not needed & 2:
+            y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
+            tb = False
+        node.saved_data = kept = (x, y)
+        if ta or tb:
+            node.saved = (a if ta else x, b if tb else y)
+            versions = ()
+            if ta:
+                counter = a._version or P.version_counter(a)
+                versions = (counter, counter[0])
+            if tb:
+                counter = b._version or P.version_counter(b)
+                versions += (counter, counter[0])
+            node.versions = versions
+        else:
+            node.saved = kept
+            node.versions = None
+    else:
+        _save_inputs(node, prim, args, datas, edges)
     if prim.save_ans and (prim.ans_for is None or _needs_ans(edges, prim.ans_for)):
         node.ans = out
         node.ans_version = result._version = [0] if result is not None else None
@@ -227,9 +267,10 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
     """The saving policy: keep the inputs that the VJPs of the inputs requiring grad read (all
     of them without ``needs``, else those that ``needs`` names for them), watching the kept
     tensors for in-place changes; an input not read becomes its shape and dtype
-    (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC."""
-    masks = prim.needs_masks
-    needed = -1  # a bit per input
+    (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC.
+    (``record`` runs it unrolled for two inputs.)"""
+    masks = prim.needs_masks  # masks[i]: a bit per input that the VJP of input i reads
+    needed = -1  # every input
     if masks is not None:
         needed = 0
         for edge, mask in zip(edges, masks):
@@ -255,6 +296,10 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
     node.saved_data = kept = tuple(kept)
     node.saved = tuple(saved) if versions else kept
     node.versions = versions or None
+
+
+def _metas(args, datas):
+    return tuple(Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
 
 
 def _in_meta(datas, edges, out):

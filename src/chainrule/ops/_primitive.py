@@ -128,13 +128,13 @@ class Primitive:
 
         1. operands: the array of each (``datas``), and whether any requires grad or carries
            tangents. One tensor, or two tensors or plain numbers without keywords, are the
-           measured fast cases; any other call is collected by the general loop, which also
-           checks constants and hands a batch of tangents (``.ns``) to its own namespace;
+           measured fast cases; any other call (``general``) is collected by the loop, which
+           also checks constants and hands a batch of tangents (``.ns``) to its own namespace;
         2. the implementation (``residual`` where there is one), its errors naming the operation;
-        3. the result tensor (``make_tensor``), then its history and tangents (``_finish``).
+        3. the result tensor, then its history and tangents (``_finish``).
         """
         n = len(args)
-        datas = None
+        general = True
         if n == 2 and not params:
             a, b = args
             if isinstance(a, Tensor):
@@ -154,10 +154,12 @@ class Primitive:
                 if b._tangents is not None:
                     tangents = True
                 datas = (x, b._data)
+                general = False
             elif type(b) in _PLAIN:
                 if type(b) is ndarray and b.dtype.kind not in _REAL_KINDS:
                     _check_array(self, b)
                 datas = (x, b)
+                general = False
         elif n == 1 and not params and isinstance(args[0], Tensor):
             a = args[0]
             x = a._data
@@ -169,7 +171,7 @@ class Primitive:
                 if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
                     x = adapt[1](x)
             datas = (x,)
-        general = datas is None
+            general = False
         if general:
             datas = []
             requires = tangents = False
@@ -196,7 +198,9 @@ class Primitive:
         # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
         residual = None
         try:
-            if self.residual is not None:
+            if not general:
+                out = self.impl(*datas)
+            elif self.residual is not None:
                 out, residual = self.residual(*datas, **params)
             elif params:
                 out = self.impl(*datas, **params)
@@ -209,7 +213,17 @@ class Primitive:
                 f"{self.name}: got operands of types "
                 f"{', '.join(type(d).__name__ for d in datas)}; pass tensors or real numbers"
             )
-        result = make_tensor(out)
+        # The tensor as make_tensor (tensor._make) builds it, inlined: that call costs ~5% of
+        # a small operation (tests/test_dispatch.py checks the two agree).
+        result = _new(Tensor)
+        result._data = out
+        result._node = None
+        result._requires_grad = False
+        result._grad = None
+        result._version = None
+        result._tangents = None
+        result._base = None
+        result._hooks = None
         if requires or tangents:
             _finish(self, args, datas, params, result, residual, requires, tangents)
         return result
@@ -297,6 +311,7 @@ def attach(prim, args, params, result) -> None:
 
 
 _GENERAL = object()  # stands for an operand that no fast case takes
+_new = object.__new__
 _UNCHANGED = (0,)  # the version of a residual, which nothing outside the node can modify
 _PLAIN = frozenset({ndarray, float, int, bool})
 

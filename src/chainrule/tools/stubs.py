@@ -27,6 +27,8 @@ import builtins
 from typing import Any
 
 '''
+# Unannotated parameters with these names take what a tensor operation accepts.
+_DEFAULTS = {"input": "TensorLike", "other": "TensorLike", "A": "TensorLike", "B": "TensorLike"}
 # Comparisons return tensors, where ``object`` declares bool.
 _OVERRIDES = {"__eq__", "__ne__"}
 
@@ -45,12 +47,12 @@ def _parameters(function: Callable) -> tuple[list[str], str]:
     """The stub's parameter list and return annotation for ``function``."""
     if isinstance(function, Primitive):
         names = ["input", "other", "third", "fourth"][:_arity(function)]
-        return [f"{name}: Any" for name in names] + ["/"], "Tensor"
+        return [f"{name}: TensorLike" for name in names] + ["/"], "Tensor"
     signature = inspect.signature(function)
     parts = []
     star = False
     for p in signature.parameters.values():
-        annotation = p.annotation if p.annotation is not p.empty else "Any"
+        annotation = p.annotation if p.annotation is not p.empty else _DEFAULTS.get(p.name, "Any")
         if not isinstance(annotation, str):
             annotation = getattr(annotation, "__name__", repr(annotation))
         if p.kind is p.VAR_POSITIONAL:
@@ -78,7 +80,7 @@ def _def(name: str, parameters: list[str], returns: str, indent: str = "") -> st
 
 def functions_stub() -> str:
     """The text of ``ops/_api.pyi``: every operation of ``chainrule``'s own namespace."""
-    lines = [_HEADER, "from ..tensor import Tensor\n\n"]
+    lines = [_HEADER, "from .._typing import TensorLike\nfrom ..tensor import Tensor\n\n"]
     for op in sorted(OPERATIONS.values(), key=lambda o: o.name):
         if op.namespace:
             continue
@@ -99,7 +101,7 @@ def methods_stub() -> str:
     (from the operation table and from ``_methods``)."""
     from .. import _methods
 
-    lines = [_HEADER, "from .tensor import Tensor\n\n\n", "class TensorMethods:\n"]
+    lines = [_HEADER, "from ._typing import TensorLike\nfrom .tensor import Tensor\n\n\n", "class TensorMethods:\n"]
     entries: dict[str, str] = {}
     for op in sorted(OPERATIONS.values(), key=lambda o: o.name):
         if op.method:
@@ -108,7 +110,7 @@ def methods_stub() -> str:
                 entries[name] = _def(name, parameters, returns, "    ")
         if op.operator is not None:
             for name in _methods._operator_methods(op.operator, op.function):
-                operands = ["self"] if op.operator in ("neg", "abs") else ["self", "other: Any"]
+                operands = ["self"] if op.operator in ("neg", "abs") else ["self", "other: TensorLike"]
                 entries[name] = _def(name, operands, "Tensor", "    ")
     fixed = {**_methods._fixed_operators(), **_methods._inplace_methods(), **_methods._conversions()}
     for name, function in fixed.items():
