@@ -341,7 +341,7 @@ def _train(report: _Report, folder: Path) -> None:
         loss.backward()
         with cr.no_grad():
             for p, v in zip(params, velocities):
-                v.mul_(momentum).add_(p.grad)
+                v.mul_(momentum).add_(_grad_of(p))
                 p -= lr * v
                 p.grad = None
         losses.append(loss.item())

@@ -1,27 +1,29 @@
 """Reverse mode: graph nodes, recording, and the one function that computes gradients.
 
-``record`` makes the node of an operation as it runs: where each input came from and what its
-rules will read (one saving policy, ``_save_inputs``). ``compute_gradients`` walks the recorded
-graph once, iteratively, in topological order: each node runs when every consumer has sent its
-cotangent, pops that cotangent, calls its rule from the operation table, and frees its saved
-values unless ``retain_graph``. Zero gradients are ``None`` and never allocated; broadcasting is
-reduced here, once, not in the rules. Hooks, retained gradients, requested inputs
-(``targets``), the gradients kept for pictures (``grad_value``), anomaly checks and the
-collector's policy are extras around the walk. ``Tensor.backward`` and ``autograd.grad`` are
-thin wrappers around it.
+``record`` makes the node of an operation as it runs: where each input came from, and what its
+rules will read (one saving policy, ``_save_inputs``, which ``record`` runs unrolled for one and
+two inputs). ``compute_gradients`` walks the recorded graph once, iteratively, in topological
+order: each node runs when every consumer has sent its cotangent, pops that cotangent, calls its
+rule from the operation table, and frees its saved values unless ``retain_graph``. Zero
+gradients are ``None`` and never allocated; broadcasting is reduced here, once, not in the
+rules. Hooks, retained gradients, requested inputs (``targets``), the gradients kept for
+pictures (``grad_value``), anomaly checks and the collector's policy are extras around the walk.
+``Tensor.backward`` and ``autograd.grad`` are thin wrappers around it.
 
-Buffer ownership. The walk writes into a gradient array (``+=`` when a second gradient reaches
-a node, a rule's raw fast form that may write into its cotangent, a ``.grad`` taking a gradient
-without a copy) only when it owns it. ``mine`` holds the nodes whose pending gradient is an
-array this walk made and has handed to no one: a sum it computed, a broadcast gradient it
-reduced (``_fit``), or what a table rule returned other than its cotangent (a table rule
-returns its cotangent, a view, or an array it made and keeps nowhere: the generic checker
-tests this for every primitive). A node's cotangent stops being owned the moment it is handed
-anywhere (a hook, a retained or ``.grad`` tensor, the results, ``grad_value``); it is passed on
-as owned only by a node with one input, to that input. The user's cotangents, what hooks
-return, and what a ``vjp_all`` rule returns (a custom Function's backward) are never owned.
-Every write also checks that the array has its own, writable, contiguous memory
-(``P.own_memory``): a view never qualifies, whoever owns its base. No reference counts.
+Buffer ownership (no reference counts). The walk writes into a gradient array (``+=`` when a
+second gradient reaches a node; a rule's raw fast form that writes into its cotangent; a
+``.grad`` taking a gradient without a copy) only if it made it and handed it to no one. It
+made: the sums it computes, the broadcast gradients it reduces (``_fit``), and what a table rule
+returns other than its cotangent (a rule returns its cotangent, a view, or a new array it keeps
+nowhere: the generic checker tests this for every primitive). Every store into the pending
+gradients says which: the nodes whose pending gradient the walk did not make are ``borrowed``
+— the roots (the user's cotangents), what a ``vjp_all`` rule returned (a custom Function's
+backward), and a cotangent passed on, which stays owned only by the one input of a node that
+owned it (several inputs may each get it, or views of it). A cotangent stops being owned the
+moment it is handed anywhere: to a hook (whose result is not the walk's either), a retained or
+``.grad`` tensor, the results, ``grad_value``. And an owned array is written only if it has its
+own, writable, contiguous memory (``P.own_memory``): a view never qualifies, whoever owns its
+base.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ ndarray = np.ndarray
 _own_memory = P.own_memory
 
 
-_NO_INPUTS = [(None,) * n for n in range(9)]
 SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
 
 
@@ -74,11 +75,11 @@ class Node:
     of the output, gradient kept for pictures) live in ``extra`` so the common node stays small.
     """
 
-    _leaf = False
     __slots__ = (
         "prim", "params", "edges", "saved", "saved_data", "versions", "ans", "ans_version",
-        "in_meta", "output", "grad_value", "extra", "__weakref__",
+        "in_meta", "output", "grad_value", "extra", "_leaf", "__weakref__",
     )
+    # ``_leaf`` is False (True on tensors): a slot, read faster than a class attribute.
 
     # ``output`` is the output itself when it is small (at most SMALL elements), else its shape;
     # ``grad_value`` is set by backward for small outputs. Both are for pictures of the graph.
@@ -150,8 +151,7 @@ class Node:
         """The saved inputs, checked against in-place changes; tensors when ``traced``."""
         saved = self.saved
         if saved is None:
-            n = len(self.edges)
-            return _NO_INPUTS[n] if n < 9 else (None,) * n
+            return (None,) * len(self.edges)
         if saved is FREED:
             raise self._freed_error()
         versions = self.versions  # (counter, expected, counter, expected, ...): two compared inline
@@ -187,6 +187,7 @@ def record(prim, args, datas, params, out, result) -> Node:
     if _recorded == _RAISE_AFTER:
         _collector.large_graph()
     node = _new(Node)
+    node._leaf = False
     node.prim = prim
     node.params = params if params else _NO_PARAMS  # one shared empty dict: less memory per node
     # edges[i]: where input i came from (its node, or the leaf tensor), None if it needs no
@@ -210,18 +211,19 @@ def record(prim, args, datas, params, out, result) -> Node:
                 if d.shape != shape or d.dtype != dtype:
                     fit = (None if fit is None else fit[0], (d.shape, d.dtype))
         node.in_meta = fit
+    elif n == 1:
+        a = args[0]
+        node.edges = edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
+        node.in_meta = None
     else:
-        if n == 1:
-            a = args[0]
-            edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
-        else:
-            edges = tuple([(a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
-                           for a in args])
-        node.edges = edges
+        node.edges = edges = tuple([(a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
+                                    for a in args])
         node.in_meta = _in_meta(datas, edges, out) if prim.broadcasts else None
     save = prim.save_inputs
-    if save is not True:  # False: nothing; "meta": the rules read only the inputs' shapes and dtypes
-        node.saved = node.saved_data = None if save is False else _metas(args, datas)
+    if save is False:
+        node.saved = node.saved_data = node.versions = None
+    elif save is not True:  # "meta": the rules read only the inputs' shapes and dtypes
+        node.saved = node.saved_data = _metas(args, datas)
         node.versions = None
     elif n == 2:  # _save_inputs, unrolled for the hot case
         masks = prim.needs_masks
@@ -249,6 +251,11 @@ def record(prim, args, datas, params, out, result) -> Node:
         else:
             node.saved = kept
             node.versions = None
+    elif n == 1 and (prim.needs_masks is None or prim.needs_masks[0] & 1):
+        node.saved = args  # _save_inputs for one input (a tensor) that its VJP reads: kept, watched
+        node.saved_data = tuple(datas)
+        counter = a._version or P.version_counter(a)
+        node.versions = (counter, counter[0])
     else:
         _save_inputs(node, prim, args, datas, edges)
     if prim.save_ans and (prim.ans_for is None or _needs_ans(edges, prim.ans_for)):
@@ -268,7 +275,7 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
     of them without ``needs``, else those that ``needs`` names for them), watching the kept
     tensors for in-place changes; an input not read becomes its shape and dtype
     (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC.
-    (``record`` runs it unrolled for two inputs.)"""
+    (``record`` runs it unrolled for one and two inputs.)"""
     masks = prim.needs_masks  # masks[i]: a bit per input that the VJP of input i reads
     needed = -1  # every input
     if masks is not None:
@@ -357,6 +364,9 @@ class RemovableHandle:
         self.remove()
 
 
+_NO_INPUTS = [(None,) * n for n in range(9)]  # _NO_INPUTS[n]: n inputs, none saved
+
+
 # ---------------------------------------------------------------------------------------------
 # The walk
 # ---------------------------------------------------------------------------------------------
@@ -374,128 +384,141 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     With ``batch=B`` each cotangent carries a leading axis of B independent cotangents, all
     pulled back in this one pass (used for Jacobians; hooks are not run).
     """
+    global _recorded
     traced = create_graph or bool(state.forward_levels)
-    m = _namespace(traced, batch)
-    plain = m is P.raw  # first order, one cotangent per root: the rules' raw fast forms apply
-    single = batch is None
-    grads = _seed(roots, cotangents, traced, batch, m)  # node -> its pending cotangent
-    wanted = None if targets is None else {_origin(t): t for t in targets}
-    consumers = _consumers(list(grads), wanted)  # node -> consumers not yet run
-    mine = set()  # nodes whose pending cotangent this walk made and handed to no one
+    m, grads, wanted, consumers = _start(roots, cotangents, targets, traced, batch)
     results = {}
-    anomaly = state.anomaly
-    ready = [node for node in grads if consumers.get(node) == 0]
-    restore = _begin(create_graph, len(consumers))
+    grad_mode, state.grad_enabled = state.grad_enabled, create_graph  # recorded for create_graph only
+    # The walk allocates many short-lived objects beside a large acyclic graph: the cyclic
+    # collector would traverse that graph again and again, so it waits until the end.
+    paused = len(consumers) >= _collector.PAUSE_AFTER and _collector.pause()
     try:
-        while ready:
-            node = ready.pop()
-            cotangent = grads.pop(node, None)
-            own = node in mine
-            if node._leaf:
-                if cotangent is not None:
-                    _reach_leaf(node, cotangent, own, traced, single, wanted, results, accumulate)
-                continue
-            if cotangent is not None:
-                if single:
-                    if node.extra is not None:  # hooks, retain_grad
-                        cotangent, own = _node_extras(node, cotangent, own, traced)
-                    if type(node.output) is not tuple:  # a small output: its gradient kept for pictures
-                        node.grad_value = cotangent._data if traced else cotangent
-                        own = False
-                if wanted is not None and node in wanted:
-                    _deliver(wanted[node], cotangent, results, accumulate and single, traced)
-                    own = False
-                prim = node.prim
-                inputs = node._inputs(traced)
-                ans = node.ans
-                if ans is not None and (traced or node.ans_version[0]):
-                    ans = node._ans(traced)
-                params = node.params
-                if plain and prim.contiguous and not cotangent.flags.c_contiguous:
-                    cotangent = np.ascontiguousarray(cotangent)  # once, not once per rule
-                rules = prim.vjp
-                parts = None  # the gradients of all inputs at once (vjp_all): never owned
-                if prim.vjp_all:
-                    needs = [e is not None and e in consumers for e in node.edges]
-                    parts = rules(m, cotangent, ans, needs, *inputs, **params)
-                elif plain and prim.raw_vjp is not None and (own or not prim.raw_vjp_writes_g):
-                    rules = prim.raw_vjp
-                arity = -1 if params else len(inputs)
-                in_meta = node.in_meta
-            i = -1
-            for parent in node.edges:
-                i += 1
-                if parent is None:
-                    continue
-                left = consumers.get(parent)
-                if left is None:  # pruned: no target is reached through this input
-                    continue
-                consumers[parent] = left - 1
-                if left == 1:
-                    ready.append(parent)
-                if cotangent is None:  # nothing flows through this node
-                    continue
-                if parts is not None:
-                    g = parts[i]
-                elif arity == 2:  # the common arities, called without unpacking
-                    g = rules[i](m, cotangent, ans, inputs[0], inputs[1])
-                elif arity == 1:
-                    g = rules[i](m, cotangent, ans, inputs[0])
-                else:
-                    g = rules[i](m, cotangent, ans, *inputs, **params)
-                if g is None:  # a zero gradient
-                    continue
-                if g is cotangent:  # passed on: owned by the one input of a one-input node only
-                    fresh = own and len(node.edges) == 1
-                else:
-                    fresh = parts is None
-                fit = None if in_meta is None else in_meta[i]
-                if fit is not None:
-                    reduced = _fit(g, fit[0], fit[1], traced, m) if single else m.conform(g, *fit, "sum_to")
-                    fresh = fresh or reduced is not g
-                    g = reduced
-                if anomaly:
-                    _check_finite(node, g, traced)
-                previous = grads.get(parent)
-                if previous is None:
-                    grads[parent] = g
-                    if fresh:
-                        mine.add(parent)
-                elif parent in mine and type(previous) is ndarray and _own_memory(previous):
-                    previous += g
-                else:
-                    grads[parent] = previous + g
-                    mine.add(parent)
-                previous = None
-            if cotangent is not None and not retain_graph and (node.saved is not None or node.ans is not None):
-                # Free what this node saved (nodes that saved nothing stay usable, as in PyTorch).
-                node.saved = FREED
-                node.saved_data = node.ans = node.params = None
+        _walk(grads, consumers, m, traced, batch is None, wanted, results, retain_graph, accumulate)
     finally:
-        _end(restore)
+        state.grad_enabled = grad_mode
+        _recorded = 0
+        if paused or _collector.raised:
+            _collector.resume(paused)
     return results
 
 
-def _namespace(traced, batch):
-    """The rule namespace: NumPy arrays in and out (``raw``), or the primitives themselves when
-    the backward pass is recorded (``traced``), or a batch of either."""
+def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, accumulate) -> None:
+    """The reverse walk. ``grads`` maps each node to its pending cotangent, ``consumers`` each
+    node to how many of its consumers have not run yet; ``single``: one cotangent per root (not
+    a batch); ``wanted``: the requested nodes (``targets``) and their tensors, or None."""
+    plain = m is P.raw  # first order, one cotangent per root: the rules' raw fast forms apply
+    borrowed = set(grads)  # nodes whose pending cotangent the walk did not make (the roots': the user's)
+    anomaly = state.anomaly
+    ready = [node for node in grads if consumers.get(node) == 0]
+    pop, push, take, uses = ready.pop, ready.append, grads.pop, consumers.get
+    while ready:  # topological order: a node runs once all its consumers have
+        node = pop()
+        cotangent = take(node, None)
+        if node._leaf:  # its gradient: through its hooks to the results (targets) or its .grad
+            if cotangent is not None and (wanted is not None or single and node._hooks):
+                _reach_leaf(node, cotangent, node not in borrowed, traced, single, wanted, results, accumulate)
+            elif cotangent is not None and accumulate:
+                _accumulate_into(node, cotangent, traced, node not in borrowed)
+            continue
+        edges = node.edges
+        if cotangent is None:  # nothing flows through this node: it only releases its inputs
+            _release(edges, consumers, push)
+            continue
+        lent = False  # the cotangent was handed out: the walk owns it no more
+        if node.extra is not None or wanted is not None and node in wanted:  # hooks, retain_grad, targets
+            cotangent, lent = _node_extras(node, cotangent, node not in borrowed, traced, single, wanted,
+                                           results, accumulate)
+        if single and type(node.output) is not tuple:  # a small output: its gradient kept for pictures
+            node.grad_value = cotangent._data if traced else cotangent
+            lent = True
+        prim, saved, versions = node.prim, node.saved, node.versions  # versions: (counter, expected, ...)
+        if saved is None:  # the rules read no input
+            inputs = _NO_INPUTS[len(edges)] if len(edges) < 9 else (None,) * len(edges)
+        elif traced or saved is FREED or versions is not None and (versions[0][0] != versions[1] or (
+                len(versions) > 2 and (versions[2][0] != versions[3] or len(versions) > 4))):
+            inputs = node._inputs(traced)  # tensors when traced; raises if freed or changed in place
+        else:
+            inputs = node.saved_data
+        ans = node.ans
+        if ans is not None and (traced or node.ans_version[0]):
+            ans = node._ans(traced)  # raises if changed in place
+        params = node.params
+        if plain and prim.contiguous and not cotangent.flags.c_contiguous:
+            cotangent = np.ascontiguousarray(cotangent)  # once, not once per rule
+        rules = prim.vjp
+        arity = -1 if params else len(inputs)
+        if prim.vjp_all:  # the gradients of all inputs at once (never owned)
+            parts = rules(m, cotangent, ans, [e is not None and e in consumers for e in edges], *inputs, **params)
+            arity = -2
+        elif plain and prim.raw_vjp is not None and (
+                not prim.raw_vjp_writes_g or not lent and node not in borrowed):
+            rules = prim.raw_vjp
+        in_meta = node.in_meta
+        i = -1
+        for parent in edges:
+            i += 1
+            if parent is None:  # no gradient needed
+                continue
+            left = uses(parent)
+            if left is None:  # pruned: no target is reached through this input
+                continue
+            consumers[parent] = left - 1
+            if left == 1:
+                push(parent)
+            if arity == 2:  # the common arities, called without unpacking
+                g = rules[i](m, cotangent, ans, inputs[0], inputs[1])
+            elif arity == 1:
+                g = rules[i](m, cotangent, ans, inputs[0])
+            else:
+                g = parts[i] if arity == -2 else rules[i](m, cotangent, ans, *inputs, **params)
+            if g is None:  # a zero gradient
+                continue
+            if in_meta is not None and in_meta[i] is not None:  # broadcast or promoted
+                shape, dtype = in_meta[i]
+                g = _fit(g, shape, dtype, traced, m) if single else m.conform(g, shape, dtype, "sum_to")
+            if anomaly:
+                _check_finite(node, g, traced)
+            previous = grads.get(parent)
+            if previous is None:
+                grads[parent] = g
+                # Borrowed unless the walk made it: what a vjp_all rule returned, or the cotangent
+                # passed on (still owned only by the one input of a node that owned it).
+                if arity == -2 and g is parts[i] or g is cotangent and type(g) is ndarray and not (
+                        len(edges) == 1 and not lent and node not in borrowed):
+                    borrowed.add(parent)
+            elif parent not in borrowed and type(previous) is ndarray and _own_memory(previous):
+                previous += g
+            else:
+                grads[parent] = previous + g  # made by the walk
+                borrowed.discard(parent)
+        if not retain_graph and (saved is not None or node.ans is not None):  # (saving nothing: reusable)
+            node.saved = FREED
+            node.saved_data = node.ans = node.params = None
+
+
+def _release(edges, consumers, push) -> None:
+    """A node that no gradient reached: its inputs stop waiting for it."""
+    for parent in edges:
+        left = None if parent is None else consumers.get(parent)
+        if left is not None:
+            consumers[parent] = left - 1
+            if left == 1:
+                push(parent)
+
+
+def _start(roots, cotangents, targets, traced, batch):
+    """Per call: the rule namespace ``m`` (NumPy arrays in and out, or the primitives
+    themselves when the backward pass is recorded, or a batch of either); each root's pending
+    cotangent (the user's: never owned by the walk); the requested nodes (``targets``); and how
+    many consumers lead into each node the walk visits: every node reachable from the roots,
+    or only those from which a requested one can be reached."""
     m = P.traced if traced else P.raw
     if batch is not None:
         from ._batching import BatchedNamespace
         m = BatchedNamespace(m, batch)
-    return m
-
-
-def _origin(t):
-    """Where ``t``'s gradient arrives: its node, or the leaf tensor itself."""
-    return t._node if t._node is not None else t
-
-
-def _seed(roots, cotangents, traced, batch, m) -> dict:
-    """The pending cotangent of each root's node: the user's, never owned by the walk."""
     grads = {}
     for root, cotangent in zip(roots, cotangents):
-        node = _origin(root)
+        node = root._node if root._node is not None else root
         if traced:
             if not isinstance(cotangent, Tensor):
                 cotangent = Tensor._wrap(cotangent)
@@ -505,38 +528,19 @@ def _seed(roots, cotangents, traced, batch, m) -> dict:
             cotangent = m.wrap(cotangent)
         previous = grads.get(node)
         grads[node] = cotangent if previous is None else previous + cotangent
-    return grads
-
-
-def _consumers(start, wanted) -> dict:
-    """How many edges lead into each node that the walk visits: every node reachable from
-    ``start``, or (``wanted``) only those from which a wanted one can be reached."""
-    leaves = None if wanted is None else []
+    start = list(grads)
+    if targets is None:
+        return m, grads, None, _count_consumers(start)
+    wanted = {}
+    for t in targets:
+        wanted[t._node if t._node is not None else t] = t
+    leaves = []
     consumers = _count_consumers(start, leaves)
-    if wanted is not None and not (all(n._leaf for n in wanted) and all(n in wanted for n in leaves)):
+    if not (all(n._leaf for n in wanted) and all(n in wanted for n in leaves)):
         # Some paths lead to no target (pruning is a no-op when every leaf is a target: every
         # node reaches a leaf).
         consumers = _prune(start, consumers, wanted)
-    return consumers
-
-
-def _begin(create_graph, size):
-    """Per call: record the backward pass only for ``create_graph``; and hold the cyclic
-    collector back while the walk allocates many short-lived objects beside a large acyclic
-    graph (it would traverse that graph again and again). Returns what ``_end`` restores."""
-    previous_mode = state.grad_enabled
-    state.grad_enabled = create_graph
-    paused = size >= _collector.PAUSE_AFTER and _collector.pause()
-    return previous_mode, paused
-
-
-def _end(restore) -> None:
-    global _recorded
-    previous_mode, paused = restore
-    state.grad_enabled = previous_mode
-    _recorded = 0
-    if paused or _collector.raised:
-        _collector.resume(paused)
+    return m, grads, wanted, consumers
 
 
 def _count_consumers(roots, leaves=None):
@@ -609,7 +613,8 @@ def _prune(roots, consumers, targets):
 # ---------------------------------------------------------------------------------------------
 
 def _reach_leaf(leaf, cotangent, own, traced, single, wanted, results, accumulate) -> None:
-    """A leaf's gradient: through its hooks to the results (``targets``) or its ``.grad``."""
+    """A leaf's gradient, when it has hooks or the walk has ``targets``: through its hooks to
+    the results (``targets``) or its ``.grad``."""
     if single and leaf._hooks:
         cotangent = _run_hooks(leaf._hooks, cotangent, traced)
         own = False
@@ -621,20 +626,26 @@ def _reach_leaf(leaf, cotangent, own, traced, single, wanted, results, accumulat
         _accumulate_into(leaf, cotangent, traced, own)
 
 
-def _node_extras(node, cotangent, own, traced):
-    """Hooks and ``retain_grad`` of a non-leaf node: returns the (possibly replaced) cotangent
-    and whether the walk still owns it."""
-    hooks = node.extra.get("hooks")
-    if hooks:
-        cotangent = _run_hooks(hooks, cotangent, traced)
-        own = False
-    retained = node.extra.get("retained")
-    if retained is not None:  # in autograd.grad too, as PyTorch
-        kept = retained()
-        if kept is not None:
-            _accumulate_into(kept, cotangent, traced, own)
-            own = False
-    return cotangent, own
+def _node_extras(node, cotangent, own, traced, single, wanted, results, accumulate):
+    """Hooks and ``retain_grad`` of a non-leaf node, and its gradient if it is a target: returns
+    the (possibly replaced) cotangent and whether it was handed out (the walk owns it no more)."""
+    lent = False
+    extra = node.extra
+    if single and extra is not None:
+        hooks = extra.get("hooks")
+        if hooks:
+            cotangent = _run_hooks(hooks, cotangent, traced)
+            lent = True
+        retained = extra.get("retained")
+        if retained is not None:  # in autograd.grad too, as PyTorch
+            kept = retained()
+            if kept is not None:
+                _accumulate_into(kept, cotangent, traced, own and not lent)
+                lent = True
+    if wanted is not None and node in wanted:
+        _deliver(wanted[node], cotangent, results, accumulate and single, traced)
+        lent = True
+    return cotangent, lent
 
 
 def _deliver(tensor, cotangent, results, accumulate, traced) -> None:

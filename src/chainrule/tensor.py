@@ -64,18 +64,19 @@ def _check_kind(op, data, dtype) -> None:
 
 
 def _make(data, requires_grad=False, node=None, tangents=None, into=None) -> Tensor:
-    """The one tensor constructor: a ``Tensor`` around ``data`` (not copied) with history
-    ``node``, or, with ``into``, that fresh object (``Tensor.__init__``) filled in. The slots
-    are assigned here and nowhere else; a ``View`` is such a tensor given a ViewInfo."""
+    """The one tensor constructor: a ``Tensor`` around ``data`` (no copy) with history
+    ``node``; with ``into``, that newly allocated tensor is filled in (``Tensor.__init__``).
+    Every tensor gets its slots here (``Primitive.__call__`` writes this out for speed; a
+    ``View`` is a result given a ViewInfo by ``make_view``)."""
     t = _new(Tensor) if into is None else into
     t._data = data
-    t._node = node
-    t._requires_grad = requires_grad
     t._grad = None
     t._version = None
     t._tangents = tangents
     t._base = None
     t._hooks = None
+    t._requires_grad = requires_grad
+    t._node = node
     return t
 
 
@@ -99,6 +100,15 @@ class Tensor(_Methods):
         "_data", "_node", "_requires_grad", "_grad", "_version", "_tangents", "_base", "_hooks",
         "__weakref__",
     )
+    # What the slots hold, for type checkers (``_make`` fills them).
+    _data: Any  # the array
+    _node: Any  # engine.Node of its history, or None (a leaf or no history)
+    _requires_grad: bool
+    _grad: Tensor | None
+    _version: list | None  # the version counter shared with its views ([version, views])
+    _tangents: dict | None  # forward-mode level -> tangent
+    _base: Any  # ViewInfo of a view, else None
+    _hooks: Any  # hooks of a leaf (dict), or the node awaiting a retain_grad move
     __array_priority__ = 1000
     _leaf = True
 
@@ -109,8 +119,9 @@ class Tensor(_Methods):
                 raise TypeError(f"tensor: requires_grad must be True or False, got {type(requires_grad).__name__}")
             self.requires_grad_(requires_grad)
 
+    _make = staticmethod(_make)
     # ``Tensor._wrap(array)``: a tensor with no history around ``array`` (no copy).
-    _wrap = staticmethod(_make)
+    _wrap = _make
 
     @staticmethod
     def _from_node(array: ndarray, node, tangents=None) -> Tensor:
@@ -621,7 +632,6 @@ def _rebase(view, info, root, written: bool) -> None:
 
 
 P.Tensor = Tensor
-P.make_tensor = _make
 P.version_counter = version_counter
 P.bump_version = bump_version
 P.record = engine.record

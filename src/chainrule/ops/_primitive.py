@@ -20,6 +20,7 @@ each input's shape once (``broadcasts=True``).
 
 from __future__ import annotations
 
+import copy
 import sys
 import traceback
 from types import SimpleNamespace
@@ -44,7 +45,6 @@ RECORDED: dict = {}
 
 # Set by tensor.py (avoids an import cycle).
 Tensor = None
-make_tensor = None
 View = None
 record = None
 version_counter = None
@@ -124,18 +124,22 @@ class Primitive:
         return f"<chainrule primitive {self.name}>"
 
     def __call__(self, *args, **params):
-        """The one dispatch path, from operands to the result tensor:
+        """The one dispatch path: from ``prim(*args, **params)`` to its result tensor.
 
-        1. operands: the array of each (``datas``), and whether any requires grad or carries
-           tangents. One tensor, or two tensors or plain numbers without keywords, are the
-           measured fast cases; any other call (``general``) is collected by the loop, which
-           also checks constants and hands a batch of tangents (``.ns``) to its own namespace;
-        2. the implementation (``residual`` where there is one), its errors naming the operation;
-        3. the result tensor, then its history and tangents (``_finish``).
+        1. Operands: each one's array (``datas``), and whether any requires grad or carries
+           tangents. Two measured fast cases come first: two operands, each a tensor or a plain
+           number or array (``_PLAIN``), and one tensor, without keywords. They call the
+           implementation directly: through ``impl(*datas)`` a Python implementation costs a
+           second interpreter frame (~2% of ``x * y``). Any other call is the general case:
+           constants checked (``_constant``), a batch of tangents (``.ns``) handed to its own
+           namespace, keywords, ``residual``, and the result checked for objects.
+        2. The implementation, its errors naming the operation (``_impl_error``).
+        3. The result tensor, its node (``record``) and its tangents (``_push_tangents``).
         """
         n = len(args)
-        general = True
-        if n == 2 and not params:
+        # A loop run at most once: ``break`` when the fast case applies; ``continue`` (n = 0)
+        # for an operand of another kind, on to the general case (no flag tested on the way).
+        while n == 2 and not params:
             a, b = args
             if isinstance(a, Tensor):
                 x = a._data
@@ -147,101 +151,104 @@ class Primitive:
                 if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
                     _check_array(self, a)
             else:
-                b = _GENERAL  # not a fast case: skip b, collect both below
+                n = 0
+                continue
             if isinstance(b, Tensor):
+                y = b._data
                 if b._requires_grad:
                     requires = True
                 if b._tangents is not None:
                     tangents = True
-                datas = (x, b._data)
-                general = False
             elif type(b) in _PLAIN:
+                y = b
                 if type(b) is ndarray and b.dtype.kind not in _REAL_KINDS:
                     _check_array(self, b)
-                datas = (x, b)
-                general = False
-        elif n == 1 and not params and isinstance(args[0], Tensor):
-            a = args[0]
-            x = a._data
-            requires = a._requires_grad
-            tangents = a._tangents is not None
-            adapt = self.adapt
-            if adapt is not None:
-                dt = x.dtype
-                if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
-                    x = adapt[1](x)
-            datas = (x,)
-            general = False
-        if general:
-            datas = []
-            requires = tangents = False
-            for a in args:
-                if isinstance(a, Tensor):
-                    datas.append(a._data)
-                    if a._requires_grad:
-                        requires = True
-                    if a._tangents is not None:
-                        tangents = True
-                elif type(a) in _PLAIN:
-                    if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
-                        _check_array(self, a)
-                    datas.append(a)
-                elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
-                    return getattr(a.ns, self.name)(*args, **params)
-                else:
-                    datas.append(_constant(a, self))
-            adapt = self.adapt
-            if adapt is not None and n == 1:
-                x = datas[0]
-                if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
-                    datas[0] = adapt[1](x)
-        # 0-d results stay NumPy scalars: arithmetic on them is ~10x cheaper than on 0-d arrays.
-        residual = None
-        try:
-            if not general:
-                out = self.impl(*datas)
-            elif self.residual is not None:
-                out, residual = self.residual(*datas, **params)
-            elif params:
-                out = self.impl(*datas, **params)
             else:
-                out = self.impl(*datas)
-        except Exception as exc:
-            raise _impl_error(self, datas, exc) from exc
-        if general and type(out) is ndarray and out.dtype.kind == "O":  # e.g. None for an array
-            raise TypeError(
-                f"{self.name}: got operands of types "
-                f"{', '.join(type(d).__name__ for d in datas)}; pass tensors or real numbers"
-            )
-        # The tensor as make_tensor (tensor._make) builds it, inlined: that call costs ~5% of
-        # a small operation (tests/test_dispatch.py checks the two agree).
+                n = 0
+                continue
+            datas = (x, y)
+            try:
+                out = self.impl(x, y)
+            except Exception as exc:
+                raise _impl_error(self, datas, exc) from exc
+            break
+        else:
+            if n == 1 and not params and isinstance(a := args[0], Tensor):
+                x = a._data
+                requires = a._requires_grad
+                tangents = a._tangents is not None
+                adapt = self.adapt
+                if adapt is not None:
+                    dt = x.dtype
+                    if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
+                        x = adapt[1](x)
+                datas = (x,)
+                try:
+                    out = self.impl(x)
+                except Exception as exc:
+                    raise _impl_error(self, datas, exc) from exc
+            else:  # the general case
+                n = 0
+                datas = []
+                requires = tangents = False
+                for a in args:
+                    if isinstance(a, Tensor):
+                        datas.append(a._data)
+                        if a._requires_grad:
+                            requires = True
+                        if a._tangents is not None:
+                            tangents = True
+                    elif type(a) in _PLAIN:
+                        if type(a) is ndarray and a.dtype.kind not in _REAL_KINDS:
+                            _check_array(self, a)
+                        datas.append(a)
+                    elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
+                        return getattr(a.ns, self.name)(*args, **params)
+                    else:
+                        datas.append(_constant(a, self))
+                adapt = self.adapt
+                if adapt is not None and len(datas) == 1:
+                    x = datas[0]
+                    if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
+                        datas[0] = adapt[1](x)
+                residual = None
+                try:
+                    if self.residual is not None:
+                        out, residual = self.residual(*datas, **params)
+                    elif params:
+                        out = self.impl(*datas, **params)
+                    else:
+                        out = self.impl(*datas)
+                except Exception as exc:
+                    raise _impl_error(self, datas, exc) from exc
+                if type(out) is ndarray and out.dtype.kind == "O":  # e.g. None for an array
+                    raise TypeError(
+                        f"{self.name}: got operands of types "
+                        f"{', '.join(type(d).__name__ for d in datas)}; pass tensors or real numbers"
+                    )
+        # The result: 0-d results stay NumPy scalars (arithmetic on them is ~10x cheaper than on
+        # 0-d arrays). This is ``Tensor._make(out)`` written out, as calling it costs ~5% of a
+        # small operation; tests/test_dispatch.py checks that the two give the same slots.
         result = _new(Tensor)
         result._data = out
-        result._node = None
-        result._requires_grad = False
         result._grad = None
         result._version = None
         result._tangents = None
         result._base = None
         result._hooks = None
-        if requires or tangents:
-            _finish(self, args, datas, params, result, residual, requires, tangents)
+        if requires and self.differentiable and state.grad_enabled:
+            result._requires_grad = True
+            result._node = record(self, args, datas, params, out, result)
+            if self.residual is not None:  # the forward's intermediate, for the first-order VJP
+                node = result._node
+                node.ans = residual if not n else self.residual(*datas)[1]
+                node.ans_version = _UNCHANGED
+        else:
+            result._requires_grad = False
+            result._node = None
+        if tangents and self.differentiable and state.forward_levels:
+            _push_tangents(self, args, params, result)
         return result
-
-
-def _finish(prim, args, datas, params, result, residual, requires, tangents) -> None:
-    """The end of a call with an input that requires grad or carries tangents (of ``attach``
-    too): ``result`` gets its node, when recording, and its tangents, in forward mode."""
-    if not prim.differentiable:
-        return
-    if requires and state.grad_enabled:
-        result._requires_grad = True
-        result._node = node = record(prim, args, datas, params, result._data, result)
-        if residual is not None:
-            node.ans = residual
-            node.ans_version = _UNCHANGED
-    if tangents and state.forward_levels:
-        _push_tangents(prim, args, params, result)
 
 
 def _describe(value) -> str:
@@ -288,29 +295,22 @@ def named(op: str, fn, *args, **kwargs):
         raise renamed from None
 
 
-def attach(prim, args, params, result) -> None:
-    """Record ``prim(*args, **params)`` onto ``result``, whose array already holds that value
-    (an in-place change written before its history is known); nothing is computed."""
-    datas = []
-    requires = tangents = False
-    for a in args:
-        if isinstance(a, Tensor):
-            datas.append(a._data)
-            requires = requires or a._requires_grad
-            tangents = tangents or a._tangents is not None
-        else:
-            datas.append(a)
-    result._requires_grad = False
-    result._node = None
-    result._tangents = None
-    if requires or tangents:
-        _finish(prim, args, datas, params, result, None, requires, tangents)
-        node = result._node
-        if node is not None and node.output is result._data:
-            node.output = result._data.copy()  # the picture keeps this value, not later changes
+def attach(prim, args, params, data):
+    """``prim(*args, **params)`` for an in-place change already written, whose value ``data``
+    holds: the one dispatch path with an implementation that returns ``data`` (nothing is
+    computed), so the tensor around ``data`` gets its node and tangents as any result does."""
+    given = copy.copy(prim)
+    given.impl = lambda *operands, **params: data
+    given.residual = None
+    result = given(*args, **params)
+    node = result._node
+    if node is not None:
+        node.prim = prim
+        if node.output is data:
+            node.output = data.copy()  # the picture keeps this value, not later changes
+    return result
 
 
-_GENERAL = object()  # stands for an operand that no fast case takes
 _new = object.__new__
 _UNCHANGED = (0,)  # the version of a residual, which nothing outside the node can modify
 _PLAIN = frozenset({ndarray, float, int, bool})

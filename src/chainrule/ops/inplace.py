@@ -206,19 +206,16 @@ def _snapshot(target, copy: bool):
     """A stand-in for ``target``'s value before the update (a copy when the op saves it). For a
     view, its history is its chain replayed on the root afresh, as PyTorch's CopySlices reads
     it: hooks registered on the view's own node see only gradients of what it was."""
-    Tensor = _tensor_type()
-    old = Tensor._wrap(target._data.copy() if copy else target._data)
+    data = target._data.copy() if copy else target._data
     info = view_info(target)
     if info is not None and not info.no_grad and (info.base._requires_grad or info.base._tangents is not None):
         current = info.base
         for prim, params in info.chain:
             current = prim(current, **params)
-        old._node, old._requires_grad, old._tangents = current._node, current._requires_grad, current._tangents
-        return old
-    old._node = target._node
-    old._requires_grad = target._requires_grad
-    old._tangents = target._tangents
-    return old
+    else:
+        current = target
+    return _tensor_type()._make(data, node=current._node, requires_grad=current._requires_grad,
+                                tangents=current._tangents)
 
 
 def setitem(target, key, value) -> None:
@@ -335,8 +332,7 @@ def _assign(op, target, result, raw=None):
     _write(op, target, result._data) if raw is None else raw()
     _P.bump_version(target)
     # The root's array already holds the new values: record the node onto it, computing nothing.
-    fresh = _tensor_type()._wrap(root._data)
-    _P.attach(copy_slices, (old_root, result), {"positions": positions}, fresh)
+    fresh = _P.attach(copy_slices, (old_root, result), {"positions": positions}, root._data)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
     _P.rebase_views(root, written=target)  # the view written through included
     return target

@@ -274,7 +274,7 @@ def _parse_einsum(subscripts: str, shapes):
             raise ValueError(f"einsum: term {term!r} has {len(term)} indices for an operand of shape {shape}")
         expanded.append(term)
     if out is None:
-        counts = {}
+        counts: dict[str, int] = {}
         for term in expanded:
             for c in term:
                 counts[c] = counts.get(c, 0) + 1
