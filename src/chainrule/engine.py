@@ -220,44 +220,45 @@ def record(prim, args, datas, params, out, result) -> Node:
                                     for a in args])
         node.in_meta = _in_meta(datas, edges, out) if prim.broadcasts else None
     save = prim.save_inputs
-    if save is False:
+    if save is True:
+        if n == 2:  # _save_inputs, unrolled for the hot case
+            masks = prim.needs_masks
+            needed = -1 if masks is None else (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
+            x, y = datas
+            ta = isinstance(a, Tensor)
+            tb = isinstance(b, Tensor)
+            if ta and not needed & 1:
+                x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
+                ta = False
+            if tb and not needed & 2:
+                y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
+                tb = False
+            node.saved_data = kept = (x, y)
+            if ta or tb:
+                node.saved = (a if ta else x, b if tb else y)
+                versions = ()
+                if ta:
+                    counter = a._version or P.version_counter(a)
+                    versions = (counter, counter[0])
+                if tb:
+                    counter = b._version or P.version_counter(b)
+                    versions += (counter, counter[0])
+                node.versions = versions
+            else:
+                node.saved = kept
+                node.versions = None
+        elif n == 1 and (prim.needs_masks is None or prim.needs_masks[0] & 1):
+            node.saved = args  # _save_inputs for one input (a tensor) that its VJP reads: kept, watched
+            node.saved_data = tuple(datas)
+            counter = a._version or P.version_counter(a)
+            node.versions = (counter, counter[0])
+        else:
+            _save_inputs(node, prim, args, datas, edges)
+    elif save is False:
         node.saved = node.saved_data = node.versions = None
-    elif save is not True:  # "meta": the rules read only the inputs' shapes and dtypes
+    else:  # "meta": the rules read only the inputs' shapes and dtypes
         node.saved = node.saved_data = _metas(args, datas)
         node.versions = None
-    elif n == 2:  # _save_inputs, unrolled for the hot case
-        masks = prim.needs_masks
-        needed = -1 if masks is None else (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
-        x, y = datas
-        ta = isinstance(a, Tensor)
-        tb = isinstance(b, Tensor)
-        if ta and not needed & 1:
-            x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
-            ta = False
-        if tb and not needed & 2:
-            y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
-            tb = False
-        node.saved_data = kept = (x, y)
-        if ta or tb:
-            node.saved = (a if ta else x, b if tb else y)
-            versions = ()
-            if ta:
-                counter = a._version or P.version_counter(a)
-                versions = (counter, counter[0])
-            if tb:
-                counter = b._version or P.version_counter(b)
-                versions += (counter, counter[0])
-            node.versions = versions
-        else:
-            node.saved = kept
-            node.versions = None
-    elif n == 1 and (prim.needs_masks is None or prim.needs_masks[0] & 1):
-        node.saved = args  # _save_inputs for one input (a tensor) that its VJP reads: kept, watched
-        node.saved_data = tuple(datas)
-        counter = a._version or P.version_counter(a)
-        node.versions = (counter, counter[0])
-    else:
-        _save_inputs(node, prim, args, datas, edges)
     if prim.save_ans and (prim.ans_for is None or _needs_ans(edges, prim.ans_for)):
         node.ans = out
         node.ans_version = result._version = [0] if result is not None else None
@@ -431,11 +432,13 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
         if single and type(node.output) is not tuple:  # a small output: its gradient kept for pictures
             node.grad_value = cotangent._data if traced else cotangent
             lent = True
-        prim, saved, versions = node.prim, node.saved, node.versions  # versions: (counter, expected, ...)
+        prim = node.prim
+        saved = node.saved
         if saved is None:  # the rules read no input
-            inputs = _NO_INPUTS[len(edges)] if len(edges) < 9 else (None,) * len(edges)
-        elif traced or saved is FREED or versions is not None and (versions[0][0] != versions[1] or (
-                len(versions) > 2 and (versions[2][0] != versions[3] or len(versions) > 4))):
+            inputs = _NO_INPUTS[n] if (n := len(edges)) < 9 else (None,) * n
+        elif traced or saved is FREED or (versions := node.versions) is not None and (  # (counter, expected, ...)
+                versions[0][0] != versions[1] or len(versions) > 2 and (
+                    versions[2][0] != versions[3] or len(versions) > 4)):
             inputs = node._inputs(traced)  # tensors when traced; raises if freed or changed in place
         else:
             inputs = node.saved_data
