@@ -141,3 +141,13 @@ def test_user_cotangent_is_not_written():
     y.backward(v)
     np.testing.assert_array_equal(v.numpy(), before)
     np.testing.assert_allclose(x.grad.numpy(), np.exp(np.sin(x.detach().numpy())) * np.cos(x.detach().numpy()))
+
+
+def test_a_target_that_retains_its_gradient_gets_it_once():
+    """``e.retain_grad()`` and ``backward(inputs=[e])``: e.grad is the gradient, not twice it (PyTorch)."""
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    e = x * 3
+    e.retain_grad()
+    (e * 1).sum().backward(inputs=[e, x])
+    np.testing.assert_array_equal(e.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])

@@ -633,6 +633,7 @@ def _node_extras(node, cotangent, own, traced, single, wanted, results, accumula
     """Hooks and ``retain_grad`` of a non-leaf node, and its gradient if it is a target: returns
     the (possibly replaced) cotangent and whether it was handed out (the walk owns it no more)."""
     lent = False
+    kept = None
     extra = node.extra
     if single and extra is not None:
         hooks = extra.get("hooks")
@@ -646,7 +647,9 @@ def _node_extras(node, cotangent, own, traced, single, wanted, results, accumula
                 _accumulate_into(kept, cotangent, traced, own and not lent)
                 lent = True
     if wanted is not None and node in wanted:
-        _deliver(wanted[node], cotangent, results, accumulate and single, traced)
+        target = wanted[node]
+        # A target that also retains its gradient gets it once (PyTorch), not once per reason.
+        _deliver(target, cotangent, results, accumulate and single and target is not kept, traced)
         lent = True
     return cotangent, lent
 
