@@ -39,8 +39,6 @@ def _operator_methods(symbol: str, fn) -> dict:
     def forward(self, other):
         return fn(self, other)
 
-    forward._operation = fn  # type: ignore[attr-defined]
-
     methods = {f"__{stem}__": forward}
     if reflected:
         def backward(self, other):
@@ -52,6 +50,8 @@ def _operator_methods(symbol: str, fn) -> dict:
             return I.apply_inplace(inplace, self, fn, _operand(inplace, other))
 
         methods[f"__i{stem}__"] = update
+    for method in methods.values():
+        method._operation = fn  # type: ignore[attr-defined]  # what withdrawing removes
     return methods
 
 
@@ -267,10 +267,9 @@ def _install_operation(op: Operation) -> None:
         methods.update(_operator_methods(op.operator, op.function))
     for name, fn in methods.items():
         existing = Tensor.__dict__.get(name)
-        if existing is not None and not getattr(existing, "_generated", False):
+        if existing is not None and not hasattr(existing, "_operation"):  # not one made here
             raise ValueError(f"{op.name}: Tensor already has an attribute {name!r} of its own; "
                              f"choose another name or declare method=False")
-        fn._generated = True
         setattr(Tensor, name, fn)
 
 

@@ -78,6 +78,7 @@ def _names(value: str | tuple[str, ...] | None) -> tuple[str, ...]:
 
 
 OPERATIONS: dict[str, Operation] = {}
+_NAMES: dict[str, Operation] = {}  # every public name (aliases too) -> its operation
 TEMPLATES: dict[str, Template] = {}  # primitive name -> how it is written in NumPy code
 _subscribers: list[Callable[[Operation], None]] = []
 
@@ -90,11 +91,12 @@ def publish(function: Callable, name: str | None = None, **names: Any) -> Operat
     names.pop("public", None)
     if name is None:
         name = getattr(function, "name", None) or function.__name__
-    taken = [n for n in (name, *names.get("aliases", ())) if _owner(n) is not None]
+    taken = [n for n in (name, *names.get("aliases", ())) if n in _NAMES]
     if taken:
         raise ValueError(f"publish: the public name(s) {taken} already belong to another operation")
     op = Operation(name, function, **names)
     OPERATIONS[name] = op
+    _NAMES.update(dict.fromkeys(op.names, op))
     done = []
     try:
         for subscriber in _subscribers:
@@ -102,6 +104,7 @@ def publish(function: Callable, name: str | None = None, **names: Any) -> Operat
             done.append(subscriber)
     except Exception:  # e.g. a method name that Tensor already has: undo, leave no trace
         OPERATIONS.pop(name)
+        _forget(op)
         for subscriber in done:
             undo = getattr(subscriber, "withdraw", None)
             if undo is not None:
@@ -110,11 +113,9 @@ def publish(function: Callable, name: str | None = None, **names: Any) -> Operat
     return op
 
 
-def _owner(name: str) -> Operation | None:
-    for op in OPERATIONS.values():
-        if name in op.names:
-            return op
-    return None
+def _forget(op: Operation) -> None:
+    for n in op.names:
+        _NAMES.pop(n, None)
 
 
 def public(name: str | None = None, **names: Any) -> Callable[[Callable], Callable]:
@@ -138,6 +139,7 @@ def withdraw(name: str) -> None:
     """Remove a published operation and what the subscribers built for it (for tests that add
     operations at run time)."""
     op = OPERATIONS.pop(name)
+    _forget(op)
     _undo(op)
 
 

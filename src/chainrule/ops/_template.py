@@ -112,7 +112,8 @@ class Template(NamedTuple):
     repeats: bool = False
 
 
-def _axis(dim) -> str:
+def axis(dim) -> str:
+    """``, axis=...`` for a ``dim`` parameter (nothing for None)."""
     if dim is None:
         return ""
     if isinstance(dim, tuple) and len(dim) == 1:
@@ -120,44 +121,33 @@ def _axis(dim) -> str:
     return f", axis={literal(dim)[0]}"
 
 
-def _keep(keepdim) -> str:
+def keep(keepdim) -> str:
+    """``, keepdims=True`` when ``keepdim``."""
     return ", keepdims=True" if keepdim else ""
-
-
-def _call(fn: str) -> Template:
-    return Template(lambda p, k, v: f"{fn}({', '.join(p)})")
-
-
-def _binop(symbol: str, prec: int) -> Template:
-    return Template(lambda p, k, v: f"{p[0]} {symbol} {p[1]}", (prec, prec + 1), prec)
-
-
-def _compare(symbol: str) -> Template:
-    return Template(lambda p, k, v: f"{p[0]} {symbol} {p[1]}", (CMP + 1,), CMP)
-
-
-def _reduction(fn: str) -> Template:
-    return Template(lambda p, k, v: f"np.{fn}({p[0]}{_axis(k.get('dim'))}{_keep(k.get('keepdim'))})")
 
 
 def call(fn: str) -> Template:
     """Written as a call: ``fn(a, b)``."""
-    return _call(fn)
+    return Template(lambda p, k, v: f"{fn}({', '.join(p)})")
 
 
 def binop(symbol: str, prec: int) -> Template:
     """Written as a binary operator of precedence ``prec``: ``a + b``."""
-    return _binop(symbol, prec)
+    return Template(lambda p, k, v: f"{p[0]} {symbol} {p[1]}", (prec, prec + 1), prec)
 
 
 def compare(symbol: str) -> Template:
     """Written as a comparison: ``a < b``."""
-    return _compare(symbol)
+    return Template(lambda p, k, v: f"{p[0]} {symbol} {p[1]}", (CMP + 1,), CMP)
 
 
 def reduction(fn: str) -> Template:
     """Written as ``np.fn(a, axis=..., keepdims=...)`` from the ``dim``/``keepdim`` parameters."""
-    return _reduction(fn)
+    return Template(lambda p, k, v: f"np.{fn}({p[0]}{axis(k.get('dim'))}{keep(k.get('keepdim'))})")
+
+
+
+
 
 
 def fallback(name: str) -> Template:
@@ -189,14 +179,6 @@ def operator(symbol: str) -> Template:
     return compare(symbol) if prec == CMP else binop(symbol, prec)
 
 
-def axis(dim) -> str:
-    """``, axis=...`` for a ``dim`` parameter (nothing for None)."""
-    return _axis(dim)
-
-
-def keep(keepdim) -> str:
-    """``, keepdims=True`` when ``keepdim``."""
-    return _keep(keepdim)
 
 
 def sum_to(parts, params, values) -> str:
@@ -209,6 +191,6 @@ def sum_to(parts, params, values) -> str:
     if not axes:
         return parts[0]
     if not stretched:
-        return f"np.sum({parts[0]}{_axis(axes)})"
-    code = f"np.sum({parts[0]}{_axis(axes)}, keepdims=True)"
+        return f"np.sum({parts[0]}{axis(axes)})"
+    code = f"np.sum({parts[0]}{axis(axes)}, keepdims=True)"
     return f"{code}.reshape({literal(shape)[0]})" if lead else code

@@ -55,19 +55,21 @@ def gelu(input, approximate: str = "none"):  # noqa: A002
 @public(method=True)
 def softmax(input, dim: int | None = None, dtype=None):  # noqa: A002
     """``exp(x) / sum(exp(x))`` along ``dim``, computed stably."""
-    _check_operand("softmax", input, "input")
-    _dtypes.resolve(dtype, "softmax")
-    input = _prepare_dim_op("softmax", input, dim, dtype)
-    return _N.softmax_prim(input, dim=_S.normalize_dim("softmax", dim, _S._ndim(input)))
+    return _along_dim("softmax", _N.softmax_prim, input, dim, dtype)
 
 
 @public(method=True)
 def log_softmax(input, dim: int | None = None, dtype=None):  # noqa: A002
     """``x - logsumexp(x)`` along ``dim``, computed stably."""
-    _check_operand("log_softmax", input, "input")
-    _dtypes.resolve(dtype, "log_softmax")
-    input = _prepare_dim_op("log_softmax", input, dim, dtype)
-    return _N.log_softmax_prim(input, dim=_S.normalize_dim("log_softmax", dim, _S._ndim(input)))
+    return _along_dim("log_softmax", _N.log_softmax_prim, input, dim, dtype)
+
+
+def _along_dim(op, prim, input, dim, dtype):  # noqa: A002
+    """``prim`` along ``dim`` (required, as PyTorch now requires), in ``dtype`` when given."""
+    _check_operand(op, input, "input")
+    _dtypes.resolve(dtype, op)
+    input = _prepare_dim_op(op, input, dim, dtype)
+    return prim(input, dim=_S.normalize_dim(op, dim, _S._ndim(input)))
 
 
 def _prepare_dim_op(op, input, dim, dtype):  # noqa: A002
