@@ -179,9 +179,9 @@ def print_split(keys):
 # ---------------------------------------------------------------------------------------------
 
 def micro():
-    from chainrule import engine
+    from chainrule.core import graph
+    from chainrule.core.tensor import Tensor
     from chainrule.ops import elementwise as E
-    from chainrule.tensor import Tensor
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal(16)
@@ -209,10 +209,10 @@ def micro():
     rows.append(("tg * 1.01, recorded (broadcasting binary)", loop(lambda: tg * 1.01)))
     out = np.tanh(a)
     result = Tensor._wrap(out)
-    rows.append(("engine.record(tanh) alone  (the Node)", loop(
-        lambda: engine.record(E.tanh, (tg,), [a], {}, out, result))))
-    rows.append(("engine.record(mul, (tg, 1.01)) alone", loop(
-        lambda: engine.record(E.mul, (tg, 1.01), [a, 1.01], {}, out, result))))
+    rows.append(("graph.record(tanh) alone  (the Node)", loop(
+        lambda: graph.record(E.tanh, (tg,), [a], {}, out, result))))
+    rows.append(("graph.record(mul, (tg, 1.01)) alone", loop(
+        lambda: graph.record(E.mul, (tg, 1.01), [a, 1.01], {}, out, result))))
 
     # backward per node: a chain of n tanh
     n = 3000

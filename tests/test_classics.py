@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-import chainrule.functional as CF
 import chainrule.nn.functional as F
+import chainrule.transforms.jacobians as CF
 
 
 def _np(t):

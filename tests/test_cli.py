@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from chainrule.cli import main
-from chainrule.expr import MAX_LENGTH, Expression, ExpressionError, parse_assignments
+from chainrule.tools.cli import main
+from chainrule.tools.expr import MAX_LENGTH, Expression, ExpressionError, parse_assignments
 
 STAGED = "(x + sigmoid(y)) / (sigmoid(x) + (x + y)**2)"
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.forward import TracedConversionError
+from chainrule.transforms.forward import TracedConversionError
 
 
 def _f64(value, **kwargs):

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _collector, engine
 from chainrule.autograd import detect_anomaly, is_anomaly_enabled
+from chainrule.core import collector as _collector
+from chainrule.core import graph
 
 TIMEOUT = 30  # seconds any barrier or join may wait: a failure, never a hang
 
@@ -203,7 +204,7 @@ START = (700, 10, 10)
 
 @pytest.fixture
 def collector():
-    engine._recorded = 0  # operations other tests recorded without a backward pass
+    graph._recorded = 0  # operations other tests recorded without a backward pass
     saved, enabled = gc.get_threshold(), gc.isenabled()
     gc.set_threshold(*START)
     try:

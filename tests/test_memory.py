@@ -199,9 +199,9 @@ def test_checkpoint_holds_less_memory_between_forward_and_backward():
 
 @pytest.fixture
 def thresholds():
-    from chainrule import engine
+    from chainrule.core import graph
 
-    engine._recorded = 0  # operations other tests recorded without a backward pass
+    graph._recorded = 0  # operations other tests recorded without a backward pass
     saved = gc.get_threshold()
     try:
         yield saved
@@ -219,7 +219,7 @@ def _long_chain(n):
 
 
 def test_collector_threshold_raised_while_a_large_graph_is_recorded(thresholds):
-    from chainrule import _collector
+    from chainrule.core import collector as _collector
 
     gc.set_threshold(700, 10, 10)
     x, y = _long_chain(_collector.RAISE_AFTER // 2)
@@ -233,7 +233,7 @@ def test_collector_threshold_raised_while_a_large_graph_is_recorded(thresholds):
 
 
 def test_collector_tuning_leaves_the_programs_own_settings_alone(thresholds):
-    from chainrule import _collector
+    from chainrule.core import collector as _collector
 
     gc.set_threshold(500_000, 10, 10)  # the program's own, higher threshold
     _, y = _long_chain(_collector.RAISE_AFTER + 10)

@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import _interop
+from chainrule.api import numpy_protocols as _interop
 
 ERRORS = (ValueError, TypeError, IndexError, RuntimeError)
 _DATA_ONLY = {np.allclose, np.isclose, np.array_equal, np.testing.assert_allclose, np.result_type}

@@ -13,8 +13,8 @@ import pytest
 from op_db import ENTRIES, NONDIFFERENTIABLE
 
 import chainrule as cr
-from chainrule.ops import PRIMITIVES
-from chainrule.ops import _primitive as P
+from chainrule.core import dispatch as P
+from chainrule.ops import PRIMITIVES, _define
 
 CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples]
 
@@ -77,14 +77,14 @@ def test_entry_reaches_the_primitives_it_claims(entry, monkeypatch):
                 return _fn(*args, **kwargs)
 
             monkeypatch.setattr(prim, "residual", counting_residual)
-    from chainrule.ops import _primitive
+    from chainrule.ops import inplace as _inplace
 
-    def counting_attach(prim, *args, _attach=_primitive.attach):
+    def counting_attach(prim, *args, _attach=_inplace.attach):
         # An in-place write records its node onto the values already written (nothing computed).
         called.add(prim.name)
         return _attach(prim, *args)
 
-    monkeypatch.setattr(_primitive, "attach", counting_attach)
+    monkeypatch.setattr(_inplace, "attach", counting_attach)
     for sample in entry.samples:
         entry.call(sample)
     assert called == set(entry.covers), f"{entry.name} never reached {sorted(set(entry.covers) - called)}"
@@ -325,7 +325,7 @@ def test_raw_fast_form_matches_the_formula(name, monkeypatch):
     one formula (``vjp``, every other pass) gives, on every op_db sample that reaches it. A form
     that may write into its cotangent gets one of its own, and does write (even small ones)."""
     prim = PRIMITIVES[name]
-    monkeypatch.setattr(P, "_IN_PLACE_MIN", 0)
+    monkeypatch.setattr(_define, "_IN_PLACE_MIN", 0)
     calls = _rule_calls({name})
     assert calls, f"{name}: no op_db sample records it"
     for label, node, g in calls:

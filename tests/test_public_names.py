@@ -16,10 +16,12 @@ import pytest
 
 import chainrule as cr
 import chainrule.ops as ops
-from chainrule import _interop, _symbolic, expr
-from chainrule.ops import _primitive as P
+from chainrule.api import numpy_protocols as _interop
+from chainrule.ops import _define as P
 from chainrule.ops import _table
 from chainrule.ops._table import OPERATIONS
+from chainrule.tools import expr
+from chainrule.tools import symbolic as _symbolic
 
 OPS = sorted(OPERATIONS.values(), key=lambda op: op.name)
 
@@ -55,7 +57,7 @@ def test_every_name_reaches_the_operation(op):
 
 @pytest.mark.parametrize("op", [op for op in OPS if op.operator], ids=lambda op: op.name)
 def test_operators(op):
-    from chainrule._methods import _PROTOCOL
+    from chainrule.api.methods import _PROTOCOL
 
     stem, reflected, inplace = _PROTOCOL[op.operator]
     assert _unwrap(cr.Tensor.__dict__[f"__{stem}__"]) is op.function

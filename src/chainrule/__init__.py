@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 
-from . import dtypes as _dtypes
-from .dtypes import (
+from .core import dtypes as _dtypes
+from .core.dtypes import (
     bool, float16, float32, float64, get_default_dtype, int32, int64, set_default_dtype,
 )
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tensor import Tensor
-from . import _methods
+from .core.modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .core.tensor import Tensor
+from .api import methods as _methods
 
 _methods.install()
 
-from .creation import (  # noqa: E402
+from .core.creation import (  # noqa: E402
     arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace,
     manual_seed, ones, ones_like, rand, rand_like, randint, randn, randn_like, tensor, zeros,
     zeros_like,
@@ -55,37 +55,39 @@ def _unexport(op: _table.Operation) -> None:
 _export.withdraw = _unexport  # type: ignore[attr-defined]
 _table.subscribe(_export)
 from . import autograd, linalg  # noqa: E402
-from .forward import TracedConversionError  # noqa: E402
+from .transforms.forward import TracedConversionError  # noqa: E402
 from .nn import functional as _functional  # noqa: E402,F401
 from . import nn  # noqa: E402
 
 if _TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type checkers
-    from . import numerical, optim, plot, viz
-    from .explain import explain
-    from .functional import (
-        checkpoint, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp,
-    )
+    from . import numerical, optim
+    from .tools import plot, viz
+    from .tools.explain import explain
+    from .autograd.checkpoint import checkpoint
+    from .transforms.functional import grad, jvp, value_and_grad, vjp
+    from .transforms.jacobians import hessian, hvp, jacfwd, jacobian, jacrev
     from .serialization import load, save
 
 _LAZY = {
     # name: (module, attribute or None for the module itself)
     "optim": ("optim", None),
-    "viz": ("viz", None),
+    "dtypes": ("core.dtypes", None),
+    "viz": ("tools.viz", None),
     "numerical": ("numerical", None),
     "save": ("serialization", "save"),
     "load": ("serialization", "load"),
-    "explain": ("explain", "explain"),
-    "plot": ("plot", None),
-    "jvp": ("functional", "jvp"),
-    "vjp": ("functional", "vjp"),
-    "grad": ("functional", "grad"),
-    "value_and_grad": ("functional", "value_and_grad"),
-    "jacrev": ("functional", "jacrev"),
-    "jacfwd": ("functional", "jacfwd"),
-    "jacobian": ("functional", "jacobian"),
-    "hessian": ("functional", "hessian"),
-    "hvp": ("functional", "hvp"),
-    "checkpoint": ("functional", "checkpoint"),
+    "explain": ("tools.explain", "explain"),
+    "plot": ("tools.plot", None),
+    "jvp": ("transforms.functional", "jvp"),
+    "vjp": ("transforms.functional", "vjp"),
+    "grad": ("transforms.functional", "grad"),
+    "value_and_grad": ("transforms.functional", "value_and_grad"),
+    "jacrev": ("transforms.jacobians", "jacrev"),
+    "jacfwd": ("transforms.jacobians", "jacfwd"),
+    "jacobian": ("transforms.jacobians", "jacobian"),
+    "hessian": ("transforms.jacobians", "hessian"),
+    "hvp": ("transforms.jacobians", "hvp"),
+    "checkpoint": ("autograd.checkpoint", "checkpoint"),
 }
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from .tensor import Tensor
+    from .core.tensor import Tensor
 
 __all__ = ["ArgNums", "DTypeLike", "Operand", "Scalar", "Shape", "SizeLike", "TensorLike"]
 

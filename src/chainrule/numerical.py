@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import dtypes as D
-from .grad_mode import no_grad
-from .tensor import Tensor, _as_data
+from .core import dtypes as D
+from .core.modes import no_grad
+from .core.tensor import Tensor, _as_data
 
 if TYPE_CHECKING:
     from ._typing import DTypeLike, TensorLike

@@ -28,8 +28,9 @@ from typing import IO, Any, Union, cast
 
 import numpy as np
 
-from .dtypes import unsupported
-from .tensor import Tensor
+from .core.dtypes import unsupported
+from .core.tensor import Tensor
+from .nn.parameter import Parameter
 
 __all__ = ["DEFAULT_MAX_BYTES", "LoadError", "load", "save"]
 
@@ -80,7 +81,6 @@ class _Packer:
 
     def pack(self, obj: Any, where: str) -> Any:
         # Parameter is checked before Tensor: it is a subclass.
-        from .nn.parameter import Parameter
 
         if isinstance(obj, Tensor):
             node: dict[str, Any] = {"type": "parameter" if isinstance(obj, Parameter) else "tensor",
@@ -575,7 +575,6 @@ class _Unpacker:
                 raise self.fail(f"a {kind} entry with requires_grad {_short.repr(requires_grad)}")
             try:
                 if kind == "parameter":
-                    from .nn.parameter import Parameter
                     return Parameter(data, requires_grad=requires_grad)
                 tensor = Tensor._wrap(data)
                 if requires_grad:

@@ -2,7 +2,7 @@
 ``gradcheck``; and ``set_gc_tuning`` (how the cyclic collector is treated while a large graph
 is recorded)."""
 
-from .._collector import is_gc_tuning_enabled, set_gc_tuning
+from ..core.collector import is_gc_tuning_enabled, set_gc_tuning
 from .anomaly import detect_anomaly, is_anomaly_enabled
 from .core import backward, grad
 from .function import Function, FunctionCtx

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from ..grad_mode import set_anomaly, state
+from ..core.modes import set_anomaly, state
 
 if TYPE_CHECKING:
     from typing_extensions import Self

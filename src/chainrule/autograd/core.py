@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 
-from .. import engine
-from ..dtypes import check_operand
-from ..tensor import Tensor
+from ..core import engine
+from ..core.dtypes import check_operand
+from ..core.tensor import Tensor
 
 if TYPE_CHECKING:
     from .._typing import TensorLike
@@ -101,6 +101,29 @@ def backward(tensors: Tensors, grad_tensors: Gradients = None, retain_graph: boo
     engine.compute_gradients(outputs, cotangents, targets, retain_graph=retain_graph,
                              create_graph=create_graph, accumulate=True)
 
+
+def tensor_backward(self: Tensor, gradient: TensorLike | None = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs: Tensor | list[Tensor] | tuple[Tensor, ...] | None = None) -> None:
+    """``Tensor.backward``: accumulate ∂self/∂leaf (times ``gradient``) into the ``.grad`` of the
+    leaves (or of ``inputs``); ``backward([self], [gradient], ...)``.
+
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+    data = self._data
+    if (gradient is None and inputs is None and not create_graph and self._node is not None
+            and data.size == 1):
+        # The common case, a scalar loss: straight to the engine.
+        seed = data.dtype.type(1) if data.shape == () else np.ones(data.shape, data.dtype)
+        engine.compute_gradients([self], [seed], retain_graph=bool(retain_graph))
+        return
+    backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
+             create_graph=create_graph, inputs=inputs)
+
+
+tensor_backward.__name__, tensor_backward.__qualname__ = "backward", "Tensor.backward"
 
 @overload
 def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Gradients = None, retain_graph: bool | None = None,

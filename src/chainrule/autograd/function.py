@@ -6,11 +6,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import engine
-from ..forward import local as _conversions
-from ..grad_mode import state
-from ..ops import _primitive as P
-from ..tensor import Tensor, version_counter
+from ..core import dispatch as P
+from ..core import graph
+from ..core.modes import state
+from ..core.tensor import Tensor, version_counter
+from ..transforms.forward import local as _conversions
 
 
 class FunctionCtx:
@@ -210,7 +210,7 @@ class Function:
 
 def _node(prim, args, params):
     datas = [a._data if isinstance(a, Tensor) else a for a in args]
-    return engine.record(prim, args, datas, params, None, None)
+    return graph.record(prim, args, datas, params, None, None)
 
 
 _select_prims: dict[type, P.Primitive] = {}

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import numerical
-from ..forward import forward_level, make_dual, tangent_of
-from ..grad_mode import enable_grad, no_grad
-from ..tensor import Tensor, _as_data
+from ..core.modes import enable_grad, no_grad
+from ..core.tensor import Tensor, _as_data
+from ..transforms.arguments import _reverse_input
+from ..transforms.forward import forward_level, make_dual, tangent_of
 from .core import grad as autograd_grad
 
 if TYPE_CHECKING:
@@ -222,7 +223,6 @@ def gradgradcheck(f: Callable[..., Any], inputs: Tensor | Sequence[Any],
             cotangents.append(np.asarray(g, dtype=np.float64))
 
     def first_derivatives(*args: Any) -> tuple[Tensor, ...]:
-        from ..functional import _reverse_input
         xs = list(args)
         for i in chosen:
             xs[i] = _reverse_input("gradgradcheck", xs[i])

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..creation import generator
-from ..dtypes import check_operand as _check_operand
+from ..core.creation import generator
+from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor
 from ..ops import elementwise as _E
 from ..ops import (
     elu,
@@ -28,7 +29,6 @@ from ..ops.shape import _data, _shape, permute
 
 if TYPE_CHECKING:
     from .._typing import Operand, TensorLike
-    from ..tensor import Tensor
 
 __all__ = [
     "relu", "leaky_relu", "elu", "gelu", "softplus", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -152,7 +152,6 @@ def _bce_check(input: Operand, target: Operand, pos_weight: Operand | None) -> N
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only)."""
-    from ..tensor import Tensor
     if not isinstance(input, Tensor):
         raise TypeError(f"dropout: input must be a tensor, got {type(input).__name__} {input!r:.40}")
     if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)) or not 0.0 <= p <= 1.0:
@@ -166,6 +165,5 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
         return input * np.zeros_like(data)
     keep = generator().random(data.shape) >= p
     return input * (keep.astype(data.dtype) * (1.0 / (1.0 - p)))
-
 
 

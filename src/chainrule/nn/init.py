@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import generator
-from ..tensor import Tensor, bump_version
+from ..core.creation import generator
+from ..core.tensor import Tensor, bump_version
 
 __all__ = [
     "calculate_gain",

@@ -8,8 +8,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
-from ..creation import _float, empty
-from ..tensor import Tensor
+from ..core.creation import _float, empty
+from ..core.tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module

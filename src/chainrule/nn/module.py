@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from .. import dtypes as D
-from ..tensor import Tensor, bump_version
+from ..core import dtypes as D
+from ..core.tensor import Tensor, bump_version
 from .parameter import Parameter
 
 if TYPE_CHECKING:

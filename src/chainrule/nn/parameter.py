@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..tensor import Tensor, _as_data
+from ..core.tensor import Tensor, _as_data
 
 if TYPE_CHECKING:
     from .._typing import TensorLike

@@ -15,7 +15,7 @@ from . import linalg as _L
 from . import neural as _N
 from . import reductions as _R
 from . import shape as _S
-from ._primitive import PRIMITIVES, Primitive
+from ..core.dispatch import PRIMITIVES, Primitive
 from ._table import OPERATIONS, Operation, public, subscribe
 
 if TYPE_CHECKING:  # what type checkers see of the names built below (generated, see tools/stubs)

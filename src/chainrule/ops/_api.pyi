@@ -4,7 +4,7 @@ import builtins
 from typing import Any
 
 from .._typing import TensorLike
-from ..tensor import Tensor
+from ..core.tensor import Tensor
 
 def abs(input: TensorLike, /) -> Tensor: ...
 def absolute(input: TensorLike, /) -> Tensor: ...

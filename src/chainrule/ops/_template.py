@@ -146,10 +146,6 @@ def reduction(fn: str) -> Template:
     return Template(lambda p, k, v: f"np.{fn}({p[0]}{axis(k.get('dim'))}{keep(k.get('keepdim'))})")
 
 
-
-
-
-
 def fallback(name: str) -> Template:
     """A primitive with no NumPy one-liner is called through the raw namespace ``F``."""
 
@@ -177,8 +173,6 @@ def operator(symbol: str) -> Template:
         return call("np.abs")
     prec = OPERATORS[symbol]
     return compare(symbol) if prec == CMP else binop(symbol, prec)
-
-
 
 
 def sum_to(parts, params, values) -> str:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from .. import dtypes as _dtypes
-from ..dtypes import check_operand as _check_operand
-from ..dtypes import check_real as _check_real
+from ..core import dtypes as _dtypes
+from ..core.dtypes import check_operand as _check_operand
+from ..core.dtypes import check_real as _check_real
 from . import elementwise as _E
 from . import neural as _N
 from . import shape as _S

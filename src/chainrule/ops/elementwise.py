@@ -7,9 +7,10 @@ import operator
 
 import numpy as np
 
-from .. import dtypes as D
+from ..core import dtypes as D
+from ..core.tensor import Tensor
 from . import _template as T
-from ._primitive import binary, define, elementwise, nondifferentiable
+from ._define import binary, define, elementwise, nondifferentiable
 from ._table import public
 
 _f64 = np.dtype(np.float64)
@@ -520,8 +521,6 @@ def clamp(input, min=None, max=None):  # noqa: A002
     for _bound, _name in ((min, "min"), (max, "max")):
         if _bound is not None:
             D.check_operand("clamp", _bound, _name)
-    from ..tensor import Tensor
-
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
@@ -596,8 +595,6 @@ def where(condition, input, other):  # noqa: A002
     ``x = 0`` (0 · inf). Guard the input of that branch instead:
     ``where(x > 0, sqrt(where(x > 0, x, 1.0)), 0.0)``.
     """
-    from ..tensor import Tensor
-
     for _value, _name in ((condition, "condition"), (input, "input"), (other, "other")):
         D.check_operand("where", _value, _name)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..grad_mode import state
-from . import _primitive as _P
-from ._primitive import define
-from .shape import _index_key, _is_basic, _tensor_type, index_put
-
-
-def view_info(t):
-    return _P.view_info(t)
+from ..core.dispatch import attach
+from ..core.modes import state
+from ..core.tensor import Tensor, bump_version, rebase_views, view_info
+from ._define import define
+from .shape import _index_key, _is_basic, index_put
 
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 
@@ -72,7 +69,7 @@ def _check_overlap(op: str, written, other, any_overlap: bool = False) -> None:
     the region being written (or, for an advanced-index write, overlaps it at all) is refused.
     ``written`` is that region's array. Layouts PyTorch can't judge cheaply (not dense) pass: the
     write is computed out of place first, so its values are well defined."""
-    if not isinstance(other, _tensor_type()):
+    if not isinstance(other, Tensor):
         return
     b = other._data
     if type(written) is not np.ndarray or type(b) is not np.ndarray:
@@ -161,7 +158,6 @@ def _write(op: str, target, values: np.ndarray) -> None:
 
 def _records(target, others) -> bool:
     """Whether the update must go through the table: it is recorded, or tangents ride on it."""
-    Tensor = _tensor_type()
     if state.forward_levels and (target._tangents or any(isinstance(o, Tensor) and o._tangents for o in others)):
         return True
     if not state.grad_enabled:
@@ -178,7 +174,6 @@ def apply_inplace(op: str, target, prim, *others, **params):
         for other in others:
             _check_overlap(op, target._data, other)
     if not _records(target, others):
-        Tensor = _tensor_type()
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
         ufunc = _UFUNCS.get(prim.name)
         target._buffer()
@@ -197,7 +192,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
     if op == "setitem" and _aliases_itself(target._data):
         # An expanded view: write only the indexed elements, in NumPy's order (as PyTorch),
         # not the whole result, whose aliased elements would overwrite each other.
-        value = others[0]._data if isinstance(others[0], _tensor_type()) else others[0]
+        value = others[0]._data if isinstance(others[0], Tensor) else others[0]
         raw = lambda: target._data.__setitem__(params["index"], value)  # noqa: E731
     return _assign(op, target, prim(old, *others, **params), raw)
 
@@ -214,14 +209,13 @@ def _snapshot(target, copy: bool):
             current = prim(current, **params)
     else:
         current = target
-    return _tensor_type()._make(data, node=current._node, requires_grad=current._requires_grad,
+    return Tensor._make(data, node=current._node, requires_grad=current._requires_grad,
                                 tangents=current._tangents)
 
 
 def setitem(target, key, value) -> None:
     """``target[key] = value``."""
     key = _index_key(key, "setitem")
-    Tensor = _tensor_type()
     _check_view("setitem", target)
     if isinstance(value, Tensor):
         basic = _is_basic(key)
@@ -289,7 +283,6 @@ def copy_(target, source):
     _check_leaf("copy_", target)
     _check_view("copy_", target)
     _check_overlap("copy_", target._data, source)
-    Tensor = _tensor_type()
     if _records(target, (source,)):
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
         _check_broadcastable("copy_", src._data.shape, target._data.shape)
@@ -312,9 +305,9 @@ def _assign(op, target, result, raw=None):
     info = view_info(target)
     if info is None:
         _write(op, target, result._data) if raw is None else raw()
-        _P.bump_version(target)
+        bump_version(target)
         _take_history(target, result._node, result._requires_grad, result._tangents)
-        _P.rebase_views(target)
+        rebase_views(target)
         return target
     root = info.base
     if _aliases_itself(target._data) and (result._requires_grad or result._tangents is not None) \
@@ -330,24 +323,24 @@ def _assign(op, target, result, raw=None):
     old_root = _snapshot(root, False)
     positions = _positions(root._data.shape, info.chain)
     _write(op, target, result._data) if raw is None else raw()
-    _P.bump_version(target)
+    bump_version(target)
     # The root's array already holds the new values: record the node onto it, computing nothing.
-    fresh = _P.attach(copy_slices, (old_root, result), {"positions": positions}, root._data)
+    fresh = attach(copy_slices, (old_root, result), {"positions": positions}, root._data)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
-    _P.rebase_views(root, written=target)  # the view written through included
+    rebase_views(root, written=target)  # the view written through included
     return target
 
 
 def _bumped(target) -> None:
     """An in-place change that recorded nothing: bump the version; the outputs of split/chunk/
     unbind of a base that requires grad can no longer be given a history (PyTorch)."""
-    _P.bump_version(target)
+    bump_version(target)
     counter = target._version
     if counter is not None and len(counter) > 1:
         # As PyTorch regenerates a view's grad_fn when the counter moved: the views' nodes are
         # rebuilt (hooks registered on their old nodes no longer fire), same history.
         info = view_info(target)
-        _P.rebase_views(target if info is None else info.base, history_changed=False)
+        rebase_views(target if info is None else info.base, history_changed=False)
 
 
 def _take_history(target, node, requires_grad, tangents) -> None:

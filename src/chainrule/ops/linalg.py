@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..dtypes import check_operand as _check_operand
+from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._primitive import define, named, nondifferentiable
+from ._define import define, named, nondifferentiable
 from ._table import public
 from .elementwise import abs as abs_
 from .elementwise import complex_unsupported, isnan, mul, sign, where

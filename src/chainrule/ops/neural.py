@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._primitive import define
+from ._define import define
 from .elementwise import _require_float
 from .reductions import _insert_axis
 from .shape import _shape

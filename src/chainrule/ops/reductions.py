@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes as D
-from ..dtypes import check_operand as _check_operand
+from ..core import dtypes as D
+from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._primitive import define, linear, nondifferentiable
+from ._define import define, linear, nondifferentiable
 from ._table import public
 from .elementwise import _require_float, cast, complex_unsupported, maximum, minimum, sqrt, where
 from .elementwise import abs as abs_

@@ -4,39 +4,33 @@ from __future__ import annotations
 
 import builtins
 import operator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..dtypes import check_operand as _check_operand
-from . import _primitive as _P
+from ..core.backend import sum_to_shape
+from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor, View, make_view
 from . import _template as T
-from ._primitive import define, linear, named
+from ._define import define, linear, named
 from ._table import public
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
+from .elementwise import where
 
 _prod = np.prod
 
 
-def _tensor_type():
-    return _P.Tensor  # set when chainrule.tensor is imported
-
-
 def _data(x):
-    return x._data if isinstance(x, _tensor_type()) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _ndim(x) -> int:
-    if isinstance(x, _P.Tensor):
+    if isinstance(x, Tensor):
         x = x._data
     ndim = getattr(x, "ndim", None)  # arrays, NumPy scalars, Meta
     return np.ndim(x) if ndim is None else ndim
 
 
 def _shape(x) -> tuple:
-    if isinstance(x, _P.Tensor):
+    if isinstance(x, Tensor):
         return x._data.shape
     shape = getattr(x, "shape", None)
     return np.shape(x) if shape is None else shape
@@ -81,12 +75,12 @@ def _check_sizes(op: str, name: str, value, many: bool = False) -> None:
 def _view(prim, input, params, multi=False):  # noqa: A002
     """``prim(input, **params)``, marked a view of ``input`` (see "How views work" in tensor.py);
     ``reshape`` is one only where NumPy needed no copy."""
-    if isinstance(input, _P.Tensor):
+    if isinstance(input, Tensor):
         if type(input._data) is not np.ndarray:
             input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
         out = prim(input, **params)
         if prim is not _reshape or np.may_share_memory(out._data, input._data):
-            _P.make_view(out, input, prim, params, multi)
+            make_view(out, input, prim, params, multi)
         return out
     return prim(input, **params)
 
@@ -115,7 +109,7 @@ def view(input, *shape):  # noqa: A002
     shape = _sizes("view", shape)
     new = _infer_shape(_shape(input), shape, "view")
     out = _view(_reshape, input, {"shape": new})
-    if isinstance(input, _P.Tensor) and not isinstance(out, _P.View) and out._data.size:
+    if isinstance(input, Tensor) and not isinstance(out, View) and out._data.size:
         raise RuntimeError(
             f"view: shape {list(new)} is not compatible with the layout of the tensor of shape "
             f"{_shape(input)} (its memory would have to be copied); use .reshape(...) instead"
@@ -168,8 +162,6 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
     dims = list(range(ndim))
     dims[d0], dims[d1] = dims[d1], dims[d0]
     return _view(permute_prim, input, {"dims": tuple(dims)})
-
-
 
 
 @public(method=True)
@@ -248,7 +240,6 @@ broadcast_prim = linear("broadcast_to", _broadcast_impl,
 
 
 def _sum_to_impl(x, shape):
-    from .._backend import sum_to_shape
     return sum_to_shape(x, tuple(shape))
 
 
@@ -339,7 +330,6 @@ def repeat(input, *sizes):  # noqa: A002
 
 def _index_key(index, op="index"):
     """An index with tensors and lists turned into arrays (hashable form not needed)."""
-    Tensor = _tensor_type()
     if isinstance(index, tuple):
         return tuple(_index_key(i, op) for i in index)
     if isinstance(index, Tensor):
@@ -466,8 +456,7 @@ def masked_fill(input, mask, value):  # noqa: A002
     _check_operand("masked_fill", value, "value")
     if _data(mask).dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_data(mask).dtype}; compare first, e.g. x > 0")
-    from .elementwise import where
-    if isinstance(input, _P.Tensor) and not isinstance(value, _P.Tensor) and np.ndim(value) == 0:
+    if isinstance(input, Tensor) and not isinstance(value, Tensor) and np.ndim(value) == 0:
         value = np.asarray(value, dtype=input._data.dtype)  # the result keeps input's dtype (PyTorch)
     return named("masked_fill", where, mask, value, input)
 
@@ -574,8 +563,6 @@ def cat(tensors, dim: int = 0):
                 f"cat: sizes of tensors must match except in dimension {d}; got shapes {shapes}"
             )
     return cat_prim(*tensors, dim=d)
-
-
 
 
 @public(numpy="stack")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, bump_version
+from ..core.tensor import Tensor, bump_version
 from .optimizer import Optimizer, Params, Workspace, check_hyperparameter, regularized_grad
 
 __all__ = ["Adam"]

@@ -14,8 +14,8 @@ from typing import Any, cast
 
 import numpy as np
 
+from ..core.tensor import Tensor
 from ..nn.module import _zero_grads
-from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
 

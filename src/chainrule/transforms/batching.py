@@ -16,10 +16,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import engine
+from ..core import dispatch as P
+from ..core import engine
+from ..core.tensor import Tensor
+from .arguments import _closure_history, _outputs
 from .forward import forward_level, make_dual, recording_needed, tangent_of
-from .ops import _primitive as P
-from .tensor import Tensor
 
 
 class Batched:
@@ -389,7 +390,8 @@ def batched_vjp(inputs: Sequence[Tensor], out: Tensor, create: bool) -> list[Ten
     if out._requires_grad and n:
         seeds = _identity(n, dtype).reshape((n,) + out._data.shape)
         found = engine.compute_gradients([out], [seeds], inputs, retain_graph=True,
-                                         create_graph=create, accumulate=False, batch=n)
+                                         create_graph=create, accumulate=False,
+                                         batch=lambda m: BatchedNamespace(m, n))
     jacs: list[Tensor] = []
     for t in inputs:
         g = found.get(id(t))
@@ -411,7 +413,6 @@ def batched_jvp(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[in
     one forward pass carrying the whole identity as a batch of tangents: ``(jacs, single)`` where
     ``jacs[k][j]`` is output ``j``'s Jacobian for argument ``argnums[k]`` and ``single`` says whether
     ``f`` returned one tensor (rather than a tuple or list of them)."""
-    from .functional import _closure_history
     record = recording_needed(args)
     jacs, single = [], True
     for i in argnums:
@@ -424,7 +425,6 @@ def batched_jvp(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[in
 
 
 def _jacobian_column_pass(f, args, i, record, name):
-    from .functional import _outputs
     x = args[i]
     n = x._data.size
     with forward_level(record, name) as level:

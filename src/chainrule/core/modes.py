@@ -18,7 +18,7 @@ class _State(threading.local):
         self.grad_enabled = True
         # Forward-mode levels currently open (innermost last); empty means no tangents anywhere.
         self.forward_levels: list[int] = []
-        # While a level-L tangent is computed, only levels below L propagate (see ops._primitive._push_tangents).
+        # While a level-L tangent is computed, only levels below L propagate (see core.dispatch._push_tangents).
         self.forward_cap: int | None = None
         # Reverse-mode transforms currently open; inner ones must record their backward pass.
         self.transform_depth = 0

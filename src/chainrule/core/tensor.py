@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import dtypes as D
-from . import engine
-from .grad_mode import state
-from .ops import _primitive as P
+from .hooks import RemovableHandle
+from .modes import state
 
 ndarray = np.ndarray
 
@@ -102,7 +101,7 @@ class Tensor(_Methods):
     )
     # What the slots hold, for type checkers (``_make`` fills them).
     _data: Any  # the array
-    _node: Any  # engine.Node of its history, or None (a leaf or no history)
+    _node: Any  # graph.Node of its history, or None (a leaf or no history)
     _requires_grad: bool
     _grad: Tensor | None
     _version: list | None  # the version counter shared with its views ([version, views])
@@ -157,7 +156,7 @@ class Tensor(_Methods):
             return self._data.shape
         if self._data.ndim == 0 and dim in (0, -1):
             raise IndexError(f"size: dimension specified as {dim} but the tensor has no dimensions (shape ())")
-        from .ops.shape import normalize_dim
+        from ..ops.shape import normalize_dim
         return self._data.shape[normalize_dim("size", dim, self._data.ndim)]
 
     def dim(self) -> int:
@@ -240,16 +239,6 @@ class Tensor(_Methods):
                 )
         self._grad = value
 
-    @property
-    def T(self) -> Tensor:
-        from .ops.shape import permute
-        return permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
-
-    @property
-    def mT(self) -> Tensor:
-        from .ops.shape import transpose
-        return transpose(self, -2, -1)
-
     # --- conversion -------------------------------------------------------------------------
     def numpy(self) -> ndarray:
         """The underlying array (no copy). Raises if this tensor requires grad, as PyTorch does."""
@@ -267,7 +256,7 @@ class Tensor(_Methods):
         its derivative (see forward.check_conversion); free outside transforms."""
         if (self._requires_grad or self._tangents is not None) and (
                 state.transform_depth or state.forward_levels):
-            from .forward import check_conversion
+            from ..transforms.forward import check_conversion
             check_conversion(self, what)
 
     def _buffer(self) -> ndarray:
@@ -348,7 +337,7 @@ class Tensor(_Methods):
             yield self[i]
 
     def __repr__(self) -> str:
-        from ._format import tensor_repr
+        from .format import tensor_repr
         return tensor_repr(self)
 
     def _repr_svg_(self):
@@ -356,7 +345,7 @@ class Tensor(_Methods):
         if self._node is None:
             return None
         try:
-            from .viz import tensor_svg
+            from ..tools.viz import tensor_svg
         except ImportError:
             return None
         return tensor_svg(self)
@@ -395,7 +384,7 @@ class Tensor(_Methods):
     def retains_grad(self) -> bool:
         return self._node is not None and self._node.retained is not None
 
-    def register_hook(self, fn) -> engine.RemovableHandle:
+    def register_hook(self, fn) -> RemovableHandle:
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned tensor replaces it."""
         if not self._requires_grad:
             raise RuntimeError(
@@ -405,23 +394,10 @@ class Tensor(_Methods):
             return self._node.register_hook(fn)
         if self._hooks is None:
             self._hooks = {}
-        return engine.RemovableHandle(self._hooks, fn)
+        return RemovableHandle(self._hooks, fn)
 
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        """Accumulate ∂self/∂leaf (times ``gradient``) into the ``.grad`` of the leaves."""
-        data = self._data
-        if (gradient is None and inputs is None and not create_graph and self._node is not None
-                and data.size == 1):
-            # The common case, a scalar loss: straight to the engine.
-            seed = data.dtype.type(1) if data.shape == () else np.ones(data.shape, data.dtype)
-            engine.compute_gradients([self], [seed], retain_graph=bool(retain_graph))
-            return
-        global _backward
-        if _backward is None:
-            from .autograd.core import backward as _backward
-        _backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
-                 create_graph=create_graph, inputs=inputs)
+    # ``backward``, ``T`` and ``mT`` need the engine and the operations, which sit above this
+    # class: ``api.methods`` attaches them with the operations' methods.
 
 
 def version_counter(t: Tensor) -> list:
@@ -437,9 +413,6 @@ def bump_version(t: Tensor) -> None:
     counter = t._version
     if counter is not None:
         counter[0] += 1
-
-
-_backward = None  # autograd.core.backward, imported on first use
 
 
 # ---------------------------------------------------------------------------------------------
@@ -629,14 +602,3 @@ def _rebase(view, info, root, written: bool) -> None:
     _node_slot.__set__(view, node)
     view._requires_grad = bool(requires)
     view._tangents = tangents
-
-
-P.Tensor = Tensor
-P.version_counter = version_counter
-P.bump_version = bump_version
-P.record = engine.record
-P.make_view = make_view
-P.rebase_views = rebase_views
-P.view_info = view_info
-P.View = View
-engine.Tensor = Tensor

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="chainrule", description="Automatic differentiation for NumPy.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .ops._table import Operation, subscribe
-from .tensor import Tensor
+from ..core.tensor import Tensor
+from ..ops._table import Operation, subscribe
 
 MAX_LENGTH = 500      # characters in an expression
 MAX_NODES = 400       # syntax-tree nodes in an expression

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _graph
-from . import _symbolic as S
-from .dtypes import check_operand
-from .engine import FREED, Meta, _fit
-from .tensor import Tensor
+from ..core.dtypes import check_operand
+from ..core.engine import _fit
+from ..core.graph import FREED, Meta
+from ..core.tensor import Tensor
+from . import graph as _graph
+from . import symbolic as S
 
 if TYPE_CHECKING:
-    from ._typing import TensorLike
+    from .._typing import TensorLike
 
 __all__ = ["StagedCode", "explain"]
 
@@ -60,7 +61,7 @@ def explain(y: Tensor, gradient: TensorLike | None = None,
     Returns
     -------
     StagedCode
-        A ``str`` of Python code using NumPy (and ``chainrule.ops._primitive.raw`` as ``F`` for
+        A ``str`` of Python code using NumPy (and ``chainrule.core.dispatch.raw`` as ``F`` for
         operations without a NumPy one-liner). Executed, it defines the inputs, every
         intermediate, and ``d<name>`` = the gradient of ``y`` with respect to ``<name>``.
     """
@@ -150,7 +151,7 @@ class _Stager:
     def text(self) -> str:
         head = ["import numpy as np"]
         if self.uses_f:
-            head.append("from chainrule.ops._primitive import raw as F  # operations without a NumPy one-liner")
+            head.append("from chainrule.core.dispatch import raw as F  # operations without a NumPy one-liner")
         lines = [("# inputs", "")] + self.head + [("", "")] + self.lines
         width = min(max((len(c) for c, m in lines if m and "\n" not in c), default=0), 64)
         body = []

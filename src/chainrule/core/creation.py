@@ -11,7 +11,7 @@ from . import dtypes as D
 from .tensor import Tensor, _as_data
 
 if TYPE_CHECKING:
-    from ._typing import DTypeLike, Scalar, Shape, SizeLike, TensorLike
+    from .._typing import DTypeLike, Scalar, Shape, SizeLike, TensorLike
 
 _rng = [np.random.default_rng()]
 

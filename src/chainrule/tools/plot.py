@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
-from .autograd import grad as _grad
-from .creation import linspace
-from .tensor import Tensor
+from ..autograd import grad as _grad
+from ..core.creation import linspace
+from ..core.tensor import Tensor
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -2,7 +2,7 @@
 
 A ``Sym`` carries a real value (so rules that branch on data or read ``.shape`` behave exactly as
 in the engine) and how to write that value as a Python expression. ``SymbolicNamespace`` is the
-third rule namespace beside ``_primitive.raw`` and ``_primitive.traced``: ``m.cos(x)`` returns the
+third rule namespace beside ``dispatch.raw`` and ``dispatch.traced``: ``m.cos(x)`` returns the
 ``Sym`` of ``np.cos(x)``. Forward templates say how each primitive is *written* in NumPy; no
 derivative formula lives here.
 """
@@ -13,9 +13,9 @@ import operator
 
 import numpy as np
 
-from .ops._primitive import PRIMITIVES
-from .ops._table import TEMPLATES
-from .ops._template import (  # noqa: F401  (array_block, dtype_code, index_code: for explain)
+from ..core.dispatch import PRIMITIVES
+from ..ops._table import TEMPLATES
+from ..ops._template import (  # noqa: F401  (array_block, dtype_code, index_code: for explain)
     ADD,
     AND,
     ATOM,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes as D
-from .ops import elementwise as E
-from .ops import inplace as I
-from .ops import shape as S
-from .ops._table import Operation, subscribe
-from .tensor import Tensor
+from ..autograd.core import tensor_backward
+from ..core import dtypes as D
+from ..core.tensor import Tensor
+from ..ops import elementwise as E
+from ..ops import inplace as I
+from ..ops import shape as S
+from ..ops._table import Operation, subscribe
+from . import numpy_protocols as _interop
 
 _add, _sub, _mul, _div = E.add, E.sub, E.mul, E.div
 
@@ -286,7 +288,20 @@ def _withdraw_operation(op: Operation) -> None:
 _install_operation.withdraw = _withdraw_operation  # type: ignore[attr-defined]
 
 
+def _above_the_tensor():
+    """Methods whose work sits above the Tensor class: the backward pass and the transposes."""
+    def T(self):
+        return S.permute(self, tuple(range(self._data.ndim - 1, -1, -1)))
+
+    def mT(self):
+        return S.transpose(self, -2, -1)
+
+    return dict(backward=tensor_backward, T=property(T), mT=property(mT))
+
+
 def install() -> None:
+    for name, fn in _above_the_tensor().items():
+        setattr(Tensor, name, fn)
     for name, fn in _fixed_operators().items():
         setattr(Tensor, name, fn)
     for name, fn in _inplace_methods().items():
@@ -294,6 +309,5 @@ def install() -> None:
     subscribe(_install_operation)
     for name, fn in _conversions().items():
         setattr(Tensor, name, fn)
-    from . import _interop
     Tensor.__array_ufunc__ = _interop.array_ufunc  # type: ignore[attr-defined]  # set once here
     Tensor.__array_function__ = _interop.array_function  # type: ignore[attr-defined]

@@ -1,8 +1,6 @@
-"""Reverse mode: graph nodes, recording, and the one function that computes gradients.
+"""Reverse mode: the one function that computes gradients from the recorded graph (``graph``).
 
-``record`` makes the node of an operation as it runs: where each input came from, and what its
-rules will read (one saving policy, ``_save_inputs``, which ``record`` runs unrolled for one and
-two inputs). ``compute_gradients`` walks the recorded graph once, iteratively, in topological
+``compute_gradients`` walks the recorded graph once, iteratively, in topological
 order: each node runs when every consumer has sent its cotangent, pops that cotangent, calls its
 rule from the operation table, and frees its saved values unless ``retain_graph``. Zero
 gradients are ``None`` and never allocated; broadcasting is reduced here, once, not in the
@@ -22,348 +20,25 @@ backward), and a cotangent passed on, which stays owned only by the one input of
 owned it (several inputs may each get it, or views of it). A cotangent stops being owned the
 moment it is handed anywhere: to a hook (whose result is not the walk's either), a retained or
 ``.grad`` tensor, the results, ``grad_value``. And an owned array is written only if it has its
-own, writable, contiguous memory (``P.own_memory``): a view never qualifies, whoever owns its
+own, writable, contiguous memory (``dispatch.own_memory``): a view never qualifies, whoever owns its
 base.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import numpy as np
 
-from . import _backend as B
-from . import _collector
-from .grad_mode import anomaly_threads as _anomaly_threads
-from .grad_mode import state
-from .ops import _primitive as P
+from . import backend as B
+from . import collector as _collector
+from . import graph
+from .dispatch import own_memory as _own_memory
+from .dispatch import raw
+from .dispatch import traced as traced_namespace
+from .graph import FREED
+from .modes import state
+from .tensor import Tensor
 
-Tensor = None  # set by tensor.py
 ndarray = np.ndarray
-_own_memory = P.own_memory
-
-
-SMALL = 16  # outputs with at most this many elements keep their value for cr.viz / cr.explain
-
-
-class _Freed:
-    __slots__ = ()
-
-
-FREED = _Freed()
-
-
-class Meta:
-    """Shape and dtype of an input whose values a rule does not need."""
-
-    __slots__ = ("shape", "dtype")
-
-    def __init__(self, shape, dtype):
-        self.shape = shape
-        self.dtype = dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-
-class Node:
-    """One recorded operation: what it was, where its inputs came from, what it saved.
-
-    ``edges[i]`` is where input ``i`` came from: another node, a leaf tensor, or None when that
-    input needs no gradient. Rarely used fields (hooks, retained tensor, anomaly origin, tangents
-    of the output, gradient kept for pictures) live in ``extra`` so the common node stays small.
-    """
-
-    __slots__ = (
-        "prim", "params", "edges", "saved", "saved_data", "versions", "ans", "ans_version",
-        "in_meta", "output", "grad_value", "extra", "_leaf", "__weakref__",
-    )
-    # ``_leaf`` is False (True on tensors): a slot, read faster than a class attribute.
-
-    # ``output`` is the output itself when it is small (at most SMALL elements), else its shape;
-    # ``grad_value`` is set by backward for small outputs. Both are for pictures of the graph.
-    @property
-    def shape(self):
-        output = self.output
-        return output if type(output) is tuple or output is None else np.shape(output)
-
-    @property
-    def value(self):
-        output = self.output
-        return None if type(output) is tuple else output
-
-    # --- rarely used fields ---------------------------------------------------------------
-    def _get(self, key):
-        extra = self.extra
-        return None if extra is None else extra.get(key)
-
-    def _set(self, key, value) -> None:
-        if self.extra is None:
-            self.extra = {}
-        self.extra[key] = value
-
-    hooks = property(lambda self: self._get("hooks"), lambda self, v: self._set("hooks", v))
-    retained = property(lambda self: self._get("retained"), lambda self, v: self._set("retained", v))
-    origin = property(lambda self: self._get("origin"), lambda self, v: self._set("origin", v))
-    ans_tangents = property(lambda self: self._get("ans_tangents"), lambda self, v: self._set("ans_tangents", v))
-
-    @property
-    def name(self) -> str:
-        return self.prim.node_name
-
-    def __repr__(self) -> str:
-        return f"<{self.prim.node_name}>"
-
-    @property
-    def next_functions(self) -> tuple:
-        """The nodes (or leaf tensors) this node's inputs came from, as in PyTorch."""
-        return tuple(self.edges)
-
-    def register_hook(self, fn):
-        if self.hooks is None:
-            self.hooks = {}
-        return RemovableHandle(self.hooks, fn)
-
-    def _check_versions(self) -> None:
-        versions = self.versions
-        for i in range(0, len(versions), 2):
-            counter, expected = versions[i], versions[i + 1]
-            if counter[0] != expected:
-                t = next((a for a in (self.saved or ()) if isinstance(a, Tensor) and a._version is counter),
-                         None)
-                what = "" if t is None else f", shape {tuple(np.shape(t._data))}, dtype {t._data.dtype}"
-                raise RuntimeError(
-                    f"{self.prim.name}: one of the tensors needed for its gradient (saved input "
-                    f"{i // 2}{what}) was modified by an in-place operation after {self.prim.name} "
-                    f"used it (version {counter[0]}, expected {expected}). Use an out-of-place "
-                    f"operation (e.g. `y = y + 1` instead of `y += 1`) or .clone() first."
-                )
-
-    def _freed_error(self) -> RuntimeError:
-        return RuntimeError(
-            f"{self.prim.node_name}: trying to backward through the graph a second time (its "
-            f"saved values were freed by the first backward). Pass retain_graph=True to the "
-            f"first backward() if you need to backward twice."
-        )
-
-    def _inputs(self, traced: bool):
-        """The saved inputs, checked against in-place changes; tensors when ``traced``."""
-        saved = self.saved
-        if saved is None:
-            return (None,) * len(self.edges)
-        if saved is FREED:
-            raise self._freed_error()
-        versions = self.versions  # (counter, expected, counter, expected, ...): two compared inline
-        if versions is not None and (versions[0][0] != versions[1] or len(versions) > 2 and (
-                versions[2][0] != versions[3] or len(versions) > 4)):
-            self._check_versions()  # raises if a saved tensor changed in place
-        return saved if traced else self.saved_data
-
-    def _ans(self, traced: bool):
-        ans = self.ans
-        if ans is None or traced and self.prim.residual is not None:
-            return None
-        if self.ans_version[0] != 0:
-            raise RuntimeError(
-                f"{self.prim.name}: its output (shape {tuple(np.shape(ans))}) is needed for the "
-                f"gradient but was modified by an in-place operation. Use an out-of-place "
-                f"operation or .clone() the output before modifying it."
-            )
-        if traced:
-            return Tensor._from_node(ans, self, self.ans_tangents)
-        return ans
-
-
-# ---------------------------------------------------------------------------------------------
-# Recording
-# ---------------------------------------------------------------------------------------------
-
-def record(prim, args, datas, params, out, result) -> Node:
-    """The node of one operation just computed: ``args`` as given, ``datas`` their arrays,
-    ``result`` the output tensor (or None)."""
-    global _recorded
-    _recorded += 1
-    if _recorded == _RAISE_AFTER:
-        _collector.large_graph()
-    node = _new(Node)
-    node._leaf = False
-    node.prim = prim
-    node.params = params if params else _NO_PARAMS  # one shared empty dict: less memory per node
-    # edges[i]: where input i came from (its node, or the leaf tensor), None if it needs no
-    # gradient; in_meta[i]: its shape and dtype where broadcasting or promotion changed them.
-    n = len(args)
-    if n == 2:  # the hot case (arithmetic), unrolled
-        a, b = args
-        ea = (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
-        eb = (b._node or b) if isinstance(b, Tensor) and b._requires_grad else None
-        node.edges = edges = (ea, eb)
-        fit = None
-        if prim.broadcasts:
-            shape = out.shape
-            dtype = out.dtype
-            if ea is not None:
-                d = datas[0]
-                if d.shape != shape or d.dtype != dtype:
-                    fit = ((d.shape, d.dtype), None)
-            if eb is not None:
-                d = datas[1]
-                if d.shape != shape or d.dtype != dtype:
-                    fit = (None if fit is None else fit[0], (d.shape, d.dtype))
-        node.in_meta = fit
-    elif n == 1:
-        a = args[0]
-        node.edges = edges = ((a._node or a) if isinstance(a, Tensor) and a._requires_grad else None,)
-        node.in_meta = None
-    else:
-        node.edges = edges = tuple([(a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
-                                    for a in args])
-        node.in_meta = _in_meta(datas, edges, out) if prim.broadcasts else None
-    save = prim.save_inputs
-    if save is True:
-        if n == 2:  # _save_inputs, unrolled for the hot case
-            masks = prim.needs_masks
-            needed = -1 if masks is None else (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
-            x, y = datas
-            ta = isinstance(a, Tensor)
-            tb = isinstance(b, Tensor)
-            if ta and not needed & 1:
-                x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
-                ta = False
-            if tb and not needed & 2:
-                y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
-                tb = False
-            node.saved_data = kept = (x, y)
-            if ta or tb:
-                node.saved = (a if ta else x, b if tb else y)
-                versions = ()
-                if ta:
-                    counter = a._version or P.version_counter(a)
-                    versions = (counter, counter[0])
-                if tb:
-                    counter = b._version or P.version_counter(b)
-                    versions += (counter, counter[0])
-                node.versions = versions
-            else:
-                node.saved = kept
-                node.versions = None
-        elif n == 1 and (prim.needs_masks is None or prim.needs_masks[0] & 1):
-            node.saved = args  # _save_inputs for one input (a tensor) that its VJP reads: kept, watched
-            node.saved_data = tuple(datas)
-            counter = a._version or P.version_counter(a)
-            node.versions = (counter, counter[0])
-        else:
-            _save_inputs(node, prim, args, datas, edges)
-    elif save is False:
-        node.saved = node.saved_data = node.versions = None
-    else:  # "meta": the rules read only the inputs' shapes and dtypes
-        node.saved = node.saved_data = _metas(args, datas)
-        node.versions = None
-    if prim.save_ans and (prim.ans_for is None or _needs_ans(edges, prim.ans_for)):
-        node.ans = out
-        node.ans_version = result._version = [0] if result is not None else None
-    else:
-        node.ans = node.ans_version = None
-    # Small outputs (and, after backward, their gradients) or else their shapes are kept for
-    # pictures of the graph.
-    node.output = out if out is None or out.size <= SMALL else out.shape
-    node.extra = {"origin": P.current_location()} if _anomaly_threads[0] and state.anomaly else None
-    return node
-
-
-def _save_inputs(node, prim, args, datas, edges) -> None:
-    """The saving policy: keep the inputs that the VJPs of the inputs requiring grad read (all
-    of them without ``needs``, else those that ``needs`` names for them), watching the kept
-    tensors for in-place changes; an input not read becomes its shape and dtype
-    (``needs_meta``) or nothing. Tuples of arrays and numbers are invisible to the cyclic GC.
-    (``record`` runs it unrolled for one and two inputs.)"""
-    masks = prim.needs_masks  # masks[i]: a bit per input that the VJP of input i reads
-    needed = -1  # every input
-    if masks is not None:
-        needed = 0
-        for edge, mask in zip(edges, masks):
-            if edge is not None:
-                needed |= mask
-    kept = []
-    saved = []
-    versions = ()
-    bit = 1
-    for a, d in zip(args, datas):
-        if isinstance(a, Tensor):
-            if needed & bit:
-                counter = a._version or P.version_counter(a)
-                versions += (counter, counter[0])
-                saved.append(a)
-            else:
-                d = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
-                saved.append(d)
-        else:
-            saved.append(d)
-        kept.append(d)
-        bit <<= 1
-    node.saved_data = kept = tuple(kept)
-    node.saved = tuple(saved) if versions else kept
-    node.versions = versions or None
-
-
-def _metas(args, datas):
-    return tuple(Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
-
-
-def _in_meta(datas, edges, out):
-    """Shape and dtype of each input that requires grad and was broadcast or promoted."""
-    fit = None
-    shape = out.shape
-    dtype = out.dtype
-    i = 0
-    for edge in edges:
-        if edge is not None:
-            d = datas[i]
-            if d.shape != shape or d.dtype != dtype:
-                if fit is None:
-                    fit = [None] * len(edges)
-                fit[i] = (d.shape, d.dtype)
-        i += 1
-    return None if fit is None else tuple(fit)
-
-
-def _needs_ans(edges, ans_for) -> bool:
-    """Whether an input whose VJP reads the output requires grad (a helper: a generator in
-    ``record`` would make its locals closure cells, slowing every recorded operation)."""
-    for i in ans_for:
-        if edges[i] is not None:
-            return True
-    return False
-
-
-_new = object.__new__
-_NO_PARAMS = MappingProxyType({})
-_recorded = 0  # operations recorded since the last backward pass (see _collector)
-_RAISE_AFTER = _collector.RAISE_AFTER
-
-
-class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
-
-    __slots__ = ("_hooks", "_key")
-    _next_key = [0]
-
-    def __init__(self, hooks: dict, fn) -> None:
-        key = RemovableHandle._next_key[0]
-        RemovableHandle._next_key[0] = key + 1
-        hooks[key] = fn
-        self._hooks = hooks
-        self._key = key
-
-    def remove(self) -> None:
-        self._hooks.pop(self._key, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
 
 _NO_INPUTS = [(None,) * n for n in range(9)]  # _NO_INPUTS[n]: n inputs, none saved
 
@@ -382,10 +57,10 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     gradients of leaves (or of the targets, when given) are added to their ``.grad``.
     Returns the dict (empty when ``targets`` is None).
 
-    With ``batch=B`` each cotangent carries a leading axis of B independent cotangents, all
-    pulled back in this one pass (used for Jacobians; hooks are not run).
+    With ``batch`` (a function of the rule namespace giving its batched form, e.g.
+    ``lambda m: BatchedNamespace(m, B)``) each cotangent carries a leading axis of B independent
+    cotangents, all pulled back in this one pass (used for Jacobians; hooks are not run).
     """
-    global _recorded
     traced = create_graph or bool(state.forward_levels)
     m, grads, wanted, consumers = _start(roots, cotangents, targets, traced, batch)
     results = {}
@@ -397,7 +72,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
         _walk(grads, consumers, m, traced, batch is None, wanted, results, retain_graph, accumulate)
     finally:
         state.grad_enabled = grad_mode
-        _recorded = 0
+        graph.backward_ran()
         if paused or _collector.raised:
             _collector.resume(paused)
     return results
@@ -407,7 +82,7 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
     """The reverse walk. ``grads`` maps each node to its pending cotangent, ``consumers`` each
     node to how many of its consumers have not run yet; ``single``: one cotangent per root (not
     a batch); ``wanted``: the requested nodes (``targets``) and their tensors, or None."""
-    plain = m is P.raw  # first order, one cotangent per root: the rules' raw fast forms apply
+    plain = m is raw  # first order, one cotangent per root: the rules' raw fast forms apply
     borrowed = set(grads)  # nodes whose pending cotangent the walk did not make (the roots': the user's)
     anomaly = state.anomaly
     ready = [node for node in grads if consumers.get(node) == 0]
@@ -515,10 +190,9 @@ def _start(roots, cotangents, targets, traced, batch):
     cotangent (the user's: never owned by the walk); the requested nodes (``targets``); and how
     many consumers lead into each node the walk visits: every node reachable from the roots,
     or only those from which a requested one can be reached."""
-    m = P.traced if traced else P.raw
+    m = traced_namespace if traced else raw
     if batch is not None:
-        from ._batching import BatchedNamespace
-        m = BatchedNamespace(m, batch)
+        m = batch(m)
     grads = {}
     for root, cotangent in zip(roots, cotangents):
         node = root._node if root._node is not None else root

@@ -21,10 +21,11 @@ from typing import Any, TypeVar, overload
 
 import numpy as np
 
-from .grad_mode import state
-from .ops import _primitive as P
-from .ops.shape import alias
-from .tensor import Tensor, version_counter
+from ..core import dispatch as P
+from ..core.modes import state
+from ..core.tensor import Tensor, version_counter
+from ..ops.elementwise import cast
+from ..ops.shape import alias
 
 _T = TypeVar("_T")
 
@@ -70,7 +71,6 @@ def make_dual(primal: Tensor, tangent: Any, level: int) -> Tensor:
             f"{primal._data.shape}; each tangent must have its primal's shape"
         )
     if isinstance(tangent, Tensor) and tangent._data.dtype != primal._data.dtype:
-        from .ops.elementwise import cast
         tangent = cast(tangent, dtype=primal._data.dtype)
     dual = alias(primal)
     tangents = dict(dual._tangents) if dual._tangents else {}

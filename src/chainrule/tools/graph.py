@@ -6,8 +6,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from . import engine
-from .tensor import Tensor
+from ..core import engine
+from ..core.tensor import Tensor
 
 
 def walk(output: Tensor) -> tuple[list[Any], dict[Any, int]]:

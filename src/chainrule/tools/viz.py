@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _graph
-from .tensor import Tensor
+from ..core.tensor import Tensor
+from . import graph as _graph
 
 __all__ = ["GraphvizNotFoundError", "render", "tensor_svg", "to_dot"]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._typing import DTypeLike, Operand
+    from .._typing import DTypeLike, Operand
 
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
