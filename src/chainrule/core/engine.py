@@ -26,6 +26,8 @@ base.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from . import backend as B
@@ -125,6 +127,7 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
             cotangent = np.ascontiguousarray(cotangent)  # once, not once per rule
         rules = prim.vjp
         arity = -1 if params else len(inputs)
+        parts: Any = None
         if prim.vjp_all:  # the gradients of all inputs at once (never owned)
             parts = rules(m, cotangent, ans, [e is not None and e in consumers for e in edges], *inputs, **params)
             arity = -2

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import traceback
-from types import MappingProxyType
+from collections.abc import Mapping
+from types import FrameType, MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,8 +21,11 @@ from .modes import anomaly_threads as _anomaly_threads
 from .modes import state
 from .tensor import Tensor, version_counter
 
+if TYPE_CHECKING:
+    from .dispatch import Primitive
+
 _new = object.__new__
-_NO_PARAMS = MappingProxyType({})
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})
 _recorded = 0  # operations recorded since the last backward pass (see collector)
 _RAISE_AFTER = collector.RAISE_AFTER
 
@@ -61,6 +66,19 @@ class Node:
         "in_meta", "output", "grad_value", "extra", "_leaf", "__weakref__",
     )
     # ``_leaf`` is False (True on tensors): a slot, read faster than a class attribute.
+    prim: Primitive
+    params: Mapping[str, Any]
+    edges: tuple[Any, ...]  # a Node, a leaf Tensor or None per input
+    saved: tuple[Any, ...] | _Freed | None  # what the rules read: tensors (watched), arrays, Meta, None
+    saved_data: tuple[Any, ...] | None  # the same as arrays
+    versions: tuple[Any, ...] | None  # (counter, version when saved) per watched tensor, flat
+    ans: Any
+    ans_version: Any  # [version of the output when kept], None when ans is None
+    in_meta: tuple[Any, ...] | None  # (shape, dtype) per input that broadcasting changed
+    output: Any
+    grad_value: Any
+    extra: dict[str, Any] | None
+    _leaf: bool
 
     # ``output`` is the output itself when it is small (at most SMALL elements), else its shape;
     # ``grad_value`` is set by backward for small outputs. Both are for pictures of the graph.
@@ -107,11 +125,11 @@ class Node:
         return RemovableHandle(self.hooks, fn)
 
     def _check_versions(self) -> None:
-        versions = self.versions
+        versions = self.versions or ()
         for i in range(0, len(versions), 2):
             counter, expected = versions[i], versions[i + 1]
             if counter[0] != expected:
-                t = next((a for a in (self.saved or ()) if isinstance(a, Tensor) and a._version is counter),
+                t = next((a for a in (self.saved if type(self.saved) is tuple else ()) if isinstance(a, Tensor) and a._version is counter),
                          None)
                 what = "" if t is None else f", shape {tuple(np.shape(t._data))}, dtype {t._data.dtype}"
                 raise RuntimeError(
@@ -170,6 +188,9 @@ def record(prim, args, datas, params, out, result) -> Node:
     # edges[i]: where input i came from (its node, or the leaf tensor), None if it needs no
     # gradient; in_meta[i]: its shape and dtype where broadcasting or promotion changed them.
     n = len(args)
+    edges: tuple[Any, ...]
+    fit: tuple[Any, Any] | None
+    versions: tuple[Any, ...]
     if n == 2:  # the hot case (arithmetic), unrolled
         a, b = args
         ea = (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None
@@ -200,10 +221,10 @@ def record(prim, args, datas, params, out, result) -> Node:
     if save is True:
         if n == 2:  # _save_inputs, unrolled for the hot case
             masks = prim.needs_masks
-            needed = -1 if masks is None else (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])
+            needed = -1 if masks is None else (0 if ea is None else masks[0]) | (0 if eb is None else masks[1])  # type: ignore[possibly-undefined]  # ea, eb: bound above for n == 2
             x, y = datas
-            ta = isinstance(a, Tensor)
-            tb = isinstance(b, Tensor)
+            ta = isinstance(a, Tensor)  # type: ignore[possibly-undefined]  # a, b: bound above for n == 2
+            tb = isinstance(b, Tensor)  # type: ignore[possibly-undefined]
             if ta and not needed & 1:
                 x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
                 ta = False
@@ -227,7 +248,7 @@ def record(prim, args, datas, params, out, result) -> Node:
         elif n == 1 and (prim.needs_masks is None or prim.needs_masks[0] & 1):
             node.saved = args  # _save_inputs for one input (a tensor) that its VJP reads: kept, watched
             node.saved_data = tuple(datas)
-            counter = a._version or version_counter(a)
+            counter = a._version or version_counter(a)  # type: ignore[possibly-undefined]  # a: bound above for n == 1
             node.versions = (counter, counter[0])
         else:
             _save_inputs(node, prim, args, datas, edges)
@@ -261,9 +282,9 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
         for edge, mask in zip(edges, masks):
             if edge is not None:
                 needed |= mask
-    kept = []
-    saved = []
-    versions = ()
+    kept: list[Any] = []
+    saved: list[Any] = []
+    versions: tuple[Any, ...] = ()
     bit = 1
     for a, d in zip(args, datas):
         if isinstance(a, Tensor):
@@ -278,8 +299,8 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
             saved.append(d)
         kept.append(d)
         bit <<= 1
-    node.saved_data = kept = tuple(kept)
-    node.saved = tuple(saved) if versions else kept
+    node.saved_data = data = tuple(kept)
+    node.saved = tuple(saved) if versions else data
     node.versions = versions or None
 
 
@@ -315,7 +336,7 @@ def _needs_ans(edges, ans_for) -> bool:
 
 def current_location() -> str:
     """The innermost frame outside chainrule, as 'file:line in function' (for anomaly reports)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     package = __name__.rsplit(".", 2)[0]
     while frame is not None and frame.f_globals.get("__name__", "").startswith(package):
         frame = frame.f_back

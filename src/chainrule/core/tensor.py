@@ -588,7 +588,7 @@ def _rebase(view, info, root, written: bool) -> None:
     if type(view) is _RetainPendingView:  # the node that holds its retain_grad() is waiting
         old = view._hooks
         if written:
-            view.__class__ = View
+            view.__class__ = View  # type: ignore[assignment]  # (mypy narrowed view's class above)
             view._hooks = None
     if old is not None and node is not None and old.extra is not None:
         retained = old.extra.get("retained")

@@ -179,7 +179,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
         target._buffer()
         if ufunc is not None and target._data.dtype.kind == "f":
             try:
-                ufunc(target._data, *datas, out=target._data, casting="same_kind")
+                ufunc(target._data, *datas, out=target._data, casting="same_kind")  # type: ignore[call-overload]
             except ValueError:
                 # through the table's impl: its error names the operation and the shapes
                 _write(op, target, np.asarray(prim.impl(target._data, *datas, **params)))

@@ -289,7 +289,7 @@ def _derivative_plot(folder: Path) -> None:
 def _progress(steps: int):
     """tqdm's bar when it is installed, else a plain text bar; ``update(loss)`` once per step."""
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]  # untyped where installed
     except ImportError:
         return _TextBar(steps)
     bar = tqdm(total=steps, desc="  training", ncols=80, leave=True)
