@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-import numpy as np
-
 from . import _backend as B
 from . import _collector
 from .grad_mode import anomaly_threads as _anomaly_threads
@@ -39,7 +37,7 @@ from .grad_mode import state
 from .ops import _primitive as P
 
 Tensor = None  # set by tensor.py
-ndarray = np.ndarray
+ndarray = B.ndarray  # the NumPy fast path's type test (see _backend)
 _own_memory = P.own_memory
 
 
@@ -86,7 +84,7 @@ class Node:
     @property
     def shape(self):
         output = self.output
-        return output if type(output) is tuple or output is None else np.shape(output)
+        return output if type(output) is tuple or output is None else B.shape_of(output)
 
     @property
     def value(self):
@@ -132,7 +130,7 @@ class Node:
             if counter[0] != expected:
                 t = next((a for a in (self.saved or ()) if isinstance(a, Tensor) and a._version is counter),
                          None)
-                what = "" if t is None else f", shape {tuple(np.shape(t._data))}, dtype {t._data.dtype}"
+                what = "" if t is None else f", shape {tuple(B.shape_of(t._data))}, dtype {t._data.dtype}"
                 raise RuntimeError(
                     f"{self.prim.name}: one of the tensors needed for its gradient (saved input "
                     f"{i // 2}{what}) was modified by an in-place operation after {self.prim.name} "
@@ -166,7 +164,7 @@ class Node:
             return None
         if self.ans_version[0] != 0:
             raise RuntimeError(
-                f"{self.prim.name}: its output (shape {tuple(np.shape(ans))}) is needed for the "
+                f"{self.prim.name}: its output (shape {tuple(B.shape_of(ans))}) is needed for the "
                 f"gradient but was modified by an in-place operation. Use an out-of-place "
                 f"operation or .clone() the output before modifying it."
             )
@@ -228,10 +226,10 @@ def record(prim, args, datas, params, out, result) -> Node:
             ta = isinstance(a, Tensor)
             tb = isinstance(b, Tensor)
             if ta and not needed & 1:
-                x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
+                x = Meta(B.shape_of(x), x.dtype) if prim.needs_meta else None
                 ta = False
             if tb and not needed & 2:
-                y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
+                y = Meta(B.shape_of(y), y.dtype) if prim.needs_meta else None
                 tb = False
             node.saved_data = kept = (x, y)
             if ta or tb:
@@ -295,7 +293,7 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
                 versions += (counter, counter[0])
                 saved.append(a)
             else:
-                d = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
+                d = Meta(B.shape_of(d), d.dtype) if prim.needs_meta else None
                 saved.append(d)
         else:
             saved.append(d)
@@ -307,7 +305,7 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
 
 
 def _metas(args, datas):
-    return tuple(Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
+    return tuple(Meta(B.shape_of(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
 
 
 def _in_meta(datas, edges, out):
@@ -446,8 +444,8 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
         if ans is not None and (traced or node.ans_version[0]):
             ans = node._ans(traced)  # raises if changed in place
         params = node.params
-        if plain and prim.contiguous and not cotangent.flags.c_contiguous:
-            cotangent = np.ascontiguousarray(cotangent)  # once, not once per rule
+        if plain and prim.contiguous and type(cotangent) is ndarray and not cotangent.flags.c_contiguous:
+            cotangent = B.contiguous(cotangent)  # once, not once per rule
         rules = prim.vjp
         arity = -1 if params else len(inputs)
         if prim.vjp_all:  # the gradients of all inputs at once (never owned)
@@ -663,9 +661,9 @@ def _deliver(tensor, cotangent, results, accumulate, traced) -> None:
 
 def _check_finite(node, cotangent, traced):
     data = cotangent._data if traced else cotangent
-    if not isinstance(data, (ndarray, np.generic, float)):
+    if not B.is_array(data) and not isinstance(data, float):
         return
-    if not np.all(np.isfinite(data)):
+    if not B.all_finite(data):
         where = node.origin or "(location not recorded: enable detect_anomaly before the forward pass)"
         raise RuntimeError(
             f"detect_anomaly: the backward of '{node.prim.name}' ({node.prim.node_name}) produced "
@@ -692,15 +690,15 @@ def _check_hook_result(fn, given, replaced) -> None:
     if not isinstance(replaced, (Tensor, ndarray)):
         raise TypeError(
             f"register_hook: hook {name!r} returned {type(replaced).__name__}; a hook must return "
-            f"None or a tensor of the gradient's shape {tuple(np.shape(given._data))} and dtype "
+            f"None or a tensor of the gradient's shape {tuple(B.shape_of(given._data))} and dtype "
             f"{given._data.dtype}"
         )
     data = replaced._data if isinstance(replaced, Tensor) else replaced
     expected = given._data
-    if np.shape(data) != np.shape(expected):
+    if B.shape_of(data) != B.shape_of(expected):
         raise RuntimeError(
             f"register_hook: hook {name!r} changed the gradient's shape from "
-            f"{tuple(np.shape(expected))} to {tuple(np.shape(data))}; return a tensor of the same shape"
+            f"{tuple(B.shape_of(expected))} to {tuple(B.shape_of(data))}; return a tensor of the same shape"
         )
     if data.dtype != expected.dtype:
         raise RuntimeError(
@@ -721,7 +719,7 @@ def _accumulate_into(tensor, cotangent, traced, own=False):
         own = False
     if existing is None:
         if type(cotangent) is not ndarray:
-            cotangent = np.array(cotangent)  # a NumPy scalar: a new array of its own
+            cotangent = B.copy(cotangent)  # a NumPy scalar or another namespace's array: one of its own
         elif not (own and _own_memory(cotangent)):
             cotangent = cotangent.copy()
         tensor._grad = Tensor._wrap(cotangent)
@@ -740,9 +738,9 @@ def _fit(g, shape, dtype, traced, m):
             g = m.cast(g, dtype=dtype)
         return g
     if not hasattr(g, "shape"):
-        g = np.asarray(g)
+        g = B.as_array(g)
     if g.shape != shape:
-        g = B.sum_to_shape(np.asarray(g), shape)
+        g = B.sum_to_shape(B.as_array(g), shape)
     if g.dtype != dtype:
-        g = g.astype(dtype)
+        g = B.astype(g, dtype)
     return g

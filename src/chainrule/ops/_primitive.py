@@ -25,14 +25,13 @@ import sys
 import traceback
 from types import SimpleNamespace
 
-import numpy as np
-
+from .. import _backend as B
 from .. import dtypes as D
 from ..grad_mode import state
 from . import _table, _template
 
-ndarray = np.ndarray
-_generic = np.generic
+ndarray = B.ndarray  # the NumPy fast path's type test (see _backend)
+_generic = B.generic
 
 PRIMITIVES: dict[str, Primitive] = {}
 
@@ -331,8 +330,9 @@ def _constant(value, prim):
 
 
 _REAL_KINDS = frozenset("biuf")
-_F64 = np.dtype(np.float64)
-_F32 = np.dtype(np.float32)
+_F64 = B._F64
+_F32 = B._F32
+_BOOL = B.BOOL
 
 
 def _check_array(prim, array) -> None:
@@ -387,7 +387,7 @@ def _push_tangents(prim, args, params, result):
                 continue
             if m is traced:
                 if not isinstance(tangent, Tensor):
-                    tangent = Tensor._wrap(np.asarray(tangent))
+                    tangent = Tensor._wrap(B.as_array(tangent))
                 if tangent._data.shape != shape:
                     tangent = traced.broadcast_to(tangent, shape=shape)
                 if tangent._data.dtype != dtype:
@@ -471,8 +471,8 @@ def elementwise(name, impl, derivative, uses="x", doc=None, **names) -> Primitiv
     def vjp_into_g(m, g, ans, x, **params):
         d = derivative(m, ans, x, **params)
         if type(g) is ndarray and g.size >= _IN_PLACE_MIN and type(d) is ndarray \
-                and d.shape == g.shape and (d.dtype == g.dtype or d.dtype == np.bool_) and own_memory(g):
-            return np.multiply(g, d, out=g)
+                and d.shape == g.shape and (d.dtype == g.dtype or d.dtype == _BOOL) and own_memory(g):
+            return _multiply_into(g, d)
         return g * d
 
     def jvp(m, tangents, ans, x, **params):
@@ -485,12 +485,8 @@ def elementwise(name, impl, derivative, uses="x", doc=None, **names) -> Primitiv
 _IN_PLACE_MIN = 4096  # below this many elements a new buffer costs less than the checks
 
 
-def own_memory(a) -> bool:
-    """Whether ``a`` may be written in place once its owner gives leave: an array with its own,
-    writable, contiguous memory (never a view, whose base someone else may hold). Who owns it
-    is the engine's to know (it tracks the buffers it made); this only checks the array."""
-    flags = a.flags
-    return flags.owndata and flags.writeable and (flags.c_contiguous or flags.f_contiguous)
+own_memory = B.own_memory
+_multiply_into = B.multiply_into
 
 
 def binary(name, impl, partials, uses="xy", doc=None, needs=None, ans_for=None, **names) -> Primitive:

@@ -7,8 +7,11 @@ import string
 from collections import namedtuple
 from typing import Any
 
+import math
+
 import numpy as np
 
+from .. import _backend as B
 from ..dtypes import check_operand as _check_operand
 from . import _template as T
 from ._primitive import define, named, nondifferentiable
@@ -304,14 +307,14 @@ def _einsum_grad(m, g, terms, out, operands, i):
             r = next(fresh)
             renamed += r
             names.append(c + r)
-            values.append(np.eye(sizes[c], dtype=_dtype(g)))
+            values.append(B.eye(sizes[c], _dtype(g), like=B.data_of(g)))
             available |= {c, r}
         else:
             renamed += c
             seen.add(c)
     for c in set(renamed) - available:  # summed only in this operand: broadcast with ones
         names.append(c)
-        values.append(np.ones(sizes[c], dtype=_dtype(g)))
+        values.append(B.ones((sizes[c],), _dtype(g), like=B.data_of(g)))
     result = m.einsum_prim(*values, subscripts=",".join(names) + "->" + renamed)
     if _shape(result) != tuple(shape):
         result = m.reshape(result, shape=tuple(shape))
@@ -321,7 +324,7 @@ def _einsum_grad(m, g, terms, out, operands, i):
 
 
 def _dtype(x):
-    return x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+    return x.dtype if hasattr(x, "dtype") else B.dtype_of(x)
 
 
 def _einsum_vjp(m, g, ans, needs, *operands, subscripts):
@@ -454,25 +457,28 @@ def _cofactors(m, a):
     n = _shape(a)[-1]
     if n == 1:
         return a * 0.0 + 1.0  # the 1x1 cofactor, kept in the graph (its derivative is 0)
-    keep = np.array([[j for j in range(n) if j != i] for i in range(n)])  # keep[i]: all but i
+    like = B.data_of(a)
+    keep = B.as_array([[j for j in range(n) if j != i] for i in range(n)], like=like)  # keep[i]: all but i
     minors = m.getitem(a, index=(Ellipsis, keep[:, None, :, None], keep[None, :, None, :]))
-    signs = (1 - 2 * (np.add.outer(np.arange(n), np.arange(n)) % 2)).astype(_dtype(a))
+    signs = B.as_array([[1 - 2 * ((i + j) % 2) for j in range(n)] for i in range(n)], _dtype(a), like=like)
     return m.det(minors) * signs
 
 
 def _svd_cofactors(a):
     """``_cofactors`` of a NumPy array from the SVD ``a = U diag(s) Vh``, as PyTorch:
     ``det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh`` (O(n³) where the minors cost O(n⁵); first order)."""
-    u, s, vh = np.linalg.svd(a)
-    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-    before = np.concatenate([ones, np.cumprod(s[..., :-1], axis=-1)], axis=-1)
-    after = np.concatenate([np.cumprod(s[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
-    scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None] * before * after
-    return np.matmul(u * scale[..., None, :], vh)
+    space = B.namespace(a)
+    u, s, vh = space.linalg.svd(a)
+    ones = B.ones(s.shape[:-1] + (1,), s.dtype, like=s)
+    before = space.concat([ones, space.cumulative_prod(s[..., :-1], axis=-1)], axis=-1)
+    tail = space.flip(space.cumulative_prod(space.flip(s[..., 1:], axis=-1), axis=-1), axis=-1)
+    after = space.concat([tail, ones], axis=-1)
+    scale = (space.linalg.det(u) * space.linalg.det(vh))[..., None] * before * after
+    return space.matmul(u * scale[..., None, :], vh)
 
 
 def _singular(det) -> bool:
-    return bool(np.any((det._data if hasattr(det, "_data") else det) == 0))
+    return B.any_true(B.data_of(det) == 0)
 
 
 def _det_vjp(m, g, ans, a):
@@ -540,7 +546,7 @@ def _logabsdet_jvp(m, tangents, ans, a):
 
 
 def _singular_log(logabsdet) -> bool:
-    return bool(np.any((logabsdet._data if hasattr(logabsdet, "_data") else logabsdet) == -np.inf))
+    return B.any_true(B.data_of(logabsdet) == -math.inf)
 
 
 logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _backend as B
 from .. import dtypes as D
 from ..dtypes import check_operand as _check_operand
 from . import _template as T
@@ -161,7 +162,7 @@ def _mean_raw_vjp(m, g, ans, x, dim, keepdim):
     """``_mean_vjp`` of the mean of all elements as a new array: a small one filled with the
     value costs less than a broadcast view of it."""
     if dim is None and _prod(x.shape) <= _FILL_MAX:
-        return np.full(x.shape, g * _mean_scale(x, dim), dtype=x.dtype)
+        return B.full(x.shape, g * _mean_scale(x, dim), x.dtype, like=g)
     return _mean_vjp(m, g, x, dim, keepdim)
 
 
@@ -237,7 +238,7 @@ def cumsum(input, dim: int):  # noqa: A002
 
 def _product_of_others(m, x, axis):
     """For each element, the product of the other elements along ``axis`` (zeros handled)."""
-    ones = np.ones(_shape(x)[:axis] + (1,) + _shape(x)[axis + 1:], dtype=x.dtype)
+    ones = B.ones(_shape(x)[:axis] + (1,) + _shape(x)[axis + 1:], _dtype(x), like=B.data_of(x))
     n = _shape(x)[axis]
     head = (slice(None),) * axis
     before = m.cat(ones, m.getitem(m.cumprod(x, dim=axis), index=head + (slice(0, n - 1),)), dim=axis)
@@ -247,8 +248,7 @@ def _product_of_others(m, x, axis):
 
 
 def _has_zero(x) -> bool:
-    data = x._data if hasattr(x, "_data") else x
-    return bool(np.any(data == 0))
+    return B.any_true(B.data_of(x) == 0)
 
 
 def _prod_vjp(m, g, ans, x, dim, keepdim):
@@ -264,12 +264,12 @@ def _prod_vjp(m, g, ans, x, dim, keepdim):
     flat = m.reshape(moved, shape=moved_shape[:len(rest)] + (_count(shape, axes),))
     others = m.reshape(_product_of_others(m, flat, len(rest)), shape=moved_shape)
     if order != tuple(range(len(shape))):
-        others = m.permute(others, dims=tuple(np.argsort(order).tolist()))
+        others = m.permute(others, dims=_inverse(order))
     return gk * others
 
 
 def _prod_jvp(m, tangents, ans, x, dim, keepdim):
-    weights = _prod_vjp(m, np.ones(_shape(ans), dtype=_dtype(ans)), ans, x, dim, keepdim)
+    weights = _prod_vjp(m, B.ones(_shape(ans), _dtype(ans), like=B.data_of(ans)), ans, x, dim, keepdim)
     return m.sum(weights * tangents[0], dim=dim, keepdim=keepdim)
 
 
@@ -323,13 +323,22 @@ def _partial_products(m, x, dim):
     zeros: built with x_i replaced by 1), and the mask of the pairs j >= i that count."""
     n = x.shape[dim]
     moved = m.permute(x, dims=_to_last(len(x.shape), dim))
-    replaced = m.where(np.eye(n, dtype=bool), 1.0, _insert_axis(m, moved, -2))  # (..., i, j)
-    return m.cumprod(replaced, dim=len(x.shape)), np.triu(np.ones((n, n), dtype=bool))
+    like = B.data_of(x)
+    replaced = m.where(B.eye(n, B.BOOL, like), 1.0, _insert_axis(m, moved, -2))  # (..., i, j)
+    return m.cumprod(replaced, dim=len(x.shape)), B.upper_mask(n, like)
 
 
 def _from_last(m, result, x, dim):
     """``result`` (``dim`` moved last) with the axes back in ``x``'s order."""
-    return m.permute(result, dims=tuple(np.argsort(_to_last(len(x.shape), dim)).tolist()))
+    return m.permute(result, dims=_inverse(_to_last(len(x.shape), dim)))
+
+
+def _inverse(order):
+    """The permutation that undoes ``order`` (a tuple of axes)."""
+    inverse = [0] * len(order)
+    for i, axis in enumerate(order):
+        inverse[axis] = i
+    return tuple(inverse)
 
 
 def _insert_axis(m, x, position):
@@ -368,21 +377,22 @@ def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
     elements attain it and share the gradient.
     """
     a = _keep(m, ans, x.shape, dim, keepdim)
-    x, a = (v._data if hasattr(v, "_data") else v for v in (x, a))
+    x, a = B.data_of(x), B.data_of(a)
+    space = B.namespace(x)
     hit = x == a
     if nan:
-        hit |= np.isnan(x) & np.isnan(a)
-    counts = np.sum(hit, axis=dim, keepdims=True)
-    return hit / counts
+        hit = space.logical_or(hit, space.logical_and(space.isnan(x), space.isnan(a)))
+    weights = B.astype(hit, x.dtype)  # the input's dtype: so is the gradient
+    return weights / space.sum(weights, axis=dim, keepdims=True)
 
 
 def _extremum_vjp(m, g, ans, x, dim, keepdim, nan=False):
-    weights = _extremum_weights(m, ans, x, dim, keepdim, nan).astype(_dtype(x), copy=False)
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan)
     return _keep(m, g, x.shape, dim, keepdim) * weights
 
 
 def _extremum_jvp(m, tangents, ans, x, dim, keepdim, nan=False):
-    weights = _extremum_weights(m, ans, x, dim, keepdim, nan).astype(_dtype(x), copy=False)
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan)
     return m.sum(tangents[0] * weights, dim=dim, keepdim=keepdim)
 
 

@@ -141,8 +141,16 @@ def _infer_shape(old: tuple, shape: tuple, op: str = "reshape") -> tuple:
 
 permute_prim = linear(
     "permute", lambda x, dims: np.transpose(x, dims),
-    lambda m, g, x, dims: m.permute(g, dims=tuple(np.argsort(dims).tolist())), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"),
+    lambda m, g, x, dims: m.permute(g, dims=_inverse(dims)), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"),
 )
+
+
+def _inverse(dims):
+    """The permutation that undoes ``dims``."""
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 @public(method=True)
