@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import string
 from collections import namedtuple
 from typing import Any
-
-import math
 
 import numpy as np
 
