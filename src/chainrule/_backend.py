@@ -206,9 +206,10 @@ def full(shape, value, dtype, like=None):
     space = namespace(like)
     if space is np:
         return np.full(shape, value, dtype=numpy_dtype(dtype))
-    if not isinstance(value, (int, float)):  # a 0-d array: the standard fills with Python numbers
-        value = float(value) if kind(value.dtype) == "f" else int(value)
-    return space.full(tuple(shape), value, dtype=dtype_in(space, dtype), device=like.device)
+    dtype = dtype_in(space, dtype)
+    if not isinstance(value, (int, float)):  # an array: the standard fills with Python numbers only
+        return space.asarray(space.broadcast_to(space.astype(value, dtype), tuple(shape)), copy=True)
+    return space.full(tuple(shape), value, dtype=dtype, device=like.device)
 
 
 def zeros(shape, dtype, like=None):
@@ -259,6 +260,14 @@ def class_index(target, ndim: int, dim: int):
     grids = list(np.ogrid[tuple(slice(n) for n in target.shape)])
     grids.insert(dim, target)
     return tuple(grids)
+
+
+def one(x):
+    """1 in the shape, dtype and namespace of ``x`` (a NumPy scalar for 0-d NumPy data): the
+    seed of a backward pass."""
+    if type(x) in NUMPY_TYPES:
+        return x.dtype.type(1) if x.shape == () else np.ones(x.shape, x.dtype)
+    return full(x.shape, 1, x.dtype, x)
 
 
 def as_array(value, dtype=None, like=None):
@@ -326,6 +335,14 @@ def own_memory(a) -> bool:
     is the engine's to know (it tracks the buffers it made); this only checks the array."""
     flags = a.flags
     return flags.owndata and flags.writeable and (flags.c_contiguous or flags.f_contiguous)
+
+
+def may_share_memory(a, b) -> bool:
+    """Whether arrays ``a`` and ``b`` may share memory (NumPy's bound; for other namespaces,
+    which do not say, True: a result is taken for a view of its input)."""
+    if type(a) in NUMPY_TYPES and type(b) in NUMPY_TYPES:
+        return np.may_share_memory(a, b)
+    return True
 
 
 def contiguous(a):

@@ -405,7 +405,7 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
     """The reverse walk. ``grads`` maps each node to its pending cotangent, ``consumers`` each
     node to how many of its consumers have not run yet; ``single``: one cotangent per root (not
     a batch); ``wanted``: the requested nodes (``targets``) and their tensors, or None."""
-    plain = m is P.raw  # first order, one cotangent per root: the rules' raw fast forms apply
+    plain = single and not traced  # first order, one cotangent per root: the rules' raw fast forms apply
     borrowed = set(grads)  # nodes whose pending cotangent the walk did not make (the roots': the user's)
     anomaly = state.anomaly
     ready = [node for node in grads if consumers.get(node) == 0]
@@ -513,7 +513,8 @@ def _start(roots, cotangents, targets, traced, batch):
     cotangent (the user's: never owned by the walk); the requested nodes (``targets``); and how
     many consumers lead into each node the walk visits: every node reachable from the roots,
     or only those from which a requested one can be reached."""
-    m = P.traced if traced else P.raw
+    # The raw namespace of the cotangents' arrays (NumPy's: ``P.raw``) unless recorded.
+    m = P.traced if traced else P.raw_namespace(B.namespace_of(*[getattr(c, "_data", c) for c in cotangents]))
     if batch is not None:
         from ._batching import BatchedNamespace
         m = BatchedNamespace(m, batch)

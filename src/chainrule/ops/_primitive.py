@@ -39,6 +39,31 @@ PRIMITIVES: dict[str, Primitive] = {}
 raw = SimpleNamespace()
 traced = SimpleNamespace()
 
+_RAW_BY_SPACE: dict = {}
+
+
+def raw_namespace(space):
+    """The raw rule namespace for arrays of ``space``: ``raw`` for NumPy, else one made once per
+    namespace, whose functions are the primitives' ``xp`` forwards bound to it (a primitive that
+    has none raises, naming itself)."""
+    if space is B.numpy:
+        return raw
+    found = _RAW_BY_SPACE.get(space)
+    if found is None:
+        found = _RAW_BY_SPACE[space] = SimpleNamespace(**{
+            name: _bound(prim, space) for name, prim in PRIMITIVES.items()})
+    return found
+
+
+def _bound(prim, space):
+    forward = prim.xp
+    if forward is None:
+        def missing(*arrays, **params):
+            raise TypeError(f"{prim.name}: not available for arrays of {space.__name__} (only for NumPy arrays)")
+        return missing
+    return lambda *arrays, **params: forward(space, *arrays, **params)
+
+
 # Forward-mode levels whose tangent computations are recorded (see forward.py).
 RECORDED: dict = {}
 
@@ -64,13 +89,13 @@ class Primitive:
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
         "residual", "batching", "ans_for", "optional_operands", "adapt",
-        "raw_vjp", "raw_vjp_writes_g",
+        "raw_vjp", "raw_vjp_writes_g", "xp",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
                  needs_meta=False, contiguous=False, residual=None, batching=None, ans_for=None,
-                 optional_operands=False, raw_vjp=None, raw_vjp_writes_g=False):
+                 optional_operands=False, raw_vjp=None, raw_vjp_writes_g=False, xp=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -111,13 +136,18 @@ class Primitive:
             raw_vjp = tuple(fast or rule for fast, rule in zip(raw_vjp, vjp))
         self.raw_vjp = raw_vjp
         self.raw_vjp_writes_g = raw_vjp_writes_g
-        # A one-input implementation may come as a guarded wrapper with ``fast`` (the bare NumPy
-        # function) and ``adapt`` (kinds, fn) attributes: the bare function runs where the input's
-        # dtype kind is one of ``kinds``, else on ``fn(input)`` (integer inputs promoted, complex
-        # refused), with no Python wrapper on the float path.
-        self.adapt = getattr(impl, "adapt", None)
-        if self.adapt is not None:
+        # A one-input implementation may come as a guarded wrapper with a ``fast`` attribute (the
+        # bare NumPy function): the bare function runs on NumPy's float32/float64 inputs, the
+        # wrapper (``adapt``) on any other (integers promoted, complex refused, other array
+        # namespaces), with no Python wrapper on the float path.
+        self.adapt = None
+        if getattr(impl, "fast", None) is not None:
+            self.adapt = impl
             self.impl = impl.fast
+        # xp(namespace, *arrays, **params): the forward written against the array API standard,
+        # which runs when an operand is an array of another namespace than NumPy's (see
+        # _backend); None where the operation is NumPy's only. A guarded wrapper may carry it.
+        self.xp = xp if xp is not None else getattr(impl, "xp", None)
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -176,23 +206,26 @@ class Primitive:
                 x = a._data
                 requires = a._requires_grad
                 tangents = a._tangents is not None
-                adapt = self.adapt
-                if adapt is not None:
+                impl = self.impl
+                if self.adapt is not None:
                     dt = x.dtype
-                    if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
-                        x = adapt[1](x)
+                    if dt is not _F64 and dt is not _F32:
+                        impl = self.adapt  # the guarded form: other dtypes and array namespaces
                 datas = (x,)
                 try:
-                    out = self.impl(x)
+                    out = impl(x)
                 except Exception as exc:
                     raise _impl_error(self, datas, exc) from exc
             else:  # the general case
                 n = 0
                 datas = []
-                requires = tangents = False
+                requires = tangents = foreign = False
                 for a in args:
                     if isinstance(a, Tensor):
-                        datas.append(a._data)
+                        d = a._data
+                        datas.append(d)
+                        if type(d) not in _NUMPY_TYPES:  # another array namespace (see _backend)
+                            foreign = True
                         if a._requires_grad:
                             requires = True
                         if a._tangents is not None:
@@ -204,20 +237,25 @@ class Primitive:
                     elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
                         return getattr(a.ns, self.name)(*args, **params)
                     else:
-                        datas.append(_constant(a, self))
-                adapt = self.adapt
-                if adapt is not None and len(datas) == 1:
-                    x = datas[0]
-                    if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
-                        datas[0] = adapt[1](x)
+                        d = _constant(a, self)
+                        datas.append(d)
+                        if type(d) not in _NUMPY_TYPES and d is not None:
+                            foreign = True
+                impl = self.impl
+                if foreign and B.any_foreign(datas):
+                    impl = _foreign_forward(self, datas)
+                elif self.adapt is not None and len(datas) == 1:
+                    dt = getattr(datas[0], "dtype", None)
+                    if dt is not _F64 and dt is not _F32:
+                        impl = self.adapt
                 residual = None
                 try:
-                    if self.residual is not None:
+                    if self.residual is not None and impl is self.impl:
                         out, residual = self.residual(*datas, **params)
                     elif params:
-                        out = self.impl(*datas, **params)
+                        out = impl(*datas, **params)
                     else:
-                        out = self.impl(*datas)
+                        out = impl(*datas)
                 except Exception as exc:
                     raise _impl_error(self, datas, exc) from exc
                 if type(out) is ndarray and out.dtype.kind == "O":  # e.g. None for an array
@@ -300,7 +338,8 @@ def attach(prim, args, params, data):
     computed), so the tensor around ``data`` gets its node and tangents as any result does."""
     given = copy.copy(prim)
     given.impl = lambda *operands, **params: data
-    given.residual = None
+    given.xp = lambda space, *operands, **params: data
+    given.adapt = given.residual = None
     result = given(*args, **params)
     node = result._node
     if node is not None:
@@ -330,6 +369,20 @@ def _constant(value, prim):
 
 
 _REAL_KINDS = frozenset("biuf")
+_NUMPY_TYPES = B.NUMPY_TYPES
+
+
+def _foreign_forward(prim, datas):
+    """The forward of ``prim`` for operands of another array namespace than NumPy's: its
+    ``xp`` form bound to that namespace, or a TypeError where the operation has none."""
+    space = B.namespace_of(*datas)
+    if prim.xp is None:
+        raise TypeError(
+            f"{prim.name}: not available for arrays of {space.__name__} (only for NumPy arrays); "
+            f"convert the data first"
+        )
+    forward = prim.xp
+    return lambda *arrays, **params: forward(space, *arrays, **params)
 _F64 = B._F64
 _F32 = B._F32
 _BOOL = B.BOOL
@@ -416,6 +469,7 @@ def define(name, impl, vjp=None, jvp=None, *, template=None, **options) -> Primi
     names = {key: options.pop(key) for key in list(options) if key in _table.PUBLIC_KEYS}
     prim = Primitive(name, impl, vjp, jvp, **options)
     PRIMITIVES[name] = prim
+    _RAW_BY_SPACE.clear()
     setattr(raw, name, impl)
     setattr(traced, name, prim)
     if template is None:
@@ -441,6 +495,7 @@ def undefine(name) -> None:
     """Remove a primitive (and the operation it published) from the table: for tests that add
     operations at run time."""
     PRIMITIVES.pop(name)
+    _RAW_BY_SPACE.clear()
     delattr(raw, name)
     delattr(traced, name)
     _table.TEMPLATES.pop(name, None)
@@ -465,18 +520,33 @@ def elementwise(name, impl, derivative, uses="x", doc=None, **names) -> Primitiv
     then) and ``g`` is large: no new buffer.
     """
 
+    # A derivative may be a bool mask (relu, clamp): NumPy and tensors multiply by it, the array
+    # API standard refuses it, so there the product goes through the namespace's ``mul`` (which
+    # promotes; never reached for NumPy arrays or tensors).
     def vjp(m, g, ans, x, **params):
-        return g * derivative(m, ans, x, **params)
+        d = derivative(m, ans, x, **params)
+        try:
+            return g * d
+        except TypeError:
+            return m.mul(g, d)
 
     def vjp_into_g(m, g, ans, x, **params):
         d = derivative(m, ans, x, **params)
         if type(g) is ndarray and g.size >= _IN_PLACE_MIN and type(d) is ndarray \
                 and d.shape == g.shape and (d.dtype == g.dtype or d.dtype == _BOOL) and own_memory(g):
             return _multiply_into(g, d)
-        return g * d
+        try:
+            return g * d
+        except TypeError:
+            return m.mul(g, d)
 
     def jvp(m, tangents, ans, x, **params):
-        return tangents[0] * derivative(m, ans, x, **params)
+        t = tangents[0]
+        d = derivative(m, ans, x, **params)
+        try:
+            return t * d
+        except TypeError:
+            return m.mul(t, d)
 
     return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc,
                   batching="elementwise", raw_vjp=(vjp_into_g,), raw_vjp_writes_g=True, **names)

@@ -79,8 +79,25 @@ def _matmul_jvp(m, tangents, ans, a, b):
     return result
 
 
-matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
-                     needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"))
+def _matmul_xp(space, a, b):
+    dtype = B.dtype_in(space, B.result_dtype(a, b))
+    return space.matmul(*(v if v.dtype == dtype else space.astype(v, dtype) for v in (a, b)))
+
+
+def _matmul_impl(a, b):
+    """``a @ b``: NumPy's matmul on ndarrays (``ndarray.__matmul__``), the namespace's on others."""
+    out = a @ b
+    dt = out.dtype
+    if (dt is _F32 or dt is _F64) and type(a) is B.ndarray:  # the common case
+        return out
+    if B.foreign(a) or B.foreign(b):
+        return _matmul_xp(B.namespace_of(a, b), a, b)
+    return out
+
+
+_F32, _F64 = B._F32, B._F64
+matmul_prim = define("matmul", _matmul_impl, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
+                     needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"), xp=_matmul_xp)
 
 
 @public(operator="@", ufunc="matmul", method=True)

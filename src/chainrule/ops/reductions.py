@@ -97,8 +97,7 @@ def _accumulated(op, reduce, x, **kwargs):
 
 
 def _dtype_of(x):
-    data = x._data if hasattr(x, "_data") else x
-    return data.dtype if hasattr(data, "dtype") else np.result_type(data)
+    return B.dtype_of(x._data if hasattr(x, "_data") else x)  # NumPy's dtype, for any namespace
 
 
 def _floating_only(op, input):  # noqa: A002
@@ -125,6 +124,81 @@ def _real_only(op, input):  # noqa: A002
 
 
 # ---------------------------------------------------------------------------------------------
+# Forwards for other array namespaces (the array API standard, see _backend): the same dtype
+# rules as above, through the namespace's functions.
+# ---------------------------------------------------------------------------------------------
+
+def _xp_real(op, x):
+    """``x`` ready for a sum or product: complex refused, bools summed as int64 (NumPy, PyTorch)."""
+    kind = B.kind(x.dtype)
+    if kind == "c":
+        raise complex_unsupported(op, x.dtype)
+    return B.astype(x, np.int64) if kind == "b" else x
+
+
+def _sum_xp(space, x, dim=None, keepdim=False):
+    return space.sum(_xp_real("sum", x), axis=dim, keepdims=keepdim)
+
+
+def _mean_xp(space, x, dim=None, keepdim=False):
+    return space.mean(x, axis=dim, keepdims=keepdim)
+
+
+def _prod_xp(space, x, dim, keepdim):
+    return space.prod(_xp_real("prod", x), axis=dim, keepdims=keepdim)
+
+
+def _cumulative_xp(name):
+    def forward(space, x, dim):
+        x = _xp_real(name, x)
+        if x.ndim == 0:
+            return space.asarray(x, copy=True)
+        return getattr(space, "cumulative_" + name[3:])(x, axis=dim)
+
+    return forward
+
+
+def _amax_xp(space, x, dim, keepdim, nan=False):
+    return space.max(x, axis=dim, keepdims=keepdim)
+
+
+def _amin_xp(space, x, dim, keepdim, nan=False):
+    return space.min(x, axis=dim, keepdims=keepdim)
+
+
+def _argmax_xp(space, x, dim, keepdim):
+    return space.argmax(x, axis=dim, keepdims=keepdim)
+
+
+def _argmin_xp(space, x, dim, keepdim):
+    return space.argmin(x, axis=dim, keepdims=keepdim)
+
+
+def _norm2_xp(space, x, dim, keepdim):
+    _require_float("norm", x)
+    return space.sqrt(space.sum(x * x, axis=dim, keepdims=keepdim))
+
+
+def _norm_p_xp(space, x, p, dim, keepdim):
+    _require_float("norm", x)
+    return space.sum(space.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _logsumexp_xp(space, x, dim, keepdim):
+    kind = B.kind(x.dtype)
+    if kind == "c":
+        raise complex_unsupported("logsumexp", x.dtype)
+    if kind != "f":
+        x = B.astype(x, B.floating_dtype(x.dtype))  # integers: the default float dtype, as PyTorch
+    top = space.max(x, axis=dim, keepdims=True)
+    top = space.where(space.isfinite(top), top, space.zeros_like(top))
+    out = space.log(space.sum(space.exp(x - top), axis=dim, keepdims=True)) + top
+    if keepdim:
+        return out
+    return space.squeeze(out, axis=dim) if dim is not None else space.reshape(out, ())
+
+
+# ---------------------------------------------------------------------------------------------
 # Linear reductions
 # ---------------------------------------------------------------------------------------------
 
@@ -140,7 +214,7 @@ def _sum_impl(x, dim=None, keepdim=False):
 
 
 sum_prim = linear("sum", _sum_impl,
-                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce", template=T.reduction("sum"))
+                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce", template=T.reduction("sum"), xp=_sum_xp)
 
 
 def _mean_impl(x, dim=None, keepdim=False):
@@ -172,7 +246,7 @@ def _mean_scale(x, dim) -> float:
 
 _FILL_MAX = 1 << 16
 
-mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_mean_raw_vjp,), template=T.reduction("mean"))
+mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_mean_raw_vjp,), template=T.reduction("mean"), xp=_mean_xp)
 
 
 @public(method=True, numpy="sum")
@@ -222,7 +296,7 @@ def _cumulative_impl(name, fn):
 _cumsum_impl = _cumulative_impl("cumsum", np.cumsum)
 
 
-cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"))
+cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumsum"))
 
 
 @public(method=True, numpy="cumsum")
@@ -284,7 +358,7 @@ def _prod_impl(x, dim, keepdim):
     return _accumulated("prod", np.multiply.reduce, x, axis=dim, keepdims=keepdim)
 
 
-prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"))
+prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"), xp=_prod_xp)
 
 
 @public(method=True, numpy="prod")
@@ -355,7 +429,7 @@ _cumprod_impl = _cumulative_impl("cumprod", np.cumprod)
 
 
 cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
-                      save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"))
+                      save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumprod"))
 
 
 @public(method=True, numpy="cumprod")
@@ -401,9 +475,9 @@ def _dtype(x):
 
 
 amax_prim = define("amax", lambda x, dim, keepdim, nan=False: np.amax(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("max"))
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("max"), xp=_amax_xp)
 amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"))
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"), xp=_amin_xp)
 
 
 def _check_nonempty(op, input, dim):
@@ -440,8 +514,8 @@ def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
     return _extremum("amin", amin_prim, input, dim, keepdim)
 
 
-argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim), template=T.reduction("argmax"))
-argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim), template=T.reduction("argmin"))
+argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim), template=T.reduction("argmax"), xp=_argmax_xp)
+argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim), template=T.reduction("argmin"), xp=_argmin_xp)
 
 
 def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
@@ -583,7 +657,7 @@ def _norm2_impl(x, dim, keepdim):
 
 norm2_prim = define("norm2", _norm2_impl, (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce", template=T.Template(
         lambda p, k, v: f"np.sqrt(np.sum({p[0]} * {p[0]}{T.axis(k['dim'])}{T.keep(k['keepdim'])}))",
-        (T.MUL + 1,), repeats=True))
+        (T.MUL + 1,), repeats=True), xp=_norm2_xp)
 
 
 def _norm_p_impl(x, p, dim, keepdim):
@@ -618,7 +692,7 @@ norm_p_prim = define(
     lambda m, tangents, ans, x, p, dim, keepdim:
         m.sum(tangents[0] * _norm_p_weights(m, ans, x, p, dim, keepdim), dim=dim, keepdim=keepdim),
     save_ans=True, batching="reduce",
-    doc="``sum(|x|^p) ** (1/p)`` over ``dim`` for p other than 1, 2 and ±inf",
+    doc="``sum(|x|^p) ** (1/p)`` over ``dim`` for p other than 1, 2 and ±inf", xp=_norm_p_xp
 )
 
 
@@ -670,7 +744,7 @@ logsumexp_prim = define(
     lambda m, tangents, ans, x, dim, keepdim: m.sum(tangents[0] * _logsumexp_weights(m, ans, x, dim, keepdim),
                                                     dim=dim, keepdim=keepdim),
     save_ans=True,
-    batching="reduce",
+    batching="reduce", xp=_logsumexp_xp
 )
 
 

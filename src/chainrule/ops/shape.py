@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import _backend as B
 from ..dtypes import check_operand as _check_operand
 from . import _primitive as _P
 from . import _template as T
@@ -26,6 +27,11 @@ def _tensor_type():
 
 def _data(x):
     return x._data if isinstance(x, _tensor_type()) else np.asarray(x)
+
+
+def _dtype(x):
+    """The NumPy dtype of a tensor, array or number (another namespace's mapped by name)."""
+    return B.dtype_of(x._data if isinstance(x, _tensor_type()) else x)
 
 
 def _ndim(x) -> int:
@@ -82,13 +88,31 @@ def _view(prim, input, params, multi=False):  # noqa: A002
     """``prim(input, **params)``, marked a view of ``input`` (see "How views work" in tensor.py);
     ``reshape`` is one only where NumPy needed no copy."""
     if isinstance(input, _P.Tensor):
-        if type(input._data) is not np.ndarray:
+        if type(input._data) is not B.ndarray and not B.foreign(input._data):
             input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
         out = prim(input, **params)
-        if prim is not _reshape or np.may_share_memory(out._data, input._data):
+        if prim is not _reshape or B.may_share_memory(out._data, input._data):
             _P.make_view(out, input, prim, params, multi)
         return out
     return prim(input, **params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forwards for other array namespaces (the array API standard, see _backend)
+# ---------------------------------------------------------------------------------------------
+
+def _scatter_xp(space, g, index, shape):
+    if not _is_basic(index):
+        raise TypeError(f"scatter: integer-array and mask indices are NumPy's only, got {index!r:.60}")
+    out = space.zeros(tuple(shape), dtype=g.dtype, device=g.device)
+    out[index] = g
+    return out
+
+
+def _cat_xp(space, *xs, dim):
+    dtype = B.dtype_in(space, B.result_dtype(*xs))
+    return space.concat([x if x.dtype == dtype else space.astype(x, dtype) for x in xs], axis=dim)
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,7 +120,7 @@ def _view(prim, input, params, multi=False):  # noqa: A002
 # ---------------------------------------------------------------------------------------------
 
 _reshape = linear("reshape", lambda x, shape: np.reshape(x, shape),
-                  lambda m, g, x, shape: m.reshape(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.reshape({p[0]}, {T.literal(tuple(k['shape']))[0]})"))
+                  lambda m, g, x, shape: m.reshape(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.reshape({p[0]}, {T.literal(tuple(k['shape']))[0]})"), xp=lambda space, x, shape: space.reshape(x, tuple(shape)))
 
 
 @public(method=True, numpy="reshape")
@@ -141,7 +165,7 @@ def _infer_shape(old: tuple, shape: tuple, op: str = "reshape") -> tuple:
 
 permute_prim = linear(
     "permute", lambda x, dims: np.transpose(x, dims),
-    lambda m, g, x, dims: m.permute(g, dims=_inverse(dims)), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"),
+    lambda m, g, x, dims: m.permute(g, dims=_inverse(dims)), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"), xp=lambda space, x, dims: space.permute_dims(x, tuple(dims))
 )
 
 
@@ -243,7 +267,7 @@ def _broadcast_check(op, old, shape):
 
 
 sum_to = linear("sum_to", lambda x, shape: _sum_to_impl(x, shape),
-                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape), template=T.Template(T.sum_to))
+                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape), template=T.Template(T.sum_to), xp=lambda space, x, shape: B.sum_to_shape(x, tuple(shape)))
 def _broadcast_impl(x, shape):
     out = np.broadcast_to(x, shape)
     if type(x) is np.ndarray and x.flags.writeable:
@@ -252,7 +276,7 @@ def _broadcast_impl(x, shape):
 
 
 broadcast_prim = linear("broadcast_to", _broadcast_impl,
-                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.broadcast_to({p[0]}, {T.literal(tuple(k['shape']))[0]})"))
+                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.broadcast_to({p[0]}, {T.literal(tuple(k['shape']))[0]})"), xp=lambda space, x, shape: space.broadcast_to(x, tuple(shape)))
 
 
 def _sum_to_impl(x, shape):
@@ -292,7 +316,7 @@ def expand_as(input, other):  # noqa: A002
 
 
 flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(order="K"),  # a copy in the input's layout, as PyTorch's
-                   lambda m, g, x, dims: m.flip(g, dims=dims), template=T.Template(lambda p, k, v: f"np.flip({p[0]}, {T.literal(tuple(k['dims']))[0]})"))
+                   lambda m, g, x, dims: m.flip(g, dims=dims), template=T.Template(lambda p, k, v: f"np.flip({p[0]}, {T.literal(tuple(k['dims']))[0]})"), xp=lambda space, x, dims: space.flip(x, axis=tuple(dims)))
 
 
 @public(method=True, numpy="flip")
@@ -314,7 +338,7 @@ def _tile_transpose(m, g, x, reps):
     return m.reshape(summed, shape=x.shape)
 
 
-tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose, template=T.Template(lambda p, k, v: f"np.tile({p[0]}, {T.literal(tuple(k['reps']))[0]})"))
+tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose, template=T.Template(lambda p, k, v: f"np.tile({p[0]}, {T.literal(tuple(k['reps']))[0]})"), xp=lambda space, x, reps: space.tile(x, tuple(reps)))
 
 
 @public(method=True, numpy="tile")
@@ -381,9 +405,9 @@ def _scatter_impl(g, index, shape):
 
 
 getitem = linear("getitem", lambda x, index: x[index],
-                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape), template=T.Template(lambda p, k, v: f"{p[0]}[{T.index_code(k['index'])}]", (T.ATOM,)))
+                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape), template=T.Template(lambda p, k, v: f"{p[0]}[{T.index_code(k['index'])}]", (T.ATOM,)), xp=lambda space, x, index: x[index])
 scatter = linear("scatter", _scatter_impl,
-                 lambda m, g, x, index, shape: m.getitem(g, index=index))
+                 lambda m, g, x, index, shape: m.getitem(g, index=index), xp=_scatter_xp)
 
 
 def index(input, key):  # noqa: A002
@@ -472,11 +496,12 @@ def masked_fill(input, mask, value):  # noqa: A002
     _check_operand("masked_fill", input, "input")
     _check_operand("masked_fill", mask, "mask")
     _check_operand("masked_fill", value, "value")
-    if _data(mask).dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_data(mask).dtype}; compare first, e.g. x > 0")
+    if _dtype(mask) != B.BOOL:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_dtype(mask)}; compare first, e.g. x > 0")
     from .elementwise import where
-    if isinstance(input, _P.Tensor) and not isinstance(value, _P.Tensor) and np.ndim(value) == 0:
-        value = np.asarray(value, dtype=input._data.dtype)  # the result keeps input's dtype (PyTorch)
+    if isinstance(input, _P.Tensor) and not isinstance(value, _P.Tensor) and _ndim(value) == 0:
+        # the result keeps input's dtype (PyTorch)
+        value = B.as_array(value, input._data.dtype, like=input._data)
     return named("masked_fill", where, mask, value, input)
 
 
@@ -539,7 +564,7 @@ def _cat_vjp(m, g, ans, needs, *inputs, dim):
     for x, need in zip(inputs, needs):
         size = x.shape[dim]
         if need:
-            part = m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size),))
+            part = m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size), Ellipsis))
             if part.dtype != x.dtype:  # joined with a wider dtype: the gradient comes back in x's
                 part = m.cast(part, dtype=x.dtype)
             parts.append(part)
@@ -557,7 +582,7 @@ def _cat_jvp(m, tangents, ans, *inputs, dim):
 
 cat_prim = define("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp, _cat_jvp,
                   vjp_all=True, save_inputs="meta", template=T.Template(
-        lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"))
+        lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"), xp=_cat_xp)
 
 
 @public(aliases=("concat", "concatenate"), numpy="concatenate")
@@ -624,7 +649,8 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:  #
             raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
     pieces, start = [], 0
     for s in sizes:
-        pieces.append(_view(getitem, input, {"index": (slice(None),) * d + (slice(start, start + s),)}, multi=True))
+        pieces.append(_view(getitem, input, {"index": (slice(None),) * d + (slice(start, start + s), Ellipsis)},
+                            multi=True))
         start += s
     return tuple(pieces)
 
@@ -754,5 +780,5 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
 
 
 alias = linear("alias", lambda x: x, lambda m, g, x: g, save_inputs=False,
-               doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.", batching="elementwise")
-clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False, batching="elementwise", ufunc="positive", method=True, template=T.call("np.copy"))
+               doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.", batching="elementwise", xp=lambda space, x: x)
+clone = linear("clone", B.copy, lambda m, g, x: g, save_inputs=False, batching="elementwise", ufunc="positive", method=True, template=T.call("np.copy"), xp=lambda space, x: space.asarray(x, copy=True))
