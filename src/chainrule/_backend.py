@@ -36,11 +36,17 @@ from . import dtypes as D
 xp = numpy = np
 ndarray = np.ndarray
 generic = np.generic
+# NumPy's scalar types, for the type checks of arguments (``isinstance(dim, (int, integer))``).
+integer = np.integer
+floating = np.floating
+bool_ = np.bool_
+intp = np.intp
 
 _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 BOOL = np.dtype(np.bool_)
+FLOAT32, FLOAT64 = _F32, _F64  # the fast path's dtypes (hot paths test them by identity)
 
 # The types the NumPy fast path takes as they are: arrays, NumPy scalars (0-d results are kept
 # as scalars) and Python numbers. One set lookup tells a hot path it needs nothing else.
@@ -115,10 +121,12 @@ _NUMPY_OF: dict = {}
 
 
 def numpy_dtype(dtype) -> np.dtype:
-    """The NumPy dtype of ``dtype`` (a NumPy dtype, or another namespace's dtype object such as
-    ``array_api_strict.float32``, matched by name)."""
+    """The NumPy dtype of ``dtype`` (a NumPy dtype or scalar type, or another namespace's dtype
+    object such as ``array_api_strict.float32``, matched by name)."""
     if isinstance(dtype, np.dtype):
         return dtype
+    if isinstance(dtype, type) and issubclass(dtype, generic):
+        return np.dtype(dtype)
     found = _NUMPY_OF.get(dtype)
     if found is None:
         name = getattr(dtype, "name", None) or str(dtype).rsplit(".", 1)[-1]
@@ -318,6 +326,16 @@ def all_finite(x) -> bool:
         return bool(np.all(np.isfinite(x)))
     space = x.__array_namespace__()
     return bool(space.all(space.isfinite(x)))
+
+
+def ndim(x) -> int:
+    """The number of dimensions of an array, scalar or Python number."""
+    return len(shape_of(x))
+
+
+def expand_dims(x, axis: int):
+    """``x`` with an axis of size 1 inserted at ``axis``, in its own namespace."""
+    return namespace(x).expand_dims(x, axis=axis)
 
 
 def broadcast_shapes(*shapes) -> tuple:

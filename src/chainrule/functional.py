@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard, overload
 
 import numpy as np
 
+from . import _backend as B
 from . import engine
 from ._batching import batched_jvp, batched_vjp
 from .autograd.function import Function
@@ -151,7 +152,7 @@ def _outputs(op: str, out: object) -> tuple[list[Tensor], bool]:
 
 def _reverse_input(op: str, value: Tensor) -> Tensor:
     """A fresh handle on ``value`` whose gradient this transform, and only it, collects."""
-    if value._data.dtype.kind != "f":
+    if B.kind(value._data.dtype) != "f":
         raise TypeError(
             f"{op}: can only differentiate with respect to floating-point inputs, got dtype "
             f"{value._data.dtype} (shape {value._data.shape}); pass floats, e.g. x.double()"
@@ -249,7 +250,7 @@ def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: 
     for t in inputs:
         g = found.get(id(t))
         if g is None:
-            grads.append(Tensor._wrap(np.zeros_like(t._data)))
+            grads.append(Tensor._wrap(B.zeros(t._data.shape, t._data.dtype, like=t._data)))
         elif isinstance(g, Tensor):
             grads.append(g if create else _without_history(g))
         else:
@@ -270,7 +271,7 @@ def _cotangent(op: str, out: Tensor, value: Any) -> Any:
             from .ops.elementwise import cast
             value = cast(value, dtype=out._data.dtype)
         return value
-    if not (isinstance(value, (float, int)) or isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
+    if not (isinstance(value, (float, int)) or isinstance(value, np.ndarray) and B.kind(value.dtype) in "biuf"):
         value = _as_data(value, copy=False, op=op)  # anything that is not numbers raises, naming op
     data = np.asarray(value, dtype=out._data.dtype)
     if data.shape != out._data.shape:
@@ -335,7 +336,7 @@ def _scalar_output(op: str, outputs: Sequence[Tensor], single: bool) -> None:
             f"{op}: the function must return a single one-element tensor (a scalar), got {shape}; "
             f"use cr.jacrev / cr.vjp for functions with array outputs"
         )
-    if outputs[0]._data.dtype.kind != "f":
+    if B.kind(outputs[0]._data.dtype) != "f":
         raise TypeError(f"{op}: the function's output must be floating point, got {outputs[0]._data.dtype}")
 
 
@@ -347,7 +348,7 @@ def _value_and_grad(op: str, f: Callable[..., Any], argnums: ArgNums, has_aux: b
     inputs, outputs, single, aux, create = _trace(op, f, args, nums, has_aux)
     _scalar_output(op, outputs, single)
     out = outputs[0]
-    grads = _pull_back(inputs, outputs, [np.ones(out._data.shape, dtype=out._data.dtype)], create)
+    grads = _pull_back(inputs, outputs, [B.ones(out._data.shape, out._data.dtype, like=out._data)], create)
     g = grads[0] if type(argnums) is int else tuple(grads)
     return _finish(outputs, single, create), aux, g
 
@@ -408,16 +409,16 @@ def _dual_inputs(op: str, primals: object, tangents: object) -> tuple[list[Tenso
     for i, (p, t) in enumerate(zip(primals, tangents)):
         p = _tensor(op, p)
         shape, dtype = p._data.shape, p._data.dtype
-        if dtype.kind != "f":
+        if B.kind(dtype) != "f":
             raise TypeError(f"{op}: primals must be floating point, got dtype {dtype} for primal {i} "
                             f"(shape {shape}); pass floats, e.g. x.double()")
         if isinstance(t, Tensor):
             tshape, tdtype = t._data.shape, t._data.dtype
-            if tdtype.kind != "f":
+            if B.kind(tdtype) != "f":
                 raise TypeError(f"{op}: tangents must be floating point, got dtype {tdtype} for tangent "
                                 f"{i} (its primal is {dtype})")
         else:
-            if not (isinstance(t, np.ndarray) and t.dtype.kind in "biuf" or isinstance(t, (float, int))):
+            if not (isinstance(t, np.ndarray) and B.kind(t.dtype) in "biuf" or isinstance(t, (float, int))):
                 t = _as_data(t, copy=False, op=op)  # anything that is not numbers raises, naming op
             t = np.asarray(t, dtype=dtype)
             tshape = t.shape
@@ -482,7 +483,7 @@ def _jvp_pass(op: str, f: Callable[..., Any], primals: list[Tensor], tangents: l
         outs = []
         for o in outputs:
             t = tangent_of(o, level)
-            outs.append(Tensor._wrap(np.zeros_like(o._data)) if t is None else t)
+            outs.append(Tensor._wrap(B.zeros(o._data.shape, o._data.dtype, like=o._data)) if t is None else t)
     return values, outs, single, aux
 
 
@@ -537,7 +538,7 @@ def _float_arguments(op: str, args: Sequence[Any], nums: Sequence[int]) -> list[
     args = list(args)
     for i in nums:
         a = args[i] = _tensor(op, args[i])
-        if a._data.dtype.kind != "f":
+        if B.kind(a._data.dtype) != "f":
             raise TypeError(f"{op}: argument {i} must be floating point, got dtype {a._data.dtype} "
                             f"(shape {a._data.shape}); pass floats, e.g. x.double()")
     return args
@@ -671,7 +672,7 @@ class _Done:
 
 
 def _differentiable(a: object) -> bool:
-    return isinstance(a, Tensor) and a._data.dtype.kind == "f"
+    return isinstance(a, Tensor) and B.kind(a._data.dtype) == "f"
 
 
 def _only_through(outputs: Sequence[Tensor], args: Sequence[Any]) -> bool:

@@ -279,7 +279,7 @@ class Tensor(_Methods):
         """The data as a writable-in-place ndarray (0-d results of operations are stored as
         NumPy scalars until something needs their memory)."""
         data = self._data
-        if type(data) is not ndarray:
+        if type(data) is not ndarray and not B.foreign(data):  # another namespace's: its own memory
             data = self._data = np.array(data)
         return data
 

@@ -383,8 +383,8 @@ def _foreign_forward(prim, datas):
         )
     forward = prim.xp
     return lambda *arrays, **params: forward(space, *arrays, **params)
-_F64 = B._F64
-_F32 = B._F32
+_F64 = B.FLOAT64
+_F32 = B.FLOAT32
 _BOOL = B.BOOL
 
 

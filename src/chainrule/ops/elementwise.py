@@ -323,7 +323,7 @@ mul = binary("mul", _torch_promotion(operator.mul, "mul", "multiply"),
 
 def _dtype_of(x):
     data = getattr(x, "_data", x)
-    return B.dtype_of(data) if hasattr(data, "dtype") else np.asarray(data).dtype
+    return B.dtype_of(data if hasattr(data, "dtype") else B.as_array(data))
 
 
 @public()

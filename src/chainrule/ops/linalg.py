@@ -95,7 +95,7 @@ def _matmul_impl(a, b):
     return out
 
 
-_F32, _F64 = B._F32, B._F64
+_F32, _F64 = B.FLOAT32, B.FLOAT64
 matmul_prim = define("matmul", _matmul_impl, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
                      needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"), xp=_matmul_xp)
 
@@ -117,7 +117,7 @@ def matmul(input, other):  # noqa: A002
         )
     if len(sa) > 2 and len(sb) > 2:
         try:
-            np.broadcast_shapes(sa[:-2], sb[:-2])
+            B.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
     return matmul_prim(input, other)
@@ -187,8 +187,8 @@ def tensordot(a, b, dims=2):
             axes_a, axes_b = dims
         except (TypeError, ValueError):
             raise TypeError(f"tensordot: dims must be an int or a pair of axis sequences, got {dims!r}") from None
-        axes_a = (axes_a,) if np.ndim(axes_a) == 0 else tuple(axes_a)
-        axes_b = (axes_b,) if np.ndim(axes_b) == 0 else tuple(axes_b)
+        axes_a = (axes_a,) if B.ndim(axes_a) == 0 else tuple(axes_a)
+        axes_b = (axes_b,) if B.ndim(axes_b) == 0 else tuple(axes_b)
     else:
         if n < 0 or n > na or n > nb:
             raise ValueError(f"tensordot: cannot sum over the last {n} axes of shape {sa} and the first {n} of shape {sb}")
@@ -207,15 +207,15 @@ def tensordot(a, b, dims=2):
             )
     free_a = tuple(i for i in range(na) if i not in axes_a)
     free_b = tuple(i for i in range(nb) if i not in axes_b)
-    k = int(np.prod([sa[i] for i in axes_a]))
+    k = int(B.prod([sa[i] for i in axes_a]))
     out_a = tuple(sa[i] for i in free_a)
     out_b = tuple(sb[i] for i in free_b)
     if free_a + axes_a != tuple(range(na)):
         a = permute(a, free_a + axes_a)
     if axes_b + free_b != tuple(range(nb)):
         b = permute(b, axes_b + free_b)
-    a2 = reshape(a, int(np.prod(out_a)), k)
-    b2 = reshape(b, k, int(np.prod(out_b)))
+    a2 = reshape(a, int(B.prod(out_a)), k)
+    b2 = reshape(b, k, int(B.prod(out_b)))
     return reshape(matmul(a2, b2), out_a + out_b)
 
 
@@ -422,7 +422,7 @@ def _square(op, a):
     _linalg_dtype(op, a)
 
 
-_LINALG_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_LINALG_DTYPES = (B.FLOAT32, B.FLOAT64)
 
 
 def _linalg_dtype(op, a):
@@ -650,9 +650,9 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     non-zeros), ``inf``, ``-inf``; matrix ``ord``: ``'fro'``, 1, -1, ``inf``, ``-inf``.
     """
     _check_operand("linalg.norm", A, "A")
-    if not hasattr(A, "_data") and not isinstance(A, np.ndarray):
+    if not hasattr(A, "_data") and not isinstance(A, B.ndarray):
         raise TypeError(f"linalg.norm: A must be a tensor, got {type(A).__name__} {A!r:.40}")
-    if not isinstance(keepdim, (bool, np.bool_)):
+    if not isinstance(keepdim, (bool, B.bool_)):
         raise TypeError(f"linalg.norm: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
     ndim = _ndim(A)
     if dim is None:
@@ -683,7 +683,7 @@ def _vector_norm(A, ord, dims, keepdim):  # noqa: A002
     keepdim = bool(keepdim)
     if ord is None or (not isinstance(ord, str) and ord == 2):
         return norm2_prim(A, dim=dims, keepdim=keepdim)
-    if isinstance(ord, str) or not isinstance(ord, (int, float, np.integer, np.floating)):
+    if isinstance(ord, str) or not isinstance(ord, (int, float, B.integer, B.floating)):
         raise ValueError(f"linalg.norm: invalid norm order {ord!r} for vectors; use a number, inf or -inf")
     if ord == _INF:
         return amax(abs_(A), dims, keepdim)

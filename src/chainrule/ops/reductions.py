@@ -23,6 +23,7 @@ _prod = math.prod
 _f16 = np.dtype(np.float16)
 _f32 = np.dtype(np.float32)
 _f64 = np.dtype(np.float64)
+_i64 = np.dtype(np.int64)
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -48,7 +49,7 @@ def _dims(op: str, dim, ndim: int):
 
 def _keepdim(op: str, keepdim) -> bool:
     """``keepdim``, which must be a bool (PyTorch refuses anything else: ``bool("no")`` is True)."""
-    if keepdim is True or keepdim is False or isinstance(keepdim, np.bool_):
+    if keepdim is True or keepdim is False or isinstance(keepdim, B.bool_):
         return bool(keepdim)
     raise TypeError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
 
@@ -133,7 +134,7 @@ def _xp_real(op, x):
     kind = B.kind(x.dtype)
     if kind == "c":
         raise complex_unsupported(op, x.dtype)
-    return B.astype(x, np.int64) if kind == "b" else x
+    return B.astype(x, _i64) if kind == "b" else x
 
 
 def _sum_xp(space, x, dim=None, keepdim=False):
@@ -253,12 +254,12 @@ mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_m
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
     _check_operand("sum", input, "input")
-    D.resolve(dtype, "sum")
+    dtype = D.resolve(dtype, "sum")
     if dtype is not None:
-        input = cast(input, dtype=np.dtype(dtype))
+        input = cast(input, dtype=dtype)
     out = sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=_keepdim("sum", keepdim))
-    if dtype is not None and np.dtype(dtype) == np.bool_:  # NumPy sums bools as int64; PyTorch keeps bool
-        out = cast(out, dtype=np.dtype(np.bool_))
+    if dtype is not None and dtype == B.BOOL:  # NumPy sums bools as int64; PyTorch keeps bool
+        out = cast(out, dtype=B.BOOL)
     return out
 
 
@@ -266,9 +267,9 @@ def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
 def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
     _check_operand("mean", input, "input")
-    D.resolve(dtype, "mean")
+    dtype = D.resolve(dtype, "mean")
     if dtype is not None:
-        input = cast(input, dtype=np.dtype(dtype))
+        input = cast(input, dtype=dtype)
     _floating_only("mean", input)
     return mean_prim(input, dim=_dims("mean", dim, _ndim(input)), keepdim=_keepdim("mean", keepdim))
 
@@ -542,14 +543,14 @@ def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
 def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A002
     """``max``/``min``: the elementwise op for a tensor ``dim``, the reduction without ``dim``,
     else ``(values, indices)`` along ``dim``."""
-    if not isinstance(dim, (int, np.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
+    if not isinstance(dim, (int, B.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
         return elementwise(input, dim)
     keepdim = _keepdim(op, keepdim)
     if dim is None:  # NaN elements share the gradient of a NaN result (PyTorch's max(), not amax)
         return _extremum(op, prim, input, None, False, nan=True)
     d = normalize_dim(op, dim, _ndim(input))
     indices = arg(input, d, keepdim=False)
-    values = gather_prim(input, np.expand_dims(indices._data, d), dim=d)
+    values = gather_prim(input, B.expand_dims(indices._data, d), dim=d)
     if not keepdim:
         values = squeeze(values, d)
     return values_indices(values, arg(input, d, keepdim))
@@ -587,7 +588,7 @@ def _in_float32(fn, op, input, *args, **kwargs):  # noqa: A002
 
 
 def _correction(op, correction, unbiased):
-    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+    if unbiased is not None and not isinstance(unbiased, (bool, B.bool_)):
         raise TypeError(f"{op}: unbiased must be a bool, got {type(unbiased).__name__} {unbiased!r:.40}")
     if correction is None:
         return 1 if unbiased is None else int(bool(unbiased))

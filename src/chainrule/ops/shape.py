@@ -18,7 +18,7 @@ from ._table import public
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-_prod = np.prod
+_prod = B.prod
 
 
 def _tensor_type():
@@ -26,7 +26,7 @@ def _tensor_type():
 
 
 def _data(x):
-    return x._data if isinstance(x, _tensor_type()) else np.asarray(x)
+    return x._data if isinstance(x, _tensor_type()) else B.as_array(x)
 
 
 def _dtype(x):
@@ -38,14 +38,13 @@ def _ndim(x) -> int:
     if isinstance(x, _P.Tensor):
         x = x._data
     ndim = getattr(x, "ndim", None)  # arrays, NumPy scalars, Meta
-    return np.ndim(x) if ndim is None else ndim
+    return B.ndim(x) if ndim is None else ndim
 
 
 def _shape(x) -> tuple:
     if isinstance(x, _P.Tensor):
         return x._data.shape
-    shape = getattr(x, "shape", None)
-    return np.shape(x) if shape is None else shape
+    return B.shape_of(x)
 
 
 def normalize_dim(op: str, dim, ndim: int) -> int:
@@ -78,7 +77,7 @@ def _check_sizes(op: str, name: str, value, many: bool = False) -> None:
     naming ``op``."""
     values = value if many and isinstance(value, (list, tuple)) else [value]
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        if isinstance(v, bool) or not isinstance(v, (int, B.integer)):
             raise TypeError(f"{op}: {name} must be an int{' or a list of ints' if many else ''}, got {value!r:.40}")
         if v < 0:
             raise ValueError(f"{op}: {name} must be non-negative, got {value!r:.40}")
@@ -105,7 +104,10 @@ def _scatter_xp(space, g, index, shape):
     if not _is_basic(index):
         raise TypeError(f"scatter: integer-array and mask indices are NumPy's only, got {index!r:.60}")
     out = space.zeros(tuple(shape), dtype=g.dtype, device=g.device)
-    out[index] = g
+    # The standard writes through ints, slices and ellipses only: a None adds an axis of size 1
+    # to the region read, which g has and the region written has not.
+    index = tuple(i for i in (index if isinstance(index, tuple) else (index,)) if i is not None)
+    out[index] = space.reshape(g, out[index].shape)
     return out
 
 
@@ -256,7 +258,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
 
 def _broadcast_check(op, old, shape):
     try:
-        ok = len(shape) >= len(old) and np.broadcast_shapes(old, shape) == tuple(shape)
+        ok = len(shape) >= len(old) and B.broadcast_shapes(old, shape) == tuple(shape)
     except ValueError:
         ok = False
     if not ok:
@@ -323,7 +325,7 @@ flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(order="K"),  # 
 def flip(input, dims):  # noqa: A002
     """Reverse the order of elements along ``dims``."""
     _check_operand("flip", input, "input")
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims = (dims,) if isinstance(dims, (int, B.integer)) else tuple(dims)
     ndim = _ndim(input)
     dims = tuple(normalize_dim("flip", d, ndim) for d in dims)
     return flip_prim(input, dims=dims if ndim else ())  # a 0-d tensor: its copy (PyTorch)
@@ -376,19 +378,19 @@ def _index_key(index, op="index"):
         return tuple(_index_key(i, op) for i in index)
     if isinstance(index, Tensor):
         return index._data
-    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+    if isinstance(index, B.ndarray) and index.dtype.kind not in "biu":
         raise TypeError(f"{op}: arrays used as indices must be of integer or boolean type, got {index.dtype}")
     if isinstance(index, list):
-        array = np.asarray(index)
+        array = B.as_array(index)
         if array.size and array.dtype.kind not in "biu":
             raise TypeError(f"{op}: lists used as indices must hold integers or booleans, got {array.dtype}")
-        return array.astype(np.intp) if array.size == 0 else array  # t[[]]: NumPy's empty integer index
+        return array.astype(B.intp) if array.size == 0 else array  # t[[]]: NumPy's empty integer index
     return index
 
 
 def _is_basic(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, B.integer)) for i in items)
 
 
 def _has_ellipsis(index) -> bool:
@@ -421,9 +423,9 @@ def index(input, key):  # noqa: A002
                 if not _has_ellipsis(key) else key
             return _view(getitem, input, {"index": key})
         out = getitem(input, index=key)
-        if type(out._data) is np.ndarray and not out._data.flags.c_contiguous:
+        if type(out._data) is B.ndarray and not out._data.flags.c_contiguous:
             # A new tensor laid out in C order, as PyTorch's: its reshape/view is then a view.
-            out._data = np.ascontiguousarray(out._data)
+            out._data = B.contiguous(out._data)
         return out
     except IndexError as exc:
         message = str(exc).split(" (inputs: ")[0].removeprefix("getitem: ")
@@ -467,7 +469,7 @@ def index_select(input, dim: int, index):  # noqa: A002
     _at_least_1d("index_select", input)
     d = normalize_dim("index_select", dim, _ndim(input))
     idx = _data(index)
-    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+    if idx.ndim > 1 or B.kind(idx.dtype) not in "iu":
         raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")
     idx = idx.reshape(-1)
     _check_bounds("index_select", idx, d, _shape(input), IndexError if _shape(input)[d] else RuntimeError)
@@ -539,7 +541,7 @@ def gather(input, dim: int, index):  # noqa: A002
     ndim = _ndim(input)
     d = normalize_dim("gather", dim, ndim)
     idx = _data(index)
-    if idx.dtype.kind not in "iu" or idx.ndim != ndim:
+    if B.kind(idx.dtype) not in "iu" or idx.ndim != ndim:
         raise RuntimeError(
             f"gather: index must be an integer tensor with the same number of dimensions as the "
             f"input ({ndim}), got shape {idx.shape} dtype {idx.dtype}"
@@ -637,7 +639,7 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:  #
     shape = _shape(input)
     d = normalize_dim("split", dim, len(shape))
     n = shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
+    if isinstance(split_size_or_sections, (int, B.integer)):
         split_size_or_sections = operator.index(split_size_or_sections)
         size = split_size_or_sections
         if size <= 0:
@@ -683,7 +685,7 @@ def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     _check_operand("narrow", input, "input")
     _at_least_1d("narrow", input)
     _check_sizes("narrow", "length", length)
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
+    if isinstance(start, bool) or not isinstance(start, (int, B.integer)):
         raise TypeError(f"narrow: start must be an int, got {start!r:.40}")
     shape = _shape(input)
     d = normalize_dim("narrow", dim, len(shape))
@@ -717,9 +719,9 @@ pad_prim = define("pad", _pad_impl, (_pad_vjp,),
 def pad(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
     """Pad with ``value``; ``pad`` lists (left, right) widths starting from the last dimension."""
     _check_operand("pad", input, "input")
-    if not isinstance(pad, (list, tuple)) or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
+    if not isinstance(pad, (list, tuple)) or any(isinstance(p, bool) or not isinstance(p, (int, B.integer)) for p in pad):
         raise TypeError(f"pad: pad must be a tuple of ints (left, right, ...), got {pad!r:.40}")
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, B.integer, B.floating)):
         raise TypeError(f"pad: value must be a real number, got {type(value).__name__} {value!r:.40}")
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got mode={mode!r}")
@@ -770,7 +772,7 @@ diagonal_embed = linear(
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
     """The diagonal over dims ``dim1``, ``dim2`` (appended as the last dimension)."""
     _check_operand("diagonal", input, "input")
-    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
+    if isinstance(offset, bool) or not isinstance(offset, (int, B.integer)):
         raise TypeError(f"diagonal: offset must be an int, got {offset!r:.40}")
     ndim = _ndim(input)
     d1, d2 = normalize_dim("diagonal", dim1, ndim), normalize_dim("diagonal", dim2, ndim)
