@@ -302,7 +302,7 @@ def astype(x, dtype):
 def copy(x):
     """A new array with its own memory holding ``x``'s values (a NumPy scalar becomes a 0-d
     array)."""
-    if type(x) is ndarray or not foreign(x):
+    if type(x) in NUMPY_TYPES or not foreign(x):
         return np.array(x)
     return x.__array_namespace__().asarray(x, copy=True)
 

@@ -38,6 +38,7 @@ from .ops import _primitive as P
 
 Tensor = None  # set by tensor.py
 ndarray = B.ndarray  # the NumPy fast path's type test (see _backend)
+_NUMPY_TYPES = B.NUMPY_TYPES
 _own_memory = P.own_memory
 
 
@@ -513,8 +514,12 @@ def _start(roots, cotangents, targets, traced, batch):
     cotangent (the user's: never owned by the walk); the requested nodes (``targets``); and how
     many consumers lead into each node the walk visits: every node reachable from the roots,
     or only those from which a requested one can be reached."""
-    # The raw namespace of the cotangents' arrays (NumPy's: ``P.raw``) unless recorded.
-    m = P.traced if traced else P.raw_namespace(B.namespace_of(*[getattr(c, "_data", c) for c in cotangents]))
+    m = P.traced if traced else P.raw
+    if not traced:  # the raw namespace of the cotangents' arrays (NumPy's: ``P.raw``)
+        for c in cotangents:
+            if type(c) not in _NUMPY_TYPES:
+                m = P.raw_namespace(B.namespace_of(getattr(c, "_data", c)))
+                break
     if batch is not None:
         from ._batching import BatchedNamespace
         m = BatchedNamespace(m, batch)
