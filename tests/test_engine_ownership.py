@@ -46,7 +46,7 @@ def test_the_in_place_form_runs_on_a_buffer_the_engine_owns(monkeypatch):
             writes.append(args[0].shape)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(P.np, "multiply", spy)
+    monkeypatch.setattr(np, "multiply", spy)  # the one _backend.multiply_into calls
     a = _big()
     x = _leaf(a)
     (cr.exp(x) * 3.0).sum().backward()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.core import tensor_backward
+from ..core import backend as B
 from ..core import dtypes as D
 from ..core.tensor import Tensor
 from ..ops import elementwise as E
@@ -81,7 +82,7 @@ def _fixed_operators():
         return _bitwise("__rxor__", np.bitwise_xor, E.ne, other, self)
 
     def __invert__(self):
-        if self._data.dtype == np.bool_:
+        if B.numpy_dtype(self._data.dtype) == B.BOOL:
             return E.logical_not(self)
         return _bitwise("__invert__", np.invert, None, self)
 
@@ -134,8 +135,8 @@ def _same_shape(op, self, other):
 
 def _bitwise(op, ufunc, logical, *operands):
     """``& | ^ ~`` as PyTorch: logical on bool tensors, bitwise on integers, refused on floats."""
-    datas = [o._data if isinstance(o, Tensor) else np.asarray(D.check_operand(op, o)) for o in operands]
-    kinds = {d.dtype.kind for d in datas}
+    datas = [o._data if isinstance(o, Tensor) else B.as_array(D.check_operand(op, o)) for o in operands]
+    kinds = {B.kind(d.dtype) for d in datas}
     if kinds <= {"b"} and logical is not None:
         return logical(*operands)
     if not kinds <= {"b", "i", "u"}:
@@ -211,7 +212,7 @@ def _conversions():
         if dtype is None:
             return self
         dtype = D.resolve(dtype, "to")
-        return self if dtype == self._data.dtype else E.cast(self, dtype=dtype)
+        return self if dtype == B.numpy_dtype(self._data.dtype) else E.cast(self, dtype=dtype)
 
     def type(self, dtype=None):  # noqa: A001
         if dtype is None:

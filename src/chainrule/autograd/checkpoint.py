@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import backend as B
 from ..core import engine
 from ..core.dtypes import unsupported
 from ..core.modes import enable_grad, state
@@ -87,7 +88,7 @@ class _Done:
 
 
 def _differentiable(a: object) -> bool:
-    return isinstance(a, Tensor) and a._data.dtype.kind == "f"
+    return isinstance(a, Tensor) and B.kind(a._data.dtype) == "f"
 
 
 def _only_through(outputs: Sequence[Tensor], args: Sequence[Any]) -> bool:

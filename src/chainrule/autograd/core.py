@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
 import numpy as np
 
+from ..core import backend as B
 from ..core import engine
 from ..core.dtypes import check_operand
 from ..core.tensor import Tensor
@@ -116,8 +117,7 @@ def tensor_backward(self: Tensor, gradient: TensorLike | None = None, retain_gra
     if (gradient is None and inputs is None and not create_graph and self._node is not None
             and data.size == 1):
         # The common case, a scalar loss: straight to the engine.
-        seed = data.dtype.type(1) if data.shape == () else np.ones(data.shape, data.dtype)
-        engine.compute_gradients([self], [seed], retain_graph=bool(retain_graph))
+        engine.compute_gradients([self], [B.one(data)], retain_graph=bool(retain_graph))
         return
     backward([self], None if gradient is None else [gradient], retain_graph=retain_graph,
              create_graph=create_graph, inputs=inputs)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex
 
 import numpy as np
 
+from . import backend as B
 from . import dtypes as D
 from .tensor import Tensor, _as_data
 
@@ -43,7 +44,7 @@ def _flag(op: str, name: str, value: object) -> bool:
 def _finish(array: np.ndarray, requires_grad: bool, op: str = "tensor") -> Tensor:
     t = Tensor._wrap(array)
     if _flag(op, "requires_grad", requires_grad):
-        if array.dtype.kind != "f":
+        if B.kind(array.dtype) != "f":
             raise RuntimeError(
                 f"{op}: requires_grad=True needs a floating-point tensor (only those can require "
                 f"gradients), this one has dtype {array.dtype}; give dtype=cr.float32 (or float64)"

@@ -23,21 +23,45 @@ from __future__ import annotations
 import copy
 from types import SimpleNamespace
 
-import numpy as np
-
+from . import backend as B
 from . import dtypes as D
 from .graph import record
 from .modes import state
 from .tensor import Tensor
 
-ndarray = np.ndarray
-_generic = np.generic
+ndarray = B.ndarray  # the NumPy fast path's type test (see backend)
+_generic = B.generic
 
 PRIMITIVES: dict[str, Primitive] = {}
 
 # Rule namespaces, filled as primitives are defined (see ``define``).
 raw = SimpleNamespace()
 traced = SimpleNamespace()
+
+_RAW_BY_SPACE: dict = {}
+
+
+def raw_namespace(space):
+    """The raw rule namespace for arrays of ``space``: ``raw`` for NumPy, else one made once per
+    namespace, whose functions are the primitives' ``xp`` forwards bound to it (a primitive that
+    has none raises, naming itself)."""
+    if space is B.numpy:
+        return raw
+    found = _RAW_BY_SPACE.get(space)
+    if found is None:
+        found = _RAW_BY_SPACE[space] = SimpleNamespace(**{
+            name: _bound(prim, space) for name, prim in PRIMITIVES.items()})
+    return found
+
+
+def _bound(prim, space):
+    forward = prim.xp
+    if forward is None:
+        def missing(*arrays, **params):
+            raise TypeError(f"{prim.name}: not available for arrays of {space.__name__} (only for NumPy arrays)")
+        return missing
+    return lambda *arrays, **params: forward(space, *arrays, **params)
+
 
 # Forward-mode levels whose tangent computations are recorded (see forward.py).
 RECORDED: dict = {}
@@ -53,13 +77,13 @@ class Primitive:
         "name", "impl", "vjp", "vjp_all", "jvp", "save_inputs", "save_ans", "broadcasts",
         "differentiable", "node_name", "doc", "needs_meta", "needs_masks", "contiguous",
         "residual", "batching", "ans_for", "optional_operands", "adapt",
-        "raw_vjp", "raw_vjp_writes_g",
+        "raw_vjp", "raw_vjp_writes_g", "xp",
     )
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, vjp_all=False, save_inputs=True,
                  save_ans=False, broadcasts=False, differentiable=True, doc=None, needs=None,
                  needs_meta=False, contiguous=False, residual=None, batching=None, ans_for=None,
-                 optional_operands=False, raw_vjp=None, raw_vjp_writes_g=False):
+                 optional_operands=False, raw_vjp=None, raw_vjp_writes_g=False, xp=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -100,13 +124,18 @@ class Primitive:
             raw_vjp = tuple(fast or rule for fast, rule in zip(raw_vjp, vjp))
         self.raw_vjp = raw_vjp
         self.raw_vjp_writes_g = raw_vjp_writes_g
-        # A one-input implementation may come as a guarded wrapper with ``fast`` (the bare NumPy
-        # function) and ``adapt`` (kinds, fn) attributes: the bare function runs where the input's
-        # dtype kind is one of ``kinds``, else on ``fn(input)`` (integer inputs promoted, complex
-        # refused), with no Python wrapper on the float path.
-        self.adapt = getattr(impl, "adapt", None)
-        if self.adapt is not None:
+        # A one-input implementation may come as a guarded wrapper with a ``fast`` attribute (the
+        # bare NumPy function): the bare function runs on NumPy's float32/float64 inputs, the
+        # wrapper (``adapt``) on any other (integers promoted, complex refused, other array
+        # namespaces), with no Python wrapper on the float path.
+        self.adapt = None
+        if getattr(impl, "fast", None) is not None:
+            self.adapt = impl
             self.impl = impl.fast
+        # xp(namespace, *arrays, **params): the forward written against the array API standard,
+        # which runs when an operand is an array of another namespace than NumPy's (see
+        # backend); None where the operation is NumPy's only. A guarded wrapper may carry it.
+        self.xp = xp if xp is not None else getattr(impl, "xp", None)
 
     def __repr__(self) -> str:
         return f"<chainrule primitive {self.name}>"
@@ -165,23 +194,26 @@ class Primitive:
                 x = a._data
                 requires = a._requires_grad
                 tangents = a._tangents is not None
-                adapt = self.adapt
-                if adapt is not None:
+                impl = self.impl
+                if self.adapt is not None:
                     dt = x.dtype
-                    if dt is not _F64 and dt is not _F32 and dt.kind not in adapt[0]:
-                        x = adapt[1](x)
+                    if dt is not _F64 and dt is not _F32:
+                        impl = self.adapt  # the guarded form: other dtypes and array namespaces
                 datas = (x,)
                 try:
-                    out = self.impl(x)
+                    out = impl(x)
                 except Exception as exc:
                     raise _impl_error(self, datas, exc) from exc
             else:  # the general case
                 n = 0
                 datas = []
-                requires = tangents = False
+                requires = tangents = foreign = False
                 for a in args:
                     if isinstance(a, Tensor):
-                        datas.append(a._data)
+                        d = a._data
+                        datas.append(d)
+                        if type(d) not in _NUMPY_TYPES:  # another array namespace (see backend)
+                            foreign = True
                         if a._requires_grad:
                             requires = True
                         if a._tangents is not None:
@@ -193,20 +225,25 @@ class Primitive:
                     elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
                         return getattr(a.ns, self.name)(*args, **params)
                     else:
-                        datas.append(_constant(a, self))
-                adapt = self.adapt
-                if adapt is not None and len(datas) == 1:
-                    x = datas[0]
-                    if getattr(x, "dtype", None) is None or x.dtype.kind not in adapt[0]:
-                        datas[0] = adapt[1](x)
+                        d = _constant(a, self)
+                        datas.append(d)
+                        if type(d) not in _NUMPY_TYPES and d is not None:
+                            foreign = True
+                impl = self.impl
+                if foreign and B.any_foreign(datas):
+                    impl = _foreign_forward(self, datas)
+                elif self.adapt is not None and len(datas) == 1:
+                    dt = getattr(datas[0], "dtype", None)
+                    if dt is not _F64 and dt is not _F32:
+                        impl = self.adapt
                 residual = None
                 try:
-                    if self.residual is not None:
+                    if self.residual is not None and impl is self.impl:
                         out, residual = self.residual(*datas, **params)
                     elif params:
-                        out = self.impl(*datas, **params)
+                        out = impl(*datas, **params)
                     else:
-                        out = self.impl(*datas)
+                        out = impl(*datas)
                 except Exception as exc:
                     raise _impl_error(self, datas, exc) from exc
                 if type(out) is ndarray and out.dtype.kind == "O":  # e.g. None for an array
@@ -271,7 +308,8 @@ def attach(prim, args, params, data):
     computed), so the tensor around ``data`` gets its node and tangents as any result does."""
     given = copy.copy(prim)
     given.impl = lambda *operands, **params: data
-    given.residual = None
+    given.xp = lambda space, *operands, **params: data
+    given.adapt = given.residual = None
     result = given(*args, **params)
     node = result._node
     if node is not None:
@@ -301,8 +339,23 @@ def _constant(value, prim):
 
 
 _REAL_KINDS = frozenset("biuf")
-_F64 = np.dtype(np.float64)
-_F32 = np.dtype(np.float32)
+_NUMPY_TYPES = B.NUMPY_TYPES
+
+
+def _foreign_forward(prim, datas):
+    """The forward of ``prim`` for operands of another array namespace than NumPy's: its
+    ``xp`` form bound to that namespace, or a TypeError where the operation has none."""
+    space = B.namespace_of(*datas)
+    if prim.xp is None:
+        raise TypeError(
+            f"{prim.name}: not available for arrays of {space.__name__} (only for NumPy arrays); "
+            f"convert the data first"
+        )
+    forward = prim.xp
+    return lambda *arrays, **params: forward(space, *arrays, **params)
+_F64 = B.FLOAT64
+_F32 = B.FLOAT32
+_BOOL = B.BOOL
 
 
 def _check_array(prim, array) -> None:
@@ -357,7 +410,7 @@ def _push_tangents(prim, args, params, result):
                 continue
             if m is traced:
                 if not isinstance(tangent, Tensor):
-                    tangent = Tensor._wrap(np.asarray(tangent))
+                    tangent = Tensor._wrap(B.as_array(tangent))
                 if tangent._data.shape != shape:
                     tangent = traced.broadcast_to(tangent, shape=shape)
                 if tangent._data.dtype != dtype:
@@ -374,11 +427,5 @@ def _push_tangents(prim, args, params, result):
         result._tangents[level] = tangent
 
 
-def own_memory(a) -> bool:
-    """Whether ``a`` may be written in place once its owner gives leave: an array with its own,
-    writable, contiguous memory (never a view, whose base someone else may hold). Who owns it
-    is the engine's to know (it tracks the buffers it made); this only checks the array."""
-    flags = a.flags
-    return flags.owndata and flags.writeable and (flags.c_contiguous or flags.f_contiguous)
 
 

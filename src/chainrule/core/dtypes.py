@@ -116,6 +116,13 @@ def check_operand(op: str, value: Any, name: str = "operand") -> Operand:
             raise TypeError(f"{op}: {name} is a {type(value).__name__} whose elements are not numbers "
                             f"or whose nested lists have ragged lengths")
         value = array
+    elif hasattr(value, "__array_namespace__") and hasattr(value, "dtype"):
+        from .backend import numpy_dtype  # an array of another namespace (the array API)
+
+        why = unsupported(numpy_dtype(value.dtype))
+        if why is not None:
+            raise TypeError(f"{op}: {name} has dtype {value.dtype} ({why}); pass real numbers")
+        return value
     else:
         hint = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
         raise TypeError(

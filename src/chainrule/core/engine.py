@@ -20,7 +20,7 @@ backward), and a cotangent passed on, which stays owned only by the one input of
 owned it (several inputs may each get it, or views of it). A cotangent stops being owned the
 moment it is handed anywhere: to a hook (whose result is not the walk's either), a retained or
 ``.grad`` tensor, the results, ``grad_value``. And an owned array is written only if it has its
-own, writable, contiguous memory (``dispatch.own_memory``): a view never qualifies, whoever owns its
+own, writable, contiguous memory (``backend.own_memory``): a view never qualifies, whoever owns its
 base.
 """
 
@@ -28,19 +28,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from . import backend as B
 from . import collector as _collector
 from . import graph
-from .dispatch import own_memory as _own_memory
-from .dispatch import raw
+from .dispatch import raw, raw_namespace
 from .dispatch import traced as traced_namespace
 from .graph import FREED
 from .modes import state
 from .tensor import Tensor
 
-ndarray = np.ndarray
+ndarray = B.ndarray  # the NumPy fast path's type test (see backend)
+_NUMPY_TYPES = B.NUMPY_TYPES
+_own_memory = B.own_memory
 
 _NO_INPUTS = [(None,) * n for n in range(9)]  # _NO_INPUTS[n]: n inputs, none saved
 
@@ -84,7 +83,7 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
     """The reverse walk. ``grads`` maps each node to its pending cotangent, ``consumers`` each
     node to how many of its consumers have not run yet; ``single``: one cotangent per root (not
     a batch); ``wanted``: the requested nodes (``targets``) and their tensors, or None."""
-    plain = m is raw  # first order, one cotangent per root: the rules' raw fast forms apply
+    plain = single and not traced  # first order, one cotangent per root: the rules' raw fast forms apply
     borrowed = set(grads)  # nodes whose pending cotangent the walk did not make (the roots': the user's)
     anomaly = state.anomaly
     ready = [node for node in grads if consumers.get(node) == 0]
@@ -123,8 +122,8 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
         if ans is not None and (traced or node.ans_version[0]):
             ans = node._ans(traced)  # raises if changed in place
         params = node.params
-        if plain and prim.contiguous and not cotangent.flags.c_contiguous:
-            cotangent = np.ascontiguousarray(cotangent)  # once, not once per rule
+        if plain and prim.contiguous and type(cotangent) is ndarray and not cotangent.flags.c_contiguous:
+            cotangent = B.contiguous(cotangent)  # once, not once per rule
         rules = prim.vjp
         arity = -1 if params else len(inputs)
         parts: Any = None
@@ -194,6 +193,11 @@ def _start(roots, cotangents, targets, traced, batch):
     many consumers lead into each node the walk visits: every node reachable from the roots,
     or only those from which a requested one can be reached."""
     m = traced_namespace if traced else raw
+    if not traced:  # the raw namespace of the cotangents' arrays (NumPy's: ``dispatch.raw``)
+        for c in cotangents:
+            if type(c) not in _NUMPY_TYPES:
+                m = raw_namespace(B.namespace_of(getattr(c, "_data", c)))
+                break
     if batch is not None:
         m = batch(m)
     grads = {}
@@ -340,9 +344,9 @@ def _deliver(tensor, cotangent, results, accumulate, traced) -> None:
 
 def _check_finite(node, cotangent, traced):
     data = cotangent._data if traced else cotangent
-    if not isinstance(data, (ndarray, np.generic, float)):
+    if not B.is_array(data) and not isinstance(data, float):
         return
-    if not np.all(np.isfinite(data)):
+    if not B.all_finite(data):
         where = node.origin or "(location not recorded: enable detect_anomaly before the forward pass)"
         raise RuntimeError(
             f"detect_anomaly: the backward of '{node.prim.name}' ({node.prim.node_name}) produced "
@@ -369,15 +373,15 @@ def _check_hook_result(fn, given, replaced) -> None:
     if not isinstance(replaced, (Tensor, ndarray)):
         raise TypeError(
             f"register_hook: hook {name!r} returned {type(replaced).__name__}; a hook must return "
-            f"None or a tensor of the gradient's shape {tuple(np.shape(given._data))} and dtype "
+            f"None or a tensor of the gradient's shape {tuple(B.shape_of(given._data))} and dtype "
             f"{given._data.dtype}"
         )
     data = replaced._data if isinstance(replaced, Tensor) else replaced
     expected = given._data
-    if np.shape(data) != np.shape(expected):
+    if B.shape_of(data) != B.shape_of(expected):
         raise RuntimeError(
             f"register_hook: hook {name!r} changed the gradient's shape from "
-            f"{tuple(np.shape(expected))} to {tuple(np.shape(data))}; return a tensor of the same shape"
+            f"{tuple(B.shape_of(expected))} to {tuple(B.shape_of(data))}; return a tensor of the same shape"
         )
     if data.dtype != expected.dtype:
         raise RuntimeError(
@@ -398,7 +402,7 @@ def _accumulate_into(tensor, cotangent, traced, own=False):
         own = False
     if existing is None:
         if type(cotangent) is not ndarray:
-            cotangent = np.array(cotangent)  # a NumPy scalar: a new array of its own
+            cotangent = B.copy(cotangent)  # a NumPy scalar or another namespace's array: one of its own
         elif not (own and _own_memory(cotangent)):
             cotangent = cotangent.copy()
         tensor._grad = Tensor._wrap(cotangent)
@@ -417,9 +421,9 @@ def _fit(g, shape, dtype, traced, m):
             g = m.cast(g, dtype=dtype)
         return g
     if not hasattr(g, "shape"):
-        g = np.asarray(g)
+        g = B.as_array(g)
     if g.shape != shape:
-        g = B.sum_to_shape(np.asarray(g), shape)
+        g = B.sum_to_shape(B.as_array(g), shape)
     if g.dtype != dtype:
-        g = g.astype(dtype)
+        g = B.astype(g, dtype)
     return g

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from . import backend as B
 from . import collector
 from .hooks import RemovableHandle
 from .modes import anomaly_threads as _anomaly_threads
@@ -85,7 +84,7 @@ class Node:
     @property
     def shape(self):
         output = self.output
-        return output if type(output) is tuple or output is None else np.shape(output)
+        return output if type(output) is tuple or output is None else B.shape_of(output)
 
     @property
     def value(self):
@@ -131,7 +130,7 @@ class Node:
             if counter[0] != expected:
                 t = next((a for a in (self.saved if type(self.saved) is tuple else ()) if isinstance(a, Tensor) and a._version is counter),
                          None)
-                what = "" if t is None else f", shape {tuple(np.shape(t._data))}, dtype {t._data.dtype}"
+                what = "" if t is None else f", shape {tuple(B.shape_of(t._data))}, dtype {t._data.dtype}"
                 raise RuntimeError(
                     f"{self.prim.name}: one of the tensors needed for its gradient (saved input "
                     f"{i // 2}{what}) was modified by an in-place operation after {self.prim.name} "
@@ -165,7 +164,7 @@ class Node:
             return None
         if self.ans_version[0] != 0:
             raise RuntimeError(
-                f"{self.prim.name}: its output (shape {tuple(np.shape(ans))}) is needed for the "
+                f"{self.prim.name}: its output (shape {tuple(B.shape_of(ans))}) is needed for the "
                 f"gradient but was modified by an in-place operation. Use an out-of-place "
                 f"operation or .clone() the output before modifying it."
             )
@@ -226,10 +225,10 @@ def record(prim, args, datas, params, out, result) -> Node:
             ta = isinstance(a, Tensor)  # type: ignore[possibly-undefined]  # a, b: bound above for n == 2
             tb = isinstance(b, Tensor)  # type: ignore[possibly-undefined]
             if ta and not needed & 1:
-                x = Meta(np.shape(x), x.dtype) if prim.needs_meta else None
+                x = Meta(B.shape_of(x), x.dtype) if prim.needs_meta else None
                 ta = False
             if tb and not needed & 2:
-                y = Meta(np.shape(y), y.dtype) if prim.needs_meta else None
+                y = Meta(B.shape_of(y), y.dtype) if prim.needs_meta else None
                 tb = False
             node.saved_data = kept = (x, y)
             if ta or tb:
@@ -293,7 +292,7 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
                 versions += (counter, counter[0])
                 saved.append(a)
             else:
-                d = Meta(np.shape(d), d.dtype) if prim.needs_meta else None
+                d = Meta(B.shape_of(d), d.dtype) if prim.needs_meta else None
                 saved.append(d)
         else:
             saved.append(d)
@@ -305,7 +304,7 @@ def _save_inputs(node, prim, args, datas, edges) -> None:
 
 
 def _metas(args, datas):
-    return tuple(Meta(np.shape(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
+    return tuple(Meta(B.shape_of(d), d.dtype) if isinstance(a, Tensor) else d for a, d in zip(args, datas))
 
 
 def _in_meta(datas, edges, out):

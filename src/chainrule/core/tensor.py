@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import backend as B
 from . import dtypes as D
 from .hooks import RemovableHandle
 from .modes import state
@@ -30,6 +31,10 @@ def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
         _check_kind(op, data, data.dtype)
         array = np.array(data, dtype=dtype, copy=copy) if copy else np.asarray(data, dtype=dtype)
         return array
+    if B.foreign(data):  # an array of another namespace (the array API standard): kept there
+        _check_kind(op, data, B.numpy_dtype(data.dtype))
+        array = data if dtype is None else B.astype(data, dtype)
+        return B.copy(array) if copy and array is data else array
     if data is None:
         raise TypeError(f"{op}: cannot make a tensor from None; pass a number, a nested list of "
                         f"numbers, a NumPy array or a Tensor")
@@ -188,13 +193,13 @@ class Tensor(_Methods):
                 f"{type(requires_grad).__name__} {requires_grad!r:.40}"
             )
         requires_grad = bool(requires_grad)
-        if requires_grad and self._data.dtype.kind == "c":
+        if requires_grad and B.kind(self._data.dtype) == "c":
             raise TypeError(
                 f"requires_grad_: complex tensors (dtype {self._data.dtype}, shape "
                 f"{self._data.shape}) are not supported yet; differentiate the real and imaginary "
                 f"parts as separate float tensors"
             )
-        if requires_grad and self._data.dtype.kind not in "f":
+        if requires_grad and B.kind(self._data.dtype) not in "f":
             raise RuntimeError(
                 f"requires_grad_: only floating-point tensors can require gradients, this one "
                 f"has dtype {self._data.dtype} (shape {self._data.shape}). Create it as a float: "
@@ -263,7 +268,7 @@ class Tensor(_Methods):
         """The data as a writable-in-place ndarray (0-d results of operations are stored as
         NumPy scalars until something needs their memory)."""
         data = self._data
-        if type(data) is not ndarray:
+        if type(data) is not ndarray and not B.foreign(data):  # another namespace's: its own memory
             data = self._data = np.array(data)
         return data
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core import backend as B
 from ..core.creation import generator
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
@@ -88,12 +89,12 @@ def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean"
     shape = _shape(input)
     labels = _data(target)
     class_dim = 0 if len(shape) == 1 else 1
-    if labels.dtype.kind == "f":
+    if B.kind(labels.dtype) == "f":
         if labels.shape != shape:
             raise ValueError(f"cross_entropy: probability targets must have the input's shape {shape}, got {labels.shape}")
         losses = -sum(target * log_softmax(input, class_dim), class_dim)
         return _reduce("cross_entropy", losses, reduction)
-    if labels.dtype.kind not in "iu":
+    if B.kind(labels.dtype) not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices (or float probabilities), got dtype {labels.dtype}")
     expected = shape[:class_dim] + shape[class_dim + 1:]
     if labels.shape != expected:
@@ -135,7 +136,7 @@ def _bce_check(input: Operand, target: Operand, pos_weight: Operand | None) -> N
     named = (("input", input), ("target", target)) + ((("pos_weight", pos_weight),) if pos_weight is not None else ())
     for name, value in named:
         dtype = _data(value).dtype
-        if dtype.kind != "f":
+        if B.kind(dtype) != "f":
             raise RuntimeError(f"{op}: {name} must be a floating tensor, got dtype {dtype}; convert it, e.g. {name}.float()")
     if pos_weight is not None:
         shape, weights = _shape(input), _shape(pos_weight)

@@ -4,12 +4,14 @@ from one formula."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..core.dispatch import PRIMITIVES, Primitive, own_memory, raw, traced
+from ..core import backend as B
+from ..core.dispatch import _RAW_BY_SPACE, PRIMITIVES, Primitive, raw, traced
 from . import _table, _template
 
-ndarray = np.ndarray
+ndarray = B.ndarray
+_BOOL = B.BOOL
+own_memory = B.own_memory
+_multiply_into = B.multiply_into
 
 
 def named(op: str, fn, *args, **kwargs):
@@ -42,6 +44,7 @@ def define(name, impl, vjp=None, jvp=None, *, template=None, **options) -> Primi
     names = {key: options.pop(key) for key in list(options) if key in _table.PUBLIC_KEYS}
     prim = Primitive(name, impl, vjp, jvp, **options)
     PRIMITIVES[name] = prim
+    _RAW_BY_SPACE.clear()
     setattr(raw, name, impl)
     setattr(traced, name, prim)
     if template is None:
@@ -67,6 +70,7 @@ def undefine(name) -> None:
     """Remove a primitive (and the operation it published) from the table: for tests that add
     operations at run time."""
     PRIMITIVES.pop(name)
+    _RAW_BY_SPACE.clear()
     delattr(raw, name)
     delattr(traced, name)
     _table.TEMPLATES.pop(name, None)
@@ -91,18 +95,33 @@ def elementwise(name, impl, derivative, uses="x", doc=None, **names) -> Primitiv
     then) and ``g`` is large: no new buffer.
     """
 
+    # A derivative may be a bool mask (relu, clamp): NumPy and tensors multiply by it, the array
+    # API standard refuses it, so there the product goes through the namespace's ``mul`` (which
+    # promotes; never reached for NumPy arrays or tensors).
     def vjp(m, g, ans, x, **params):
-        return g * derivative(m, ans, x, **params)
+        d = derivative(m, ans, x, **params)
+        try:
+            return g * d
+        except TypeError:
+            return m.mul(g, d)
 
     def vjp_into_g(m, g, ans, x, **params):
         d = derivative(m, ans, x, **params)
         if type(g) is ndarray and g.size >= _IN_PLACE_MIN and type(d) is ndarray \
-                and d.shape == g.shape and (d.dtype == g.dtype or d.dtype == np.bool_) and own_memory(g):
-            return np.multiply(g, d, out=g)
-        return g * d
+                and d.shape == g.shape and (d.dtype == g.dtype or d.dtype == _BOOL) and own_memory(g):
+            return _multiply_into(g, d)
+        try:
+            return g * d
+        except TypeError:
+            return m.mul(g, d)
 
     def jvp(m, tangents, ans, x, **params):
-        return tangents[0] * derivative(m, ans, x, **params)
+        t = tangents[0]
+        d = derivative(m, ans, x, **params)
+        try:
+            return t * d
+        except TypeError:
+            return m.mul(t, d)
 
     return define(name, impl, (vjp,), jvp, save_inputs="x" in uses, save_ans="ans" in uses, doc=doc,
                   batching="elementwise", raw_vjp=(vjp_into_g,), raw_vjp_writes_g=True, **names)

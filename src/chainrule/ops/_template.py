@@ -176,7 +176,7 @@ def operator(symbol: str) -> Template:
 
 
 def sum_to(parts, params, values) -> str:
-    """The engine's broadcasting reduction (``_backend.sum_to_shape``) as one ``np.sum``."""
+    """The engine's broadcasting reduction (``backend.sum_to_shape``) as one ``np.sum``."""
     shape = tuple(params["shape"])
     source = np.shape(values[0])
     lead = len(source) - len(shape)

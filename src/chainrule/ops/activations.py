@@ -42,7 +42,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
 def gelu(input, approximate: str = "none"):  # noqa: A002
     """Gaussian error linear unit: ``x Φ(x)`` (or its tanh approximation)."""
     _check_operand("gelu", input, "input")
-    if _S._data(input).dtype.kind != "f":  # PyTorch refuses integer and bool tensors
+    if _S._dtype(input).kind != "f":  # PyTorch refuses integer and bool tensors
         _E._require_float("gelu", _S._data(input))
     if approximate == "tanh":
         inner = 0.7978845608028654 * (input + 0.044715 * input * input * input)

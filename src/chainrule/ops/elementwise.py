@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 
+from ..core import backend as B
 from ..core import dtypes as D
 from ..core.tensor import Tensor
 from . import _template as T
@@ -15,6 +16,7 @@ from ._table import public
 
 _f64 = np.dtype(np.float64)
 _f32 = np.dtype(np.float32)
+_bool = np.dtype(np.bool_)
 _PY_REAL = frozenset({float, int, bool})
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -60,11 +62,11 @@ def _floating_input(op: str, x):
     """``x``, not a floating array, as PyTorch feeds it to a floating function: integers and
     bools in the default float dtype, Python numbers too; complex refused."""
     if type(x) in _PY_REAL:
-        return np.asarray(x, dtype=D.get_default_dtype())
+        return np.asarray(x, dtype=B.floating_dtype(None))
     x = np.asarray(x)
     kind = x.dtype.kind
     if kind in "biu":
-        return x.astype(D.get_default_dtype())
+        return x.astype(B.floating_dtype(x.dtype))
     if kind == "f":
         return x
     if kind == "c":
@@ -74,7 +76,7 @@ def _floating_input(op: str, x):
 
 def _require_float(op: str, x):
     """Refuse what PyTorch refuses for ``op`` (integer and bool tensors) and complex tensors."""
-    dt = np.result_type(x)
+    dt = B.dtype_of(x)
     if dt.kind == "c":
         raise complex_unsupported(op, dt)
     if dt.kind != "f":  # RuntimeError, as PyTorch's (and mean's) "not implemented for 'Long'"
@@ -89,16 +91,7 @@ def _refuse_complex(op: str, *operands) -> None:
     raise AssertionError(f"{op}: a complex result with no complex operand")
 
 
-def _torch_float(*operands):
-    """PyTorch's dtype for a floating result of ``operands``, none of them float64, where NumPy
-    gave float64: the widest float16/float32 among the arrays, else the default dtype (integer
-    tensors with Python floats, integer division)."""
-    best = None
-    for v in operands:
-        dt = getattr(v, "dtype", None)
-        if dt is not None and dt.kind == "f" and (best is None or dt.itemsize > best.itemsize):
-            best = dt
-    return D.get_default_dtype() if best is None else best
+_torch_float = B.torch_float  # PyTorch's correction of a float64 that no operand asked for
 
 
 def _torch_dtype(op, out, x, y):
@@ -112,15 +105,121 @@ def _torch_dtype(op, out, x, y):
     return out
 
 
-def _torch_promotion(ufunc, op):
+# ---------------------------------------------------------------------------------------------
+# Forwards for other array namespaces (the array API standard, see backend): operands in
+# PyTorch's result dtype (``backend.result_dtype``, decided once), then the namespace's function.
+# The NumPy implementations reach them only off their float32/float64 path, where the dtype is not
+# one of NumPy's or an operation of the namespace refused mixed dtypes.
+# ---------------------------------------------------------------------------------------------
+
+def _foreign(*operands) -> bool:
+    for v in operands:
+        if type(v) not in B.NUMPY_TYPES and v is not None and B.foreign(v):
+            return True
+    return False
+
+
+def _promoted(space, operands, floating=False, arrays=False):
+    """``operands`` (arrays of ``space`` and Python numbers) in their common result dtype; Python
+    numbers stay numbers unless ``arrays`` (then 0-d arrays on the arrays' device)."""
+    operands = [v.item() if isinstance(v, np.generic) else v for v in operands]
+    dtype = B.dtype_in(space, B.result_dtype(*operands, floating=floating))
+    like = next(v for v in operands if hasattr(v, "dtype"))
+    out = []
+    for v in operands:
+        if v is None:
+            out.append(v)
+        elif not hasattr(v, "dtype"):
+            out.append(space.asarray(v, dtype=dtype, device=like.device) if arrays else v)
+        elif v.dtype != dtype:
+            out.append(space.astype(v, dtype))
+        else:
+            out.append(v)
+    return out
+
+
+def _xp_binary(name, floating=False, op=None):
+    """The forward of a binary function ``name`` of the standard (complex refused)."""
+
+    def forward(space, x, y):
+        for v in (x, y):
+            if hasattr(v, "dtype") and B.kind(v.dtype) == "c":
+                raise complex_unsupported(op or name, v.dtype)
+        x, y = _promoted(space, (x, y), floating)
+        return getattr(space, name)(x, y)
+
+    return forward
+
+
+def _xp_compare(name):
+    def forward(space, x, y):
+        x, y = _promoted(space, (x, y))
+        return getattr(space, name)(x, y)
+
+    return forward
+
+
+def _xp_logical(name):
+    def forward(space, x, y):
+        like = x if hasattr(x, "dtype") else y
+        x, y = (B.astype(B.as_array(v, like=like), _bool) for v in (x, y))
+        return getattr(space, name)(x, y)
+
+    return forward
+
+
+def _xp_floating(name, op):
+    """The forward of a floating function: integer and bool inputs in the default float dtype."""
+
+    def forward(space, x):
+        kind = B.kind(x.dtype)
+        if kind == "c":
+            raise complex_unsupported(op, x.dtype)
+        return getattr(space, name)(x if kind == "f" else B.astype(x, B.floating_dtype(x.dtype)))
+
+    return forward
+
+
+def _xp_unary(name, op):
+    """The forward of a function that keeps the input's dtype (abs, sign, floor, ...)."""
+
+    def forward(space, x):
+        if B.kind(x.dtype) == "c":
+            raise complex_unsupported(op, x.dtype)
+        return getattr(space, name)(x)
+
+    return forward
+
+
+def _guarded(ufunc, op, forward):
+    """``ufunc`` on NumPy inputs, ``forward`` on another namespace's: the primitive calls the bare
+    ``ufunc`` on NumPy's float32/float64 arrays and this guard on anything else."""
+
+    def impl(x):
+        if _foreign(x):
+            return forward(B.namespace(x), x)
+        return ufunc(x)
+
+    impl.__name__ = op
+    impl.fast = ufunc
+    impl.xp = forward
+    return impl
+
+
+def _torch_promotion(ufunc, op, name=None, floating=False):
     """``ufunc`` with PyTorch's dtype rules (see above) and a clear error for shapes that do
-    not broadcast.
+    not broadcast; ``name``: the standard's function, for operands of other namespaces.
 
     ``ufunc`` is Python's operator: on NumPy scalars (0-d results) it is ~15x cheaper than
-    calling the NumPy ufunc, and on arrays it calls that same ufunc.
+    calling the NumPy ufunc, and on arrays it calls that same ufunc. A NumPy ufunc (maximum, ...)
+    would convert another namespace's arrays: it runs only on NumPy operands.
     """
+    forward = _xp_binary(name or op, floating, op)
+    numpy_only = isinstance(ufunc, np.ufunc)
 
     def impl(x, y):
+        if numpy_only and type(x) is not B.ndarray and type(y) is not B.ndarray and _foreign(x, y):
+            return forward(B.namespace_of(x, y), x, y)
         try:
             out = ufunc(x, y)
             dt = out.dtype
@@ -131,12 +230,22 @@ def _torch_promotion(ufunc, op):
             if type(out) is complex:
                 raise complex_unsupported(op, np.result_type(out)) from None
             return np.asarray(out)
+        except TypeError:  # another namespace refused mixed dtypes
+            if _foreign(x, y):
+                return forward(B.namespace_of(x, y), x, y)
+            raise
         if dt is _f32 or (dt is _f64 and getattr(x, "dtype", None) is _f64):  # the common cases
             return out
+        if _foreign(out):
+            return forward(B.namespace(out), x, y)
         return _torch_dtype(op, out, x, y)
 
     impl.__name__ = op
+    impl.xp = forward
     return impl
+
+
+_divide_xp = _xp_binary("divide", floating=True, op="div")
 
 
 def _true_divide(x, y):
@@ -145,6 +254,12 @@ def _true_divide(x, y):
         dt = out.dtype
         if dt is _f32 or (dt is _f64 and getattr(x, "dtype", None) is _f64):  # the common cases
             return out
+        if _foreign(out):
+            return _divide_xp(B.namespace(out), x, y)
+    except TypeError:  # another namespace refused mixed dtypes
+        if _foreign(x, y):
+            return _divide_xp(B.namespace_of(x, y), x, y)
+        raise
     except AttributeError:  # both operands were Python numbers
         if type(out) is complex:
             raise complex_unsupported("div", np.result_type(out)) from None
@@ -155,44 +270,45 @@ def _true_divide(x, y):
     return _torch_dtype("div", out, x, y)
 
 
-def _floating(ufunc, op):
+def _floating(ufunc, op, name=None):
     """Unary ``ufunc`` for a floating function: integer/bool inputs in the default float dtype,
     complex refused (one kind check on the float path)."""
+
+    forward = _xp_floating(name or op, op)
 
     def impl(x):
         try:
             if x.dtype.kind == "f":
                 return ufunc(x)
-        except AttributeError:  # a Python number
-            pass
+        except AttributeError:  # a Python number, or an array of another namespace
+            if _foreign(x):
+                return forward(B.namespace(x), x)
         return ufunc(_floating_input(op, x))
 
     impl.__name__ = op
-    impl.fast = ufunc  # what the primitive calls on a float input (see Primitive.adapt)
-    impl.adapt = ("f", lambda x: _floating_input(op, x))
+    impl.fast = ufunc  # what the primitive calls on a float32/float64 input (see Primitive.adapt)
+    impl.xp = forward
     return impl
 
 
-def _real(ufunc, op):
+def _real(ufunc, op, name=None):
     """Unary ``ufunc`` that keeps integer dtypes (abs, square, sign, floor, ...): complex refused."""
+    forward = _xp_unary(name or op, op)
 
     def impl(x):
         try:
             if x.dtype.kind != "c":
                 return ufunc(x)
-        except AttributeError:  # a Python number
+        except AttributeError:  # a Python number, or an array of another namespace
+            if _foreign(x):
+                return forward(B.namespace(x), x)
             if type(x) is not complex:
                 return ufunc(x)
         raise complex_unsupported(op, np.result_type(x))
 
-    def refuse(x):
-        if getattr(x, "dtype", None) is None and type(x) is not complex:
-            return x  # a Python number
-        raise complex_unsupported(op, np.result_type(x))
-
     impl.__name__ = op
-    impl.fast = ufunc  # what the primitive calls on a real input (see Primitive.adapt)
-    impl.adapt = ("biuf", refuse)
+    impl.fast = ufunc  # what the primitive calls on a float32/float64 input (see Primitive.adapt)
+    impl.xp = forward
     return impl
 
 
@@ -201,14 +317,14 @@ def _real(ufunc, op):
 # ---------------------------------------------------------------------------------------------
 
 add = binary("add", _torch_promotion(operator.add, "add"), (None, None), uses="", operator="+", ufunc="add", method=True, reduce="sum", accumulate="cumsum")
-sub = binary("sub", _torch_promotion(operator.sub, "sub"), (None, "neg"), uses="", operator="-", ufunc="subtract", aliases=("subtract",), method=True)
-mul = binary("mul", _torch_promotion(operator.mul, "mul"),
+sub = binary("sub", _torch_promotion(operator.sub, "sub", "subtract"), (None, "neg"), uses="", operator="-", ufunc="subtract", aliases=("subtract",), method=True)
+mul = binary("mul", _torch_promotion(operator.mul, "mul", "multiply"),
              ("y", "x"), needs=((1,), (0,)), operator="*", ufunc="multiply", aliases=("multiply",), method=True, reduce="prod", accumulate="cumprod")
 
 
 def _dtype_of(x):
     data = getattr(x, "_data", x)
-    return getattr(data, "dtype", None) or np.asarray(data).dtype
+    return B.dtype_of(data if hasattr(data, "dtype") else B.as_array(data))
 
 
 @public()
@@ -240,6 +356,7 @@ div = define(
     (lambda m, g, ans, x, y: g / y, lambda m, g, ans, x, y: -g * x / (y * y)),
     _div_jvp, broadcasts=True, needs=((1,), (0, 1)),
     batching="elementwise", operator="/", ufunc="true_divide", aliases=("divide", "true_divide"), method=True,
+    xp=_divide_xp,
 )
 
 
@@ -276,7 +393,7 @@ def _pow_dy(m, ans, x, y):
 pow = binary("pow", _torch_promotion(operator.pow, "pow"), (_pow_dx, _pow_dy), uses="xy,ans",  # noqa: A001
              ans_for=(1,), operator="**", ufunc="power", method=True, cli=2)
 
-logaddexp = binary("logaddexp", _torch_promotion(np.logaddexp, "logaddexp"),
+logaddexp = binary("logaddexp", _torch_promotion(np.logaddexp, "logaddexp", floating=True),
                    (lambda m, ans, x, y: m.sigmoid(x - y), lambda m, ans, x, y: m.sigmoid(y - x)),
                    ufunc="logaddexp", method=True, cli=2,
                    doc="log(exp(x) + exp(y)), computed without overflow; gradient sigmoid(x - y)")
@@ -286,14 +403,20 @@ def _neg(x):
     try:
         if x.dtype.kind == "c":
             raise complex_unsupported("neg", x.dtype)
-    except AttributeError:  # a Python number
+    except AttributeError:  # a Python number, or an array of another namespace
+        if _foreign(x):
+            return _neg_xp(B.namespace(x), x)
         if type(x) is complex:
             raise complex_unsupported("neg", np.result_type(x)) from None
     return np.negative(x)
 
 
+_neg_xp = _xp_unary("negative", "neg")
+
+
 neg = define("neg", _neg, (lambda m, g, ans, x: -g,), lambda m, tangents, ans, x: -tangents[0],
-             save_inputs=False, batching="elementwise", operator="neg", ufunc="negative", aliases=("negative",), method=True)
+             save_inputs=False, batching="elementwise", operator="neg", ufunc="negative", aliases=("negative",), method=True,
+             xp=_neg_xp)
 
 # ---------------------------------------------------------------------------------------------
 # Math functions: f and f'. At the edges of their domains the derivatives are PyTorch's:
@@ -310,21 +433,29 @@ sqrt = elementwise("sqrt", _floating(np.sqrt, "sqrt"), lambda m, ans, x: 0.5 / a
 
 
 def _rsqrt(x):
-    if getattr(x, "dtype", None) is None or x.dtype.kind != "f":
-        x = _floating_input("rsqrt", x)
+    dt = getattr(x, "dtype", None)
+    if dt is not _f32 and dt is not _f64:
+        if _foreign(x):
+            return _rsqrt_xp(B.namespace(x), x)
+        if dt is None or dt.kind != "f":
+            x = _floating_input("rsqrt", x)
     return 1.0 / np.sqrt(x)
 
 
-rsqrt = elementwise("rsqrt", _rsqrt, lambda m, ans, x: -0.5 * ans * ans * ans, uses="ans", method=True, cli=1, template=T.Template(lambda p, k, v: f"1.0 / np.sqrt({p[0]})", (), T.MUL))
+def _rsqrt_xp(space, x):
+    return 1.0 / _xp_floating("sqrt", "rsqrt")(space, x)
+
+
+rsqrt = elementwise("rsqrt", _rsqrt, lambda m, ans, x: -0.5 * ans * ans * ans, uses="ans", method=True, cli=1, xp=_rsqrt_xp, template=T.Template(lambda p, k, v: f"1.0 / np.sqrt({p[0]})", (), T.MUL))
 square = elementwise("square", _real(np.square, "square"), lambda m, ans, x: 2.0 * x, ufunc="square", method=True, cli=1)
 reciprocal = elementwise("reciprocal", _floating(np.reciprocal, "reciprocal"),
                          lambda m, ans, x: -ans * ans, uses="ans", ufunc="reciprocal", method=True, cli=1)
 sin = elementwise("sin", _floating(np.sin, "sin"), lambda m, ans, x: m.cos(x), ufunc="sin", method=True, cli=1)
 cos = elementwise("cos", _floating(np.cos, "cos"), lambda m, ans, x: -m.sin(x), ufunc="cos", method=True, cli=1)
 tan = elementwise("tan", _floating(np.tan, "tan"), lambda m, ans, x: 1.0 + ans * ans, uses="ans", ufunc="tan", method=True, cli=1)
-arcsin = elementwise("arcsin", _floating(np.arcsin, "arcsin"), lambda m, ans, x: m.rsqrt(1.0 - x * x), ufunc="arcsin", aliases=("asin",), method=True, cli=1)
-arccos = elementwise("arccos", _floating(np.arccos, "arccos"), lambda m, ans, x: -m.rsqrt(1.0 - x * x), ufunc="arccos", aliases=("acos",), method=True, cli=1)
-arctan = elementwise("arctan", _floating(np.arctan, "arctan"), lambda m, ans, x: 1.0 / (1.0 + x * x), ufunc="arctan", aliases=("atan",), method=True, cli=1)
+arcsin = elementwise("arcsin", _floating(np.arcsin, "arcsin", "asin"), lambda m, ans, x: m.rsqrt(1.0 - x * x), ufunc="arcsin", aliases=("asin",), method=True, cli=1)
+arccos = elementwise("arccos", _floating(np.arccos, "arccos", "acos"), lambda m, ans, x: -m.rsqrt(1.0 - x * x), ufunc="arccos", aliases=("acos",), method=True, cli=1)
+arctan = elementwise("arctan", _floating(np.arctan, "arctan", "atan"), lambda m, ans, x: 1.0 / (1.0 + x * x), ufunc="arctan", aliases=("atan",), method=True, cli=1)
 sinh = elementwise("sinh", _floating(np.sinh, "sinh"), lambda m, ans, x: m.cosh(x), ufunc="sinh", method=True, cli=1)
 cosh = elementwise("cosh", _floating(np.cosh, "cosh"), lambda m, ans, x: m.sinh(x), ufunc="cosh", method=True, cli=1)
 tanh = elementwise("tanh", _floating(np.tanh, "tanh"), lambda m, ans, x: 1.0 - ans * ans, uses="ans", ufunc="tanh", method=True, cli=1)
@@ -336,12 +467,19 @@ def _sigmoid(x):
         v = float(x)  # one number: math is an order of magnitude cheaper than ufuncs here
         e = math.exp(-math.fabs(v))  # math.fabs: this module defines its own `abs`
         return dt.type(1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e))
+    if _foreign(x):
+        return _sigmoid_xp(B.namespace(x), x)
     if dt is None or dt.kind != "f":
         x = _floating_input("sigmoid", x)
     return np.exp(-np.logaddexp(0.0, -x)).astype(x.dtype, copy=False)
 
 
-sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans", method=True, cli=1, template=T.Template(lambda p, k, v: f"1.0 / (1.0 + np.exp(-{p[0]}))", (T.POW,), T.MUL))
+def _sigmoid_xp(space, x):
+    x = _xp_floating("positive", "sigmoid")(space, x)
+    return space.exp(-space.logaddexp(space.zeros_like(x), -x))
+
+
+sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans", method=True, cli=1, xp=_sigmoid_xp, template=T.Template(lambda p, k, v: f"1.0 / (1.0 + np.exp(-{p[0]}))", (T.POW,), T.MUL))
 
 
 def _erf(x):
@@ -359,15 +497,24 @@ erf = elementwise("erf", _erf, lambda m, ans, x: _TWO_OVER_SQRT_PI * m.exp(-x * 
 
 
 def _relu(x):
-    kind = x.dtype.kind
+    try:
+        kind = x.dtype.kind
+    except AttributeError:  # an array of another namespace
+        return _relu_xp(B.namespace(x), x)
     if kind == "b" or kind == "c":  # PyTorch refuses bool; complex has no order
         _require_float("relu", x)
     return np.maximum(x, 0)
 
 
+def _relu_xp(space, x):
+    if B.kind(x.dtype) in "bc":
+        _require_float("relu", x)
+    return space.maximum(x, space.zeros_like(x))
+
+
 # ``ans != 0`` is ``x > 0`` except at NaN, where (as PyTorch's threshold_backward) the gradient
 # passes: relu(NaN) = NaN, never negative, so ``!= 0`` is one comparison, like ``> 0``.
-relu = elementwise("relu", _relu, lambda m, ans, x: ans != 0, uses="ans",
+relu = elementwise("relu", _relu, lambda m, ans, x: ans != 0, uses="ans", xp=_relu_xp,
                    doc="max(x, 0); gradient 1 for x > 0, 0 at and below 0, and 1 at NaN (PyTorch's)", method=True, cli=1, template=T.Template(lambda p, k, v: f"np.maximum({p[0]}, 0)"))
 
 
@@ -377,11 +524,16 @@ def _leaky_relu(x, negative_slope=0.01):
     return np.where(x > 0, x, x * negative_slope)
 
 
+def _leaky_relu_xp(space, x, negative_slope=0.01):
+    _require_float("leaky_relu", x)
+    return space.where(x > 0, x, x * negative_slope)
+
+
 leaky_relu = define(
     "leaky_relu", _leaky_relu,
     (lambda m, g, ans, x, negative_slope=0.01: m.where(x > 0, g, g * negative_slope),),
     lambda m, tangents, ans, x, negative_slope=0.01: m.where(x > 0, tangents[0], tangents[0] * negative_slope),
-    batching="elementwise", template=T.Template(
+    batching="elementwise", xp=_leaky_relu_xp, template=T.Template(
         lambda p, k, v: f"np.where({p[0]} > 0, {p[0]}, {p[0]} * {T.literal(k.get('negative_slope', 0.01))[0]})",
         (T.MUL,), repeats=True),
 )
@@ -393,8 +545,13 @@ def _elu(x, alpha=1.0):
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
+def _elu_xp(space, x, alpha=1.0):
+    _require_float("elu", x)
+    return space.where(x > 0, x, alpha * space.expm1(space.minimum(x, space.zeros_like(x))))
+
+
 # ``x <= 0`` rather than ``x > 0`` picks the branch: at NaN the slope is 1, as PyTorch's elu_backward.
-elu = elementwise("elu", _elu, lambda m, ans, x, alpha=1.0: m.where(x <= 0, ans + alpha, 1.0), uses="x,ans", template=T.Template(
+elu = elementwise("elu", _elu, lambda m, ans, x, alpha=1.0: m.where(x <= 0, ans + alpha, 1.0), uses="x,ans", xp=_elu_xp, template=T.Template(
         lambda p, k, v: f"np.where({p[0]} > 0, {p[0]}, {T.literal(k.get('alpha', 1.0))[0]} * np.expm1(np.minimum({p[0]}, 0)))",
         (T.CMP + 1,), repeats=True))
 
@@ -409,12 +566,19 @@ def _softplus(x, beta=1.0, threshold=20.0):
     return out
 
 
+def _softplus_xp(space, x, beta=1.0, threshold=20.0):
+    _require_float("softplus", x)
+    scaled = beta * x
+    out = space.logaddexp(space.zeros_like(scaled), scaled) / beta
+    return out if threshold is None else space.where(scaled > threshold, x, out)
+
+
 def _softplus_derivative(m, ans, x, beta=1.0, threshold=20.0):
     slope = m.sigmoid(beta * x)
     return slope if threshold is None else m.where(beta * x > threshold, 1.0, slope)
 
 
-softplus = elementwise("softplus", _softplus, _softplus_derivative, template=T.Template(
+softplus = elementwise("softplus", _softplus, _softplus_derivative, xp=_softplus_xp, template=T.Template(
         lambda p, k, v: f"np.logaddexp(0.0, {T.literal(k.get('beta', 1.0))[0]} * {p[0]}) / {T.literal(k.get('beta', 1.0))[0]}",
         (T.MUL + 1,), T.MUL))
 
@@ -453,13 +617,21 @@ def _clamp_impl(x, min=None, max=None):  # noqa: A002
     return _torch_dtype("clamp", out, x, min if min is not None else max)
 
 
+def _clamp_xp(space, x, min=None, max=None):  # noqa: A002
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    bound = min if min is not None else max
+    dtype = B.dtype_in(space, B.result_dtype(x, bound))
+    return space.clip(B.astype(x, dtype), min, max)
+
+
 def _clamp_mask(m, ans, x, min=None, max=None):  # noqa: A002
     if min is not None and max is not None:
-        return (x >= min) * (x <= max)
+        return m.logical_and(x >= min, x <= max)
     return x >= min if min is not None else x <= max
 
 
-clamp_prim = elementwise("clamp", _clamp_impl, _clamp_mask, template=T.Template(lambda p, k, v: f"np.clip({p[0]}, {T.literal(k.get('min'))[0]}, {T.literal(k.get('max'))[0]})"))
+clamp_prim = elementwise("clamp", _clamp_impl, _clamp_mask, xp=_clamp_xp, template=T.Template(lambda p, k, v: f"np.clip({p[0]}, {T.literal(k.get('min'))[0]}, {T.literal(k.get('max'))[0]})"))
 
 
 def _clamp_tensor_impl(x, low, high):
@@ -476,28 +648,36 @@ def _clamp_tensor_impl(x, low, high):
     return out
 
 
-def _clamp_tensor_masks(x, low, high):
+def _clamp_tensor_xp(space, x, low, high):
+    """PyTorch's ``min(max(x, low), high)`` (NumPy's clip): where low > high the result is high."""
+    x, low, high = _promoted(space, (x, low, high), arrays=True)
+    out = x if low is None else space.maximum(x, low)
+    return out if high is None else space.minimum(out, high)
+
+
+def _clamp_tensor_masks(m, x, low, high):
     """PyTorch's ``clamp_backward_min_max``: which of x, low, high each output element came from.
     A tie with a bound goes to x; where low > high the result is high; NaN anywhere: none."""
     if low is None:
         return x <= high, None, x > high
     if high is None:
         return x >= low, x < low, None
-    return (x >= low) * (x <= high), (x < low) * (low < high), (x > high) + (high < low)
+    return (m.logical_and(x >= low, x <= high), m.logical_and(x < low, low < high),
+            m.logical_or(x > high, high < low))
 
 
 def _clamp_tensor_vjp(k):
     def vjp(m, g, ans, x, low, high):
-        return g * _clamp_tensor_masks(x, low, high)[k]
+        return m.mul(g, _clamp_tensor_masks(m, x, low, high)[k])
 
     return vjp
 
 
 def _clamp_tensor_jvp(m, tangents, ans, x, low, high):
     result = None
-    for t, mask in zip(tangents, _clamp_tensor_masks(x, low, high)):
+    for t, mask in zip(tangents, _clamp_tensor_masks(m, x, low, high)):
         if t is not None:
-            term = t * mask
+            term = m.mul(t, mask)
             result = term if result is None else result + term
     return result
 
@@ -505,7 +685,7 @@ def _clamp_tensor_jvp(m, tangents, ans, x, low, high):
 clamp_tensor = define(
     "clamp_tensor", _clamp_tensor_impl,
     (_clamp_tensor_vjp(0), _clamp_tensor_vjp(1), _clamp_tensor_vjp(2)), _clamp_tensor_jvp,
-    broadcasts=True, batching="elementwise", optional_operands=True,
+    broadcasts=True, batching="elementwise", optional_operands=True, xp=_clamp_tensor_xp,
     doc="``clamp(x, min, max)`` with tensor bounds (either may be None).",
 )
 
@@ -537,7 +717,7 @@ def _extremum(name, impl, loses, **names):
     """
 
     def share(m, g, x, y):
-        return m.where(loses(x, y), 0.0, g) - (g * 0.5) * (x == y)
+        return m.where(loses(x, y), 0.0, g) - m.mul(g * 0.5, x == y)
 
     def jvp(m, tangents, ans, x, y):
         tx, ty = tangents
@@ -571,6 +751,11 @@ def _where_impl(condition, x, y):
     return _torch_dtype("where", out, x, y)
 
 
+def _where_xp(space, condition, x, y):
+    x, y = _promoted(space, (x, y), arrays=True)
+    return space.where(condition, x, y)
+
+
 def _where_jvp(m, tangents, ans, condition, x, y):
     _, tx, ty = tangents
     if tx is None and ty is None:
@@ -581,7 +766,7 @@ def _where_jvp(m, tangents, ans, condition, x, y):
 _where = define(
     "where", _where_impl,
     (None, lambda m, g, ans, c, x, y: m.where(c, g, 0.0), lambda m, g, ans, c, x, y: m.where(c, 0.0, g)),
-    _where_jvp, broadcasts=True,
+    _where_jvp, broadcasts=True, xp=_where_xp,
     batching="elementwise", template=T.call("np.where"),
 )
 
@@ -597,8 +782,8 @@ def where(condition, input, other):  # noqa: A002
     """
     for _value, _name in ((condition, "condition"), (input, "input"), (other, "other")):
         D.check_operand("where", _value, _name)
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
+    cond = condition._data if isinstance(condition, Tensor) else B.as_array(condition)
+    if B.numpy_dtype(cond.dtype) != _bool:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}; compare first, e.g. x > 0")
     return _where(cond, input, other)
 
@@ -607,19 +792,49 @@ def where(condition, input, other):  # noqa: A002
 # Not differentiable
 # ---------------------------------------------------------------------------------------------
 
-lt = nondifferentiable("lt", np.less, batching="elementwise", operator="<", ufunc="less", method=True)
-le = nondifferentiable("le", np.less_equal, batching="elementwise", operator="<=", ufunc="less_equal", method=True)
-gt = nondifferentiable("gt", np.greater, batching="elementwise", operator=">", ufunc="greater", method=True)
-ge = nondifferentiable("ge", np.greater_equal, batching="elementwise", operator=">=", ufunc="greater_equal", method=True)
-eq = nondifferentiable("eq", np.equal, batching="elementwise", operator="==", ufunc="equal", method=True)
-ne = nondifferentiable("ne", np.not_equal, batching="elementwise", operator="!=", ufunc="not_equal", method=True)
-logical_and = nondifferentiable("logical_and", np.logical_and, batching="elementwise", ufunc="logical_and", method=True)
-logical_or = nondifferentiable("logical_or", np.logical_or, batching="elementwise", ufunc="logical_or", method=True)
-logical_not = nondifferentiable("logical_not", np.logical_not, batching="elementwise", ufunc="logical_not", method=True)
-isnan = nondifferentiable("isnan", np.isnan, batching="elementwise", ufunc="isnan", method=True)
-isinf = nondifferentiable("isinf", np.isinf, batching="elementwise", ufunc="isinf", method=True)
-isfinite = nondifferentiable("isfinite", np.isfinite, batching="elementwise", ufunc="isfinite", method=True)
-zeros_like_ = nondifferentiable("zeros_like", lambda x: np.zeros_like(x), batching="elementwise", template=T.call("np.zeros_like"))
+def _binary_numpy(ufunc, forward):
+    """``ufunc`` of two operands, or ``forward`` where one is an array of another namespace (a
+    NumPy ufunc would convert it)."""
+
+    def impl(x, y):
+        if type(x) is not B.ndarray and type(y) is not B.ndarray and _foreign(x, y):
+            return forward(B.namespace_of(x, y), x, y)
+        return ufunc(x, y)
+
+    impl.__name__ = ufunc.__name__
+    impl.xp = forward
+    return impl
+
+
+def _compare(ufunc, name):
+    return _binary_numpy(ufunc, _xp_compare(name))
+
+
+lt = nondifferentiable("lt", _compare(np.less, "less"), batching="elementwise", operator="<", ufunc="less", method=True)
+le = nondifferentiable("le", _compare(np.less_equal, "less_equal"), batching="elementwise", operator="<=", ufunc="less_equal", method=True)
+gt = nondifferentiable("gt", _compare(np.greater, "greater"), batching="elementwise", operator=">", ufunc="greater", method=True)
+ge = nondifferentiable("ge", _compare(np.greater_equal, "greater_equal"), batching="elementwise", operator=">=", ufunc="greater_equal", method=True)
+eq = nondifferentiable("eq", _compare(np.equal, "equal"), batching="elementwise", operator="==", ufunc="equal", method=True)
+ne = nondifferentiable("ne", _compare(np.not_equal, "not_equal"), batching="elementwise", operator="!=", ufunc="not_equal", method=True)
+logical_and = nondifferentiable("logical_and", _binary_numpy(np.logical_and, _xp_logical("logical_and")), batching="elementwise", ufunc="logical_and", method=True)
+logical_or = nondifferentiable("logical_or", _binary_numpy(np.logical_or, _xp_logical("logical_or")), batching="elementwise", ufunc="logical_or", method=True)
+
+
+def _xp_logical_not(space, x):
+    return space.logical_not(B.astype(x, _bool))
+
+
+def _logical_not(x):
+    if type(x) is not B.ndarray and _foreign(x):  # masks are bool: no float32/float64 fast path
+        return _xp_logical_not(B.namespace(x), x)
+    return np.logical_not(x)
+
+
+logical_not = nondifferentiable("logical_not", _logical_not, batching="elementwise", ufunc="logical_not", method=True, xp=_xp_logical_not)
+isnan = nondifferentiable("isnan", _guarded(np.isnan, "isnan", lambda space, x: space.isnan(x)), batching="elementwise", ufunc="isnan", method=True)
+isinf = nondifferentiable("isinf", _guarded(np.isinf, "isinf", lambda space, x: space.isinf(x)), batching="elementwise", ufunc="isinf", method=True)
+isfinite = nondifferentiable("isfinite", _guarded(np.isfinite, "isfinite", lambda space, x: space.isfinite(x)), batching="elementwise", ufunc="isfinite", method=True)
+zeros_like_ = nondifferentiable("zeros_like", _guarded(np.zeros_like, "zeros_like", lambda space, x: space.zeros_like(x)), batching="elementwise", template=T.call("np.zeros_like"))
 
 
 def _cast_vjp(m, g, ans, x, dtype):
@@ -632,5 +847,11 @@ def _cast(x, dtype):
     return x.astype(dtype, copy=False)
 
 
+def _cast_xp(space, x, dtype):
+    if B.kind(x.dtype) == "c" and B.kind(dtype) != "c":
+        raise complex_unsupported("cast", x.dtype)
+    return B.astype(x, dtype)
+
+
 cast = define("cast", _cast, (_cast_vjp,),
-              lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), save_inputs="meta", batching="elementwise", template=T.Template(lambda p, k, v: f"{p[0]}.astype({T.dtype_code(k['dtype'])})", (T.ATOM,)))
+              lambda m, tangents, ans, x, dtype: m.cast(tangents[0], dtype=dtype), xp=_cast_xp, save_inputs="meta", batching="elementwise", template=T.Template(lambda p, k, v: f"{p[0]}.astype({T.dtype_code(k['dtype'])})", (T.ATOM,)))

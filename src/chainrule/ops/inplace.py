@@ -12,6 +12,8 @@ its history from it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.dispatch import attach
@@ -371,7 +373,7 @@ def _copy_slices_impl(base, value, positions):
 
 
 def _flat(m, x, shape):
-    return m.reshape(x, shape=(int(np.prod(shape)),))
+    return m.reshape(x, shape=(math.prod(shape),))
 
 
 copy_slices = define(

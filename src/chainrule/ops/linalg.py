@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import string
 from collections import namedtuple
@@ -9,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import define, named, nondifferentiable
@@ -77,8 +79,25 @@ def _matmul_jvp(m, tangents, ans, a, b):
     return result
 
 
-matmul_prim = define("matmul", np.matmul, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
-                     needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"))
+def _matmul_xp(space, a, b):
+    dtype = B.dtype_in(space, B.result_dtype(a, b))
+    return space.matmul(*(v if v.dtype == dtype else space.astype(v, dtype) for v in (a, b)))
+
+
+def _matmul_impl(a, b):
+    """``a @ b``: NumPy's matmul on ndarrays (``ndarray.__matmul__``), the namespace's on others."""
+    out = a @ b
+    dt = out.dtype
+    if (dt is _F32 or dt is _F64) and type(a) is B.ndarray:  # the common case
+        return out
+    if B.foreign(a) or B.foreign(b):
+        return _matmul_xp(B.namespace_of(a, b), a, b)
+    return out
+
+
+_F32, _F64 = B.FLOAT32, B.FLOAT64
+matmul_prim = define("matmul", _matmul_impl, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
+                     needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"), xp=_matmul_xp)
 
 
 @public(operator="@", ufunc="matmul", method=True)
@@ -98,7 +117,7 @@ def matmul(input, other):  # noqa: A002
         )
     if len(sa) > 2 and len(sb) > 2:
         try:
-            np.broadcast_shapes(sa[:-2], sb[:-2])
+            B.broadcast_shapes(sa[:-2], sb[:-2])
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
     return matmul_prim(input, other)
@@ -168,8 +187,8 @@ def tensordot(a, b, dims=2):
             axes_a, axes_b = dims
         except (TypeError, ValueError):
             raise TypeError(f"tensordot: dims must be an int or a pair of axis sequences, got {dims!r}") from None
-        axes_a = (axes_a,) if np.ndim(axes_a) == 0 else tuple(axes_a)
-        axes_b = (axes_b,) if np.ndim(axes_b) == 0 else tuple(axes_b)
+        axes_a = (axes_a,) if B.ndim(axes_a) == 0 else tuple(axes_a)
+        axes_b = (axes_b,) if B.ndim(axes_b) == 0 else tuple(axes_b)
     else:
         if n < 0 or n > na or n > nb:
             raise ValueError(f"tensordot: cannot sum over the last {n} axes of shape {sa} and the first {n} of shape {sb}")
@@ -188,15 +207,15 @@ def tensordot(a, b, dims=2):
             )
     free_a = tuple(i for i in range(na) if i not in axes_a)
     free_b = tuple(i for i in range(nb) if i not in axes_b)
-    k = int(np.prod([sa[i] for i in axes_a]))
+    k = int(B.prod([sa[i] for i in axes_a]))
     out_a = tuple(sa[i] for i in free_a)
     out_b = tuple(sb[i] for i in free_b)
     if free_a + axes_a != tuple(range(na)):
         a = permute(a, free_a + axes_a)
     if axes_b + free_b != tuple(range(nb)):
         b = permute(b, axes_b + free_b)
-    a2 = reshape(a, int(np.prod(out_a)), k)
-    b2 = reshape(b, k, int(np.prod(out_b)))
+    a2 = reshape(a, int(B.prod(out_a)), k)
+    b2 = reshape(b, k, int(B.prod(out_b)))
     return reshape(matmul(a2, b2), out_a + out_b)
 
 
@@ -304,14 +323,14 @@ def _einsum_grad(m, g, terms, out, operands, i):
             r = next(fresh)
             renamed += r
             names.append(c + r)
-            values.append(np.eye(sizes[c], dtype=_dtype(g)))
+            values.append(B.eye(sizes[c], _dtype(g), like=B.data_of(g)))
             available |= {c, r}
         else:
             renamed += c
             seen.add(c)
     for c in set(renamed) - available:  # summed only in this operand: broadcast with ones
         names.append(c)
-        values.append(np.ones(sizes[c], dtype=_dtype(g)))
+        values.append(B.ones((sizes[c],), _dtype(g), like=B.data_of(g)))
     result = m.einsum_prim(*values, subscripts=",".join(names) + "->" + renamed)
     if _shape(result) != tuple(shape):
         result = m.reshape(result, shape=tuple(shape))
@@ -321,7 +340,7 @@ def _einsum_grad(m, g, terms, out, operands, i):
 
 
 def _dtype(x):
-    return x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype
+    return x.dtype if hasattr(x, "dtype") else B.dtype_of(x)
 
 
 def _einsum_vjp(m, g, ans, needs, *operands, subscripts):
@@ -403,7 +422,7 @@ def _square(op, a):
     _linalg_dtype(op, a)
 
 
-_LINALG_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_LINALG_DTYPES = (B.FLOAT32, B.FLOAT64)
 
 
 def _linalg_dtype(op, a):
@@ -454,25 +473,28 @@ def _cofactors(m, a):
     n = _shape(a)[-1]
     if n == 1:
         return a * 0.0 + 1.0  # the 1x1 cofactor, kept in the graph (its derivative is 0)
-    keep = np.array([[j for j in range(n) if j != i] for i in range(n)])  # keep[i]: all but i
+    like = B.data_of(a)
+    keep = B.as_array([[j for j in range(n) if j != i] for i in range(n)], like=like)  # keep[i]: all but i
     minors = m.getitem(a, index=(Ellipsis, keep[:, None, :, None], keep[None, :, None, :]))
-    signs = (1 - 2 * (np.add.outer(np.arange(n), np.arange(n)) % 2)).astype(_dtype(a))
+    signs = B.as_array([[1 - 2 * ((i + j) % 2) for j in range(n)] for i in range(n)], _dtype(a), like=like)
     return m.det(minors) * signs
 
 
 def _svd_cofactors(a):
     """``_cofactors`` of a NumPy array from the SVD ``a = U diag(s) Vh``, as PyTorch:
     ``det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh`` (O(n³) where the minors cost O(n⁵); first order)."""
-    u, s, vh = np.linalg.svd(a)
-    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
-    before = np.concatenate([ones, np.cumprod(s[..., :-1], axis=-1)], axis=-1)
-    after = np.concatenate([np.cumprod(s[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
-    scale = (np.linalg.det(u) * np.linalg.det(vh))[..., None] * before * after
-    return np.matmul(u * scale[..., None, :], vh)
+    space = B.namespace(a)
+    u, s, vh = space.linalg.svd(a)
+    ones = B.ones(s.shape[:-1] + (1,), s.dtype, like=s)
+    before = space.concat([ones, space.cumulative_prod(s[..., :-1], axis=-1)], axis=-1)
+    tail = space.flip(space.cumulative_prod(space.flip(s[..., 1:], axis=-1), axis=-1), axis=-1)
+    after = space.concat([tail, ones], axis=-1)
+    scale = (space.linalg.det(u) * space.linalg.det(vh))[..., None] * before * after
+    return space.matmul(u * scale[..., None, :], vh)
 
 
 def _singular(det) -> bool:
-    return bool(np.any((det._data if hasattr(det, "_data") else det) == 0))
+    return B.any_true(B.data_of(det) == 0)
 
 
 def _det_vjp(m, g, ans, a):
@@ -540,7 +562,7 @@ def _logabsdet_jvp(m, tangents, ans, a):
 
 
 def _singular_log(logabsdet) -> bool:
-    return bool(np.any((logabsdet._data if hasattr(logabsdet, "_data") else logabsdet) == -np.inf))
+    return B.any_true(B.data_of(logabsdet) == -math.inf)
 
 
 logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,
@@ -628,9 +650,9 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     non-zeros), ``inf``, ``-inf``; matrix ``ord``: ``'fro'``, 1, -1, ``inf``, ``-inf``.
     """
     _check_operand("linalg.norm", A, "A")
-    if not hasattr(A, "_data") and not isinstance(A, np.ndarray):
+    if not hasattr(A, "_data") and not isinstance(A, B.ndarray):
         raise TypeError(f"linalg.norm: A must be a tensor, got {type(A).__name__} {A!r:.40}")
-    if not isinstance(keepdim, (bool, np.bool_)):
+    if not isinstance(keepdim, (bool, B.bool_)):
         raise TypeError(f"linalg.norm: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
     ndim = _ndim(A)
     if dim is None:
@@ -661,7 +683,7 @@ def _vector_norm(A, ord, dims, keepdim):  # noqa: A002
     keepdim = bool(keepdim)
     if ord is None or (not isinstance(ord, str) and ord == 2):
         return norm2_prim(A, dim=dims, keepdim=keepdim)
-    if isinstance(ord, str) or not isinstance(ord, (int, float, np.integer, np.floating)):
+    if isinstance(ord, str) or not isinstance(ord, (int, float, B.integer, B.floating)):
         raise ValueError(f"linalg.norm: invalid norm order {ord!r} for vectors; use a number, inf or -inf")
     if ord == _INF:
         return amax(abs_(A), dims, keepdim)

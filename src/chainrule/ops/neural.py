@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core import backend as B
 from ._define import define
 from .elementwise import _require_float
 from .reductions import _insert_axis
@@ -81,19 +82,7 @@ log_softmax_prim = define(
 )
 
 
-def _class_index(target, ndim, dim):
-    """The index that picks each sample's target class along ``dim``."""
-    if ndim == 2 and dim == 1:  # (N, C) logits: plain fancy indexing, the common and fast case
-        return np.arange(target.shape[0]), target
-    grids = list(np.ogrid[tuple(slice(n) for n in target.shape)])
-    grids.insert(dim, target)
-    return tuple(grids)
-
-
-def _one_hot(target, shape, dim, dtype):
-    hot = np.zeros(shape, dtype=dtype)
-    hot[_class_index(target, len(shape), dim)] = 1
-    return hot
+_class_index = B.class_index
 
 
 def _ce_impl(x, target, dim):
@@ -114,7 +103,7 @@ def _ce_forward(x, target, dim):
 def _ce_direction(m, x, target, dim):
     """∂loss/∂logits for each sample: softmax minus the one-hot target."""
     dtype = x._data.dtype if hasattr(x, "_data") else x.dtype
-    return m.softmax(x, dim=dim) - _one_hot(target, _shape(x), dim, dtype)
+    return m.softmax(x, dim=dim) - B.one_hot(B.data_of(target), _shape(x)[dim], dim, dtype)
 
 
 def _ce_vjp(m, g, ans, x, target, dim):
@@ -124,9 +113,11 @@ def _ce_vjp(m, g, ans, x, target, dim):
 def _ce_raw_vjp(m, g, ans, x, target, dim):
     """``_ce_vjp`` in one new buffer, from the forward's softmax (``ans``, see ``residual``):
     the softmax, minus 1 at the targets, times g."""
+    if type(ans) is not B.ndarray:  # another namespace: the formula, from the same softmax
+        return _insert_axis(m, g, dim) * (ans - B.one_hot(target, ans.shape[dim], dim, ans.dtype))
     p = ans.copy()
     p[_class_index(target, x.ndim, dim)] -= 1
-    p *= np.expand_dims(g, dim)
+    p *= g.reshape(_shape(g)[:dim] + (1,) + _shape(g)[dim:])
     return p
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend as B
 from ..core import dtypes as D
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
@@ -22,6 +23,7 @@ _prod = math.prod
 _f16 = np.dtype(np.float16)
 _f32 = np.dtype(np.float32)
 _f64 = np.dtype(np.float64)
+_i64 = np.dtype(np.int64)
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -47,7 +49,7 @@ def _dims(op: str, dim, ndim: int):
 
 def _keepdim(op: str, keepdim) -> bool:
     """``keepdim``, which must be a bool (PyTorch refuses anything else: ``bool("no")`` is True)."""
-    if keepdim is True or keepdim is False or isinstance(keepdim, np.bool_):
+    if keepdim is True or keepdim is False or isinstance(keepdim, B.bool_):
         return bool(keepdim)
     raise TypeError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
 
@@ -96,8 +98,7 @@ def _accumulated(op, reduce, x, **kwargs):
 
 
 def _dtype_of(x):
-    data = x._data if hasattr(x, "_data") else x
-    return data.dtype if hasattr(data, "dtype") else np.result_type(data)
+    return B.dtype_of(x._data if hasattr(x, "_data") else x)  # NumPy's dtype, for any namespace
 
 
 def _floating_only(op, input):  # noqa: A002
@@ -124,6 +125,81 @@ def _real_only(op, input):  # noqa: A002
 
 
 # ---------------------------------------------------------------------------------------------
+# Forwards for other array namespaces (the array API standard, see backend): the same dtype
+# rules as above, through the namespace's functions.
+# ---------------------------------------------------------------------------------------------
+
+def _xp_real(op, x):
+    """``x`` ready for a sum or product: complex refused, bools summed as int64 (NumPy, PyTorch)."""
+    kind = B.kind(x.dtype)
+    if kind == "c":
+        raise complex_unsupported(op, x.dtype)
+    return B.astype(x, _i64) if kind == "b" else x
+
+
+def _sum_xp(space, x, dim=None, keepdim=False):
+    return space.sum(_xp_real("sum", x), axis=dim, keepdims=keepdim)
+
+
+def _mean_xp(space, x, dim=None, keepdim=False):
+    return space.mean(x, axis=dim, keepdims=keepdim)
+
+
+def _prod_xp(space, x, dim, keepdim):
+    return space.prod(_xp_real("prod", x), axis=dim, keepdims=keepdim)
+
+
+def _cumulative_xp(name):
+    def forward(space, x, dim):
+        x = _xp_real(name, x)
+        if x.ndim == 0:
+            return space.asarray(x, copy=True)
+        return getattr(space, "cumulative_" + name[3:])(x, axis=dim)
+
+    return forward
+
+
+def _amax_xp(space, x, dim, keepdim, nan=False):
+    return space.max(x, axis=dim, keepdims=keepdim)
+
+
+def _amin_xp(space, x, dim, keepdim, nan=False):
+    return space.min(x, axis=dim, keepdims=keepdim)
+
+
+def _argmax_xp(space, x, dim, keepdim):
+    return space.argmax(x, axis=dim, keepdims=keepdim)
+
+
+def _argmin_xp(space, x, dim, keepdim):
+    return space.argmin(x, axis=dim, keepdims=keepdim)
+
+
+def _norm2_xp(space, x, dim, keepdim):
+    _require_float("norm", x)
+    return space.sqrt(space.sum(x * x, axis=dim, keepdims=keepdim))
+
+
+def _norm_p_xp(space, x, p, dim, keepdim):
+    _require_float("norm", x)
+    return space.sum(space.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _logsumexp_xp(space, x, dim, keepdim):
+    kind = B.kind(x.dtype)
+    if kind == "c":
+        raise complex_unsupported("logsumexp", x.dtype)
+    if kind != "f":
+        x = B.astype(x, B.floating_dtype(x.dtype))  # integers: the default float dtype, as PyTorch
+    top = space.max(x, axis=dim, keepdims=True)
+    top = space.where(space.isfinite(top), top, space.zeros_like(top))
+    out = space.log(space.sum(space.exp(x - top), axis=dim, keepdims=True)) + top
+    if keepdim:
+        return out
+    return space.squeeze(out, axis=dim) if dim is not None else space.reshape(out, ())
+
+
+# ---------------------------------------------------------------------------------------------
 # Linear reductions
 # ---------------------------------------------------------------------------------------------
 
@@ -139,7 +215,7 @@ def _sum_impl(x, dim=None, keepdim=False):
 
 
 sum_prim = linear("sum", _sum_impl,
-                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce", template=T.reduction("sum"))
+                  lambda m, g, x, dim, keepdim: _expand_back(m, g, x.shape, dim, keepdim), batching="reduce", template=T.reduction("sum"), xp=_sum_xp)
 
 
 def _mean_impl(x, dim=None, keepdim=False):
@@ -161,7 +237,7 @@ def _mean_raw_vjp(m, g, ans, x, dim, keepdim):
     """``_mean_vjp`` of the mean of all elements as a new array: a small one filled with the
     value costs less than a broadcast view of it."""
     if dim is None and _prod(x.shape) <= _FILL_MAX:
-        return np.full(x.shape, g * _mean_scale(x, dim), dtype=x.dtype)
+        return B.full(x.shape, g * _mean_scale(x, dim), x.dtype, like=g)
     return _mean_vjp(m, g, x, dim, keepdim)
 
 
@@ -171,19 +247,19 @@ def _mean_scale(x, dim) -> float:
 
 _FILL_MAX = 1 << 16
 
-mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_mean_raw_vjp,), template=T.reduction("mean"))
+mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_mean_raw_vjp,), template=T.reduction("mean"), xp=_mean_xp)
 
 
 @public(method=True, numpy="sum")
 def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
     _check_operand("sum", input, "input")
-    D.resolve(dtype, "sum")
+    dtype = D.resolve(dtype, "sum")
     if dtype is not None:
-        input = cast(input, dtype=np.dtype(dtype))
+        input = cast(input, dtype=dtype)
     out = sum_prim(input, dim=_dims("sum", dim, _ndim(input)), keepdim=_keepdim("sum", keepdim))
-    if dtype is not None and np.dtype(dtype) == np.bool_:  # NumPy sums bools as int64; PyTorch keeps bool
-        out = cast(out, dtype=np.dtype(np.bool_))
+    if dtype is not None and dtype == B.BOOL:  # NumPy sums bools as int64; PyTorch keeps bool
+        out = cast(out, dtype=B.BOOL)
     return out
 
 
@@ -191,9 +267,9 @@ def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
 def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
     _check_operand("mean", input, "input")
-    D.resolve(dtype, "mean")
+    dtype = D.resolve(dtype, "mean")
     if dtype is not None:
-        input = cast(input, dtype=np.dtype(dtype))
+        input = cast(input, dtype=dtype)
     _floating_only("mean", input)
     return mean_prim(input, dim=_dims("mean", dim, _ndim(input)), keepdim=_keepdim("mean", keepdim))
 
@@ -221,7 +297,7 @@ def _cumulative_impl(name, fn):
 _cumsum_impl = _cumulative_impl("cumsum", np.cumsum)
 
 
-cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"))
+cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumsum"))
 
 
 @public(method=True, numpy="cumsum")
@@ -237,7 +313,7 @@ def cumsum(input, dim: int):  # noqa: A002
 
 def _product_of_others(m, x, axis):
     """For each element, the product of the other elements along ``axis`` (zeros handled)."""
-    ones = np.ones(_shape(x)[:axis] + (1,) + _shape(x)[axis + 1:], dtype=x.dtype)
+    ones = B.ones(_shape(x)[:axis] + (1,) + _shape(x)[axis + 1:], _dtype(x), like=B.data_of(x))
     n = _shape(x)[axis]
     head = (slice(None),) * axis
     before = m.cat(ones, m.getitem(m.cumprod(x, dim=axis), index=head + (slice(0, n - 1),)), dim=axis)
@@ -247,8 +323,7 @@ def _product_of_others(m, x, axis):
 
 
 def _has_zero(x) -> bool:
-    data = x._data if hasattr(x, "_data") else x
-    return bool(np.any(data == 0))
+    return B.any_true(B.data_of(x) == 0)
 
 
 def _prod_vjp(m, g, ans, x, dim, keepdim):
@@ -264,12 +339,12 @@ def _prod_vjp(m, g, ans, x, dim, keepdim):
     flat = m.reshape(moved, shape=moved_shape[:len(rest)] + (_count(shape, axes),))
     others = m.reshape(_product_of_others(m, flat, len(rest)), shape=moved_shape)
     if order != tuple(range(len(shape))):
-        others = m.permute(others, dims=tuple(np.argsort(order).tolist()))
+        others = m.permute(others, dims=_inverse(order))
     return gk * others
 
 
 def _prod_jvp(m, tangents, ans, x, dim, keepdim):
-    weights = _prod_vjp(m, np.ones(_shape(ans), dtype=_dtype(ans)), ans, x, dim, keepdim)
+    weights = _prod_vjp(m, B.ones(_shape(ans), _dtype(ans), like=B.data_of(ans)), ans, x, dim, keepdim)
     return m.sum(weights * tangents[0], dim=dim, keepdim=keepdim)
 
 
@@ -284,7 +359,7 @@ def _prod_impl(x, dim, keepdim):
     return _accumulated("prod", np.multiply.reduce, x, axis=dim, keepdims=keepdim)
 
 
-prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"))
+prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"), xp=_prod_xp)
 
 
 @public(method=True, numpy="prod")
@@ -323,13 +398,22 @@ def _partial_products(m, x, dim):
     zeros: built with x_i replaced by 1), and the mask of the pairs j >= i that count."""
     n = x.shape[dim]
     moved = m.permute(x, dims=_to_last(len(x.shape), dim))
-    replaced = m.where(np.eye(n, dtype=bool), 1.0, _insert_axis(m, moved, -2))  # (..., i, j)
-    return m.cumprod(replaced, dim=len(x.shape)), np.triu(np.ones((n, n), dtype=bool))
+    like = B.data_of(x)
+    replaced = m.where(B.eye(n, B.BOOL, like), 1.0, _insert_axis(m, moved, -2))  # (..., i, j)
+    return m.cumprod(replaced, dim=len(x.shape)), B.upper_mask(n, like)
 
 
 def _from_last(m, result, x, dim):
     """``result`` (``dim`` moved last) with the axes back in ``x``'s order."""
-    return m.permute(result, dims=tuple(np.argsort(_to_last(len(x.shape), dim)).tolist()))
+    return m.permute(result, dims=_inverse(_to_last(len(x.shape), dim)))
+
+
+def _inverse(order):
+    """The permutation that undoes ``order`` (a tuple of axes)."""
+    inverse = [0] * len(order)
+    for i, axis in enumerate(order):
+        inverse[axis] = i
+    return tuple(inverse)
 
 
 def _insert_axis(m, x, position):
@@ -346,7 +430,7 @@ _cumprod_impl = _cumulative_impl("cumprod", np.cumprod)
 
 
 cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
-                      save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"))
+                      save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumprod"))
 
 
 @public(method=True, numpy="cumprod")
@@ -368,21 +452,22 @@ def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
     elements attain it and share the gradient.
     """
     a = _keep(m, ans, x.shape, dim, keepdim)
-    x, a = (v._data if hasattr(v, "_data") else v for v in (x, a))
+    x, a = B.data_of(x), B.data_of(a)
+    space = B.namespace(x)
     hit = x == a
     if nan:
-        hit |= np.isnan(x) & np.isnan(a)
-    counts = np.sum(hit, axis=dim, keepdims=True)
-    return hit / counts
+        hit = space.logical_or(hit, space.logical_and(space.isnan(x), space.isnan(a)))
+    weights = B.astype(hit, x.dtype)  # the input's dtype: so is the gradient
+    return weights / space.sum(weights, axis=dim, keepdims=True)
 
 
 def _extremum_vjp(m, g, ans, x, dim, keepdim, nan=False):
-    weights = _extremum_weights(m, ans, x, dim, keepdim, nan).astype(_dtype(x), copy=False)
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan)
     return _keep(m, g, x.shape, dim, keepdim) * weights
 
 
 def _extremum_jvp(m, tangents, ans, x, dim, keepdim, nan=False):
-    weights = _extremum_weights(m, ans, x, dim, keepdim, nan).astype(_dtype(x), copy=False)
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan)
     return m.sum(tangents[0] * weights, dim=dim, keepdim=keepdim)
 
 
@@ -391,9 +476,9 @@ def _dtype(x):
 
 
 amax_prim = define("amax", lambda x, dim, keepdim, nan=False: np.amax(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("max"))
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("max"), xp=_amax_xp)
 amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=dim, keepdims=keepdim),
-                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"))
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"), xp=_amin_xp)
 
 
 def _check_nonempty(op, input, dim):
@@ -430,8 +515,8 @@ def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
     return _extremum("amin", amin_prim, input, dim, keepdim)
 
 
-argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim), template=T.reduction("argmax"))
-argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim), template=T.reduction("argmin"))
+argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim), template=T.reduction("argmax"), xp=_argmax_xp)
+argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim), template=T.reduction("argmin"), xp=_argmin_xp)
 
 
 def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
@@ -458,14 +543,14 @@ def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
 def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A002
     """``max``/``min``: the elementwise op for a tensor ``dim``, the reduction without ``dim``,
     else ``(values, indices)`` along ``dim``."""
-    if not isinstance(dim, (int, np.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
+    if not isinstance(dim, (int, B.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
         return elementwise(input, dim)
     keepdim = _keepdim(op, keepdim)
     if dim is None:  # NaN elements share the gradient of a NaN result (PyTorch's max(), not amax)
         return _extremum(op, prim, input, None, False, nan=True)
     d = normalize_dim(op, dim, _ndim(input))
     indices = arg(input, d, keepdim=False)
-    values = gather_prim(input, np.expand_dims(indices._data, d), dim=d)
+    values = gather_prim(input, B.expand_dims(indices._data, d), dim=d)
     if not keepdim:
         values = squeeze(values, d)
     return values_indices(values, arg(input, d, keepdim))
@@ -503,7 +588,7 @@ def _in_float32(fn, op, input, *args, **kwargs):  # noqa: A002
 
 
 def _correction(op, correction, unbiased):
-    if unbiased is not None and not isinstance(unbiased, (bool, np.bool_)):
+    if unbiased is not None and not isinstance(unbiased, (bool, B.bool_)):
         raise TypeError(f"{op}: unbiased must be a bool, got {type(unbiased).__name__} {unbiased!r:.40}")
     if correction is None:
         return 1 if unbiased is None else int(bool(unbiased))
@@ -573,7 +658,7 @@ def _norm2_impl(x, dim, keepdim):
 
 norm2_prim = define("norm2", _norm2_impl, (_norm2_vjp,), _norm2_jvp, save_ans=True, batching="reduce", template=T.Template(
         lambda p, k, v: f"np.sqrt(np.sum({p[0]} * {p[0]}{T.axis(k['dim'])}{T.keep(k['keepdim'])}))",
-        (T.MUL + 1,), repeats=True))
+        (T.MUL + 1,), repeats=True), xp=_norm2_xp)
 
 
 def _norm_p_impl(x, p, dim, keepdim):
@@ -608,7 +693,7 @@ norm_p_prim = define(
     lambda m, tangents, ans, x, p, dim, keepdim:
         m.sum(tangents[0] * _norm_p_weights(m, ans, x, p, dim, keepdim), dim=dim, keepdim=keepdim),
     save_ans=True, batching="reduce",
-    doc="``sum(|x|^p) ** (1/p)`` over ``dim`` for p other than 1, 2 and ±inf",
+    doc="``sum(|x|^p) ** (1/p)`` over ``dim`` for p other than 1, 2 and ±inf", xp=_norm_p_xp
 )
 
 
@@ -660,7 +745,7 @@ logsumexp_prim = define(
     lambda m, tangents, ans, x, dim, keepdim: m.sum(tangents[0] * _logsumexp_weights(m, ans, x, dim, keepdim),
                                                     dim=dim, keepdim=keepdim),
     save_ans=True,
-    batching="reduce",
+    batching="reduce", xp=_logsumexp_xp
 )
 
 

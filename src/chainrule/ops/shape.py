@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from ..core.backend import sum_to_shape
+from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor, View, make_view
 from . import _template as T
@@ -15,25 +15,29 @@ from ._define import define, linear, named
 from ._table import public
 from .elementwise import where
 
-_prod = np.prod
+_prod = B.prod
 
 
 def _data(x):
-    return x._data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else B.as_array(x)
+
+
+def _dtype(x):
+    """The NumPy dtype of a tensor, array or number (another namespace's mapped by name)."""
+    return B.dtype_of(x._data if isinstance(x, Tensor) else x)
 
 
 def _ndim(x) -> int:
     if isinstance(x, Tensor):
         x = x._data
     ndim = getattr(x, "ndim", None)  # arrays, NumPy scalars, Meta
-    return np.ndim(x) if ndim is None else ndim
+    return B.ndim(x) if ndim is None else ndim
 
 
 def _shape(x) -> tuple:
     if isinstance(x, Tensor):
         return x._data.shape
-    shape = getattr(x, "shape", None)
-    return np.shape(x) if shape is None else shape
+    return B.shape_of(x)
 
 
 def normalize_dim(op: str, dim, ndim: int) -> int:
@@ -66,7 +70,7 @@ def _check_sizes(op: str, name: str, value, many: bool = False) -> None:
     naming ``op``."""
     values = value if many and isinstance(value, (list, tuple)) else [value]
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        if isinstance(v, bool) or not isinstance(v, (int, B.integer)):
             raise TypeError(f"{op}: {name} must be an int{' or a list of ints' if many else ''}, got {value!r:.40}")
         if v < 0:
             raise ValueError(f"{op}: {name} must be non-negative, got {value!r:.40}")
@@ -76,13 +80,34 @@ def _view(prim, input, params, multi=False):  # noqa: A002
     """``prim(input, **params)``, marked a view of ``input`` (see "How views work" in tensor.py);
     ``reshape`` is one only where NumPy needed no copy."""
     if isinstance(input, Tensor):
-        if type(input._data) is not np.ndarray:
+        if type(input._data) is not B.ndarray and not B.foreign(input._data):
             input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
         out = prim(input, **params)
-        if prim is not _reshape or np.may_share_memory(out._data, input._data):
+        if prim is not _reshape or B.may_share_memory(out._data, input._data):
             make_view(out, input, prim, params, multi)
         return out
     return prim(input, **params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forwards for other array namespaces (the array API standard, see backend)
+# ---------------------------------------------------------------------------------------------
+
+def _scatter_xp(space, g, index, shape):
+    if not _is_basic(index):
+        raise TypeError(f"scatter: integer-array and mask indices are NumPy's only, got {index!r:.60}")
+    out = space.zeros(tuple(shape), dtype=g.dtype, device=g.device)
+    # The standard writes through ints, slices and ellipses only: a None adds an axis of size 1
+    # to the region read, which g has and the region written has not.
+    index = tuple(i for i in (index if isinstance(index, tuple) else (index,)) if i is not None)
+    out[index] = space.reshape(g, out[index].shape)
+    return out
+
+
+def _cat_xp(space, *xs, dim):
+    dtype = B.dtype_in(space, B.result_dtype(*xs))
+    return space.concat([x if x.dtype == dtype else space.astype(x, dtype) for x in xs], axis=dim)
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +115,7 @@ def _view(prim, input, params, multi=False):  # noqa: A002
 # ---------------------------------------------------------------------------------------------
 
 _reshape = linear("reshape", lambda x, shape: np.reshape(x, shape),
-                  lambda m, g, x, shape: m.reshape(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.reshape({p[0]}, {T.literal(tuple(k['shape']))[0]})"))
+                  lambda m, g, x, shape: m.reshape(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.reshape({p[0]}, {T.literal(tuple(k['shape']))[0]})"), xp=lambda space, x, shape: space.reshape(x, tuple(shape)))
 
 
 @public(method=True, numpy="reshape")
@@ -135,8 +160,16 @@ def _infer_shape(old: tuple, shape: tuple, op: str = "reshape") -> tuple:
 
 permute_prim = linear(
     "permute", lambda x, dims: np.transpose(x, dims),
-    lambda m, g, x, dims: m.permute(g, dims=tuple(np.argsort(dims).tolist())), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"),
+    lambda m, g, x, dims: m.permute(g, dims=_inverse(dims)), template=T.Template(lambda p, k, v: f"np.transpose({p[0]}, {T.literal(tuple(k['dims']))[0]})"), xp=lambda space, x, dims: space.permute_dims(x, tuple(dims))
 )
+
+
+def _inverse(dims):
+    """The permutation that undoes ``dims``."""
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return tuple(inverse)
 
 
 @public(method=True)
@@ -216,7 +249,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):  # noqa: A002
 
 def _broadcast_check(op, old, shape):
     try:
-        ok = len(shape) >= len(old) and np.broadcast_shapes(old, shape) == tuple(shape)
+        ok = len(shape) >= len(old) and B.broadcast_shapes(old, shape) == tuple(shape)
     except ValueError:
         ok = False
     if not ok:
@@ -227,7 +260,7 @@ def _broadcast_check(op, old, shape):
 
 
 sum_to = linear("sum_to", lambda x, shape: _sum_to_impl(x, shape),
-                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape), template=T.Template(T.sum_to))
+                lambda m, g, x, shape: m.broadcast_to(g, shape=x.shape), template=T.Template(T.sum_to), xp=lambda space, x, shape: B.sum_to_shape(x, tuple(shape)))
 def _broadcast_impl(x, shape):
     out = np.broadcast_to(x, shape)
     if type(x) is np.ndarray and x.flags.writeable:
@@ -236,11 +269,11 @@ def _broadcast_impl(x, shape):
 
 
 broadcast_prim = linear("broadcast_to", _broadcast_impl,
-                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.broadcast_to({p[0]}, {T.literal(tuple(k['shape']))[0]})"))
+                        lambda m, g, x, shape: m.sum_to(g, shape=x.shape), template=T.Template(lambda p, k, v: f"np.broadcast_to({p[0]}, {T.literal(tuple(k['shape']))[0]})"), xp=lambda space, x, shape: space.broadcast_to(x, tuple(shape)))
 
 
 def _sum_to_impl(x, shape):
-    return sum_to_shape(x, tuple(shape))
+    return B.sum_to_shape(x, tuple(shape))
 
 
 @public(method=True, numpy="broadcast_to")
@@ -275,14 +308,14 @@ def expand_as(input, other):  # noqa: A002
 
 
 flip_prim = linear("flip", lambda x, dims: np.flip(x, dims).copy(order="K"),  # a copy in the input's layout, as PyTorch's
-                   lambda m, g, x, dims: m.flip(g, dims=dims), template=T.Template(lambda p, k, v: f"np.flip({p[0]}, {T.literal(tuple(k['dims']))[0]})"))
+                   lambda m, g, x, dims: m.flip(g, dims=dims), template=T.Template(lambda p, k, v: f"np.flip({p[0]}, {T.literal(tuple(k['dims']))[0]})"), xp=lambda space, x, dims: space.flip(x, axis=tuple(dims)))
 
 
 @public(method=True, numpy="flip")
 def flip(input, dims):  # noqa: A002
     """Reverse the order of elements along ``dims``."""
     _check_operand("flip", input, "input")
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims = (dims,) if isinstance(dims, (int, B.integer)) else tuple(dims)
     ndim = _ndim(input)
     dims = tuple(normalize_dim("flip", d, ndim) for d in dims)
     return flip_prim(input, dims=dims if ndim else ())  # a 0-d tensor: its copy (PyTorch)
@@ -297,7 +330,7 @@ def _tile_transpose(m, g, x, reps):
     return m.reshape(summed, shape=x.shape)
 
 
-tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose, template=T.Template(lambda p, k, v: f"np.tile({p[0]}, {T.literal(tuple(k['reps']))[0]})"))
+tile_prim = linear("tile", lambda x, reps: np.tile(x, reps), _tile_transpose, template=T.Template(lambda p, k, v: f"np.tile({p[0]}, {T.literal(tuple(k['reps']))[0]})"), xp=lambda space, x, reps: space.tile(x, tuple(reps)))
 
 
 @public(method=True, numpy="tile")
@@ -334,19 +367,19 @@ def _index_key(index, op="index"):
         return tuple(_index_key(i, op) for i in index)
     if isinstance(index, Tensor):
         return index._data
-    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+    if isinstance(index, B.ndarray) and index.dtype.kind not in "biu":
         raise TypeError(f"{op}: arrays used as indices must be of integer or boolean type, got {index.dtype}")
     if isinstance(index, list):
-        array = np.asarray(index)
+        array = B.as_array(index)
         if array.size and array.dtype.kind not in "biu":
             raise TypeError(f"{op}: lists used as indices must hold integers or booleans, got {array.dtype}")
-        return array.astype(np.intp) if array.size == 0 else array  # t[[]]: NumPy's empty integer index
+        return array.astype(B.intp) if array.size == 0 else array  # t[[]]: NumPy's empty integer index
     return index
 
 
 def _is_basic(index) -> bool:
     items = index if isinstance(index, tuple) else (index,)
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, B.integer)) for i in items)
 
 
 def _has_ellipsis(index) -> bool:
@@ -363,9 +396,9 @@ def _scatter_impl(g, index, shape):
 
 
 getitem = linear("getitem", lambda x, index: x[index],
-                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape), template=T.Template(lambda p, k, v: f"{p[0]}[{T.index_code(k['index'])}]", (T.ATOM,)))
+                 lambda m, g, x, index: m.scatter(g, index=index, shape=x.shape), template=T.Template(lambda p, k, v: f"{p[0]}[{T.index_code(k['index'])}]", (T.ATOM,)), xp=lambda space, x, index: x[index])
 scatter = linear("scatter", _scatter_impl,
-                 lambda m, g, x, index, shape: m.getitem(g, index=index))
+                 lambda m, g, x, index, shape: m.getitem(g, index=index), xp=_scatter_xp)
 
 
 def index(input, key):  # noqa: A002
@@ -379,9 +412,9 @@ def index(input, key):  # noqa: A002
                 if not _has_ellipsis(key) else key
             return _view(getitem, input, {"index": key})
         out = getitem(input, index=key)
-        if type(out._data) is np.ndarray and not out._data.flags.c_contiguous:
+        if type(out._data) is B.ndarray and not out._data.flags.c_contiguous:
             # A new tensor laid out in C order, as PyTorch's: its reshape/view is then a view.
-            out._data = np.ascontiguousarray(out._data)
+            out._data = B.contiguous(out._data)
         return out
     except IndexError as exc:
         message = str(exc).split(" (inputs: ")[0].removeprefix("getitem: ")
@@ -425,7 +458,7 @@ def index_select(input, dim: int, index):  # noqa: A002
     _at_least_1d("index_select", input)
     d = normalize_dim("index_select", dim, _ndim(input))
     idx = _data(index)
-    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+    if idx.ndim > 1 or B.kind(idx.dtype) not in "iu":
         raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")
     idx = idx.reshape(-1)
     _check_bounds("index_select", idx, d, _shape(input), IndexError if _shape(input)[d] else RuntimeError)
@@ -454,10 +487,11 @@ def masked_fill(input, mask, value):  # noqa: A002
     _check_operand("masked_fill", input, "input")
     _check_operand("masked_fill", mask, "mask")
     _check_operand("masked_fill", value, "value")
-    if _data(mask).dtype != np.bool_:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_data(mask).dtype}; compare first, e.g. x > 0")
-    if isinstance(input, Tensor) and not isinstance(value, Tensor) and np.ndim(value) == 0:
-        value = np.asarray(value, dtype=input._data.dtype)  # the result keeps input's dtype (PyTorch)
+    if _dtype(mask) != B.BOOL:
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_dtype(mask)}; compare first, e.g. x > 0")
+    if isinstance(input, Tensor) and not isinstance(value, Tensor) and _ndim(value) == 0:
+        # the result keeps input's dtype (PyTorch)
+        value = B.as_array(value, input._data.dtype, like=input._data)
     return named("masked_fill", where, mask, value, input)
 
 
@@ -495,7 +529,7 @@ def gather(input, dim: int, index):  # noqa: A002
     ndim = _ndim(input)
     d = normalize_dim("gather", dim, ndim)
     idx = _data(index)
-    if idx.dtype.kind not in "iu" or idx.ndim != ndim:
+    if B.kind(idx.dtype) not in "iu" or idx.ndim != ndim:
         raise RuntimeError(
             f"gather: index must be an integer tensor with the same number of dimensions as the "
             f"input ({ndim}), got shape {idx.shape} dtype {idx.dtype}"
@@ -520,7 +554,7 @@ def _cat_vjp(m, g, ans, needs, *inputs, dim):
     for x, need in zip(inputs, needs):
         size = x.shape[dim]
         if need:
-            part = m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size),))
+            part = m.getitem(g, index=(slice(None),) * dim + (slice(start, start + size), Ellipsis))
             if part.dtype != x.dtype:  # joined with a wider dtype: the gradient comes back in x's
                 part = m.cast(part, dtype=x.dtype)
             parts.append(part)
@@ -538,7 +572,7 @@ def _cat_jvp(m, tangents, ans, *inputs, dim):
 
 cat_prim = define("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp, _cat_jvp,
                   vjp_all=True, save_inputs="meta", template=T.Template(
-        lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"))
+        lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"), xp=_cat_xp)
 
 
 @public(aliases=("concat", "concatenate"), numpy="concatenate")
@@ -591,7 +625,7 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:  #
     shape = _shape(input)
     d = normalize_dim("split", dim, len(shape))
     n = shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
+    if isinstance(split_size_or_sections, (int, B.integer)):
         split_size_or_sections = operator.index(split_size_or_sections)
         size = split_size_or_sections
         if size <= 0:
@@ -603,7 +637,8 @@ def split(input, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:  #
             raise RuntimeError(f"split: sizes {sizes} do not add up to {n}, the size of dimension {d}")
     pieces, start = [], 0
     for s in sizes:
-        pieces.append(_view(getitem, input, {"index": (slice(None),) * d + (slice(start, start + s),)}, multi=True))
+        pieces.append(_view(getitem, input, {"index": (slice(None),) * d + (slice(start, start + s), Ellipsis)},
+                            multi=True))
         start += s
     return tuple(pieces)
 
@@ -636,7 +671,7 @@ def narrow(input, dim: int, start: int, length: int):  # noqa: A002
     _check_operand("narrow", input, "input")
     _at_least_1d("narrow", input)
     _check_sizes("narrow", "length", length)
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)):
+    if isinstance(start, bool) or not isinstance(start, (int, B.integer)):
         raise TypeError(f"narrow: start must be an int, got {start!r:.40}")
     shape = _shape(input)
     d = normalize_dim("narrow", dim, len(shape))
@@ -670,9 +705,9 @@ pad_prim = define("pad", _pad_impl, (_pad_vjp,),
 def pad(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
     """Pad with ``value``; ``pad`` lists (left, right) widths starting from the last dimension."""
     _check_operand("pad", input, "input")
-    if not isinstance(pad, (list, tuple)) or any(isinstance(p, bool) or not isinstance(p, (int, np.integer)) for p in pad):
+    if not isinstance(pad, (list, tuple)) or any(isinstance(p, bool) or not isinstance(p, (int, B.integer)) for p in pad):
         raise TypeError(f"pad: pad must be a tuple of ints (left, right, ...), got {pad!r:.40}")
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, B.integer, B.floating)):
         raise TypeError(f"pad: value must be a real number, got {type(value).__name__} {value!r:.40}")
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got mode={mode!r}")
@@ -723,7 +758,7 @@ diagonal_embed = linear(
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
     """The diagonal over dims ``dim1``, ``dim2`` (appended as the last dimension)."""
     _check_operand("diagonal", input, "input")
-    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)):
+    if isinstance(offset, bool) or not isinstance(offset, (int, B.integer)):
         raise TypeError(f"diagonal: offset must be an int, got {offset!r:.40}")
     ndim = _ndim(input)
     d1, d2 = normalize_dim("diagonal", dim1, ndim), normalize_dim("diagonal", dim2, ndim)
@@ -733,5 +768,5 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A00
 
 
 alias = linear("alias", lambda x: x, lambda m, g, x: g, save_inputs=False,
-               doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.", batching="elementwise")
-clone = linear("clone", lambda x: np.array(x, copy=True), lambda m, g, x: g, save_inputs=False, batching="elementwise", ufunc="positive", method=True, template=T.call("np.copy"))
+               doc="The same values (no copy) as a new node: the handle forward mode attaches tangents to.", batching="elementwise", xp=lambda space, x: x)
+clone = linear("clone", B.copy, lambda m, g, x: g, save_inputs=False, batching="elementwise", ufunc="positive", method=True, template=T.call("np.copy"), xp=lambda space, x: space.asarray(x, copy=True))

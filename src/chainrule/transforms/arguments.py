@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import numpy as np
 
+from ..core import backend as B
 from ..core import engine
 from ..core.creation import as_tensor
 from ..core.dtypes import unsupported
@@ -123,7 +124,7 @@ def _outputs(op: str, out: object) -> tuple[list[Tensor], bool]:
 
 def _reverse_input(op: str, value: Tensor) -> Tensor:
     """A fresh handle on ``value`` whose gradient this transform, and only it, collects."""
-    if value._data.dtype.kind != "f":
+    if B.kind(value._data.dtype) != "f":
         raise TypeError(
             f"{op}: can only differentiate with respect to floating-point inputs, got dtype "
             f"{value._data.dtype} (shape {value._data.shape}); pass floats, e.g. x.double()"
@@ -221,7 +222,7 @@ def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: 
     for t in inputs:
         g = found.get(id(t))
         if g is None:
-            grads.append(Tensor._wrap(np.zeros_like(t._data)))
+            grads.append(Tensor._wrap(B.zeros(t._data.shape, t._data.dtype, like=t._data)))
         elif isinstance(g, Tensor):
             grads.append(g if create else _without_history(g))
         else:
@@ -241,7 +242,7 @@ def _cotangent(op: str, out: Tensor, value: Any) -> Any:
         if value._data.dtype != out._data.dtype:
             value = cast(value, dtype=out._data.dtype)
         return value
-    if not (isinstance(value, (float, int)) or isinstance(value, np.ndarray) and value.dtype.kind in "biuf"):
+    if not (isinstance(value, (float, int)) or isinstance(value, np.ndarray) and B.kind(value.dtype) in "biuf"):
         value = _as_data(value, copy=False, op=op)  # anything that is not numbers raises, naming op
     data = np.asarray(value, dtype=out._data.dtype)
     if data.shape != out._data.shape:

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar, overload
 
-import numpy as np
-
+from ..core import backend as B
 from ..core import dispatch as P
 from ..core.modes import state
 from ..core.tensor import Tensor, version_counter
@@ -64,7 +63,7 @@ _LEVEL_NAMES: dict[int, str] = {}
 def make_dual(primal: Tensor, tangent: Any, level: int) -> Tensor:
     """A tensor with ``primal``'s value (and history) carrying ``tangent`` at ``level``."""
     if not isinstance(tangent, Tensor) and not hasattr(tangent, "ns"):
-        tangent = Tensor._wrap(np.asarray(tangent, dtype=primal._data.dtype))
+        tangent = Tensor._wrap(B.as_array(tangent, primal._data.dtype, like=primal._data))
     if tuple(tangent.shape) != primal._data.shape:
         raise ValueError(
             f"jvp: tangent shape {tuple(tangent.shape)} does not match primal shape "

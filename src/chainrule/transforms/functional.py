@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
+from ..core import backend as B
 from ..core.tensor import Tensor, _as_data
 from .arguments import (
     _argnums,
@@ -97,7 +98,7 @@ def _scalar_output(op: str, outputs: Sequence[Tensor], single: bool) -> None:
             f"{op}: the function must return a single one-element tensor (a scalar), got {shape}; "
             f"use cr.jacrev / cr.vjp for functions with array outputs"
         )
-    if outputs[0]._data.dtype.kind != "f":
+    if B.kind(outputs[0]._data.dtype) != "f":
         raise TypeError(f"{op}: the function's output must be floating point, got {outputs[0]._data.dtype}")
 
 
@@ -109,7 +110,7 @@ def _value_and_grad(op: str, f: Callable[..., Any], argnums: ArgNums, has_aux: b
     inputs, outputs, single, aux, create = _trace(op, f, args, nums, has_aux)
     _scalar_output(op, outputs, single)
     out = outputs[0]
-    grads = _pull_back(inputs, outputs, [np.ones(out._data.shape, dtype=out._data.dtype)], create)
+    grads = _pull_back(inputs, outputs, [B.ones(out._data.shape, out._data.dtype, like=out._data)], create)
     g = grads[0] if type(argnums) is int else tuple(grads)
     return _finish(outputs, single, create), aux, g
 
@@ -170,16 +171,16 @@ def _dual_inputs(op: str, primals: object, tangents: object) -> tuple[list[Tenso
     for i, (p, t) in enumerate(zip(primals, tangents)):
         p = _tensor(op, p)
         shape, dtype = p._data.shape, p._data.dtype
-        if dtype.kind != "f":
+        if B.kind(dtype) != "f":
             raise TypeError(f"{op}: primals must be floating point, got dtype {dtype} for primal {i} "
                             f"(shape {shape}); pass floats, e.g. x.double()")
         if isinstance(t, Tensor):
             tshape, tdtype = t._data.shape, t._data.dtype
-            if tdtype.kind != "f":
+            if B.kind(tdtype) != "f":
                 raise TypeError(f"{op}: tangents must be floating point, got dtype {tdtype} for tangent "
                                 f"{i} (its primal is {dtype})")
         else:
-            if not (isinstance(t, np.ndarray) and t.dtype.kind in "biuf" or isinstance(t, (float, int))):
+            if not (isinstance(t, np.ndarray) and B.kind(t.dtype) in "biuf" or isinstance(t, (float, int))):
                 t = _as_data(t, copy=False, op=op)  # anything that is not numbers raises, naming op
             t = np.asarray(t, dtype=dtype)
             tshape = t.shape
@@ -244,7 +245,7 @@ def _jvp_pass(op: str, f: Callable[..., Any], primals: list[Tensor], tangents: l
         outs = []
         for o in outputs:
             t = tangent_of(o, level)
-            outs.append(Tensor._wrap(np.zeros_like(o._data)) if t is None else t)
+            outs.append(Tensor._wrap(B.zeros(o._data.shape, o._data.dtype, like=o._data)) if t is None else t)
     return values, outs, single, aux
 
 

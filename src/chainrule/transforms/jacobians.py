@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..core import backend as B
 from ..core.modes import no_grad, state
 from ..core.tensor import Tensor
 from .arguments import (
@@ -68,7 +69,7 @@ def _float_arguments(op: str, args: Sequence[Any], nums: Sequence[int]) -> list[
     args = list(args)
     for i in nums:
         a = args[i] = _tensor(op, args[i])
-        if a._data.dtype.kind != "f":
+        if B.kind(a._data.dtype) != "f":
             raise TypeError(f"{op}: argument {i} must be floating point, got dtype {a._data.dtype} "
                             f"(shape {a._data.shape}); pass floats, e.g. x.double()")
     return args
