@@ -30,6 +30,8 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.nn.functional as F
+from chainrule.ops import indexing as IX
+from chainrule.ops import joins as JN
 from chainrule.ops import shape as _shape_ops
 
 # ---------------------------------------------------------------------------------------------
@@ -621,7 +623,7 @@ entry("unbind", lambda x: x.unbind(0), "getitem", unary_samples(uniform, [(3, 2)
 entry("index_select", lambda x, index, dim: x.index_select(dim, index), "getitem",
       lambda rng: [S(uniform(rng, (3, 4)), np.array([2, 0, 2]), dim=0, label="shape(3,4)-dim=0-repeated"),
                    S(uniform(rng, (3, 4)), np.array([3, 1]), dim=1, label="shape(3,4)-dim=1")])
-entry("scatter", lambda g, index, shape: _shape_ops.scatter(g, index=index, shape=shape), "scatter",
+entry("scatter", lambda g, index, shape: IX.scatter(g, index=index, shape=shape), "scatter",
       lambda rng: [S(uniform(rng, (4, 4)), index=np.array([0, 2, 0, 0]), shape=(3, 4), label="shape(4,4)-repeated_rows"),
                    S(uniform(rng, (2,)), index=(1, slice(1, 3)), shape=(3, 4), label="shape(2)-basic"),
                    S(uniform(rng, (6,)), index=_MASK, shape=(3, 4), label="shape(6)-bool_mask")],
@@ -688,7 +690,7 @@ entry("gather", lambda x, index, dim: x.gather(dim, index), "gather",
 entry("cr.gather", lambda x, index: cr.gather(x, -1, index), "gather",
       lambda rng: [S(uniform(rng, (2, 3, 2)), np.array([[[1], [0], [1]], [[0], [0], [1]]]), label="shape(2,3,2)-dim=-1")])
 # Called as gather's VJP calls it: the index is a plain integer array (a constant of the node).
-entry("scatter_add", lambda src, index, dim, shape: _shape_ops.scatter_add(src, index, dim=dim, shape=shape),
+entry("scatter_add", lambda src, index, dim, shape: IX.scatter_add(src, index, dim=dim, shape=shape),
       "scatter_add",
       lambda rng: [S(uniform(rng, (3, 2)), index=np.array([[0, 3], [1, 1], [2, 0]]), dim=1, shape=(3, 4),
                      label="shape(3,2)-dim=1-repeated"),
@@ -718,7 +720,7 @@ entry("diagonal", lambda x, **kw: x.diagonal(**kw), "diagonal",
                    S(uniform(rng, (2, 3, 3)), dim1=1, dim2=2), S(uniform(rng, (3, 2, 3)), offset=1, dim1=0, dim2=2)])
 entry("trace", lambda x: x.trace(), ("diagonal", "sum"), unary_samples(uniform, [(3, 3), (2, 4)]))
 entry("diagonal_embed",
-      lambda x, **kw: _shape_ops.diagonal_embed(x, **kw), "diagonal_embed",
+      lambda x, **kw: JN.diagonal_embed(x, **kw), "diagonal_embed",
       lambda rng: [S(uniform(rng, (3,)), shape=(3, 3), offset=0, dim1=0, dim2=1),
                    S(uniform(rng, (2, 3)), shape=(2, 3, 3), offset=0, dim1=1, dim2=2),
                    S(uniform(rng, (3,)), shape=(3, 4), offset=1, dim1=0, dim2=1)],

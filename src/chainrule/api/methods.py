@@ -8,8 +8,11 @@ from ..autograd.core import tensor_backward
 from ..core import backend as B
 from ..core import dtypes as D
 from ..core.tensor import Tensor
+from ..ops import comparisons as CMP
 from ..ops import elementwise as E
+from ..ops import indexing as IX
 from ..ops import inplace as I
+from ..ops import piecewise as PW
 from ..ops import shape as S
 from ..ops._table import Operation, subscribe
 from . import numpy_protocols as _interop
@@ -64,30 +67,30 @@ def _fixed_operators():
         return self
 
     def __and__(self, other):
-        return _bitwise("__and__", np.bitwise_and, E.logical_and, self, other)
+        return _bitwise("__and__", np.bitwise_and, CMP.logical_and, self, other)
 
     def __rand__(self, other):
-        return _bitwise("__rand__", np.bitwise_and, E.logical_and, other, self)
+        return _bitwise("__rand__", np.bitwise_and, CMP.logical_and, other, self)
 
     def __or__(self, other):
-        return _bitwise("__or__", np.bitwise_or, E.logical_or, self, other)
+        return _bitwise("__or__", np.bitwise_or, CMP.logical_or, self, other)
 
     def __ror__(self, other):
-        return _bitwise("__ror__", np.bitwise_or, E.logical_or, other, self)
+        return _bitwise("__ror__", np.bitwise_or, CMP.logical_or, other, self)
 
     def __xor__(self, other):
-        return _bitwise("__xor__", np.bitwise_xor, E.ne, self, other)
+        return _bitwise("__xor__", np.bitwise_xor, CMP.ne, self, other)
 
     def __rxor__(self, other):
-        return _bitwise("__rxor__", np.bitwise_xor, E.ne, other, self)
+        return _bitwise("__rxor__", np.bitwise_xor, CMP.ne, other, self)
 
     def __invert__(self):
         if B.numpy_dtype(self._data.dtype) == B.BOOL:
-            return E.logical_not(self)
+            return CMP.logical_not(self)
         return _bitwise("__invert__", np.invert, None, self)
 
     def __getitem__(self, key):
-        return S.index(self, key)
+        return IX.index(self, key)
 
     def __setitem__(self, key, value):
         I.setitem(self, key, _operand("setitem", value, "the value"))
@@ -167,7 +170,7 @@ def _inplace_methods():
         max = _scalar("clamp_", "max", max, optional=True)  # noqa: A001
         if min is None and max is None:
             raise ValueError("clamp_: at least one of min and max must be given")
-        return I.apply_inplace("clamp_", self, E.clamp_prim, min=min, max=max)
+        return I.apply_inplace("clamp_", self, PW.clamp_prim, min=min, max=max)
 
     def zero_(self):
         return I.zero_(self)

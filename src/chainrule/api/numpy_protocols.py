@@ -36,6 +36,7 @@ import numpy as np
 from .. import ops as O
 from ..core.dispatch import Primitive
 from ..core.tensor import Tensor
+from ..ops import indexing as IX
 from ..ops import shape as S
 from ..ops._table import OPERATIONS, Operation, subscribe
 from .numpy_common import (
@@ -221,11 +222,11 @@ def _ufunc_at(ufunc, name, fn, inputs, kwargs):
     target, index, *rest = inputs
     if not isinstance(target, Tensor) or not (_records(target) or any(_records(x) for x in rest)):
         return _numpy_method(ufunc, "at", name, inputs, {})  # raises if a value's history would be lost
-    key = S._index_key(index)
+    key = IX._index_key(index)
     if ufunc in (np.add, np.subtract) and rest:
         # Repeated indices accumulate: a scatter-add of the values (the transpose of indexing).
         values = S.broadcast_to(_operand(rest[0]), np.shape(target._data[key]))
-        update = S.scatter(values, index=key, shape=target.shape)
+        update = IX.scatter(values, index=key, shape=target.shape)
         if ufunc is np.add:
             target.add_(update)
         else:
@@ -237,7 +238,7 @@ def _ufunc_at(ufunc, name, fn, inputs, kwargs):
             f"{name} with repeated indices is not supported on chainrule tensors that require grad; "
             f"only np.add.at and np.subtract.at accumulate differentiably"
         )
-    target[index] = fn(S.clone(S.index(target, index)), *rest)
+    target[index] = fn(S.clone(IX.index(target, index)), *rest)
     return None
 
 
@@ -255,7 +256,7 @@ def _numpy_method(ufunc, method, name, inputs, kwargs, history_allowed=False):
     if method == "at":
         target = inputs[0]
         if len(datas) > 1:
-            datas[1] = S._index_key(datas[1])
+            datas[1] = IX._index_key(datas[1])
         if isinstance(target, Tensor):
             buffer = np.array(target._data, copy=True)
             ufunc.at(buffer, *datas[1:])

@@ -12,7 +12,10 @@ import numpy as np
 from .. import ops as O
 from ..core.tensor import Tensor
 from ..ops import elementwise as E
+from ..ops import joins as JN
 from ..ops import linalg as L
+from ..ops import piecewise as PW
+from ..ops import products as PR
 from ..ops import shape as S
 from .numpy_common import (
     _axes,
@@ -100,7 +103,7 @@ def _reduction(name, kind, a, axis, dtype, out, keepdims, initial, where):
         else:
             result = (O.amax if kind == "max" else O.amin)(a, axes, keepdims)
             if initial is not _NoValue:
-                result = (E.maximum if kind == "max" else E.minimum)(result, np.array(initial).astype(dt))
+                result = (PW.maximum if kind == "max" else PW.minimum)(result, np.array(initial).astype(dt))
     if initial is not _NoValue and not extremum:
         init = np.array(initial).astype(result._data.dtype)
         result = result + init if kind == "sum" else result * init
@@ -235,7 +238,7 @@ def _arg_extremum(name, op):
 
 
 def _dot(a, b, out=None):
-    result = L.numpy_dot(_operand(a), _operand(b))
+    result = PR.numpy_dot(_operand(a), _operand(b))
     if out is not None and (tuple(out.shape) != result.shape or out.dtype != result.dtype):
         raise ValueError(
             f"numpy.dot: output array is not acceptable (must have the right datatype {result.dtype} "
@@ -245,7 +248,7 @@ def _dot(a, b, out=None):
 
 
 def _inner(a, b, /):
-    return L.numpy_inner(_operand(a), _operand(b))
+    return PR.numpy_inner(_operand(a), _operand(b))
 
 
 def _outer(a, b, out=None):
@@ -254,7 +257,7 @@ def _outer(a, b, out=None):
 
 
 def _tensordot(a, b, axes=2):
-    return L.tensordot(_operand(a), _operand(b), axes)
+    return PR.tensordot(_operand(a), _operand(b), axes)
 
 
 def _sublist_letters(sub) -> str:
@@ -293,7 +296,7 @@ def _einsum(*operands, out=None, optimize=False, **kwargs):
     arrays = [_operand(x) for x in arrays]
     if dtype is not None:
         arrays = [_cast_checked("numpy.einsum", x, dtype, casting) for x in arrays]
-    return _finish("numpy.einsum", L.einsum(subscripts, *arrays), out, casting, exact=True)
+    return _finish("numpy.einsum", PR.einsum(subscripts, *arrays), out, casting, exact=True)
 
 
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
@@ -305,7 +308,7 @@ def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     d1, d2 = _axis1(name, axis1, ndim), _axis1(name, axis2, ndim)
     if d1 == d2:
         raise ValueError(f"{name}: axis1 and axis2 cannot be the same")
-    diagonal = S.diagonal(a, operator.index(offset), d1, d2)
+    diagonal = JN.diagonal(a, operator.index(offset), d1, d2)
     return _finish(name, O.sum(diagonal, -1, dtype=dtype), out, "unsafe", exact=True)
 
 
@@ -412,7 +415,7 @@ def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"
                 f"{name}: all the input arrays must have the same number of dimensions, got shapes "
                 f"{[S._shape(y) for y in arrays]}"
             )
-    result = S.cat(arrays, _axis1(name, axis, ndim))
+    result = JN.cat(arrays, _axis1(name, axis, ndim))
     return _finish(name, result, out, casting, exact=True)
 
 
@@ -422,7 +425,7 @@ def _stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     shapes = {S._shape(x) for x in arrays}
     if len(shapes) != 1:
         raise ValueError(f"{name}: all input arrays must have the same shape, got {sorted(shapes)}")
-    result = S.stack(arrays, _axis1(name, axis, S._ndim(arrays[0]) + 1))
+    result = JN.stack(arrays, _axis1(name, axis, S._ndim(arrays[0]) + 1))
     return _finish(name, result, out, casting, exact=True)
 
 
@@ -457,9 +460,9 @@ def _clip_values(a, low, high):
     bounds = [b for b in (low, high) if b is not None]
     if any(isinstance(b, Tensor) or np.ndim(b) > 0 for b in bounds):
         # Array bounds broadcast with ``a``: NumPy's minimum(maximum(a, low), high).
-        result = a if low is None else E.maximum(a, low)
-        return result if high is None else E.minimum(result, high)
-    return E.clamp_prim(a, min=low, max=high)
+        result = a if low is None else PW.maximum(a, low)
+        return result if high is None else PW.minimum(result, high)
+    return PW.clamp_prim(a, min=low, max=high)
 
 
 def _clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue, **kwargs):  # noqa: A002

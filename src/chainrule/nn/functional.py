@@ -10,7 +10,6 @@ from ..core import backend as B
 from ..core.creation import generator
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
-from ..ops import elementwise as _E
 from ..ops import (
     elu,
     gelu,
@@ -25,6 +24,7 @@ from ..ops import (
     sum,
     tanh,
 )
+from ..ops import piecewise as PW
 from ..ops.neural import softmax_cross_entropy
 from ..ops.shape import _data, _shape, permute
 
@@ -123,9 +123,9 @@ def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike, redu
     _bce_check(input, target, pos_weight)
     # log(1 + exp(x)) without softplus's linear tail (threshold): PyTorch's formula is exact there.
     if pos_weight is None:
-        losses = _E.softplus(input, beta=1.0, threshold=None) - input * target
+        losses = PW.softplus(input, beta=1.0, threshold=None) - input * target
     else:
-        losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * _E.softplus(-input, beta=1.0, threshold=None)
+        losses = (1 - target) * input + (1 + (pos_weight - 1) * target) * PW.softplus(-input, beta=1.0, threshold=None)
     return _reduce("binary_cross_entropy_with_logits", losses, reduction)
 
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import activations as _A
-from . import elementwise as _E
-from . import linalg as _L
-from . import neural as _N
-from . import reductions as _R
-from . import shape as _S
+from . import (  # each module defines its operations as it is imported
+    activations,
+    elementwise,
+    extrema,
+    indexing,
+    joins,
+    linalg,
+    neural,
+    products,
+    reductions,
+    shape,
+    statistics,
+)
 from ..core.dispatch import PRIMITIVES, Primitive
 from ._table import OPERATIONS, Operation, public, subscribe
 

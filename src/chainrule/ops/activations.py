@@ -8,6 +8,7 @@ from ..core.dtypes import check_operand as _check_operand
 from ..core.dtypes import check_real as _check_real
 from . import elementwise as _E
 from . import neural as _N
+from . import piecewise as PW
 from . import shape as _S
 from ._table import public
 
@@ -17,7 +18,7 @@ def leaky_relu(input, negative_slope: float = 0.01):  # noqa: A002
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
     _check_operand("leaky_relu", input, "input")
     _check_real("leaky_relu", "negative_slope", negative_slope)
-    return _E.leaky_relu(input, negative_slope=float(negative_slope))
+    return PW.leaky_relu(input, negative_slope=float(negative_slope))
 
 
 @public(method=True, cli=1)
@@ -25,7 +26,7 @@ def elu(input, alpha: float = 1.0):  # noqa: A002
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
     _check_operand("elu", input, "input")
     _check_real("elu", "alpha", alpha)
-    return _E.elu(input, alpha=float(alpha))
+    return PW.elu(input, alpha=float(alpha))
 
 
 @public(method=True, cli=1)
@@ -35,7 +36,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
     _check_operand("softplus", input, "input")
     _check_real("softplus", "beta", beta)
     _check_real("softplus", "threshold", threshold)
-    return _E.softplus(input, beta=float(beta), threshold=float(threshold))
+    return PW.softplus(input, beta=float(beta), threshold=float(threshold))
 
 
 @public(method=True, cli=1)

@@ -20,7 +20,7 @@ from ..core.dispatch import attach
 from ..core.modes import state
 from ..core.tensor import Tensor, bump_version, rebase_views, view_info
 from ._define import define
-from .shape import _index_key, _is_basic, index_put
+from .indexing import _index_key, _is_basic, index_put
 
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 

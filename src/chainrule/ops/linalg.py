@@ -1,10 +1,9 @@
-"""Linear algebra: products, einsum, trace, and ``cr.linalg`` (inv, det, slogdet, solve, norm)."""
+"""Functions of matrices (``cr.linalg``): inv, det, slogdet, solve and norm, with PyTorch's
+gradients, singular matrices included."""
 
 from __future__ import annotations
 
 import math
-import operator
-import string
 from collections import namedtuple
 from typing import Any
 
@@ -13,416 +12,27 @@ import numpy as np
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._define import define, named, nondifferentiable
+from ._define import define, nondifferentiable
 from ._table import public
-from .elementwise import abs as abs_
-from .elementwise import complex_unsupported, isnan, mul, sign, where
-from .reductions import amax, amin, norm2_prim, sum_prim
+from .comparisons import isnan
+from .elementwise import complex_unsupported
+from .extrema import amax, amin
+from .piecewise import abs as abs_
+from .piecewise import sign, where
+from .products import _INF, _LINALG_DTYPES, _axis_of, _col, _dtype, _mT, _row
 from .reductions import sum as sum_
-from .shape import _ndim, _shape, broadcast_to, diagonal, permute, reshape, squeeze
+from .reductions import sum_prim
+from .shape import _ndim, _shape, squeeze
+from .statistics import norm2_prim
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
 
-
-def _mT(m, x):
-    n = _ndim(x)
-    dims = tuple(range(n - 2)) + (n - 1, n - 2)
-    return m.permute(x, dims=dims)
-
-
-# ---------------------------------------------------------------------------------------------
-# matmul: the one product primitive (NumPy's semantics for 1-D and batched operands)
-# ---------------------------------------------------------------------------------------------
-
-def _matmul_grad_a(m, g, ans, a, b):
-    na, nb = _ndim(a), _ndim(b)
-    if na == 1 and nb == 1:
-        return g * b
-    if nb == 1:  # (..., n, k) @ (k,) -> (..., n)
-        return _outer_last(m, g, b)
-    if na == 1:  # (k,) @ (..., k, m) -> (..., m)
-        return m.reshape(m.matmul(b, _col(m, g)), shape=_shape(g)[:-1] + (_shape(b)[-2],))
-    return m.matmul(g, _mT(m, b))
-
-
-def _matmul_grad_b(m, g, ans, a, b):
-    na, nb = _ndim(a), _ndim(b)
-    if na == 1 and nb == 1:
-        return g * a
-    if na == 1:  # (k,) @ (..., k, m): grad (..., k, m) = a[:, None] * g[..., None, :]
-        return m.reshape(a, shape=(_shape(a)[0], 1)) * _row(m, g)
-    if nb == 1:  # (..., n, k) @ (k,): grad (k,) summed over batch by the engine
-        return m.reshape(m.matmul(_mT(m, a), _col(m, g)), shape=_shape(g)[:-1] + (_shape(a)[-1],))
-    return m.matmul(_mT(m, a), g)
-
-
-def _col(m, v):
-    return m.reshape(v, shape=_shape(v) + (1,))
-
-
-def _row(m, v):
-    s = _shape(v)
-    return m.reshape(v, shape=s[:-1] + (1, s[-1]))
-
-
-def _outer_last(m, u, v):
-    """``u[..., :, None] * v[None, :]``: the outer product over the last axes."""
-    return _col(m, u) * v
-
-
-def _matmul_jvp(m, tangents, ans, a, b):
-    ta, tb = tangents
-    result = None if ta is None else m.matmul(ta, b)
-    if tb is not None:
-        other = m.matmul(a, tb)
-        result = other if result is None else result + other
-    return result
-
-
-def _matmul_xp(space, a, b):
-    dtype = B.dtype_in(space, B.result_dtype(a, b))
-    return space.matmul(*(v if v.dtype == dtype else space.astype(v, dtype) for v in (a, b)))
-
-
-def _matmul_impl(a, b):
-    """``a @ b``: NumPy's matmul on ndarrays (``ndarray.__matmul__``), the namespace's on others."""
-    out = a @ b
-    dt = out.dtype
-    if (dt is _F32 or dt is _F64) and type(a) is B.ndarray:  # the common case
-        return out
-    if B.foreign(a) or B.foreign(b):
-        return _matmul_xp(B.namespace_of(a, b), a, b)
-    return out
-
-
-_F32, _F64 = B.FLOAT32, B.FLOAT64
-matmul_prim = define("matmul", _matmul_impl, (_matmul_grad_a, _matmul_grad_b), _matmul_jvp, broadcasts=True,
-                     needs=((1,), (0,)), needs_meta=True, contiguous=True, template=T.operator("@"), xp=_matmul_xp)
-
-
-@public(operator="@", ufunc="matmul", method=True)
-def matmul(input, other):  # noqa: A002
-    """Matrix product with NumPy's rules for vectors and batches (also the ``@`` operator)."""
-    _check_operand("matmul", input, "input")
-    _check_operand("matmul", other, "other")
-    sa, sb = _shape(input), _shape(other)
-    if not sa or not sb:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes {sa} and {sb}; use * for scalars")
-    ka = sa[-1]
-    kb = sb[0] if len(sb) == 1 else sb[-2]
-    if ka != kb:
-        raise RuntimeError(
-            f"matmul: shapes {sa} and {sb} cannot be multiplied ({ka} != {kb}: the last dimension "
-            f"of the first must equal the {'only' if len(sb) == 1 else 'second-to-last'} dimension of the second)"
-        )
-    if len(sa) > 2 and len(sb) > 2:
-        try:
-            B.broadcast_shapes(sa[:-2], sb[:-2])
-        except ValueError:
-            raise RuntimeError(f"matmul: batch dimensions of shapes {sa} and {sb} do not broadcast") from None
-    return matmul_prim(input, other)
-
-
-def _require(op, x, ndim):
-    if _ndim(x) != ndim:
-        raise RuntimeError(f"{op}: expected a {ndim}-D tensor, got shape {_shape(x)}")
-
-
-@public(method=True, numpy="dot")
-def dot(input, other):  # noqa: A002
-    """Inner product of two 1-D tensors."""
-    _check_operand("dot", input, "input")
-    _check_operand("dot", other, "other")
-    _require("dot", input, 1)
-    _require("dot", other, 1)
-    if _shape(input) != _shape(other):
-        raise RuntimeError(f"dot: 1-D tensors must have the same size, got {_shape(input)} and {_shape(other)}")
-    return matmul_prim(input, other)
-
-
-@public(method=True)
-def mv(input, vec):  # noqa: A002
-    """Matrix–vector product."""
-    _check_operand("mv", input, "input")
-    _check_operand("mv", vec, "vec")
-    _require("mv", input, 2)
-    _require("mv", vec, 1)
-    return named("mv", matmul, input, vec)
-
-
-@public(method=True)
-def mm(input, mat2):  # noqa: A002
-    """Matrix–matrix product."""
-    _check_operand("mm", input, "input")
-    _check_operand("mm", mat2, "mat2")
-    _require("mm", input, 2)
-    _require("mm", mat2, 2)
-    return named("mm", matmul, input, mat2)
-
-
-@public(method=True, numpy="outer")
-def outer(input, vec2):  # noqa: A002
-    """Outer product of two 1-D tensors."""
-    _check_operand("outer", input, "input")
-    _check_operand("outer", vec2, "vec2")
-    _require("outer", input, 1)
-    _require("outer", vec2, 1)
-    return reshape(input, -1, 1) * vec2
-
-
-# ---------------------------------------------------------------------------------------------
-# NumPy's products for N-d operands (np.dot, np.inner, np.tensordot on tensors): permutes and
-# reshapes around one matmul, so both modes and every order come from the table's rules.
-# ---------------------------------------------------------------------------------------------
-
-def tensordot(a, b, dims=2):
-    """Sum of products over ``dims``: an int ``n`` (the last ``n`` axes of ``a`` with the first
-    ``n`` of ``b``) or a pair of axis sequences; NumPy's ``tensordot`` (PyTorch's ``dims``)."""
-    sa, sb = _shape(a), _shape(b)
-    na, nb = len(sa), len(sb)
-    try:
-        n = operator.index(dims)
-    except TypeError:
-        try:
-            axes_a, axes_b = dims
-        except (TypeError, ValueError):
-            raise TypeError(f"tensordot: dims must be an int or a pair of axis sequences, got {dims!r}") from None
-        axes_a = (axes_a,) if B.ndim(axes_a) == 0 else tuple(axes_a)
-        axes_b = (axes_b,) if B.ndim(axes_b) == 0 else tuple(axes_b)
-    else:
-        if n < 0 or n > na or n > nb:
-            raise ValueError(f"tensordot: cannot sum over the last {n} axes of shape {sa} and the first {n} of shape {sb}")
-        axes_a, axes_b = tuple(range(na - n, na)), tuple(range(n))
-    if len(axes_a) != len(axes_b):
-        raise ValueError(f"tensordot: {len(axes_a)} axes of a {list(axes_a)} but {len(axes_b)} of b {list(axes_b)}")
-    axes_a = tuple(_axis_of("tensordot", x, na) for x in axes_a)
-    axes_b = tuple(_axis_of("tensordot", x, nb) for x in axes_b)
-    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
-        raise ValueError(f"tensordot: repeated axis in {list(axes_a)} or {list(axes_b)}")
-    for x, y in zip(axes_a, axes_b):
-        if sa[x] != sb[y]:
-            raise ValueError(
-                f"tensordot: shape mismatch for sum: axis {x} of shape {sa} has size {sa[x]} but axis "
-                f"{y} of shape {sb} has size {sb[y]}"
-            )
-    free_a = tuple(i for i in range(na) if i not in axes_a)
-    free_b = tuple(i for i in range(nb) if i not in axes_b)
-    k = int(B.prod([sa[i] for i in axes_a]))
-    out_a = tuple(sa[i] for i in free_a)
-    out_b = tuple(sb[i] for i in free_b)
-    if free_a + axes_a != tuple(range(na)):
-        a = permute(a, free_a + axes_a)
-    if axes_b + free_b != tuple(range(nb)):
-        b = permute(b, axes_b + free_b)
-    a2 = reshape(a, int(B.prod(out_a)), k)
-    b2 = reshape(b, k, int(B.prod(out_b)))
-    return reshape(matmul(a2, b2), out_a + out_b)
-
-
-_AxisError = getattr(np, "exceptions", np).AxisError
-
-
-def _axis_of(op, axis, ndim):
-    try:
-        axis = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{op}: a dimension must be an int, got {type(axis).__name__} {axis!r}") from None
-    if not -ndim <= axis < ndim:
-        raise _AxisError(axis, ndim, op)
-    return axis % ndim
-
-
-def numpy_dot(a, b):
-    """NumPy's ``dot``: a product with a scalar, the inner product of vectors, else the sum over
-    the last axis of ``a`` and the second-to-last of ``b`` (the only one when ``b`` is 1-D)."""
-    sa, sb = _shape(a), _shape(b)
-    na, nb = len(sa), len(sb)
-    if na == 0 or nb == 0:
-        return mul(a, b)
-    kb = 0 if nb == 1 else nb - 2
-    if sa[-1] != sb[kb]:
-        raise ValueError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != {sb[kb]} (dim {kb})")
-    if nb <= 2 or na == 1:  # matmul's rules give dot's result here
-        return matmul(a, b)
-    return tensordot(a, b, ((na - 1,), (nb - 2,)))
-
-
-def numpy_inner(a, b):
-    """NumPy's ``inner``: a product with a scalar, else the sum over the last axes of both
-    (the result has shape ``a.shape[:-1] + b.shape[:-1]``)."""
-    sa, sb = _shape(a), _shape(b)
-    na, nb = len(sa), len(sb)
-    if na == 0 or nb == 0:
-        return mul(a, b)
-    if sa[-1] != sb[-1]:
-        raise ValueError(f"inner: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != {sb[-1]} (dim {nb - 1})")
-    if nb == 1:
-        return matmul(a, b)
-    if na == 1:
-        return matmul(b, a)
-    return tensordot(a, b, ((na - 1,), (nb - 1,)))
-
-
-# ---------------------------------------------------------------------------------------------
-# einsum
-# ---------------------------------------------------------------------------------------------
-
-def _parse_einsum(subscripts: str, shapes):
-    """Explicit, ellipsis-free subscripts: ``(input_terms, output_term)``."""
-    subscripts = subscripts.replace(" ", "")
-    if "->" in subscripts:
-        lhs, out = subscripts.split("->")
-    else:
-        lhs, out = subscripts, None
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        raise ValueError(f"einsum: subscripts {subscripts!r} name {len(terms)} operands but {len(shapes)} were given")
-    used = set(c for c in subscripts if c.isalpha())
-    free = [c for c in string.ascii_letters if c not in used]
-    ell_dims = 0
-    for term, shape in zip(terms, shapes):
-        if "..." in term:
-            ell_dims = max(ell_dims, len(shape) - (len(term) - 3))
-    ell = "".join(free[:ell_dims])
-    expanded = []
-    for term, shape in zip(terms, shapes):
-        if "..." in term:
-            k = len(shape) - (len(term) - 3)
-            term = term.replace("...", ell[ell_dims - k:] if k else "")
-        if len(term) != len(shape):
-            raise ValueError(f"einsum: term {term!r} has {len(term)} indices for an operand of shape {shape}")
-        expanded.append(term)
-    if out is None:
-        counts: dict[str, int] = {}
-        for term in expanded:
-            for c in term:
-                counts[c] = counts.get(c, 0) + 1
-        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    else:
-        out = out.replace("...", ell)
-    return expanded, out
-
-
-def _einsum_grad(m, g, terms, out, operands, i):
-    """Gradient of operand ``i``: an einsum of the cotangent with the other operands."""
-    target = terms[i]
-    shape = _shape(operands[i])
-    sizes = {}
-    for term, op in zip(terms, operands):
-        for c, n in zip(term, _shape(op)):
-            sizes[c] = n
-    others = [(t, op) for j, (t, op) in enumerate(zip(terms, operands)) if j != i]
-    names = [out] + [t for t, _ in others]
-    values = [g] + [op for _, op in others]
-    available = set("".join(names))
-    # Repeated indices in the target (a diagonal): rename repeats, tie them with an identity.
-    fresh = iter(c for c in string.ascii_letters if c not in available and c not in target)
-    seen, renamed = set(), ""
-    for c in target:
-        if c in seen:
-            r = next(fresh)
-            renamed += r
-            names.append(c + r)
-            values.append(B.eye(sizes[c], _dtype(g), like=B.data_of(g)))
-            available |= {c, r}
-        else:
-            renamed += c
-            seen.add(c)
-    for c in set(renamed) - available:  # summed only in this operand: broadcast with ones
-        names.append(c)
-        values.append(B.ones((sizes[c],), _dtype(g), like=B.data_of(g)))
-    result = m.einsum_prim(*values, subscripts=",".join(names) + "->" + renamed)
-    if _shape(result) != tuple(shape):
-        result = m.reshape(result, shape=tuple(shape))
-    if _dtype(result) != _dtype(operands[i]):  # mixed dtypes: the gradient keeps the operand's
-        result = m.cast(result, dtype=_dtype(operands[i]))
-    return result
-
-
-def _dtype(x):
-    return x.dtype if hasattr(x, "dtype") else B.dtype_of(x)
-
-
-def _einsum_vjp(m, g, ans, needs, *operands, subscripts):
-    lhs, out = subscripts.split("->")
-    terms = lhs.split(",")
-    return [_einsum_grad(m, g, terms, out, operands, i) if need else None for i, need in enumerate(needs)]
-
-
-def _einsum_jvp(m, tangents, ans, *operands, subscripts):
-    result = None
-    for i, t in enumerate(tangents):
-        if t is None:
-            continue
-        ops = list(operands)
-        ops[i] = t
-        term = m.einsum_prim(*ops, subscripts=subscripts)
-        result = term if result is None else result + term
-    return result
-
-
-einsum_prim = define(
-    "einsum_prim", lambda *ops, subscripts: np.einsum(subscripts, *ops, optimize=len(ops) > 2),
-    _einsum_vjp, _einsum_jvp, vjp_all=True, template=T.Template(
-        lambda p, k, v: f"np.einsum({k['subscripts']!r}, {', '.join(p)}{', optimize=True' if len(p) > 2 else ''})"),
-)
-
-
-@public(numpy="einsum")
-def einsum(subscripts: str, *operands):
-    """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; ellipses and repeats allowed."""
-    if not isinstance(subscripts, str):
-        raise TypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {type(subscripts).__name__}")
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    for _operand in operands:
-        _check_operand("einsum", _operand, "an operand")
-    shapes = [_shape(op) for op in operands]
-    try:
-        terms, out = _parse_einsum(subscripts, shapes)
-        operands = _einsum_broadcast(terms, operands, shapes)
-        return einsum_prim(*operands, subscripts=",".join(terms) + "->" + out)
-    except ValueError as exc:
-        raise ValueError(f"einsum: {exc} (subscripts {subscripts!r}, operand shapes {shapes})") from None
-
-
-def _einsum_broadcast(terms, operands, shapes):
-    """Operands with a size-1 dimension where another operand has that index longer, broadcast
-    to it (NumPy broadcasts such dimensions; the rules of ``einsum_prim`` assume equal sizes)."""
-    sizes = {}
-    for term, shape in zip(terms, shapes):
-        for c, n in zip(term, shape):
-            if n != 1:
-                if sizes.setdefault(c, n) != n:
-                    raise ValueError(f"index {c!r} has sizes {sizes[c]} and {n}")
-    operands = list(operands)
-    for i, (term, shape) in enumerate(zip(terms, shapes)):
-        target = tuple(sizes.get(c, 1) for c in term)
-        if target != tuple(shape) and len(set(term)) == len(term):
-            operands[i] = broadcast_to(operands[i], target)
-    return operands
-
-
-@public(method=True, numpy="trace")
-def trace(input):  # noqa: A002
-    """Sum of the main diagonal of a matrix."""
-    _check_operand("trace", input, "input")
-    _require("trace", input, 2)
-    return sum_(diagonal(input))
-
-
-# ---------------------------------------------------------------------------------------------
-# cr.linalg
-# ---------------------------------------------------------------------------------------------
 
 def _square(op, a):
     s = _shape(a)
     if len(s) < 2 or s[-1] != s[-2]:
         raise RuntimeError(f"linalg.{op}: expected a square matrix (or a batch of them), got shape {s}")
     _linalg_dtype(op, a)
-
-
-_LINALG_DTYPES = (B.FLOAT32, B.FLOAT64)
 
 
 def _linalg_dtype(op, a):
@@ -567,6 +177,8 @@ def _singular_log(logabsdet) -> bool:
 
 logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,
                         save_ans=True, raw_vjp=(_logabsdet_raw_vjp,), template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[1]"))
+
+
 sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[0]"))
 
 
@@ -676,9 +288,6 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     return _vector_norm(A, ord, (_axis_of("linalg.norm", dim, ndim),), keepdim)
 
 
-_INF = float("inf")
-
-
 def _vector_norm(A, ord, dims, keepdim):  # noqa: A002
     keepdim = bool(keepdim)
     if ord is None or (not isinstance(ord, str) and ord == 2):
@@ -718,4 +327,3 @@ def _matrix_norm(A, ord, d0, d1, keepdim):  # noqa: A002
     else:
         raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 1, -1, inf or -inf")
     return out if keepdim else squeeze(out, (d0, d1))
-

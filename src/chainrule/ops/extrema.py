@@ -1,0 +1,161 @@
+"""Extrema: amax, amin, max, min (values and indices), argmax, argmin; ties share the gradient
+as in PyTorch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..core import backend as B
+from ..core.dtypes import check_operand as _check_operand
+from . import _template as T
+from ._define import define, nondifferentiable
+from ._table import public
+from .indexing import gather_prim
+from .piecewise import maximum, minimum
+from .reductions import (
+    _amax_xp,
+    _amin_xp,
+    _argmax_xp,
+    _argmin_xp,
+    _dims,
+    _keep,
+    _keepdim,
+    _real_only,
+    values_indices,
+)
+from .shape import _ndim, _shape, normalize_dim, squeeze
+
+
+def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
+    """1/k on each of the k elements that attain the extremum, 0 elsewhere.
+
+    A NaN extremum matches no element, so amax/amin's gradient is NaN there (0/0), as PyTorch's;
+    with ``nan`` (``max()``/``min()`` without dim, PyTorch's evenly_distribute_backward) the NaN
+    elements attain it and share the gradient.
+    """
+    a = _keep(m, ans, x.shape, dim, keepdim)
+    x, a = B.data_of(x), B.data_of(a)
+    space = B.namespace(x)
+    hit = x == a
+    if nan:
+        hit = space.logical_or(hit, space.logical_and(space.isnan(x), space.isnan(a)))
+    weights = B.astype(hit, x.dtype)  # the input's dtype: so is the gradient
+    return weights / space.sum(weights, axis=dim, keepdims=True)
+
+
+def _extremum_vjp(m, g, ans, x, dim, keepdim, nan=False):
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan)
+    return _keep(m, g, x.shape, dim, keepdim) * weights
+
+
+def _extremum_jvp(m, tangents, ans, x, dim, keepdim, nan=False):
+    weights = _extremum_weights(m, ans, x, dim, keepdim, nan)
+    return m.sum(tangents[0] * weights, dim=dim, keepdim=keepdim)
+
+
+
+
+amax_prim = define("amax", lambda x, dim, keepdim, nan=False: np.amax(x, axis=dim, keepdims=keepdim),
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("max"), xp=_amax_xp)
+
+
+amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=dim, keepdims=keepdim),
+                   (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"), xp=_amin_xp)
+
+
+def _check_nonempty(op, input, dim):
+    shape = _shape(input)
+    if (dim is None and 0 in shape) or (dim is not None and any(shape[d] == 0 for d in dim)):
+        raise RuntimeError(f"{op}: cannot reduce over an empty dimension (shape {shape}); give a non-empty tensor")
+
+
+def _extremum(op, prim, input, dim, keepdim, nan=False):  # noqa: A002
+    dims = _dims(op, dim, _ndim(input))
+    _check_nonempty(op, input, dims)
+    _real_only(op, input)
+    keepdim = _keepdim(op, keepdim)
+    if nan:
+        return prim(input, dim=dims, keepdim=keepdim, nan=True)
+    return prim(input, dim=dims, keepdim=keepdim)
+
+
+@public(method=True)
+def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Largest value over ``dim``; tied elements share the gradient equally.
+
+    A NaN propagates to the result, and then, as in PyTorch, the gradient is NaN for every element
+    of that slice (``max()`` without dim instead gives it to the NaN elements).
+    """
+    _check_operand("amax", input, "input")
+    return _extremum("amax", amax_prim, input, dim, keepdim)
+
+
+@public(method=True)
+def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Smallest value over ``dim``; tied elements share the gradient equally."""
+    _check_operand("amin", input, "input")
+    return _extremum("amin", amin_prim, input, dim, keepdim)
+
+
+argmax_prim = nondifferentiable("argmax", lambda x, dim, keepdim: np.argmax(x, axis=dim, keepdims=keepdim), template=T.reduction("argmax"), xp=_argmax_xp)
+
+
+argmin_prim = nondifferentiable("argmin", lambda x, dim, keepdim: np.argmin(x, axis=dim, keepdims=keepdim), template=T.reduction("argmin"), xp=_argmin_xp)
+
+
+def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
+    d = None if dim is None else normalize_dim(op, dim, _ndim(input))
+    _check_nonempty(op, input, None if d is None else (d,))
+    _real_only(op, input)
+    return prim(input, dim=d, keepdim=_keepdim(op, keepdim) and d is not None)
+
+
+@public(method=True, numpy="argmax")
+def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
+    _check_operand("argmax", input, "input")
+    return _arg_extremum("argmax", argmax_prim, input, dim, keepdim)
+
+
+@public(method=True, numpy="argmin")
+def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
+    _check_operand("argmin", input, "input")
+    return _arg_extremum("argmin", argmin_prim, input, dim, keepdim)
+
+
+def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A002
+    """``max``/``min``: the elementwise op for a tensor ``dim``, the reduction without ``dim``,
+    else ``(values, indices)`` along ``dim``."""
+    if not isinstance(dim, (int, B.integer)) and hasattr(dim, "shape"):  # a tensor: elementwise
+        return elementwise(input, dim)
+    keepdim = _keepdim(op, keepdim)
+    if dim is None:  # NaN elements share the gradient of a NaN result (PyTorch's max(), not amax)
+        return _extremum(op, prim, input, None, False, nan=True)
+    d = normalize_dim(op, dim, _ndim(input))
+    indices = arg(input, d, keepdim=False)
+    values = gather_prim(input, B.expand_dims(indices._data, d), dim=d)
+    if not keepdim:
+        values = squeeze(values, d)
+    return values_indices(values, arg(input, d, keepdim))
+
+
+@public(method=True, numpy=("max", "amax"))
+def max(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+    """Without ``dim``: the largest value. With ``dim``: ``(values, indices)`` along it.
+
+    Two tensors as ``max(a, b)`` give the elementwise maximum. A NaN is the result wherever one
+    is present (PyTorch, NumPy); its gradient goes to the NaN elements (shared equally), with
+    ``dim`` to the one the index names.
+    """
+    _check_operand("max", input, "input")
+    return _extremum_along("max", maximum, amax_prim, argmax, input, dim, keepdim)
+
+
+@public(method=True, numpy=("min", "amin"))
+def min(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+    """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
+    _check_operand("min", input, "input")
+    return _extremum_along("min", minimum, amin_prim, argmin, input, dim, keepdim)
