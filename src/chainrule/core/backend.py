@@ -10,8 +10,12 @@ What it decides, once for the whole library:
   namespace's dtype maps to NumPy's by name (``numpy_dtype``) and back (``dtype_in``). Result
   dtypes follow PyTorch, decided here: ``floating_dtype`` for floating functions (bool and
   integer inputs give the default float dtype, float16/32/64 are kept, mixed floats give the
-  widest), ``result_dtype`` for arithmetic (NumPy's promotion with PyTorch's corrections), and
-  ``torch_float`` for the correction itself.
+  widest), ``result_dtype`` for every operation of several operands (PyTorch's type promotion,
+  ``torch.result_type``: tensors with dimensions before 0-d tensors before Python numbers, see
+  there), ``promote_types`` for two dtypes, and ``in_dtype`` for an operand taken in the result
+  dtype (the operations compute in it, as PyTorch's kernels do). The operations keep NumPy's
+  own promotion on their fast path, where both agree (operands of one float dtype, or with a
+  Python number), and ask ``result_dtype`` off it.
 - **Creation** in the namespace and on the device of a given array (``full``, ``zeros``,
   ``ones``, ``arange``), conversions (``astype``, ``copy``, ``as_array``), predicates
   (``any_true``), and the broadcasting reduction ``sum_to_shape`` the engine applies once.
@@ -46,6 +50,8 @@ _F16 = np.dtype(np.float16)
 _F32 = np.dtype(np.float32)
 _F64 = np.dtype(np.float64)
 BOOL = np.dtype(np.bool_)
+_I64 = np.dtype(np.int64)
+_C64, _C128 = np.dtype(np.complex64), np.dtype(np.complex128)
 FLOAT32, FLOAT64 = _F32, _F64  # the fast path's dtypes (hot paths test them by identity)
 
 # The types the NumPy fast path takes as they are: arrays, NumPy scalars (0-d results are kept
@@ -153,20 +159,6 @@ def dtype_in(space, dtype):
     return dtype if space is np else getattr(space, dtype.name)
 
 
-def torch_float(*operands) -> np.dtype:
-    """PyTorch's floating result dtype for ``operands`` none of which is float64: the widest
-    floating dtype among the arrays, else the default float dtype (integer arrays with Python
-    floats, integer division, floating functions of integers)."""
-    best = None
-    for v in operands:
-        dt = getattr(v, "dtype", None)
-        if dt is not None:
-            dt = numpy_dtype(dt)
-            if dt.kind == "f" and (best is None or dt.itemsize > best.itemsize):
-                best = dt
-    return D.get_default_dtype() if best is None else best
-
-
 def floating_dtype(*dtypes) -> np.dtype:
     """PyTorch's dtype for a floating function (exp, sqrt, division, ...) of inputs of
     ``dtypes`` (None for a Python number): the widest floating one; bool and integer inputs
@@ -180,29 +172,104 @@ def floating_dtype(*dtypes) -> np.dtype:
     return D.get_default_dtype() if best is None else best
 
 
+# PyTorch's type promotion (``torch.result_type``; c10's ``ResultTypeState``), decided here once.
+#
+# The operands fall into three priorities: tensors with dimensions, 0-d tensors ("dimensionless":
+# a tensor's 0-d data, a 0-d NumPy array given as an operand) and Python numbers ("wrapped
+# numbers": bool, int as int64, float as the default float dtype). Within each priority the dtypes
+# promote as ``promote_types``; a lower priority changes the result only when it is of a higher
+# category (bool < integer < floating < complex), and then to the dtype promotion gives: a float32
+# tensor times a 0-d float64 tensor is float32, an int32 tensor times a 0-d float64 tensor
+# float64, an int32 tensor times a Python float the default float dtype.
+
+def promote_types(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's ``torch.promote_types`` of two NumPy dtypes: NumPy's table, except that a
+    bool or integer dtype with a floating (or complex) one gives that floating dtype (NumPy
+    widens it: int16 with float16 is float32 there, int64 with float32 float64)."""
+    if a is b or a == b:
+        return a
+    ka, kb = a.kind, b.kind
+    if ka in "fc" and kb in "biu":
+        return a
+    if kb in "fc" and ka in "biu":
+        return b
+    return np.promote_types(a, b)
+
+
+def _wrapped_dtype(value) -> np.dtype:
+    """The dtype PyTorch gives a Python number taking part in an operation (a wrapped number)."""
+    if value is True or value is False:
+        return BOOL
+    if isinstance(value, int):
+        return _I64
+    if isinstance(value, float):
+        return D.get_default_dtype()
+    if isinstance(value, complex):
+        return _C128 if D.get_default_dtype() == _F64 else _C64
+    return np.result_type(value)
+
+
+def _combine(higher, lower):
+    """c10's ``combine_categories``: ``higher`` (a higher priority's dtype, or None) decides unless
+    ``lower`` is of a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    kh, kl = higher.kind, lower.kind
+    if kh == "c":
+        return higher
+    if kl == "c":
+        return np.promote_types(higher, _C64) if kh == "f" else lower
+    if kh == "f":
+        return higher
+    if kh == "b" or kl == "f":
+        return promote_types(higher, lower)
+    return higher
+
+
 def result_dtype(*operands, floating: bool = False) -> np.dtype:
-    """PyTorch's result dtype of an arithmetic operation on ``operands`` (arrays of any namespace
-    and Python numbers, None skipped): NumPy's promotion (Python numbers are weak) with PyTorch's
-    corrections: a float64 result that no operand asked for is the widest float among the
-    arrays, else the default float dtype; with ``floating``, integer results too (division)."""
-    args = []
-    wide = False
+    """PyTorch's result dtype (``torch.result_type``) of an operation on ``operands``: arrays of
+    any namespace (a 0-d one is a 0-d tensor, which does not widen the dtype of a tensor with
+    dimensions within its category) and Python numbers (weaker still); None skipped. With
+    ``floating``, an integer or bool result is the default float dtype (division, ``logaddexp``).
+    The one place where a multi-operand result dtype is decided (see above)."""
+    dim = zero = wrapped = None
     for v in operands:
         if v is None:
             continue
         dt = getattr(v, "dtype", None)
         if dt is None:
-            args.append(v)  # a Python number: weak, as NumPy 2 and PyTorch take it
-        else:
+            dt = _wrapped_dtype(v)
+            wrapped = dt if wrapped is None else promote_types(wrapped, dt)
+            continue
+        if type(dt) is not np.dtype:
             dt = numpy_dtype(dt)
-            wide = wide or dt == _F64
-            args.append(dt)
-    out = np.result_type(*args)
-    if out == _F64 and not wide:
-        return torch_float(*operands)
+        if v.shape:
+            dim = dt if dim is None else promote_types(dim, dt)
+        else:
+            zero = dt if zero is None else promote_types(zero, dt)
+    out = _combine(dim, _combine(zero, wrapped))
+    if out is None:
+        raise TypeError("result_dtype: no operands")
     if floating and out.kind in "biu":
         return D.get_default_dtype()
     return out
+
+
+def in_dtype(value, dtype):
+    """Operand ``value`` as an operation computes it in ``dtype`` (its result dtype, see
+    ``result_dtype``): arrays cast (no copy when they have it), Python numbers rounded to a
+    floating ``dtype`` as PyTorch does (integers stay Python's: NumPy takes them in the arrays'
+    dtype, and compares those out of its range exactly)."""
+    dt = getattr(value, "dtype", None)
+    if dt is None:
+        if value is None or numpy_dtype(dtype).kind != "f":
+            return value
+        return numpy_dtype(dtype).type(value)
+    if dt == dtype:
+        return value
+    return astype(value, dtype)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -197,16 +197,20 @@ def record(prim, args, datas, params, out, result) -> Node:
         node.edges = edges = (ea, eb)
         fit = None
         if prim.broadcasts:
+            # Fitted: an input that broadcasting or promotion changed, and one whose partner has
+            # another dtype than the result (a float32 tensor times a 0-d float64 one is float32,
+            # but the rule's ``g * y`` is float64). Dtypes by identity: an equal one that is not
+            # the same object is only fitted for nothing.
             shape = out.shape
             dtype = out.dtype
-            if ea is not None:
-                d = datas[0]
-                if d.shape != shape or d.dtype != dtype:
-                    fit = ((d.shape, d.dtype), None)
-            if eb is not None:
-                d = datas[1]
-                if d.shape != shape or d.dtype != dtype:
-                    fit = (None if fit is None else fit[0], (d.shape, d.dtype))
+            da, db = datas
+            ta = da.dtype if ea is not None else getattr(da, "dtype", dtype)
+            tb = db.dtype if eb is not None else getattr(db, "dtype", dtype)
+            mixed = ta is not dtype or tb is not dtype
+            if ea is not None and (mixed or da.shape != shape):
+                fit = ((da.shape, ta), None)
+            if eb is not None and (mixed or db.shape != shape):
+                fit = (None if fit is None else fit[0], (db.shape, tb))
         node.in_meta = fit
     elif n == 1:
         a = args[0]
@@ -312,11 +316,19 @@ def _in_meta(datas, edges, out):
     fit = None
     shape = out.shape
     dtype = out.dtype
+    # An operand of another dtype than the result's (a 0-d float64 with float32 tensors; not a
+    # bool mask): every gradient is fitted, as the rules' products with it may come back in its
+    # dtype.
+    mixed = False
+    for d in datas:
+        dt = getattr(d, "dtype", dtype)
+        if dt != dtype and B.kind(dt) != "b":
+            mixed = True
     i = 0
     for edge in edges:
         if edge is not None:
             d = datas[i]
-            if d.shape != shape or d.dtype != dtype:
+            if mixed or d.shape != shape or d.dtype != dtype:
                 if fit is None:
                     fit = [None] * len(edges)
                 fit[i] = (d.shape, d.dtype)

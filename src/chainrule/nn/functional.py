@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +26,8 @@ from ..ops import (
     tanh,
 )
 from ..ops import piecewise as PW
+from ..ops._define import named
+from ..ops.elementwise import cast
 from ..ops.neural import softmax_cross_entropy
 from ..ops.shape import _data, _shape, permute
 
@@ -77,7 +80,10 @@ def mse_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> 
             f"mse_loss: input shape {_shape(input)} and target shape {_shape(target)} differ; "
             f"broadcasting here is almost always a bug, reshape one of them"
         )
-    diff = input - target
+    dtype = B.result_dtype(_data(input), _data(target))
+    if dtype.kind != "b":  # PyTorch computes in the promoted dtype: a bool operand is taken in it
+        input, target = (cast(v, dtype=dtype) if B.dtype_of(_data(v)).kind == "b" else v for v in (input, target))
+    diff = named("mse_loss", operator.sub, input, target)
     return _reduce("mse_loss", diff * diff, reduction)
 
 

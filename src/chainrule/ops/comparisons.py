@@ -25,7 +25,24 @@ def _binary_numpy(ufunc, forward):
 
 
 def _compare(ufunc, name):
-    return _binary_numpy(ufunc, _xp_compare(name))
+    """A comparison computed as PyTorch does: in the operands' result dtype
+    (``backend.result_dtype``), which decides its values (``float32 == 0-d float64`` compares in
+    float32, an int64 tensor with a Python float in the default float dtype)."""
+    forward = _xp_compare(name)
+
+    def impl(x, y):
+        if type(x) is not B.ndarray and type(y) is not B.ndarray and _foreign(x, y):
+            return forward(B.namespace_of(x, y), x, y)
+        xt = getattr(x, "dtype", None)
+        yt = getattr(y, "dtype", None)
+        if xt is yt or (xt is None and yt.kind == "f") or (yt is None and xt.kind == "f"):
+            return ufunc(x, y)  # the common cases: one dtype, or a float tensor with a number
+        dtype = B.result_dtype(x, y)
+        return ufunc(B.in_dtype(x, dtype), B.in_dtype(y, dtype))
+
+    impl.__name__ = ufunc.__name__
+    impl.xp = forward
+    return impl
 
 
 lt = nondifferentiable("lt", _compare(np.less, "less"), batching="elementwise", operator="<", ufunc="less", method=True)

@@ -11,6 +11,7 @@ from ..core import backend as B
 from ..core import dtypes as D
 from . import _template as T
 from ._define import binary, define, elementwise, nondifferentiable
+from ._refusals import _BOOL_RULES, _floating_required, _is_bool, _of_bool, _sub_bool
 from ._table import public
 
 _f64 = np.dtype(np.float64)
@@ -90,18 +91,27 @@ def _refuse_complex(op: str, *operands) -> None:
     raise AssertionError(f"{op}: a complex result with no complex operand")
 
 
-_torch_float = B.torch_float  # PyTorch's correction of a float64 that no operand asked for
+def _torch_result(op, fn, out, *operands, floating=False):
+    """``out = fn(*operands)`` (NumPy's promotion, not the common case) as PyTorch computes it:
+    in PyTorch's result dtype (``backend.result_dtype``, decided there once), the operands cast
+    to it first, as PyTorch's kernels do (a float32 tensor times a 0-d float64 tensor is computed
+    in float32, not rounded from float64); complex refused. ``floating``: True for an operation
+    whose integer result is the default float dtype (division), "require" for one PyTorch has
+    for floating dtypes only (``logaddexp``)."""
+    if out.dtype.kind == "c":
+        _refuse_complex(op, *operands)
+    dtype = B.result_dtype(*operands, floating=floating is True)
+    if floating == "require" and dtype.kind != "f":
+        raise _floating_required(op, dtype)
+    if op in _BOOL_RULES and (dtype.kind == "b" or any(map(_is_bool, operands))):
+        special = _BOOL_RULES[op](dtype, *operands)
+        if special is not None:
+            return special
+    if out.dtype == dtype:
+        return out
+    return fn(*(B.in_dtype(v, dtype) for v in operands))
 
 
-def _torch_dtype(op, out, x, y):
-    """``out`` (not float32) with PyTorch's dtype for ``op(x, y)``; complex refused."""
-    dt = out.dtype
-    if dt is _f64:
-        if getattr(x, "dtype", None) is not _f64 and getattr(y, "dtype", None) is not _f64:
-            return out.astype(_torch_float(x, y))
-    elif dt.kind == "c":
-        _refuse_complex(op, x, y)
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,8 +131,8 @@ def _foreign(*operands) -> bool:
 def _promoted(space, operands, floating=False, arrays=False):
     """``operands`` (arrays of ``space`` and Python numbers) in their common result dtype; Python
     numbers stay numbers unless ``arrays`` (then 0-d arrays on the arrays' device)."""
+    dtype = B.dtype_in(space, B.result_dtype(*operands, floating=floating))  # NumPy scalars: 0-d
     operands = [v.item() if isinstance(v, np.generic) else v for v in operands]
-    dtype = B.dtype_in(space, B.result_dtype(*operands, floating=floating))
     like = next(v for v in operands if hasattr(v, "dtype"))
     out = []
     for v in operands:
@@ -144,7 +154,9 @@ def _xp_binary(name, floating=False, op=None):
         for v in (x, y):
             if hasattr(v, "dtype") and B.kind(v.dtype) == "c":
                 raise complex_unsupported(op or name, v.dtype)
-        x, y = _promoted(space, (x, y), floating)
+        x, y = _promoted(space, (x, y), floating is True)
+        if floating == "require" and B.kind(x.dtype) != "f":
+            raise _floating_required(op or name, B.numpy_dtype(x.dtype))
         return getattr(space, name)(x, y)
 
     return forward
@@ -179,12 +191,15 @@ def _xp_floating(name, op):
     return forward
 
 
-def _xp_unary(name, op):
+def _xp_unary(name, op, bool_input="refuse"):
     """The forward of a function that keeps the input's dtype (abs, sign, floor, ...)."""
 
     def forward(space, x):
-        if B.kind(x.dtype) == "c":
+        k = B.kind(x.dtype)
+        if k == "c":
             raise complex_unsupported(op, x.dtype)
+        if k == "b":
+            return _of_bool(op, bool_input, x, lambda v: getattr(space, name)(v))
         return getattr(space, name)(x)
 
     return forward
@@ -203,6 +218,16 @@ def _guarded(ufunc, op, forward):
     impl.fast = ufunc
     impl.xp = forward
     return impl
+
+
+# _FAST: the common cases, where NumPy's promotion is PyTorch's, return NumPy's result at once:
+# a float32 or float64 result ``dt`` of operands of that dtype (two arrays; two NumPy scalars of
+# one type, the 0-d tensors' data; an array and a scalar), or of one such operand with a Python
+# float or int (not a bool: subtraction refuses it). It reads the fewest dtypes it can (a NumPy
+# scalar's costs ~40 ns). Anything else goes to ``_torch_result``, which asks
+# ``backend.result_dtype``.
+ndarray = B.ndarray
+_NUMPY_TYPES = B.NUMPY_TYPES
 
 
 def _torch_promotion(ufunc, op, name=None, floating=False):
@@ -232,12 +257,26 @@ def _torch_promotion(ufunc, op, name=None, floating=False):
         except TypeError:  # another namespace refused mixed dtypes
             if _foreign(x, y):
                 return forward(B.namespace_of(x, y), x, y)
+            if op == "sub" and (_is_bool(x) or _is_bool(y)):  # NumPy's own refusal: PyTorch's words
+                _sub_bool(None, x, y)
             raise
-        if dt is _f32 or (dt is _f64 and getattr(x, "dtype", None) is _f64):  # the common cases
-            return out
+        if dt is _f64 or dt is _f32:  # the common cases (see _FAST), the same in _true_divide
+            yt = type(y)
+            if yt is ndarray:
+                xd = getattr(x, "dtype", None)
+                if xd is dt is y.dtype or xd is None and (type(x) is float or type(x) is int) and y.dtype is dt:
+                    return out
+            elif yt is float or yt is int:
+                if getattr(x, "dtype", None) is dt:
+                    return out
+            elif yt is type(x):
+                if yt in _NUMPY_TYPES:
+                    return out
+            elif getattr(y, "dtype", None) is dt and getattr(x, "dtype", None) is dt:
+                return out
         if _foreign(out):
             return forward(B.namespace(out), x, y)
-        return _torch_dtype(op, out, x, y)
+        return _torch_result(op, ufunc, out, x, y, floating=floating)
 
     impl.__name__ = op
     impl.xp = forward
@@ -251,8 +290,20 @@ def _true_divide(x, y):
     try:
         out = operator.truediv(x, y)
         dt = out.dtype
-        if dt is _f32 or (dt is _f64 and getattr(x, "dtype", None) is _f64):  # the common cases
-            return out
+        if dt is _f64 or dt is _f32:  # the common cases (see _FAST), as in _torch_promotion
+            yt = type(y)
+            if yt is ndarray:
+                xd = getattr(x, "dtype", None)
+                if xd is dt is y.dtype or xd is None and (type(x) is float or type(x) is int) and y.dtype is dt:
+                    return out
+            elif yt is float or yt is int:
+                if getattr(x, "dtype", None) is dt:
+                    return out
+            elif yt is type(x):
+                if yt in _NUMPY_TYPES:
+                    return out
+            elif getattr(y, "dtype", None) is dt and getattr(x, "dtype", None) is dt:
+                return out
         if _foreign(out):
             return _divide_xp(B.namespace(out), x, y)
     except TypeError:  # another namespace refused mixed dtypes
@@ -266,7 +317,7 @@ def _true_divide(x, y):
     except ValueError:
         _check_broadcast("div", x, y)
         raise
-    return _torch_dtype("div", out, x, y)
+    return _torch_result("div", operator.truediv, out, x, y, floating=True)
 
 
 def _floating(ufunc, op, name=None):
@@ -290,20 +341,25 @@ def _floating(ufunc, op, name=None):
     return impl
 
 
-def _real(ufunc, op, name=None):
-    """Unary ``ufunc`` that keeps integer dtypes (abs, square, sign, floor, ...): complex refused."""
-    forward = _xp_unary(name or op, op)
+def _real(ufunc, op, name=None, bool_input="refuse"):
+    """Unary ``ufunc`` that keeps integer dtypes (abs, square, sign, floor, ...): complex refused,
+    bool as PyTorch has it (``bool_input``, see ``_of_bool``)."""
+    forward = _xp_unary(name or op, op, bool_input)
 
     def impl(x):
         try:
-            if x.dtype.kind != "c":
-                return ufunc(x)
+            kind = x.dtype.kind
         except AttributeError:  # a Python number, or an array of another namespace
             if _foreign(x):
                 return forward(B.namespace(x), x)
             if type(x) is not complex:
                 return ufunc(x)
-        raise complex_unsupported(op, np.result_type(x))
+            raise complex_unsupported(op, np.result_type(x)) from None
+        if kind == "b":
+            return _of_bool(op, bool_input, x, ufunc)
+        if kind != "c":
+            return ufunc(x)
+        raise complex_unsupported(op, x.dtype)
 
     impl.__name__ = op
     impl.fast = ufunc  # what the primitive calls on a float32/float64 input (see Primitive.adapt)
@@ -392,7 +448,7 @@ def _pow_dy(m, ans, x, y):
 pow = binary("pow", _torch_promotion(operator.pow, "pow"), (_pow_dx, _pow_dy), uses="xy,ans",  # noqa: A001
              ans_for=(1,), operator="**", ufunc="power", method=True, cli=2)
 
-logaddexp = binary("logaddexp", _torch_promotion(np.logaddexp, "logaddexp", floating=True),
+logaddexp = binary("logaddexp", _torch_promotion(np.logaddexp, "logaddexp", floating="require"),
                    (lambda m, ans, x, y: m.sigmoid(x - y), lambda m, ans, x, y: m.sigmoid(y - x)),
                    ufunc="logaddexp", method=True, cli=2,
                    doc="log(exp(x) + exp(y)), computed without overflow; gradient sigmoid(x - y)")
@@ -400,17 +456,32 @@ logaddexp = binary("logaddexp", _torch_promotion(np.logaddexp, "logaddexp", floa
 
 def _neg(x):
     try:
-        if x.dtype.kind == "c":
-            raise complex_unsupported("neg", x.dtype)
+        kind = x.dtype.kind
     except AttributeError:  # a Python number, or an array of another namespace
         if _foreign(x):
             return _neg_xp(B.namespace(x), x)
         if type(x) is complex:
             raise complex_unsupported("neg", np.result_type(x)) from None
+        return np.negative(x)
+    if kind == "c":
+        raise complex_unsupported("neg", x.dtype)
+    if kind == "b":
+        raise _neg_bool()
     return np.negative(x)
 
 
-_neg_xp = _xp_unary("negative", "neg")
+def _neg_bool() -> RuntimeError:
+    return RuntimeError("neg: negation, the `-` operator, of a bool tensor is not supported (as in "
+                        "PyTorch), got dtype bool; to invert a mask use ~mask or cr.logical_not(mask)")
+
+
+_xp_negative = _xp_unary("negative", "neg")
+
+
+def _neg_xp(space, x):
+    if B.kind(x.dtype) == "b":
+        raise _neg_bool()
+    return _xp_negative(space, x)
 
 
 neg = define("neg", _neg, (lambda m, g, ans, x: -g,), lambda m, tangents, ans, x: -tangents[0],
@@ -446,7 +517,7 @@ def _rsqrt_xp(space, x):
 
 
 rsqrt = elementwise("rsqrt", _rsqrt, lambda m, ans, x: -0.5 * ans * ans * ans, uses="ans", method=True, cli=1, xp=_rsqrt_xp, template=T.Template(lambda p, k, v: f"1.0 / np.sqrt({p[0]})", (), T.MUL))
-square = elementwise("square", _real(np.square, "square"), lambda m, ans, x: 2.0 * x, ufunc="square", method=True, cli=1)
+square = elementwise("square", _real(np.square, "square", bool_input="promote"), lambda m, ans, x: 2.0 * x, ufunc="square", method=True, cli=1)
 reciprocal = elementwise("reciprocal", _floating(np.reciprocal, "reciprocal"),
                          lambda m, ans, x: -ans * ans, uses="ans", ufunc="reciprocal", method=True, cli=1)
 sin = elementwise("sin", _floating(np.sin, "sin"), lambda m, ans, x: m.cos(x), ufunc="sin", method=True, cli=1)

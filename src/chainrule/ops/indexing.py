@@ -11,6 +11,7 @@ from ..core.tensor import Tensor
 from . import _template as T
 from ._define import define, linear, named
 from ._table import public
+from .elementwise import cast
 from .piecewise import where
 from .shape import (
     _data,
@@ -167,6 +168,9 @@ def masked_fill(input, mask, value):  # noqa: A002
     if isinstance(input, Tensor) and not isinstance(value, Tensor) and _ndim(value) == 0:
         # the result keeps input's dtype (PyTorch)
         value = B.as_array(value, input._data.dtype, like=input._data)
+    elif isinstance(input, Tensor) and isinstance(value, Tensor) and _ndim(value) == 0 \
+            and B.numpy_dtype(value._data.dtype) != B.numpy_dtype(input._data.dtype):
+        value = cast(value, dtype=B.numpy_dtype(input._data.dtype))  # a 0-d tensor too (PyTorch)
     return named("masked_fill", where, mask, value, input)
 
 

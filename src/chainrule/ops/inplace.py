@@ -179,7 +179,15 @@ def apply_inplace(op: str, target, prim, *others, **params):
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
         ufunc = _UFUNCS.get(prim.name)
         target._buffer()
-        if ufunc is not None and target._data.dtype.kind == "f":
+        dt = target._data.dtype
+        # NumPy's ufunc in place when it computes in PyTorch's dtype: the tensor's own, with Python
+        # numbers or operands of its dtype; else the table's impl (``backend.result_dtype``: a 0-d
+        # float64 operand of a float32 tensor is taken in float32), then cast back.
+        own = ufunc is not None and dt.kind == "f"
+        for d in datas:
+            if own and getattr(d, "dtype", dt) is not dt:
+                own = False
+        if own and ufunc is not None:
             try:
                 ufunc(target._data, *datas, out=target._data, casting="same_kind")  # type: ignore[call-overload]
             except ValueError:

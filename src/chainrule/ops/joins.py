@@ -52,7 +52,17 @@ def _cat_jvp(m, tangents, ans, *inputs, dim):
     return m.cat(*[m.zeros_like(x) if t is None else t for t, x in zip(tangents, inputs)], dim=dim)
 
 
-cat_prim = define("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_vjp, _cat_jvp,
+def _cat_impl(*xs, dim):
+    """NumPy's concatenate in PyTorch's result dtype (``backend.result_dtype``: an int64 tensor
+    joined with a float32 one is float32, not NumPy's float64)."""
+    first = xs[0].dtype
+    for x in xs:
+        if x.dtype is not first:
+            return np.concatenate(xs, axis=dim, dtype=B.result_dtype(*xs))
+    return np.concatenate(xs, axis=dim)
+
+
+cat_prim = define("cat", _cat_impl, _cat_vjp, _cat_jvp,
                   vjp_all=True, save_inputs="meta", template=T.Template(
         lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"), xp=_cat_xp)
 

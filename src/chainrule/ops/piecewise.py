@@ -18,11 +18,9 @@ from .elementwise import (
     _f64,
     _promoted,
     _real,
-    _refuse_complex,
     _require_float,
-    _torch_dtype,
-    _torch_float,
     _torch_promotion,
+    _torch_result,
 )
 
 
@@ -128,7 +126,7 @@ def _step(name, impl, doc=None, **names):
                   batching="elementwise", doc=doc, **names)
 
 
-sign = _step("sign", _real(np.sign, "sign"),
+sign = _step("sign", _real(np.sign, "sign", bool_input="same"),
              doc="-1, 0 or 1; NaN at NaN, as NumPy and JAX (PyTorch gives 0, hiding the NaN); gradient 0", ufunc="sign", method=True, cli=1)
 
 
@@ -145,16 +143,17 @@ def _clamp_impl(x, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     out = np.clip(x, min, max)
-    if out.dtype is _f32:
+    dt = out.dtype
+    if (dt is _f64 or dt is _f32) and getattr(x, "dtype", None) is dt and getattr(min, "dtype", dt) is dt \
+            and getattr(max, "dtype", dt) is dt:  # the common case: Python bounds, a float tensor
         return out
-    return _torch_dtype("clamp", out, x, min if min is not None else max)
+    return _torch_result("clamp", np.clip, out, x, min, max)
 
 
 def _clamp_xp(space, x, min=None, max=None):  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    bound = min if min is not None else max
-    dtype = B.dtype_in(space, B.result_dtype(x, bound))
+    dtype = B.dtype_in(space, B.result_dtype(x, min, max))
     return space.clip(B.astype(x, dtype), min, max)
 
 
@@ -174,11 +173,10 @@ def _clamp_tensor_impl(x, low, high):
         _check_broadcast("clamp", *(v for v in (x, low, high) if v is not None))
         raise
     dt = out.dtype
-    if dt is _f64 and all(getattr(v, "dtype", None) is not _f64 for v in (x, low, high)):
-        return out.astype(_torch_float(x, low, high))
-    if dt.kind == "c":
-        _refuse_complex("clamp", x, low, high)
-    return out
+    if (dt is _f64 or dt is _f32) and getattr(x, "dtype", None) is dt and getattr(low, "dtype", dt) is dt \
+            and getattr(high, "dtype", dt) is dt:  # the common case: one dtype
+        return out
+    return _torch_result("clamp", np.clip, out, x, low, high)
 
 
 def _clamp_tensor_xp(space, x, low, high):
@@ -234,6 +232,11 @@ def clamp(input, min=None, max=None):  # noqa: A002
     for _bound, _name in ((min, "min"), (max, "max")):
         if _bound is not None:
             D.check_operand("clamp", _bound, _name)
+    # NumPy scalars are numbers (PyTorch's wrapped numbers), as everywhere (see dispatch._constant).
+    if isinstance(min, B.generic):
+        min = min.item()  # noqa: A001
+    if isinstance(max, B.generic):
+        max = max.item()  # noqa: A001
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
@@ -281,9 +284,13 @@ def _where_impl(condition, x, y):
     except ValueError:
         _check_broadcast("where", condition, x, y)
         raise
-    if out.dtype is _f32:
-        return out
-    return _torch_dtype("where", out, x, y)
+    dt = out.dtype
+    if dt is _f64 or dt is _f32:  # the common cases: one dtype, or with a Python number
+        xt = getattr(x, "dtype", None)
+        yt = getattr(y, "dtype", None)
+        if (xt is dt or xt is None) and (yt is dt or yt is None) and (xt is not None or yt is not None):
+            return out
+    return _torch_result("where", lambda x, y: np.where(condition, x, y), out, x, y)
 
 
 def _where_xp(space, condition, x, y):

@@ -83,10 +83,15 @@ def _matmul_impl(a, b):
     """``a @ b``: NumPy's matmul on ndarrays (``ndarray.__matmul__``), the namespace's on others."""
     out = a @ b
     dt = out.dtype
-    if (dt is _F32 or dt is _F64) and type(a) is B.ndarray:  # the common case
+    if (dt is _F32 or dt is _F64) and type(a) is B.ndarray and a.dtype is dt and b.dtype is dt:  # the common case
         return out
     if B.foreign(a) or B.foreign(b):
         return _matmul_xp(B.namespace_of(a, b), a, b)
+    # Mixed dtypes (PyTorch refuses them; NumPy's interop passes float64 arrays to float32 tensors):
+    # the dtype of the library's promotion (an int64 operand with float32 gives float32).
+    dtype = B.result_dtype(a, b)
+    if dt != dtype:
+        return B.in_dtype(a, dtype) @ B.in_dtype(b, dtype)
     return out
 
 
