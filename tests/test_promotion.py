@@ -199,6 +199,11 @@ def _binary_call(name, library):
     return _ours(name) if library == "cr" else _torch_function(name)
 
 
+# NumPy before 2.3 computes ``0-d array ** x`` itself when x converts to an integer (its
+# fast_scalar_power calls __index__), without asking __array_ufunc__: NumPy's dtype, not ours.
+_NUMPY_FAST_POWER = tuple(int(p) for p in np.__version__.split(".")[:2]) < (2, 3)
+
+
 def _pairs():
     for (ka, da), (kb, db) in itertools.product(SPECS, SPECS):
         if _is_tensor(ka) or _is_tensor(kb):  # one operand at least is a tensor
@@ -211,6 +216,8 @@ def test_binary_dtype_and_values_match_torch(name):
     problems = []
     with np.errstate(all="ignore"):
         for (ka, da), (kb, db) in _pairs():
+            if name == "pow" and ka == "np0d" and not db.startswith("float") and _NUMPY_FAST_POWER:
+                continue  # NumPy < 2.3 computes array ** 0-d tensor itself (through __index__)
             a, ta = _operands(ka, da)
             b, tb = _operands(kb, db, shift=1)
             label = f"{name}({ka} {da}, {kb} {db})"

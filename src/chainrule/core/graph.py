@@ -199,18 +199,17 @@ def record(prim, args, datas, params, out, result) -> Node:
         if prim.broadcasts:
             # Fitted: an input that broadcasting or promotion changed, and one whose partner has
             # another dtype than the result (a float32 tensor times a 0-d float64 one is float32,
-            # but the rule's ``g * y`` is float64). Dtypes by identity: an equal one that is not
-            # the same object is only fitted for nothing.
+            # but the rule's ``g * y`` is float64); a Python number never changes it. Dtypes by
+            # identity: an equal one that is not the same object is only fitted for nothing.
             shape = out.shape
             dtype = out.dtype
             da, db = datas
-            ta = da.dtype if ea is not None else getattr(da, "dtype", dtype)
-            tb = db.dtype if eb is not None else getattr(db, "dtype", dtype)
-            mixed = ta is not dtype or tb is not dtype
-            if ea is not None and (mixed or da.shape != shape):
-                fit = ((da.shape, ta), None)
-            if eb is not None and (mixed or db.shape != shape):
-                fit = (None if fit is None else fit[0], (db.shape, tb))
+            if ea is not None and (da.shape != shape or da.dtype is not dtype or (
+                    type(db) is not float and type(db) is not int and getattr(db, "dtype", dtype) is not dtype)):
+                fit = ((da.shape, da.dtype), None)
+            if eb is not None and (db.shape != shape or db.dtype is not dtype or (
+                    type(da) is not float and type(da) is not int and getattr(da, "dtype", dtype) is not dtype)):
+                fit = (None if fit is None else fit[0], (db.shape, db.dtype))
         node.in_meta = fit
     elif n == 1:
         a = args[0]
