@@ -204,12 +204,18 @@ def record(prim, args, datas, params, out, result) -> Node:
             shape = out.shape
             dtype = out.dtype
             da, db = datas
-            if ea is not None and (da.shape != shape or da.dtype is not dtype or (
-                    type(db) is not float and type(db) is not int and getattr(db, "dtype", dtype) is not dtype)):
-                fit = ((da.shape, da.dtype), None)
-            if eb is not None and (db.shape != shape or db.dtype is not dtype or (
-                    type(da) is not float and type(da) is not int and getattr(da, "dtype", dtype) is not dtype)):
-                fit = (None if fit is None else fit[0], (db.shape, db.dtype))
+            ta = dtype if (t := type(da)) is float or t is int else getattr(da, "dtype", dtype)
+            tb = dtype if (t := type(db)) is float or t is int else getattr(db, "dtype", dtype)
+            if ta is not dtype or tb is not dtype:  # mixed dtypes: each gradient is fitted
+                if ea is not None:
+                    fit = ((da.shape, ta), None)
+                if eb is not None:
+                    fit = (None if fit is None else fit[0], (db.shape, tb))
+            else:
+                if ea is not None and da.shape != shape:
+                    fit = ((da.shape, ta), None)
+                if eb is not None and db.shape != shape:
+                    fit = (None if fit is None else fit[0], (db.shape, tb))
         node.in_meta = fit
     elif n == 1:
         a = args[0]
