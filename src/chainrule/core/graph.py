@@ -204,18 +204,23 @@ def record(prim, args, datas, params, out, result) -> Node:
             shape = out.shape
             dtype = out.dtype
             da, db = datas
-            ta = dtype if (t := type(da)) is float or t is int else getattr(da, "dtype", dtype)
-            tb = dtype if (t := type(db)) is float or t is int else getattr(db, "dtype", dtype)
-            if ta is not dtype or tb is not dtype:  # mixed dtypes: each gradient is fitted
-                if ea is not None:
+            if ea is not None:
+                ta = da.dtype
+                if eb is not None:  # both require grad: mixed dtypes fit both gradients
+                    tb = db.dtype
+                    if ta is not dtype or tb is not dtype:
+                        fit = ((da.shape, ta), (db.shape, tb))
+                    elif da.shape != shape or db.shape != shape:
+                        fit = ((da.shape, ta) if da.shape != shape else None,
+                               (db.shape, tb) if db.shape != shape else None)
+                elif ta is not dtype or da.shape != shape or (
+                        type(db) is not float and type(db) is not int and getattr(db, "dtype", dtype) is not dtype):
                     fit = ((da.shape, ta), None)
-                if eb is not None:
-                    fit = (None if fit is None else fit[0], (db.shape, tb))
-            else:
-                if ea is not None and da.shape != shape:
-                    fit = ((da.shape, ta), None)
-                if eb is not None and db.shape != shape:
-                    fit = (None if fit is None else fit[0], (db.shape, tb))
+            elif eb is not None:
+                tb = db.dtype
+                if tb is not dtype or db.shape != shape or (
+                        type(da) is not float and type(da) is not int and getattr(da, "dtype", dtype) is not dtype):
+                    fit = (None, (db.shape, tb))
         node.in_meta = fit
     elif n == 1:
         a = args[0]
