@@ -220,7 +220,7 @@ def _guarded(ufunc, op, forward):
     return impl
 
 
-# _FAST: the common cases, where NumPy's promotion is PyTorch's, return NumPy's result at once:
+# The common cases, where NumPy's promotion is PyTorch's, return NumPy's result at once:
 # a float32 or float64 result ``dt`` of operands of that dtype (two arrays; two NumPy scalars of
 # one type, the 0-d tensors' data; an array and a scalar), or of one such operand with a Python
 # float or int (not a bool: subtraction refuses it). It reads the fewest dtypes it can (a NumPy
@@ -260,7 +260,7 @@ def _torch_promotion(ufunc, op, name=None, floating=False):
             if op == "sub" and (_is_bool(x) or _is_bool(y)):  # NumPy's own refusal: PyTorch's words
                 _sub_bool(None, x, y)
             raise
-        if dt is _f64 or dt is _f32:  # the common cases (see _FAST), the same in _true_divide
+        if dt is _f64 or dt is _f32:  # the common cases (see the comment above)
             yt = type(y)
             if yt is ndarray:
                 xd = getattr(x, "dtype", None)
@@ -283,41 +283,7 @@ def _torch_promotion(ufunc, op, name=None, floating=False):
     return impl
 
 
-_divide_xp = _xp_binary("divide", floating=True, op="div")
-
-
-def _true_divide(x, y):
-    try:
-        out = operator.truediv(x, y)
-        dt = out.dtype
-        if dt is _f64 or dt is _f32:  # the common cases (see _FAST), as in _torch_promotion
-            yt = type(y)
-            if yt is ndarray:
-                xd = getattr(x, "dtype", None)
-                if xd is dt is y.dtype or xd is None and (type(x) is float or type(x) is int) and y.dtype is dt:
-                    return out
-            elif yt is float or yt is int:
-                if getattr(x, "dtype", None) is dt:
-                    return out
-            elif yt is type(x):
-                if yt in _NUMPY_TYPES:
-                    return out
-            elif getattr(y, "dtype", None) is dt and getattr(x, "dtype", None) is dt:
-                return out
-        if _foreign(out):
-            return _divide_xp(B.namespace(out), x, y)
-    except TypeError:  # another namespace refused mixed dtypes
-        if _foreign(x, y):
-            return _divide_xp(B.namespace_of(x, y), x, y)
-        raise
-    except AttributeError:  # both operands were Python numbers
-        if type(out) is complex:
-            raise complex_unsupported("div", np.result_type(out)) from None
-        return np.asarray(out)
-    except ValueError:
-        _check_broadcast("div", x, y)
-        raise
-    return _torch_result("div", operator.truediv, out, x, y, floating=True)
+_true_divide = _torch_promotion(operator.truediv, "div", name="divide", floating=True)
 
 
 def _floating(ufunc, op, name=None):
@@ -411,7 +377,7 @@ div = define(
     (lambda m, g, ans, x, y: g / y, lambda m, g, ans, x, y: -g * x / (y * y)),
     _div_jvp, broadcasts=True, needs=((1,), (0, 1)),
     batching="elementwise", operator="/", ufunc="true_divide", aliases=("divide", "true_divide"), method=True,
-    xp=_divide_xp,
+    xp=_true_divide.xp,
 )
 
 

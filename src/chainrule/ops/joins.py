@@ -67,16 +67,21 @@ cat_prim = define("cat", _cat_impl, _cat_vjp, _cat_jvp,
         lambda p, k, v: f"np.concatenate(({', '.join(p)}{',' if len(p) == 1 else ''}), axis={k['dim']})"), xp=_cat_xp)
 
 
+def _tensor_list(op, tensors) -> list:
+    """``tensors`` (a list or tuple, not empty) as a list, each element checked as an operand."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    for item in tensors:
+        _check_operand(op, item, "an element of tensors")
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    return list(tensors)
+
+
 @public(aliases=("concat", "concatenate"), numpy="concatenate")
 def cat(tensors, dim: int = 0):
     """Join tensors along an existing dimension."""
-    if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"cat: expected a list or tuple of tensors, got {type(tensors).__name__}")
-    for _item in tensors:
-        _check_operand("cat", _item, "an element of tensors")
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+    tensors = _tensor_list("cat", tensors)
     for i, x in enumerate(tensors):
         if isinstance(x, (list, tuple)):
             raise TypeError(f"cat: element {i} is a {type(x).__name__}; pass tensors (cr.tensor(...) first)")
@@ -94,13 +99,7 @@ def cat(tensors, dim: int = 0):
 @public(numpy="stack")
 def stack(tensors, dim: int = 0):
     """Join tensors of equal shape along a new dimension."""
-    if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"stack: expected a list or tuple of tensors, got {type(tensors).__name__}")
-    for _item in tensors:
-        _check_operand("stack", _item, "an element of tensors")
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+    tensors = _tensor_list("stack", tensors)
     shapes = [_shape(x) for x in tensors]
     if any(s != shapes[0] for s in shapes):
         raise RuntimeError(f"stack: expects each tensor to be equal size, got shapes {shapes}")

@@ -184,11 +184,7 @@ def _trace(op: str, f: Callable[..., Any], args: Sequence[Any], argnums: tuple[i
             result = f(*call_args)
     finally:
         opened.pop()
-    aux = None
-    if has_aux:
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
-        result, aux = result
+    result, aux = _split_aux(op, result, has_aux)
     outputs, single = _outputs(op, result)
     # Record the backward pass only for an outer reverse transform, inputs that require grad, or
     # closures over tensors that require grad (tangents of an outer forward transform ride on
@@ -260,6 +256,15 @@ def _without_history(t: Tensor) -> Tensor:
 def _finish(outputs: Sequence[Tensor], single: bool, create: bool) -> Any:
     values = [o if create else _without_history(o) for o in outputs]
     return values[0] if single else tuple(values)
+
+
+def _split_aux(op: str, result: Any, has_aux: bool) -> tuple[Any, Any]:
+    """``(output, aux)`` of a function's result: with ``has_aux`` it must return that pair."""
+    if not has_aux:
+        return result, None
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
+    return result[0], result[1]
 
 
 def _closure_history(values: Sequence[Tensor]) -> bool:

@@ -39,6 +39,7 @@ from .arguments import (
     _finish,
     _outputs,
     _pull_back,
+    _split_aux,
     _tensor,
     _trace,
 )
@@ -235,11 +236,7 @@ def _jvp_pass(op: str, f: Callable[..., Any], primals: list[Tensor], tangents: l
     with forward_level(record, op) as level:
         duals = [make_dual(p, t, level) for p, t in zip(primals, tangents)]
         result = f(*duals)
-        aux = None
-        if has_aux:
-            if not (isinstance(result, (tuple, list)) and len(result) == 2):
-                raise TypeError(f"{op}: with has_aux=True the function must return a pair (output, aux)")
-            result, aux = result
+        result, aux = _split_aux(op, result, has_aux)
         outputs, single = _outputs(op, result)
         values = [primal_of(o, level) for o in outputs]
         outs = []
