@@ -887,6 +887,14 @@ NONDIFFERENTIABLE = {
                      (np.array([[[0.0, 2.0], [1.0, 0.0]], [[2.0, 0.0], [0.0, 3.0]]]),)),
 }
 
+# The families added for SPEC §12, each in its own module (``op_db_<family>.py``): they add to
+# ENTRIES and NONDIFFERENTIABLE through ``entry`` and the dict above.
+import importlib  # noqa: E402
+import pathlib  # noqa: E402
+
+for _path in sorted(pathlib.Path(__file__).parent.glob("op_db_*.py")):
+    importlib.import_module(_path.stem)
+
 # Parametrisation ids must be unique.
 _ids = [f"{e.name}-{s.label}" for e in ENTRIES for s in e.samples]
 assert len(_ids) == len(set(_ids)), sorted({i for i in _ids if _ids.count(i) > 1})

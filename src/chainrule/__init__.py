@@ -54,7 +54,7 @@ def _unexport(op: _table.Operation) -> None:
 
 _export.withdraw = _unexport  # type: ignore[attr-defined]
 _table.subscribe(_export)
-from . import autograd, linalg  # noqa: E402
+from . import autograd, fft, linalg, special  # noqa: E402
 from .transforms.forward import TracedConversionError  # noqa: E402
 from .nn import functional as _functional  # noqa: E402,F401
 from . import nn  # noqa: E402

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from . import (  # each module defines its operations as it is imported
     activations,
+    arrange,
+    decompositions,
     elementwise,
     extrema,
     indexing,
@@ -18,9 +20,13 @@ from . import (  # each module defines its operations as it is imported
     linalg,
     neural,
     products,
+    quantiles,
     reductions,
     shape,
+    sorting,
+    special,
     statistics,
+    ufuncs,
 )
 from ..core.dispatch import PRIMITIVES, Primitive
 from ._table import OPERATIONS, Operation, public, subscribe

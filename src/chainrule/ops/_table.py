@@ -148,3 +148,28 @@ def _undo(op: Operation) -> None:
         undo = getattr(subscriber, "withdraw", None)
         if undo is not None:
             undo(op)
+
+
+def namespace_module(scope: dict, namespace: str) -> None:
+    """Fill a namespace module (``chainrule.linalg``, ``chainrule.special``, ``chainrule.fft``)
+    with the operations declared as ``<namespace>.<name>``, now and as they are published."""
+    exported: list[str] = scope.setdefault("__all__", [])
+
+    def export(op: Operation) -> None:
+        if op.namespace == namespace:
+            for name in op.names:
+                short = name.rpartition(".")[2]
+                scope[short] = op.function
+                if short not in exported:
+                    exported.append(short)
+
+    def withdraw(op: Operation) -> None:
+        if op.namespace == namespace:
+            for name in op.names:
+                short = name.rpartition(".")[2]
+                scope.pop(short, None)
+                if short in exported:
+                    exported.remove(short)
+
+    export.withdraw = withdraw  # type: ignore[attr-defined]
+    subscribe(export)
