@@ -107,7 +107,8 @@ class Primitive:
         # softmax of a cross-entropy); ``save_ans`` must be False. Higher orders get None.
         self.residual = residual
         # How Jacobians batch it (see _batching): "elementwise", "reduce" (over ``dim``),
-        # "shift_dim" (along ``dim``), or None for a rule of its own or a loop over the batch.
+        # "shift_dim" (along ``dim``), a rule ``f(ns, fn, args, params)`` of its own, or None
+        # for a rule in _batching's table or a loop over the batch.
         self.batching = batching
         # The inputs whose VJP reads the output (None: all): the output is kept, and checked for
         # in-place changes, only when one of them requires grad (pow's output matters only for

@@ -147,7 +147,9 @@ class BatchedNamespace:
         rule = _RULES.get(name)
         if rule is None:
             prim = P.PRIMITIVES.get(name)
-            rule = _BY_KIND.get(None if prim is None else prim.batching, _loop)
+            kind = None if prim is None else prim.batching
+            # A primitive may carry its own rule: ``batching=f`` with ``f(ns, fn, args, params)``.
+            rule = kind if callable(kind) else _BY_KIND.get(kind, _loop)
 
         def call(*args: Any, **params: Any) -> Any:
             if not any(isinstance(a, Batched) for a in args):
@@ -363,10 +365,13 @@ _RULES: dict[str, Callable[..., Any]] = {
 }
 _BY_KIND: dict[str | None, Callable[..., Any]] = {"elementwise": _elementwise, "reduce": _reduce_dims, "shift_dim": _shift_dim}
 
-FALLBACK = sorted(
-    name for name, prim in P.PRIMITIVES.items()
-    if prim.differentiable and name not in _RULES and prim.batching is None
-)
+def fallback() -> list[str]:
+    """The differentiable primitives with no batching rule: each loops over the batch."""
+    return sorted(name for name, prim in P.PRIMITIVES.items()
+                  if prim.differentiable and name not in _RULES and prim.batching is None)
+
+
+FALLBACK = fallback()
 
 
 # ---------------------------------------------------------------------------------------------
