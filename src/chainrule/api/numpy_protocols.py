@@ -39,6 +39,7 @@ from ..core.tensor import Tensor
 from ..ops import indexing as IX
 from ..ops import shape as S
 from ..ops._table import OPERATIONS, Operation, subscribe
+from . import numpy_arrange, numpy_linalg, numpy_quantiles, numpy_sorting, numpy_ufuncs
 from .numpy_common import (
     _axis1,
     _cast,
@@ -64,6 +65,10 @@ from .numpy_signatures import (
     _tensordot,
     _zeros_like,
 )
+
+# NumPy's signatures, by NumPy name ("tril", "linalg.qr"): the core ones and each family's.
+_SIGNATURES = {**SIGNATURES, **numpy_ufuncs.SIGNATURES, **numpy_arrange.SIGNATURES,
+               **numpy_sorting.SIGNATURES, **numpy_quantiles.SIGNATURES, **numpy_linalg.SIGNATURES}
 
 # ---------------------------------------------------------------------------------------------
 # Ufuncs
@@ -129,7 +134,7 @@ def _serve(op: Operation) -> None:
         if op.accumulate is not None:
             _ACCUMULATE[ufunc] = OPERATIONS[op.accumulate].function
     for name in op.numpy:
-        _FUNCTIONS[_numpy_object(op.name, name)] = SIGNATURES.get(name, fn)
+        _FUNCTIONS[_numpy_object(op.name, name)] = _SIGNATURES.get(name, fn)
 
 
 def _withdraw(op: Operation) -> None:
