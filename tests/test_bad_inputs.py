@@ -259,8 +259,24 @@ def name_probes(default):
             Bad("tensor", X, GARBAGE)]
 
 
+def tree_probes(default):
+    """A pytree holds anything: every value is a tree (a container or a leaf)."""
+    return [Bad("None", None, ACCEPT), Bad("dict", {"a": X, "b": [X, 2.0]}, ACCEPT),
+            Bad("object", Fresh(object, "object()"), ACCEPT), Bad("ragged_list", [[X], [X, X]], ACCEPT)]
+
+
+def tree_argument_probes(default):
+    """Transforms take pytrees of tensors: a leaf that is not numbers is refused, naming the transform."""
+    return [Bad("object_leaf", [Fresh(object, "object()")], GARBAGE), Bad("str_leaf", {"a": "abc"}, GARBAGE)]
+
+
+def tree_function_probes(default):
+    return [Bad("None", None, GARBAGE), Bad("str", "abc", GARBAGE)]
+
+
 PROBES = {
-    "name": name_probes,
+    "name": name_probes, "tree": tree_probes, "tree_argument": tree_argument_probes,
+    "tree_function": tree_function_probes,
     "tensor": tensor_probes, "dim": dim_probes, "size": size_probes, "scalar": scalar_probes,
     "enum": enum_probes, "flag": flag_probes, "dtype": dtype_probes, "callable": callable_probes,
     "index": index_probes,
@@ -425,7 +441,9 @@ SLOT_KINDS = {
     "save": {0: "tensor", 1: "path"}, "load": {0: "path"},
     "numerical.derivative": {1: "tensor"}, "numerical.gradient": {1: "tensor"},
     "autograd.gradcheck": {1: "tensor"}, "autograd.gradgradcheck": {1: "tensor"},
-    "vjp": {1: "tensor"}, "checkpoint": {1: "tensor"}, "jvp": {1: "tensor", 2: "tensor"},
+    "vjp": {1: "tree_argument"}, "checkpoint": {1: "tree_argument"}, "jvp": {1: "tensor", 2: "tensor"},
+    "tree_flatten": {0: "tree"}, "tree_leaves": {0: "tree"}, "tree_structure": {0: "tree"},
+    "tree_map": {0: "tree_function", 1: "tree"},
     "hvp": {1: "tensor", 2: "tensor"},
     "nn.Linear": {0: "size", 1: "size"}, "init.constant_": {1: "scalar"},
     "Tensor.fill_": {1: "scalar"}, "Tensor.size": {"dim": "dim"}, "Tensor.to": {1: "dtype"},

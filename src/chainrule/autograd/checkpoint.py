@@ -25,6 +25,7 @@ from ..transforms.forward import (
     local,
     open_marks,
 )
+from ..transforms.trees import Flat
 from .function import Function
 
 if TYPE_CHECKING:
@@ -130,9 +131,8 @@ _NUMBERS = (bool, int, float, np.bool_, np.integer, np.floating)
 
 
 def _checkpoint_arguments(args: Sequence[Any]) -> None:
-    """Refuse arguments that are not tensors, NumPy arrays of numbers or numbers: ``fn`` is
-    differentiated with respect to its tensor arguments only, so anything else is either garbage
-    or (a list of tensors) would silently lose its gradient."""
+    """Refuse leaves that are not tensors, NumPy arrays of numbers or numbers: ``fn`` is
+    differentiated with respect to its tensor leaves only, so anything else would be garbage."""
     for i, a in enumerate(args):
         if isinstance(a, (Tensor, _NUMBERS)):
             continue
@@ -141,26 +141,29 @@ def _checkpoint_arguments(args: Sequence[Any]) -> None:
             if why is None:
                 continue
             what = f"a NumPy array of dtype {a.dtype} ({why})"
-        elif isinstance(a, (list, tuple)):
-            what = (f"a {type(a).__name__} (its tensors would not be differentiated); pass each tensor as its "
-                    f"own argument, or one tensor (cr.tensor / cr.stack)")
         else:
             what = _describe(a)
-        raise TypeError(f"checkpoint: argument {i} is {what}; checkpoint(fn, *args) takes tensors, NumPy "
-                        f"arrays and numbers (give fn anything else through a closure)")
+        raise TypeError(f"checkpoint: leaf {i} of the arguments is {what}; checkpoint(fn, *args) takes "
+                        f"pytrees of tensors, NumPy arrays and numbers (give fn anything else through a "
+                        f"closure)")
 
 
 def checkpoint(fn: Callable[..., Any], *args: TensorLike) -> Any:
     """``fn(*args)`` without keeping its intermediates: they are recomputed during backward.
 
-    ``args`` are tensors, NumPy arrays or numbers, and ``fn`` returns a tensor or a tuple of
-    tensors. Gradients (also into parameters ``fn`` closes over) equal those without
+    ``args`` are pytrees (tuples, lists, dicts) of tensors, NumPy arrays or numbers, and ``fn``
+    returns a pytree of tensors. Gradients (also into parameters ``fn`` closes over) equal those without
     checkpointing, to any order. Under forward mode there is nothing to save, so ``fn`` simply
     runs; inside a reverse transform, a ``fn`` that closes over tensors being differentiated
     (rather than receiving them as arguments) also simply runs, so their gradients stay exact.
     """
     _check_callable("checkpoint", fn, "fn")
-    _checkpoint_arguments(args)
+    flat = Flat("checkpoint", fn, args, range(len(args)))
+    _checkpoint_arguments(flat.flat_args)
+    return flat.output(_checkpoint(flat, flat.flat_args))
+
+
+def _checkpoint(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
     if state.forward_levels or not state.grad_enabled or not local.reverse and not any(
             isinstance(a, Tensor) and a._requires_grad for a in args):
         out = fn(*args)

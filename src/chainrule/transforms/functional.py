@@ -50,6 +50,7 @@ from .forward import (
     recording_needed,
     tangent_of,
 )
+from .trees import Flat, tangent_leaves
 
 if TYPE_CHECKING:
     from .._typing import ArgNums, TensorLike
@@ -75,20 +76,18 @@ def vjp(f: Callable[..., Any], *primals: TensorLike, has_aux: bool = False) -> t
     """
     _check_callable("vjp", f)
     has_aux = _check_flag("vjp", "has_aux", has_aux)
-    inputs, outputs, single, aux, create = _trace("vjp", f, primals, tuple(range(len(primals))), has_aux)
+    nums = tuple(range(len(primals)))
+    flat = Flat("vjp", f, primals, nums, has_aux)
+    inputs, outputs, single, aux, create = _trace("vjp", flat, flat.flat_args, flat.flat_nums, has_aux)
 
-    def vjp_fn(*cotangents: Any) -> tuple[Tensor, ...]:
-        if single and len(cotangents) == 1:
-            cots = [_cotangent("vjp", outputs[0], cotangents[0])]
-        else:
-            if len(cotangents) == 1 and isinstance(cotangents[0], (tuple, list)):
-                cotangents = tuple(cotangents[0])
-            if len(cotangents) != len(outputs):
-                raise ValueError(f"vjp: got {len(cotangents)} cotangents for {len(outputs)} outputs")
-            cots = [_cotangent("vjp", o, c) for o, c in zip(outputs, cotangents)]
-        return tuple(_pull_back(inputs, outputs, cots, create))
+    def vjp_fn(*cotangents: Any) -> tuple[Any, ...]:
+        leaves = flat.cotangent_leaves(cotangents)
+        if len(leaves) != len(outputs):
+            raise ValueError(f"vjp: got {len(leaves)} cotangents for {len(outputs)} outputs")
+        cots = [_cotangent("vjp", o, c) for o, c in zip(outputs, leaves)]
+        return flat.group(_pull_back(inputs, outputs, cots, create), nums, False)
 
-    out = _finish(outputs, single, create)
+    out = flat.output(_finish(outputs, single, create))
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
@@ -108,12 +107,12 @@ def _value_and_grad(op: str, f: Callable[..., Any], argnums: ArgNums, has_aux: b
     """``(value, aux, gradient)`` of scalar ``f`` at ``args`` (``argnums`` as checked by
     ``_check_argnums``; a tuple gives a tuple of gradients, one per entry)."""
     nums = _argnums(op, argnums, len(args))
-    inputs, outputs, single, aux, create = _trace(op, f, args, nums, has_aux)
+    flat = Flat(op, f, args, nums, has_aux)
+    inputs, outputs, single, aux, create = _trace(op, flat, flat.flat_args, flat.flat_nums, has_aux)
     _scalar_output(op, outputs, single)
     out = outputs[0]
     grads = _pull_back(inputs, outputs, [B.ones(out._data.shape, out._data.dtype, like=out._data)], create)
-    g = grads[0] if type(argnums) is int else tuple(grads)
-    return _finish(outputs, single, create), aux, g
+    return _finish(outputs, single, create), aux, flat.group(grads, nums, type(argnums) is int)
 
 
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False, *,
@@ -213,10 +212,16 @@ def jvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence
     (inputs, tangents, or closures over tensors that require grad, as in PyTorch)."""
     _check_callable("jvp", f)
     has_aux = _check_flag("jvp", "has_aux", has_aux)
-    ps, ts = _dual_inputs("jvp", primals, tangents)
-    values, outs, single, aux = _jvp("jvp", f, ps, ts, has_aux)
-    value = values[0] if single else tuple(values)
-    tangent = outs[0] if single else tuple(outs)
+    primals = _as_tuple("jvp", primals, "primals")
+    tangents = _as_tuple("jvp", tangents, "tangents")
+    if len(tangents) != len(primals):
+        raise ValueError(f"jvp: got {len(tangents)} tangents for {len(primals)} primals; pass one "
+                         f"tangent per primal, each of its primal's structure and shape")
+    flat = Flat("jvp", f, primals, tuple(range(len(primals))), has_aux)
+    ps, ts = _dual_inputs("jvp", *tangent_leaves("jvp", primals, tangents))
+    values, outs, single, aux = _jvp("jvp", flat, ps, ts, has_aux)
+    value = flat.output(values[0] if single else tuple(values))
+    tangent = flat.output(outs[0] if single else tuple(outs))
     return (value, tangent, aux) if has_aux else (value, tangent)
 
 

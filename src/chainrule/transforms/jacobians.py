@@ -23,7 +23,8 @@ from .batching import batched_jvp, batched_vjp
 from .forward import (
     primal_of,
 )
-from .functional import _dual_inputs, _jvp, _value_and_grad
+from .functional import _as_tuple, _dual_inputs, _jvp, _value_and_grad
+from .trees import Flat, tangent_leaves
 
 if TYPE_CHECKING:
     from .._typing import ArgNums, TensorLike
@@ -43,14 +44,15 @@ def jacrev(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
 def _jacrev(f: Callable[..., Any], argnums: ArgNums, op: str) -> Callable[..., Any]:
     def wrapped(*args: Any) -> Any:
         nums = _argnums(op, argnums, len(args))
-        inputs, outputs, single, _, create = _trace(op, f, args, nums, False)
+        flat = Flat(op, f, args, nums)
+        inputs, outputs, single, _, create = _trace(op, flat, flat.flat_args, flat.flat_nums, False)
         per_output = []
         for out in outputs:
             jacs = batched_vjp(inputs, out, create)
             if not create:
                 jacs = [_without_history(j) for j in jacs]
-            per_output.append(jacs[0] if type(argnums) is int else tuple(jacs))
-        return per_output[0] if single else tuple(per_output)
+            per_output.append(flat.group(jacs, nums, type(argnums) is int))
+        return flat.output(per_output[0] if single else tuple(per_output))
 
     return wrapped
 
@@ -78,12 +80,15 @@ def _float_arguments(op: str, args: Sequence[Any], nums: Sequence[int]) -> list[
 def _jacfwd(f: Callable[..., Any], argnums: ArgNums, op: str) -> Callable[..., Any]:
     def wrapped(*args: Any) -> Any:
         nums = _argnums(op, argnums, len(args))
-        floats = _float_arguments(op, args, nums)
-        jacs, single = batched_jvp(f, floats, nums, op)  # jacs[k][j]: argument nums[k], output j
-        pick = (lambda j: jacs[0][j]) if type(argnums) is int else (lambda j: tuple(c[j] for c in jacs))
-        if single:
-            return pick(0)
-        return tuple(pick(j) for j in range(len(jacs[0]))) if jacs else ()
+        flat = Flat(op, f, args, nums)
+        floats = _float_arguments(op, flat.flat_args, flat.flat_nums)
+        # jacs[k][j]: leaf flat_nums[k], output j
+        jacs, single = batched_jvp(flat, floats, flat.flat_nums, op)
+        if flat.out_def is None:  # no differentiated leaf: f was not called by the passes
+            flat(*floats)
+        n_out = 1 if single else len(jacs[0]) if jacs else flat.out_def.num_leaves  # type: ignore[union-attr]
+        per_output = [flat.group([c[j] for c in jacs], nums, type(argnums) is int) for j in range(n_out)]
+        return flat.output(per_output[0] if single else tuple(per_output))
 
     return wrapped
 
@@ -102,14 +107,15 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0, mode: str = "auto") ->
 
     def wrapped(*args: Any) -> Any:
         nums = _argnums("jacobian", checked, len(args))
-        floats = _float_arguments("jacobian", args, nums)
-        n_in = sum(int(floats[i]._data.size) for i in nums)
+        flat = Flat("jacobian", f, args, nums)
+        floats = _float_arguments("jacobian", flat.flat_args, flat.flat_nums)
+        n_in = sum(int(floats[i]._data.size) for i in set(flat.flat_nums))
         with no_grad():
-            probe = f(*floats)
+            probe = flat(*floats)
         outputs, _ = _outputs("jacobian", probe)
         n_out = sum(int(o._data.size) for o in outputs)
         chosen = jacfwd if n_in < n_out else jacrev
-        return chosen(f, checked)(*floats)
+        return chosen(f, checked)(*args)
 
     return wrapped
 
@@ -125,12 +131,19 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
 def hvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]) -> tuple[Tensor, Any]:
     """``(f(*primals), H·tangents)`` by forward mode over reverse mode, in one pass each way."""
     _check_callable("hvp", f)
-    ps, ts = _dual_inputs("hvp", primals, tangents)
+    primals = _as_tuple("hvp", primals, "primals")
+    tangents = _as_tuple("hvp", tangents, "tangents")
+    if len(tangents) != len(primals):
+        raise ValueError(f"hvp: got {len(tangents)} tangents for {len(primals)} primals; pass one "
+                         f"tangent per primal, each of its primal's structure and shape")
+    trees = tuple(range(len(primals)))
+    flat = Flat("hvp", f, primals, trees)
+    ps, ts = _dual_inputs("hvp", *tangent_leaves("hvp", primals, tangents))
     nums = tuple(range(len(ps)))
     captured = []
 
     def gradient(*xs: Any) -> Any:
-        value, _, g = _value_and_grad("hvp", f, nums, False, xs)
+        value, _, g = _value_and_grad("hvp", flat, nums, False, xs)
         captured.append(value)
         return g
 
@@ -139,4 +152,5 @@ def hvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence
     for level in list(value._tangents or ()):
         if level not in state.forward_levels:
             value = primal_of(value, level)
-    return value, products[0] if len(ps) == 1 else tuple(products)
+    grouped = flat.group(products, trees, False)
+    return value, grouped[0] if len(primals) == 1 else grouped
