@@ -85,7 +85,7 @@ class PyTreeDef:
         self.kind = kind  # None: a leaf
         self.aux = aux
         self.children = children
-        self.num_leaves = 1 if kind is None else sum(c.num_leaves for c in children)
+        self.num_leaves: int = 1 if kind is None else sum(c.num_leaves for c in children)
 
     @property
     def is_leaf(self) -> bool:
