@@ -66,6 +66,7 @@ if _TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type che
     from .autograd.checkpoint import checkpoint
     from .transforms.functional import grad, jvp, value_and_grad, vjp
     from .transforms.jacobians import hessian, hvp, jacfwd, jacobian, jacrev
+    from .transforms.vmap import vmap
     from .transforms.pytree import (register_pytree_node, tree_flatten, tree_leaves,
                                     tree_map, tree_structure, tree_unflatten)
     from .serialization import load, save
@@ -90,6 +91,7 @@ _LAZY = {
     "hessian": ("transforms.jacobians", "hessian"),
     "hvp": ("transforms.jacobians", "hvp"),
     "checkpoint": ("autograd.checkpoint", "checkpoint"),
+    "vmap": ("transforms.vmap", "vmap"),
     **{name: ("transforms.pytree", name) for name in (
         "tree_map", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure",
         "register_pytree_node")},

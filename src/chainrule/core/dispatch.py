@@ -188,6 +188,8 @@ class Primitive:
             try:
                 out = self.impl(x, y)
             except Exception as exc:
+                if _stacked(datas):  # a batched tensor of vmap: its level's rule
+                    return _vmapped(self, args, params)
                 raise _impl_error(self, datas, exc) from exc
             break
         else:
@@ -204,6 +206,8 @@ class Primitive:
                 try:
                     out = impl(x)
                 except Exception as exc:
+                    if _stacked(datas):  # a batched tensor of vmap: its level's rule
+                        return _vmapped(self, args, params)
                     raise _impl_error(self, datas, exc) from exc
             else:  # the general case
                 n = 0
@@ -224,6 +228,8 @@ class Primitive:
                             _check_array(self, a)
                         datas.append(a)
                     elif hasattr(a, "ns"):  # a batch of tangents or cotangents (see _batching)
+                        if a.ns.level:  # the data of a batched tensor of vmap, handed on bare
+                            return _vmapped(self, args, params)
                         return getattr(a.ns, self.name)(*args, **params)
                     else:
                         d = _constant(a, self)
@@ -231,6 +237,8 @@ class Primitive:
                         if type(d) not in _NUMPY_TYPES and d is not None:
                             foreign = True
                 impl = self.impl
+                if foreign and _stacked(datas):  # a batched tensor of vmap: its level's rule
+                    return _vmapped(self, args, params)
                 if foreign and B.any_foreign(datas):
                     impl = _foreign_forward(self, datas)
                 elif self.adapt is not None and len(datas) == 1:
@@ -275,6 +283,28 @@ class Primitive:
         if tangents and self.differentiable and state.forward_levels:
             _push_tangents(self, args, params, result)
         return result
+
+
+def _stacked(datas) -> bool:
+    """Whether an operand is the data of a batched tensor of vmap (see transforms/vmap)."""
+    for d in datas:
+        if getattr(getattr(d, "ns", None), "level", 0):
+            return True
+    return False
+
+
+def _vmapped(prim, args, params):
+    """``prim`` on operands of which some are batched tensors of vmap: the batching rule of the
+    innermost level among them, which computes the whole batch with the primitives (a batched
+    tensor of an outer level is an operand like any other there, sent on to its own level)."""
+    ns = None
+    for a in args:
+        d = a._data if isinstance(a, Tensor) else a
+        level = getattr(getattr(d, "ns", None), "level", 0)
+        if level and (ns is None or level > ns.level):
+            ns = d.ns
+    operands = [a._data if isinstance(a, Tensor) and getattr(a._data, "ns", None) is ns else a for a in args]
+    return ns.shell(getattr(ns, prim.name)(*operands, **params))
 
 
 def _describe(value) -> str:

@@ -77,6 +77,8 @@ def format_values(array: np.ndarray, prefix: str = "tensor(") -> str:
 
 
 def tensor_repr(t: Tensor) -> str:
+    if hasattr(t._data, "refuse_conversion"):  # a batched tensor of vmap: one value per example
+        return f"tensor({t._data!r}, dtype=chainrule.{t._data.dtype.name})"
     array = np.asarray(t._data)
     body = format_values(array)
     extras = []

@@ -258,7 +258,11 @@ class Tensor(_Methods):
 
     def _leave_graph(self, what: str) -> None:
         """Raise if converting this tensor (by ``what``) inside a transform would silently drop
-        its derivative (see forward.check_conversion); free outside transforms."""
+        its derivative (see forward.check_conversion); free outside transforms. A batched
+        tensor of vmap (one value per example) is never converted."""
+        refuse = getattr(self._data, "refuse_conversion", None)
+        if refuse is not None:
+            refuse(what)
         if (self._requires_grad or self._tangents is not None) and (
                 state.transform_depth or state.forward_levels):
             from ..transforms.forward import check_conversion
@@ -326,6 +330,9 @@ class Tensor(_Methods):
         return int(self._scalar("index"))
 
     def __bool__(self) -> bool:
+        refuse = getattr(self._data, "refuse_conversion", None)
+        if refuse is not None:  # a batched tensor of vmap
+            refuse("bool() (a Python if or while)")
         if self._data.size != 1:
             raise RuntimeError(
                 f"bool(): the truth value of a tensor with {self._data.size} elements (shape "

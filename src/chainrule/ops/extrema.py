@@ -25,7 +25,7 @@ from .reductions import (
     _real_only,
     values_indices,
 )
-from .shape import _ndim, _shape, normalize_dim, squeeze
+from .shape import _ndim, _shape, normalize_dim, squeeze, unsqueeze
 
 
 def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
@@ -136,7 +136,7 @@ def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A
         return _extremum(op, prim, input, None, False, nan=True)
     d = normalize_dim(op, dim, _ndim(input))
     indices = arg(input, d, keepdim=False)
-    values = gather_prim(input, B.expand_dims(indices._data, d), dim=d)
+    values = gather_prim(input, unsqueeze(indices, d), dim=d)
     if not keepdim:
         values = squeeze(values, d)
     return values_indices(values, arg(input, d, keepdim))

@@ -190,7 +190,7 @@ gather_prim = define(
     "gather", _gather_impl,
     (lambda m, g, ans, x, index, dim: m.scatter_add(g, index, dim=dim, shape=x.shape), None),
     lambda m, tangents, ans, x, index, dim: m.gather(tangents[0], index, dim=dim),
-    save_inputs="meta", template=T.Template(lambda p, k, v: f"np.take_along_axis({p[0]}, {p[1]}, axis={k['dim']})"),
+    needs=((1,), ()), needs_meta=True, template=T.Template(lambda p, k, v: f"np.take_along_axis({p[0]}, {p[1]}, axis={k['dim']})"),
 )
 
 
@@ -198,7 +198,7 @@ scatter_add = define(
     "scatter_add", _scatter_add_impl,
     (lambda m, g, ans, src, index, dim, shape: m.gather(g, index, dim=dim), None),
     lambda m, tangents, ans, src, index, dim, shape: m.scatter_add(tangents[0], index, dim=dim, shape=shape),
-    save_inputs="meta",
+    needs=((1,), ()), needs_meta=True,
 )
 
 

@@ -34,8 +34,21 @@ def _check_leaf(op: str, target) -> None:
         )
 
 
-def _check_view(op: str, target) -> None:
+def _check_batched(op: str, *operands) -> None:
+    """In-place changes inside ``cr.vmap`` involving a batched tensor are refused: a batched
+    tensor's views are not tracked, so a write could miss the tensors it should change."""
+    for a in operands:
+        if getattr(getattr(getattr(a, "_data", None), "ns", None), "level", 0):
+            raise RuntimeError(
+                f"{op}: an in-place change involving a batched tensor (inside cr.vmap) is not "
+                f"supported; write it out of place, e.g. cr.where(mask, value, x) or "
+                f"x.index_put(...), and use the new tensor"
+            )
+
+
+def _check_view(op: str, target, *others) -> None:
     """The in-place changes of views that PyTorch refuses (they would need history it can't give)."""
+    _check_batched(op, target, *others)
     info = view_info(target)
     if info is None:
         return
@@ -170,7 +183,7 @@ def _records(target, others) -> bool:
 def apply_inplace(op: str, target, prim, *others, **params):
     """``target ← prim(target, *others)`` in place; returns ``target``."""
     _check_leaf(op, target)
-    _check_view(op, target)
+    _check_view(op, target, *others)
     if op != "setitem":  # setitem checked the region it writes
         _check_internal_overlap(op, target._data)
         for other in others:
@@ -226,7 +239,7 @@ def _snapshot(target, copy: bool):
 def setitem(target, key, value) -> None:
     """``target[key] = value``."""
     key = _index_key(key, "setitem")
-    _check_view("setitem", target)
+    _check_view("setitem", target, value)
     if isinstance(value, Tensor):
         basic = _is_basic(key)
         try:
@@ -260,7 +273,7 @@ def zero_(target):
 
 def fill_(target, value):
     _check_leaf("fill_", target)
-    _check_view("fill_", target)
+    _check_view("fill_", target, value)
     if _records(target, (value,)):
         return _assign("fill_", target, overwrite(_snapshot(target, False), value))
     target._buffer()[...] = value._data if hasattr(value, "_data") else value
@@ -291,7 +304,7 @@ overwrite = define(
 
 def copy_(target, source):
     _check_leaf("copy_", target)
-    _check_view("copy_", target)
+    _check_view("copy_", target, source)
     _check_overlap("copy_", target._data, source)
     if _records(target, (source,)):
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)

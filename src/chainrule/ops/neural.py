@@ -121,6 +121,12 @@ def _ce_raw_vjp(m, g, ans, x, target, dim):
     return p
 
 
+def _ce_batching(ns, fn, args, params):
+    """The losses of a batch of (logits, targets) pairs: the batch axis is one more sample axis."""
+    x, target = args
+    return ns.wrap(fn(ns.broadcast(x), ns.broadcast(target), dim=params["dim"] + 1))
+
+
 softmax_cross_entropy = define(
     "softmax_cross_entropy", _ce_impl,
     (_ce_vjp, None),
@@ -128,4 +134,5 @@ softmax_cross_entropy = define(
                                                    dim=(dim,), keepdim=False),
     residual=_ce_forward,
     raw_vjp=(_ce_raw_vjp, None),
+    batching=_ce_batching,
 )

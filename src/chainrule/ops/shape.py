@@ -79,8 +79,12 @@ def _view(prim, input, params, multi=False):  # noqa: A002
     """``prim(input, **params)``, marked a view of ``input`` (see "How views work" in tensor.py);
     ``reshape`` is one only where NumPy needed no copy."""
     if isinstance(input, Tensor):
-        if type(input._data) is not B.ndarray and not B.foreign(input._data):
-            input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
+        data = input._data
+        if type(data) is not B.ndarray:
+            if getattr(getattr(data, "ns", None), "level", 0):  # batched (vmap): views are the batch's
+                return prim(input, **params)
+            if not B.foreign(data):
+                input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
         out = prim(input, **params)
         if prim is not _reshape or B.may_share_memory(out._data, input._data):
             make_view(out, input, prim, params, multi)
@@ -112,7 +116,8 @@ def view(input, *shape):  # noqa: A002
     shape = _sizes("view", shape)
     new = _infer_shape(_shape(input), shape, "view")
     out = _view(_reshape, input, {"shape": new})
-    if isinstance(input, Tensor) and not isinstance(out, View) and out._data.size:
+    if isinstance(input, Tensor) and not isinstance(out, View) and out._data.size and \
+            not getattr(getattr(out._data, "ns", None), "level", 0):  # (a batched tensor: no views)
         raise RuntimeError(
             f"view: shape {list(new)} is not compatible with the layout of the tensor of shape "
             f"{_shape(input)} (its memory would have to be copied); use .reshape(...) instead"

@@ -109,7 +109,9 @@ class Batched:
 
 
 def _raw_shape(value: Any) -> tuple[int, ...]:
-    return value._data.shape if isinstance(value, Tensor) else np.shape(value)
+    if isinstance(value, Tensor):
+        return tuple(value._data.shape)  # (one example's, for a batched tensor of vmap)
+    return np.shape(value)
 
 
 def _arg_shape(a: Any) -> tuple[int, ...]:
@@ -124,6 +126,8 @@ def _shift(dim: Sequence[int] | None, ndim: int) -> tuple[int, ...]:
 
 class BatchedNamespace:
     """The rule namespace ``base`` (raw or traced) lifted to ``Batched`` arguments."""
+
+    level = 0  # vmap's namespaces (see vmap) number their nesting from 1
 
     def __init__(self, base: Any, size: int) -> None:
         self.base = base
@@ -256,20 +260,64 @@ def _basic(index) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
 
 
+def _batch_axis(index: tuple, shape: tuple, size: int) -> int:
+    """Where the batch axis lands in ``x[(slice(None),) + index]`` for ``x`` of shape ``(size,) +
+    shape``: first, unless NumPy moves the dimensions of separated advanced indices in front of
+    it. Found by indexing a zero-strided stand-in whose batch size no other dimension has."""
+    if _basic(index):
+        return 0
+    sizes = [size, *shape] + [n for i in index for n in np.shape(i)]
+    probe = max(sizes) + 1
+    stand_in = np.broadcast_to(np.empty((), np.int8), (probe,) + tuple(shape))
+    return stand_in[(slice(None),) + index].shape.index(probe)
+
+
+def _holds_batch(index) -> bool:
+    return any(isinstance(i, Batched) for i in index)
+
+
+def _loop_index(ns, fn, args, params):
+    """Per-example application for an index holding a batch of indices (vmap of ``x[idx]`` with a
+    batched ``idx``): NumPy's advanced indexing has no batched form that keeps its layout rules."""
+    index = params["index"]
+    results = []
+    for b in range(ns.size):
+        per = tuple(i.value._data[b] if isinstance(i, Batched) else i for i in index)
+        operands = [a.value[b] if isinstance(a, Batched) else a for a in args]
+        results.append(fn(*operands, **{**params, "index": per}))
+    base = ns.base
+    rows = [base.reshape(r, shape=(1,) + tuple(_raw_shape(r))) for r in results]
+    return ns.wrap(base.cat(*rows, dim=0))
+
+
 def _getitem(ns, fn, args, params):
     index = params["index"]
-    if not _basic(index):
-        return _loop(ns, fn, args, params)
     index = index if isinstance(index, tuple) else (index,)
-    return ns.wrap(fn(args[0].value, index=(slice(None),) + index))
+    if _holds_batch(index):
+        return _loop_index(ns, fn, args, {**params, "index": index})
+    x = args[0]
+    out = fn(x.value, index=(slice(None),) + index)
+    k = _batch_axis(index, x.shape, ns.size)
+    if k:
+        dims = list(range(len(_raw_shape(out))))
+        dims.insert(0, dims.pop(k))
+        out = ns.base.permute(out, dims=tuple(dims))
+    return ns.wrap(out)
 
 
 def _scatter(ns, fn, args, params):
     index = params["index"]
-    if not _basic(index):
-        return _loop(ns, fn, args, params)
     index = index if isinstance(index, tuple) else (index,)
-    return ns.wrap(fn(args[0].value, index=(slice(None),) + index, shape=(ns.size,) + tuple(params["shape"])))
+    if _holds_batch(index):
+        return _loop_index(ns, fn, args, {**params, "index": index})
+    shape = tuple(params["shape"])
+    g = ns.broadcast(args[0])
+    k = _batch_axis(index, shape, ns.size)
+    if k:  # into the layout of x[(slice(None),) + index]: the batch axis at k
+        dims = list(range(len(_raw_shape(g))))
+        dims.insert(k, dims.pop(0))
+        g = ns.base.permute(g, dims=tuple(dims))
+    return ns.wrap(fn(g, index=(slice(None),) + index, shape=(ns.size,) + shape))
 
 
 def _matmul(ns, fn, args, params):
@@ -328,20 +376,25 @@ def _cat(ns, fn, args, params):
     return ns.wrap(fn(*[ns.broadcast(a) for a in args], dim=params["dim"] + 1))
 
 
+def _batched_index(ns, index):
+    """An index operand (gather, scatter_add) with the batch axis first: a batch of indices as it
+    is, a shared one repeated."""
+    if isinstance(index, Batched):
+        return index.value
+    if isinstance(index, Tensor):
+        return ns.base.broadcast_to(index, shape=(ns.size,) + tuple(index.shape))
+    return np.broadcast_to(index, (ns.size,) + np.shape(index))
+
+
 def _gather(ns, fn, args, params):
     x, index = args
-    if isinstance(index, Batched):
-        return _loop(ns, fn, args, params)
-    index = np.broadcast_to(index, (ns.size,) + np.shape(index))
-    return ns.wrap(fn(x.value, index, dim=params["dim"] + 1))
+    return ns.wrap(fn(ns.broadcast(x), _batched_index(ns, index), dim=params["dim"] + 1))
 
 
 def _scatter_add(ns, fn, args, params):
     src, index = args
-    if isinstance(index, Batched):
-        return _loop(ns, fn, args, params)
-    index = np.broadcast_to(index, (ns.size,) + np.shape(index))
-    return ns.wrap(fn(src.value, index, dim=params["dim"] + 1, shape=(ns.size,) + tuple(params["shape"])))
+    return ns.wrap(fn(ns.broadcast(src), _batched_index(ns, index), dim=params["dim"] + 1,
+                      shape=(ns.size,) + tuple(params["shape"])))
 
 
 def _diagonal(ns, fn, args, params):
@@ -357,7 +410,21 @@ def _pad(ns, fn, args, params):
     return ns.wrap(fn(args[0].value, widths=((0, 0),) + tuple(params["widths"]), value=params["value"]))
 
 
+def _arg_reduce(ns, fn, args, params):
+    """argmax/argmin: along a dim (shifted past the batch axis), or over each example's elements."""
+    x = args[0]
+    if params.get("dim") is None:
+        flat = ns.base.reshape(x.value, shape=(ns.size, -1))
+        out = fn(flat, dim=1, keepdim=False)
+        if params.get("keepdim"):
+            out = ns.base.reshape(out, shape=(ns.size,) + (1,) * x.ndim)
+        return ns.wrap(out)
+    return ns.wrap(fn(x.value, dim=params["dim"] + 1 if params["dim"] >= 0 else params["dim"],
+                      keepdim=params.get("keepdim", False)))
+
+
 _RULES: dict[str, Callable[..., Any]] = {
+    "argmax": _arg_reduce, "argmin": _arg_reduce,
     "reshape": _reshape, "broadcast_to": _broadcast_to, "sum_to": _sum_to, "permute": _permute,
     "flip": _flip, "tile": _tile, "getitem": _getitem, "scatter": _scatter, "matmul": _matmul,
     "einsum_prim": _einsum, "cat": _cat, "gather": _gather, "scatter_add": _scatter_add,
@@ -386,34 +453,57 @@ def _identity(n: int, dtype: np.dtype) -> np.ndarray:
     return eye
 
 
-def batched_vjp(inputs: Sequence[Tensor], out: Tensor, create: bool) -> list[Tensor]:
+def _seeds(n: int, dtype: np.dtype, lead: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
+    """The identity as ``n`` seeds of shape ``lead + shape``: seed ``j`` holds the ``j``-th basis
+    vector of ``shape`` at every position of the leading (vmap) axes ``lead``."""
+    eye = _identity(n, dtype).reshape((n,) + (1,) * len(lead) + shape)
+    return np.broadcast_to(eye, (n,) + lead + shape) if lead else eye
+
+
+def _per_example(value: Any, lead: tuple[int, ...], shape: tuple[int, ...]) -> Any:
+    """A batch of ``n`` derivatives of shape ``lead + rest`` (``n`` first) as ``lead + shape``,
+    ``shape`` the Jacobian's per-example shape (the seed index becomes the first axes)."""
+    k = len(lead)
+    if not isinstance(value, Tensor):
+        value = Tensor._wrap(np.asarray(value))
+    if k:
+        ndim = len(value._data.shape)
+        value = P.traced.permute(value, dims=tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, ndim)))
+    return P.traced.reshape(value, shape=lead + shape)
+
+
+def batched_vjp(inputs: Sequence[Tensor], out: Tensor, create: bool, lead: tuple[int, ...] = ()) -> list[Tensor]:
     """The Jacobian of ``out`` with respect to each input (``out.shape + in.shape``), from one
-    backward pass carrying the whole identity as a batch of cotangents."""
-    n = out._data.size
+    backward pass carrying the whole identity as a batch of cotangents. With ``lead`` (inside
+    vmap, see ``trees.Lifted``) the leading axes of ``out`` and the inputs are independent
+    examples: the result is each example's Jacobian, ``lead + out + in`` (per-example shapes)."""
+    k = len(lead)
+    out_shape = tuple(out._data.shape[k:])
+    n = int(np.prod(out_shape, dtype=np.int64))
     dtype = out._data.dtype
     found: dict[int, Any] = {}
     if out._requires_grad and n:
-        seeds = _identity(n, dtype).reshape((n,) + out._data.shape)
+        seeds = _seeds(n, dtype, lead, out_shape)
         found = engine.compute_gradients([out], [seeds], inputs, retain_graph=True,
                                          create_graph=create, accumulate=False,
                                          batch=lambda m: BatchedNamespace(m, n))
     jacs: list[Tensor] = []
     for t in inputs:
         g = found.get(id(t))
-        shape = out._data.shape + t._data.shape
+        shape = out_shape + tuple(t._data.shape[k:])
         if g is None:
-            jacs.append(Tensor._wrap(np.zeros(shape, dtype=t._data.dtype)))
+            jacs.append(Tensor._wrap(np.zeros(lead + shape, dtype=t._data.dtype)))
             continue
         value = g.value if isinstance(g, Batched) else g
-        if isinstance(value, Tensor):
-            jacs.append(value.reshape(shape))
-        else:
+        if not k and not isinstance(value, Tensor):
             jacs.append(Tensor._wrap(np.asarray(value).reshape(shape)))
+        else:
+            jacs.append(_per_example(value, lead, shape))
     return jacs
 
 
 def batched_jvp(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
-                name: str = "jacfwd") -> tuple[list[list[Any]], bool]:
+                name: str = "jacfwd", lead: tuple[int, ...] = ()) -> tuple[list[list[Any]], bool]:
     """The Jacobians of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
     one forward pass carrying the whole identity as a batch of tangents: ``(jacs, single)`` where
     ``jacs[k][j]`` is output ``j``'s Jacobian for argument ``argnums[k]`` and ``single`` says whether
@@ -421,34 +511,37 @@ def batched_jvp(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[in
     record = recording_needed(args)
     jacs, single = [], True
     for i in argnums:
-        columns, outputs, single = _jacobian_column_pass(f, args, i, record, name)
+        columns, outputs, single = _jacobian_column_pass(f, args, i, record, name, lead)
         if not record and _closure_history(outputs):
             # f closes over tensors that require grad: record the tangents too (see jvp).
-            columns, outputs, single = _jacobian_column_pass(f, args, i, True, name)
+            columns, outputs, single = _jacobian_column_pass(f, args, i, True, name, lead)
         jacs.append(columns)
     return jacs, single
 
 
-def _jacobian_column_pass(f, args, i, record, name):
+def _jacobian_column_pass(f, args, i, record, name, lead):
     x = args[i]
-    n = x._data.size
+    in_shape = tuple(x._data.shape[len(lead):])
+    n = int(np.prod(in_shape, dtype=np.int64))
     with forward_level(record, name) as level:
         ns = BatchedNamespace(P.traced, n)
-        seeds = Tensor._wrap(_identity(n, x._data.dtype).reshape((n,) + x._data.shape))
+        seeds = Tensor._wrap(_seeds(n, x._data.dtype, lead, in_shape))
         call = list(args)
         call[i] = make_dual(x, ns.wrap(seeds), level)
         outputs, single = _outputs(name, f(*call))
         tangents = [tangent_of(out, level) for out in outputs]
-    return [_jacobian_columns(out, t, x, n) for out, t in zip(outputs, tangents)], outputs, single
+    return [_jacobian_columns(out, t, in_shape, n, lead) for out, t in zip(outputs, tangents)], outputs, single
 
 
-def _jacobian_columns(out, t, x, n):
-    """The Jacobian ``out.shape + x.shape`` from ``t``, the batch of ``out``'s tangents."""
-    shape = out._data.shape + x._data.shape
+def _jacobian_columns(out, t, in_shape, n, lead):
+    """The Jacobian ``lead + out + in`` (per-example shapes) from ``t``, the batch of ``out``'s
+    tangents (``(n,) + out.shape``, indexed by input element first: that axis goes last)."""
+    k = len(lead)
+    out_shape = tuple(out._data.shape[k:])
+    shape = out_shape + in_shape
     if t is None:
-        return Tensor._wrap(np.zeros(shape, dtype=out._data.dtype))
-    value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + out._data.shape)
-    # value: (n,) + out.shape, indexed by input element first; move that axis last.
+        return Tensor._wrap(np.zeros(lead + shape, dtype=out._data.dtype))
+    value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + tuple(out._data.shape))
     ndim = len(out._data.shape)
     moved = P.traced.permute(value, dims=tuple(range(1, ndim + 1)) + (0,)) if ndim else value
-    return P.traced.reshape(moved, shape=shape)
+    return P.traced.reshape(moved, shape=lead + shape)

@@ -62,6 +62,11 @@ _LEVEL_NAMES: dict[int, str] = {}
 
 def make_dual(primal: Tensor, tangent: Any, level: int) -> Tensor:
     """A tensor with ``primal``'s value (and history) carrying ``tangent`` at ``level``."""
+    if getattr(getattr(primal._data, "ns", None), "level", 0):
+        # A batched tensor of vmap: its operations run on its full batch, which would not carry
+        # the tangent. Transforms lift their inputs to the full batch first (trees.Lifted).
+        raise RuntimeError("forward mode: a tangent for a batched tensor of vmap must be given to its "
+                           "full batch (an internal error: please report it)")
     if not isinstance(tangent, Tensor) and not hasattr(tangent, "ns"):
         tangent = Tensor._wrap(B.as_array(tangent, primal._data.dtype, like=primal._data))
     if tuple(tangent.shape) != primal._data.shape:

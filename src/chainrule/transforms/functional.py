@@ -50,7 +50,8 @@ from .forward import (
     recording_needed,
     tangent_of,
 )
-from .trees import Flat, tangent_leaves
+from .trees import Flat, Lifted, tangent_leaves
+from .vmap import lift, open_levels, unlift
 
 if TYPE_CHECKING:
     from .._typing import ArgNums, TensorLike
@@ -78,22 +79,43 @@ def vjp(f: Callable[..., Any], *primals: TensorLike, has_aux: bool = False) -> t
     has_aux = _check_flag("vjp", "has_aux", has_aux)
     nums = tuple(range(len(primals)))
     flat = Flat("vjp", f, primals, nums, has_aux)
-    inputs, outputs, single, aux, create = _trace("vjp", flat, flat.flat_args, flat.flat_nums, has_aux)
+    levels = open_levels()
+    target: Flat | Lifted = Lifted(flat, levels) if levels else flat
+    inputs, outputs, single, aux, create = _trace("vjp", target, target.flat_args, flat.flat_nums, has_aux)
 
     def vjp_fn(*cotangents: Any) -> tuple[Any, ...]:
         leaves = flat.cotangent_leaves(cotangents)
         if len(leaves) != len(outputs):
             raise ValueError(f"vjp: got {len(leaves)} cotangents for {len(outputs)} outputs")
+        if levels:
+            _same_levels("vjp", levels)
+            leaves = [None if c is None else lift(c, levels) for c in leaves]
+        elif open_levels():
+            raise _new_levels("vjp")
         cots = [_cotangent("vjp", o, c) for o, c in zip(outputs, leaves)]
-        return flat.group(_pull_back(inputs, outputs, cots, create), nums, False)
+        grads = _pull_back(inputs, outputs, cots, create)
+        return flat.group([unlift(g, levels) for g in grads] if levels else grads, nums, False)
 
-    out = flat.output(_finish(outputs, single, create))
+    out = _finish(outputs, single, create)
+    out = flat.output(target.unlift(out) if levels else out)  # type: ignore[union-attr]
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def _scalar_output(op: str, outputs: Sequence[Tensor], single: bool) -> None:
-    if not single or outputs[0]._data.size != 1:
-        shape = outputs[0]._data.shape if single else f"{len(outputs)} outputs"
+def _same_levels(op: str, levels: Sequence[Any]) -> None:
+    if open_levels() != tuple(levels):
+        raise _new_levels(op)
+
+
+def _new_levels(op: str) -> ValueError:
+    return ValueError(f"{op}: vjp_fn was made outside the cr.vmap it is called in (vmap of a vjp_fn, "
+                      f"e.g. for a Jacobian); this is not supported yet: call cr.vjp inside the "
+                      f"vmapped function, or use cr.jacrev")
+
+
+def _scalar_output(op: str, outputs: Sequence[Tensor], single: bool, lead: tuple[int, ...] = ()) -> None:
+    """``outputs`` are one scalar (per example: a full batch of shape ``lead``, inside vmap)."""
+    if not single or (outputs[0]._data.size != 1 if not lead else tuple(outputs[0]._data.shape) != lead):
+        shape = (outputs[0]._data.shape[len(lead):] if single else f"{len(outputs)} outputs")
         raise TypeError(
             f"{op}: the function must return a single one-element tensor (a scalar), got {shape}; "
             f"use cr.jacrev / cr.vjp for functions with array outputs"
@@ -108,11 +130,21 @@ def _value_and_grad(op: str, f: Callable[..., Any], argnums: ArgNums, has_aux: b
     ``_check_argnums``; a tuple gives a tuple of gradients, one per entry)."""
     nums = _argnums(op, argnums, len(args))
     flat = Flat(op, f, args, nums, has_aux)
-    inputs, outputs, single, aux, create = _trace(op, flat, flat.flat_args, flat.flat_nums, has_aux)
-    _scalar_output(op, outputs, single)
+    levels = open_levels()
+    lifted = None
+    if levels:  # inside vmap: on the full batch, one gradient per example (see trees.Lifted)
+        lifted = Lifted(flat, levels)
+        inputs, outputs, single, aux, create = _trace(op, lifted, lifted.flat_args, flat.flat_nums, has_aux)
+        _scalar_output(op, outputs, single, lifted.lead)
+    else:
+        inputs, outputs, single, aux, create = _trace(op, flat, flat.flat_args, flat.flat_nums, has_aux)
+        _scalar_output(op, outputs, single)
     out = outputs[0]
     grads = _pull_back(inputs, outputs, [B.ones(out._data.shape, out._data.dtype, like=out._data)], create)
-    return _finish(outputs, single, create), aux, flat.group(grads, nums, type(argnums) is int)
+    value = _finish(outputs, single, create)
+    if lifted is not None:
+        value, grads = lifted.unlift(value), lifted.unlift(grads)
+    return value, aux, flat.group(grads, nums, type(argnums) is int)
 
 
 def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False, *,
@@ -218,8 +250,16 @@ def jvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence
         raise ValueError(f"jvp: got {len(tangents)} tangents for {len(primals)} primals; pass one "
                          f"tangent per primal, each of its primal's structure and shape")
     flat = Flat("jvp", f, primals, tuple(range(len(primals))), has_aux)
-    ps, ts = _dual_inputs("jvp", *tangent_leaves("jvp", primals, tangents))
-    values, outs, single, aux = _jvp("jvp", flat, ps, ts, has_aux)
+    p_leaves, t_leaves = tangent_leaves("jvp", primals, tangents)
+    levels = open_levels()
+    if levels:  # inside vmap: on the full batch (see trees.Lifted)
+        p_leaves = [lift(p, levels) for p in p_leaves]
+        t_leaves = [lift(t, levels) for t in t_leaves]
+    ps, ts = _dual_inputs("jvp", p_leaves, t_leaves)
+    target: Flat | Lifted = Lifted(flat, levels) if levels else flat
+    values, outs, single, aux = _jvp("jvp", target, ps, ts, has_aux)
+    if levels:
+        values, outs = target.unlift(values), target.unlift(outs)  # type: ignore[union-attr]
     value = flat.output(values[0] if single else tuple(values))
     tangent = flat.output(outs[0] if single else tuple(outs))
     return (value, tangent, aux) if has_aux else (value, tangent)

@@ -24,7 +24,8 @@ from .forward import (
     primal_of,
 )
 from .functional import _as_tuple, _dual_inputs, _jvp, _value_and_grad
-from .trees import Flat, tangent_leaves
+from .trees import Flat, Lifted, tangent_leaves
+from .vmap import lift, open_levels, unlift
 
 if TYPE_CHECKING:
     from .._typing import ArgNums, TensorLike
@@ -45,12 +46,17 @@ def _jacrev(f: Callable[..., Any], argnums: ArgNums, op: str) -> Callable[..., A
     def wrapped(*args: Any) -> Any:
         nums = _argnums(op, argnums, len(args))
         flat = Flat(op, f, args, nums)
-        inputs, outputs, single, _, create = _trace(op, flat, flat.flat_args, flat.flat_nums, False)
+        levels = open_levels()
+        target: Flat | Lifted = Lifted(flat, levels) if levels else flat
+        lead = target.lead if isinstance(target, Lifted) else ()
+        inputs, outputs, single, _, create = _trace(op, target, target.flat_args, flat.flat_nums, False)
         per_output = []
         for out in outputs:
-            jacs = batched_vjp(inputs, out, create)
+            jacs = batched_vjp(inputs, out, create, lead)
             if not create:
                 jacs = [_without_history(j) for j in jacs]
+            if levels:
+                jacs = [unlift(j, levels) for j in jacs]
             per_output.append(flat.group(jacs, nums, type(argnums) is int))
         return flat.output(per_output[0] if single else tuple(per_output))
 
@@ -81,11 +87,16 @@ def _jacfwd(f: Callable[..., Any], argnums: ArgNums, op: str) -> Callable[..., A
     def wrapped(*args: Any) -> Any:
         nums = _argnums(op, argnums, len(args))
         flat = Flat(op, f, args, nums)
-        floats = _float_arguments(op, flat.flat_args, flat.flat_nums)
+        levels = open_levels()
+        target: Flat | Lifted = Lifted(flat, levels) if levels else flat
+        lead = target.lead if isinstance(target, Lifted) else ()
+        floats = _float_arguments(op, target.flat_args, flat.flat_nums)
         # jacs[k][j]: leaf flat_nums[k], output j
-        jacs, single = batched_jvp(flat, floats, flat.flat_nums, op)
+        jacs, single = batched_jvp(target, floats, flat.flat_nums, op, lead)
+        if levels:
+            jacs = [[unlift(j, levels) for j in per] for per in jacs]
         if flat.out_def is None:  # no differentiated leaf: f was not called by the passes
-            flat(*floats)
+            target(*floats)
         n_out = 1 if single else len(jacs[0]) if jacs else flat.out_def.num_leaves  # type: ignore[union-attr]
         per_output = [flat.group([c[j] for c in jacs], nums, type(argnums) is int) for j in range(n_out)]
         return flat.output(per_output[0] if single else tuple(per_output))
@@ -138,16 +149,25 @@ def hvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence
                          f"tangent per primal, each of its primal's structure and shape")
     trees = tuple(range(len(primals)))
     flat = Flat("hvp", f, primals, trees)
-    ps, ts = _dual_inputs("hvp", *tangent_leaves("hvp", primals, tangents))
+    p_leaves, t_leaves = tangent_leaves("hvp", primals, tangents)
+    levels = open_levels()
+    if levels:  # inside vmap: the tangents ride on the full batches (see trees.Lifted)
+        p_leaves = [lift(p, levels) for p in p_leaves]
+        t_leaves = [lift(t, levels) for t in t_leaves]
+    ps, ts = _dual_inputs("hvp", p_leaves, t_leaves)
     nums = tuple(range(len(ps)))
     captured = []
 
     def gradient(*xs: Any) -> Any:
+        if levels:
+            xs = tuple(unlift(x, levels) for x in xs)
         value, _, g = _value_and_grad("hvp", flat, nums, False, xs)
         captured.append(value)
-        return g
+        return tuple(lift(gi, levels) for gi in g) if levels else g
 
     _, products, _, _ = _jvp("hvp", gradient, ps, ts, False)
+    if levels:
+        products = [unlift(pr, levels) for pr in products]
     value = captured[-1]
     for level in list(value._tangents or ()):
         if level not in state.forward_levels:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .arguments import _split_aux
 from .pytree import PyTreeDef, tree_flatten
+from .vmap import lift, unlift
 
 
 def _none_is_leaf(x: object) -> bool:
@@ -128,3 +129,47 @@ def tangent_leaves(op: str, primals: Sequence[Any], tangents: Sequence[Any]) -> 
         ps.extend(p_leaves)
         ts.extend(t_leaves)
     return ps, ts
+
+
+class Lifted:
+    """A ``Flat`` function inside ``vmap``, on full batches (see ``vmap``: lifting): the leaves it
+    differentiates are lifted to the open vmap ``levels`` (an unbatched one repeated along the
+    batch), and so are its results. The examples of a batch do not interact, so every derivative
+    of this function holds each example's derivative: the gradient of the sum of the results is
+    every example's gradient, and a Jacobian's blocks on the diagonal are the examples'."""
+
+    __slots__ = ("flat", "levels", "nums", "flat_args")
+
+    def __init__(self, flat: Flat, levels: Sequence[Any]) -> None:
+        self.flat = flat
+        self.levels = levels
+        self.nums = sorted(set(flat.flat_nums))
+        args = list(flat.flat_args)
+        for i in self.nums:
+            args[i] = lift(args[i], levels)
+        self.flat_args = args
+
+    @property
+    def lead(self) -> tuple[int, ...]:
+        """The batch sizes of the levels: the leading axes of every full batch."""
+        return tuple(level.size for level in self.levels)
+
+    def __call__(self, *xs: Any) -> Any:
+        call = list(xs)
+        for i in self.nums:
+            call[i] = unlift(xs[i], self.levels)
+        result = self.flat(*call)
+        aux = None
+        if self.flat.has_aux:
+            result, aux = result
+        if isinstance(result, tuple):
+            result = tuple(lift(r, self.levels) for r in result)
+        elif result is not None:
+            result = lift(result, self.levels)
+        return (result, aux) if self.flat.has_aux else result
+
+    def unlift(self, value: Any) -> Any:
+        """A full batch, or a tuple or list of them, as batched tensors."""
+        if isinstance(value, (tuple, list)):
+            return type(value)(unlift(v, self.levels) for v in value)
+        return unlift(value, self.levels)
