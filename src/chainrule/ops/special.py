@@ -1,3 +1,424 @@
-"""Special functions (``cr.special``): gamma family, error functions, Bessel functions, logistic functions."""
+"""Special functions (``cr.special``): gamma family, error functions, Bessel functions, logistic functions.
+
+SciPy's names and values (``scipy.special``), differentiable to any order: every derivative is
+written with primitives (``gammaln′ = digamma``, ``digamma′ = polygamma(1, ·)``, ``i0′ = i1``,
+...), so second and third derivatives work in both modes.
+
+SciPy is an optional dependency (``pip install chainrule[special]``), imported the first time a
+function needs it: without it, the functions that need SciPy raise an ``ImportError`` naming
+the package; ``expit``, ``logit``, ``xlogy``, ``xlog1py``, ``logsumexp``, ``sinc``, ``entr``,
+``erf`` and ``i0`` (its values; its gradient is ``i1``) are computed with NumPy and work
+without it. Integer and bool inputs compute in the default float dtype, as PyTorch's floating
+functions; float32 stays float32.
+
+``scipy.special.<name>(t)`` on a tensor (SciPy's ufuncs reach ``Tensor.__array_ufunc__``)
+dispatches to ``cr.special.<name>`` for these names (the ``ufunc="scipy.special.<name>"`` key);
+any other SciPy ufunc on a tensor raises naming it.
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..core.dtypes import check_operand as _check_operand
+from . import elementwise as _E
+from . import piecewise as _PW
+from . import shape as _SH
+from . import statistics as _ST
+from ._define import binary, elementwise
+from ._table import public
+from .comparisons import isfinite as _isfinite
+from .extrema import amax_prim as _amax_prim
+from .reductions import _dims, _keepdim, sum_prim
+from .shape import _dtype, _ndim, _shape
+
+_SQRT_PI = math.sqrt(math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_INV_SQRT_2PI = 1.0 / _SQRT_2PI
+
+
+def _scipy(op: str):
+    """``scipy.special``, or the ImportError that names the package and the extra."""
+    sp = _E._scipy_special()
+    if sp is None:
+        raise ImportError(
+            f"special.{op} needs SciPy, which is not installed: pip install chainrule[special] "
+            f"(or pip install scipy)"
+        )
+    return sp
+
+
+def _float(op: str, x):
+    """``x`` as a floating array: integers and bools in the default float dtype, complex refused."""
+    dt = getattr(x, "dtype", None)
+    if dt is None or dt.kind != "f":
+        return _E._floating_input(f"special.{op}", x)
+    return x
+
+
+def _in(dtype, out):
+    """``out`` in ``dtype`` (SciPy computes float16 and some float32 inputs in float64)."""
+    return out if out.dtype == dtype else out.astype(dtype)
+
+
+def _unary(op: str, scipy_name: str):
+    """The forward of a unary SciPy ufunc, in the input's floating dtype."""
+
+    def impl(x):
+        x = _float(op, x)
+        return _in(x.dtype, getattr(_scipy(op), scipy_name)(x))
+
+    impl.__name__ = op
+    return impl
+
+
+def _safe(m, x, at, value=1.0):
+    """``x`` with ``value`` where ``at`` holds: the branch not taken of a ``where`` sees no
+    singular point, so differentiating it again gives no 0 · inf."""
+    return m.where(at, value, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Primitives: their derivatives are primitives again
+# ---------------------------------------------------------------------------------------------
+
+gammaln_prim = elementwise("gammaln", _unary("gammaln", "gammaln"), lambda m, ans, x: m.digamma(x),
+                           doc="log |Γ(x)|; gradient digamma(x)")
+digamma_prim = elementwise("digamma", _unary("digamma", "psi"), lambda m, ans, x: m.polygamma(x, n=1),
+                           doc="ψ(x) = Γ′(x)/Γ(x); gradient polygamma(1, x)")
+
+
+def _polygamma(x, n):
+    x = _float("polygamma", x)
+    return _in(x.dtype, _scipy("polygamma").polygamma(n, x))
+
+
+polygamma_prim = elementwise("polygamma", _polygamma, lambda m, ans, x, n: m.polygamma(x, n=n + 1),
+                             doc="the n-th derivative of digamma (n ≥ 1); gradient polygamma(n + 1, x)")
+erfc_prim = elementwise("erfc", _unary("erfc", "erfc"), lambda m, ans, x: -_TWO_OVER_SQRT_PI * m.exp(-x * x),
+                        doc="1 - erf(x) without cancellation")
+erfinv_prim = elementwise("erfinv", _unary("erfinv", "erfinv"),
+                          lambda m, ans, x: (0.5 * _SQRT_PI) * m.exp(ans * ans), uses="ans",
+                          doc="the inverse of erf on (-1, 1); gradient √π/2 · exp(erfinv(x)²)")
+erfcx_prim = elementwise("erfcx", _unary("erfcx", "erfcx"), lambda m, ans, x: 2.0 * x * ans - _TWO_OVER_SQRT_PI,
+                         uses="x,ans", doc="exp(x²) · erfc(x); gradient 2x · erfcx(x) - 2/√π")
+ndtr_prim = elementwise("ndtr", _unary("ndtr", "ndtr"), lambda m, ans, x: _INV_SQRT_2PI * m.exp(-0.5 * x * x),
+                        doc="the standard normal CDF Φ(x)")
+log_ndtr_prim = elementwise("log_ndtr", _unary("log_ndtr", "log_ndtr"),
+                            lambda m, ans, x: _INV_SQRT_2PI * m.exp(-0.5 * x * x - ans), uses="x,ans",
+                            doc="log Φ(x), accurate far in the left tail; gradient φ(x)/Φ(x)")
+ndtri_prim = elementwise("ndtri", _unary("ndtri", "ndtri"), lambda m, ans, x: _SQRT_2PI * m.exp(0.5 * ans * ans),
+                         uses="ans", doc="the inverse of Φ on (0, 1); gradient √(2π) · exp(ndtri(p)²/2)")
+
+
+def _i0(x):
+    x = _float("i0", x)
+    sp = _E._scipy_special()
+    if sp is None:  # NumPy's own (Clenshaw's Chebyshev series): the same values, slower
+        return _in(x.dtype, np.asarray(np.i0(x)) if np.ndim(x) else np.i0(np.reshape(x, (1,)))[0])
+    return _in(x.dtype, sp.i0(x))
+
+
+i0_prim = elementwise("i0", _i0, lambda m, ans, x: m.i1(x), doc="the modified Bessel function I₀; gradient i1(x)")
+i0e_prim = elementwise("i0e", _unary("i0e", "i0e"), lambda m, ans, x: m.i1e(x) - m.sign(x) * ans, uses="x,ans",
+                       doc="exp(-|x|) · I₀(x); gradient i1e(x) - sign(x) · i0e(x)")
+
+
+def _i1_derivative(m, ans, x):
+    """``I₁′ = I₀ - I₁/x``, ½ at 0 (its limit)."""
+    zero = x == 0
+    return m.where(zero, 0.5, m.i0(x) - ans / _safe(m, x, zero))
+
+
+def _i1e_derivative(m, ans, x):
+    """``(e^{-|x|} I₁)′ = i0e - i1e/x - sign(x) i1e``, ½ at 0 (its limit)."""
+    zero = x == 0
+    return m.where(zero, 0.5, m.i0e(x) - ans * (1.0 / _safe(m, x, zero) + m.sign(x)))
+
+
+i1_prim = elementwise("i1", _unary("i1", "i1"), _i1_derivative, uses="x,ans",
+                      doc="the modified Bessel function I₁; gradient i0(x) - i1(x)/x")
+i1e_prim = elementwise("i1e", _unary("i1e", "i1e"), _i1e_derivative, uses="x,ans",
+                       doc="exp(-|x|) · I₁(x)")
+
+
+def _logit(x):
+    x = _float("logit", x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # log(x / (1 - x)), with log1p near ½ where the quotient is close to 1 (as SciPy).
+        near = np.abs(x - 0.5) < 0.2
+        out = np.where(near, np.log1p((2.0 * x - 1.0) / (1.0 - x)), np.log(x / (1.0 - x)))
+    return _in(x.dtype, out)
+
+
+logit_prim = elementwise("logit", _logit, lambda m, ans, x: 1.0 / (x * (1.0 - x)),
+                         doc="log(p / (1 - p)), the inverse of expit; gradient 1 / (p (1 - p))")
+
+
+def _entr(x):
+    x = _float("entr", x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x > 0, -x * np.log(np.where(x > 0, x, 1.0)), np.where(x == 0, 0.0, -np.inf))
+    return _in(x.dtype, np.where(np.isnan(x), x, out))
+
+
+entr_prim = elementwise("entr", _entr, lambda m, ans, x: -(m.log(x) + 1.0),
+                        doc="-x log x for x > 0, 0 at 0, -inf for x < 0; gradient -(log x + 1)")
+
+
+def _binary_float(op: str, fn):
+    """``fn(x, y)`` on operands in PyTorch's floating result dtype (integers: the default float)."""
+
+    def impl(x, y):
+        dt = _E.B.result_dtype(x, y, floating=True)
+        if dt.kind != "f":
+            _E._refuse_complex(f"special.{op}", x, y)
+        x, y = (np.asarray(_E.B.in_dtype(v, dt)) for v in (x, y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = fn(x, y)
+        return _in(dt, np.asarray(out))
+
+    impl.__name__ = op
+    return impl
+
+
+def _xlogy(x, y):
+    return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(np.where(x == 0, 1.0, y))).astype(x.dtype)
+
+
+def _xlog1py(x, y):
+    return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log1p(np.where(x == 0, 0.0, y))).astype(x.dtype)
+
+
+xlogy_prim = binary(
+    "xlogy", _binary_float("xlogy", _xlogy),
+    (lambda m, ans, x, y: m.where(x == 0, 0.0, m.log(_safe(m, y, x == 0))), lambda m, ans, x, y: x / y),
+    doc="x · log(y), 0 where x = 0 (unless y is NaN); gradients log(y) (0 where x = 0) and x / y")
+xlog1py_prim = binary(
+    "xlog1py", _binary_float("xlog1py", _xlog1py),
+    (lambda m, ans, x, y: m.where(x == 0, 0.0, m.log1p(_safe(m, y, x == 0, 0.0))), lambda m, ans, x, y: x / (1.0 + y)),
+    doc="x · log1p(y), 0 where x = 0 (unless y is NaN); gradients log1p(y) (0 where x = 0) and x / (1 + y)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions: SciPy's names and signatures
+# ---------------------------------------------------------------------------------------------
+
+def _unary_public(name: str, prim, doc: str, numpy: str | None = None):
+    def function(x: Any):
+        _check_operand(f"special.{name}", x, "x")
+        return prim(x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    function.__module__ = "chainrule.special"
+    public(f"special.{name}", ufunc=f"scipy.special.{name}", **({"numpy": numpy} if numpy else {}))(function)
+    return function
+
+
+gammaln = _unary_public("gammaln", gammaln_prim, """``log |Γ(x)|``; its gradient is ``digamma(x)``.
+
+    >>> cr.special.gammaln(cr.tensor([1.0, 5.0]))  # log 0! = 0, log 4! = log 24
+""")
+digamma = _unary_public("digamma", digamma_prim, """The digamma function ``ψ(x) = d/dx log Γ(x)``
+    (SciPy's ``psi``); its gradient is ``polygamma(1, x)``.
+
+    >>> cr.special.digamma(cr.tensor([1.0]))  # -0.5772... (minus Euler's constant)
+""")
+erf = _unary_public("erf", _E.erf, """The error function ``2/√π ∫₀ˣ exp(-t²) dt``; gradient
+    ``2/√π · exp(-x²)``. SciPy's values when SciPy is installed, Python's ``math.erf`` otherwise.
+
+    >>> cr.special.erf(cr.tensor([0.0, 1.0]))  # [0, 0.8427...]
+""")
+erfc = _unary_public("erfc", erfc_prim, """``1 - erf(x)``, accurate where it is tiny (large x).
+
+    >>> cr.special.erfc(cr.tensor([10.0]))  # 2.088e-45
+""")
+erfinv = _unary_public("erfinv", erfinv_prim, """The inverse of ``erf`` on ``(-1, 1)`` (±inf at ±1);
+    gradient ``√π/2 · exp(erfinv(x)²)``.
+
+    >>> cr.special.erfinv(cr.special.erf(cr.tensor([0.3])))  # [0.3]
+""")
+erfcx = _unary_public("erfcx", erfcx_prim, """The scaled complementary error function
+    ``exp(x²) · erfc(x)``, without overflow for large x; gradient ``2x · erfcx(x) - 2/√π``.
+
+    >>> cr.special.erfcx(cr.tensor([30.0]))  # 0.0187... (exp(900) would overflow)
+""")
+ndtr = _unary_public("ndtr", ndtr_prim, """The standard normal CDF ``Φ(x) = ½ erfc(-x/√2)``;
+    gradient the normal density ``φ(x)``.
+
+    >>> cr.special.ndtr(cr.tensor([0.0]))  # [0.5]
+""")
+log_ndtr = _unary_public("log_ndtr", log_ndtr_prim, """``log Φ(x)``, accurate in the far left tail;
+    gradient ``φ(x) / Φ(x)``.
+
+    >>> cr.special.log_ndtr(cr.tensor([-40.0]))  # -804.6..., where log(ndtr(x)) gives -inf
+""")
+ndtri = _unary_public("ndtri", ndtri_prim, """The inverse of the standard normal CDF on ``(0, 1)``;
+    gradient ``√(2π) · exp(ndtri(p)²/2)``.
+
+    >>> cr.special.ndtri(cr.tensor([0.975]))  # [1.95996...]
+""")
+i0 = _unary_public("i0", i0_prim, """The modified Bessel function of the first kind, order 0;
+    gradient ``i1(x)``. Computed by SciPy when installed, by ``np.i0`` otherwise (the gradient
+    needs SciPy). Also serves ``np.i0(t)``.
+
+    >>> cr.special.i0(cr.tensor([0.0, 1.0]))  # [1, 1.2660...]
+""", numpy="i0")
+i0e = _unary_public("i0e", i0e_prim, """``exp(-|x|) · i0(x)``, without overflow; gradient
+    ``i1e(x) - sign(x) · i0e(x)``.
+
+    >>> cr.special.i0e(cr.tensor([1000.0]))  # [0.01261...]
+""")
+i1 = _unary_public("i1", i1_prim, """The modified Bessel function of the first kind, order 1;
+    gradient ``i0(x) - i1(x)/x`` (½ at 0).
+
+    >>> cr.special.i1(cr.tensor([1.0]))  # [0.5651...]
+""")
+i1e = _unary_public("i1e", i1e_prim, """``exp(-|x|) · i1(x)``, without overflow; gradient
+    ``i0e(x) - i1e(x) · (1/x + sign(x))`` (½ at 0).
+
+    >>> cr.special.i1e(cr.tensor([1.0]))  # [0.2079...]
+""")
+logit = _unary_public("logit", logit_prim, """``log(p / (1 - p))``, the inverse of ``expit``
+    (±inf at 1 and 0, NaN outside [0, 1]); gradient ``1 / (p (1 - p))``.
+
+    >>> cr.special.logit(cr.tensor([0.5, 0.75]))  # [0, log 3]
+""")
+entr = _unary_public("entr", entr_prim, """The elementwise entropy ``-x log x`` (0 at 0, -inf for
+    x < 0); gradient ``-(log x + 1)``.
+
+    >>> cr.special.entr(cr.tensor([0.5]))  # [0.3466...]
+""")
+
+
+@public("special.expit", ufunc="scipy.special.expit")
+def expit(x: Any):
+    """The logistic function ``1 / (1 + exp(-x))`` (``cr.sigmoid``); gradient
+    ``expit(x) (1 - expit(x))``.
+
+    >>> cr.special.expit(cr.tensor([0.0]))  # [0.5]
+    """
+    _check_operand("special.expit", x, "x")
+    return _E.sigmoid(x)
+
+
+def _binary_public(name: str, prim, doc: str):
+    def function(x: Any, y: Any):
+        _check_operand(f"special.{name}", x, "x")
+        _check_operand(f"special.{name}", y, "y")
+        try:
+            return prim(x, y)
+        except ValueError:
+            _E._check_broadcast(f"special.{name}", x, y)
+            raise
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    function.__module__ = "chainrule.special"
+    public(f"special.{name}", ufunc=f"scipy.special.{name}")(function)
+    return function
+
+
+xlogy = _binary_public("xlogy", xlogy_prim, """``x · log(y)``, 0 where ``x == 0`` (even at y = 0),
+    broadcasting; gradients ``log(y)`` (0 where x = 0, as PyTorch) and ``x / y``.
+
+    >>> cr.special.xlogy(cr.tensor([0.0, 2.0]), cr.tensor([0.0, 3.0]))  # [0, 2 log 3]
+""")
+xlog1py = _binary_public("xlog1py", xlog1py_prim, """``x · log1p(y)``, 0 where ``x == 0`` (even at
+    y = -1), broadcasting; gradients ``log1p(y)`` (0 where x = 0) and ``x / (1 + y)``.
+
+    >>> cr.special.xlog1py(cr.tensor([0.0, 2.0]), cr.tensor([-1.0, 1e-20]))  # [0, 2e-20]
+""")
+
+
+@public("special.polygamma", ufunc=None)
+def polygamma(n: int, x: Any):
+    """The ``n``-th derivative of ``digamma`` (``n`` a non-negative Python int; 0 gives digamma);
+    its gradient is ``polygamma(n + 1, x)``. Unlike SciPy, ``n`` cannot be an array.
+
+    >>> cr.special.polygamma(1, cr.tensor([1.0]))  # [π²/6]
+    """
+    _check_operand("special.polygamma", x, "x")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"special.polygamma: n must be a non-negative int, got {type(n).__name__} {n!r:.40}; "
+                        f"for several orders call it once per order")
+    if n < 0:
+        raise ValueError(f"special.polygamma: n must be a non-negative int, got {n}")
+    return digamma_prim(x) if n == 0 else polygamma_prim(x, n=int(n))
+
+
+_SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(8))
+_SINC_NEAR = 0.1
+
+
+@public("special.sinc")
+def sinc(x: Any):
+    """The normalised sinc function ``sin(πx) / (πx)``, 1 at 0 (NumPy's ``np.sinc``). Near 0 it
+    is its Taylor series, so derivatives of every order are right at 0 too.
+
+    >>> cr.special.sinc(cr.tensor([0.0, 0.5]))  # [1, 2/π]
+    """
+    _check_operand("special.sinc", x, "x")
+    if _dtype(x).kind != "f":
+        x = _E.cast(x, dtype=_E.B.floating_dtype(_dtype(x)))
+    near = _PW.abs(x) < _SINC_NEAR
+    u = math.pi * _PW.where(near, 1.0, x)
+    far = _E.sin(u) / u
+    v = math.pi * _PW.where(near, x, 0.0)
+    v2 = v * v
+    series: Any = _SINC_SERIES[-1]
+    for c in _SINC_SERIES[-2::-1]:
+        series = series * v2 + c
+    return _PW.where(near, series, far)
+
+
+@public("special.logsumexp")
+def logsumexp(a: Any, axis=None, b: Any = None, keepdims: bool = False, return_sign: bool = False):
+    """``log(sum(b · exp(a)))`` over ``axis`` (an int, a tuple or None: all), computed without
+    overflow; SciPy's signature. ``b`` (weights, broadcast against ``a``) may be negative or 0:
+    with ``return_sign`` the result is ``(log |sum|, sign)`` (the sign carries no gradient),
+    otherwise a negative sum gives NaN, as in SciPy. The gradient is ``b · exp(a - result)``
+    (the softmax for ``b = None``). An empty sum is ``-inf``.
+
+    >>> cr.special.logsumexp(cr.tensor([0.0, 0.0]))  # log 2
+    >>> cr.special.logsumexp(cr.tensor([1.0, 2.0]), b=cr.tensor([1.0, -3.0]), return_sign=True)
+    """
+    op = "special.logsumexp"
+    _check_operand(op, a, "a")
+    keepdims = _keepdim(op, keepdims)
+    if not isinstance(return_sign, (bool, np.bool_)):
+        raise TypeError(f"{op}: return_sign must be a bool, got {type(return_sign).__name__}")
+    if b is not None:
+        _check_operand(op, b, "b")
+        try:
+            shape = np.broadcast_shapes(_shape(a), _shape(b))
+        except ValueError:
+            raise ValueError(f"{op}: a of shape {_shape(a)} and b of shape {_shape(b)} cannot be broadcast "
+                             f"together; give weights b of a's shape (or one that broadcasts to it)") from None
+        a, b = _SH.broadcast_to(a, shape), _SH.broadcast_to(b, shape)
+    dims = _dims(op, axis, _ndim(a))
+    empty = 0 in _shape(a) if dims is None else any(_shape(a)[d] == 0 for d in dims)
+    if b is None and not return_sign and not empty:
+        return _ST.logsumexp_prim(a, dim=dims, keepdim=keepdims)
+    if _dtype(a).kind != "f":
+        a = _E.cast(a, dtype=_E.B.floating_dtype(_dtype(a)))
+    top: Any = 0.0
+    if not empty:  # shift by the largest exponent that counts: its gradient cancels exactly
+        top = _amax_prim(a if b is None else _PW.where(b != 0, a, -math.inf), dim=dims, keepdim=True)
+        top = _PW.where(_isfinite(top), top, 0.0)
+    terms = _E.exp(a - top)
+    total = sum_prim(terms if b is None else b * terms, dim=dims, keepdim=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = _E.log(_PW.abs(total) if return_sign else total) + top
+    kept = _shape(result)
+    if not keepdims:
+        kept = tuple(n for i, n in enumerate(_shape(a)) if dims is not None and i not in dims)
+        result = _SH.reshape(result, kept)
+    if not return_sign:
+        return result
+    return result, _SH.reshape(_PW.sign(total), kept)
