@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
-from op_db import BINARY_SHAPES, UNARY_SHAPES, S, away_from, entry, nonzero, uniform, unary_samples
+from op_db import BINARY_SHAPES, UNARY_SHAPES, S, away_from, entry, nonzero, unary_samples, uniform
 
 import chainrule as cr
 

@@ -31,9 +31,11 @@ from . import statistics as _ST
 from ._define import binary, elementwise
 from ._table import public
 from .comparisons import isfinite as _isfinite
+from .comparisons import isinf as _isinf
+from .comparisons import logical_and as _logical_and
 from .extrema import amax_prim as _amax_prim
 from .reductions import _dims, _keepdim, sum_prim
-from .shape import _dtype, _ndim, _shape
+from .shape import _ndim, _shape
 
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -45,9 +47,9 @@ def _scipy(op: str):
     """``scipy.special``, or the ImportError that names the package and the extra."""
     sp = _E._scipy_special()
     if sp is None:
-        raise ImportError(
-            f"special.{op} needs SciPy, which is not installed: pip install chainrule[special] "
-            f"(or pip install scipy)"
+        raise ImportError(  # the primitive's name first: the dispatcher passes the error on as it is
+            f"{op}: cr.special.{op} needs SciPy (scipy.special), which is not installed: pip install "
+            f"chainrule[special] (or pip install scipy)"
         )
     return sp
 
@@ -187,11 +189,13 @@ def _binary_float(op: str, fn):
 
 
 def _xlogy(x, y):
-    return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(np.where(x == 0, 1.0, y))).astype(x.dtype)
+    zero = x == 0
+    return np.where(zero, np.where(np.isnan(y), y, 0.0), x * np.log(np.where(zero, 1.0, y))).astype(x.dtype)
 
 
 def _xlog1py(x, y):
-    return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log1p(np.where(x == 0, 0.0, y))).astype(x.dtype)
+    zero = x == 0
+    return np.where(zero, np.where(np.isnan(y), y, 0.0), x * np.log1p(np.where(zero, 0.0, y))).astype(x.dtype)
 
 
 xlogy_prim = binary(
@@ -356,6 +360,16 @@ _SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(8))
 _SINC_NEAR = 0.1
 
 
+def _floating_operand(op: str, x, name: str):
+    """``x`` (a tensor or array of real numbers, or a number) in a floating dtype: integers and
+    bools in the default float dtype; a floating operand unchanged."""
+    x = _check_operand(op, x, name)
+    if hasattr(x, "_data"):
+        dt = x._data.dtype
+        return x if dt.kind == "f" else _E.cast(x, dtype=_E.B.floating_dtype(dt))
+    return _float(op.rpartition(".")[2], x)
+
+
 @public("special.sinc")
 def sinc(x: Any):
     """The normalised sinc function ``sin(πx) / (πx)``, 1 at 0 (NumPy's ``np.sinc``). Near 0 it
@@ -363,9 +377,7 @@ def sinc(x: Any):
 
     >>> cr.special.sinc(cr.tensor([0.0, 0.5]))  # [1, 2/π]
     """
-    _check_operand("special.sinc", x, "x")
-    if _dtype(x).kind != "f":
-        x = _E.cast(x, dtype=_E.B.floating_dtype(_dtype(x)))
+    x = _floating_operand("special.sinc", x, "x")
     near = _PW.abs(x) < _SINC_NEAR
     u = math.pi * _PW.where(near, 1.0, x)
     far = _E.sin(u) / u
@@ -405,14 +417,16 @@ def logsumexp(a: Any, axis=None, b: Any = None, keepdims: bool = False, return_s
     empty = 0 in _shape(a) if dims is None else any(_shape(a)[d] == 0 for d in dims)
     if b is None and not return_sign and not empty:
         return _ST.logsumexp_prim(a, dim=dims, keepdim=keepdims)
-    if _dtype(a).kind != "f":
-        a = _E.cast(a, dtype=_E.B.floating_dtype(_dtype(a)))
+    a = _floating_operand(op, a, "a")
     top: Any = 0.0
     if not empty:  # shift by the largest exponent that counts: its gradient cancels exactly
         top = _amax_prim(a if b is None else _PW.where(b != 0, a, -math.inf), dim=dims, keepdim=True)
         top = _PW.where(_isfinite(top), top, 0.0)
-    terms = _E.exp(a - top)
-    total = sum_prim(terms if b is None else b * terms, dim=dims, keepdim=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = _E.exp(a - top)
+        if b is not None:  # a weight 0 where exp overflows (a term that does not count): 0, not 0 · inf
+            terms = _PW.where(_logical_and(b == 0, _isinf(terms)), 0.0, b * terms)
+    total = sum_prim(terms, dim=dims, keepdim=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         result = _E.log(_PW.abs(total) if return_sign else total) + top
     kept = _shape(result)
