@@ -35,7 +35,7 @@ from .comparisons import isinf as _isinf
 from .comparisons import logical_and as _logical_and
 from .extrema import amax_prim as _amax_prim
 from .reductions import _dims, _keepdim, sum_prim
-from .shape import _ndim, _shape
+from .shape import _dtype, _ndim, _shape
 
 _SQRT_PI = math.sqrt(math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
@@ -348,7 +348,7 @@ def polygamma(n: int, x: Any):
     >>> cr.special.polygamma(1, cr.tensor([1.0]))  # [π²/6]
     """
     _check_operand("special.polygamma", x, "x")
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+    if isinstance(n, (bool, _E.B.bool_)) or not isinstance(n, (int, _E.B.integer)):
         raise TypeError(f"special.polygamma: n must be a non-negative int, got {type(n).__name__} {n!r:.40}; "
                         f"for several orders call it once per order")
     if n < 0:
@@ -365,7 +365,7 @@ def _floating_operand(op: str, x, name: str):
     bools in the default float dtype; a floating operand unchanged."""
     x = _check_operand(op, x, name)
     if hasattr(x, "_data"):
-        dt = x._data.dtype
+        dt = _dtype(x)
         return x if dt.kind == "f" else _E.cast(x, dtype=_E.B.floating_dtype(dt))
     return _float(op.rpartition(".")[2], x)
 
@@ -403,12 +403,12 @@ def logsumexp(a: Any, axis=None, b: Any = None, keepdims: bool = False, return_s
     op = "special.logsumexp"
     _check_operand(op, a, "a")
     keepdims = _keepdim(op, keepdims)
-    if not isinstance(return_sign, (bool, np.bool_)):
+    if not isinstance(return_sign, (bool, _E.B.bool_)):
         raise TypeError(f"{op}: return_sign must be a bool, got {type(return_sign).__name__}")
     if b is not None:
         _check_operand(op, b, "b")
         try:
-            shape = np.broadcast_shapes(_shape(a), _shape(b))
+            shape = _E.B.broadcast_shapes(_shape(a), _shape(b))
         except ValueError:
             raise ValueError(f"{op}: a of shape {_shape(a)} and b of shape {_shape(b)} cannot be broadcast "
                              f"together; give weights b of a's shape (or one that broadcasts to it)") from None
@@ -422,13 +422,11 @@ def logsumexp(a: Any, axis=None, b: Any = None, keepdims: bool = False, return_s
     if not empty:  # shift by the largest exponent that counts: its gradient cancels exactly
         top = _amax_prim(a if b is None else _PW.where(b != 0, a, -math.inf), dim=dims, keepdim=True)
         top = _PW.where(_isfinite(top), top, 0.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        terms = _E.exp(a - top)
-        if b is not None:  # a weight 0 where exp overflows (a term that does not count): 0, not 0 · inf
-            terms = _PW.where(_logical_and(b == 0, _isinf(terms)), 0.0, b * terms)
+    terms = _E.exp(a - top)
+    if b is not None:  # a weight 0 where exp overflows (a term that does not count): 0, not 0 · inf
+        terms = _PW.where(_logical_and(b == 0, _isinf(terms)), 0.0, b * terms)
     total = sum_prim(terms, dim=dims, keepdim=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        result = _E.log(_PW.abs(total) if return_sign else total) + top
+    result = _E.log(_PW.abs(total) if return_sign else total) + top
     kept = _shape(result)
     if not keepdims:
         kept = tuple(n for i, n in enumerate(_shape(a)) if dims is not None and i not in dims)
