@@ -7,8 +7,9 @@ written with primitives (``gammaln′ = digamma``, ``digamma′ = polygamma(1, �
 SciPy is an optional dependency (``pip install chainrule[special]``), imported the first time a
 function needs it: without it, the functions that need SciPy raise an ``ImportError`` naming
 the package; ``expit``, ``logit``, ``xlogy``, ``xlog1py``, ``logsumexp``, ``sinc``, ``entr``,
-``erf`` and ``i0`` (its values; its gradient is ``i1``) are computed with NumPy and work
-without it. Integer and bool inputs compute in the default float dtype, as PyTorch's floating
+``erf`` (Python's ``math.erf``) and the Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e``
+(Cephes' Chebyshev series, SciPy's own algorithm) are computed with NumPy and work without it,
+derivatives included. Integer and bool inputs compute in the default float dtype, as PyTorch's floating
 functions; float32 stays float32.
 
 ``scipy.special.<name>(t)`` on a tensor (SciPy's ufuncs reach ``Tensor.__array_ufunc__``)
@@ -117,16 +118,100 @@ ndtri_prim = elementwise("ndtri", _unary("ndtri", "ndtri"), lambda m, ans, x: _S
                          uses="ans", doc="the inverse of Φ on (0, 1); gradient √(2π) · exp(ndtri(p)²/2)")
 
 
+# Without SciPy, the Bessel functions by Cephes' Chebyshev series (as SciPy, PyTorch and np.i0
+# compute them; Cephes Math Library, 3-clause BSD licence): exp(-|x|) I(x) on [0, 8] in x/2 - 2,
+# and exp(-|x|) sqrt(|x|) I(x) on (8, inf) in 32/|x| - 2.
+_I0E_A = (
+    -4.41534164647933937950e-18, 3.33079451882223809783e-17, -2.43127984654795469359e-16,
+    1.71539128555513303061e-15, -1.16853328779934516808e-14, 7.67618549860493561688e-14,
+    -4.85644678311192946090e-13, 2.95505266312963983461e-12, -1.72682629144155570723e-11,
+    9.67580903537323691224e-11, -5.18979560163526290666e-10, 2.65982372468238665035e-09,
+    -1.30002500998624804212e-08, 6.04699502254191894932e-08, -2.67079385394061173391e-07,
+    1.11738753912010371815e-06, -4.41673835845875056359e-06, 1.64484480707288970893e-05,
+    -5.75419501008210370398e-05, 1.88502885095841655729e-04, -5.76375574538582365885e-04,
+    1.63947561694133579842e-03, -4.32430999505057594430e-03, 1.05464603945949983183e-02,
+    -2.37374148058994688156e-02, 4.93052842396707084878e-02, -9.49010970480476444210e-02,
+    1.71620901522208775349e-01, -3.04682672343198398683e-01, 6.76795274409476084995e-01)
+_I0E_B = (
+    -7.23318048787475395456e-18, -4.83050448594418207126e-18, 4.46562142029675999901e-17,
+    3.46122286769746109310e-17, -2.82762398051658348494e-16, -3.42548561967721913462e-16,
+    1.77256013305652638360e-15, 3.81168066935262242075e-15, -9.55484669882830764870e-15,
+    -4.15056934728722208663e-14, 1.54008621752140982691e-14, 3.85277838274214270114e-13,
+    7.18012445138366623367e-13, -1.79417853150680611778e-12, -1.32158118404477131188e-11,
+    -3.14991652796324136454e-11, 1.18891471078464383424e-11, 4.94060238822496958910e-10,
+    3.39623202570838634515e-09, 2.26666899049817806459e-08, 2.04891858946906374183e-07,
+    2.89137052083475648297e-06, 6.88975834691682398426e-05, 3.36911647825569408990e-03,
+    8.04490411014108831608e-01)
+_I1E_A = (
+    2.77791411276104639959e-18, -2.11142121435816608115e-17, 1.55363195773620046921e-16,
+    -1.10559694773538630805e-15, 7.60068429473540693410e-15, -5.04218550472791168711e-14,
+    3.22379336594557470981e-13, -1.98397439776494371520e-12, 1.17361862988909016308e-11,
+    -6.66348972350202774223e-11, 3.62559028155211703701e-10, -1.88724975172282928790e-09,
+    9.38153738649577178388e-09, -4.44505912879632808065e-08, 2.00329475355213526229e-07,
+    -8.56872026469545474066e-07, 3.47025130813767847674e-06, -1.32731636560394358279e-05,
+    4.78156510755005422638e-05, -1.61760815825896745588e-04, 5.12285956168575772895e-04,
+    -1.51357245063125314899e-03, 4.15642294431288815669e-03, -1.05640848946261981558e-02,
+    2.47264490306265168283e-02, -5.29459812080949914269e-02, 1.02643658689847095384e-01,
+    -1.76416518357834055153e-01, 2.52587186443633654823e-01)
+_I1E_B = (
+    7.51729631084210481353e-18, 4.41434832307170791151e-18, -4.65030536848935832153e-17,
+    -3.20952592199342395980e-17, 2.96262899764595013876e-16, 3.30820231092092828324e-16,
+    -1.88035477551078244854e-15, -3.81440307243700780478e-15, 1.04202769841288027642e-14,
+    4.27244001671195135429e-14, -2.10154184277266431302e-14, -4.08355111109219731823e-13,
+    -7.19855177624590851209e-13, 2.03562854414708950722e-12, 1.41258074366137813316e-11,
+    3.25260358301548823856e-11, -1.89749581235054123450e-11, -5.58974346219658380687e-10,
+    -3.83538038596423702205e-09, -2.63146884688951950684e-08, -2.51223623787020892529e-07,
+    -3.88256480887769039346e-06, -1.10588938762623716291e-04, -9.76109749136146840777e-03,
+    7.78576235018280120474e-01)
+
+
+def _chbevl(y, coefficients):
+    """Cephes' ``chbevl``: the Chebyshev series ``coefficients`` at ``y`` (Clenshaw's recurrence)."""
+    b0, b1, b2 = np.full_like(y, coefficients[0]), np.zeros_like(y), np.zeros_like(y)
+    for c in coefficients[1:]:
+        b2, b1 = b1, b0
+        b0 = y * b1 - b2 + c
+    return 0.5 * (b0 - b2)
+
+
+def _bessel_e(x, order: int, scaled: bool):
+    """``I_order(x)`` (``exp(-|x|) I_order(x)`` when ``scaled``) in float64, without SciPy."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        near = _chbevl(a / 2.0 - 2.0, _I1E_A if order else _I0E_A) * (a if order else 1.0)
+        far = _chbevl(32.0 / a - 2.0, _I1E_B if order else _I0E_B) / np.sqrt(a)
+        out = np.where(a <= 8.0, near, far)
+        if not scaled:
+            out = np.exp(a) * out  # (NaN at ±inf, as SciPy's)
+    return np.where(x < 0, -out, out) if order else out
+
+
+def _bessel(op: str, order: int, scaled: bool):
+    """The forward of ``op``: SciPy's when installed, else Cephes' series here."""
+
+    def impl(x):
+        x = _float(op, x)
+        special = _E._scipy_special()
+        if special is None:
+            out = _bessel_e(x, order, scaled)
+            return _in(x.dtype, out if np.ndim(x) else out[()])
+        return _in(x.dtype, getattr(special, op)(x))
+
+    impl.__name__ = op
+    return impl
+
+
 def _i0(x):
     x = _float("i0", x)
     sp = _E._scipy_special()
-    if sp is None:  # NumPy's own (Clenshaw's Chebyshev series): the same values, slower
+    if sp is None:  # NumPy's own (Cephes' Chebyshev series, as SciPy's): the same values, slower
         return _in(x.dtype, np.asarray(np.i0(x)) if np.ndim(x) else np.i0(np.reshape(x, (1,)))[0])
     return _in(x.dtype, sp.i0(x))
 
 
 i0_prim = elementwise("i0", _i0, lambda m, ans, x: m.i1(x), doc="the modified Bessel function I₀; gradient i1(x)")
-i0e_prim = elementwise("i0e", _unary("i0e", "i0e"), lambda m, ans, x: m.i1e(x) - m.sign(x) * ans, uses="x,ans",
+i0e_prim = elementwise("i0e", _bessel("i0e", 0, True), lambda m, ans, x: m.i1e(x) - m.sign(x) * ans, uses="x,ans",
                        doc="exp(-|x|) · I₀(x); gradient i1e(x) - sign(x) · i0e(x)")
 
 
@@ -142,9 +227,9 @@ def _i1e_derivative(m, ans, x):
     return m.where(zero, 0.5, m.i0e(x) - ans * (1.0 / _safe(m, x, zero) + m.sign(x)))
 
 
-i1_prim = elementwise("i1", _unary("i1", "i1"), _i1_derivative, uses="x,ans",
+i1_prim = elementwise("i1", _bessel("i1", 1, False), _i1_derivative, uses="x,ans",
                       doc="the modified Bessel function I₁; gradient i0(x) - i1(x)/x")
-i1e_prim = elementwise("i1e", _unary("i1e", "i1e"), _i1e_derivative, uses="x,ans",
+i1e_prim = elementwise("i1e", _bessel("i1e", 1, True), _i1e_derivative, uses="x,ans",
                        doc="exp(-|x|) · I₁(x)")
 
 
@@ -268,8 +353,8 @@ ndtri = _unary_public("ndtri", ndtri_prim, """The inverse of the standard normal
     >>> cr.special.ndtri(cr.tensor([0.975]))  # [1.95996...]
 """)
 i0 = _unary_public("i0", i0_prim, """The modified Bessel function of the first kind, order 0;
-    gradient ``i1(x)``. Computed by SciPy when installed, by ``np.i0`` otherwise (the gradient
-    needs SciPy). Also serves ``np.i0(t)``.
+    gradient ``i1(x)``. Computed by SciPy when installed, by ``np.i0`` otherwise. Also serves
+    ``np.i0(t)``.
 
     >>> cr.special.i0(cr.tensor([0.0, 1.0]))  # [1, 1.2660...]
 """, numpy="i0")
