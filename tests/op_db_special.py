@@ -84,7 +84,7 @@ if sp is not None:
 
 def _sinc_samples(rng):
     return [S(uniform(rng, s)) for s in UNARY_SHAPES] + [
-        S(np.array([0.0, 0.03, -0.07, 0.1, 0.5, -1.5]), label="values(0..1.5)")]
+        S(np.array([0.0, 0.003, -0.007, 0.01, 0.5, -1.5]), label="values(0..1.5)")]
 
 
 entry("special.sinc", cr.special.sinc, ("sin", "div", "mul", "add", "where", "abs"), _sinc_samples)

@@ -37,7 +37,7 @@ DOMAINS = {
     "i1": np.array([-5.0, -1.0, 0.0, 0.3, 2.0, 9.0, 20.0]),
     "i1e": np.array([-5.0, -1.0, 0.0, 0.3, 2.0, 9.0, 1e3]),
     "entr": np.array([0.0, 1e-8, 0.1, 0.5, 1.0, 3.0, 50.0]),
-    "sinc": np.array([-2.5, -1.0, -0.05, 0.0, 1e-9, 0.09, 0.1, 0.5, 1.5]),
+    "sinc": np.array([-2.5, -1.0, -0.05, 0.0, 1e-9, 0.009, 0.01, 0.0101, 0.5, 1.5]),
 }
 UNARY = sorted(DOMAINS)
 # Smooth points for the derivatives (|x| kinks of i0e/i1e and the edges of the domains excluded).
@@ -47,7 +47,7 @@ SMOOTH = {
     "expit": [-3.0, 0.0, 0.4, 5.0], "logit": [0.1, 0.4, 0.5, 0.93], "ndtr": [-3.0, 0.0, 0.4, 2.0],
     "log_ndtr": [-20.0, -3.0, 0.0, 2.0], "ndtri": [0.02, 0.3, 0.5, 0.9], "i0": [-2.0, 0.0, 0.4, 3.0],
     "i0e": [-2.0, -0.3, 0.4, 3.0], "i1": [-2.0, 0.4, 0.9, 3.0], "i1e": [-2.0, -0.3, 0.4, 3.0],
-    "entr": [0.05, 0.4, 1.0, 3.0], "sinc": [-1.3, -0.05, 0.4, 2.2],
+    "entr": [0.05, 0.4, 1.0, 3.0], "sinc": [-1.3, -0.05, 0.005, 0.4, 2.2],
 }
 
 
@@ -127,6 +127,15 @@ def test_complex_and_non_numbers_are_refused_naming_the_function():
         cr.special.xlogy(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([1.0, 2.0, 3.0, 4.0]))
 
 
+def test_arrays_of_other_namespaces_are_refused_clearly():
+    xp = pytest.importorskip("array_api_strict")
+    t = cr.tensor(xp.asarray([0.5, 2.0]))
+    for call, name in [(lambda: cr.special.gammaln(t), "gammaln"), (lambda: cr.special.logit(t), "logit"),
+                       (lambda: cr.special.xlogy(t, t), "xlogy"), (lambda: cr.special.i1(t), "i1")]:
+        with pytest.raises(TypeError, match=rf"^{name}: cr\.special\.{name} computes with NumPy and SciPy only"):
+            call()
+
+
 # ---------------------------------------------------------------------------------------------
 # Derivatives to third order: PyTorch's torch.special as the oracle
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +144,8 @@ def test_complex_and_non_numbers_are_refused_naming_the_function():
 def test_three_derivatives_match_torch(name):
     torch = pytest.importorskip("torch")
     x = np.array(SMOOTH[name])
+    if name == "sinc":  # PyTorch's formula cancels near 0 (third derivative at 0.005: 3e-8 off)
+        x = x[np.abs(x) >= 0.01]
     ours = _derivatives(getattr(cr.special, name), x, 3)
     theirs = _torch_derivatives(getattr(torch.special, name), x, 3)
     for k, (a, b) in enumerate(zip(ours, theirs), 1):
@@ -426,3 +437,13 @@ def test_the_protocol_resolves_scipy_ufuncs_lazily():
     assert "scipy.special.gammaln" in NP._FOREIGN_UFUNCS or sp.gammaln in NP._UFUNCS
     sp.gammaln(cr.tensor([1.5]))
     assert sp.gammaln in NP._UFUNCS and "scipy.special.gammaln" not in NP._FOREIGN_UFUNCS
+
+
+def test_scipy_python_level_functions_on_traced_tensors_raise():
+    """``scipy.special.polygamma`` and ``logsumexp`` are Python functions, not ufuncs: they convert
+    their arguments with ``np.asarray``, which a transform refuses for the tensor it differentiates
+    (outside transforms ``np.asarray(t)`` is chainrule's explicit, read-only view of the data)."""
+    x = cr.tensor([1.0, 2.0])
+    for f in (lambda t: sp.polygamma(1, t).sum(), lambda t: sp.logsumexp(t)):
+        with pytest.raises(Exception, match=r"np\.asarray\(\): cannot convert a tensor"):
+            cr.grad(f)(x)

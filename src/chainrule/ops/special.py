@@ -58,9 +58,16 @@ def _scipy(op: str):
 def _float(op: str, x):
     """``x`` as a floating array: integers and bools in the default float dtype, complex refused."""
     dt = getattr(x, "dtype", None)
-    if dt is None or dt.kind != "f":
+    if not isinstance(dt, np.dtype) or dt.kind != "f":
+        if _E._foreign(x):
+            raise _numpy_only(op, x)
         return _E._floating_input(f"special.{op}", x)
     return x
+
+
+def _numpy_only(op: str, x) -> TypeError:
+    return TypeError(f"{op}: cr.special.{op} computes with NumPy and SciPy only; got an array of another "
+                     f"namespace ({type(x).__module__}.{type(x).__name__}): convert it to a NumPy array first")
 
 
 def _in(dtype, out):
@@ -261,6 +268,9 @@ def _binary_float(op: str, fn):
     """``fn(x, y)`` on operands in PyTorch's floating result dtype (integers: the default float)."""
 
     def impl(x, y):
+        for v in (x, y):
+            if _E._foreign(v):
+                raise _numpy_only(op, v)
         dt = _E.B.result_dtype(x, y, floating=True)
         if dt.kind != "f":
             _E._refuse_complex(f"special.{op}", x, y)
@@ -425,7 +435,7 @@ xlog1py = _binary_public("xlog1py", xlog1py_prim, """``x · log1p(y)``, 0 where 
 """)
 
 
-@public("special.polygamma", ufunc=None)
+@public("special.polygamma")
 def polygamma(n: int, x: Any):
     """The ``n``-th derivative of ``digamma`` (``n`` a non-negative Python int; 0 gives digamma);
     its gradient is ``polygamma(n + 1, x)``. Unlike SciPy, ``n`` cannot be an array.
@@ -441,8 +451,8 @@ def polygamma(n: int, x: Any):
     return digamma_prim(x) if n == 0 else polygamma_prim(x, n=int(n))
 
 
-_SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(8))
-_SINC_NEAR = 0.1
+_SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(5))  # to (πx)^8: exact below 0.01
+_SINC_NEAR = 0.01
 
 
 def _floating_operand(op: str, x, name: str):
