@@ -124,21 +124,21 @@ _FOREIGN_UFUNCS: dict[str, Operation] = {}
 
 
 def _foreign_ufunc(ufunc) -> tuple[str, Any]:
-    """``ufunc``'s library name ("numpy", "scipy.special") and the function serving it, if any:
-    the declared ufuncs of libraries imported since are registered first."""
-    for name, op in list(_FOREIGN_UFUNCS.items()):
-        module, _, attr = name.rpartition(".")
-        library = sys.modules.get(module)
-        if library is not None and getattr(library, attr, None) is ufunc:
-            del _FOREIGN_UFUNCS[name]
-            _serve_ufunc(op, ufunc)
+    """``ufunc``'s library ("numpy", "scipy.special") and the function serving it (None: none).
+    A declared ufunc of another library is registered here, when it first reaches a tensor."""
+    fn = _UFUNCS.get(ufunc)
+    if fn is None:
+        for name, op in list(_FOREIGN_UFUNCS.items()):
+            module, _, attr = name.rpartition(".")
+            if getattr(sys.modules.get(module), attr, None) is ufunc:
+                del _FOREIGN_UFUNCS[name]
+                _serve_ufunc(op, ufunc)
+                fn = _UFUNCS[ufunc]
     if getattr(np, ufunc.__name__, None) is ufunc:
-        return "numpy", _UFUNCS.get(ufunc)
-    for module in ("scipy.special",):
-        library = sys.modules.get(module)
-        if library is not None and getattr(library, ufunc.__name__, None) is ufunc:
-            return module, _UFUNCS.get(ufunc)
-    return "ufunc", _UFUNCS.get(ufunc)
+        return "numpy", fn
+    if getattr(sys.modules.get("scipy.special"), ufunc.__name__, None) is ufunc:
+        return "scipy.special", fn
+    return "ufunc", fn
 
 
 def _serve(op: Operation) -> None:
