@@ -274,6 +274,9 @@ def test_logsumexp_gradients_match_torch_and_edge_cases():
     with np.errstate(invalid="ignore"):
         assert np.isnan(cr.special.logsumexp(cr.tensor([1.0, 2.0]), b=np.array([1.0, -3.0])).item())
     assert cr.special.logsumexp(cr.tensor([1, 2, 3])).dtype == cr.get_default_dtype()
+    np.testing.assert_allclose(cr.special.logsumexp(3.0).item(), 3.0)  # a number, a list
+    np.testing.assert_allclose(cr.special.logsumexp([1.0, 2.0], b=2.0).item(), sp.logsumexp([1.0, 2.0], b=2.0), rtol=1e-6)
+    np.testing.assert_allclose(cr.special.logsumexp(np.zeros((2, 0)), axis=1).numpy(), [-np.inf, -np.inf])
     assert cr.special.logsumexp(cr.tensor([1.0], dtype=cr.float32), b=np.array([2.0], np.float32)).dtype == cr.float32
     # the gradient of the weights: exp(a - result) (b · that for a)
     t = cr.tensor(a[0], requires_grad=True)

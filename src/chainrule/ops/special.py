@@ -496,7 +496,7 @@ def logsumexp(a: Any, axis=None, b: Any = None, keepdims: bool = False, return_s
     >>> cr.special.logsumexp(cr.tensor([1.0, 2.0]), b=cr.tensor([1.0, -3.0]), return_sign=True)
     """
     op = "special.logsumexp"
-    _check_operand(op, a, "a")
+    a = _floating_operand(op, a, "a")
     keepdims = _keepdim(op, keepdims)
     if not isinstance(return_sign, (bool, _E.B.bool_)):
         raise TypeError(f"{op}: return_sign must be a bool, got {type(return_sign).__name__}")
@@ -512,7 +512,6 @@ def logsumexp(a: Any, axis=None, b: Any = None, keepdims: bool = False, return_s
     empty = 0 in _shape(a) if dims is None else any(_shape(a)[d] == 0 for d in dims)
     if b is None and not return_sign and not empty:
         return _ST.logsumexp_prim(a, dim=dims, keepdim=keepdims)
-    a = _floating_operand(op, a, "a")
     top: Any = 0.0
     if not empty:  # shift by the largest exponent that counts: its gradient cancels exactly
         top = _amax_prim(a if b is None else _PW.where(b != 0, a, -math.inf), dim=dims, keepdim=True)
