@@ -816,6 +816,8 @@ FUNCTION_CASES: dict = {
     np.array_equal: [C("equal", np.array_equal, (A2, A2), grad=False)],
     np.testing.assert_allclose: [C("close", np.testing.assert_allclose, (A2, A2 + 1e-12), grad=False)],
     np.result_type: [C("float-int", np.result_type, (A2, ints(3)), grad=False)],
+    np.i0: [C("2d", np.i0, (A2,)), C("0d", np.i0, (A0,)), C("float32", np.i0, (u(3).astype(np.float32),)),
+            C("int", np.i0, (ints(4),), dtype=False)],  # (cr.special.i0: integers in the default float dtype)
 }
 
 

@@ -29,6 +29,7 @@ answer. The rules for NumPy's keywords:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -117,29 +118,63 @@ def _numpy_object(op_name: str, dotted: str) -> Any:
     return target
 
 
+# Ufuncs of other libraries (``ufunc="scipy.special.expit"``): resolved when one of them first
+# reaches a tensor, so chainrule never imports SciPy itself (its ufuncs are NumPy ufuncs).
+_FOREIGN_UFUNCS: dict[str, Operation] = {}
+
+
+def _foreign_ufunc(ufunc) -> tuple[str, Any]:
+    """``ufunc``'s library ("numpy", "scipy.special") and the function serving it (None: none).
+    A declared ufunc of another library is registered here, when it first reaches a tensor."""
+    fn = _UFUNCS.get(ufunc)
+    if fn is None:
+        for name, op in list(_FOREIGN_UFUNCS.items()):
+            module, _, attr = name.rpartition(".")
+            if getattr(sys.modules.get(module), attr, None) is ufunc:
+                del _FOREIGN_UFUNCS[name]
+                _serve_ufunc(op, ufunc)
+                fn = _UFUNCS[ufunc]
+    if getattr(np, ufunc.__name__, None) is ufunc:
+        return "numpy", fn
+    if getattr(sys.modules.get("scipy.special"), ufunc.__name__, None) is ufunc:
+        return "scipy.special", fn
+    return "ufunc", fn
+
+
 def _serve(op: Operation) -> None:
     """Dispatch NumPy's ufuncs and functions that ``op`` declares to it."""
-    fn = op.function
     for name in op.ufunc:
-        ufunc = _numpy_object(op.name, name)
-        if op.operator in _BINARY_OPERATORS:
-            _UFUNCS[ufunc] = fn
-            _OPERATORS.add(ufunc)
+        if not name.startswith("scipy."):
+            _serve_ufunc(op, _numpy_object(op.name, name))
         else:
-            _UFUNCS[ufunc] = _floats_only(ufunc, fn)
-        if isinstance(fn, Primitive) and not fn.differentiable:
-            _NONDIFFERENTIABLE.add(ufunc)
-        if op.reduce is not None:
-            _REDUCE[ufunc] = op.reduce
-        if op.accumulate is not None:
-            _ACCUMULATE[ufunc] = OPERATIONS[op.accumulate].function
+            _FOREIGN_UFUNCS[name] = op
     for name in op.numpy:
-        _FUNCTIONS[_numpy_object(op.name, name)] = _SIGNATURES.get(name, fn)
+        _FUNCTIONS[_numpy_object(op.name, name)] = _SIGNATURES.get(name, op.function)
+
+
+def _serve_ufunc(op: Operation, ufunc) -> None:
+    fn = op.function
+    if op.operator in _BINARY_OPERATORS:
+        _UFUNCS[ufunc] = fn
+        _OPERATORS.add(ufunc)
+    else:
+        _UFUNCS[ufunc] = _floats_only(ufunc, fn)
+    if isinstance(fn, Primitive) and not fn.differentiable:
+        _NONDIFFERENTIABLE.add(ufunc)
+    if op.reduce is not None:
+        _REDUCE[ufunc] = op.reduce
+    if op.accumulate is not None:
+        _ACCUMULATE[ufunc] = OPERATIONS[op.accumulate].function
 
 
 def _withdraw(op: Operation) -> None:
     for name in op.ufunc:
-        ufunc = _numpy_object(op.name, name)
+        if name.startswith("scipy."):
+            _FOREIGN_UFUNCS.pop(name, None)
+            module, _, attr = name.rpartition(".")
+            ufunc = getattr(sys.modules.get(module), attr, None)
+        else:
+            ufunc = _numpy_object(op.name, name)
         for table in (_UFUNCS, _REDUCE, _ACCUMULATE):
             table.pop(ufunc, None)
         _NONDIFFERENTIABLE.discard(ufunc)
@@ -156,10 +191,12 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         fn = _UFUNCS.get(ufunc)
         if fn is not None:
             return fn(*inputs)
-    name = f"numpy.{ufunc.__name__}" if method == "__call__" else f"numpy.{ufunc.__name__}.{method}"
-    fn = _UFUNCS.get(ufunc)
+    library, fn = _foreign_ufunc(ufunc)
+    if method == "__call__" and not kwargs and fn is not None:
+        return fn(*inputs)
+    name = f"{library}.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
     if fn is None:
-        alternative = f"the chainrule function (cr.{ufunc.__name__})" if hasattr(O, ufunc.__name__) else "chainrule functions"
+        alternative = _alternative(library, ufunc.__name__)
         raise TypeError(
             f"{name} is not supported on chainrule tensors, so it cannot be differentiated. Use "
             f"{alternative} or, to drop the history on purpose, np.asarray(t.detach())."
@@ -179,6 +216,13 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method == "at":
         return _ufunc_at(ufunc, name, fn, inputs, kwargs)
     return _numpy_method(ufunc, method, name, inputs, kwargs)
+
+
+def _alternative(library: str, name: str) -> str:
+    """The hint of the error for a ufunc that tensors do not support."""
+    if library == "scipy.special":
+        return f"the chainrule function (cr.special.{name})" if f"special.{name}" in OPERATIONS else "chainrule functions"
+    return f"the chainrule function (cr.{name})" if hasattr(O, name) else "chainrule functions"
 
 
 def _ufunc_call(ufunc, name, fn, inputs, kwargs):

@@ -518,9 +518,29 @@ def _sigmoid_xp(space, x):
 sigmoid = elementwise("sigmoid", _sigmoid, lambda m, ans, x: ans * (1.0 - ans), uses="ans", method=True, cli=1, xp=_sigmoid_xp, template=T.Template(lambda p, k, v: f"1.0 / (1.0 + np.exp(-{p[0]}))", (T.POW,), T.MUL))
 
 
+_SCIPY: list = []  # [scipy.special] or [None] once looked for (tests empty it to simulate its absence)
+
+
+def _scipy_special():
+    """``scipy.special``, or None when SciPy (an optional dependency: ``pip install
+    chainrule[special]``) is not installed; looked for once, on first use."""
+    if not _SCIPY:
+        try:
+            import scipy.special as special
+        except ImportError:
+            special = None
+        _SCIPY.append(special)
+    return _SCIPY[0]
+
+
 def _erf(x):
     if getattr(x, "dtype", None) is None or x.dtype.kind != "f":
         x = _floating_input("erf", x)
+    special = _scipy_special()
+    if special is not None:
+        out = special.erf(x)
+        return out if out.dtype == x.dtype else out.astype(x.dtype)  # float16: SciPy's is float64
+    # Without SciPy, Python's math.erf per element (correctly rounded, slow on large arrays).
     # np.asarray: on a 0-d array the frompyfunc ufunc returns a Python float, not an array.
     return np.asarray(_erf_scalar(x)).astype(x.dtype)
 
