@@ -290,6 +290,8 @@ _FUNCTIONS = {
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
     np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
     np.result_type: _data_only(np.result_type),
+    # memory queries read the tensors' buffers (views of one tensor share them)
+    np.shares_memory: _data_only(np.shares_memory), np.may_share_memory: _data_only(np.may_share_memory),
 }
 subscribe(_serve)
 
