@@ -14,6 +14,7 @@ from ..ops import indexing as IX
 from ..ops import inplace as I
 from ..ops import piecewise as PW
 from ..ops import shape as S
+from ..ops._define import named
 from ..ops._table import Operation, subscribe
 from . import numpy_protocols as _interop
 
@@ -98,7 +99,7 @@ def _fixed_operators():
         if not isinstance(element, (Tensor, int, float, np.number, np.bool_)):
             raise RuntimeError(f"__contains__: `in` takes a tensor or a number (as in PyTorch), got "
                                f"{type(element).__name__}")
-        found = CMP.eq(self, element)._data
+        found = named("__contains__", CMP.eq, self, element)._data
         return bool(np.any(found))
 
     def __setitem__(self, key, value):

@@ -104,7 +104,7 @@ _OPERATORS: set = set()  # those of Python's binary operators
 _NONDIFFERENTIABLE: set = set()
 _REDUCE: dict = {}  # ufunc -> the name of the operation serving ufunc.reduce
 _ACCUMULATE: dict = {}  # ufunc -> the operation serving ufunc.accumulate
-_BINARY_OPERATORS = frozenset({"+", "-", "*", "/", "**", "@", "<", "<=", ">", ">=", "==", "!="})
+_BINARY_OPERATORS = frozenset({"+", "-", "*", "/", "**", "@", "%", "<", "<=", ">", ">=", "==", "!="})
 
 
 def _numpy_object(op_name: str, dotted: str) -> Any:

@@ -19,7 +19,7 @@ from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import binary, define, elementwise, nondifferentiable
-from ._refusals import _BOOL_RULES
+from ._refusals import _BOOL_RULES, _is_bool
 from ._table import public
 from .elementwise import (
     _floating,
@@ -139,8 +139,8 @@ copysign = define("copysign", _torch_promotion(np.copysign, "copysign", floating
                       "±1 for x (0 at x = 0, as PyTorch), 0 for y")
 
 
-# Remainder and fmod keep integer dtypes: an integer divisor of 0 raises, as in PyTorch (NumPy
-# gives 0 with a warning); bool operands are refused, as in PyTorch ("not implemented for 'Bool'").
+# Remainder and fmod keep integer dtypes: an integer divisor of 0 raises (RuntimeError), as in
+# PyTorch (NumPy gives 0 with a warning); bool operands are refused, as in PyTorch ("not implemented for 'Bool'").
 
 def _refuse_bool(op):
     def rule(dtype, *operands):
@@ -167,14 +167,16 @@ def _integer_division(op, impl):
     """``impl`` refusing an integer division by zero (checked only for an integer divisor)."""
 
     def checked(x, y):
-        if _integral(y) and _integral(x) and not _foreign(x, y) and np.any(np.asarray(y) == 0):
-            raise ZeroDivisionError(
-                f"{op}: integer division by zero (as in PyTorch; NumPy would give 0); use floating "
-                f"tensors for NaN, or mask the zeros first")
+        if _integral(y) and _integral(x) and not (_is_bool(x) and _is_bool(y)) and not _foreign(x, y) \
+                and np.any(np.asarray(y) == 0):
+            # PyTorch's RuntimeError ("ZeroDivisionError"); NumPy would give 0 with a warning
+            raise RuntimeError(
+                f"{op}: integer division by zero (ZeroDivisionError, as in PyTorch; NumPy would give 0); "
+                f"use floating tensors for NaN, or mask the zeros first")
         return impl(x, y)
 
     checked.__name__ = op
-    checked.xp = impl.xp  # type: ignore[attr-defined]
+    checked.xp = impl.xp
     return checked
 
 
