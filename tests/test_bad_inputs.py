@@ -469,6 +469,7 @@ DUNDER_NAMES = {
     "__getitem__": "index", "__setitem__": "setitem", "__iadd__": "add_", "__isub__": "sub_",
     "__imul__": "mul_", "__itruediv__": "div_", "__float__": "float", "__int__": "int",
     "__index__": "index", "__bool__": "bool", "__len__": "len", "__iter__": "iteration",
+    "__mod__": "remainder", "__rmod__": "remainder", "__imod__": "remainder_",
 }
 # Tensor dunders that are infrastructure, not operations on user data.
 DUNDER_SKIP = {"__init__", "__repr__", "__format__", "__array_ufunc__", "__array_function__",

@@ -140,7 +140,8 @@ BINARY = [u for u in UFUNCS if u.nin == 2 and u is not np.matmul]
 UNARY = [u for u in UFUNCS if u.nin == 1]
 DIFFERENTIABLE = [u for u in UFUNCS if u not in _interop._NONDIFFERENTIABLE]
 _POSITIVE = {np.log, np.log2, np.log10, np.sqrt, np.log1p, np.reciprocal}
-_UNIT = {np.arcsin, np.arccos}
+_UNIT = {np.arcsin, np.arccos, np.arctanh}
+_ABOVE_ONE = {np.arccosh}
 _OPERATORS = set(_interop._OPERATORS)
 # Documented: integer true division follows chainrule's (PyTorch's) default float dtype.
 _PROMOTES_LIKE_CHAINRULE = {np.true_divide}
@@ -150,6 +151,9 @@ def _refused_like_pytorch(ufunc, *operands) -> bool:
     """What chainrule's operations refuse as PyTorch does, where NumPy computes: subtraction with
     a bool, powers of bools (tests/test_promotion.py compares them with PyTorch)."""
     bools = [v is True or v is False or getattr(v, "dtype", None) == np.bool_ for v in operands]
+    if ufunc is np.remainder:  # the % operator: bools refused, an integer division by zero raises
+        kinds = [np.asarray(v).dtype.kind for v in operands]
+        return all(bools) or all(k in "biu" for k in kinds) and not np.all(np.asarray(operands[1]))
     return (ufunc is np.subtract and any(bools)) or (ufunc is np.power and all(bools))
 
 UNARY_SHAPES = [(), (4,), (2, 3, 4)]
@@ -170,11 +174,13 @@ def _ufunc_operand(ufunc, shape, dtype, rng, position=0):
     if dtype.kind in "iu":
         if ufunc is np.power:
             return np.asarray(rng.integers(1, 4, size=shape) if position == 0 else rng.integers(0, 4, size=shape), dtype)
-        if ufunc in _POSITIVE:
+        if ufunc in _POSITIVE or ufunc in _ABOVE_ONE:
             return np.asarray(rng.integers(1, 5, size=shape), dtype)
         if ufunc in _UNIT:
             return np.asarray(rng.integers(-1, 2, size=shape), dtype)
         return np.asarray(rng.integers(-3, 4, size=shape), dtype)
+    if ufunc in _ABOVE_ONE:
+        return np.asarray(rng.uniform(1.2, 3.0, size=shape), dtype)
     if ufunc in _POSITIVE or (ufunc is np.power and position == 0):
         return np.asarray(rng.uniform(0.5, 2.0, size=shape), dtype)
     if ufunc in _UNIT:
@@ -821,6 +827,26 @@ FUNCTION_CASES: dict = {
 }
 
 
+# The ufuncs family (ops/ufuncs.py): NumPy functions that are not ufuncs.
+_Z = np.array([[0.0, -1.0, 2.0], [0.0, 0.0, 0.0]])
+FUNCTION_CASES.update({
+    np.sinc: [C("3d", np.sinc, (A3,)), C("0d", np.sinc, (A0,)), C("with-zero", np.sinc, (np.array([0.0, 0.5, -1.5]),), grad=False),
+              C("int", np.sinc, (ints(5),), dtype=False)],
+    np.any: [C("2d", np.any, (_Z,), grad=False), C("axis=1", lambda a: np.any(a, axis=1), (_Z,), grad=False),
+             C("axis-tuple-keepdims", lambda a: np.any(a, axis=(0, 1), keepdims=True), (_Z,), grad=False),
+             C("where", lambda a: np.any(a, axis=0, where=np.array([False, True, True])), (_Z,), grad=False),
+             C("out", lambda a, o: np.any(a, axis=0, out=o), (_Z, np.zeros(3, dtype=bool)), grad=False),
+             C("int", lambda a: np.any(a, -1), (ints(3, 4),), grad=False), C("0d", np.any, (A0,), grad=False),
+             C("empty", lambda a: np.any(a[:0], axis=0), (A2,), grad=False)],
+    np.all: [C("2d", np.all, (_Z,), grad=False), C("axis=-1-keepdims", lambda a: np.all(a, -1, keepdims=True), (_Z,), grad=False),
+             C("where", lambda a: np.all(a, where=np.array([True, False, True])), (_Z,), grad=False),
+             C("bool", np.all, (M,), grad=False), C("empty", np.all, (A2[:0],), grad=False)],
+    np.shares_memory: [C("distinct", np.shares_memory, (A2, A3), grad=False)],
+    np.may_share_memory: [C("distinct", np.may_share_memory, (A2, A3), grad=False)],
+})
+_DATA_ONLY |= {np.shares_memory, np.may_share_memory}
+
+
 def _function_params():
     for func, cases in FUNCTION_CASES.items():
         for case in cases:
@@ -943,7 +969,7 @@ def test_raises_where_numpy_raises(label, call, args, name):
     (lambda t: np.exp(t, subok=False), "exp"),
     (lambda t: np.sum(t, out=np.zeros(())), "sum"),
     (lambda t: np.copyto(np.zeros(4), t), "copyto"),
-    (lambda t: np.cbrt(t), "cbrt"),
+    (lambda t: np.spacing(t), "spacing"),
     (lambda t: np.median(t), "median"),
 ], ids=["norm-nuc", "norm-2-matrix", "where-no-out", "einsum-kwarg", "einsum-order", "clip-kwarg",
         "clip-order", "reshape-order", "out-array-history", "out-list",

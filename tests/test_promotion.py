@@ -156,8 +156,10 @@ TERNARY_NUMPY = {"where", "clip"}
 BINARY = sorted(op.name for op in OPERATIONS.values()
                 if _elementwise_ufunc_arity(op) == 2 or op.name in EXTRA_BINARY)
 TERNARY = sorted(op.name for op in OPERATIONS.values() if TERNARY_NUMPY & set(op.numpy))
+# Operations PyTorch does not have (their dtype rules are checked in tests/test_ufuncs.py).
+NOT_IN_TORCH = {"cbrt": "no torch.cbrt", "fabs": "no torch.fabs"}
 UNARY = sorted(op.name for op in OPERATIONS.values()
-               if _elementwise_ufunc_arity(op) == 1 or op.cli == 1)
+               if (_elementwise_ufunc_arity(op) == 1 or op.cli == 1) and op.name not in NOT_IN_TORCH)
 
 # The spellings PyTorch uses for chainrule's names (the rest are the same).
 TORCH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "clone": "clone"}
@@ -195,7 +197,7 @@ def _binary_call(name, library):
     if symbol is not None:
         return {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
                 "**": operator.pow, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-                ">=": operator.ge, "==": operator.eq, "!=": operator.ne}[symbol]
+                ">=": operator.ge, "==": operator.eq, "!=": operator.ne, "%": operator.mod}[symbol]
     return _ours(name) if library == "cr" else _torch_function(name)
 
 

@@ -14,6 +14,7 @@ from ..ops import indexing as IX
 from ..ops import inplace as I
 from ..ops import piecewise as PW
 from ..ops import shape as S
+from ..ops._define import named
 from ..ops._table import Operation, subscribe
 from . import numpy_protocols as _interop
 
@@ -28,6 +29,7 @@ _PROTOCOL = {
     "<": ("lt", False, None), "<=": ("le", False, None), ">": ("gt", False, None),
     ">=": ("ge", False, None), "==": ("eq", False, None), "!=": ("ne", False, None),
     "neg": ("neg", None, None), "abs": ("abs", None, None),
+    "%": ("mod", True, "remainder_"),  # remainder: Python's floor-mod sign convention
 }
 
 
@@ -91,6 +93,14 @@ def _fixed_operators():
 
     def __getitem__(self, key):
         return IX.index(self, key)
+
+    def __contains__(self, element):
+        """``element in t``: whether some entry equals ``element`` (PyTorch's ``(t == element).any()``)."""
+        if not isinstance(element, (Tensor, int, float, np.number, np.bool_)):
+            raise RuntimeError(f"__contains__: `in` takes a tensor or a number (as in PyTorch), got "
+                               f"{type(element).__name__}")
+        found = named("__contains__", CMP.eq, self, element)._data
+        return bool(np.any(found))
 
     def __setitem__(self, key, value):
         I.setitem(self, key, _operand("setitem", value, "the value"))
@@ -246,23 +256,11 @@ def _conversions():
     def cpu(self):
         return self
 
-    def all(self, dim=None):
-        axis = None if dim is None else S.normalize_dim("all", dim, self._data.ndim)
-        if self._data.ndim == 0:
-            axis = None
-        return Tensor._wrap(np.asarray(np.all(self._data, axis=axis)))
-
-    def any(self, dim=None):
-        axis = None if dim is None else S.normalize_dim("any", dim, self._data.ndim)
-        if self._data.ndim == 0:
-            axis = None
-        return Tensor._wrap(np.asarray(np.any(self._data, axis=axis)))
-
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
 
     return dict(to=to, type=type, float=float, double=double, half=half, long=long, int=int,
-                bool=bool, contiguous=contiguous, cpu=cpu, all=all, any=any,
+                bool=bool, contiguous=contiguous, cpu=cpu,
                 is_floating_point=is_floating_point)
 
 

@@ -105,7 +105,7 @@ _OPERATORS: set = set()  # those of Python's binary operators
 _NONDIFFERENTIABLE: set = set()
 _REDUCE: dict = {}  # ufunc -> the name of the operation serving ufunc.reduce
 _ACCUMULATE: dict = {}  # ufunc -> the operation serving ufunc.accumulate
-_BINARY_OPERATORS = frozenset({"+", "-", "*", "/", "**", "@", "<", "<=", ">", ">=", "==", "!="})
+_BINARY_OPERATORS = frozenset({"+", "-", "*", "/", "**", "@", "%", "<", "<=", ">", ">=", "==", "!="})
 
 
 def _numpy_object(op_name: str, dotted: str) -> Any:
@@ -334,6 +334,8 @@ _FUNCTIONS = {
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
     np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
     np.result_type: _data_only(np.result_type),
+    # memory queries read the tensors' buffers (views of one tensor share them)
+    np.shares_memory: _data_only(np.shares_memory), np.may_share_memory: _data_only(np.may_share_memory),
 }
 subscribe(_serve)
 

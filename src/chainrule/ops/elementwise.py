@@ -155,8 +155,9 @@ def _xp_binary(name, floating=False, op=None):
             if hasattr(v, "dtype") and B.kind(v.dtype) == "c":
                 raise complex_unsupported(op or name, v.dtype)
         x, y = _promoted(space, (x, y), floating is True)
-        if floating == "require" and B.kind(x.dtype) != "f":
-            raise _floating_required(op or name, B.numpy_dtype(x.dtype))
+        dtype = (x if hasattr(x, "dtype") else y).dtype  # one of them may be a Python number
+        if floating == "require" and B.kind(dtype) != "f":
+            raise _floating_required(op or name, B.numpy_dtype(dtype))
         return getattr(space, name)(x, y)
 
     return forward
