@@ -29,6 +29,7 @@ from . import elementwise as _E
 from . import piecewise as _PW
 from . import shape as _SH
 from . import statistics as _ST
+from . import ufuncs as _U
 from ._define import binary, elementwise
 from ._table import public
 from .comparisons import isfinite as _isfinite
@@ -451,8 +452,6 @@ def polygamma(n: int, x: Any):
     return digamma_prim(x) if n == 0 else polygamma_prim(x, n=int(n))
 
 
-_SINC_SERIES = tuple((-1.0) ** k / math.factorial(2 * k + 1) for k in range(5))  # to (πx)^8: exact below 0.01
-_SINC_NEAR = 0.01
 
 
 def _floating_operand(op: str, x, name: str):
@@ -467,21 +466,12 @@ def _floating_operand(op: str, x, name: str):
 
 @public("special.sinc")
 def sinc(x: Any):
-    """The normalised sinc function ``sin(πx) / (πx)``, 1 at 0 (NumPy's ``np.sinc``). Near 0 it
-    is its Taylor series, so derivatives of every order are right at 0 too.
+    """The normalised sinc function ``sin(πx) / (πx)``, 1 at 0: ``cr.sinc`` (NumPy's ``np.sinc``),
+    whose derivatives of every order are right at 0 too.
 
     >>> cr.special.sinc(cr.tensor([0.0, 0.5]))  # [1, 2/π]
     """
-    x = _floating_operand("special.sinc", x, "x")
-    near = _PW.abs(x) < _SINC_NEAR
-    u = math.pi * _PW.where(near, 1.0, x)
-    far = _E.sin(u) / u
-    v = math.pi * _PW.where(near, x, 0.0)
-    v2 = v * v
-    series: Any = _SINC_SERIES[-1]
-    for c in _SINC_SERIES[-2::-1]:
-        series = series * v2 + c
-    return _PW.where(near, series, far)
+    return _U.sinc(_floating_operand("special.sinc", x, "x"))
 
 
 @public("special.logsumexp")

@@ -75,12 +75,24 @@ rad2deg = elementwise("rad2deg", _numpy_only(_floating(np.rad2deg, "rad2deg")), 
                       doc="radians to degrees: x · 180 / π")
 
 
+_SINC_NEAR = 0.01
+# sinc(x) = Σ c_k (πx)^(2k): its derivative near 0, where (cos(πx) - sinc(x)) / x cancels.
+_SINC_SERIES = (1.0, -1 / 6, 1 / 120, -1 / 5040, 1 / 362880, -1 / 39916800)
+
+
 def _sinc_derivative(m, ans, x):
-    """``(cos(πx) - sinc(x)) / x``, 0 at x = 0 (PyTorch's); the branch not taken sees x = 1, so
-    differentiating this rule again gives no 0/0."""
-    zero = x == 0
-    safe = m.where(zero, 1.0, x)
-    return m.where(zero, 0.0, (m.cos(_PI * safe) - m.where(zero, 1.0, ans)) / safe)
+    """``(cos(πx) - sinc(x)) / x``, and within 0.01 of 0 the derivative of sinc's Taylor series
+    (so derivatives of every order are right at 0 too: sinc''(0) = -π²/3). Each branch sees a
+    safe stand-in where it is not taken, so differentiating this rule again gives no 0/0."""
+    near = m.abs(x) < _SINC_NEAR
+    safe = m.where(near, 1.0, x)
+    far = (m.cos(_PI * safe) - m.where(near, 1.0, ans)) / safe
+    v = m.where(near, x, 0.0) * _PI
+    v2 = v * v
+    series = _SINC_SERIES[-1] * (2 * (len(_SINC_SERIES) - 1))
+    for k in range(len(_SINC_SERIES) - 2, 0, -1):
+        series = series * v2 + _SINC_SERIES[k] * (2 * k)
+    return m.where(near, series * v * _PI, far)
 
 
 def _sinc(x):
@@ -91,7 +103,8 @@ def _sinc(x):
 
 sinc = elementwise("sinc", _sinc, _sinc_derivative, uses="x,ans", numpy="sinc", method=True, cli=1,
                    template=T.call("np.sinc"),
-                   doc="normalised sinc: sin(πx) / (πx), 1 at 0; gradient (cos(πx) - sinc(x)) / x, 0 at 0")
+                   doc="normalised sinc: sin(πx) / (πx), 1 at 0; gradient (cos(πx) - sinc(x)) / x, its "
+                       "Taylor series near 0 (exact to every order there)")
 
 
 # ---------------------------------------------------------------------------------------------
