@@ -19,7 +19,7 @@ from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
 from ._define import define
 from ._table import public
-from .linalg import _linalg_dtype, _matrix, _square, leading_batch
+from .linalg import _linalg_dtype, _matrix, _square, leading_batch, numpy_names
 from .products import _col, _mT, _row
 from .shape import _ndim, _shape
 
@@ -272,7 +272,7 @@ def _uplo(op, UPLO):
     return UPLO == "U"
 
 
-@public("linalg.eigh")
+@public("linalg.eigh", numpy="linalg.eigh")
 def eigh(A, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) and eigenvectors of a symmetric ``A`` (its lower triangle, or upper
     with ``UPLO='U'``), batched: ``(eigenvalues, eigenvectors)`` as ``torch.linalg.eigh``.
@@ -307,7 +307,7 @@ eigvalsh_prim = define("eigvalsh", lambda a, *, upper: np.linalg.eigvalsh(a, UPL
                        (_eigvalsh_vjp,), _eigvalsh_jvp, batching=leading_batch)
 
 
-@public("linalg.eigvalsh")
+@public("linalg.eigvalsh", numpy="linalg.eigvalsh")
 def eigvalsh(A, UPLO: str = "L"):
     """The eigenvalues (ascending) of a symmetric ``A``, batched; gradient ``V diag(g) Vᵀ``, finite
     for repeated eigenvalues too.
@@ -409,7 +409,7 @@ def _svd_parts(A, full_matrices):
     return _unpack(traced, svd_prim(A, full_matrices=bool(full_matrices)), shapes)
 
 
-@public("linalg.svd")
+@public("linalg.svd", numpy="linalg.svd")
 def svd(A, full_matrices: bool = True) -> Any:
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, singular values descending, batched
     (``torch.linalg.svd``). ``full_matrices=True`` gives square ``U`` and ``Vh``.
@@ -446,7 +446,7 @@ svdvals_prim = define("svdvals", lambda a: np.linalg.svd(a, compute_uv=False), (
                       batching=leading_batch)
 
 
-@public("linalg.svdvals")
+@public("linalg.svdvals", numpy=numpy_names("linalg.svdvals"))
 def svdvals(A):
     """The singular values of ``A``, descending, batched; gradient ``U diag(g) Vh``, finite for
     repeated singular values too.
@@ -531,7 +531,7 @@ def _qr_jvp(m, tangents, ans, a, *, mode):
 qr_prim = define("qr", _qr_impl, (_qr_vjp,), _qr_jvp, save_ans=True, batching=leading_batch)
 
 
-@public("linalg.qr")
+@public("linalg.qr", numpy="linalg.qr")
 def qr(A, mode: str = "reduced") -> Any:
     """``(Q, R)`` with ``A = Q R``, batched (``torch.linalg.qr``): ``mode='reduced'`` (``Q`` of
     ``min(m, n)`` columns), ``'complete'`` (square ``Q``) or ``'r'`` (``Q`` empty).

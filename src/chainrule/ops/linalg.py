@@ -28,6 +28,18 @@ from .statistics import norm2_prim, norm_p_prim
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
 
 
+def numpy_names(*names: str) -> tuple[str, ...]:
+    """The NumPy functions among ``names`` that this NumPy has (``np.linalg.svdvals`` is 2.0's)."""
+    found = []
+    for name in names:
+        target: Any = np
+        for part in name.split("."):
+            target = getattr(target, part, None)
+        if target is not None:
+            found.append(name)
+    return tuple(found)
+
+
 def leading_batch(ns, fn, args, params):
     """The batching rule of the operations NumPy batches over leading axes (``np.linalg``): the
     batch axis leads, the batched operands get size-1 axes after it up to the largest number of
@@ -362,7 +374,7 @@ def _spectral_norm(A, ord, d0, d1, keepdim):  # noqa: A002
     return out
 
 
-@public("linalg.vector_norm")
+@public("linalg.vector_norm", numpy=numpy_names("linalg.vector_norm"))
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False):  # noqa: A002
     """``(Σ |x|^ord)^(1/ord)`` over ``dim`` (all elements when None), as ``torch.linalg.vector_norm``:
     ``ord`` any number (0 counts the non-zeros), ``inf`` or ``-inf``. The gradient at a zero
@@ -382,7 +394,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False):  # noqa: A002
     return _vector_norm(x, ord, dims, keepdim)
 
 
-@public("linalg.matrix_norm")
+@public("linalg.matrix_norm", numpy=numpy_names("linalg.matrix_norm"))
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False):  # noqa: A002
     """A matrix norm over the two dimensions ``dim`` (``torch.linalg.matrix_norm``): ``ord`` one of
     ``'fro'``, ``'nuc'``, ``inf``, ``-inf``, 1, -1, 2, -2.

@@ -14,7 +14,7 @@ from ..core.dtypes import check_operand as _check_operand
 from ._define import define
 from ._table import public
 from .decompositions import _sl
-from .linalg import _linalg_dtype, _matrix, _square, inv, leading_batch
+from .linalg import _linalg_dtype, _matrix, _square, inv, leading_batch, numpy_names
 from .piecewise import where
 from .products import _dtype, _mT
 from .shape import _ndim, _shape, reshape, squeeze
@@ -59,7 +59,7 @@ def _default_rtol(A, atol):
     return eps * max(r, c) if not atol else 0.0
 
 
-@public("linalg.pinv")
+@public("linalg.pinv", numpy="linalg.pinv")
 def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The Moore–Penrose pseudo-inverse, batched (``torch.linalg.pinv``): singular values (absolute
     eigenvalues with ``hermitian=True``) at or below ``max(atol, rtol·σ₁)`` count as zero; ``rtol``
@@ -113,7 +113,7 @@ lstsq_prim = define("lstsq", _lstsq_impl, (_lstsq_grad_a, _lstsq_grad_b), _lstsq
 lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
 
 
-@public("linalg.lstsq")
+@public("linalg.lstsq", numpy="linalg.lstsq")
 def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     """The least-squares solution of ``A X = B`` as ``torch.linalg.lstsq``: a named tuple
     ``(solution, residuals, rank, singular_values)``, ``B`` a batch of matrices or (one fewer
@@ -133,6 +133,9 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"linalg.lstsq: driver must be one of None, 'gels', 'gelsy', 'gelsd', 'gelss', got {driver!r}")
     sa, sb = _shape(A), _shape(B)
+    if not 0 <= len(sa) - len(sb) <= 1:
+        raise RuntimeError(f"linalg.lstsq: B must have as many dimensions as A (a batch of matrices) or one "
+                           f"fewer (a batch of vectors), got shapes {sa} and {sb}")
     vector = len(sb) == len(sa) - 1
     if (vector and sb[-1] != sa[-2]) or (not vector and (len(sb) < 2 or sb[-2] != sa[-2])):
         raise RuntimeError(f"linalg.lstsq: A of shape {sa} and B of shape {sb} do not match ({sa[-2]} rows needed)")
@@ -267,7 +270,7 @@ cross_prim = define("cross", lambda a, b, *, dim: np.cross(a, b, axis=dim), _cro
                     broadcasts=True, batching=leading_batch)
 
 
-@public("linalg.cross")
+@public("linalg.cross", numpy=numpy_names("cross", "linalg.cross"))
 def cross(input, other, *, dim: int = -1):  # noqa: A002
     """The cross product of 3-vectors along ``dim``, broadcasting the other dimensions of inputs
     with the same number of dimensions (``torch.linalg.cross``).
