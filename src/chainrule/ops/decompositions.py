@@ -85,6 +85,16 @@ def _tri_mask(n, x, upper, k=0, diag=1.0):
     return mask.T if upper else mask
 
 
+def _quiet(rule):
+    """``rule`` without NumPy's warnings: repeated eigenvalues or singular values give inf or NaN
+    in the vectors' derivatives, silently, as in PyTorch."""
+    def quiet(*args, **params):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return rule(*args, **params)
+
+    return quiet
+
+
 def _gaps(m, w):
     """``E[i, j] = w[j] - w[i]`` off the diagonal, 1 on it (PyTorch's denominators)."""
     return _row(m, w) - _col(m, w) + _eye(_shape(w)[-1], w)
@@ -263,7 +273,7 @@ def _eigh_jvp(m, tangents, ans, a, *, upper):
     return _join(m, [_diag(m, dp), dv])
 
 
-eigh_prim = define("eigh", _eigh_impl, (_eigh_vjp,), _eigh_jvp, save_ans=True, batching=leading_batch)
+eigh_prim = define("eigh", _eigh_impl, (_quiet(_eigh_vjp),), _quiet(_eigh_jvp), save_ans=True, batching=leading_batch)
 
 
 def _uplo(op, UPLO):
@@ -401,7 +411,7 @@ def _svd_jvp(m, tangents, ans, a, *, full_matrices):
     return _join(m, [du, ds, dvh])
 
 
-svd_prim = define("svd", _svd_impl, (_svd_vjp,), _svd_jvp, save_ans=True, batching=leading_batch)
+svd_prim = define("svd", _svd_impl, (_quiet(_svd_vjp),), _quiet(_svd_jvp), save_ans=True, batching=leading_batch)
 
 
 def _svd_parts(A, full_matrices):
