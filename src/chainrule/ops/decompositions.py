@@ -17,6 +17,7 @@ import numpy as np
 from ..core import backend as B
 from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
+from . import matrix_functions  # noqa: F401  (pinv, lstsq, matrix_power, matrix_exp, cross: defined with these)
 from ._define import define
 from ._table import public
 from .linalg import _linalg_dtype, _matrix, _square, leading_batch, numpy_names
@@ -562,5 +563,3 @@ def qr(A, mode: str = "reduced") -> Any:
                                         shape=_shape(A)[:-2] + (0,)), parts[0])
     return qr_result(*parts)
 
-
-from . import matrix_functions  # noqa: E402, F401  (pinv, lstsq, matrix_power, matrix_exp, cross)

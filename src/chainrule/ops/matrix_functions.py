@@ -13,7 +13,6 @@ from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
 from ._define import define
 from ._table import public
-from .decompositions import _sl
 from .linalg import _linalg_dtype, _matrix, _square, inv, leading_batch, numpy_names
 from .piecewise import where
 from .products import _dtype, _mT
@@ -217,6 +216,10 @@ def _expm_impl(a):
     for i in range(int(s.max(initial=0))):
         r = np.where((s > i)[..., None, None], r @ r, r)
     return r.astype(dtype)
+
+
+def _sl(m, x, rows, cols):
+    return m.getitem(x, index=(Ellipsis, rows, cols))
 
 
 def _block_exp(m, a, t):
