@@ -90,7 +90,8 @@ def _pinv(a, rcond=None, hermitian=False, *, rtol=_NoValue):
 
 
 def _lstsq(a, b, rcond=None):
-    """NumPy's ``(x, residuals, rank, s)``: ``x``, ``residuals`` and ``s`` differentiable."""
+    """NumPy's ``(x, residuals, rank, s)``: ``x``, ``residuals`` and ``s`` differentiable, ``rank`` a
+    0-d integer tensor."""
     a, b = _inexact(a), _inexact(b)
     ra, rb = np.asarray(_raw(a)), np.asarray(_raw(b))
     _, _, rank, _ = np.linalg.lstsq(ra, rb, rcond=rcond)  # NumPy's checks and errors, its rank
@@ -103,7 +104,7 @@ def _lstsq(a, b, rcond=None):
             residuals = S.reshape(residuals, 1)
     else:
         residuals = Tensor._wrap(np.empty((0,), np.result_type(ra, rb)))
-    return x, residuals, rank, D.svdvals(a)
+    return x, residuals, Tensor._wrap(np.asarray(rank)), D.svdvals(a)
 
 
 def _matrix_power(a, n):
