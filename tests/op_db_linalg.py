@@ -8,7 +8,7 @@ vector outputs are checked through sign-invariant functions (their squares).
 from __future__ import annotations
 
 import numpy as np
-from op_db import S, entry, uniform, well_conditioned
+from op_db import NONDIFFERENTIABLE, S, entry, uniform, well_conditioned
 
 import chainrule as cr
 
@@ -96,3 +96,9 @@ entry("np.linalg.decompositions", lambda a: (np.linalg.cholesky(_sym(a)), np.lin
                                               np.linalg.svd(a, compute_uv=False), np.linalg.qr(a, mode="reduced")[1],
                                               np.linalg.pinv(a)),
       ("cholesky", "eigvalsh", "svdvals", "qr", "pinv"), lambda rng: [S(spd(rng, (3, 3)))])
+
+NONDIFFERENTIABLE["singular_values"] = (
+    lambda a, b: cr.linalg.lstsq(a, b, driver="gelsd").singular_values,
+    lambda a, b: np.linalg.svd(a, compute_uv=False),
+    (np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]]), np.array([[1.0], [0.0], [2.0]])),
+)

@@ -9,6 +9,7 @@ each result's gradient flows back through one rule that sees all the cotangents 
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..core.dtypes import check_operand as _check_operand
 from . import matrix_functions  # noqa: F401  (pinv, lstsq, matrix_power, matrix_exp, cross: defined with these)
 from ._define import define
 from ._table import public
-from .linalg import _linalg_dtype, _matrix, _square, leading_batch, numpy_names
+from .linalg import _linalg_dtype, _matrix, _square, flag, leading_batch, numpy_names
 from .products import _col, _mT, _row
 from .shape import _ndim, _shape
 
@@ -64,7 +65,13 @@ def _is_zero(x) -> bool:
 
 
 def _eye(n, x):
-    return np.eye(n, dtype=B.data_of(B.data_of(x)).dtype)
+    data = B.data_of(B.data_of(x))
+    return B.eye(n, data.dtype, like=data)
+
+
+def _zeros(shape, x):
+    data = B.data_of(B.data_of(x))
+    return B.zeros(shape, data.dtype, like=data)
 
 
 def _diag(m, x):
@@ -79,18 +86,21 @@ def _diag_embed(m, v):
 def _tri_mask(n, x, upper, k=0, diag=1.0):
     """A constant mask of the lower (``upper``: upper) triangle, strict for ``k=-1``, with
     ``diag`` on the diagonal for ``k=0``."""
-    dt = B.data_of(B.data_of(x)).dtype
-    mask = np.tri(n, n, k, dtype=dt)
+    data = B.data_of(B.data_of(x))
+    index = B.arange(n, like=data)
+    keep = index[None, :] - index[:, None] >= -k if upper else index[:, None] - index[None, :] >= -k
+    mask = B.astype(keep, data.dtype)
     if k == 0 and diag != 1.0:
-        mask = mask + (diag - 1.0) * np.eye(n, dtype=dt)
-    return mask.T if upper else mask
+        mask = mask + (diag - 1.0) * B.eye(n, data.dtype, like=data)
+    return mask
 
 
 def _quiet(rule):
     """``rule`` without NumPy's warnings: repeated eigenvalues or singular values give inf or NaN
     in the vectors' derivatives, silently, as in PyTorch."""
     def quiet(*args, **params):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             return rule(*args, **params)
 
     return quiet
@@ -182,6 +192,8 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
     """
     _check_operand("linalg.solve_triangular", A, "A")
     _check_operand("linalg.solve_triangular", B, "B")
+    upper, left = flag("solve_triangular", "upper", upper), flag("solve_triangular", "left", left)
+    unitriangular = flag("solve_triangular", "unitriangular", unitriangular)
     _linalg_dtype("solve_triangular", A)
     _linalg_dtype("solve_triangular", B)
     sa, sb = _shape(A), _shape(B)
@@ -192,7 +204,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
     if n != sa[-1]:
         raise RuntimeError(f"linalg.solve_triangular: incompatible shapes of A {sa} and B {sb} for "
                            f"left={left} (B needs {sa[-1]} {'rows' if left else 'columns'})")
-    return solve_triangular_prim(A, B, upper=bool(upper), left=bool(left), unitriangular=bool(unitriangular))
+    return solve_triangular_prim(A, B, upper=upper, left=left, unitriangular=unitriangular)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,7 +255,7 @@ def cholesky(A, *, upper: bool = False):
     """
     _check_operand("linalg.cholesky", A, "A")
     _square("cholesky", A)
-    return cholesky_prim(A, upper=bool(upper))
+    return cholesky_prim(A, upper=flag("cholesky", "upper", upper))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,12 +415,12 @@ def _svd_jvp(m, tangents, ans, a, *, full_matrices):
         dav = m.matmul(da, v / _row(m, s))
         du = du + dav - m.matmul(u, m.matmul(_mT(m, u), dav))
         if full_matrices:
-            du = m.cat(du, np.zeros(_shape(du)[:-1] + (r - c,), B.data_of(B.data_of(ans)).dtype), dim=_ndim(du) - 1)
+            du = m.cat(du, _zeros(_shape(du)[:-1] + (r - c,), ans), dim=_ndim(du) - 1)
     if r < c:
         uda = m.matmul(_mT(m, u) / _col(m, s), da)
         dvh = dvh + uda - m.matmul(m.matmul(uda, v), vh)
         if full_matrices:
-            dvh = m.cat(dvh, np.zeros(_shape(dvh)[:-2] + (c - r, c), B.data_of(B.data_of(ans)).dtype), dim=_ndim(dvh) - 2)
+            dvh = m.cat(dvh, _zeros(_shape(dvh)[:-2] + (c - r, c), ans), dim=_ndim(dvh) - 2)
     return _join(m, [du, ds, dvh])
 
 
@@ -434,7 +446,7 @@ def svd(A, full_matrices: bool = True) -> Any:
     """
     _check_operand("linalg.svd", A, "A")
     _matrix("svd", A)
-    return svd_result(*_svd_parts(A, full_matrices))
+    return svd_result(*_svd_parts(A, flag("svd", "full_matrices", full_matrices)))
 
 
 def _svdvals_uv(m, a):

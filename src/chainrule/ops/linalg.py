@@ -12,7 +12,7 @@ import numpy as np
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._define import define, nondifferentiable
+from ._define import define, named, nondifferentiable
 from ._table import public
 from .comparisons import isnan
 from .elementwise import complex_unsupported
@@ -26,6 +26,13 @@ from .shape import _ndim, _shape, permute, reshape, squeeze
 from .statistics import norm2_prim, norm_p_prim
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
+
+
+def flag(op: str, name: str, value) -> bool:
+    """``value`` of the bool option ``name`` of ``linalg.<op>`` (PyTorch refuses anything else)."""
+    if not isinstance(value, (bool, B.bool_)):
+        raise TypeError(f"linalg.{op}: {name} must be a bool, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
 
 
 def numpy_names(*names: str) -> tuple[str, ...]:
@@ -383,15 +390,20 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False):  # noqa: A002
     >>> cr.linalg.vector_norm(cr.tensor([3.0, 4.0]))
     """
     _check_operand("linalg.vector_norm", x, "x")
-    _linalg_dtype("vector_norm", x)
+    keepdim = flag("vector_norm", "keepdim", keepdim)
+    if isinstance(ord, (bool, B.bool_)) or not isinstance(ord, (int, float, B.integer, B.floating)):
+        raise TypeError(f"linalg.vector_norm: ord must be a number, inf or -inf, got {type(ord).__name__} {ord!r:.40}")
     ndim = _ndim(x)
+    if ndim == 0:
+        return abs_(x) if ord != 0 else _vector_norm(reshape(x, 1), 0, (0,), False)
     if dim is None:
         dims = tuple(range(ndim))
     else:
-        dims = tuple(_axis_of("linalg.vector_norm", d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
-    if ndim == 0:
-        return abs_(x) if ord != 0 else _vector_norm(reshape(x, 1), 0, (0,), False)
-    return _vector_norm(x, ord, dims, keepdim)
+        listed = [_axis_of("linalg.vector_norm", d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        if len(set(listed)) != len(listed):
+            raise RuntimeError(f"linalg.vector_norm: dim {dim!r} names a dimension more than once")
+        dims = tuple(listed)
+    return named("linalg.vector_norm", _vector_norm, x, ord, dims, keepdim)
 
 
 @public("linalg.matrix_norm", numpy=numpy_names("linalg.matrix_norm"))
@@ -402,16 +414,16 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False):  # noqa: A00
     >>> cr.linalg.matrix_norm(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), ord="nuc")
     """
     _check_operand("linalg.matrix_norm", A, "A")
-    _linalg_dtype("matrix_norm", A)
     ndim = _ndim(A)
     if ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: needs a tensor of 2 or more dimensions and dim a pair, got "
                            f"shape {_shape(A)} and dim={dim!r}")
+    keepdim = flag("matrix_norm", "keepdim", keepdim)
     if ord is None or (not isinstance(ord, str) and ord not in (1, -1, 2, -2, _INF, -_INF)) \
             or (isinstance(ord, str) and ord not in ("fro", "nuc")):
         raise RuntimeError(f"linalg.matrix_norm: invalid ord {ord!r}; use 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2")
-    return _matrix_norm(A, ord, _axis_of("linalg.matrix_norm", dim[0], ndim),
-                        _axis_of("linalg.matrix_norm", dim[1], ndim), keepdim)
+    return named("linalg.matrix_norm", _matrix_norm, A, ord, _axis_of("linalg.matrix_norm", dim[0], ndim),
+                 _axis_of("linalg.matrix_norm", dim[1], ndim), keepdim)
 
 
 def _matrix(op, A):

@@ -8,14 +8,16 @@ from typing import Any
 
 import numpy as np
 
+from ..core import backend as B_
 from ..core.backend import data_of
 from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
-from ._define import define
+from ._define import define, nondifferentiable
 from ._table import public
-from .linalg import _linalg_dtype, _matrix, _square, inv, leading_batch, numpy_names
+from .linalg import _linalg_dtype, _matrix, _square, flag, inv, leading_batch, numpy_names
 from .piecewise import where
-from .products import _dtype, _mT
+from .products import _mT, matmul
+from .reductions import sum as sum_
 from .shape import _ndim, _shape, reshape, squeeze
 
 # ---------------------------------------------------------------------------------------------
@@ -52,10 +54,14 @@ def _pinv_jvp(m, tangents, p, a, **params):
 pinv_prim = define("pinv", _pinv_impl, (_pinv_vjp,), _pinv_jvp, save_ans=True, batching=leading_batch)
 
 
+def _eps(a) -> float:
+    """The machine epsilon of ``a``'s dtype (float32 or float64)."""
+    return 2.0 ** -23 if data_of(data_of(a)).dtype == B_.FLOAT32 else 2.0 ** -52
+
+
 def _default_rtol(A, atol):
     r, c = _shape(A)[-2:]
-    eps = float(np.finfo(_dtype(A._data if hasattr(A, "_data") else A)).eps)
-    return eps * max(r, c) if not atol else 0.0
+    return _eps(A) * max(r, c) if not atol else 0.0
 
 
 @public("linalg.pinv", numpy="linalg.pinv")
@@ -71,7 +77,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     _matrix("pinv", A)
     atol = 0.0 if atol is None else float(atol)
     rtol = _default_rtol(A, atol) if rtol is None else float(rtol)
-    return pinv_prim(A, rtol=rtol, atol=atol, hermitian=bool(hermitian))
+    return pinv_prim(A, rtol=rtol, atol=atol, hermitian=flag("pinv", "hermitian", hermitian))
 
 
 def _lstsq_impl(a, b, *, rcond):
@@ -85,7 +91,7 @@ def _lstsq_impl(a, b, *, rcond):
 
 
 def _lstsq_pinv(m, a):
-    return m.pinv(a, rtol=float(np.finfo(data_of(data_of(a)).dtype).eps) * max(_shape(a)[-2:]),
+    return m.pinv(a, rtol=_eps(a) * max(_shape(a)[-2:]),
                   atol=0.0, hermitian=False)
 
 
@@ -123,8 +129,6 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
 
     >>> cr.linalg.lstsq(cr.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), cr.tensor([1.0, 2.0, 2.0])).solution
     """
-    from ..core.tensor import Tensor  # the extra results are plain tensors
-
     _check_operand("linalg.lstsq", A, "A")
     _check_operand("linalg.lstsq", B, "B")
     _matrix("lstsq", A)
@@ -139,23 +143,24 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     if (vector and sb[-1] != sa[-2]) or (not vector and (len(sb) < 2 or sb[-2] != sa[-2])):
         raise RuntimeError(f"linalg.lstsq: A of shape {sa} and B of shape {sb} do not match ({sa[-2]} rows needed)")
     r, c = sa[-2:]
-    rcond = float(np.finfo(_dtype(A._data if hasattr(A, "_data") else A)).eps) * max(r, c) if rcond is None else rcond
-    x = lstsq_prim(A, reshape(B, *sb, 1) if vector else B, rcond=float(rcond))
+    rcond = _eps(A) * max(r, c) if rcond is None else float(rcond)
+    x = lstsq_prim(A, reshape(B, *sb, 1) if vector else B, rcond=rcond)
+    s = singular_values(A)
+    rank = sum_(s > s[..., :1] * rcond, -1)
+    empty = reshape(s[..., :0], 0)
+    residuals = empty
+    if driver not in (None, "gelsy") and r > c and not B_.any_true(data_of(rank) != min(r, c)):
+        fit = matmul(A, x) - (reshape(B, *sb, 1) if vector else B)
+        residuals = sum_(fit * fit, -2).detach()
+        if vector:
+            residuals = squeeze(residuals, -1)
     if vector:
         x = squeeze(x, -1)
-    a = np.asarray(getattr(A, "_data", A))
-    s = np.linalg.svd(a, compute_uv=False)
-    rank = (s > rcond * s[..., :1]).sum(-1) if s.size else np.zeros(sa[:-2], np.int64)
-    empty = np.zeros((0,), a.dtype)
-    full = bool(np.all(rank == min(r, c)))
-    residuals = empty
-    if driver not in (None, "gelsy") and r > c and full:
-        fit = np.matmul(a, np.asarray(x._data)[..., None] if vector else np.asarray(x._data))
-        bb = np.asarray(getattr(B, "_data", B))
-        residuals = (((fit[..., 0] if vector else fit) - bb) ** 2).sum(-2 if not vector else -1)
-    sv = s if driver in ("gelsd", "gelss") else empty
-    return lstsq_result(x, Tensor._wrap(np.asarray(residuals)), Tensor._wrap(np.asarray(rank, np.int64)),
-                        Tensor._wrap(np.asarray(sv)))
+    return lstsq_result(x, residuals, rank, s if driver in ("gelsd", "gelss") else empty)
+
+
+singular_values = nondifferentiable("singular_values", lambda a: np.linalg.svd(a, compute_uv=False),
+                                    doc="the singular values, with no gradient (lstsq's)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,14 +175,15 @@ def matrix_power(A, n: int):
     >>> cr.linalg.matrix_power(cr.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
     """
     _check_operand("linalg.matrix_power", A, "A")
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+    if not isinstance(n, (int, B_.integer)) or isinstance(n, bool):
         raise TypeError(f"linalg.matrix_power: n must be an integer, got {type(n).__name__} {n!r:.40}")
     s = _shape(A)
     if len(s) < 2 or s[-1] != s[-2]:
         raise RuntimeError(f"linalg.matrix_power: expected a square matrix (or a batch of them), got shape {s}")
     if n == 0:
-        eye = np.eye(s[-1], dtype=np.asarray(getattr(A, "_data", A)).dtype)
-        return where(np.ones(s[-2:], bool), eye, A)  # the identity, with A's history (zero gradient)
+        data = data_of(A)
+        eye = B_.eye(s[-1], data.dtype, like=data)
+        return where(B_.ones(s[-2:], B_.BOOL, like=data), eye, A)  # the identity, with A's history (zero gradient)
     base = inv(A) if n < 0 else A
     n = abs(int(n))
     result = None
@@ -286,13 +292,15 @@ def cross(input, other, *, dim: int = -1):  # noqa: A002
     if len(sa) != len(sb):
         raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions, got shapes {sa} and {sb}")
     ndim = len(sa)
-    if not isinstance(dim, (int, np.integer)) or not -ndim <= dim < ndim:
+    if isinstance(dim, bool) or not isinstance(dim, (int, B_.integer)):
+        raise TypeError(f"linalg.cross: dim must be an int, got {type(dim).__name__} {dim!r:.40}")
+    if not -ndim <= dim < ndim:
         raise IndexError(f"linalg.cross: dim {dim!r} is out of range for shapes {sa} and {sb}")
     d = int(dim) % ndim - ndim  # negative: the same axis once broadcast
     if sa[d] != 3 or sb[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs of shapes {sa} and {sb} need size 3 along dim {dim}")
     try:
-        np.broadcast_shapes(sa, sb)
+        B_.broadcast_shapes(sa, sb)
     except ValueError:
         raise RuntimeError(f"linalg.cross: shapes {sa} and {sb} do not broadcast") from None
     return cross_prim(input, other, dim=d)
