@@ -309,6 +309,14 @@ def test_svd_full_matrices_ignores_the_extra_columns_as_pytorch():
     assert u.shape == (4, 4) and vh.shape == (3, 3)
     (u[:, 3].sum() + s.sum()).backward()
     np.testing.assert_allclose(x.grad.numpy(), _grad(lambda y: cr.linalg.svdvals(y).sum(), A[0]), atol=1e-12)
+    for a in (A[0], A[0].T):  # squares: the signs of singular vectors are LAPACK's choice
+        wu, wv = RNG.standard_normal((a.shape[0],) * 2), RNG.standard_normal((a.shape[1],) * 2)
+        t = torch.tensor(a, requires_grad=True)
+        tu, ts, tvh = torch.linalg.svd(t, full_matrices=True)
+        ((tu ** 2 * torch.tensor(wu)).sum() + (tvh ** 2 * torch.tensor(wv)).sum() + ts.sum()).backward()
+        got = _grad(lambda y: (lambda r: (r.U ** 2 * cr.tensor(wu)).sum() + (r.Vh ** 2 * cr.tensor(wv)).sum()
+                               + r.S.sum())(cr.linalg.svd(y)), a)
+        np.testing.assert_allclose(got, t.grad.numpy(), atol=1e-10)
 
 
 def test_qr_gradient_refusals_follow_pytorch():
