@@ -441,6 +441,8 @@ def svd(A, full_matrices: bool = True) -> Any:
     ``U`` (rows of ``Vh``) are ignored; with repeated (or zero, for non-square ``A``) singular
     values the singular vectors are not unique and a loss that uses them gets an inf or NaN
     gradient, as in PyTorch; losses of the singular values alone (``svdvals``) stay finite.
+    The signs of the singular vectors are NumPy's (LAPACK's) choice, which may differ from
+    PyTorch's.
 
     >>> U, S, Vh = cr.linalg.svd(cr.tensor([[3.0, 0.0], [4.0, 5.0]]), full_matrices=False)
     """

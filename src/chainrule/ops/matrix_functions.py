@@ -125,7 +125,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     dimension than ``A``) of vectors. With the default driver ``'gelsy'`` ``residuals`` and
     ``singular_values`` are empty; ``'gelsd'``/``'gelss'`` fill them (residuals when m > n and
     ``A`` has full rank). Only the solution is differentiable (PyTorch's gradient: that of
-    ``pinv(A) @ B``).
+    ``pinv(A) @ B``). NumPy has no batched ``lstsq``: a batch is solved matrix by matrix.
 
     >>> cr.linalg.lstsq(cr.tensor([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]]), cr.tensor([1.0, 2.0, 2.0])).solution
     """
