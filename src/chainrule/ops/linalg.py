@@ -12,7 +12,7 @@ import numpy as np
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._define import define, nondifferentiable
+from ._define import define, named, nondifferentiable
 from ._table import public
 from .comparisons import isnan
 from .elementwise import complex_unsupported
@@ -22,10 +22,49 @@ from .piecewise import sign, where
 from .products import _INF, _LINALG_DTYPES, _axis_of, _col, _dtype, _mT, _row
 from .reductions import sum as sum_
 from .reductions import sum_prim
-from .shape import _ndim, _shape, squeeze
-from .statistics import norm2_prim
+from .shape import _ndim, _shape, permute, reshape, squeeze
+from .statistics import norm2_prim, norm_p_prim
 
 slogdet_result = namedtuple("slogdet_result", ["sign", "logabsdet"])
+
+
+def flag(op: str, name: str, value) -> bool:
+    """``value`` of the bool option ``name`` of ``linalg.<op>`` (PyTorch refuses anything else)."""
+    if not isinstance(value, (bool, B.bool_)):
+        raise TypeError(f"linalg.{op}: {name} must be a bool, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
+
+
+def numpy_names(*names: str) -> tuple[str, ...]:
+    """The NumPy functions among ``names`` that this NumPy has (``np.linalg.svdvals`` is 2.0's)."""
+    found = []
+    for name in names:
+        target: Any = np
+        for part in name.split("."):
+            target = getattr(target, part, None)
+        if target is not None:
+            found.append(name)
+    return tuple(found)
+
+
+def leading_batch(ns, fn, args, params):
+    """The batching rule of the operations NumPy batches over leading axes (``np.linalg``): the
+    batch axis leads, the batched operands get size-1 axes after it up to the largest number of
+    per-example axes, and the operation broadcasts the rest."""
+    ndim = max(len(_shape(a)) for a in args)
+    return ns.wrap(fn(*[ns.pad_to(a, ndim) if getattr(a, "ns", None) is ns else a for a in args], **params))
+
+
+def _solve_batching(ns, fn, args, params):
+    """``leading_batch`` for ``solve``, whose vector right-hand sides go through as columns."""
+    a, b = args
+    if len(_shape(b)) != 1 or getattr(b, "ns", None) is not ns:
+        return leading_batch(ns, fn, args, params)
+    lead = max(len(_shape(a)) - 2, 0)
+    column = ns.base.reshape(b.value, shape=(ns.size,) + (1,) * lead + (_shape(b)[0], 1))
+    out = fn(a.value if getattr(a, "ns", None) is ns else a, column)
+    shape = B.data_of(out).shape
+    return ns.wrap(ns.base.reshape(out, shape=shape[:-1]))
 
 
 def _square(op, a):
@@ -59,7 +98,7 @@ inv_prim = define(
     "inv", _inv_impl,
     (lambda m, g, ans, a: -m.matmul(_mT(m, ans), m.matmul(g, _mT(m, ans))),),
     lambda m, tangents, ans, a: -m.matmul(ans, m.matmul(tangents[0], ans)),
-    save_inputs=False, save_ans=True, template=T.call("np.linalg.inv"),
+    save_inputs=False, save_ans=True, template=T.call("np.linalg.inv"), batching=leading_batch,
 )
 
 
@@ -136,7 +175,8 @@ def _batched_trace(m, x):
     return m.sum(m.diagonal(x, offset=0, dim1=n - 2, dim2=n - 1), dim=(n - 2,), keepdim=False)
 
 
-det_prim = define("det", np.linalg.det, (_det_vjp,), _det_jvp, save_ans=True, raw_vjp=(_det_raw_vjp,), template=T.call("np.linalg.det"))
+det_prim = define("det", np.linalg.det, (_det_vjp,), _det_jvp, save_ans=True, raw_vjp=(_det_raw_vjp,),
+                  template=T.call("np.linalg.det"), batching=leading_batch)
 
 
 @public("linalg.det", numpy="linalg.det")
@@ -176,7 +216,8 @@ def _singular_log(logabsdet) -> bool:
 
 
 logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,
-                        save_ans=True, raw_vjp=(_logabsdet_raw_vjp,), template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[1]"))
+                        save_ans=True, raw_vjp=(_logabsdet_raw_vjp,), batching=leading_batch,
+                        template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[1]"))
 
 
 sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[0]"))
@@ -235,7 +276,7 @@ def _solve_jvp(m, tangents, ans, a, b):
 
 
 solve_prim = define("solve", _solve_impl, (_solve_grad_a, _solve_grad_b), _solve_jvp,
-                    save_ans=True, broadcasts=True, template=T.call("np.linalg.solve"))
+                    save_ans=True, broadcasts=True, template=T.call("np.linalg.solve"), batching=_solve_batching)
 
 
 @public("linalg.solve", numpy="linalg.solve")
@@ -259,7 +300,8 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     ``dim`` an int or a 1-tuple: the vector norm along it; a 2-tuple: the matrix norm over those
     dimensions; None: the 2-norm of all elements when ``ord`` is None, else the vector norm of a
     1-D tensor or the matrix norm of a 2-D one. Vector ``ord``: any number (0 counts the
-    non-zeros), ``inf``, ``-inf``; matrix ``ord``: ``'fro'``, 1, -1, ``inf``, ``-inf``.
+    non-zeros), ``inf``, ``-inf``; matrix ``ord``: ``'fro'``, ``'nuc'``, 1, -1, 2, -2, ``inf``,
+    ``-inf`` (``'nuc'``, 2 and -2 through the singular values).
     """
     _check_operand("linalg.norm", A, "A")
     if not hasattr(A, "_data") and not isinstance(A, B.ndarray):
@@ -302,8 +344,7 @@ def _vector_norm(A, ord, dims, keepdim):  # noqa: A002
         return sum_prim(where(isnan(A), 1.0, sign(abs_(A))), dim=dims, keepdim=keepdim)
     if ord == 1:
         return sum_prim(abs_(A), dim=dims, keepdim=keepdim)
-    p = float(ord)
-    return sum_prim(abs_(A) ** p, dim=dims, keepdim=keepdim) ** (1.0 / p)
+    return norm_p_prim(A, p=float(ord), dim=dims, keepdim=keepdim)
 
 
 def _matrix_norm(A, ord, d0, d1, keepdim):  # noqa: A002
@@ -312,12 +353,9 @@ def _matrix_norm(A, ord, d0, d1, keepdim):  # noqa: A002
     if ord is None or ord == "fro":
         return norm2_prim(A, dim=tuple(sorted((d0, d1))), keepdim=bool(keepdim))
     if isinstance(ord, str) and ord != "nuc":
-        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 1, -1, inf or -inf")
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
     if ord in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"linalg.norm: the matrix norm ord={ord!r} (singular values) is not supported; use "
-            f"ord='fro', 1, -1, inf or -inf, or flatten the matrix for a vector norm"
-        )
+        return _spectral_norm(A, ord, d0, d1, keepdim)
     if ord in (1, -1):
         col = sum_(abs_(A), d0, keepdim=True)
         out = amax(col, d1, keepdim=True) if ord == 1 else amin(col, d1, keepdim=True)
@@ -325,5 +363,70 @@ def _matrix_norm(A, ord, d0, d1, keepdim):  # noqa: A002
         row = sum_(abs_(A), d1, keepdim=True)
         out = amax(row, d0, keepdim=True) if ord > 0 else amin(row, d0, keepdim=True)
     else:
-        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 1, -1, inf or -inf")
+        raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
     return out if keepdim else squeeze(out, (d0, d1))
+
+
+def _spectral_norm(A, ord, d0, d1, keepdim):  # noqa: A002
+    """The nuclear norm (``'nuc'``), the largest (2) or smallest (-2) singular value over the
+    matrix dimensions ``(d0, d1)``, from ``svdvals`` (gradients as PyTorch's)."""
+    from .decompositions import svdvals  # decompositions builds on this module
+
+    shape = _shape(A)
+    rest = [i for i in range(len(shape)) if i not in (d0, d1)]
+    sv = svdvals(permute(A, *rest, d0, d1))
+    out = sum_(sv, -1) if ord == "nuc" else amax(sv, -1) if ord == 2 else amin(sv, -1)
+    if keepdim:
+        out = reshape(out, *[1 if i in (d0, d1) else n for i, n in enumerate(shape)])
+    return out
+
+
+@public("linalg.vector_norm", numpy=numpy_names("linalg.vector_norm"))
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False):  # noqa: A002
+    """``(Σ |x|^ord)^(1/ord)`` over ``dim`` (all elements when None), as ``torch.linalg.vector_norm``:
+    ``ord`` any number (0 counts the non-zeros), ``inf`` or ``-inf``. The gradient at a zero
+    vector is PyTorch's 0.
+
+    >>> cr.linalg.vector_norm(cr.tensor([3.0, 4.0]))
+    """
+    _check_operand("linalg.vector_norm", x, "x")
+    keepdim = flag("vector_norm", "keepdim", keepdim)
+    if isinstance(ord, (bool, B.bool_)) or not isinstance(ord, (int, float, B.integer, B.floating)):
+        raise TypeError(f"linalg.vector_norm: ord must be a number, inf or -inf, got {type(ord).__name__} {ord!r:.40}")
+    ndim = _ndim(x)
+    if ndim == 0:
+        return abs_(x) if ord != 0 else _vector_norm(reshape(x, 1), 0, (0,), False)
+    if dim is None:
+        dims = tuple(range(ndim))
+    else:
+        listed = [_axis_of("linalg.vector_norm", d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+        if len(set(listed)) != len(listed):
+            raise RuntimeError(f"linalg.vector_norm: dim {dim!r} names a dimension more than once")
+        dims = tuple(listed)
+    return named("linalg.vector_norm", _vector_norm, x, ord, dims, keepdim)
+
+
+@public("linalg.matrix_norm", numpy=numpy_names("linalg.matrix_norm"))
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False):  # noqa: A002
+    """A matrix norm over the two dimensions ``dim`` (``torch.linalg.matrix_norm``): ``ord`` one of
+    ``'fro'``, ``'nuc'``, ``inf``, ``-inf``, 1, -1, 2, -2.
+
+    >>> cr.linalg.matrix_norm(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), ord="nuc")
+    """
+    _check_operand("linalg.matrix_norm", A, "A")
+    ndim = _ndim(A)
+    if ndim < 2 or not isinstance(dim, (tuple, list)) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: needs a tensor of 2 or more dimensions and dim a pair, got "
+                           f"shape {_shape(A)} and dim={dim!r}")
+    keepdim = flag("matrix_norm", "keepdim", keepdim)
+    if ord is None or (not isinstance(ord, str) and ord not in (1, -1, 2, -2, _INF, -_INF)) \
+            or (isinstance(ord, str) and ord not in ("fro", "nuc")):
+        raise RuntimeError(f"linalg.matrix_norm: invalid ord {ord!r}; use 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2")
+    return named("linalg.matrix_norm", _matrix_norm, A, ord, _axis_of("linalg.matrix_norm", dim[0], ndim),
+                 _axis_of("linalg.matrix_norm", dim[1], ndim), keepdim)
+
+
+def _matrix(op, A):
+    if _ndim(A) < 2:
+        raise RuntimeError(f"linalg.{op}: expected a matrix (or a batch of them), got shape {_shape(A)}")
+    _linalg_dtype(op, A)
