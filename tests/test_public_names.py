@@ -85,7 +85,7 @@ def test_declared_numpy_functions_are_served(op):
         target = np
         for part in name.split("."):
             target = getattr(target, part)
-        assert _interop._FUNCTIONS[target] is _interop.SIGNATURES.get(name, op.function)
+        assert _interop._FUNCTIONS[target] is _interop._SIGNATURES.get(name, op.function)
 
 
 def test_every_numpy_signature_belongs_to_a_declared_operation():
