@@ -90,7 +90,7 @@ def test_declared_numpy_functions_are_served(op):
 
 def test_every_numpy_signature_belongs_to_a_declared_operation():
     declared = {name for op in OPS for name in op.numpy}
-    assert set(_interop.SIGNATURES) <= declared, set(_interop.SIGNATURES) - declared
+    assert set(_interop._SIGNATURES) <= declared, set(_interop._SIGNATURES) - declared
 
 
 def test_nothing_serves_an_undeclared_ufunc():
