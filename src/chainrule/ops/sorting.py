@@ -297,13 +297,9 @@ def take_along_axis(arr, indices, axis: int | None = -1):
 
 def _along_axis_key(idx, shape, d):
     """The integer-array index that ``arr[key]`` reads ``take_along_axis(arr, idx, d)`` with."""
-    key: list[Any] = []
-    for i, n in enumerate(shape):
-        if i == d:
-            key.append(idx)
-        else:
-            key.append(np.arange(n).reshape((1,) * i + (n,) + (1,) * (len(shape) - i - 1)))
-    return tuple(key)
+    ndim = len(shape)
+    return tuple(idx if i == d else np.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
+                 for i, n in enumerate(shape))
 
 
 @public(numpy="put_along_axis")
