@@ -36,8 +36,9 @@ entry("take_along_dim", lambda x, i, **kw: cr.take_along_dim(x, i, **kw), "gathe
 entry("np.take_along_axis", lambda x, i, **kw: np.take_along_axis(x, i, **kw), "gather",
       lambda rng: [S(uniform(rng, (3, 4)), np.array([[-1], [0], [2]]), axis=1, label="shape(3,4)-negative"),
                    S(uniform(rng, (2, 3)), np.array([4, 4, 0]), axis=None, label="shape(2,3)-flattened")])
-entry("take", lambda x, i: cr.take(x, i), ("reshape", "getitem"),
-      lambda rng: [S(uniform(rng, (3, 4)), np.array([[0, -1], [5, 5]]), label="shape(3,4)-repeated")])
+# Index arrays as keywords: NumPy's integer-array indexing (the array API sweep leaves them out).
+entry("take", lambda x, index: cr.take(x, index), ("reshape", "getitem"),
+      lambda rng: [S(uniform(rng, (3, 4)), index=np.array([[0, -1], [5, 5]]), label="shape(3,4)-repeated")])
 entry("np.take", lambda x, i, **kw: np.take(x, i, **kw), "getitem",
       lambda rng: [S(uniform(rng, (3, 4)), np.array([3, 0, 3]), axis=1, label="shape(3,4)-axis=1"),
                    S(uniform(rng, (3, 4)), np.array([[7, -9]]), axis=0, mode="wrap", label="shape(3,4)-wrap"),
@@ -49,8 +50,8 @@ entry("scatter", lambda x, s, i, **kw: cr.scatter(x, kw.pop("dim"), i, s), ("sca
                      label="shapes(3,4)+(2,4)-dim=0"),
                    S(uniform(rng, (3, 4)), uniform(rng, (3, 3)), np.array([[1, 1], [0, 3], [2, 2]]), dim=1,
                      label="shapes(3,4)+(3,3)-dim=1-repeated")])
-entry("scatter_value", lambda x, i: x.scatter(1, i, value=2.5), "where",
-      lambda rng: [S(uniform(rng, (2, 3)), np.array([[2], [0]]), label="shape(2,3)")])
+entry("scatter_value", lambda x, index: x.scatter(1, index, value=2.5), "where",
+      lambda rng: [S(uniform(rng, (2, 3)), index=np.array([[2], [0]]), label="shape(2,3)")])
 entry("scatter_add.public", lambda x, s, i, **kw: x.scatter_add(kw.pop("dim"), i, s), ("scatter_add", "add"),
       lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (3, 3)), np.array([[1, 1], [0, 3], [2, 2]]), dim=1,
                      label="shapes(3,4)+(3,3)-dim=1-repeated"),

@@ -116,6 +116,9 @@ def test_take_along_dim_matches_torch():
                        (np.array([[1], [0], [3]]), None), (np.array([[0, 2]]), -1)]:
         _grads_match(lambda x, i=index, d=dim: cr.take_along_dim(x, cr.tensor(i), d),
                      lambda x, i=index, d=dim: torch.take_along_dim(x, torch.tensor(i), d), a)
+    broadcast = np.array([[2, 0, 1, 1], [0, 0, 2, 1]])  # the input (3, 1) broadcast to (3, 4)
+    _grads_match(lambda x: cr.take_along_dim(x, cr.tensor(broadcast), 0),
+                 lambda x: torch.take_along_dim(x, torch.tensor(broadcast), 0), RNG.standard_normal((3, 1)))
 
 
 def test_take_matches_torch():

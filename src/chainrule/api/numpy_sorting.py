@@ -75,6 +75,12 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
 
 
 def _choose(a, choices, out=None, mode="raise"):
+    if isinstance(choices, Tensor):
+        choices = list(choices.unbind(0)) if S._ndim(choices) else [choices]
+    choices = [_operand(c) for c in choices]
+    if choices:  # NumPy's result dtype (chainrule's choose promotes as PyTorch)
+        dtype = np.result_type(*(_dtype_of(c) for c in choices))
+        choices = [_cast(c, dtype) for c in choices]
     try:
         result = SO.choose(a, choices, mode)
     except (ValueError, TypeError) as exc:

@@ -31,6 +31,7 @@ from .reductions import values_indices
 from .shape import _data, _dtype, _ndim, _shape, _view, broadcast_to, normalize_dim, reshape, squeeze
 
 _AxisError = getattr(np, "exceptions", np).AxisError
+_I64 = B._I64
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
 
@@ -38,14 +39,18 @@ _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 # Indices, without history
 # ---------------------------------------------------------------------------------------------
 
-def _argsort_impl(x, dim, descending=False, kind="stable"):
+def _argsort_impl(x, dim, descending=False, kind="stable", take=None):
+    """The sorting order along ``dim`` (positions ``take = (start, stop)`` of it, if given)."""
     if not descending:
-        return np.argsort(x, axis=dim, kind=kind)
-    # Decreasing values, ties in increasing position, NaN first (PyTorch): the stable ascending
-    # order of the reversed input, reversed, with positions counted from the other end.
-    n = x.shape[dim]
-    order = np.argsort(np.flip(x, axis=dim), axis=dim, kind=kind)
-    return np.flip(n - 1 - order, axis=dim)
+        order = np.argsort(x, axis=dim, kind=kind)
+    else:
+        # Decreasing values, ties in increasing position, NaN first (PyTorch): the stable
+        # ascending order of the reversed input, reversed, positions counted from the other end.
+        n = x.shape[dim]
+        order = np.flip(n - 1 - np.argsort(np.flip(x, axis=dim), axis=dim, kind=kind), axis=dim)
+    if take is not None:
+        order = np.take(order, np.arange(*take), axis=dim)
+    return order.astype(np.int64, copy=False)
 
 
 argsort_prim = nondifferentiable(
@@ -58,16 +63,18 @@ argpartition_prim = nondifferentiable(
     template=T.Template(lambda p, k, v: f"np.argpartition({p[0]}, {k['kth']!r}, axis={k['dim']})"))
 
 
-nonzero_prim = nondifferentiable("nonzero", lambda x: np.argwhere(x),
+nonzero_prim = nondifferentiable("nonzero", lambda x: np.argwhere(x).astype(np.int64, copy=False),
                                  template=T.Template(lambda p, k, v: f"np.argwhere({p[0]})"))
 
 
-def _int_index(op: str, index, name: str = "index") -> np.ndarray:
-    """An index argument as an integer array (a tensor's data, a list, an array)."""
-    data = np.asarray(_data(index)) if isinstance(index, Tensor) else np.asarray(index)
-    if data.dtype.kind not in "iu" and not (data.size == 0 and data.dtype.kind == "f"):
+def _int_index(op: str, index, name: str = "index"):
+    """An index argument as an int64 array (a tensor's data, a list, an array); an empty list
+    is an empty index."""
+    data = B.as_array(_data(index) if isinstance(index, Tensor) else index)
+    kind = B.kind(data.dtype)
+    if kind not in "iu" and not (data.size == 0 and kind == "f"):
         raise TypeError(f"{op}: {name} must hold integers, got dtype {data.dtype}")
-    return data.astype(np.int64, copy=False)
+    return B.astype(data, _I64)
 
 
 def _as_1d(x):
@@ -142,7 +149,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     d = normalize_dim("topk", dim, _ndim(input))
     x, scalar = _as_1d(input)
     k = _k_of("topk", k, _shape(x)[d], 0)
-    idx = np.take(argsort_prim(x, dim=d, descending=bool(largest))._data, np.arange(k), axis=d)
+    idx = argsort_prim(x, dim=d, descending=bool(largest), take=(0, k))._data
     return values_indices(*_along(x, idx, d, scalar))
 
 
@@ -157,7 +164,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noq
     d = normalize_dim("kthvalue", dim, _ndim(input))
     x, scalar = _as_1d(input)
     k = _k_of("kthvalue", k, _shape(x)[d], 1)
-    idx = np.take(argsort_prim(x, dim=d)._data, [k - 1], axis=d)
+    idx = argsort_prim(x, dim=d, take=(k - 1, k))._data
     values, indices = _along(x, idx, d, scalar)
     if not keepdim and not scalar:
         values, indices = squeeze(values, d), Tensor._wrap(idx.squeeze(d))
@@ -183,8 +190,8 @@ def _numpy_axis(op: str, x, axis):
 
 
 def _kth(op: str, kth, n: int):
-    kth_array = np.asarray(kth)
-    if kth_array.dtype.kind not in "iu" or kth_array.ndim > 1:
+    kth_array = B.as_array(kth)
+    if B.kind(kth_array.dtype) not in "iu" or kth_array.ndim > 1:
         raise TypeError(f"{op}: kth must be an int or a sequence of ints, got {kth!r}")
     bad = kth_array[(kth_array < -n) | (kth_array >= n)]
     if bad.size:
@@ -246,7 +253,7 @@ def _broadcast_along(op: str, x, idx, d: int):
     if want_x != sx:
         x = broadcast_to(x, want_x)
     if want_i != si:
-        idx = np.ascontiguousarray(np.broadcast_to(idx, want_i))
+        idx = idx + B.zeros(want_i, idx.dtype)  # broadcast, in new memory
     return x, idx
 
 
@@ -255,7 +262,7 @@ def _wrap_negative(op: str, idx, n: int):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx.min()) if idx.min() < -n else int(idx.max())
         raise IndexError(f"{op}: index {bad} is out of bounds for an axis of size {n}")
-    return np.where(idx < 0, idx + n, idx) if idx.size and idx.min() < 0 else idx
+    return idx + n * (idx < 0) if idx.size and idx.min() < 0 else idx
 
 
 @public(method=True)
@@ -298,8 +305,17 @@ def take_along_axis(arr, indices, axis: int | None = -1):
 def _along_axis_key(idx, shape, d):
     """The integer-array index that ``arr[key]`` reads ``take_along_axis(arr, idx, d)`` with."""
     ndim = len(shape)
-    return tuple(idx if i == d else np.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
+    return tuple(idx if i == d else B.arange(n).reshape((1,) * i + (n,) + (1,) * (ndim - i - 1))
                  for i, n in enumerate(shape))
+
+
+def _unravel(flat, shape):
+    """NumPy's ``unravel_index``: the coordinates of flat (C-order) positions in ``shape``."""
+    coords = []
+    for n in reversed(shape):
+        coords.append(flat % n)
+        flat = flat // n
+    return tuple(reversed(coords))
 
 
 @public(numpy="put_along_axis")
@@ -308,18 +324,16 @@ def put_along_axis(arr, indices, values, axis: int | None) -> None:
     ``axis`` (a tensor's version and history change as for ``t[key] = values``)."""
     op = "put_along_axis"
     idx = _int_index(op, indices, "indices")
-    if not isinstance(arr, Tensor):
-        if isinstance(values, Tensor) and (values._requires_grad or values._tangents is not None):
+    if not isinstance(arr, Tensor) and isinstance(values, Tensor):
+        if values._requires_grad or values._tangents is not None:
             raise TypeError(f"{op}: a NumPy array cannot hold the history of values that require grad; "
                             f"write into a chainrule tensor instead")
-        np.put_along_axis(arr, idx, _data(values) if isinstance(values, Tensor) else values, axis)
-        return None
+        values = _data(values)
     shape = _shape(arr)
     if axis is None:
         if idx.ndim != 1:
             raise ValueError(f"{op}: when axis=None, indices must have a single dimension, got shape {idx.shape}")
-        n = int(np.prod(shape))
-        key = np.unravel_index(_wrap_negative(op, idx, n), shape) if shape else ()
+        key = _unravel(_wrap_negative(op, idx, B.prod(shape)), shape)
     else:
         _, d = _numpy_axis(op, arr, axis)
         if idx.ndim != len(shape):
@@ -364,11 +378,12 @@ def _src_part(src, idx_shape):
     return _view(getitem, src, {"index": tuple(slice(0, m) for m in idx_shape)})
 
 
-def _targets(idx, d: int, shape):
-    """The flat positions in the output that each element of ``idx`` writes."""
-    grids = list(np.ogrid[tuple(slice(m) for m in idx.shape)])
-    grids[d] = idx
-    return np.ravel_multi_index(tuple(np.broadcast_arrays(*grids)), shape)
+def _writers(idx, d: int, shape):
+    """For each element of the output, the flat position in ``idx`` of the element that writes
+    it (the last one, as NumPy's assignment), or -1."""
+    writer = B.full(shape, -1, _I64)
+    writer[_along_axis_key(idx, idx.shape, d)] = B.arange(idx.size).reshape(idx.shape)
+    return writer
 
 
 def _same_dtype(op: str, input, src):  # noqa: A002
@@ -397,22 +412,21 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     d = normalize_dim(op, dim, _ndim(input))
     idx = _int_index(op, index)
     shape = _shape(input)
-    number = not isinstance(src, (Tensor, np.ndarray))
+    number = not isinstance(src, Tensor) and not B.is_array(src)
     if not number:
         _same_dtype(op, input, src)
     _check_scatter(op, input, d, idx, None if number else _shape(src))
-    targets = _targets(idx, d, shape).reshape(-1)
-    mask = np.zeros(int(np.prod(shape)), dtype=bool)
-    mask[targets] = True
-    mask = mask.reshape(shape)
+    writer = _writers(idx, d, shape)
+    mask = writer >= 0
+    dtype = B.numpy_dtype(_dtype(input))
     if number:
-        return where_prim(mask, B.as_array(src, B.numpy_dtype(_dtype(input))), input)
+        return where_prim(mask, B.as_array(src, dtype), input)
     part = _src_part(src, idx.shape)
-    _, last = np.unique(targets[::-1], return_index=True)
-    if last.size != targets.size:  # repeated targets: only the last write counts
-        winner = np.zeros(targets.size, dtype=bool)
-        winner[targets.size - 1 - last] = True
-        part = where_prim(winner.reshape(idx.shape), part, np.zeros((), B.numpy_dtype(_dtype(input))))
+    written = writer[mask]
+    if written.size != idx.size:  # repeated targets: only the last write counts
+        winner = B.zeros((idx.size,), B.BOOL)
+        winner[written] = True
+        part = where_prim(winner.reshape(idx.shape), part, B.zeros((), dtype))
     written = scatter_add_prim(part, idx, dim=d, shape=shape)
     return where_prim(mask, written, input)
 
@@ -456,21 +470,19 @@ def choose(a, choices, mode: str = "raise"):
     idx = _int_index(op, a, "a")
     if isinstance(choices, Tensor):
         choices = list(unbind(choices, 0)) if _ndim(choices) else [choices]
-    items = [c if isinstance(c, Tensor) else np.asarray(_check_operand(op, c, "a choice")) for c in choices]
+    items = [c if isinstance(c, Tensor) else B.as_array(_check_operand(op, c, "a choice")) for c in choices]
     if not items:
         raise ValueError(f"{op}: choices must not be empty")
     idx = _mode(op, idx, len(items), mode)
-    dtype = np.result_type(*(B.numpy_dtype(_dtype(c)) if isinstance(c, Tensor) else c for c in items))
+    dtype = B.result_dtype(*items)
     try:
         common = B.broadcast_shapes(idx.shape, *(_shape(c) for c in items))
     except ValueError:
         raise ValueError(f"{op}: shape mismatch: a {idx.shape} and the choices {[_shape(c) for c in items]} "
                          f"cannot be broadcast to a single shape") from None
     rows = [broadcast_to(c if B.numpy_dtype(_dtype(c)) == dtype else cast(c, dtype=dtype), common)
-            if isinstance(c, Tensor) else np.broadcast_to(c.astype(dtype), common) for c in items]
-    if not any(isinstance(r, Tensor) for r in rows):
-        rows[0] = Tensor._wrap(np.asarray(rows[0]))
-    where = np.ascontiguousarray(np.broadcast_to(idx, common).reshape((1,) + common))
+            if isinstance(c, Tensor) else Tensor._wrap(B.astype(c, dtype) + B.zeros(common, dtype)) for c in items]
+    where = (idx + B.zeros(common, _I64)).reshape((1,) + common)
     return reshape(gather_prim(stack(rows), where, dim=0), common)
 
 
@@ -480,9 +492,9 @@ def _mode(op: str, idx, n: int, mode: str):
             raise ValueError(f"{op}: invalid entry in choice array (indices must be in 0..{n - 1}, mode='raise')")
         return idx
     if mode == "wrap":
-        return np.mod(idx, n)
+        return idx % n
     if mode == "clip":
-        return np.clip(idx, 0, n - 1)
+        return idx.clip(0, n - 1)
     raise ValueError(f"{op}: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
 
 
@@ -500,9 +512,10 @@ def nonzero(input, *, as_tuple: bool = False) -> Any:  # noqa: A002
     tensor([[1], [2]])
     """
     input = _check_operand("nonzero", input, "input")  # noqa: A001
-    found = nonzero_prim(input)._data.astype(np.int64, copy=False)
+    found = nonzero_prim(input)
     if not as_tuple:
-        return Tensor._wrap(found)
+        return found
+    data = found._data
     if _ndim(input) == 0:
-        return (Tensor._wrap(np.zeros(found.shape[0], dtype=np.int64)),)
-    return tuple(Tensor._wrap(np.ascontiguousarray(found[:, i])) for i in range(found.shape[1]))
+        return (Tensor._wrap(B.zeros((data.shape[0],), _I64)),)
+    return tuple(Tensor._wrap(B.contiguous(data[:, i])) for i in range(data.shape[1]))
