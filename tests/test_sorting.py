@@ -142,7 +142,7 @@ def test_scatter_and_scatter_add_match_torch():
     np.testing.assert_allclose(cr.scatter_add(cr.tensor(a), 1, cr.tensor(repeated), big.detach()).numpy(),
                                torch.scatter_add(torch.tensor(a), 1, torch.tensor(repeated), torch.tensor(big.detach().numpy())).numpy(),
                                rtol=1e-14)
-    _grads_match(lambda x: x.scatter(1, cr.tensor(repeated), 2.5), lambda x: x.scatter(1, torch.tensor(repeated), 2.5), a)
+    _grads_match(lambda x: x.scatter(1, cr.tensor(repeated), value=2.5), lambda x: x.scatter(1, torch.tensor(repeated), 2.5), a)
     _grads_match(lambda x: cr.scatter(x, 1, cr.tensor(repeated), value=-1.0),
                  lambda x: torch.scatter(x, 1, torch.tensor(repeated), value=-1.0), a)
 
@@ -221,6 +221,10 @@ def test_kthvalue_ties_pick_one_index():
     (lambda x: cr.scatter(x, 0, cr.tensor([[0, 1, 2, 0, 1]]), x), RuntimeError, "larger"),
     (lambda x: cr.scatter(x, 0, cr.tensor([[0]]), x.float()), RuntimeError, "dtype"),
     (lambda x: cr.scatter(x, 0, cr.tensor([[0]])), TypeError, "give exactly one"),
+    (lambda x: cr.scatter(x, 0, cr.tensor([[0]]), 2.5), TypeError, "value="),
+    (lambda x: cr.topk(x > 0, 1), RuntimeError, "topk: bool"),
+    (lambda x: cr.sort(x, descending=None), TypeError, "sort: descending must be a bool"),
+    (lambda x: cr.take_along_axis(x, cr.tensor([[0]]), axis=2), ValueError, "take_along_axis: axis 2"),
     (lambda x: cr.scatter(x, 0, cr.tensor([[0]]), x, reduce="multiply"), NotImplementedError, "reduce"),
     (lambda x: cr.scatter_add(x, 1, cr.tensor([[0, 5]]), x), RuntimeError, "scatter_add: index 5"),
     (lambda x: cr.select(x, 1, 4), IndexError, "select: index 4"),

@@ -163,7 +163,7 @@ def _outer(a, b, out=None):
 
 def _tensordot(a, b, axes=2):
     try:
-        return PR.tensordot(*_numpy_pair(a, b), axes)
+        return PR.numpy_tensordot(*_numpy_pair(a, b), axes)
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"numpy.{exc}") from None
 
@@ -191,7 +191,15 @@ def _multi_dot(arrays, *, out=None):
     return _finish("numpy.linalg.multi_dot", result, out, "same_kind", exact=True)
 
 
+def _take_along_axis(arr, indices, axis=-1):
+    return SO._take_along_axis("numpy.take_along_axis", _operand(arr), indices, axis)
+
+
+def _put_along_axis(arr, indices, values, axis):
+    return SO._put_along_axis("numpy.put_along_axis", arr, indices, values, axis)
+
+
 SIGNATURES: dict[str, Callable[..., Any]] = {
-    "sort": _sort, "argsort": _argsort, "take": _take, "choose": _choose, "select": _select,
+    "take_along_axis": _take_along_axis, "put_along_axis": _put_along_axis, "sort": _sort, "argsort": _argsort, "take": _take, "choose": _choose, "select": _select,
     "nonzero": _nonzero, "kron": _kron, "vdot": _vdot, "linalg.multi_dot": _multi_dot,
 }

@@ -188,6 +188,14 @@ def tensordot(a, b, dims=2):
     b = _check_operand("tensordot", b, "b")
     if isinstance(dims, Tensor):
         dims = dims._data.tolist()
+    if not isinstance(dims, (int, B.integer)) and not (
+            isinstance(dims, (list, tuple)) and len(dims) == 2 and all(isinstance(d, (list, tuple)) for d in dims)):
+        raise TypeError(f"tensordot: dims must be an int or a pair of lists of dimensions, got {dims!r:.60}")
+    return numpy_tensordot(a, b, dims)
+
+
+def numpy_tensordot(a, b, dims=2):
+    """NumPy's ``tensordot``: ``dims`` an int or a pair of axes (ints or sequences of them)."""
     sa, sb = _shape(a), _shape(b)
     na, nb = len(sa), len(sb)
     try:
@@ -370,7 +378,7 @@ def numpy_dot(a, b):
         raise ValueError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != {sb[kb]} (dim {kb})")
     if nb <= 2 or na == 1:  # matmul's rules give dot's result here
         return matmul(a, b)
-    return tensordot(a, b, ((na - 1,), (nb - 2,)))
+    return numpy_tensordot(a, b, ((na - 1,), (nb - 2,)))
 
 
 def numpy_inner(a, b):
@@ -386,7 +394,7 @@ def numpy_inner(a, b):
         return matmul(a, b)
     if na == 1:
         return matmul(b, a)
-    return tensordot(a, b, ((na - 1,), (nb - 1,)))
+    return numpy_tensordot(a, b, ((na - 1,), (nb - 1,)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
-from ._define import nondifferentiable
+from ._define import named, nondifferentiable
 from ._table import public
 from .elementwise import cast
 from .indexing import _check_bounds, gather_prim, getitem
@@ -70,11 +70,34 @@ nonzero_prim = nondifferentiable("nonzero", lambda x: np.argwhere(x).astype(np.i
 def _int_index(op: str, index, name: str = "index"):
     """An index argument as an int64 array (a tensor's data, a list, an array); an empty list
     is an empty index."""
-    data = B.as_array(_data(index) if isinstance(index, Tensor) else index)
+    try:
+        data = B.as_array(_data(index) if isinstance(index, Tensor) else index)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be an integer tensor or array, got {type(index).__name__} "
+                        f"{index!r:.40}") from None
     kind = B.kind(data.dtype)
-    if kind not in "iu" and not (data.size == 0 and kind == "f"):
+    if kind not in "iu" and not (data.size == 0 and kind == "f" and isinstance(index, (list, tuple))):
         raise TypeError(f"{op}: {name} must hold integers, got dtype {data.dtype}")
     return B.astype(data, _I64)
+
+
+def _flags(op: str, **flags) -> None:
+    """PyTorch's flags are bools (a string or None is a mistake, not a truth value)."""
+    for name, value in flags.items():
+        if not isinstance(value, (bool, B.bool_)):
+            raise TypeError(f"{op}: {name} must be a bool, got {type(value).__name__} {value!r:.40}")
+
+
+def _not_bool(op: str, x) -> None:
+    if B.numpy_dtype(_dtype(x)) == B.BOOL:
+        raise RuntimeError(f"{op}: bool tensors are not supported (as in PyTorch); convert to an integer dtype first")
+
+
+def _int(op: str, name: str, value) -> int:
+    try:
+        return operator.index(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r:.40}") from None
 
 
 def _as_1d(x):
@@ -107,6 +130,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -
     tensor([1., 2., 3.])
     """
     input = _check_operand("sort", input, "input")  # noqa: A001
+    _flags("sort", descending=descending, stable=stable)
     d = normalize_dim("sort", dim, _ndim(input))
     x, scalar = _as_1d(input)
     idx = argsort_prim(x, dim=d, descending=bool(descending))._data
@@ -121,6 +145,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     tensor([1, 2, 0])
     """
     input = _check_operand("argsort", input, "input")  # noqa: A001
+    _flags("argsort", descending=descending, stable=stable)
     d = normalize_dim("argsort", dim, _ndim(input))
     x, scalar = _as_1d(input)
     out = argsort_prim(x, dim=d, descending=bool(descending))
@@ -128,10 +153,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
 
 
 def _k_of(op: str, k, n: int, lo: int) -> int:
-    try:
-        k = operator.index(k)
-    except TypeError:
-        raise TypeError(f"{op}: k must be an int, got {type(k).__name__}") from None
+    k = _int(op, "k", k)
     if not lo <= k <= n:
         raise RuntimeError(f"{op}: k ({k}) is out of range for a dimension of size {n}; it must be in {lo}..{n}")
     return k
@@ -146,6 +168,8 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     tensor([4., 2.])
     """
     input = _check_operand("topk", input, "input")  # noqa: A001
+    _flags("topk", largest=largest, sorted=sorted)
+    _not_bool("topk", input)
     d = normalize_dim("topk", dim, _ndim(input))
     x, scalar = _as_1d(input)
     k = _k_of("topk", k, _shape(x)[d], 0)
@@ -161,6 +185,8 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noq
     tensor(2.)
     """
     input = _check_operand("kthvalue", input, "input")  # noqa: A001
+    _flags("kthvalue", keepdim=keepdim)
+    _not_bool("kthvalue", input)
     d = normalize_dim("kthvalue", dim, _ndim(input))
     x, scalar = _as_1d(input)
     k = _k_of("kthvalue", k, _shape(x)[d], 1)
@@ -185,12 +211,17 @@ def _numpy_axis(op: str, x, axis):
         raise TypeError(f"{op}: axis must be an int or None, got {axis!r}") from None
     ndim = _ndim(x)
     if not -ndim <= axis < ndim:
-        raise _AxisError(axis, ndim, op)
+        if op.startswith("numpy."):
+            raise _AxisError(axis, ndim, op)
+        raise ValueError(f"{op}: axis {axis} is out of bounds for an array of dimension {ndim}")
     return x, axis % ndim
 
 
 def _kth(op: str, kth, n: int):
-    kth_array = B.as_array(kth)
+    try:
+        kth_array = B.as_array(_data(kth) if isinstance(kth, Tensor) else kth)
+    except (TypeError, ValueError):
+        kth_array = B.as_array(0.5)
     if B.kind(kth_array.dtype) not in "iu" or kth_array.ndim > 1:
         raise TypeError(f"{op}: kth must be an int or a sequence of ints, got {kth!r}")
     bad = kth_array[(kth_array < -n) | (kth_array >= n)]
@@ -258,10 +289,13 @@ def _broadcast_along(op: str, x, idx, d: int):
 
 
 def _wrap_negative(op: str, idx, n: int):
-    """NumPy's integer indices: negative ones count from the end; out of range raises."""
+    """NumPy's integer indices: negative ones count from the end; out of range raises (an
+    IndexError for NumPy's functions and PyTorch's take, as they do; a RuntimeError, as
+    PyTorch's gather, for the rest)."""
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx.min()) if idx.min() < -n else int(idx.max())
-        raise IndexError(f"{op}: index {bad} is out of bounds for an axis of size {n}")
+        error = IndexError if op.startswith("numpy.") or op == "take" else RuntimeError
+        raise error(f"{op}: index {bad} is out of bounds for an axis of size {n}")
     return idx + n * (idx < 0) if idx.size and idx.min() < 0 else idx
 
 
@@ -278,7 +312,10 @@ def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     if dim is None:
         x, idx, d = reshape(input, -1), idx.reshape(-1), 0
     else:
-        d = normalize_dim("take_along_dim", dim, _ndim(input))
+        try:
+            d = normalize_dim("take_along_dim", dim, _ndim(input))
+        except IndexError as exc:  # PyTorch: a RuntimeError here
+            raise RuntimeError(str(exc)) from None
         x, idx = _broadcast_along("take_along_dim", input, idx, d) if _ndim(input) else (reshape(input, 1), idx.reshape(-1))
     _check_bounds("take_along_dim", idx, d, _shape(x), RuntimeError)
     out = gather_prim(x, idx, dim=d)
@@ -289,7 +326,10 @@ def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
 def take_along_axis(arr, indices, axis: int | None = -1):
     """NumPy's ``take_along_axis`` (negative indices count from the end; ``axis=None`` takes
     from the flattened array with 1-D indices); differentiable in ``arr``."""
-    op = "take_along_axis"
+    return _take_along_axis("take_along_axis", arr, indices, axis)
+
+
+def _take_along_axis(op: str, arr, indices, axis):
     arr = _check_operand(op, arr, "arr")
     idx = _int_index(op, indices, "indices")
     if axis is None:
@@ -322,7 +362,13 @@ def _unravel(flat, shape):
 def put_along_axis(arr, indices, values, axis: int | None) -> None:
     """NumPy's ``put_along_axis``: writes ``values`` into ``arr`` in place at ``indices`` along
     ``axis`` (a tensor's version and history change as for ``t[key] = values``)."""
-    op = "put_along_axis"
+    _put_along_axis("put_along_axis", arr, indices, values, axis)
+
+
+def _put_along_axis(op: str, arr, indices, values, axis) -> None:
+    if not isinstance(arr, Tensor) and not isinstance(arr, B.ndarray):
+        raise TypeError(f"{op}: arr must be a tensor (or a NumPy array) to write into, got {type(arr).__name__}")
+    _check_operand(op, arr, "arr")
     idx = _int_index(op, indices, "indices")
     if not isinstance(arr, Tensor) and isinstance(values, Tensor):
         if values._requires_grad or values._tangents is not None:
@@ -339,7 +385,7 @@ def put_along_axis(arr, indices, values, axis: int | None) -> None:
         if idx.ndim != len(shape):
             raise ValueError(f"{op}: indices must have the same number of dimensions as arr, got shapes {idx.shape} and {shape}")
         key = _along_axis_key(_wrap_negative(op, idx, shape[d]), shape, d)
-    arr[key] = values
+    named(op, arr.__setitem__, key, values)
     return None
 
 
@@ -394,7 +440,7 @@ def _same_dtype(op: str, input, src):  # noqa: A002
 @public(method=True)
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
     """A copy of ``input`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (``dim=0``; likewise
-    for other dims), or the number ``src``/``value``. PyTorch's ``scatter``: differentiable in
+    for other dims), or the number ``value``. PyTorch's ``scatter``: differentiable in
     ``input`` (zero where written) and ``src`` (the gradient at its target). Where ``index``
     repeats a target, the last write wins and only it gets the gradient (PyTorch leaves the
     winner unspecified and gives every one the gradient).
@@ -406,7 +452,13 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
     if reduce is not None:
         raise NotImplementedError(f"{op}: reduce= is not supported; use scatter_add for reduce='add'")
     if (src is None) == (value is None):
-        raise TypeError(f"{op}: give exactly one of src (a tensor or number) and value (a number)")
+        raise TypeError(f"{op}: give exactly one of src (a tensor) and value (a number)")
+    if src is not None:
+        src = _check_operand(op, src, "src")
+        if not isinstance(src, Tensor) and not B.is_array(src):
+            raise TypeError(f"{op}: src must be a tensor; give a number as value=, got {src!r:.40}")
+    elif not isinstance(value, (int, float)):
+        raise TypeError(f"{op}: value must be a number, got {type(value).__name__} {value!r:.40}")
     src = value if src is None else src
     input = _check_operand(op, input, "input")  # noqa: A001
     d = normalize_dim(op, dim, _ndim(input))
@@ -452,7 +504,7 @@ def select(input, dim: int, index: int):  # noqa: A002
     input = _check_operand("select", input, "input")  # noqa: A001
     d = normalize_dim("select", dim, _ndim(input))
     n = _shape(input)[d]
-    i = operator.index(index)
+    i = _int("select", "index", index)
     if not -n <= i < n:
         raise IndexError(f"select: index {i} is out of range for dimension {d} of size {n}")
     return _view(getitem, input, {"index": (slice(None),) * d + (i, Ellipsis)})
@@ -468,6 +520,8 @@ def choose(a, choices, mode: str = "raise"):
     """
     op = "choose"
     idx = _int_index(op, a, "a")
+    if not isinstance(choices, (list, tuple, Tensor)):
+        raise TypeError(f"{op}: choices must be a sequence of arrays, got {type(choices).__name__}")
     if isinstance(choices, Tensor):
         choices = list(unbind(choices, 0)) if _ndim(choices) else [choices]
     items = [c if isinstance(c, Tensor) else B.as_array(_check_operand(op, c, "a choice")) for c in choices]
@@ -487,7 +541,7 @@ def choose(a, choices, mode: str = "raise"):
 
 
 def _mode(op: str, idx, n: int, mode: str):
-    if mode in ("raise", None):
+    if mode == "raise":
         if idx.size and (idx.min() < 0 or idx.max() >= n):
             raise ValueError(f"{op}: invalid entry in choice array (indices must be in 0..{n - 1}, mode='raise')")
         return idx
@@ -512,6 +566,7 @@ def nonzero(input, *, as_tuple: bool = False) -> Any:  # noqa: A002
     tensor([[1], [2]])
     """
     input = _check_operand("nonzero", input, "input")  # noqa: A001
+    _flags("nonzero", as_tuple=as_tuple)
     found = nonzero_prim(input)
     if not as_tuple:
         return found
