@@ -53,9 +53,18 @@ def _argsort_impl(x, dim, descending=False, kind="stable", take=None):
     return order.astype(np.int64, copy=False)
 
 
-argsort_prim = nondifferentiable(
-    "argsort", _argsort_impl,
-    template=T.Template(lambda p, k, v: f"np.argsort({p[0]}, axis={k['dim']}, kind={k.get('kind', 'stable')!r})"))
+def _argsort_code(p, k, v):
+    """How ``explain`` writes the argsort primitive in NumPy."""
+    x, d, kind = p[0], k["dim"], k.get("kind", "stable")
+    code = f"np.argsort({x}, axis={d}, kind={kind!r})"
+    if k.get("descending"):
+        code = (f"np.flip({x}.shape[{d}] - 1 - np.argsort(np.flip({x}, axis={d}), axis={d}, kind={kind!r}), "
+                f"axis={d})")
+    take = k.get("take")
+    return code if take is None else f"np.take({code}, np.arange({take[0]}, {take[1]}), axis={d})"
+
+
+argsort_prim = nondifferentiable("argsort", _argsort_impl, template=T.Template(_argsort_code))
 
 
 argpartition_prim = nondifferentiable(
