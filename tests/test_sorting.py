@@ -467,3 +467,18 @@ def test_numpy_products_keep_numpy_dtypes():
     assert np.tensordot(f32, np.ones((3, 2), np.float32), 1).dtype == cr.float32
     assert np.kron(cr.tensor(np.arange(3)), cr.tensor(np.arange(2))).dtype == cr.int64
     assert np.vdot(f32, f32).dtype == cr.float32
+
+
+def test_index_primitives_batch_without_a_loop():
+    """argsort and argpartition batch by shifting their dim (for vmap), equal to a loop."""
+    from chainrule.core import dispatch as P
+    from chainrule.transforms.batching import BatchedNamespace
+
+    ns = BatchedNamespace(P.raw, 3)
+    x = RNG.standard_normal((3, 2, 5))
+    for name, params in [("argsort", {"dim": 1, "descending": True, "take": (0, 2)}), ("argsort", {"dim": 0}),
+                         ("argpartition", {"kth": 2, "dim": 1})]:
+        assert P.PRIMITIVES[name].batching == "shift_dim"
+        got = getattr(ns, name)(ns.wrap(x), **params).value
+        want = np.stack([getattr(P.raw, name)(x[i], **params) for i in range(3)])
+        np.testing.assert_array_equal(got, want)

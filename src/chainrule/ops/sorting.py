@@ -64,11 +64,12 @@ def _argsort_code(p, k, v):
     return code if take is None else f"np.take({code}, np.arange({take[0]}, {take[1]}), axis={d})"
 
 
-argsort_prim = nondifferentiable("argsort", _argsort_impl, template=T.Template(_argsort_code))
+argsort_prim = nondifferentiable("argsort", _argsort_impl, batching="shift_dim", template=T.Template(_argsort_code))
 
 
 argpartition_prim = nondifferentiable(
     "argpartition", lambda x, kth, dim, kind="introselect": np.argpartition(x, kth, axis=dim, kind=kind),
+    batching="shift_dim",
     template=T.Template(lambda p, k, v: f"np.argpartition({p[0]}, {k['kth']!r}, axis={k['dim']})"))
 
 
