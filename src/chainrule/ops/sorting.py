@@ -228,12 +228,13 @@ def _numpy_axis(op: str, x, axis):
 
 
 def _kth(op: str, kth, n: int):
+    kth_array = None
     try:
         kth_array = B.as_array(_data(kth) if isinstance(kth, Tensor) else kth)
-    except (TypeError, ValueError):
-        kth_array = B.as_array(0.5)
-    if B.kind(kth_array.dtype) not in "iu" or kth_array.ndim > 1:
-        raise TypeError(f"{op}: kth must be an int or a sequence of ints, got {kth!r}")
+    except (TypeError, ValueError):  # a ragged list, an object
+        pass
+    if kth_array is None or B.kind(kth_array.dtype) not in "iu" or kth_array.ndim > 1:
+        raise TypeError(f"{op}: kth must be an int or a sequence of ints, got {kth!r:.60}")
     bad = kth_array[(kth_array < -n) | (kth_array >= n)]
     if bad.size:
         raise ValueError(f"{op}: kth(={int(bad[0])}) out of bounds ({n})")
