@@ -424,10 +424,22 @@ EXAMPLES = {
     "Tensor.__index__": ((_t(np.array(2)),), {}),
     "Tensor.grad=": ((X, _t(MAT.T)), {}), "Tensor.data=": ((X, _t(MAT.T)), {}),
     "Tensor.requires_grad=": ((X, True), {}),
+    # sorting and selecting, products (ops/sorting.py, ops/products.py)
+    "topk": ((X, 2), {}), "kthvalue": ((X, 2), {}), "partition": ((X, 1), {}), "argpartition": ((X, 1), {}),
+    "take": ((X, _t(np.array([0, 4, -1]))), {}),
+    "take_along_dim": ((X, _t(np.array([[0], [2], [1]]))), {"dim": 1}),
+    "take_along_axis": ((X, _t(np.array([[0], [2], [1]]))), {"axis": 1}),
+    "put_along_axis": ((X, _t(np.array([[0], [2], [1]])), 0.5, 1), {}),
+    "scatter": ((X, 0, _t(np.array([[0, 1, 2]])), _t(MAT.T)), {}),
+    "scatter_add": ((X, 0, _t(np.array([[0, 1, 1]])), _t(MAT.T)), {}),
+    "select": ((X, 1, 2), {}), "choose": ((_t(np.array([0, 1, 0])), [X, _t(MAT.T)]), {}),
+    "vdot": ((V, V), {}), "linalg.multi_dot": (([X, X, X],), {}),
 }
 
 # Slot kinds the signature cannot tell (key: example key, value: {slot: kind}).
 SLOT_KINDS = {
+    "topk": {1: "size"}, "kthvalue": {1: "size"}, "select": {1: "dim"}, "scatter": {1: "dim"},
+    "scatter_add": {1: "dim"}, "put_along_axis": {3: "dim"},
     "Tensor.__getitem__": {1: "index"}, "Tensor.__setitem__": {1: "index", 2: "tensor"},
     "narrow": {2: "size", 3: "size"},
     "split": {1: "size"}, "chunk": {1: "size"}, "pad": {1: "size"}, "flip": {1: "dim"},

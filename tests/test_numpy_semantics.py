@@ -665,6 +665,65 @@ FUNCTION_CASES: dict = {
         C("axes-ints", lambda a, b: np.tensordot(a, b, axes=(-1, 0)), (A3, u(4, 2))),
         C("0d", lambda a, b: np.tensordot(a, b, 0), (A0, A2)),
     ],
+    # The sorting family (tests/test_sorting.py has more, and hypothesis-drawn shapes)
+    np.sort: [
+        C("3d", np.sort, (distinct(2, 3, 4),)), C("axis=0", lambda a: np.sort(a, axis=0), (distinct(3, 4),)),
+        C("axis=None", lambda a: np.sort(a, axis=None), (distinct(3, 4),)),
+        C("kind-stable", lambda a: np.sort(a, kind="stable"), (ints(3, 5),)), C("0d", np.sort, (A0,)),
+    ],
+    np.argsort: [
+        C("axis=1", lambda a: np.argsort(a, axis=1), (distinct(2, 3, 4),)),
+        C("stable-ties", lambda a: np.argsort(a, stable=True), (ints(3, 6),)),
+    ],
+    np.partition: [
+        C("kth", lambda a: np.partition(a, 2), (ints(3, 6),)), C("kth-seq", lambda a: np.partition(a, [0, 2], axis=0), (distinct(4, 3),)),
+        C("axis=None", lambda a: np.partition(a, -1, axis=None), (distinct(3, 4),)),
+        C("kth-out-of-bounds", lambda a: np.partition(a, 4), (distinct(3, 4),)),
+    ],
+    np.argpartition: [C("kth", lambda a: np.argpartition(a, 1, axis=0), (distinct(3, 4),))],
+    np.take: [
+        C("flat", lambda a, i: np.take(a, i), (A2, np.array([[0, -1], [5, 11]]))),
+        C("axis", lambda a, i: np.take(a, i, axis=1), (A3, np.array([2, 0, 2]))),
+        C("scalar-index", lambda a: np.take(a, 2, axis=-1), (A3,)),
+        C("wrap", lambda a, i: np.take(a, i, axis=0, mode="wrap"), (A2, np.array([5, -7]))),
+        C("clip", lambda a, i: np.take(a, i, mode="clip"), (A2, np.array([50, -7]))),
+        C("out-of-bounds", lambda a: np.take(a, 12), (A2,)),
+    ],
+    np.take_along_axis: [
+        C("axis=1", lambda a, i: np.take_along_axis(a, i, axis=1), (A2, np.array([[3], [0], [-1]]))),
+        C("default-axis", lambda a, i: np.take_along_axis(a, i), (A3, np.argsort(A3))),
+        C("broadcast", lambda a, i: np.take_along_axis(a, i, 0), (A2, np.array([[2, 0, 1, 1]]))),
+        C("axis=None", lambda a, i: np.take_along_axis(a, i, None), (A2, np.array([11, 0]))),
+    ],
+    np.put_along_axis: [
+        C("axis=1", lambda a, i, v: (np.put_along_axis(a, i, v, 1), a)[1], (A2.copy(), np.array([[3], [0], [1]]), u(3, 1)),
+          grad=False),
+        C("axis=None", lambda a, i: (np.put_along_axis(a, i, 9.0, None), a)[1], (A2.copy(), np.array([11, -1])), grad=False),
+    ],
+    np.choose: [
+        C("broadcast", lambda i, a, b: np.choose(i, [a, b]), (np.array([[0, 1, 1, 0]]), A2, A1)),
+        C("wrap", lambda i, a: np.choose(i, [a, 2.0, a * 2], mode="wrap"), (np.array([4, -1, 2, 0]), A1)),
+        C("clip", lambda i, a, b: np.choose(i, [a, b], mode="clip"), (np.array([9, -1, 1, 0]), A1, u(4))),
+        C("raise", lambda i, a, b: np.choose(i, [a, b]), (np.array([2, 0, 1, 0]), A1, u(4))),
+        C("int", lambda i, a, b: np.choose(i, [a, b]), (np.array([1, 0, 1]), ints(3), ints(3))),
+    ],
+    np.select: [
+        C("default", lambda a, b: np.select([a > 0, b > 0], [a, b], default=-1.0), (A2, A1)),
+        C("int-choices", lambda a, b: np.select([a > 0], [b]), (ints(3, 4), ints(4))),
+        C("scalar-choice", lambda a: np.select([a > 0, a < -1], [a, 3.0], 0.5), (A2,)),
+    ],
+    np.nonzero: [C("2d", np.nonzero, (ints(3, 4),), grad=False), C("1d-float", np.nonzero, (A1,), grad=False)],
+    np.kron: [
+        C("2d-2d", np.kron, (u(2, 3), u(2, 2))), C("1d-3d", np.kron, (u(3), u(2, 1, 2))), C("0d-2d", np.kron, (A0, u(2, 2))),
+        C("int", np.kron, (ints(2, 2), ints(3))),
+    ],
+    np.vdot: [C("2d-2d", np.vdot, (u(2, 3), u(3, 2))), C("1d", np.vdot, (A1, u(4))), C("sizes", np.vdot, (A1, u(3)))],
+    np.linalg.multi_dot: [
+        C("vector-ends", lambda a, b, c, d: np.linalg.multi_dot([a, b, c, d]), (u(3), u(3, 4), u(4, 2), u(2))),
+        C("matrices", lambda a, b, c: np.linalg.multi_dot([a, b, c]), (u(2, 5), u(5, 3), u(3, 4))),
+        C("two", lambda a, b: np.linalg.multi_dot([a, b]), (u(2, 3), u(3))),
+        C("mismatch", lambda a, b: np.linalg.multi_dot([a, b]), (u(2, 3), u(2))),
+    ],
     np.einsum: [
         C("matmul", lambda a, b: np.einsum("ij,jk->ik", a, b), (A2, u(4, 2))),
         C("implicit", lambda a, b: np.einsum("ij,jk", a, b), (A2, u(4, 2))),

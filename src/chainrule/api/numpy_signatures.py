@@ -43,6 +43,7 @@ from .numpy_common import (
     _ufunc_keywords,
     _zero,
 )
+from .numpy_sorting import _dot, _inner, _outer, _tensordot  # NumPy's products live there
 
 
 def _reduce_mask(name: str, where, shape):
@@ -235,29 +236,6 @@ def _arg_extremum(name, op):
 
     arg.__name__ = name.rsplit(".", 1)[1]
     return arg
-
-
-def _dot(a, b, out=None):
-    result = PR.numpy_dot(_operand(a), _operand(b))
-    if out is not None and (tuple(out.shape) != result.shape or out.dtype != result.dtype):
-        raise ValueError(
-            f"numpy.dot: output array is not acceptable (must have the right datatype {result.dtype} "
-            f"and shape {result.shape}, got {out.dtype} and {tuple(out.shape)})"
-        )
-    return _finish("numpy.dot", result, out, None, exact=True)
-
-
-def _inner(a, b, /):
-    return PR.numpy_inner(_operand(a), _operand(b))
-
-
-def _outer(a, b, out=None):
-    a, b = S.reshape(_operand(a), -1), S.reshape(_operand(b), -1)
-    return _finish("numpy.outer", E.mul(S.reshape(a, -1, 1), b), out)
-
-
-def _tensordot(a, b, axes=2):
-    return PR.tensordot(_operand(a), _operand(b), axes)
 
 
 def _sublist_letters(sub) -> str:
@@ -604,7 +582,7 @@ SIGNATURES = {
     "var": _var, "std": _std,
     "cumsum": _cumulative("numpy.cumsum", O.cumsum), "cumprod": _cumulative("numpy.cumprod", O.cumprod),
     "argmax": _arg_extremum("numpy.argmax", O.argmax), "argmin": _arg_extremum("numpy.argmin", O.argmin),
-    "dot": _dot, "outer": _outer, "einsum": _einsum, "trace": _trace,
+    "dot": _dot, "outer": _outer, "einsum": _einsum, "trace": _trace, "inner": _inner, "tensordot": _tensordot,
     "reshape": _reshape, "transpose": _transpose, "squeeze": _squeeze,
     "concatenate": _concatenate, "stack": _stack, "where": _where, "clip": _clip,
     "tile": _tile, "flip": _flip, "broadcast_to": _broadcast_to,

@@ -175,6 +175,10 @@ def masked_fill(input, mask, value):  # noqa: A002
 
 
 def _gather_impl(x, index, dim):
+    # PyTorch's gather reads only the corner of x that the index spans in the other dimensions
+    # (index.size(d) <= x.size(d)); NumPy's take_along_axis would broadcast a size-1 index.
+    if any(i != dim and m != n for i, (m, n) in enumerate(zip(index.shape, x.shape))):
+        x = x[tuple(slice(None) if i == dim else slice(0, m) for i, m in enumerate(index.shape))]
     return np.take_along_axis(x, index, axis=dim)
 
 

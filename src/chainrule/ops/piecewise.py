@@ -314,14 +314,21 @@ _where = define(
 
 
 @public(numpy="where")
-def where(condition, input, other):  # noqa: A002
-    """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting).
+def where(condition, input=None, other=None):  # noqa: A002
+    """Elementwise ``input`` where ``condition`` holds, else ``other`` (broadcasting); with
+    ``condition`` alone, ``nonzero(condition, as_tuple=True)`` (PyTorch).
 
     As in PyTorch and JAX, the branch not taken still gets a (zero) gradient, which its own
     backward multiplies by its derivative: ``where(x > 0, sqrt(x), 0)`` has gradient NaN at
     ``x = 0`` (0 · inf). Guard the input of that branch instead:
     ``where(x > 0, sqrt(where(x > 0, x, 1.0)), 0.0)``.
     """
+    if input is None and other is None:
+        from .sorting import nonzero  # imported here: sorting imports this module
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (for the indices where condition holds)")
     for _value, _name in ((condition, "condition"), (input, "input"), (other, "other")):
         D.check_operand("where", _value, _name)
     cond = condition._data if isinstance(condition, Tensor) else B.as_array(condition)

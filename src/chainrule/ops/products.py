@@ -10,9 +10,10 @@ import numpy as np
 
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor
 from . import _template as T
 from ._define import define, named
-from ._table import public
+from ._table import OPERATIONS, public
 from .elementwise import mul
 from .joins import diagonal
 from .reductions import sum as sum_
@@ -175,9 +176,26 @@ def outer(input, vec2):  # noqa: A002
 # reshapes around one matmul, so both modes and every order come from the table's rules.
 # ---------------------------------------------------------------------------------------------
 
+@public(numpy="tensordot")
 def tensordot(a, b, dims=2):
     """Sum of products over ``dims``: an int ``n`` (the last ``n`` axes of ``a`` with the first
-    ``n`` of ``b``) or a pair of axis sequences; NumPy's ``tensordot`` (PyTorch's ``dims``)."""
+    ``n`` of ``b``) or a pair of axis sequences; NumPy's ``tensordot`` (PyTorch's ``dims``).
+
+    >>> cr.tensordot(cr.ones(2, 3, 4), cr.ones(4, 3), dims=([1, 2], [1, 0])).shape
+    (2,)
+    """
+    a = _check_operand("tensordot", a, "a")
+    b = _check_operand("tensordot", b, "b")
+    if isinstance(dims, Tensor):
+        dims = dims._data.tolist()
+    if not isinstance(dims, (int, B.integer)) and not (
+            isinstance(dims, (list, tuple)) and len(dims) == 2 and all(isinstance(d, (list, tuple)) for d in dims)):
+        raise TypeError(f"tensordot: dims must be an int or a pair of lists of dimensions, got {dims!r:.60}")
+    return numpy_tensordot(a, b, dims)
+
+
+def numpy_tensordot(a, b, dims=2):
+    """NumPy's ``tensordot``: ``dims`` an int or a pair of axes (ints or sequences of them)."""
     sa, sb = _shape(a), _shape(b)
     na, nb = len(sa), len(sb)
     try:
@@ -232,6 +250,122 @@ def _axis_of(op, axis, ndim):
     return axis % ndim
 
 
+@public(method=True, numpy="inner")
+def inner(input, other):  # noqa: A002
+    """Sum of products over the last axes (``input.shape[:-1] + other.shape[:-1]``; a product
+    with a 0-d operand). PyTorch's and NumPy's ``inner``."""
+    _check_operand("inner", input, "input")
+    _check_operand("inner", other, "other")
+    return named("inner", numpy_inner, input, other)
+
+
+@public(method=True, numpy="kron")
+def kron(input, other):  # noqa: A002
+    """Kronecker product: block ``(i, j, ...)`` is ``input[i, j, ...] * other``; the operand with
+    fewer dimensions gets leading size-1 ones (PyTorch's and NumPy's ``kron``).
+
+    >>> cr.kron(cr.eye(2), cr.ones(2, 2)).shape
+    (4, 4)
+    """
+    input = _check_operand("kron", input, "input")  # noqa: A001
+    other = _check_operand("kron", other, "other")
+    sa, sb = _shape(input), _shape(other)
+    n = max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    a = reshape(input, tuple(d for m in sa for d in (m, 1)))
+    b = reshape(other, tuple(d for m in sb for d in (1, m)))
+    return reshape(mul(a, b), tuple(x * y for x, y in zip(sa, sb)))
+
+
+def _conjugated(op, x):
+    """``conj(x)`` for complex ``x`` (the operation another module defines), else ``x``."""
+    if B.kind(_dtype(x)) != "c":
+        return x
+    conj = OPERATIONS.get("conj")
+    if conj is None:
+        raise TypeError(f"{op}: complex operands need cr.conj, which this build does not have")
+    return conj.function(x)
+
+
+@public(method=True, numpy="vdot")
+def vdot(input, other):  # noqa: A002
+    """``sum(conj(input) * other)`` of two 1-D tensors of one size (PyTorch's ``vdot``)."""
+    _check_operand("vdot", input, "input")
+    _check_operand("vdot", other, "other")
+    _require("vdot", input, 1)
+    _require("vdot", other, 1)
+    if _shape(input) != _shape(other):
+        raise RuntimeError(f"vdot: 1-D tensors must have the same size, got {_shape(input)} and {_shape(other)}")
+    return matmul_prim(_conjugated("vdot", input), other)
+
+
+def numpy_vdot(a, b):
+    """NumPy's ``vdot``: both operands flattened (equal sizes), the first conjugated."""
+    a, b = reshape(a, -1), reshape(b, -1)
+    if _shape(a) != _shape(b):
+        raise ValueError(f"vdot: vectors have different lengths ({_shape(a)[0]} and {_shape(b)[0]})")
+    return matmul_prim(_conjugated("vdot", a), b)
+
+
+@public("linalg.multi_dot", numpy="linalg.multi_dot")
+def multi_dot(tensors):
+    """The product of a chain of matrices in the cheapest order; the first may be 1-D (a row)
+    and the last 1-D (a column), as in NumPy and PyTorch.
+
+    >>> cr.linalg.multi_dot([cr.ones(3), cr.ones(3, 2), cr.ones(2)])
+    tensor(6.)
+    """
+    op = "linalg.multi_dot"
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    items = [_check_operand(op, t, "each matrix") for t in tensors]
+    if len(items) < 2:
+        raise ValueError(f"{op}: expecting at least two tensors, got {len(items)}")
+    first, last = _ndim(items[0]) == 1, _ndim(items[-1]) == 1
+    if first:
+        items[0] = reshape(items[0], 1, -1)
+    if last:
+        items[-1] = reshape(items[-1], -1, 1)
+    for i, t in enumerate(items):
+        if _ndim(t) != 2:
+            raise ValueError(f"{op}: tensor {i} has shape {_shape(t)}; all but the first and last must be "
+                             f"2-D (those may be 1-D)")
+    for i in range(len(items) - 1):
+        if _shape(items[i])[1] != _shape(items[i + 1])[0]:
+            raise ValueError(f"{op}: shapes {_shape(items[i])} and {_shape(items[i + 1])} (tensors {i} and {i + 1}) "
+                             f"cannot be multiplied")
+    out = _chain(items, _chain_order([_shape(t)[0] for t in items] + [_shape(items[-1])[1]]), 0, len(items) - 1)
+    if first and last:
+        return reshape(out)
+    if first or last:
+        return reshape(out, -1)
+    return out
+
+
+def _chain_order(p):
+    """NumPy's dynamic programme for the cheapest parenthesisation of matrices ``p[i] x p[i+1]``:
+    ``split[i][j]`` where the product of matrices ``i..j`` is cut."""
+    n = len(p) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = _INF
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain(items, split, i, j):
+    if i == j:
+        return items[i]
+    k = split[i][j]
+    return matmul(_chain(items, split, i, k), _chain(items, split, k + 1, j))
+
+
 def numpy_dot(a, b):
     """NumPy's ``dot``: a product with a scalar, the inner product of vectors, else the sum over
     the last axis of ``a`` and the second-to-last of ``b`` (the only one when ``b`` is 1-D)."""
@@ -244,7 +378,7 @@ def numpy_dot(a, b):
         raise ValueError(f"dot: shapes {sa} and {sb} not aligned: {sa[-1]} (dim {na - 1}) != {sb[kb]} (dim {kb})")
     if nb <= 2 or na == 1:  # matmul's rules give dot's result here
         return matmul(a, b)
-    return tensordot(a, b, ((na - 1,), (nb - 2,)))
+    return numpy_tensordot(a, b, ((na - 1,), (nb - 2,)))
 
 
 def numpy_inner(a, b):
@@ -260,7 +394,7 @@ def numpy_inner(a, b):
         return matmul(a, b)
     if na == 1:
         return matmul(b, a)
-    return tensordot(a, b, ((na - 1,), (nb - 1,)))
+    return numpy_tensordot(a, b, ((na - 1,), (nb - 1,)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,71 +550,7 @@ def trace(input):  # noqa: A002
 # ---------------------------------------------------------------------------------------------
 
 
-
 _LINALG_DTYPES = (B.FLOAT32, B.FLOAT64)
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 _INF = float("inf")
-
-
-
-
-
