@@ -1249,6 +1249,7 @@ def _known(probe_id: str) -> str | None:
 # probe id -> why it is right.
 DEVIATIONS = {
     "Tensor.data=-1:value-list_of_tensors": "t.data = [a, b] stacks like cr.tensor([a, b]) and np.asarray([a, b])",
+    "linalg.vector_norm-ord-int": "ord=3 is a valid order (PyTorch accepts it): the probe takes ord for an option name",
 }
 
 

@@ -96,7 +96,7 @@ def _sinc_derivative(m, ans, x):
 
 
 def _sinc(x):
-    if getattr(x, "dtype", None) is None or x.dtype.kind != "f":
+    if getattr(x, "dtype", None) is None or B.kind(x.dtype) != "f":
         x = _floating_input("sinc", x)
     return np.asarray(np.sinc(x))
 
