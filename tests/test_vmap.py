@@ -35,7 +35,7 @@ CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in 
 
 
 IN_PLACE = {"setitem", "setitem_through_views", "setitem_into_constant", "inplace_through_view", "fill_",
-            "copy_"}
+            "copy_", "np.put_along_axis"}
 
 
 @pytest.mark.parametrize("entry, sample", CASES)
@@ -58,7 +58,9 @@ def test_vmap_matches_a_loop(entry, sample):
 
 # Primitives that loop over the batch under vmap (NumPy has no batched form, or the rule is not
 # written yet): each is still exact (test_vmap_matches_a_loop), only not vectorised.
-LOOPING = {"det", "inv", "logabsdet", "slogdet_sign", "solve"}  # linalg: batched rules coming
+LOOPING = {
+    "lstsq": "NumPy's lstsq solves one matrix at a time (no batched form)",
+}
 
 
 @pytest.fixture
@@ -85,7 +87,7 @@ def test_vmap_does_not_loop(entry, sample, loops):
             for a, b in zip(sample.args, batches)]
     in_axes = tuple(0 if b is not None else None for b in batches)
     cr.vmap(lambda *xs: entry.op(*xs, **sample.kwargs), in_axes=in_axes)(*args)
-    assert set(loops) <= LOOPING, f"{entry.name}: looped over the batch in {sorted(set(loops))}"
+    assert set(loops) <= set(LOOPING), f"{entry.name}: looped over the batch in {sorted(set(loops))}"
 
 
 # ---------------------------------------------------------------------------------------------

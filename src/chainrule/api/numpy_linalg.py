@@ -150,7 +150,9 @@ def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """``np.cross``: 2- or 3-vectors along ``axisa``/``axisb`` (``axis`` for all three), the
     result's vectors along ``axisc``, the other axes broadcast."""
     a, b = _operand(a), _operand(b)
-    expected = np.cross(np.asarray(_raw(a)), np.asarray(_raw(b)), axisa, axisb, axisc, axis)  # NumPy's checks
+    # NumPy's checks and result shape, on zero-strided stand-ins of the operands' shapes
+    expected = np.cross(*(np.broadcast_to(np.zeros((), _raw(v).dtype), S._shape(v)) for v in (a, b)),
+                        axisa, axisb, axisc, axis)
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = _move_last(a, axisa), _move_last(b, axisb)

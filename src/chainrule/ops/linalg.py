@@ -220,7 +220,7 @@ logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabs
                         template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[1]"))
 
 
-sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[0]"))
+sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], batching=leading_batch, template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[0]"))
 
 
 @public("linalg.slogdet", numpy="linalg.slogdet")

@@ -160,7 +160,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
 
 
 singular_values = nondifferentiable("singular_values", lambda a: np.linalg.svd(a, compute_uv=False),
-                                    doc="the singular values, with no gradient (lstsq's)")
+                                    doc="the singular values, with no gradient (lstsq's)", batching=leading_batch)
 
 
 # ---------------------------------------------------------------------------------------------

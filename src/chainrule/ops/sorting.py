@@ -121,8 +121,8 @@ def _along(x, idx, d, scalar: bool):
     """``x`` gathered at ``idx`` along ``d`` (back to 0-d when ``x`` was)."""
     values = gather_prim(x, idx, dim=d)
     if scalar:
-        return reshape(values), Tensor._wrap(idx.reshape(()))
-    return values, Tensor._wrap(idx)
+        return reshape(values), reshape(idx)
+    return values, idx
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False) -
     _flags("sort", descending=descending, stable=stable)
     d = normalize_dim("sort", dim, _ndim(input))
     x, scalar = _as_1d(input)
-    idx = argsort_prim(x, dim=d, descending=bool(descending))._data
+    idx = argsort_prim(x, dim=d, descending=bool(descending))
     return values_indices(*_along(x, idx, d, scalar))
 
 
@@ -183,7 +183,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     d = normalize_dim("topk", dim, _ndim(input))
     x, scalar = _as_1d(input)
     k = _k_of("topk", k, _shape(x)[d], 0)
-    idx = argsort_prim(x, dim=d, descending=bool(largest), take=(0, k))._data
+    idx = argsort_prim(x, dim=d, descending=bool(largest), take=(0, k))
     return values_indices(*_along(x, idx, d, scalar))
 
 
@@ -200,10 +200,10 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noq
     d = normalize_dim("kthvalue", dim, _ndim(input))
     x, scalar = _as_1d(input)
     k = _k_of("kthvalue", k, _shape(x)[d], 1)
-    idx = argsort_prim(x, dim=d, take=(k - 1, k))._data
+    idx = argsort_prim(x, dim=d, take=(k - 1, k))
     values, indices = _along(x, idx, d, scalar)
     if not keepdim and not scalar:
-        values, indices = squeeze(values, d), Tensor._wrap(idx.squeeze(d))
+        values, indices = squeeze(values, d), squeeze(idx, d)
     return values_indices(values, indices)
 
 
@@ -272,7 +272,7 @@ def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=No
     if order is not None:
         raise ValueError("partition: order= applies to structured arrays only")
     a, d, idx = _partition_indices("partition", a, kth, axis, kind)
-    return gather_prim(a, idx._data, dim=d)
+    return gather_prim(a, idx, dim=d)
 
 
 # ---------------------------------------------------------------------------------------------
