@@ -164,7 +164,7 @@ def permute(input, *dims):  # noqa: A002
     return _view(permute_prim, input, {"dims": dims})
 
 
-@public(method=True, aliases=("swapaxes",), numpy="transpose")
+@public(method=True, aliases=("swapaxes", "swapdims"), numpy=("transpose", "swapaxes"))
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
     """Swap two dimensions."""
     _check_operand("transpose", input, "input")
