@@ -16,7 +16,9 @@ The ufunc tests are parametrised over ``_UFUNCS`` itself and the function tests 
 
 from __future__ import annotations
 
+import importlib
 import os
+import pathlib
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -819,6 +821,13 @@ FUNCTION_CASES: dict = {
 }
 
 
+# The families added for SPEC §12 keep their cases in tests/numpy_cases_<family>.py: a
+# FUNCTION_CASES there maps NumPy functions to (label, call, arrays) tuples.
+for _path in sorted(pathlib.Path(__file__).parent.glob("numpy_cases_*.py")):
+    for _func, _cases in importlib.import_module(_path.stem).FUNCTION_CASES.items():
+        FUNCTION_CASES.setdefault(_func, []).extend(Case(*c) for c in _cases)
+
+
 def _function_params():
     for func, cases in FUNCTION_CASES.items():
         for case in cases:
@@ -845,7 +854,7 @@ def _gradient_params():
         for case in cases:
             if case.grad and any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in case.args):
                 want, error = _numpy_or_error(case.call, *[_copy(a) for a in case.args])
-                first = want[0] if isinstance(want, tuple) and want else want
+                first = want[0] if isinstance(want, (tuple, list)) and want else want
                 if error is None and np.asarray(first).dtype.kind == "f":
                     yield pytest.param(func, case, id=f"{_name(func)}-{case.label}")
 

@@ -331,7 +331,6 @@ SIGNATURES: dict[str, Callable[..., Any]] = {
     "ravel": _ravel, "atleast_1d": _atleast(AR.atleast_1d), "atleast_2d": _atleast(AR.atleast_2d),
     "atleast_3d": _atleast(AR.atleast_3d), "expand_dims": _expand_dims,
     "vstack": _vstack, "hstack": _hstack, "dstack": _dstack, "column_stack": _column_stack,
-    "row_stack": _vstack,
     "split": _splitter("split", True), "array_split": _splitter("array_split", False),
     "hsplit": _splitter("hsplit", True, 1, lambda n: 1 if n > 1 else 0),
     "vsplit": _splitter("vsplit", True, 2, lambda n: 0),

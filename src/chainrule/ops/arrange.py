@@ -351,7 +351,7 @@ def _joined(op: str, tensors) -> list:
     return list(tensors)
 
 
-@public(aliases=("row_stack",), numpy=("vstack", "row_stack"))
+@public(aliases=("row_stack",), numpy="vstack")
 def vstack(tensors):
     """Join along dimension 0 after making each tensor at least 2-D (1-D ones become rows)."""
     parts = _joined("vstack", tensors)
