@@ -18,11 +18,20 @@ from ..core.tensor import Tensor
 from ..ops import arrange as AR
 from ..ops import joins as JN
 from ..ops import shape as S
-from .numpy_common import _axes, _axis1, _cast_checked, _check_casting, _NoValue, _operand
+from .numpy_common import _axes, _axis1, _cast, _cast_checked, _check_casting, _dtype_of, _NoValue, _operand
 
 
 def _axis_or_error(name: str, axis, ndim: int) -> int:
     return _axis1(name, axis, ndim)
+
+
+def numpy_joined(arrays: list) -> list:
+    """``arrays`` cast (differentiably) to the dtype NumPy joins them in (``np.result_type`` of
+    their dtypes: a float32 and an int64 array join as float64, where PyTorch's ``cat`` keeps
+    float32)."""
+    dtypes = [_dtype_of(a) for a in arrays]
+    common = np.result_type(*dtypes)
+    return arrays if all(d == common for d in dtypes) else [_cast(a, common) for a in arrays]
 
 
 def _triangle(name: str, fn):
@@ -187,8 +196,8 @@ def _sequence(name: str, tup, dtype, casting) -> list:
         raise ValueError(f"{name}: need at least one array to concatenate")
     _check_casting(name, casting)
     if dtype is not None:
-        arrays = [_cast_checked(name, x, dtype, casting) for x in arrays]
-    return arrays
+        return [_cast_checked(name, x, dtype, casting) for x in arrays]
+    return numpy_joined(arrays)
 
 
 def _vstack(tup, *, dtype=None, casting="same_kind"):
@@ -295,6 +304,7 @@ def _pad(array, pad_width, mode="constant", **kwargs):
 def _append(arr, values, axis=None):
     name = "numpy.append"
     arr, values = _operand(arr), _operand(values)
+    arr, values = numpy_joined([arr, values])
     if axis is None:
         return JN.cat([S.reshape(arr, -1), S.reshape(values, -1)], 0)
     ndim = S._ndim(arr)
@@ -316,7 +326,9 @@ def _diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
     d = _axis1(name, axis, ndim)
     if n == 0:
         return a
-    extras = [None if e is _NoValue else _operand(e) for e in (prepend, append)]
+    given = [_operand(e) for e in (prepend, append) if e is not _NoValue]
+    a, *given = numpy_joined([a, *given])
+    extras = [None if e is _NoValue else given.pop(0) for e in (prepend, append)]
     return AR.diff(a, n, d, *extras)
 
 
