@@ -49,19 +49,19 @@ entry("np.roll", lambda x, **kw: np.roll(x, **kw), ("getitem", "cat"),
       lambda rng: [S(uniform(rng, (3, 4)), shift=(1, 2), axis=(1, 1))])
 entry("repeat_interleave", lambda x, **kw: cr.repeat_interleave(x, **kw), ("broadcast_to", "reshape"),
       lambda rng: [S(uniform(rng, (3, 2)), repeats=2, dim=0), S(uniform(rng, (2, 3)), repeats=3)])
-entry("repeat_interleave_counts", lambda x, r, **kw: cr.repeat_interleave(x, r, **kw), "getitem",
+entry("repeat_interleave_counts", lambda x, r, **kw: cr.repeat_interleave(x, r, **kw), "gather",
       lambda rng: [S(uniform(rng, (3, 2)), np.array([2, 0, 1]), dim=0)])
-entry("np.repeat", lambda x, **kw: np.repeat(x, **kw), "getitem",
+entry("np.repeat", lambda x, **kw: np.repeat(x, **kw), "gather",
       lambda rng: [S(uniform(rng, (2, 3)), repeats=[1, 3, 2], axis=-1)])
 entry("ravel", cr.ravel, "reshape", lambda rng: [S(uniform(rng, (2, 3)))])
-entry("np.ravel_F", lambda x: np.ravel(x, order="F"), ("reshape", "getitem"), lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.ravel_F", lambda x: np.ravel(x, order="F"), ("reshape", "gather"), lambda rng: [S(uniform(rng, (2, 3)))])
 entry("atleast_3d", lambda x, y: cr.cat([a.reshape(-1) for a in cr.atleast_3d(x, y)]), ("reshape", "cat"), lambda rng: [S(uniform(rng, (3,)), uniform(rng, (2, 3)))])
 entry("np.atleast_2d", lambda x: np.atleast_2d(x), "reshape", lambda rng: [S(uniform(rng, ()))])
 entry("expand_dims", lambda x: cr.expand_dims(x, (0, -1)), "reshape", lambda rng: [S(uniform(rng, (2, 3)))])
 entry("vstack", lambda x, y: cr.vstack([x, y]), ("reshape", "cat"), lambda rng: [S(uniform(rng, (3,)), uniform(rng, (2, 3)))])
 entry("np.hstack", lambda x, y: np.hstack([x, y]), "cat", lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2, 1)))])
 entry("dstack", lambda x, y: cr.dstack([x, y]), ("reshape", "cat"), lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2, 3)))])
-entry("column_stack", lambda x, y: np.column_stack((x, y)), ("reshape", "cat"),
+entry("np.column_stack", lambda x, y: np.column_stack((x, y)), ("reshape", "cat"),
       lambda rng: [S(uniform(rng, (3,)), uniform(rng, (3, 2)))])
 entry("np.stack_mixed", lambda x: np.stack([x, np.ones(3), 2 * x]), ("cat", "reshape", "mul"),
       lambda rng: [S(uniform(rng, (3,)))])
@@ -79,7 +79,7 @@ entry("np.pad_constant", lambda x, **kw: np.pad(x, **kw), "pad",
       lambda rng: [S(uniform(rng, (3, 4)), pad_width=1), S(uniform(rng, (2, 3)), pad_width=((1, 0), (2, 1)), constant_values=2.0)])
 entry("np.pad_values", lambda x, **kw: np.pad(x, **kw), "cat",
       lambda rng: [S(uniform(rng, (2, 3)), pad_width=((1, 2), (0, 1)), constant_values=((1.0, 2.0), (3.0, 4.0)))])
-entry("np.pad_modes", lambda x, **kw: np.pad(x, **kw), "getitem",
+entry("np.pad_modes", lambda x, **kw: np.pad(x, **kw), "gather",
       lambda rng: [S(uniform(rng, (3, 4)), pad_width=((2, 1), (1, 3)), mode=m) for m in ("edge", "reflect", "symmetric", "wrap")]
       + [S(uniform(rng, (2, 3)), pad_width=((4, 5), (7, 2)), mode="reflect", label="wide-reflect")])
 entry("append", lambda x, y, **kw: cr.append(x, y, **kw), ("reshape", "cat"),
@@ -91,5 +91,5 @@ entry("diff_ends", lambda x, p, a: cr.diff(x, prepend=p, append=a), ("getitem", 
       lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2, 1)), uniform(rng, (2, 2)))])
 entry("np.diff", lambda x, **kw: np.diff(x, **kw), ("getitem", "sub", "cat", "broadcast_to"),
       lambda rng: [S(uniform(rng, (3, 4)), n=3, axis=-1, prepend=0.5)])
-entry("ediff1d", lambda x, b: np.ediff1d(x, to_begin=b, to_end=[1.0, 2.0]), ("getitem", "sub", "cat", "reshape"),
+entry("np.ediff1d", lambda x, b: np.ediff1d(x, to_begin=b, to_end=[1.0, 2.0]), ("getitem", "sub", "cat", "reshape"),
       lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2,)))])

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy_cases_arrange import A0, A5, A34, A234, CASES, E03, I34, joined  # noqa: E402, F401
 
 import chainrule as cr
-
-from numpy_cases_arrange import A0, A5, A34, A234, CASES, E03, I34, joined  # noqa: E402, F401
 
 
 def _check(got, want):

@@ -185,7 +185,10 @@ def _atleast(fn):
 
 
 def _expand_dims(a, axis):
-    return AR.expand_dims(_operand(a), axis)
+    a = _operand(a)
+    axes = axis if type(axis) in (tuple, list) else (axis,)
+    _axes("numpy.expand_dims", tuple(axes), S._ndim(a) + len(axes))  # NumPy's AxisError and ValueError
+    return AR.expand_dims(a, axis)
 
 
 def _sequence(name: str, tup, dtype, casting) -> list:
@@ -268,7 +271,7 @@ def _pad(array, pad_width, mode="constant", **kwargs):
     array = _operand(array)
     ndim = S._ndim(array)
     if isinstance(pad_width, dict):
-        seq: list[Any] = [(0, 0)] * ndim
+        seq = [(0, 0)] * ndim
         for axis, width in pad_width.items():
             seq[axis] = (width, width) if np.ndim(width) == 0 else tuple(width)
         pad_width = seq

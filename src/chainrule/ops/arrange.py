@@ -11,17 +11,16 @@ both modes, every order and vmap come from theirs. PyTorch's names take PyTorch'
 from __future__ import annotations
 
 import builtins
+import itertools
 import operator
-
-import numpy as np
 
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from ._define import named
-from .elementwise import cast
 from ._table import public
-from .indexing import getitem, masked_fill
+from .elementwise import cast
+from .indexing import gather_prim, getitem, masked_fill
 from .joins import cat, diagonal, diagonal_embed, pad_prim
 from .shape import (
     _ndim,
@@ -34,8 +33,6 @@ from .shape import (
     permute,
     reshape,
 )
-
-_AxisError = getattr(np, "exceptions", np).AxisError
 
 
 def _int(op: str, name: str, value) -> int:
@@ -56,9 +53,12 @@ def _along(d: int, key) -> tuple:
 
 
 def _take(x, d: int, positions):
-    """``x``'s entries at the integer ``positions`` along ``d`` (a copy; repeats accumulate in
-    backward)."""
-    return getitem(x, index=_along(d, np.asarray(positions, dtype=B.intp)))
+    """``x``'s entries at the integer ``positions`` (a sequence) along ``d``: a gather, whose
+    backward accumulates repeats and which vmap batches without a loop."""
+    shape = _shape(x)
+    index = B.as_array(list(positions), B.intp).reshape((1,) * d + (-1,) + (1,) * (len(shape) - d - 1))
+    index = index + B.zeros(shape[:d] + (1,) + shape[d + 1:], B.intp)  # the shape gather takes
+    return gather_prim(x, index, dim=d)
 
 
 def _pieces(x, d: int, bounds) -> list:
@@ -72,13 +72,15 @@ def _pieces(x, d: int, bounds) -> list:
 # ---------------------------------------------------------------------------------------------
 
 def _triangle(op: str, input, diagonal, lower: bool):  # noqa: A002
-    _check_operand(op, input, "input")
+    input = _check_operand(op, input, "input")  # noqa: A001
     k = _int(op, "diagonal", diagonal)
     shape = _shape(input)
     if len(shape) < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {shape}")
     rows, cols = shape[-2:]
-    drop = ~np.tri(rows, cols, k, dtype=bool) if lower else np.tri(rows, cols, k - 1, dtype=bool)
+    like = input._data if isinstance(input, Tensor) else input
+    above = B.arange(cols, like)[None, :] - B.arange(rows, like)[:, None]  # j - i, in input's namespace
+    drop = above > k if lower else above < k
     return named(op, masked_fill, input, drop, 0)
 
 
@@ -255,23 +257,37 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):  # noqa: A
     if not shape:
         input, shape = reshape(input, 1), (1,)  # noqa: A001
     n = shape[d]
-    counts = np.asarray(repeats._data if isinstance(repeats, Tensor) else repeats)
-    if counts.dtype.kind not in "iu" or counts.ndim > 1:
-        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of ints, got {repeats!r:.60}")
-    if (counts < 0).any():
+    counts = _counts(repeats)
+    if builtins.min(counts, default=0) < 0:
         raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats!r:.60}")
-    if counts.ndim == 1 and counts.size not in (1, n):
-        raise ValueError(f"repeat_interleave: repeats has {counts.size} counts for a dimension of size {n}")
-    if counts.size == 1:
-        r = int(counts.reshape(()))
+    if len(counts) not in (1, n):
+        raise ValueError(f"repeat_interleave: repeats has {len(counts)} counts for a dimension of size {n}")
+    if len(counts) == 1:
+        r = counts[0]
         spread = broadcast_to(reshape(input, shape[:d + 1] + (1,) + shape[d + 1:]),
                               shape[:d + 1] + (r,) + shape[d + 1:])
         out = reshape(spread, shape[:d] + (n * r,) + shape[d + 1:])
     else:
-        out = _take(input, d, np.repeat(np.arange(n), counts))
+        out = _take(input, d, [i for i, c in enumerate(counts) for _ in range(c)])
     if output_size is not None and _shape(out)[d] != output_size:
         raise RuntimeError(f"repeat_interleave: output_size {output_size} is not the result's size {_shape(out)[d]}")
     return out
+
+
+def _counts(repeats) -> list:
+    """``repeats`` (an int, or a 1-D sequence or tensor of ints) as a list of ints."""
+    data = repeats._data if isinstance(repeats, Tensor) else repeats
+    if isinstance(data, (int, B.integer)) and not isinstance(data, bool):
+        return [int(data)]
+    dims = B.ndim(data) if not isinstance(data, (list, tuple)) else 1
+    kind = B.kind(B.dtype_of(data)) if not isinstance(data, (list, tuple)) else "i"
+    if dims > 1 or kind not in "iu":
+        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of ints, got {repeats!r:.60}")
+    values = [data] if dims == 0 else list(data)
+    try:
+        return [operator.index(v) for v in values]
+    except TypeError:
+        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of ints, got {repeats!r:.60}") from None
 
 
 @public(method=True, numpy="ravel")
@@ -326,11 +342,7 @@ def expand_dims(input, axis):  # noqa: A002
     shape = _shape(input)
     axes = _ints("expand_dims", "axis", axis)
     ndim = len(shape) + len(axes)
-    normal = []
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise _AxisError(a, ndim, "expand_dims")
-        normal.append(a % ndim)
+    normal = [normalize_dim("expand_dims", a, ndim) for a in axes]
     if len(set(normal)) != len(normal):
         raise ValueError(f"expand_dims: repeated axis in {axis!r}")
     rest = iter(shape)
@@ -385,7 +397,7 @@ def split_bounds(op: str, n: int, indices_or_sections, equal: bool) -> list:
     """The bounds of NumPy's ``split``/``array_split`` pieces of a dimension of size ``n``."""
     if isinstance(indices_or_sections, Tensor):
         indices_or_sections = indices_or_sections._data
-    if np.ndim(indices_or_sections) == 0:
+    if isinstance(indices_or_sections, (int, B.integer)) or B.ndim(indices_or_sections) == 0:
         sections = operator.index(indices_or_sections)
         if sections <= 0:
             raise ValueError(f"{op}: number sections must be larger than 0, got {sections}")
@@ -393,8 +405,8 @@ def split_bounds(op: str, n: int, indices_or_sections, equal: bool) -> list:
             raise ValueError(f"{op}: array split does not result in an equal division ({n} into {sections})")
         each, extra = divmod(n, sections)
         sizes = [0] + extra * [each + 1] + (sections - extra) * [each]
-        return np.cumsum(sizes).tolist()
-    return [0] + [operator.index(i) for i in np.asarray(indices_or_sections).tolist()] + [n]
+        return list(itertools.accumulate(sizes))
+    return [0] + [operator.index(i) for i in indices_or_sections] + [n]
 
 
 @public(method=True, aliases=("array_split",), numpy="array_split")
@@ -451,21 +463,38 @@ def pad_axes(x, widths, mode: str = "constant", values=None, reflect_type: str =
         flat = {v for pair in values for v in pair}
         if len(flat) == 1:
             return pad_prim(x, widths=tuple(widths), value=float(next(iter(flat))))
-        dtype = B.dtype_of(x._data if isinstance(x, Tensor) else x)
+        like = x._data if isinstance(x, Tensor) else x
+        dtype = B.dtype_of(like)
         for d, ((lo, hi), (vlo, vhi)) in enumerate(zip(widths, values)):
             if lo or hi:
                 here = _shape(x)
-                blocks = [np.full(here[:d] + (w,) + here[d + 1:], np.asarray(v).astype(dtype))
+                blocks = [B.full(here[:d] + (w,) + here[d + 1:], B.in_dtype(B.as_array(v), dtype), dtype, like)
                           for w, v in ((lo, vlo), (hi, vhi))]
                 x = cat([blocks[0], x, blocks[1]], d)
         return x
+    if reflect_type != "even":
+        raise NotImplementedError(f"pad: reflect_type={reflect_type!r} is not supported, only 'even'")
     for d, (lo, hi) in enumerate(widths):
         if lo or hi:
             if shape[d] == 0:
                 raise ValueError(f"pad: can't extend the empty axis {d} using modes other than 'constant' or 'empty'")
-            kwargs = {"reflect_type": reflect_type} if mode in ("reflect", "symmetric") else {}
-            x = _take(x, d, np.pad(np.arange(shape[d]), (lo, hi), mode=mode, **kwargs))
+            x = _take(x, d, [_source(mode, i - lo, shape[d]) for i in range(lo + shape[d] + hi)])
     return x
+
+
+def _source(mode: str, i: int, n: int) -> int:
+    """The entry that position ``i`` (``0 .. n - 1`` inside) of a padded axis of size ``n`` repeats."""
+    if mode == "edge":
+        return builtins.min(builtins.max(i, 0), n - 1)
+    if mode == "wrap":
+        return i % n
+    if mode == "symmetric":
+        i %= 2 * n
+        return i if i < n else 2 * n - 1 - i
+    if n == 1:  # reflect
+        return 0
+    i %= 2 * n - 2
+    return i if i < n else 2 * n - 2 - i
 
 
 @public(numpy="append")
@@ -512,6 +541,10 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):  # noqa: 
     return x
 
 
+# casting="same_kind": a kind may go to the same or a later one (unsigned and signed alike).
+_KINDS = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
 @public(numpy="ediff1d")
 def ediff1d(ary, to_end=None, to_begin=None):
     """NumPy's ``ediff1d``: the differences of the flattened input, with ``to_begin`` and
@@ -524,11 +557,11 @@ def ediff1d(ary, to_end=None, to_begin=None):
     for where, extra in ((0, to_begin), (1, to_end)):
         if extra is None:
             continue
-        raw = extra._data if isinstance(extra, Tensor) else np.asarray(extra)
-        if not np.can_cast(raw.dtype, dtype, casting="same_kind"):
+        raw = extra._data if isinstance(extra, Tensor) else B.as_array(extra)
+        if _KINDS[B.kind(B.dtype_of(raw))] > _KINDS[B.kind(dtype)]:
             raise TypeError(f"ediff1d: dtype of to_{'begin' if where == 0 else 'end'} ({raw.dtype}) must be "
                             f"compatible with the input's {dtype} under the 'same_kind' rule")
-        extra = reshape(extra if isinstance(extra, Tensor) else raw.astype(dtype), -1)
+        extra = reshape(extra if isinstance(extra, Tensor) else B.astype(raw, dtype), -1)
         if isinstance(extra, Tensor) and extra._data.dtype != dtype:
             extra = cast(extra, dtype=dtype)
         parts.insert(0 if where == 0 else len(parts), extra)
