@@ -254,3 +254,31 @@ def test_tril_keeps_dtype_and_zeros_infinities():
     out.sum().backward()
     assert np.asarray(x.grad).tolist() == [[1.0, 0.0], [1.0, 1.0]]
     assert cr.triu(cr.tensor([[1, 2], [3, 4]])).dtype == cr.int64
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+def test_pad_index_modes_match_numpy_for_every_width(mode):
+    """The padding repeats entries by index maps computed in Python: equal to NumPy's for widths
+    far beyond the axis (NumPy pads those iteratively)."""
+    for n in range(1, 5):
+        a = np.arange(1.0, n + 1.0)
+        for lo in range(0, 10, 3):
+            for hi in range(0, 11, 2):
+                want = np.pad(a, (lo, hi), mode=mode)
+                np.testing.assert_array_equal(np.asarray(np.pad(cr.tensor(a), (lo, hi), mode=mode)), want)
+    a = RNG.standard_normal((2, 3, 1))
+    widths = ((3, 1), (0, 7), (2, 2))
+    np.testing.assert_array_equal(np.asarray(np.pad(cr.tensor(a), widths, mode=mode)), np.pad(a, widths, mode=mode))
+
+
+def test_empty_and_zero_d_inputs():
+    e = np.zeros((0, 3))
+    for fn in (lambda t: np.split(t, 3, axis=1), lambda t: np.array_split(t, 2), lambda t: np.repeat(t, 2, axis=0),
+               lambda t: np.diff(t, axis=0), lambda t: np.rot90(t), lambda t: np.roll(t, 2), lambda t: np.tril(t, 1),
+               lambda t: np.pad(t, ((0, 0), (1, 1)), mode="edge"), lambda t: np.column_stack([t, t]),
+               lambda t: np.moveaxis(t, 0, 1), lambda t: np.atleast_3d(t), lambda t: np.ravel(t), lambda t: np.diag(t)):
+        _check(fn(cr.tensor(e)), fn(e))
+    z = np.array(2.5)
+    for fn in (np.atleast_1d, np.atleast_2d, np.ravel, lambda t: np.expand_dims(t, 0), lambda t: np.repeat(t, 2),
+               lambda t: np.roll(t, 3), lambda t: np.pad(t, 2), lambda t: np.append(t, t), lambda t: np.ediff1d(t)):
+        _check(fn(cr.tensor(z)), fn(z))

@@ -43,11 +43,11 @@ def refuse_hidden_list(frame: FrameType | None) -> None:
     if module == "numpy" or module.startswith("numpy."):
         if module.startswith(_EXEMPT):
             return
-        name = frame.f_code.co_name
+        code = frame.f_code
         outer = frame.f_back
         while outer is not None and str(outer.f_globals.get("__name__", "")).startswith("numpy"):
-            name, outer = outer.f_code.co_name, outer.f_back
-        raise _refusal(f"numpy.{name.lstrip('_')}")
+            code, outer = outer.f_code, outer.f_back
+        raise _refusal(f"numpy.{getattr(code, 'co_qualname', code.co_name).lstrip('_')}")
     call = _call(frame)
     if call is None:
         return
@@ -61,8 +61,9 @@ def refuse_hidden_list(frame: FrameType | None) -> None:
 
 def _refusal(function: str) -> TypeError:
     return TypeError(
-        f"{function}: got chainrule tensors with gradient history inside a list or tuple; NumPy "
-        f"would copy their values into a plain array and silently drop the history. Join them "
+        f"{function}: got chainrule tensors with gradient history inside a list or tuple (or "
+        f"where NumPy does not hand them to chainrule); NumPy would copy their values into a "
+        f"plain array and silently drop the history. Join them "
         f"with cr.stack([...]) (or np.stack, which keeps it) and pass that tensor, e.g. "
         f"{function}(cr.stack([x, y])); to drop the history on purpose, detach them first."
     )
@@ -73,6 +74,8 @@ def _call(frame: FrameType) -> tuple[str, str] | None:
     written, "nested" or the name of the variable passed)."""
     key = (frame.f_code, frame.f_lasti)
     if key not in _CALLS:
+        if len(_CALLS) > 4096:  # code made at run time (exec): keep the cache small
+            _CALLS.clear()
         _CALLS[key] = _read_call(frame)
     return _CALLS[key]
 

@@ -198,6 +198,8 @@ def rot90(input, k: int = 1, dims=(0, 1)):  # noqa: A002
         raise ValueError(f"rot90: dims must hold exactly 2 dims, got {list(dims)}")
     if dims[0] == dims[1] or builtins.abs(dims[0] - dims[1]) == ndim:
         raise ValueError(f"rot90: the two dims must be different, got {list(dims)}")
+    if ndim < 2:
+        raise RuntimeError(f"rot90: expects a tensor of at least 2 dimensions, got shape {_shape(input)}")
     d0, d1 = (normalize_dim("rot90", d, ndim) for d in dims)
     if k == 0:
         return clone(input)
@@ -232,6 +234,8 @@ def roll(input, shifts, dims=None):  # noqa: A002
             raise RuntimeError(f"roll: without dims, shifts must be one int, got {list(shifts)}")
         return reshape(_roll_dim(reshape(input, -1), shifts[0], 0), shape) if shape else clone(input)
     dims = _ints("roll", "dims", dims)
+    if not shape:
+        raise IndexError(f"roll: dimension specified as {dims[0]} but the tensor has no dimensions (shape ())")
     if len(dims) != len(shifts):
         raise RuntimeError(f"roll: shifts {list(shifts)} and dims {list(dims)} must have the same length")
     out = input
@@ -277,17 +281,21 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):  # noqa: A
 def _counts(repeats) -> list:
     """``repeats`` (an int, or a 1-D sequence or tensor of ints) as a list of ints."""
     data = repeats._data if isinstance(repeats, Tensor) else repeats
-    if isinstance(data, (int, B.integer)) and not isinstance(data, bool):
-        return [int(data)]
-    dims = B.ndim(data) if not isinstance(data, (list, tuple)) else 1
-    kind = B.kind(B.dtype_of(data)) if not isinstance(data, (list, tuple)) else "i"
-    if dims > 1 or kind not in "iu":
-        raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of ints, got {repeats!r:.60}")
-    values = [data] if dims == 0 else list(data)
     try:
-        return [operator.index(v) for v in values]
-    except TypeError:
+        if isinstance(data, bool):
+            raise TypeError
+        if isinstance(data, (int, B.integer)):
+            return [int(data)]
+        if isinstance(data, (list, tuple)):
+            if any(isinstance(v, bool) for v in data):
+                raise TypeError
+            return [operator.index(v) for v in data]
+        if B.ndim(data) > 1 or B.kind(B.dtype_of(data)) not in "iu":
+            raise TypeError
+        return [operator.index(v) for v in (data.reshape(1) if B.ndim(data) == 0 else data)]
+    except (TypeError, ValueError, AttributeError):
         raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of ints, got {repeats!r:.60}") from None
+
 
 
 @public(method=True, numpy="ravel")
@@ -394,19 +402,29 @@ def column_stack(tensors):
 
 
 def split_bounds(op: str, n: int, indices_or_sections, equal: bool) -> list:
-    """The bounds of NumPy's ``split``/``array_split`` pieces of a dimension of size ``n``."""
-    if isinstance(indices_or_sections, Tensor):
-        indices_or_sections = indices_or_sections._data
-    if isinstance(indices_or_sections, (int, B.integer)) or B.ndim(indices_or_sections) == 0:
-        sections = operator.index(indices_or_sections)
-        if sections <= 0:
-            raise ValueError(f"{op}: number sections must be larger than 0, got {sections}")
-        if equal and n % sections:
-            raise ValueError(f"{op}: array split does not result in an equal division ({n} into {sections})")
-        each, extra = divmod(n, sections)
-        sizes = [0] + extra * [each + 1] + (sections - extra) * [each]
-        return list(itertools.accumulate(sizes))
-    return [0] + [operator.index(i) for i in indices_or_sections] + [n]
+    """The bounds of NumPy's ``split``/``array_split`` pieces of a dimension of size ``n``:
+    ``indices_or_sections`` a number of sections (an int, or a 0-d integer tensor) or the
+    indices to split at (a sequence, or a 1-D integer tensor)."""
+    spec = indices_or_sections._data if isinstance(indices_or_sections, Tensor) else indices_or_sections
+    try:
+        if isinstance(spec, bool) or isinstance(spec, (list, tuple)) and any(isinstance(i, bool) for i in spec):
+            raise TypeError
+        if isinstance(spec, (list, tuple)):
+            return [0] + [operator.index(i) for i in spec] + [n]
+        if not isinstance(spec, (int, B.integer)) and (B.ndim(spec) > 1 or B.kind(B.dtype_of(spec)) not in "iu"):
+            raise TypeError
+        if B.ndim(spec) == 1:
+            return [0] + [operator.index(i) for i in spec] + [n]
+        sections = operator.index(spec)
+    except (TypeError, ValueError, AttributeError):
+        raise TypeError(f"{op}: indices_or_sections must be an int or a 1-D sequence of ints, got "
+                        f"{indices_or_sections!r:.60}") from None
+    if sections <= 0:
+        raise ValueError(f"{op}: number sections must be larger than 0, got {sections}")
+    if equal and n % sections:
+        raise ValueError(f"{op}: array split does not result in an equal division ({n} into {sections})")
+    each, extra = divmod(n, sections)
+    return list(itertools.accumulate([0] + extra * [each + 1] + (sections - extra) * [each]))
 
 
 @public(method=True, aliases=("array_split",), numpy="array_split")
@@ -553,7 +571,8 @@ def ediff1d(ary, to_end=None, to_begin=None):
     flat = reshape(ary, -1)
     dtype = B.dtype_of(flat._data if isinstance(flat, Tensor) else flat)
     size = _shape(flat)[0]
-    parts = [getitem(flat, index=(slice(1, None),)) - getitem(flat, index=(slice(0, builtins.max(size - 1, 0)),))]
+    ahead, behind = getitem(flat, index=(slice(1, None),)), getitem(flat, index=(slice(0, builtins.max(size - 1, 0)),))
+    parts = [named("ediff1d", operator.sub, ahead, behind)]
     for where, extra in ((0, to_begin), (1, to_end)):
         if extra is None:
             continue

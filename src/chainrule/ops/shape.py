@@ -171,7 +171,8 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
     ndim = _ndim(input)
     d0, d1 = normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim)
     dims = list(range(ndim))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
+    if ndim:  # a 0-d tensor: dims 0 and -1 name it, nothing to swap (PyTorch)
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return _view(permute_prim, input, {"dims": tuple(dims)})
 
 
