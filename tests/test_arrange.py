@@ -61,7 +61,7 @@ TORCH_CASES = [
     ("diag-matrix", lambda m, x: m.diag(x, 1), (X34,)), ("diag-matrix-far", lambda m, x: m.diag(x, -3), (X34,)),
     ("diagonal", lambda m, x: m.diagonal(x, 1, 2, 0), (X234,)), ("diagonal-neg", lambda m, x: m.diagonal(x, offset=-1, dim1=-1, dim2=-2), (X234,)),
     ("diag_embed", lambda m, x: m.diag_embed(x, 1, 0, 2), (X34,)), ("diag_embed-default", lambda m, x: m.diag_embed(x), (X234,)),
-    ("diagflat", lambda m, x: m.diagflat(x, -1), (X34,)),
+    ("diag_embed-reversed", lambda m, x: m.diag_embed(x, -1, 2, 0), (X34,)), ("diagflat", lambda m, x: m.diagflat(x, -1), (X34,)),
     ("roll", lambda m, x: m.roll(x, 1), (X34,)), ("roll-dims", lambda m, x: m.roll(x, (1, -2), (0, 2)), (X234,)),
     ("roll-int-dim", lambda m, x: m.roll(x, 7, -1), (X34,)), ("roll-method", lambda m, x: x.roll(2, 1), (X234,)),
     ("rot90", lambda m, x: m.rot90(x), (X34,)), ("rot90-k", lambda m, x: m.rot90(x, 3, (2, 0)), (X234,)),

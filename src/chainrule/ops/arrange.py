@@ -2,8 +2,8 @@
 moving axes, padding and differences.
 
 Every function here is built from existing primitives (``reshape``, ``permute``, ``getitem``,
-``cat``, ``flip``, ``broadcast_to``, ``where``, ``pad``, ``diagonal``, ``diagonal_embed``), so
-both modes, every order and vmap come from theirs. PyTorch's names take PyTorch's arguments
+``gather``, ``cat``, ``flip``, ``broadcast_to``, ``where``, ``pad``, ``diagonal``,
+``diagonal_embed``), so both modes, every order and the batching rules come from theirs. PyTorch's names take PyTorch's arguments
 (``cr.roll(x, shifts, dims)``, ``cr.tril(x, diagonal)``); the NumPy-only names (``append``,
 ``ediff1d``, ``expand_dims``) take NumPy's. NumPy's own signatures are in ``api/numpy_arrange``.
 """
@@ -297,7 +297,6 @@ def _counts(repeats) -> list:
         raise TypeError(f"repeat_interleave: repeats must be an int or a 1-D tensor of ints, got {repeats!r:.60}") from None
 
 
-
 @public(method=True, numpy="ravel")
 def ravel(input):  # noqa: A002
     """The entries as a 1-D tensor (a view where possible)."""
@@ -306,8 +305,10 @@ def ravel(input):  # noqa: A002
 
 
 def _atleast(op: str, n: int, tensors):
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return tuple(_atleast(op, n, tuple(tensors[0])))
+    """One tensor for one argument; a tuple for several, or for one list or tuple (PyTorch)."""
+    listed = len(tensors) == 1 and isinstance(tensors[0], (list, tuple))
+    if listed:
+        tensors = tuple(tensors[0])
     outs = []
     for x in tensors:
         _check_operand(op, x, "an argument")
@@ -321,7 +322,7 @@ def _atleast(op: str, n: int, tensors):
                 shape = (1,) * (n - len(shape)) + shape
             x = reshape(x, shape)
         outs.append(x)
-    return outs[0] if len(outs) == 1 else tuple(outs)
+    return outs[0] if len(outs) == 1 and not listed else tuple(outs)
 
 
 @public(numpy="atleast_1d")
