@@ -436,6 +436,16 @@ EXAMPLES = {
     "vdot": ((V, V), {}), "linalg.multi_dot": (([X, X, X],), {}),
 }
 
+# The arrange family (stacking and splitting: a list of tensors, sections as an int).
+EXAMPLES.update({
+    "vstack": (([X, X],), {}), "row_stack": (([X, X],), {}), "hstack": (([X, X],), {}),
+    "dstack": (([X, X],), {}), "column_stack": (([X, X],), {}), "tensor_split": ((X, 3), {}),
+    "array_split": ((X, 3), {}), "hsplit": ((X, 3), {}), "vsplit": ((X, 3), {}),
+    "dsplit": ((_t(np.ones((2, 2, 2))), 2), {}), "repeat_interleave": ((X, 2), {}),
+    "roll": ((X, 1, 0), {}), "movedim": ((X, 0, 1), {}), "moveaxis": ((X, 0, 1), {}),
+    "swapdims": ((X, 0, 1), {}), "expand_dims": ((X, 0), {}), "append": ((X, X), {}),
+})
+
 # Slot kinds the signature cannot tell (key: example key, value: {slot: kind}).
 SLOT_KINDS = {
     "topk": {1: "size"}, "kthvalue": {1: "size"}, "select": {1: "dim"}, "scatter": {1: "dim"},
@@ -624,7 +634,7 @@ def enumerate_public() -> list[Entry]:
             if not callable(method):
                 continue
             key = f"{owner}.{name}"
-            out.append(Entry(key, (lambda *a, b=build, n=name, **k: getattr(b(), n)(*a, **k)),
+            out.append(Entry(key, (lambda *a, _build=build, _method=name, **k: getattr(_build(), _method)(*a, **k)),
                              _names(name, method) | {f"{owner}.{name}", f"SGD.{name}", f"Linear.{name}",
                                                      f"{owner}.{method.__name__}", f"SGD.{method.__name__}",
                                                      f"Linear.{method.__name__}"},
@@ -663,8 +673,9 @@ def enumerate_public() -> list[Entry]:
             params = _signature_params(wrapped)[1:] if _signature_params(wrapped) else params
         tmethod = getattr(torch.Tensor, name, None) if torch else None
         example = key if key in EXAMPLES else name
-        out.append(Entry(key, (lambda self, *a, n=name, **k: getattr(self, n)(*a, **k)), names, example,
-                         (lambda self, *a, n=name, **k: getattr(self, n)(*a, **k)) if tmethod else None,
+        # (the method's name is bound under a name no method's keyword takes: Tensor.diff has n=)
+        out.append(Entry(key, (lambda self, *a, _method=name, **k: getattr(self, _method)(*a, **k)), names, example,
+                         (lambda self, *a, _method=name, **k: getattr(self, _method)(*a, **k)) if tmethod else None,
                          [inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)] + params,
                          random=name in RANDOM))
     return out

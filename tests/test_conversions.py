@@ -66,7 +66,10 @@ def test_pytorch_style_conversions_outside_transforms_still_work():
     y = (x * 2.0).sum()
     assert float(y) == 3.0 and y.item() == 3.0 and int(y) == 3 and y.tolist() == 3.0
     assert math.sin(y) == math.sin(3.0)
-    assert np.asarray([y, y]).tolist() == [3.0, 3.0]
+    assert np.asarray(y).tolist() == 3.0
+    with pytest.raises(TypeError, match=r"numpy\.asarray: .*cr\.stack"):
+        np.asarray([y, y])  # a list would drop the history silently (PyTorch raises too)
+    assert np.asarray([y.detach(), y.detach()]).tolist() == [3.0, 3.0]
     with pytest.raises(RuntimeError, match="detach"):
         x.numpy()  # as PyTorch
 

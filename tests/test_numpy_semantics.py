@@ -16,13 +16,14 @@ The ufunc tests are parametrised over ``_UFUNCS`` itself and the function tests 
 
 from __future__ import annotations
 
+import importlib
 import os
+import pathlib
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy_cases_linalg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -887,10 +888,6 @@ FUNCTION_CASES: dict = {
 }
 
 
-# The linalg family (api/numpy_linalg.py): cases in their own module.
-FUNCTION_CASES.update({f: [C(*c) for c in cs] for f, cs in numpy_cases_linalg.CASES.items()})
-
-
 # The ufuncs family (ops/ufuncs.py): NumPy functions that are not ufuncs.
 _Z = np.array([[0.0, -1.0, 2.0], [0.0, 0.0, 0.0]])
 FUNCTION_CASES.update({
@@ -909,6 +906,15 @@ FUNCTION_CASES.update({
     np.may_share_memory: [C("distinct", np.may_share_memory, (A2, A3), grad=False)],
 })
 _DATA_ONLY |= {np.shares_memory, np.may_share_memory}
+
+
+# The families added for SPEC §12 keep their cases in tests/numpy_cases_<family>.py: a
+# FUNCTION_CASES there maps NumPy functions to (label, call, arrays) tuples.
+for _path in sorted(pathlib.Path(__file__).parent.glob("numpy_cases_*.py")):
+    _module = importlib.import_module(_path.stem)
+    _found = getattr(_module, "FUNCTION_CASES", None) or getattr(_module, "CASES", {})
+    for _func, _cases in _found.items():
+        FUNCTION_CASES.setdefault(_func, []).extend(Case(*c) for c in _cases)
 
 
 def _function_params():
@@ -937,7 +943,7 @@ def _gradient_params():
         for case in cases:
             if case.grad and any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in case.args):
                 want, error = _numpy_or_error(case.call, *[_copy(a) for a in case.args])
-                first = want[0] if isinstance(want, tuple) and want else want
+                first = want[0] if isinstance(want, (tuple, list)) and want else want
                 if error is None and np.asarray(first).dtype.kind == "f":
                     yield pytest.param(func, case, id=f"{_name(func)}-{case.label}")
 

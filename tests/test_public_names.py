@@ -29,12 +29,8 @@ OPS = sorted(OPERATIONS.values(), key=lambda op: op.name)
 
 # NumPy names that an operation shares but deliberately does not serve.
 NOT_SERVED = {
-    "diagonal": "np.diagonal's keywords are axis1/axis2, chainrule's dim1/dim2",
-    "pad": "np.pad takes NumPy's pad_width per axis and modes, not PyTorch's flat pad list",
-    "repeat": "np.repeat repeats elements; PyTorch's (and chainrule's) repeat tiles",
     "round": "np.round takes decimals=, which chainrule's round does not",
-    "split": "np.split takes indices or a count of sections, PyTorch's split takes sizes",
-    "swapaxes": "np.swapaxes's keywords are axis1/axis2, chainrule's dim0/dim1",
+    "row_stack": "deprecated by NumPy 2 (np.vstack, which is served); cr.row_stack is PyTorch's alias",
 }
 
 

@@ -17,6 +17,7 @@ from ..ops import linalg as L
 from ..ops import piecewise as PW
 from ..ops import products as PR
 from ..ops import shape as S
+from .numpy_arrange import numpy_joined
 from .numpy_common import (
     _axes,
     _axis1,
@@ -375,8 +376,8 @@ def _joined(name, arrays, dtype, casting):
         raise ValueError(f"{name}: need at least one array to join")
     _check_casting(name, casting)
     if dtype is not None:
-        arrays = [_cast_checked(name, x, dtype, casting) for x in arrays]
-    return arrays
+        return [_cast_checked(name, x, dtype, casting) for x in arrays]
+    return numpy_joined(arrays)
 
 
 def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import backend as B
 from . import dtypes as D
+from .arraylike import caller, refuse_hidden_list
 from .hooks import RemovableHandle
 from .modes import state
 
@@ -297,6 +298,8 @@ class Tensor(_Methods):
         tracked = self._requires_grad or self._tangents is not None
         if tracked:
             self._leave_graph("np.asarray()")
+            if copy is not True:  # np.array(t) passes copy=True; a tensor inside a list is refused
+                refuse_hidden_list(caller())
         data = self._buffer()
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)

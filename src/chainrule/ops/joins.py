@@ -107,7 +107,7 @@ def stack(tensors, dim: int = 0):
     return cat_prim(*[unsqueeze(x, d) for x in tensors], dim=d)
 
 
-@public(method=True)
+@public(method=True, numpy="split")
 def split(input, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given sizes."""
     _check_operand("split", input, "input")
@@ -192,7 +192,7 @@ pad_prim = define("pad", _pad_impl, (_pad_vjp,),
         lambda p, k, v: f"np.pad({p[0]}, {T.literal(k['widths'])[0]}, constant_values={T.literal(k['value'])[0]})"))
 
 
-@public()
+@public(numpy="pad")
 def pad(input, pad, mode: str = "constant", value: float = 0.0):  # noqa: A002
     """Pad with ``value``; ``pad`` lists (left, right) widths starting from the last dimension."""
     _check_operand("pad", input, "input")
@@ -247,7 +247,7 @@ diagonal_embed = linear(
 )
 
 
-@public(method=True)
+@public(method=True, numpy="diagonal")
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):  # noqa: A002
     """The diagonal over dims ``dim1``, ``dim2`` (appended as the last dimension)."""
     _check_operand("diagonal", input, "input")

@@ -169,14 +169,15 @@ def permute(input, *dims):  # noqa: A002
     return _view(permute_prim, input, {"dims": dims})
 
 
-@public(method=True, aliases=("swapaxes",), numpy="transpose")
+@public(method=True, aliases=("swapaxes", "swapdims"), numpy=("transpose", "swapaxes"))
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
     """Swap two dimensions."""
     _check_operand("transpose", input, "input")
     ndim = _ndim(input)
     d0, d1 = normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim)
     dims = list(range(ndim))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
+    if ndim:  # a 0-d tensor: dims 0 and -1 name it, nothing to swap (PyTorch)
+        dims[d0], dims[d1] = dims[d1], dims[d0]
     return _view(permute_prim, input, {"dims": tuple(dims)})
 
 
