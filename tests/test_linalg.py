@@ -314,8 +314,9 @@ def test_svd_full_matrices_ignores_the_extra_columns_as_pytorch():
         t = torch.tensor(a, requires_grad=True)
         tu, ts, tvh = torch.linalg.svd(t, full_matrices=True)
         ((tu ** 2 * torch.tensor(wu)).sum() + (tvh ** 2 * torch.tensor(wv)).sum() + ts.sum()).backward()
-        got = _grad(lambda y: (lambda r: (r.U ** 2 * cr.tensor(wu)).sum() + (r.Vh ** 2 * cr.tensor(wv)).sum()
-                               + r.S.sum())(cr.linalg.svd(y)), a)
+        got = _grad(lambda y, wu=wu, wv=wv: (lambda r: (r.U ** 2 * cr.tensor(wu)).sum()
+                                             + (r.Vh ** 2 * cr.tensor(wv)).sum()
+                                             + r.S.sum())(cr.linalg.svd(y)), a)
         np.testing.assert_allclose(got, t.grad.numpy(), atol=1e-10)
 
 

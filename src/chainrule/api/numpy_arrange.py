@@ -167,6 +167,8 @@ def _ravel(a, order="C"):
     if order in ("C", None) or S._ndim(a) < 2:
         return flat
     data = a._data if isinstance(a, Tensor) else np.asarray(a)
+    if hasattr(data, "refuse_conversion"):  # a batched tensor of vmap: its examples are in C order
+        data = np.broadcast_to(np.zeros((), np.int8), S._shape(a))
     positions = np.empty_like(np.asarray(data), dtype=np.intp)  # the data's layout (order 'K')
     positions[...] = np.arange(positions.size).reshape(positions.shape)
     positions = np.ravel(positions, order=order)

@@ -18,7 +18,7 @@ from .linalg import _linalg_dtype, _matrix, _square, flag, inv, leading_batch, n
 from .piecewise import where
 from .products import _mT, matmul
 from .reductions import sum as sum_
-from .shape import _ndim, _shape, reshape, squeeze
+from .shape import _ndim, _shape, clone, reshape, squeeze
 
 # ---------------------------------------------------------------------------------------------
 # pinv, lstsq
@@ -192,7 +192,7 @@ def matrix_power(A, n: int):
             result = base if result is None else traced.matmul(result, base)
         n >>= 1
         if not n:
-            return result
+            return clone(result) if result is A else result  # a new tensor, as PyTorch's (n = 1)
         base = traced.matmul(base, base)
 
 
