@@ -1,3 +1,312 @@
-"""Order statistics and NaN-ignoring reductions: median, quantile, percentile, ptp, average, nan* reductions."""
+"""Order statistics: medians and quantiles.
+
+``cr.median`` and ``cr.quantile`` follow PyTorch; ``order_statistics`` and ``numpy_median`` are
+the cores of ``np.quantile``/``np.percentile``/``np.median`` on tensors (``api/numpy_quantiles``).
+Values are picked from a stable sort of the data (NaN last) and gathered differentiably, so the
+gradient goes to the elements the result is made of, as PyTorch's ``quantile`` (which sorts):
+ties are broken by position (the first of equal values in the flattened order comes first).
+``cr.median(x)`` without ``dim`` splits its gradient evenly among the elements equal to the
+median, as PyTorch's ``median()``; ``cr.median(x, dim)`` gives it to the element its index names.
+"""
 
 from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ..core import backend as B
+from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor
+from . import _template as T
+from ._define import define
+from ._table import public
+from .elementwise import cast
+from .extrema import _extremum_jvp, _extremum_vjp
+from .indexing import gather_prim
+from .piecewise import where
+from .reductions import _dims, _keepdim, _real_only, aliases, mean_prim, sum_prim, values_indices
+from .shape import _ndim, _shape, normalize_dim, permute, reshape, squeeze
+
+# ---------------------------------------------------------------------------------------------
+# The lower median with PyTorch's evenly distributed gradient (``median()`` without dim)
+# ---------------------------------------------------------------------------------------------
+
+
+def _moved_last(data, dim):
+    """``data`` with the axes ``dim`` (None: all) moved last and merged into one."""
+    ndim = data.ndim
+    axes = tuple(range(ndim)) if dim is None else tuple(dim)
+    rest = [i for i in range(ndim) if i not in axes]
+    kept = tuple(data.shape[i] for i in rest)
+    n = math.prod(data.shape[i] for i in axes)
+    return np.transpose(data, rest + list(axes)).reshape(kept + (n,)), kept, n
+
+
+def _lower_median_impl(x, dim=None, keepdim=False):
+    x = np.asarray(x)
+    moved, kept, n = _moved_last(x, dim)
+    if n == 0:
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"median: cannot take the median of an empty {x.dtype} tensor")
+        out = np.full(kept, np.nan, dtype=x.dtype)
+    else:
+        k = (n - 1) // 2
+        out = np.partition(moved, k, axis=-1)[..., k]
+        if x.dtype.kind in "fc":
+            out = np.where(np.isnan(moved).any(axis=-1), np.nan, out).astype(x.dtype)
+    if keepdim:
+        axes = range(x.ndim) if dim is None else dim
+        out = out.reshape(tuple(1 if i in axes else s for i, s in enumerate(x.shape)))
+    return np.asarray(out)
+
+
+median_prim = define(
+    "median", _lower_median_impl,
+    (lambda m, g, ans, x, dim, keepdim: _extremum_vjp(m, g, ans, x, dim, keepdim, True),),
+    lambda m, tangents, ans, x, dim, keepdim: _extremum_jvp(m, tangents, ans, x, dim, keepdim, True),
+    save_ans=True, batching="reduce", template=T.fallback("median"),
+    doc="The lower median over ``dim`` (None: all); its gradient is shared by the elements equal "
+        "to it (the NaN elements for a NaN median), as PyTorch's median()",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sorting positions, gathered differentiably
+# ---------------------------------------------------------------------------------------------
+
+def flatten_reduced(x, dims):
+    """``x`` with the axes ``dims`` (None: all) moved last and merged: ``(tensor, kept, n)``."""
+    shape = _shape(x)
+    ndim = len(shape)
+    axes = tuple(range(ndim)) if dims is None else tuple(dims)
+    rest = tuple(i for i in range(ndim) if i not in axes)
+    order = rest + axes
+    if order != tuple(range(ndim)):
+        x = permute(x, order)
+    kept = tuple(shape[i] for i in rest)
+    n = math.prod(shape[i] for i in axes)
+    return reshape(x, kept + (n,)), kept, n
+
+
+class _Sorted:
+    """The stable sort order of a flattened tensor's last axis (NaN last)."""
+
+    def __init__(self, flat, kept, n):
+        self.flat, self.kept, self.n = flat, kept, n
+        data = np.asarray(B.data_of(flat))
+        self.order = np.argsort(data, axis=-1, kind="stable")
+        self.nan_rows = np.isnan(data).any(axis=-1) if data.dtype.kind in "fc" else None
+
+    def take(self, positions, nan_position=-1):
+        """The elements at sorted ``positions`` (an int array), gathered: shape kept + (k,);
+        slices holding a NaN take the element at sorted ``nan_position`` instead."""
+        index = self.order[..., np.asarray(positions, dtype=np.intp).reshape(-1) % self.n]
+        if self.nan_rows is not None and self.nan_rows.any():
+            index = np.where(self.nan_rows[..., None], self.order[..., nan_position:][..., :1], index)
+        return gather_prim(self.flat, index, dim=len(self.kept))
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy's quantile methods (numpy.lib._function_base_impl._QuantileMethods, Hyndman & Fan)
+# ---------------------------------------------------------------------------------------------
+
+METHODS = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+           "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
+           "midpoint", "nearest")
+_DISCRETE = frozenset({"inverted_cdf", "closest_observation", "lower", "higher", "nearest"})
+_ALPHA_BETA = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5), "weibull": (0.0, 0.0),
+               "median_unbiased": (1 / 3.0, 1 / 3.0), "normal_unbiased": (3 / 8.0, 3 / 8.0)}
+
+
+def _boundaries(index, condition):
+    previous = np.floor(index)
+    chosen = np.where(condition(index - previous, index), previous, previous + 1).astype(np.intp)
+    chosen[chosen < 0] = 0
+    return chosen
+
+
+def _virtual_index(method, n, q):
+    """NumPy's virtual index of each quantile in the sorted values, and its slope in q (0 for
+    the methods whose result moves in steps)."""
+    if method == "linear":
+        return (n - 1) * q, n - 1
+    if method in _ALPHA_BETA:
+        alpha, beta = _ALPHA_BETA[method]
+        return n * q + (alpha + q * (1 - alpha - beta)) - 1, n + 1 - alpha - beta
+    if method == "averaged_inverted_cdf":
+        return n * q - 1, 0
+    if method == "midpoint":
+        return 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q)), 0
+    if method == "lower":
+        return np.floor((n - 1) * q).astype(np.intp), 0
+    if method == "higher":
+        return np.ceil((n - 1) * q).astype(np.intp), 0
+    if method == "nearest":
+        return np.around((n - 1) * q).astype(np.intp), 0
+    if method == "inverted_cdf":
+        return _boundaries(n * q - 1, lambda gamma, _: gamma == 0), 0
+    return _boundaries(n * q - 1 - 0.5, lambda gamma, index: (gamma == 0) & (np.floor(index) % 2 == 1)), 0
+
+
+def _gamma(method, virtual, previous):
+    gamma = np.asarray(virtual - previous)
+    if method == "averaged_inverted_cdf":
+        gamma = np.where(gamma == 0, 0.5, 1.0)
+    elif method == "midpoint":
+        gamma = np.where(virtual % 1 == 0, 0.0, 0.5)
+    return np.asarray(gamma, dtype=np.asarray(virtual).dtype)
+
+
+def order_statistics(x, dims, q, method="linear", weak=False, q_tensor=None):
+    """The ``q`` quantiles (an array of any shape, in [0, 1]) of ``x`` over ``dims`` by NumPy's
+    ``method``: shape ``q.shape + kept``. ``weak``: q was a Python number (the result keeps
+    ``x``'s floating dtype, as NumPy's weak promotion). ``q_tensor``: q as a tensor whose
+    gradient is wanted (the slope of the continuous methods). Slices holding a NaN give NaN,
+    its gradient to that NaN element (PyTorch's choice)."""
+    flat, kept, n = flatten_reduced(x, dims)
+    q = np.asarray(q)
+    s = _Sorted(flat, kept, n)
+    virtual, slope = _virtual_index(method, n, q)
+    virtual = np.asarray(virtual)
+    if method in _DISCRETE or (method == "linear" and virtual.dtype.kind in "iu"):
+        result = s.take(virtual)
+    else:
+        previous = np.array(np.floor(virtual))
+        following = np.array(previous + 1)
+        above, below = virtual >= n - 1, virtual < 0
+        previous[above] = following[above] = -1
+        previous[below] = following[below] = 0
+        if virtual.dtype.kind in "fc":
+            unknown = np.isnan(virtual)
+            previous[unknown] = following[unknown] = -1
+        gamma = _gamma(method, virtual, previous).reshape(-1)
+        a, b = s.take(previous), s.take(following)
+        in_dt = np.dtype(B.data_of(flat).dtype)
+        work = np.result_type(in_dt, 0.0) if weak else np.result_type(in_dt, gamma.dtype)
+        diff = b - a
+        if work != in_dt:
+            a, b, diff = (cast(v, dtype=work) for v in (a, b, diff))
+        t = gamma.astype(work)
+        if q_tensor is not None and slope:
+            steps = np.where((above | below).reshape(-1), 0, slope).astype(work)
+            t = t + (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
+        result = where(gamma >= 0.5, b - diff * (1 - gamma).astype(work), a + diff * t)
+    if q.ndim == 0:
+        return reshape(result, kept)
+    result = permute(result, (len(kept),) + tuple(range(len(kept))))
+    return reshape(result, q.shape + kept)
+
+
+def _kept_dims(shape, dims):
+    return tuple(1 if dims is None or i in dims else s for i, s in enumerate(shape))
+
+
+def numpy_median(x, dims):
+    """NumPy's median over ``dims``: the middle value, or the mean of the two middle values
+    (their gradient halved, as PyTorch's quantile(0.5)); float64 for integers and bools."""
+    dt = np.dtype(B.data_of(x).dtype)
+    if dt.kind in "biu":
+        x = cast(x, dtype=np.dtype(np.float64))
+    flat, kept, n = flatten_reduced(x, dims)
+    if n == 0:
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=4)
+        return sum_prim(flat, dim=(len(kept),), keepdim=False) * np.asarray(np.nan, dtype=flat.dtype)
+    middle = [n // 2] if n % 2 else [(n - 1) // 2, n // 2]
+    values = _Sorted(flat, kept, n).take(middle)
+    if values.dtype == np.float16:  # np.mean adds float16 in float32
+        return cast(mean_prim(cast(values, dtype=np.dtype(np.float32)), dim=(len(kept),), keepdim=False),
+                    dtype=np.dtype(np.float16))
+    return mean_prim(values, dim=(len(kept),), keepdim=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's median and quantile
+# ---------------------------------------------------------------------------------------------
+
+@public(method=True, numpy="median")
+def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+    """PyTorch's median: without ``dim``, the lower of the two middle values of all elements (its
+    gradient shared by the elements equal to it); with ``dim`` (``axis``), ``(values, indices)``
+    of the lower medians along it. NaN wherever a slice holds one (the index of its first NaN).
+    ``cr.median(x)``, ``cr.median(x, dim=1).values``; ``np.median`` averages the middle two."""
+    _check_operand("median", input, "input")
+    dim, keepdim = aliases("median", dim, axis, keepdim, keepdims)
+    keepdim = _keepdim("median", keepdim)
+    _real_only("median", input)
+    if dim is None:
+        return median_prim(input, dim=None, keepdim=False)
+    ndim = _ndim(input)
+    d = normalize_dim("median", dim, ndim)
+    if ndim == 0:
+        return values_indices(input * 1, Tensor._wrap(np.zeros((), dtype=np.int64)))
+    data = np.asarray(B.data_of(input))
+    n = data.shape[d]
+    if n == 0:
+        raise RuntimeError(f"median: expected reduction dim {d} to have non-zero size (shape {data.shape})")
+    order = np.argsort(data, axis=d, kind="stable")
+    index = np.take(order, [(n - 1) // 2], axis=d)
+    if data.dtype.kind in "fc":
+        nan = np.isnan(data)
+        index = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True), index)
+    values = gather_prim(input, index, dim=d)
+    if not keepdim:
+        values, index = squeeze(values, d), np.squeeze(index, axis=d)
+    return values_indices(values, Tensor._wrap(np.asarray(index, dtype=np.int64)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_q(op, q, lo=0.0, hi=1.0):
+    """``q`` as an array, and as a tensor when it records a gradient."""
+    q_tensor = q if isinstance(q, Tensor) and (q.requires_grad or q._tangents is not None) else None
+    data = np.asarray(B.data_of(q) if isinstance(q, Tensor) else q)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: q must be a real number or a tensor of them, got {data.dtype}")
+    if data.size and not (np.all(data >= lo) and np.all(data <= hi)):
+        bad = data[~((data >= lo) & (data <= hi))].reshape(-1)[0]
+        raise RuntimeError(f"{op}: q must be in the range [{lo:g}, {hi:g}] but got {bad}")
+    return data, q_tensor
+
+
+@public(method=True, numpy=("quantile", "percentile"))
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear",  # noqa: A002
+             axis=None, keepdims=None):
+    """PyTorch's quantile: the ``q``-th quantiles (a number or 1-d tensor in [0, 1]) over ``dim``
+    (``axis``; None: all elements) by ``interpolation`` ('linear', 'lower', 'higher', 'midpoint',
+    'nearest'); the q dimension comes first. Differentiable in ``input`` and (for 'linear') in
+    ``q``. ``cr.quantile(x, 0.9, dim=1)``; ``np.quantile`` has NumPy's 13 methods."""
+    _check_operand("quantile", input, "input")
+    dim, keepdim = aliases("quantile", dim, axis, keepdim, keepdims)
+    keepdim = _keepdim("quantile", keepdim)
+    dt = _real_only("quantile", input)
+    if dt.kind != "f":
+        raise RuntimeError(f"quantile: input tensor must be floating point, got {dt}; convert with x.float()")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"quantile: interpolation must be one of {', '.join(map(repr, _INTERPOLATIONS))}, "
+                         f"got {interpolation!r}")
+    data, q_tensor = _quantile_q("quantile", q)
+    if data.ndim > 1:
+        raise RuntimeError(f"quantile: q must be a scalar or 1-d tensor, got shape {data.shape}")
+    shape = _shape(input)
+    dims = _dims("quantile", dim, len(shape))
+    if 0 in shape:
+        raise RuntimeError(f"quantile: input tensor must be non-empty, got shape {shape}")
+    result = order_statistics(input, dims, data.astype(dt), interpolation, weak=True, q_tensor=q_tensor)
+    if keepdim:
+        result = reshape(result, data.shape + _kept_dims(shape, dims))
+    return result
+
+
+def nan_rows_warning(op, x, dims) -> bool:
+    """Whether ``x`` has a slice over ``dims`` with no value but NaN (and warn as NumPy does)."""
+    data = np.asarray(B.data_of(x))
+    if data.dtype.kind not in "fc":
+        return False
+    flat_all = np.isnan(data).all(axis=dims) if data.size else np.zeros((), dtype=bool)
+    if np.any(flat_all):
+        warnings.warn(f"All-NaN slice encountered ({op})", RuntimeWarning, stacklevel=4)
+        return True
+    return False
