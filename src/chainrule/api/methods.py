@@ -7,12 +7,14 @@ import numpy as np
 from ..autograd.core import tensor_backward
 from ..core import backend as B
 from ..core import dtypes as D
+from ..core.creation import NEW_METHODS
 from ..core.tensor import Tensor
 from ..ops import comparisons as CMP
 from ..ops import elementwise as E
 from ..ops import indexing as IX
 from ..ops import inplace as I
 from ..ops import piecewise as PW
+from ..ops import reductions as R
 from ..ops import shape as S
 from ..ops._table import Operation, subscribe
 from . import numpy_protocols as _interop
@@ -246,17 +248,13 @@ def _conversions():
     def cpu(self):
         return self
 
-    def all(self, dim=None):
-        axis = None if dim is None else S.normalize_dim("all", dim, self._data.ndim)
-        if self._data.ndim == 0:
-            axis = None
-        return Tensor._wrap(np.asarray(np.all(self._data, axis=axis)))
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Whether every element (along ``dim``/``axis``) is nonzero; a bool tensor."""
+        return _logical_reduction("all", np.all, self, dim, keepdim, axis, keepdims)
 
-    def any(self, dim=None):
-        axis = None if dim is None else S.normalize_dim("any", dim, self._data.ndim)
-        if self._data.ndim == 0:
-            axis = None
-        return Tensor._wrap(np.asarray(np.any(self._data, axis=axis)))
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Whether any element (along ``dim``/``axis``) is nonzero; a bool tensor."""
+        return _logical_reduction("any", np.any, self, dim, keepdim, axis, keepdims)
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -264,6 +262,16 @@ def _conversions():
     return dict(to=to, type=type, float=float, double=double, half=half, long=long, int=int,
                 bool=bool, contiguous=contiguous, cpu=cpu, all=all, any=any,
                 is_floating_point=is_floating_point)
+
+
+def _logical_reduction(op, fn, self, dim, keepdim, axis, keepdims):
+    dim, keepdim = R.aliases(op, dim, axis, keepdim, keepdims)
+    ndim = self._data.ndim
+    dims = R._dims(op, dim, ndim)
+    keepdim = R._keepdim(op, keepdim)
+    if dims == ():
+        return Tensor._wrap(np.asarray(self._data != 0))
+    return Tensor._wrap(np.asarray(fn(self._data, axis=dims, keepdims=keepdim)))
 
 
 def _install_operation(op: Operation) -> None:
@@ -312,6 +320,8 @@ def install() -> None:
         setattr(Tensor, name, fn)
     subscribe(_install_operation)
     for name, fn in _conversions().items():
+        setattr(Tensor, name, fn)
+    for name, fn in NEW_METHODS.items():
         setattr(Tensor, name, fn)
     Tensor.__array_ufunc__ = _interop.array_ufunc  # type: ignore[attr-defined]  # set once here
     Tensor.__array_function__ = _interop.array_function  # type: ignore[attr-defined]

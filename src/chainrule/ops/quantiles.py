@@ -172,6 +172,9 @@ def order_statistics(x, dims, q, method="linear", weak=False, q_tensor=None):
     virtual = np.asarray(virtual)
     if method in _DISCRETE or (method == "linear" and virtual.dtype.kind in "iu"):
         result = s.take(virtual)
+        if q_tensor is not None and result.dtype.kind == "f":  # a step function of q: gradient 0
+            result = result + cast((reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * 0,
+                                   dtype=result.dtype)
     else:
         previous = np.array(np.floor(virtual))
         following = np.array(previous + 1)
@@ -188,11 +191,13 @@ def order_statistics(x, dims, q, method="linear", weak=False, q_tensor=None):
         diff = b - a
         if work != in_dt:
             a, b, diff = (cast(v, dtype=work) for v in (a, b, diff))
-        t = gamma.astype(work)
-        if q_tensor is not None and slope:
-            steps = np.where((above | below).reshape(-1), 0, slope).astype(work)
-            t = t + (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
-        result = where(gamma >= 0.5, b - diff * (1 - gamma).astype(work), a + diff * t)
+        t, rest = gamma.astype(work), (1 - gamma).astype(work)
+        if q_tensor is not None:
+            # d gamma/dq, 0 at the ends and where the index is whole (PyTorch's choice at kinks)
+            steps = np.where((above | below).reshape(-1) | (gamma == 0), 0, slope).astype(work)
+            moved = (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
+            t, rest = t + moved, rest - moved
+        result = where(gamma >= 0.5, b - diff * rest, a + diff * t)
     if q.ndim == 0:
         return reshape(result, kept)
     result = permute(result, (len(kept),) + tuple(range(len(kept))))
