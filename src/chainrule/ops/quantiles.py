@@ -217,6 +217,8 @@ def numpy_median(x, dims):
     flat, kept, n = flatten_reduced(x, dims)
     if n == 0:
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=4)
+        division = "scalar divide" if not kept else "divide"
+        warnings.warn(f"invalid value encountered in {division}", RuntimeWarning, stacklevel=4)
         return sum_prim(flat, dim=(len(kept),), keepdim=False) * np.asarray(np.nan, dtype=flat.dtype)
     middle = [n // 2] if n % 2 else [(n - 1) // 2, n // 2]
     values = _Sorted(flat, kept, n).take(middle)
