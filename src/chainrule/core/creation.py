@@ -305,6 +305,9 @@ def _new_dtype(self: Tensor, dtype: DTypeLike, op: str) -> np.dtype:
 def new_tensor(self: Tensor, data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` in ``self``'s dtype (or ``dtype``), as PyTorch's
     ``t.new_tensor``: ``x.new_tensor([1, 2])`` is float when ``x`` is."""
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) and v._data.size != 1 for v in data):
+        raise ValueError("new_tensor: only one-element tensors can be converted to numbers in a list "
+                         "(as PyTorch); use cr.stack to join tensors")
     return _finish(_as_data(data, _new_dtype(self, dtype, "new_tensor"), copy=True, op="new_tensor"),
                    requires_grad, "new_tensor")
 

@@ -58,28 +58,16 @@ def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
     return array
 
 
-def _legacy_data(args: tuple, dtype, size) -> ndarray:
-    """The array of ``Tensor(*args)`` (see ``Tensor.__init__``)."""
-    if size is not None or not args or all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
-                                           for a in args):
-        if size is not None and args:
-            raise TypeError("Tensor: give the sizes or size=, not both")
-        shape = (0,) if size is None and not args else tuple(int(n) for n in (args if size is None else
-                                                                              (size if np.ndim(size) else (size,))))
-        if any(n < 0 for n in shape):
-            raise RuntimeError(f"Tensor: negative dimension in the shape {shape}")
-        return np.zeros(shape, dtype=D.resolve(dtype, "Tensor") or D.get_default_dtype())
-    if len(args) > 1:
-        raise TypeError(f"Tensor: takes one sequence of values or integer sizes, got {len(args)} arguments "
-                        f"({', '.join(type(a).__name__ for a in args)})")
-    (data,) = args
-    if isinstance(data, (float, complex)) or (isinstance(data, np.generic) and not isinstance(data, np.integer)):
-        raise TypeError(f"Tensor: data must be a sequence (got {type(data).__name__}); use cr.tensor({data!r}) "
-                        f"for a 0-d tensor")
-    array = _as_data(data, dtype, op="Tensor")
-    if dtype is None and not isinstance(data, Tensor) and array.dtype.kind in "biuf":
-        array = array.astype(D.get_default_dtype())  # PyTorch's legacy constructor: always float
-    return array
+def _legacy_data(args: tuple, dtype, size, requires_grad) -> ndarray:
+    """``Tensor(*args)``: sizes (or ``size=``) give zeros, a sequence its values as floats."""
+    sizes = args if size is None else args + (tuple(size) if isinstance(size, (tuple, list)) else (size,))
+    shape = all(type(a) is int or isinstance(a, np.integer) for a in sizes) and min(sizes, default=0) >= 0
+    if not isinstance(requires_grad, (bool, np.bool_)) or not shape and (size is not None or len(args) > 1 or isinstance(args[0], (int, float, complex, np.number))):
+        raise TypeError(f"Tensor: give one sequence or sizes >= 0 (and requires_grad True or False), got {args!r:.40}, size={size!r:.20}, requires_grad={requires_grad!r:.20}; for a 0-d tensor use cr.tensor(value)")
+    if shape:
+        return np.zeros(sizes or (0,), dtype=D.resolve(dtype, "Tensor") or D.get_default_dtype())
+    array = _as_data(args[0], dtype, op="Tensor")
+    return array.astype(D.get_default_dtype()) if dtype is None and not isinstance(args[0], Tensor) and array.dtype.kind in "biuf" else array
 
 
 def _check_kind(op, data, dtype) -> None:
@@ -141,15 +129,10 @@ class Tensor(_Methods):
     _leaf = True
 
     def __init__(self, *data: Any, dtype=None, requires_grad: bool = False, size=None) -> None:
-        """PyTorch's ``torch.Tensor(...)``: ``Tensor(sequence)`` holds the values in the default
-        float dtype (``cr.tensor`` infers the dtype instead), ``Tensor(2, 3)`` or
-        ``Tensor(size=(2, 3))`` is a tensor of that shape (zeros), ``Tensor()`` an empty one and
-        ``Tensor(t)`` a tensor keeps ``t``'s dtype. ``dtype=`` chooses another dtype."""
-        _make(_legacy_data(data, dtype, size), into=self)
-        if requires_grad is not False:
-            if not isinstance(requires_grad, (bool, np.bool_)):
-                raise TypeError(f"tensor: requires_grad must be True or False, got {type(requires_grad).__name__}")
-            self.requires_grad_(requires_grad)
+        """As ``torch.Tensor``: ``Tensor([1, 2])`` is float32 (``cr.tensor`` infers), ``Tensor(2, 3)`` zeros."""
+        _make(_legacy_data(data, dtype, size, requires_grad), into=self)
+        if requires_grad:
+            self.requires_grad_(True)
 
     _make = staticmethod(_make)
     # ``Tensor._wrap(array)``: a tensor with no history around ``array`` (no copy).

@@ -241,7 +241,8 @@ def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     _check_operand("median", input, "input")
     dim, keepdim = aliases("median", dim, axis, keepdim, keepdims)
     keepdim = _keepdim("median", keepdim)
-    _real_only("median", input)
+    if _real_only("median", input).kind == "b":
+        raise TypeError("median: bool tensors are not supported (as in PyTorch); convert with x.long() or x.float()")
     if dim is None:
         return median_prim(input, dim=None, keepdim=False)
     ndim = _ndim(input)
@@ -269,7 +270,10 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 def _quantile_q(op, q, lo=0.0, hi=1.0):
     """``q`` as an array, and as a tensor when it records a gradient."""
     q_tensor = q if isinstance(q, Tensor) and (q.requires_grad or q._tangents is not None) else None
-    data = np.asarray(B.data_of(q) if isinstance(q, Tensor) else q)
+    try:
+        data = np.asarray(B.data_of(q) if isinstance(q, Tensor) else q)
+    except (ValueError, TypeError):
+        raise TypeError(f"{op}: q must be a number or a 1-d sequence of numbers, got {q!r:.40}") from None
     if data.dtype.kind not in "biuf":
         raise TypeError(f"{op}: q must be a real number or a tensor of them, got {data.dtype}")
     if data.size and not (np.all(data >= lo) and np.all(data <= hi)):

@@ -329,6 +329,8 @@ def cumsum(input, dim: int | None = None, *, axis: int | None = None, dtype=None
     dim = _required_dim("cumsum", dim, axis)
     dtype = D.resolve(dtype, "cumsum")
     if dtype is not None:
+        if dtype == B.BOOL:  # PyTorch has no bool running sums or products
+            raise TypeError(f"cumsum: dtype bool is not supported; give an integer or floating dtype")
         input = cast(input, dtype=dtype)
     return cumsum_prim(input, dim=normalize_dim("cumsum", dim, _ndim(input)))
 
@@ -468,6 +470,8 @@ def cumprod(input, dim: int | None = None, *, axis: int | None = None, dtype=Non
     dim = _required_dim("cumprod", dim, axis)
     dtype = D.resolve(dtype, "cumprod")
     if dtype is not None:
+        if dtype == B.BOOL:  # PyTorch has no bool running sums or products
+            raise TypeError(f"cumprod: dtype bool is not supported; give an integer or floating dtype")
         input = cast(input, dtype=dtype)
     return cumprod_prim(input, dim=normalize_dim("cumprod", dim, _ndim(input)))
 

@@ -159,14 +159,13 @@ norm_p_prim = define(
 
 
 @public(method=True)
-def norm(input, p=2, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+def norm(input, p=2, dim=None, keepdim: bool = False):  # noqa: A002
     """Vector p-norm over ``dim`` (all elements when None); ``p`` may be ``inf`` or ``'fro'``.
 
     Floating tensors only (as PyTorch); float16 is computed in float32. Gradients at zero are
     PyTorch's: 0 where the norm is 0 (any p), and 0 at zero elements for p < 1.
     """
     _check_operand("norm", input, "input")
-    dim, keepdim = aliases("norm", dim, axis, keepdim, keepdims)
     dims = _dims("norm", dim, _ndim(input))
     keepdim = _keepdim("norm", keepdim)
     _floating_only("norm", input)
@@ -298,6 +297,8 @@ def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False
 
 def _nan_reduction(op, input, dim, keepdim):  # noqa: A002
     _check_operand(op, input, "input")
+    if not hasattr(input, "_data") and not hasattr(input, "dtype"):
+        raise TypeError(f"{op}: input must be a tensor, got {type(input).__name__} {input!r:.40}")
     return _dims(op, dim, _ndim(input)), _keepdim(op, keepdim)
 
 
@@ -309,8 +310,12 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, kee
     dims, keepdim = _nan_reduction("nansum", input, dim, keepdim)
     dtype = D.resolve(dtype, "nansum")
     if _real_only("nansum", input).kind != "f":
-        return sum_prim(input if dtype is None else cast(input, dtype=dtype), dim=dims, keepdim=keepdim)
-    return nan_sum(input, dims, keepdim, valid_mask(input), dtype)
+        out = sum_prim(input if dtype is None else cast(input, dtype=dtype), dim=dims, keepdim=keepdim)
+    else:
+        out = nan_sum(input, dims, keepdim, valid_mask(input), dtype)
+    if dtype is not None and dtype == B.BOOL:  # as sum: NumPy sums bools as int64, PyTorch keeps bool
+        out = cast(out, dtype=B.BOOL)
+    return out
 
 
 @public(method=True, numpy="nanmean")
@@ -329,6 +334,8 @@ def _nan_spread(op, root, input, dim, correction, keepdim, axis, keepdims):  # n
     dim, keepdim = aliases(op, dim, axis, keepdim, keepdims)
     dims, keepdim = _nan_reduction(op, input, dim, keepdim)
     _floating_only(op, input)
+    if isinstance(correction, (bool, B.bool_)) or not isinstance(correction, (int, float, B.integer, B.floating)):
+        raise TypeError(f"{op}: correction must be a number, got {type(correction).__name__} {correction!r:.40}")
     return nan_var(input, dims, keepdim, valid_mask(input), correction, root=root)[0]
 
 
