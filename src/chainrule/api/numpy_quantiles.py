@@ -25,6 +25,8 @@ from ..ops import statistics as ST
 from .numpy_common import _axes, _cast, _dtype_of, _finish, _mask, _NoValue, _operand, _raw, _zero
 from .numpy_signatures import SIGNATURES as _CORE
 
+_F64 = np.dtype(np.float64)
+
 
 def _keep(keepdims) -> bool:
     return False if keepdims is _NoValue else bool(keepdims)
@@ -196,13 +198,31 @@ def _reduced(name, a, axis):
 
 
 def _kept(result, shape, axes, lead=()):
-    return S.reshape(result, tuple(lead) + tuple(1 if axes is None or i in axes else s for i, s in enumerate(shape)))
+    return S.reshape(result, tuple(lead) + Q.kept_dims(shape, axes))
+
+
+def _median_core(x, axes):
+    """NumPy's median over ``axes``: the middle value, or the mean of the two middle values
+    (their gradient halved, as PyTorch's quantile(0.5)); float64 for integers and bools."""
+    if _dtype_of(x).kind in "biu":
+        x = _cast(x, _F64)
+    flat, kept, n = Q.flatten_reduced(x, axes)
+    if n == 0:
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=4)
+        warnings.warn(f"invalid value encountered in {'divide' if kept else 'scalar divide'}", RuntimeWarning,
+                      stacklevel=4)
+        return O.sum(flat, -1) * np.asarray(np.nan, dtype=_dtype_of(flat))
+    middle = [n // 2] if n % 2 else [(n - 1) // 2, n // 2]
+    values = Q._Sorted(flat, kept, n).take(np.asarray(middle))
+    if _dtype_of(values) == np.float16:  # np.mean adds float16 in float32
+        return _cast(O.mean(_cast(values, np.dtype(np.float32)), -1), np.dtype(np.float16))
+    return O.mean(values, -1)
 
 
 def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     name = "numpy.median"
     a, shape, axes = _reduced(name, a, axis)
-    result = Q.numpy_median(a, axes)
+    result = _median_core(a, axes)
     if keepdims:
         result = _kept(result, shape, axes)
     return _finish(name, result, out, "unsafe", exact=True)
@@ -230,7 +250,13 @@ def _quantiles(name, scale, message):
             raise ValueError(f"{name}: q must be a scalar or 1d")
         if 0 in (shape if axes is None else [shape[i] for i in axes]):
             raise IndexError(f"{name}: index -1 is out of bounds for axis 0 with size 0")
-        result = Q.order_statistics(a, axes, qs, method, weak=weak, q_tensor=q_tensor)
+        in_dt = _dtype_of(a)
+        if weak:  # a Python number: NumPy's weak promotion keeps the array's floating dtype
+            work = np.result_type(in_dt, 0.0)
+        else:  # the dtype of NumPy's interpolation weights joins in
+            n = int(np.prod(shape if axes is None else [shape[i] for i in axes]))
+            work = np.result_type(in_dt, np.asarray(Q._virtual_index(method, n, qs)[0]).dtype)
+        result = Q.order_statistics(a, axes, qs, method, work, q_tensor=q_tensor)
         if keepdims:
             result = _kept(result, shape, axes, qs.shape)
         return _finish(name, result, out, "unsafe", exact=True)

@@ -1,7 +1,7 @@
 """Order statistics: medians and quantiles.
 
-``cr.median`` and ``cr.quantile`` follow PyTorch; ``order_statistics`` and ``numpy_median`` are
-the cores of ``np.quantile``/``np.percentile``/``np.median`` on tensors (``api/numpy_quantiles``).
+``cr.median`` and ``cr.quantile`` follow PyTorch; ``order_statistics`` (NumPy's 13 methods) is
+also the core of ``np.quantile``/``np.percentile``/``np.median`` on tensors (``api/numpy_quantiles``).
 Values are picked from a stable sort of the data (NaN last) and gathered differentiably, so the
 gradient goes to the elements the result is made of, as PyTorch's ``quantile`` (which sorts):
 ties are broken by position (the first of equal values in the flattened order comes first).
@@ -12,8 +12,6 @@ median, as PyTorch's ``median()``; ``cr.median(x, dim)`` gives it to the element
 from __future__ import annotations
 
 import math
-import warnings
-
 import numpy as np
 
 from ..core import backend as B
@@ -90,26 +88,38 @@ def flatten_reduced(x, dims):
     return reshape(x, kept + (n,)), kept, n
 
 
+_INTP = B.numpy_dtype(B.intp)
+_INT64 = B.numpy_dtype("int64")
+
+
+def _flat(a):
+    return B.namespace(a).reshape(a, (-1,))
+
+
 class _Sorted:
     """The stable sort order of a flattened tensor's last axis (NaN last)."""
 
     def __init__(self, flat, kept, n):
         self.flat, self.kept, self.n = flat, kept, n
-        data = np.asarray(B.data_of(flat))
-        self.order = np.argsort(data, axis=-1, kind="stable")
-        self.nan_rows = np.isnan(data).any(axis=-1) if data.dtype.kind in "fc" else None
+        data = B.data_of(flat)
+        space = B.namespace(data)
+        self.order = space.argsort(data, axis=-1, stable=True)
+        self.nan_rows = space.any(space.isnan(data), axis=-1) if B.kind(data.dtype) in "fc" else None
 
-    def take(self, positions, nan_position=-1):
+    def take(self, positions):
         """The elements at sorted ``positions`` (an int array), gathered: shape kept + (k,);
-        slices holding a NaN take the element at sorted ``nan_position`` instead."""
-        index = self.order[..., np.asarray(positions, dtype=np.intp).reshape(-1) % self.n]
-        if self.nan_rows is not None and self.nan_rows.any():
-            index = np.where(self.nan_rows[..., None], self.order[..., nan_position:][..., :1], index)
+        slices holding a NaN take the last element instead (their last NaN)."""
+        space = B.namespace(self.order)
+        wanted = B.as_array(_flat(B.astype(B.as_array(positions), _INTP)) % self.n, like=self.order)
+        index = space.take(self.order, wanted, axis=-1)
+        if self.nan_rows is not None and B.any_true(self.nan_rows):
+            index = space.where(self.nan_rows[..., None], self.order[..., -1:], index)
         return gather_prim(self.flat, index, dim=len(self.kept))
 
 
 # ---------------------------------------------------------------------------------------------
-# NumPy's quantile methods (numpy.lib._function_base_impl._QuantileMethods, Hyndman & Fan)
+# NumPy's quantile methods (numpy.lib._function_base_impl._QuantileMethods, Hyndman & Fan),
+# computed on q in its own namespace
 # ---------------------------------------------------------------------------------------------
 
 METHODS = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
@@ -121,15 +131,16 @@ _ALPHA_BETA = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5), "we
 
 
 def _boundaries(index, condition):
-    previous = np.floor(index)
-    chosen = np.where(condition(index - previous, index), previous, previous + 1).astype(np.intp)
-    chosen[chosen < 0] = 0
-    return chosen
+    space = B.namespace(index)
+    previous = space.floor(index)
+    chosen = B.astype(space.where(condition(index - previous, index), previous, previous + 1), _INTP)
+    return space.where(chosen < 0, space.zeros_like(chosen), chosen)
 
 
 def _virtual_index(method, n, q):
     """NumPy's virtual index of each quantile in the sorted values, and its slope in q (0 for
     the methods whose result moves in steps)."""
+    space = B.namespace(q)
     if method == "linear":
         return (n - 1) * q, n - 1
     if method in _ALPHA_BETA:
@@ -138,94 +149,75 @@ def _virtual_index(method, n, q):
     if method == "averaged_inverted_cdf":
         return n * q - 1, 0
     if method == "midpoint":
-        return 0.5 * (np.floor((n - 1) * q) + np.ceil((n - 1) * q)), 0
-    if method == "lower":
-        return np.floor((n - 1) * q).astype(np.intp), 0
-    if method == "higher":
-        return np.ceil((n - 1) * q).astype(np.intp), 0
-    if method == "nearest":
-        return np.around((n - 1) * q).astype(np.intp), 0
+        return 0.5 * (space.floor((n - 1) * q) + space.ceil((n - 1) * q)), 0
+    if method in ("lower", "higher", "nearest"):
+        step = {"lower": space.floor, "higher": space.ceil, "nearest": space.round}[method]
+        return B.astype(step((n - 1) * q), _INTP), 0
     if method == "inverted_cdf":
         return _boundaries(n * q - 1, lambda gamma, _: gamma == 0), 0
-    return _boundaries(n * q - 1 - 0.5, lambda gamma, index: (gamma == 0) & (np.floor(index) % 2 == 1)), 0
+    return _boundaries(n * q - 1 - 0.5, lambda gamma, index: (gamma == 0) & (space.floor(index) % 2 == 1)), 0
 
 
 def _gamma(method, virtual, previous):
-    gamma = np.asarray(virtual - previous)
+    gamma = virtual - previous
     if method == "averaged_inverted_cdf":
-        gamma = np.where(gamma == 0, 0.5, 1.0)
+        gamma = 1.0 - 0.5 * B.astype(gamma == 0, virtual.dtype)
     elif method == "midpoint":
-        gamma = np.where(virtual % 1 == 0, 0.0, 0.5)
-    return np.asarray(gamma, dtype=np.asarray(virtual).dtype)
+        gamma = 0.5 - 0.5 * B.astype(virtual % 1 == 0, virtual.dtype)
+    return B.astype(gamma, virtual.dtype)
 
 
-def order_statistics(x, dims, q, method="linear", weak=False, q_tensor=None):
+def _clip(space, value, where, to):
+    return space.where(where, space.full_like(value, to), value)
+
+
+def order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
     """The ``q`` quantiles (an array of any shape, in [0, 1]) of ``x`` over ``dims`` by NumPy's
-    ``method``: shape ``q.shape + kept``. ``weak``: q was a Python number (the result keeps
-    ``x``'s floating dtype, as NumPy's weak promotion). ``q_tensor``: q as a tensor whose
-    gradient is wanted (the slope of the continuous methods). Slices holding a NaN give NaN,
-    its gradient to that NaN element (PyTorch's choice)."""
+    ``method``: shape ``q.shape + kept``, interpolated in the dtype ``work`` (default: ``x``'s).
+    ``q_tensor``: q as a tensor whose gradient is wanted (the slope of the continuous methods,
+    0 at the ends and where the index is whole, as PyTorch). Slices holding a NaN give NaN, its
+    gradient to their last NaN element (PyTorch's choice)."""
     flat, kept, n = flatten_reduced(x, dims)
-    q = np.asarray(q)
+    q = B.as_array(q)
+    space = B.namespace(q)
     s = _Sorted(flat, kept, n)
     virtual, slope = _virtual_index(method, n, q)
-    virtual = np.asarray(virtual)
-    if method in _DISCRETE or (method == "linear" and virtual.dtype.kind in "iu"):
+    if method in _DISCRETE or (method == "linear" and B.kind(virtual.dtype) in "iu"):
         result = s.take(virtual)
-        if q_tensor is not None and result.dtype.kind == "f":  # a step function of q: gradient 0
+        if q_tensor is not None and B.kind(result.dtype) == "f":  # a step function of q: gradient 0
             result = result + cast((reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * 0,
                                    dtype=result.dtype)
     else:
-        previous = np.array(np.floor(virtual))
-        following = np.array(previous + 1)
+        previous = space.floor(virtual)
+        following = previous + 1
         above, below = virtual >= n - 1, virtual < 0
-        previous[above] = following[above] = -1
-        previous[below] = following[below] = 0
-        if virtual.dtype.kind in "fc":
-            unknown = np.isnan(virtual)
-            previous[unknown] = following[unknown] = -1
-        gamma = _gamma(method, virtual, previous).reshape(-1)
+        previous, following = _clip(space, previous, above, -1), _clip(space, following, above, -1)
+        previous, following = _clip(space, previous, below, 0), _clip(space, following, below, 0)
+        unknown = space.isnan(virtual)
+        previous, following = _clip(space, previous, unknown, -1), _clip(space, following, unknown, -1)
+        gamma = _flat(_gamma(method, virtual, previous))
         a, b = s.take(previous), s.take(following)
-        in_dt = np.dtype(B.data_of(flat).dtype)
-        work = np.result_type(in_dt, 0.0) if weak else np.result_type(in_dt, gamma.dtype)
+        in_dt = B.numpy_dtype(B.data_of(flat).dtype)
+        work = in_dt if work is None else work
         diff = b - a
         if work != in_dt:
             a, b, diff = (cast(v, dtype=work) for v in (a, b, diff))
-        t, rest = gamma.astype(work), (1 - gamma).astype(work)
+        t, rest = B.astype(gamma, work), B.astype(1 - gamma, work)
         if q_tensor is not None:
-            # d gamma/dq, 0 at the ends and where the index is whole (PyTorch's choice at kinks)
-            steps = np.where((above | below).reshape(-1) | (gamma == 0), 0, slope).astype(work)
+            ends = _flat(above | below) | (gamma == 0)
+            steps = B.astype(space.where(ends, space.zeros_like(gamma), space.full_like(gamma, slope)), work)
             moved = (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
             t, rest = t + moved, rest - moved
         result = where(gamma >= 0.5, b - diff * rest, a + diff * t)
     if q.ndim == 0:
         return reshape(result, kept)
     result = permute(result, (len(kept),) + tuple(range(len(kept))))
-    return reshape(result, q.shape + kept)
+    return reshape(result, tuple(q.shape) + kept)
 
 
-def _kept_dims(shape, dims):
+def kept_dims(shape, dims):
+    """``shape`` with the reduced axes ``dims`` (None: all) set to 1."""
     return tuple(1 if dims is None or i in dims else s for i, s in enumerate(shape))
-
-
-def numpy_median(x, dims):
-    """NumPy's median over ``dims``: the middle value, or the mean of the two middle values
-    (their gradient halved, as PyTorch's quantile(0.5)); float64 for integers and bools."""
-    dt = np.dtype(B.data_of(x).dtype)
-    if dt.kind in "biu":
-        x = cast(x, dtype=np.dtype(np.float64))
-    flat, kept, n = flatten_reduced(x, dims)
-    if n == 0:
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=4)
-        division = "scalar divide" if not kept else "divide"
-        warnings.warn(f"invalid value encountered in {division}", RuntimeWarning, stacklevel=4)
-        return sum_prim(flat, dim=(len(kept),), keepdim=False) * np.asarray(np.nan, dtype=flat.dtype)
-    middle = [n // 2] if n % 2 else [(n - 1) // 2, n // 2]
-    values = _Sorted(flat, kept, n).take(middle)
-    if values.dtype == np.float16:  # np.mean adds float16 in float32
-        return cast(mean_prim(cast(values, dtype=np.dtype(np.float32)), dim=(len(kept),), keepdim=False),
-                    dtype=np.dtype(np.float16))
-    return mean_prim(values, dim=(len(kept),), keepdim=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,20 +240,22 @@ def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     ndim = _ndim(input)
     d = normalize_dim("median", dim, ndim)
     if ndim == 0:
-        return values_indices(input * 1, Tensor._wrap(np.zeros((), dtype=np.int64)))
-    data = np.asarray(B.data_of(input))
-    n = data.shape[d]
+        return values_indices(input * 1, Tensor._wrap(B.zeros((), _INT64, like=B.data_of(input))))
+    data = B.data_of(input)
+    space = B.namespace(data)
+    n = B.shape_of(data)[d]
     if n == 0:
-        raise RuntimeError(f"median: expected reduction dim {d} to have non-zero size (shape {data.shape})")
-    order = np.argsort(data, axis=d, kind="stable")
-    index = np.take(order, [(n - 1) // 2], axis=d)
-    if data.dtype.kind in "fc":
-        nan = np.isnan(data)
-        index = np.where(nan.any(axis=d, keepdims=True), np.argmax(nan, axis=d, keepdims=True), index)
+        raise RuntimeError(f"median: expected reduction dim {d} to have non-zero size (shape {B.shape_of(data)})")
+    order = space.argsort(data, axis=d, stable=True)
+    index = space.take(order, B.as_array([(n - 1) // 2], like=order), axis=d)
+    if B.kind(data.dtype) in "fc":
+        nan = space.isnan(data)
+        first = space.argmax(B.astype(nan, B.numpy_dtype(B.bool_)), axis=d, keepdims=True)
+        index = space.where(space.any(nan, axis=d, keepdims=True), B.astype(first, index.dtype), index)
     values = gather_prim(input, index, dim=d)
     if not keepdim:
-        values, index = squeeze(values, d), np.squeeze(index, axis=d)
-    return values_indices(values, Tensor._wrap(np.asarray(index, dtype=np.int64)))
+        values, index = squeeze(values, d), space.squeeze(index, axis=d)
+    return values_indices(values, Tensor._wrap(B.astype(index, _INT64)))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -271,14 +265,16 @@ def _quantile_q(op, q, lo=0.0, hi=1.0):
     """``q`` as an array, and as a tensor when it records a gradient."""
     q_tensor = q if isinstance(q, Tensor) and (q.requires_grad or q._tangents is not None) else None
     try:
-        data = np.asarray(B.data_of(q) if isinstance(q, Tensor) else q)
+        data = B.as_array(B.data_of(q) if isinstance(q, Tensor) else q)
     except (ValueError, TypeError):
         raise TypeError(f"{op}: q must be a number or a 1-d sequence of numbers, got {q!r:.40}") from None
-    if data.dtype.kind not in "biuf":
+    if B.kind(data.dtype) not in "biuf":
         raise TypeError(f"{op}: q must be a real number or a tensor of them, got {data.dtype}")
-    if data.size and not (np.all(data >= lo) and np.all(data <= hi)):
-        bad = data[~((data >= lo) & (data <= hi))].reshape(-1)[0]
-        raise RuntimeError(f"{op}: q must be in the range [{lo:g}, {hi:g}] but got {bad}")
+    space = B.namespace(data)
+    outside = (data < lo) | (data > hi) | space.isnan(B.astype(data, B.numpy_dtype("float64")))
+    if B.any_true(outside):
+        bad = _flat(data)[_flat(outside)][0]
+        raise RuntimeError(f"{op}: q must be in the range [{lo:g}, {hi:g}] but got {float(bad)}")
     return data, q_tensor
 
 
@@ -305,19 +301,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     dims = _dims("quantile", dim, len(shape))
     if 0 in shape:
         raise RuntimeError(f"quantile: input tensor must be non-empty, got shape {shape}")
-    result = order_statistics(input, dims, data.astype(dt), interpolation, weak=True, q_tensor=q_tensor)
+    result = order_statistics(input, dims, B.astype(data, dt), interpolation, q_tensor=q_tensor)
     if keepdim:
-        result = reshape(result, data.shape + _kept_dims(shape, dims))
+        result = reshape(result, tuple(data.shape) + kept_dims(shape, dims))
     return result
-
-
-def nan_rows_warning(op, x, dims) -> bool:
-    """Whether ``x`` has a slice over ``dims`` with no value but NaN (and warn as NumPy does)."""
-    data = np.asarray(B.data_of(x))
-    if data.dtype.kind not in "fc":
-        return False
-    flat_all = np.isnan(data).all(axis=dims) if data.size else np.zeros((), dtype=bool)
-    if np.any(flat_all):
-        warnings.warn(f"All-NaN slice encountered ({op})", RuntimeWarning, stacklevel=4)
-        return True
-    return False

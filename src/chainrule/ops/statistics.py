@@ -18,6 +18,7 @@ from .piecewise import abs as abs_
 from .piecewise import where
 from .reductions import (
     _count,
+    _i64,
     _dims,
     _f16,
     _f32,
@@ -226,40 +227,52 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=Non
 
 def valid_mask(input, where_mask=None):  # noqa: A002
     """The entries that count: not NaN (for floating tensors) and selected by ``where_mask``."""
-    data = np.asarray(B.data_of(input))
-    valid = ~np.isnan(data) if data.dtype.kind in "fc" else np.ones(data.shape, dtype=bool)
+    data = B.data_of(input)
+    space = B.namespace(data)
+    valid = ~space.isnan(data) if B.kind(data.dtype) in "fc" else B.full(B.shape_of(data), True, B.BOOL, like=data)
     if where_mask is not None:
         valid = valid & where_mask
     return valid
 
 
-def _as(dtype, value):
-    return np.asarray(value, dtype=dtype)
+def _valid_count(valid, dims, keepdim):
+    """How many entries count in each slice (int64, any namespace)."""
+    return B.namespace(valid).sum(B.astype(valid, _i64), axis=dims, keepdims=keepdim)
 
 
-def nan_sum(input, dims, keepdim, valid, dtype=None):  # noqa: A002
-    """The sum of the entries that count (NumPy's nansum: NaN replaced by 0, then summed)."""
-    filled = where(valid, input, _as(_dtype_of_tensor(input), 0))
-    if dtype is not None:
-        filled = cast(filled, dtype=dtype)
-    return sum_prim(filled, dim=dims, keepdim=keepdim)
+def _at_least_one(count, dtype):
+    """``count`` with zeros replaced by ones, in ``dtype``: a divisor that never divides by 0."""
+    space = B.namespace(count)
+    return B.astype(space.where(count > 0, count, space.ones_like(count)), dtype)
+
+
+def _nan_where(bad, result, dt):
+    """``result`` with NaN where ``bad`` holds (no gradient there)."""
+    if B.any_true(bad):
+        return where(bad, B.as_array(float("nan"), dt, like=bad), result)
+    return result
 
 
 def _dtype_of_tensor(x):
     return B.numpy_dtype(B.data_of(x).dtype)
 
 
+def nan_sum(input, dims, keepdim, valid, dtype=None):  # noqa: A002
+    """The sum of the entries that count (NumPy's nansum: NaN replaced by 0, then summed)."""
+    filled = where(valid, input, B.as_array(0, _dtype_of_tensor(input), like=valid))
+    if dtype is not None:
+        filled = cast(filled, dtype=dtype)
+    return sum_prim(filled, dim=dims, keepdim=keepdim)
+
+
 def nan_mean(input, dims, keepdim, valid, dtype=None):  # noqa: A002
     """NumPy's nanmean: the sum of the entries that count over their number; NaN (and ``empty``
     True) for a slice with none. Returns ``(mean, empty)``."""
     total = nan_sum(input, dims, keepdim, valid, dtype)
-    count = np.sum(valid, axis=dims, keepdims=keepdim)
-    empty = count == 0
+    count = _valid_count(valid, dims, keepdim)
     dt = _dtype_of_tensor(total)
-    mean = total / _as(dt, np.where(empty, 1, count))
-    if np.any(empty):
-        mean = where(empty, _as(dt, np.nan), mean)
-    return mean, empty
+    empty = count == 0
+    return _nan_where(empty, total / _at_least_one(count, dt), dt), empty
 
 
 def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False):  # noqa: A002
@@ -269,12 +282,11 @@ def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False
     As NumPy: the mean is summed in ``dtype`` and subtracted in the input's dtype, the squares
     summed in ``dtype``. The standard deviation's gradient is 0 where it is 0 (PyTorch's rule)."""
     in_dt = _dtype_of_tensor(input)
-    zero = _as(in_dt, 0)
+    zero = B.as_array(0, in_dt, like=valid)
     filled = where(valid, input, zero)
     if mean is None:
-        count = np.sum(valid, axis=dims, keepdims=True)
         total = sum_prim(filled if dtype is None else cast(filled, dtype=dtype), dim=dims, keepdim=True)
-        mean = total / _as(_dtype_of_tensor(total), np.where(count == 0, 1, count))
+        mean = total / _at_least_one(_valid_count(valid, dims, True), _dtype_of_tensor(total))
     centered = filled - mean
     if _dtype_of_tensor(centered) != in_dt:
         centered = cast(centered, dtype=in_dt)
@@ -283,16 +295,14 @@ def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False
     if dtype is not None:
         squares = cast(squares, dtype=dtype)
     total = sum_prim(squares, dim=dims, keepdim=keepdim)
-    dof = np.sum(valid, axis=dims, keepdims=keepdim) - ddof
+    dof = _valid_count(valid, dims, keepdim) - ddof
     bad = dof <= 0
     dt = _dtype_of_tensor(total)
-    result = total / _as(dt, np.where(bad, 1, dof))
+    result = total / _at_least_one(dof, dt)
     if root:
         is_zero = B.data_of(result) == 0
-        result = where(is_zero, _as(dt, 0), sqrt(where(is_zero, _as(dt, 1), result)))
-    if np.any(bad):
-        result = where(bad, _as(dt, np.nan), result)
-    return result, bad
+        result = where(is_zero, B.as_array(0, dt, like=is_zero), sqrt(where(is_zero, B.as_array(1, dt, like=is_zero), result)))
+    return _nan_where(bad, result, dt), bad
 
 
 def _nan_reduction(op, input, dim, keepdim):  # noqa: A002
