@@ -152,9 +152,8 @@ def _average(a, axis=None, weights=None, returned=False, *, keepdims=_NoValue):
     keep = {} if keepdims is _NoValue else {"keepdims": keepdims}
     if weights is None:
         avg = _CORE["mean"](a, axes, **keep)
-        scl: Any = np.asarray(int(np.prod(shape)) / max(int(np.prod(avg.shape)), 1), dtype=avg.dtype)
-        if returned:
-            scl = Tensor._wrap(np.array(np.broadcast_to(scl, avg.shape)))
+        ratio = np.asarray(int(np.prod(shape)) / max(int(np.prod(avg.shape)), 1), dtype=avg.dtype)
+        scl = Tensor._wrap(np.array(np.broadcast_to(ratio, avg.shape)))
     else:
         w = _operand(weights)
         dt, wdt = _dtype_of(a), _dtype_of(w)

@@ -299,7 +299,8 @@ def rand_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
 # ---------------------------------------------------------------------------------------------
 
 def _new_dtype(self: Tensor, dtype: DTypeLike, op: str) -> np.dtype:
-    return B.numpy_dtype(self._data.dtype) if dtype is None else D.resolve(dtype, op)
+    resolved = D.resolve(dtype, op)
+    return B.numpy_dtype(self._data.dtype) if resolved is None else resolved
 
 
 def new_tensor(self: Tensor, data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:

@@ -12,6 +12,7 @@ median, as PyTorch's ``median()``; ``cr.median(x, dim)`` gives it to the element
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from ..core import backend as B
@@ -24,7 +25,7 @@ from .elementwise import cast
 from .extrema import _extremum_jvp, _extremum_vjp
 from .indexing import gather_prim
 from .piecewise import where
-from .reductions import _dims, _keepdim, _real_only, aliases, mean_prim, sum_prim, values_indices
+from .reductions import _dims, _keepdim, _real_only, aliases, values_indices
 from .shape import _ndim, _shape, normalize_dim, permute, reshape, squeeze
 
 # ---------------------------------------------------------------------------------------------

@@ -330,7 +330,7 @@ def cumsum(input, dim: int | None = None, *, axis: int | None = None, dtype=None
     dtype = D.resolve(dtype, "cumsum")
     if dtype is not None:
         if dtype == B.BOOL:  # PyTorch has no bool running sums or products
-            raise TypeError(f"cumsum: dtype bool is not supported; give an integer or floating dtype")
+            raise TypeError("cumsum: dtype bool is not supported; give an integer or floating dtype")
         input = cast(input, dtype=dtype)
     return cumsum_prim(input, dim=normalize_dim("cumsum", dim, _ndim(input)))
 
@@ -471,7 +471,7 @@ def cumprod(input, dim: int | None = None, *, axis: int | None = None, dtype=Non
     dtype = D.resolve(dtype, "cumprod")
     if dtype is not None:
         if dtype == B.BOOL:  # PyTorch has no bool running sums or products
-            raise TypeError(f"cumprod: dtype bool is not supported; give an integer or floating dtype")
+            raise TypeError("cumprod: dtype bool is not supported; give an integer or floating dtype")
         input = cast(input, dtype=dtype)
     return cumprod_prim(input, dim=normalize_dim("cumprod", dim, _ndim(input)))
 

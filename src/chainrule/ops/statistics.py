@@ -18,12 +18,12 @@ from .piecewise import abs as abs_
 from .piecewise import where
 from .reductions import (
     _count,
-    _i64,
     _dims,
     _f16,
     _f32,
     _f64,
     _floating_only,
+    _i64,
     _keep,
     _keepdim,
     _logsumexp_xp,
