@@ -362,3 +362,47 @@ def test_cumsum_cumprod_through_numpy():
     assert cr.cumsum(cr.tensor([1, 2, 3]), 0, dtype=cr.float64).dtype == np.float64
     with pytest.raises(TypeError, match="missing the required argument dim"):
         cr.cumsum(cr.ones(3))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases in test_numpy_semantics' form (label, call, args): every NumPy function this family
+# serves, for FUNCTION_CASES there (forward equal to NumPy's, gradients checked); run here too.
+# ---------------------------------------------------------------------------------------------
+
+_D = np.random.default_rng(7).permutation(24).reshape(2, 3, 4) * 0.37 - 4.0  # distinct values
+_N = _D.copy()
+_N[0, 1, 2] = _N[1, 0, 0] = np.nan
+_W = np.arange(1.0, 5.0)
+
+NUMPY_CASES = {
+    np.nansum: [("3d", np.nansum, (_N,)), ("axis=1-keepdims", lambda a: np.nansum(a, axis=1, keepdims=True), (_N,))],
+    np.nanmean: [("3d", np.nanmean, (_N,)), ("axis=(0,2)", lambda a: np.nanmean(a, axis=(0, 2)), (_N,))],
+    np.nanvar: [("axis=2-ddof", lambda a: np.nanvar(a, axis=2, ddof=1), (_N,))],
+    np.nanstd: [("axis=-1", lambda a: np.nanstd(a, axis=-1), (_N,))],
+    np.nanmax: [("axis=1", lambda a: np.nanmax(a, axis=1), (_N,)), ("3d", np.nanmax, (_N,))],
+    np.nanmin: [("axis=0", lambda a: np.nanmin(a, axis=0), (_N,))],
+    np.average: [("weights", lambda a, w: np.average(a, axis=2, weights=w), (_D, _W)),
+                 ("plain", np.average, (_D,))],
+    np.ptp: [("axis=1", lambda a: np.ptp(a, axis=1), (_D,))],
+    np.median: [("3d", np.median, (_D,)), ("axis=2-even", lambda a: np.median(a, axis=2), (_D,)),
+                ("axis=1-odd", lambda a: np.median(a, axis=1, keepdims=True), (_D,))],
+    np.quantile: [("q-list", lambda a: np.quantile(a, [0.15, 0.6], axis=2), (_D,)),
+                  ("hazen", lambda a: np.quantile(a, 0.3, method="hazen"), (_D,)),
+                  ("lower", lambda a: np.quantile(a, 0.3, axis=1, method="lower"), (_D,))],
+    np.percentile: [("q", lambda a: np.percentile(a, 35.0, axis=(0, 2)), (_D,))],
+}
+
+
+@pytest.mark.parametrize("func, label", [(f, c[0]) for f, cs in NUMPY_CASES.items() for c in cs],
+                         ids=lambda v: v if isinstance(v, str) else v.__name__)
+def test_numpy_cases(func, label):
+    (_, call, args), = [c for c in NUMPY_CASES[func] if c[0] == label]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = call(*args)
+        tensors = [cr.tensor(a, requires_grad=True) for a in args]
+        got = call(*tensors)
+    np.testing.assert_array_equal(got.detach().numpy(), want)
+    assert got.dtype == np.asarray(want).dtype
+    clean = [np.nan_to_num(a, nan=0.0) if np.isnan(a).any() else a for a in args]
+    assert cr.autograd.gradcheck(lambda *xs: call(*xs), [cr.tensor(a, requires_grad=True) for a in clean])

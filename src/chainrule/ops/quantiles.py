@@ -208,6 +208,8 @@ def order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
             ends = _flat(above | below) | (gamma == 0)
             steps = B.astype(space.where(ends, space.zeros_like(gamma), space.full_like(gamma, slope)), work)
             moved = (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
+            if B.numpy_dtype(B.data_of(moved).dtype) != work:
+                moved = cast(moved, dtype=work)
             t, rest = t + moved, rest - moved
         result = where(gamma >= 0.5, b - diff * rest, a + diff * t)
     if q.ndim == 0:
