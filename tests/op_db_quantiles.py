@@ -104,3 +104,20 @@ entry("cumsum_axis", lambda x: x.cumsum(axis=1), "cumsum", lambda rng: [S(unifor
 entry("cumprod_axis", lambda x: cr.cumprod(x, axis=0), "cumprod", lambda rng: [S(nonzero(rng, (3, 4)))])
 entry("logsumexp_axis", lambda x: x.logsumexp(axis=-1, keepdims=True), "logsumexp",
       lambda rng: [S(uniform(rng, (3, 4)))])
+
+# NaN-ignoring medians and quantiles (PyTorch's nanmedian/nanquantile, NumPy's nan* forms).
+entry("nanmedian_all", lambda x: cr.nanmedian(x), "nanmedian",
+      lambda rng: [S(_with_nans(rng, (3, 4))), S(distinct(rng, (5,))), S(_with_nans(rng, (2, 3, 2), 3))])
+entry("nanmedian_dim", lambda x, **kw: x.nanmedian(**kw).values, "gather",
+      lambda rng: [S(_with_nans(rng, (3, 5)), dim=1), S(_with_nans(rng, (4, 3)), dim=0, keepdim=True)])
+entry("nanquantile", lambda x, **kw: cr.nanquantile(x, **kw), ("gather", "sub", "mul", "add", "where"),
+      lambda rng: [S(_with_nans(rng, (3, 6)), q=[0.2, 0.65], dim=1), S(_with_nans(rng, (4, 5), 3), q=0.4),
+                   S(_with_nans(rng, (3, 4)), q=0.7, dim=0, keepdim=True, interpolation="midpoint")])
+entry("np.nanmedian", lambda x, **kw: np.nanmedian(x, **kw), ("gather", "mean"),
+      lambda rng: [S(_with_nans(rng, (3, 5))), S(_with_nans(rng, (3, 5)), axis=1),
+                   S(_with_nans(rng, (4, 3)), axis=0, keepdims=True)])
+entry("np.nanquantile", lambda x, **kw: np.nanquantile(x, **kw), "gather",
+      lambda rng: [S(_with_nans(rng, (3, 6)), q=[0.15, 0.8], axis=1), S(_with_nans(rng, (3, 6)), q=0.3, method="weibull"),
+                   S(_with_nans(rng, (3, 6)), q=0.3, axis=0, method="higher")])
+entry("np.nanpercentile", lambda x, **kw: np.nanpercentile(x, **kw), "gather",
+      lambda rng: [S(_with_nans(rng, (3, 6)), q=40.0, axis=-1)])

@@ -293,6 +293,61 @@ def test_torch_spellings_of_median_and_quantile():
             call()
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nanquantile_matches_numpy_for_every_method(method, dtype):
+    a = A.astype(dtype)  # NaNs, and an all-NaN slice along axis 1 (one warning per slice, as NumPy)
+    for q in [0.0, 0.3, 1.0, [0.1, 0.55, 1.0], np.array(0.4)]:
+        for kwargs in [{}, {"axis": 1}, {"axis": (0, 2)}, {"axis": -1, "keepdims": True}]:
+            _same_as_numpy(np.nanquantile, a, q, method=method, **kwargs)
+            q100 = q * 100 if isinstance(q, (int, float)) else np.asarray(q) * 100
+            _same_as_numpy(np.nanpercentile, a, q100, method=method, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64])
+def test_nanmedian_matches_numpy(dtype):
+    a = (A * 5).astype(dtype) if dtype != np.int64 else (CLEAN * 5).astype(dtype)
+    for kwargs in [{}, {"axis": 0}, {"axis": 1}, {"axis": -1}, {"axis": (0, 2), "keepdims": True}]:
+        _same_as_numpy(np.nanmedian, a, **kwargs)
+    _same_as_numpy(np.nanmedian, np.ones((2, 0)), axis=1)
+
+
+def test_nan_medians_and_quantiles_gradients_equal_pytorch():
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, np.nan, 3.0, 3.0, 2.0, 3.0], [5, 5, np.nan, 5, 5, 5], [2, 1, 2, 1, np.nan, 0]])
+    smooth = _with_nans((4, 7), seed=3)
+    cases = [
+        (lambda x: cr.nanmedian(x).reshape(1), lambda t: torch.nanmedian(t).reshape(1), a),
+        (lambda x: cr.nanmedian(x, 1).values, lambda t: torch.nanmedian(t, 1).values, a),
+        (lambda x: x.nanmedian(axis=0, keepdims=True).values, lambda t: t.nanmedian(0, keepdim=True).values, smooth),
+        (lambda x: np.nanmedian(x, axis=1), lambda t: torch.nanquantile(t, 0.5, dim=1), smooth),
+        (lambda x: np.nanquantile(x, [0.2, 0.9], axis=0), lambda t: torch.nanquantile(t, _q(torch, [0.2, 0.9]), dim=0),
+         smooth),
+    ]
+    for interpolation in ["linear", "lower", "higher", "midpoint", "nearest"]:
+        for q in [0.5, [0.1, 0.37, 1.0]]:
+            cases.append((lambda x, q=q, i=interpolation: cr.nanquantile(x, q, dim=1, interpolation=i),
+                          lambda t, q=q, i=interpolation: torch.nanquantile(t, _q(torch, q), dim=1, interpolation=i), a))
+            cases.append((lambda x, q=q, i=interpolation: x.nanquantile(q, interpolation=i),
+                          lambda t, q=q, i=interpolation: t.nanquantile(_q(torch, q), interpolation=i), smooth))
+    for ours, theirs, data in cases:
+        _compare_with_torch(torch, ours, theirs, data, RNG.standard_normal(tuple(theirs(torch.tensor(data)).shape)))
+    np.testing.assert_array_equal(cr.nanmedian(cr.tensor(a), 1).indices.numpy(),
+                                  torch.nanmedian(torch.tensor(a), 1).indices.numpy())
+
+
+def test_all_nan_slices_of_nan_quantiles_are_nan_without_gradient():
+    x = cr.tensor(A, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        y = cr.nanquantile(x, [0.3, 0.8], dim=1)
+        z = np.nanmedian(x, axis=1)
+    assert np.isnan(y.detach().numpy()[:, 1, 2]).all() and np.isnan(z.detach().numpy()[1, 2])
+    (cr.where(cr.isnan(y), 0.0, y).sum() + cr.where(cr.isnan(z), 0.0, z).sum()).backward()
+    assert np.isfinite(x.grad.numpy()).all() and (x.grad.numpy()[np.isnan(A)] == 0).all()
+    assert np.isnan(cr.nanmedian(cr.tensor([np.nan, np.nan])).item())
+
+
 # ---------------------------------------------------------------------------------------------
 # average, ptp
 # ---------------------------------------------------------------------------------------------
@@ -390,6 +445,9 @@ NUMPY_CASES = {
                   ("hazen", lambda a: np.quantile(a, 0.3, method="hazen"), (_D,)),
                   ("lower", lambda a: np.quantile(a, 0.3, axis=1, method="lower"), (_D,))],
     np.percentile: [("q", lambda a: np.percentile(a, 35.0, axis=(0, 2)), (_D,))],
+    np.nanmedian: [("axis=2", lambda a: np.nanmedian(a, axis=2), (_N,)), ("3d", np.nanmedian, (_N,))],
+    np.nanquantile: [("q-list", lambda a: np.nanquantile(a, [0.2, 0.7], axis=1), (_N,))],
+    np.nanpercentile: [("q", lambda a: np.nanpercentile(a, 65.0, axis=-1), (_N,))],
 }
 
 

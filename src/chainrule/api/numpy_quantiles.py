@@ -227,7 +227,34 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return _finish(name, result, out, "unsafe", exact=True)
 
 
-def _quantiles(name, scale, message):
+def _all_nan_warnings(empty) -> None:
+    """NumPy's nan-medians and nan-quantiles warn once for each all-NaN slice."""
+    for _ in range(int(np.count_nonzero(np.asarray(empty)))):
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
+
+
+def _nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue):
+    name = "numpy.nanmedian"
+    a, shape, axes = _reduced(name, a, axis)
+    if not _inexact(a):
+        return _median(a, axis, out, overwrite_input, _keep(keepdims))
+    if 0 in shape:
+        return _nanmean(a, axis, out=out, keepdims=keepdims)
+    pair, empty = Q.nan_middle(a, axes)
+    dt = _dtype_of(pair)
+    if dt == np.float16:  # np.mean adds float16 in float32
+        result = _cast(O.mean(_cast(pair, np.dtype(np.float32)), -1), dt)
+    else:
+        result = O.mean(pair, -1)
+    if np.any(empty):
+        result = O.where(np.asarray(empty), np.asarray(np.nan, dtype=dt), result)
+        _all_nan_warnings(empty)
+    if _keep(keepdims):
+        result = _kept(result, shape, axes)
+    return _finish(name, result, out, "unsafe", exact=True)
+
+
+def _quantiles(name, scale, message, skip_nan=False):
     def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                  weights=None):
         a, shape, axes = _reduced(name, a, axis)
@@ -255,8 +282,12 @@ def _quantiles(name, scale, message):
         else:  # the dtype of NumPy's interpolation weights joins in
             n = int(np.prod(shape if axes is None else [shape[i] for i in axes]))
             work = np.result_type(in_dt, np.asarray(Q._virtual_index(method, n, qs)[0]).dtype)
-        result = Q.order_statistics(a, axes, qs, method, work, q_tensor=q_tensor)
-        if keepdims:
+        if skip_nan and _inexact(a):
+            result, empty = Q.nan_order_statistics(a, axes, qs, method, work, q_tensor=q_tensor)
+            _all_nan_warnings(empty)
+        else:
+            result = Q.order_statistics(a, axes, qs, method, work, q_tensor=q_tensor)
+        if _keep(keepdims):
             result = _kept(result, shape, axes, qs.shape)
         return _finish(name, result, out, "unsafe", exact=True)
 
@@ -271,4 +302,7 @@ SIGNATURES: dict[str, Callable[..., Any]] = {
     "average": _average, "ptp": _ptp, "median": _median,
     "quantile": _quantiles("numpy.quantile", 1, "Quantiles must be in the range [0, 1]"),
     "percentile": _quantiles("numpy.percentile", 100, "Percentiles must be in the range [0, 100]"),
+    "nanmedian": _nanmedian,
+    "nanquantile": _quantiles("numpy.nanquantile", 1, "Quantiles must be in the range [0, 1]", True),
+    "nanpercentile": _quantiles("numpy.nanpercentile", 100, "Percentiles must be in the range [0, 100]", True),
 }

@@ -43,32 +43,48 @@ def _moved_last(data, dim):
     return np.transpose(data, rest + list(axes)).reshape(kept + (n,)), kept, n
 
 
-def _lower_median_impl(x, dim=None, keepdim=False):
-    x = np.asarray(x)
-    moved, kept, n = _moved_last(x, dim)
-    if n == 0:
-        if x.dtype.kind != "f":
+def _lower_median(skip_nan):
+    """The forward of ``median()`` (NaN wherever a slice holds one) or, with ``skip_nan``, of
+    ``nanmedian()`` (the lower median of the values that are not NaN; NaN for none)."""
+
+    def impl(x, dim=None, keepdim=False):
+        x = np.asarray(x)
+        moved, kept, n = _moved_last(x, dim)
+        floating = x.dtype.kind in "fc"
+        if n == 0 and not floating:
             raise RuntimeError(f"median: cannot take the median of an empty {x.dtype} tensor")
-        out = np.full(kept, np.nan, dtype=x.dtype)
-    else:
-        k = (n - 1) // 2
-        out = np.partition(moved, k, axis=-1)[..., k]
-        if x.dtype.kind in "fc":
-            out = np.where(np.isnan(moved).any(axis=-1), np.nan, out).astype(x.dtype)
-    if keepdim:
-        axes = range(x.ndim) if dim is None else dim
-        out = out.reshape(tuple(1 if i in axes else s for i, s in enumerate(x.shape)))
-    return np.asarray(out)
+        if n == 0:
+            out = np.full(kept, np.nan, dtype=x.dtype)
+        elif skip_nan and floating:
+            count = (~np.isnan(moved)).sum(axis=-1)
+            k = (np.maximum(count, 1) - 1) // 2
+            out = np.take_along_axis(np.sort(moved, axis=-1), k[..., None], axis=-1)[..., 0]
+        else:
+            out = np.partition(moved, (n - 1) // 2, axis=-1)[..., (n - 1) // 2]
+            if floating:
+                out = np.where(np.isnan(moved).any(axis=-1), np.nan, out).astype(x.dtype)
+        if keepdim:
+            axes = range(x.ndim) if dim is None else dim
+            out = out.reshape(tuple(1 if i in axes else s for i, s in enumerate(x.shape)))
+        return np.asarray(out)
+
+    return impl
 
 
-median_prim = define(
-    "median", _lower_median_impl,
-    (lambda m, g, ans, x, dim, keepdim: _extremum_vjp(m, g, ans, x, dim, keepdim, True),),
-    lambda m, tangents, ans, x, dim, keepdim: _extremum_jvp(m, tangents, ans, x, dim, keepdim, True),
-    save_ans=True, batching="reduce", template=T.fallback("median"),
-    doc="The lower median over ``dim`` (None: all); its gradient is shared by the elements equal "
-        "to it (the NaN elements for a NaN median), as PyTorch's median()",
-)
+def _evenly_shared(name, skip_nan):
+    return define(
+        name, _lower_median(skip_nan),
+        (lambda m, g, ans, x, dim, keepdim: _extremum_vjp(m, g, ans, x, dim, keepdim, True),),
+        lambda m, tangents, ans, x, dim, keepdim: _extremum_jvp(m, tangents, ans, x, dim, keepdim, True),
+        save_ans=True, batching="reduce", template=T.fallback(name),
+        doc=f"The lower {'NaN-ignoring ' if skip_nan else ''}median over ``dim`` (None: all); its "
+            f"gradient is shared by the elements equal to it (the NaN elements for a NaN result), "
+            f"as PyTorch's {name}()",
+    )
+
+
+median_prim = _evenly_shared("median", False)
+nanmedian_prim = _evenly_shared("nanmedian", True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +234,77 @@ def order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
     return reshape(result, tuple(q.shape) + kept)
 
 
+def _take_rows(flat, order, positions, kept):
+    """The elements at sorted ``positions`` (kept + (k,), one row of positions per slice)."""
+    space = B.namespace(order)
+    index = space.take_along_axis(order, B.as_array(B.astype(positions, _INTP), like=order), axis=-1)
+    return gather_prim(flat, index, dim=len(kept))
+
+
+def nan_order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
+    """NumPy's nanquantile: ``order_statistics`` of the values that are not NaN in each slice
+    (``q.shape + kept``), and the mask of the all-NaN slices (NaN there, with no gradient)."""
+    flat, kept, n = flatten_reduced(x, dims)
+    q = B.as_array(q)
+    space = B.namespace(q)
+    data = B.data_of(flat)
+    order = B.namespace(data).argsort(data, axis=-1, stable=True)
+    count = B.namespace(data).sum(B.astype(~B.namespace(data).isnan(data), _INT64), axis=-1)
+    empty = B.as_array(count == 0, like=q)
+    m = B.as_array(count, like=q)[..., None]
+    if B.kind(q.dtype) == "f":
+        m = B.astype(m, q.dtype)
+    virtual, slope = _virtual_index(method, m, _flat(q))  # kept + (nq,)
+    last = space.where(m > 0, m - 1, space.zeros_like(m))
+    if method in _DISCRETE or (method == "linear" and B.kind(virtual.dtype) in "iu"):
+        result = _take_rows(flat, order, space.where(virtual > last, last + 0 * virtual, virtual), kept)
+        if q_tensor is not None and B.kind(result.dtype) == "f":
+            result = result + cast((reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * 0,
+                                   dtype=result.dtype)
+    else:
+        previous = space.floor(virtual)
+        above, below = virtual >= m - 1, virtual < 0
+        numpy_previous = _clip(space, _clip(space, previous, above, -1), below, 0)  # NumPy's, for gamma
+        gamma = _gamma(method, virtual, numpy_previous)
+        ends = above | below
+        previous = space.where(above, last + 0 * previous, space.where(below, space.zeros_like(previous), previous))
+        following = space.where(ends, previous, previous + 1)
+        a, b = _take_rows(flat, order, previous, kept), _take_rows(flat, order, following, kept)
+        in_dt = B.numpy_dtype(data.dtype)
+        work = in_dt if work is None else work
+        diff = b - a
+        if work != in_dt:
+            a, b, diff = (cast(v, dtype=work) for v in (a, b, diff))
+        t, rest = B.astype(gamma, work), B.astype(1 - gamma, work)
+        if q_tensor is not None:
+            steps = B.astype(space.where(ends | (gamma == 0), space.zeros_like(gamma), slope + 0 * gamma), work)
+            moved = (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
+            if B.numpy_dtype(B.data_of(moved).dtype) != work:
+                moved = cast(moved, dtype=work)
+            t, rest = t + moved, rest - moved
+        result = where(gamma >= 0.5, b - diff * rest, a + diff * t)
+    if B.any_true(empty):
+        result = where(empty[..., None], B.as_array(float("nan"), B.numpy_dtype(B.data_of(result).dtype)), result)
+    if q.ndim == 0:
+        return reshape(result, kept), empty
+    result = permute(result, (len(kept),) + tuple(range(len(kept))))
+    return reshape(result, tuple(q.shape) + kept), empty
+
+
+def nan_middle(x, dims):
+    """The two middle values (equal for an odd count) of the values that are not NaN in each
+    slice (kept + (2,)), and the mask of the all-NaN slices: the core of NumPy's nanmedian."""
+    flat, kept, n = flatten_reduced(x, dims)
+    data = B.data_of(flat)
+    space = B.namespace(data)
+    order = space.argsort(data, axis=-1, stable=True)
+    count = space.sum(B.astype(~space.isnan(data), _INT64), axis=-1)
+    empty = count == 0
+    low = (space.where(empty, space.ones_like(count), count) - 1) // 2
+    high = space.where(empty, space.zeros_like(count), count // 2)
+    return _take_rows(flat, order, space.stack([low, high], axis=-1), kept), empty
+
+
 def kept_dims(shape, dims):
     """``shape`` with the reduced axes ``dims`` (None: all) set to 1."""
     return tuple(1 if dims is None or i in dims else s for i, s in enumerate(shape))
@@ -261,6 +348,35 @@ def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     return values_indices(values, Tensor._wrap(B.astype(index, _INT64)))
 
 
+@public(method=True, numpy="nanmedian")
+def nanmedian(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+    """PyTorch's nanmedian: ``median`` of the values that are not NaN (NaN only for an all-NaN
+    slice). Without ``dim`` its gradient is shared by the elements equal to it; with ``dim``
+    (``axis``), ``(values, indices)``. ``cr.nanmedian(x, dim=0).values``."""
+    _check_operand("nanmedian", input, "input")
+    dim, keepdim = aliases("nanmedian", dim, axis, keepdim, keepdims)
+    keepdim = _keepdim("nanmedian", keepdim)
+    if _real_only("nanmedian", input).kind not in "fc":
+        return median(input, dim, keepdim)
+    if dim is None:
+        return nanmedian_prim(input, dim=None, keepdim=False)
+    d = normalize_dim("nanmedian", dim, _ndim(input))
+    if _ndim(input) == 0:
+        return values_indices(input * 1, Tensor._wrap(B.zeros((), _INT64, like=B.data_of(input))))
+    data = B.data_of(input)
+    space = B.namespace(data)
+    n = B.shape_of(data)[d]
+    if n == 0:
+        raise RuntimeError(f"nanmedian: expected reduction dim {d} to have non-zero size (shape {B.shape_of(data)})")
+    order = space.argsort(data, axis=d, stable=True)
+    count = space.sum(B.astype(~space.isnan(data), _INT64), axis=d, keepdims=True)
+    index = space.take_along_axis(order, (space.where(count > 0, count, space.ones_like(count)) - 1) // 2, axis=d)
+    values = gather_prim(input, index, dim=d)
+    if not keepdim:
+        values, index = squeeze(values, d), space.squeeze(index, axis=d)
+    return values_indices(values, Tensor._wrap(B.astype(index, _INT64)))
+
+
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
@@ -288,23 +404,38 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     (``axis``; None: all elements) by ``interpolation`` ('linear', 'lower', 'higher', 'midpoint',
     'nearest'); the q dimension comes first. Differentiable in ``input`` and (for 'linear') in
     ``q``. ``cr.quantile(x, 0.9, dim=1)``; ``np.quantile`` has NumPy's 13 methods."""
-    _check_operand("quantile", input, "input")
-    dim, keepdim = aliases("quantile", dim, axis, keepdim, keepdims)
-    keepdim = _keepdim("quantile", keepdim)
-    dt = _real_only("quantile", input)
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, axis, keepdims)
+
+
+def _quantile(op, input, q, dim, keepdim, interpolation, axis, keepdims):  # noqa: A002
+    _check_operand(op, input, "input")
+    dim, keepdim = aliases(op, dim, axis, keepdim, keepdims)
+    keepdim = _keepdim(op, keepdim)
+    dt = _real_only(op, input)
     if dt.kind != "f":
-        raise RuntimeError(f"quantile: input tensor must be floating point, got {dt}; convert with x.float()")
+        raise RuntimeError(f"{op}: input tensor must be floating point, got {dt}; convert with x.float()")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile: interpolation must be one of {', '.join(map(repr, _INTERPOLATIONS))}, "
+        raise ValueError(f"{op}: interpolation must be one of {', '.join(map(repr, _INTERPOLATIONS))}, "
                          f"got {interpolation!r}")
-    data, q_tensor = _quantile_q("quantile", q)
+    data, q_tensor = _quantile_q(op, q)
     if data.ndim > 1:
-        raise RuntimeError(f"quantile: q must be a scalar or 1-d tensor, got shape {data.shape}")
+        raise RuntimeError(f"{op}: q must be a scalar or 1-d tensor, got shape {data.shape}")
     shape = _shape(input)
-    dims = _dims("quantile", dim, len(shape))
+    dims = _dims(op, dim, len(shape))
     if 0 in shape:
-        raise RuntimeError(f"quantile: input tensor must be non-empty, got shape {shape}")
-    result = order_statistics(input, dims, B.astype(data, dt), interpolation, q_tensor=q_tensor)
+        raise RuntimeError(f"{op}: input tensor must be non-empty, got shape {shape}")
+    if op == "quantile":
+        result = order_statistics(input, dims, B.astype(data, dt), interpolation, q_tensor=q_tensor)
+    else:
+        result = nan_order_statistics(input, dims, B.astype(data, dt), interpolation, q_tensor=q_tensor)[0]
     if keepdim:
         result = reshape(result, tuple(data.shape) + kept_dims(shape, dims))
     return result
+
+
+@public(method=True, numpy=("nanquantile", "nanpercentile"))
+def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear",  # noqa: A002
+                axis=None, keepdims=None):
+    """PyTorch's nanquantile: ``quantile`` of the values that are not NaN in each slice (NaN,
+    with no gradient, for an all-NaN slice). ``cr.nanquantile(x, [0.1, 0.9], dim=1)``."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, axis, keepdims)
