@@ -121,3 +121,7 @@ entry("np.nanquantile", lambda x, **kw: np.nanquantile(x, **kw), "gather",
                    S(_with_nans(rng, (3, 6)), q=0.3, axis=0, method="higher")])
 entry("np.nanpercentile", lambda x, **kw: np.nanpercentile(x, **kw), "gather",
       lambda rng: [S(_with_nans(rng, (3, 6)), q=40.0, axis=-1)])
+entry("np.nanprod", lambda x: np.nanprod(x, axis=1), ("where", "prod"), lambda rng: [S(_with_nans(rng, (3, 4)) / 2)])
+entry("np.nancumsum", lambda x: np.nancumsum(x, axis=0), ("where", "cumsum"), lambda rng: [S(_with_nans(rng, (3, 4)))])
+entry("np.nancumprod", lambda x: np.nancumprod(x, axis=1), ("where", "cumprod"),
+      lambda rng: [S(_with_nans(rng, (3, 4)) / 2)])

@@ -18,7 +18,7 @@ REDUCTIONS = [
     ("sum", ()), ("mean", ()), ("prod", ()), ("var", ()), ("std", ()), ("amax", ()), ("amin", ()),
     ("logsumexp", ()), ("nansum", ()), ("nanmean", ()), ("argmax", ()), ("argmin", ()),
 ]
-ALONG = [("max", ()), ("min", ()), ("median", ())]  # (values, indices) along a dim
+ALONG = [("max", ()), ("min", ()), ("median", ()), ("nanmedian", ())]  # (values, indices) along a dim
 CUMULATIVE = ["cumsum", "cumprod"]
 
 

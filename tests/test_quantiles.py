@@ -86,6 +86,16 @@ def test_nansum_initial_is_added_as_numpy_does():
     _same_as_numpy(np.nansum, A, axis=0, initial=2.0, exact=False)
 
 
+@pytest.mark.parametrize("name, kwargs", [
+    ("nanprod", {}), ("nanprod", {"axis": 1, "keepdims": True}), ("nanprod", {"axis": 1, "where": A[0] > 0}),
+    ("nanprod", {"dtype": np.float32, "initial": 2.0}), ("nancumsum", {}), ("nancumsum", {"axis": 1}),
+    ("nancumsum", {"axis": -1, "dtype": np.float32}), ("nancumprod", {"axis": 0}), ("nancumprod", {}),
+], ids=str)
+def test_nan_filled_functions_match_numpy(name, kwargs):
+    _same_as_numpy(getattr(np, name), A / 2, exact="initial" not in kwargs, **kwargs)
+    _same_as_numpy(getattr(np, name), np.arange(12).reshape(3, 4) - 5, **{k: v for k, v in kwargs.items() if k != "where"})
+
+
 @pytest.mark.parametrize("name", ["nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin"])
 def test_nan_reductions_of_integers_are_the_plain_ones(name):
     _same_as_numpy(getattr(np, name), np.arange(12).reshape(3, 4) - 5, axis=1)
@@ -448,6 +458,9 @@ NUMPY_CASES = {
     np.nanmedian: [("axis=2", lambda a: np.nanmedian(a, axis=2), (_N,)), ("3d", np.nanmedian, (_N,))],
     np.nanquantile: [("q-list", lambda a: np.nanquantile(a, [0.2, 0.7], axis=1), (_N,))],
     np.nanpercentile: [("q", lambda a: np.nanpercentile(a, 65.0, axis=-1), (_N,))],
+    np.nanprod: [("axis=1", lambda a: np.nanprod(a / 4, axis=1), (_N,))],
+    np.nancumsum: [("axis=2", lambda a: np.nancumsum(a, axis=2), (_N,)), ("flat", np.nancumsum, (_N,))],
+    np.nancumprod: [("axis=0", lambda a: np.nancumprod(a / 4, axis=0), (_N,))],
 }
 
 

@@ -61,6 +61,20 @@ def _nansum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoVa
     return _CORE["sum"](a, axis, dtype, out, keepdims, initial, where)
 
 
+def _nan_filled(name, core, fill):
+    """NumPy's nanprod, nancumsum, nancumprod: NaN replaced by ``fill`` (no gradient there), then
+    the plain function with all its keywords."""
+
+    def call(a, *args, **kwargs):
+        a = _operand(a)
+        if _inexact(a):
+            a = O.where(np.isnan(np.asarray(_raw(a))), np.asarray(fill, dtype=_dtype_of(a)), a)
+        return _CORE[core](a, *args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
 def _nan_setup(name, a, axis, dtype, out, where):
     a = _operand(a)
     if dtype is not None and not np.issubdtype(np.dtype(dtype), np.inexact):
@@ -303,6 +317,8 @@ SIGNATURES: dict[str, Callable[..., Any]] = {
     "quantile": _quantiles("numpy.quantile", 1, "Quantiles must be in the range [0, 1]"),
     "percentile": _quantiles("numpy.percentile", 100, "Percentiles must be in the range [0, 100]"),
     "nanmedian": _nanmedian,
+    "nanprod": _nan_filled("nanprod", "prod", 1), "nancumsum": _nan_filled("nancumsum", "cumsum", 0),
+    "nancumprod": _nan_filled("nancumprod", "cumprod", 1),
     "nanquantile": _quantiles("numpy.nanquantile", 1, "Quantiles must be in the range [0, 1]", True),
     "nanpercentile": _quantiles("numpy.nanpercentile", 100, "Percentiles must be in the range [0, 100]", True),
 }

@@ -356,7 +356,10 @@ def nanmedian(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=Non
     _check_operand("nanmedian", input, "input")
     dim, keepdim = aliases("nanmedian", dim, axis, keepdim, keepdims)
     keepdim = _keepdim("nanmedian", keepdim)
-    if _real_only("nanmedian", input).kind not in "fc":
+    kind = _real_only("nanmedian", input).kind
+    if kind == "b":
+        raise TypeError("nanmedian: bool tensors are not supported (as in PyTorch); convert with x.long() or x.float()")
+    if kind not in "fc":
         return median(input, dim, keepdim)
     if dim is None:
         return nanmedian_prim(input, dim=None, keepdim=False)

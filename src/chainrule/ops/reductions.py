@@ -322,7 +322,7 @@ _cumsum_impl = _cumulative_impl("cumsum", np.cumsum)
 cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumsum"))
 
 
-@public(method=True, numpy="cumsum")
+@public(method=True, numpy=("cumsum", "nancumsum"))
 def cumsum(input, dim: int | None = None, *, axis: int | None = None, dtype=None):  # noqa: A002
     """Running sums along ``dim`` (or ``axis``), in ``dtype`` if given: ``cr.cumsum(x, 0)``."""
     _check_operand("cumsum", input, "input")
@@ -390,7 +390,7 @@ def _prod_impl(x, dim, keepdim):
 prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"), xp=_prod_xp)
 
 
-@public(method=True, numpy="prod")
+@public(method=True, numpy=("prod", "nanprod"))
 def prod(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Product over ``dim`` (``axis``; int or None); gradients are exact when elements are zero.
 
@@ -462,7 +462,7 @@ cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
                       save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumprod"))
 
 
-@public(method=True, numpy="cumprod")
+@public(method=True, numpy=("cumprod", "nancumprod"))
 def cumprod(input, dim: int | None = None, *, axis: int | None = None, dtype=None):  # noqa: A002
     """Running products along ``dim`` (or ``axis``); gradients are exact when elements are
     zero, as PyTorch's: ``cr.cumprod(x, 0)``."""
