@@ -477,3 +477,19 @@ def test_numpy_cases(func, label):
     assert got.dtype == np.asarray(want).dtype
     clean = [np.nan_to_num(a, nan=0.0) if np.isnan(a).any() else a for a in args]
     assert cr.autograd.gradcheck(lambda *xs: call(*xs), [cr.tensor(a, requires_grad=True) for a in clean])
+
+
+@pytest.mark.parametrize("name", ["median", "nanmedian", "nanmax", "nanmin"])
+def test_new_primitives_batch_by_shifting_dim(name):
+    """Their batching rule ("reduce") equals applying them example by example."""
+    from chainrule.core import dispatch as P
+    from chainrule.transforms.batching import BatchedNamespace
+
+    x = _with_nans((5, 3, 4), seed=9)
+    ns = BatchedNamespace(P.raw, 5)
+    for dim, keepdim in [(None, False), ((1,), True), ((0, 1), False)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            got = getattr(ns, name)(ns.wrap(x), dim=dim, keepdim=keepdim).value
+            want = np.stack([getattr(P.raw, name)(x[b], dim=dim, keepdim=keepdim) for b in range(5)])
+        np.testing.assert_array_equal(got, want)
