@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_quantiles import NUMPY_CASES
 
 import chainrule as cr
 from chainrule.api import numpy_protocols as _interop
@@ -908,6 +909,9 @@ FUNCTION_CASES.update({
 _DATA_ONLY |= {np.shares_memory, np.may_share_memory}
 
 
+# The quantiles family (api/numpy_quantiles.py) keeps its cases beside its tests.
+FUNCTION_CASES.update({f: [Case(*c) for c in cs] for f, cs in NUMPY_CASES.items()})
+
 # The families added for SPEC §12 keep their cases in tests/numpy_cases_<family>.py: a
 # FUNCTION_CASES there maps NumPy functions to (label, call, arrays) tuples.
 for _path in sorted(pathlib.Path(__file__).parent.glob("numpy_cases_*.py")):
@@ -1038,7 +1042,7 @@ def test_raises_where_numpy_raises(label, call, args, name):
     (lambda t: np.sum(t, out=np.zeros(())), "sum"),
     (lambda t: np.copyto(np.zeros(4), t), "copyto"),
     (lambda t: np.spacing(t), "spacing"),
-    (lambda t: np.median(t), "median"),
+    (lambda t: np.nanargmax(t), "nanargmax"),
 ], ids=["where-no-out", "einsum-kwarg", "einsum-order", "clip-kwarg",
         "clip-order", "reshape-order", "out-array-history", "out-list",
         "subok-history", "sum-out-array-history", "copyto-array-history", "unsupported-ufunc",

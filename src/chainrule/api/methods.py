@@ -7,6 +7,7 @@ import numpy as np
 from ..autograd.core import tensor_backward
 from ..core import backend as B
 from ..core import dtypes as D
+from ..core.creation import NEW_METHODS
 from ..core.tensor import Tensor
 from ..ops import comparisons as CMP
 from ..ops import elementwise as E
@@ -310,6 +311,8 @@ def install() -> None:
         setattr(Tensor, name, fn)
     subscribe(_install_operation)
     for name, fn in _conversions().items():
+        setattr(Tensor, name, fn)
+    for name, fn in NEW_METHODS.items():
         setattr(Tensor, name, fn)
     Tensor.__array_ufunc__ = _interop.array_ufunc  # type: ignore[attr-defined]  # set once here
     Tensor.__array_function__ = _interop.array_function  # type: ignore[attr-defined]

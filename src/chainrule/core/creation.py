@@ -292,3 +292,56 @@ def rand_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("rand_like", input, dtype)
     return _finish(np.asarray(_rng[0].random(shape)).astype(dt, copy=False), requires_grad, "rand_like")
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's ``t.new_*``: new tensors with the dtype of ``t`` (unless ``dtype=`` says otherwise)
+# ---------------------------------------------------------------------------------------------
+
+def _new_dtype(self: Tensor, dtype: DTypeLike, op: str) -> np.dtype:
+    resolved = D.resolve(dtype, op)
+    return B.numpy_dtype(self._data.dtype) if resolved is None else resolved
+
+
+def new_tensor(self: Tensor, data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` in ``self``'s dtype (or ``dtype``), as PyTorch's
+    ``t.new_tensor``: ``x.new_tensor([1, 2])`` is float when ``x`` is."""
+    if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) and v._data.size != 1 for v in data):
+        raise ValueError("new_tensor: only one-element tensors can be converted to numbers in a list "
+                         "(as PyTorch); use cr.stack to join tensors")
+    return _finish(_as_data(data, _new_dtype(self, dtype, "new_tensor"), copy=True, op="new_tensor"),
+                   requires_grad, "new_tensor")
+
+
+def new_zeros(self: Tensor, *sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+              requires_grad: bool = False) -> Tensor:
+    """Zeros of the shape ``sizes`` in ``self``'s dtype: ``x.new_zeros(2, 3)``."""
+    return _finish(np.zeros(_shape("new_zeros", sizes, size), dtype=_new_dtype(self, dtype, "new_zeros")),
+                   requires_grad, "new_zeros")
+
+
+def new_ones(self: Tensor, *sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+             requires_grad: bool = False) -> Tensor:
+    """Ones of the shape ``sizes`` in ``self``'s dtype: ``x.new_ones((2, 3))``."""
+    return _finish(np.ones(_shape("new_ones", sizes, size), dtype=_new_dtype(self, dtype, "new_ones")),
+                   requires_grad, "new_ones")
+
+
+def new_empty(self: Tensor, *sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
+              requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of the shape ``sizes`` in ``self``'s dtype: ``x.new_empty(3)``."""
+    return _finish(np.empty(_shape("new_empty", sizes, size), dtype=_new_dtype(self, dtype, "new_empty")),
+                   requires_grad, "new_empty")
+
+
+def new_full(self: Tensor, size: SizeLike, fill_value: Scalar, dtype: DTypeLike = None,
+             requires_grad: bool = False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value``, in ``self``'s dtype (the value is
+    converted, as PyTorch: 3.5 in an int64 tensor is 3): ``x.new_full((2,), 7.0)``."""
+    shape = _shape("new_full", (size,) if not isinstance(size, (tuple, list)) else (tuple(size),), None)
+    value = _number("new_full", "fill_value", fill_value, finite=False)
+    return _finish(np.full(shape, value, dtype=_new_dtype(self, dtype, "new_full")), requires_grad, "new_full")
+
+
+NEW_METHODS = {"new_tensor": new_tensor, "new_zeros": new_zeros, "new_ones": new_ones, "new_empty": new_empty,
+               "new_full": new_full}

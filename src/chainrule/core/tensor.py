@@ -59,6 +59,18 @@ def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
     return array
 
 
+def _legacy_data(args: tuple, dtype, size, requires_grad) -> ndarray:
+    """``Tensor(*args)``: sizes (or ``size=``) give zeros, a sequence its values as floats."""
+    sizes = args if size is None else args + (tuple(size) if isinstance(size, (tuple, list)) else (size,))
+    shape = all(type(a) is int or isinstance(a, np.integer) for a in sizes) and min(sizes, default=0) >= 0
+    if not isinstance(requires_grad, (bool, np.bool_)) or not shape and (size is not None or len(args) > 1 or isinstance(args[0], (int, float, complex, np.number))):
+        raise TypeError(f"Tensor: give one sequence or sizes >= 0 (and requires_grad True or False), got {args!r:.40}, size={size!r:.20}, requires_grad={requires_grad!r:.20}; for a 0-d tensor use cr.tensor(value)")
+    if shape:
+        return np.zeros(sizes or (0,), dtype=D.resolve(dtype, "Tensor") or D.get_default_dtype())
+    array = _as_data(args[0], dtype, op="Tensor")
+    return array.astype(D.get_default_dtype()) if dtype is None and not isinstance(args[0], Tensor) and array.dtype.kind in "biuf" else array
+
+
 def _check_kind(op, data, dtype) -> None:
     why = D.unsupported(dtype)
     if why is not None:
@@ -117,12 +129,11 @@ class Tensor(_Methods):
     __array_priority__ = 1000
     _leaf = True
 
-    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
-        _make(_as_data(data, dtype), into=self)
-        if requires_grad is not False:
-            if not isinstance(requires_grad, (bool, np.bool_)):
-                raise TypeError(f"tensor: requires_grad must be True or False, got {type(requires_grad).__name__}")
-            self.requires_grad_(requires_grad)
+    def __init__(self, *data: Any, dtype=None, requires_grad: bool = False, size=None) -> None:
+        """As ``torch.Tensor``: ``Tensor([1, 2])`` is float32 (``cr.tensor`` infers), ``Tensor(2, 3)`` zeros."""
+        _make(_legacy_data(data, dtype, size, requires_grad), into=self)
+        if requires_grad:
+            self.requires_grad_(True)
 
     _make = staticmethod(_make)
     # ``Tensor._wrap(array)``: a tensor with no history around ``array`` (no copy).

@@ -23,6 +23,7 @@ from .reductions import (
     _keep,
     _keepdim,
     _real_only,
+    aliases,
     values_indices,
 )
 from .shape import _ndim, _shape, normalize_dim, squeeze, unsqueeze
@@ -65,6 +66,41 @@ amin_prim = define("amin", lambda x, dim, keepdim, nan=False: np.amin(x, axis=di
                    (_extremum_vjp,), _extremum_jvp, save_ans=True, batching="reduce", template=T.reduction("min"), xp=_amin_xp)
 
 
+def _nan_extremum_weights(m, ans, x, dim, keepdim):
+    """1/k on each of the k elements that attain the NaN-ignoring extremum, 0 elsewhere: NaN
+    elements never attain it, and an all-NaN slice (NaN result) gives no gradient at all."""
+    a = _keep(m, ans, x.shape, dim, keepdim)
+    x, a = B.data_of(x), B.data_of(a)
+    space = B.namespace(x)
+    weights = B.astype(x == a, x.dtype)
+    count = space.sum(weights, axis=dim, keepdims=True)
+    return weights / space.where(count == 0, space.ones_like(count), count)
+
+
+def _nan_extremum_vjp(m, g, ans, x, dim, keepdim):
+    return _keep(m, g, x.shape, dim, keepdim) * _nan_extremum_weights(m, ans, x, dim, keepdim)
+
+
+def _nan_extremum_jvp(m, tangents, ans, x, dim, keepdim):
+    return m.sum(tangents[0] * _nan_extremum_weights(m, ans, x, dim, keepdim), dim=dim, keepdim=keepdim)
+
+
+def _nan_reduce(ufunc):
+    def impl(x, dim, keepdim):
+        return np.asarray(ufunc.reduce(x, axis=dim, keepdims=keepdim))
+
+    return impl
+
+
+# NumPy's nanmax/nanmin: fmax/fmin reductions (a NaN only where the whole slice is NaN).
+nanmax_prim = define("nanmax", _nan_reduce(np.fmax), (_nan_extremum_vjp,), _nan_extremum_jvp, save_ans=True,
+                     batching="reduce", template=T.reduction("fmax.reduce"))
+
+
+nanmin_prim = define("nanmin", _nan_reduce(np.fmin), (_nan_extremum_vjp,), _nan_extremum_jvp, save_ans=True,
+                     batching="reduce", template=T.reduction("fmin.reduce"))
+
+
 def _check_nonempty(op, input, dim):
     shape = _shape(input)
     if (dim is None and 0 in shape) or (dim is not None and any(shape[d] == 0 for d in dim)):
@@ -81,21 +117,23 @@ def _extremum(op, prim, input, dim, keepdim, nan=False):  # noqa: A002
     return prim(input, dim=dims, keepdim=keepdim)
 
 
-@public(method=True)
-def amax(input, dim=None, keepdim: bool = False):  # noqa: A002
+@public(method=True, numpy="ptp")
+def amax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Largest value over ``dim``; tied elements share the gradient equally.
 
     A NaN propagates to the result, and then, as in PyTorch, the gradient is NaN for every element
     of that slice (``max()`` without dim instead gives it to the NaN elements).
     """
     _check_operand("amax", input, "input")
+    dim, keepdim = aliases("amax", dim, axis, keepdim, keepdims)
     return _extremum("amax", amax_prim, input, dim, keepdim)
 
 
 @public(method=True)
-def amin(input, dim=None, keepdim: bool = False):  # noqa: A002
+def amin(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Smallest value over ``dim``; tied elements share the gradient equally."""
     _check_operand("amin", input, "input")
+    dim, keepdim = aliases("amin", dim, axis, keepdim, keepdims)
     return _extremum("amin", amin_prim, input, dim, keepdim)
 
 
@@ -113,16 +151,18 @@ def _arg_extremum(op, prim, input, dim, keepdim):  # noqa: A002
 
 
 @public(method=True, numpy="argmax")
-def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
+def argmax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     _check_operand("argmax", input, "input")
+    dim, keepdim = aliases("argmax", dim, axis, keepdim, keepdims)
     return _arg_extremum("argmax", argmax_prim, input, dim, keepdim)
 
 
 @public(method=True, numpy="argmin")
-def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
+def argmin(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Index of the smallest value (of the flattened tensor when ``dim`` is None)."""
     _check_operand("argmin", input, "input")
+    dim, keepdim = aliases("argmin", dim, axis, keepdim, keepdims)
     return _arg_extremum("argmin", argmin_prim, input, dim, keepdim)
 
 
@@ -143,7 +183,7 @@ def _extremum_along(op, elementwise, prim, arg, input, dim, keepdim):  # noqa: A
 
 
 @public(method=True, numpy=("max", "amax"))
-def max(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+def max(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Any:  # noqa: A001,A002
     """Without ``dim``: the largest value. With ``dim``: ``(values, indices)`` along it.
 
     Two tensors as ``max(a, b)`` give the elementwise maximum. A NaN is the result wherever one
@@ -151,11 +191,30 @@ def max(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
     ``dim`` to the one the index names.
     """
     _check_operand("max", input, "input")
+    dim, keepdim = aliases("max", dim, axis, keepdim, keepdims)
     return _extremum_along("max", maximum, amax_prim, argmax, input, dim, keepdim)
 
 
 @public(method=True, numpy=("min", "amin"))
-def min(input, dim=None, keepdim: bool = False) -> Any:  # noqa: A001,A002
+def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Any:  # noqa: A001,A002
     """Without ``dim``: the smallest value. With ``dim``: ``(values, indices)`` along it."""
     _check_operand("min", input, "input")
+    dim, keepdim = aliases("min", dim, axis, keepdim, keepdims)
     return _extremum_along("min", minimum, amin_prim, argmin, input, dim, keepdim)
+
+
+@public(numpy="nanmax")
+def nanmax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+    """Largest value over ``dim`` (``axis``) ignoring NaNs (NaN only for an all-NaN slice), as
+    ``np.nanmax``: ``cr.nanmax(x, dim=0)``. NaN elements get no gradient; ties share it."""
+    _check_operand("nanmax", input, "input")
+    dim, keepdim = aliases("nanmax", dim, axis, keepdim, keepdims)
+    return _extremum("nanmax", nanmax_prim, input, dim, keepdim)
+
+
+@public(numpy="nanmin")
+def nanmin(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+    """Smallest value over ``dim`` (``axis``) ignoring NaNs, as ``np.nanmin``: ``cr.nanmin(x)``."""
+    _check_operand("nanmin", input, "input")
+    dim, keepdim = aliases("nanmin", dim, axis, keepdim, keepdims)
+    return _extremum("nanmin", nanmin_prim, input, dim, keepdim)

@@ -52,6 +52,27 @@ def _keepdim(op: str, keepdim) -> bool:
     raise TypeError(f"{op}: keepdim must be a bool, got {type(keepdim).__name__} {keepdim!r:.40}")
 
 
+def aliases(op: str, dim, axis, keepdim=False, keepdims=None):
+    """PyTorch's spellings: ``axis=`` for ``dim=`` and ``keepdims=`` for ``keepdim=`` (one of
+    each pair, as PyTorch accepts)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim= and axis= (axis is another name for dim); give one")
+        dim = axis
+    if keepdims is not None:
+        if keepdim is not False:
+            raise TypeError(f"{op}: got both keepdim= and keepdims= (the same argument); give one")
+        keepdim = keepdims
+    return dim, keepdim
+
+
+def _required_dim(op: str, dim, axis) -> int:
+    dim, _ = aliases(op, dim, axis)
+    if dim is None:
+        raise TypeError(f"{op}: missing the required argument dim (an int)")
+    return dim
+
+
 def _kept_shape(shape, dim):
     """``shape`` with the reduced dimensions set to 1 (what ``keepdim=True`` gives)."""
     if dim is None:
@@ -249,9 +270,11 @@ mean_prim = linear("mean", _mean_impl, _mean_vjp, batching="reduce", raw_vjp=(_m
 
 
 @public(method=True, numpy="sum")
-def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
-    """Sum over ``dim`` (an int, a tuple, or None for all elements)."""
+def sum(input, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None):  # noqa: A001,A002
+    """Sum over ``dim`` (an int, a tuple, or None for all elements); ``axis``/``keepdims`` are
+    other names for ``dim``/``keepdim``. ``cr.sum(x, dim=0)``."""
     _check_operand("sum", input, "input")
+    dim, keepdim = aliases("sum", dim, axis, keepdim, keepdims)
     dtype = D.resolve(dtype, "sum")
     if dtype is not None:
         input = cast(input, dtype=dtype)
@@ -261,10 +284,11 @@ def sum(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A001,A002
     return out
 
 
-@public(method=True, numpy="mean")
-def mean(input, dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
-    """Arithmetic mean over ``dim``; floating tensors only, as in PyTorch."""
+@public(method=True, numpy=("mean", "average"))
+def mean(input, dim=None, keepdim: bool = False, dtype=None, *, axis=None, keepdims=None):  # noqa: A002
+    """Arithmetic mean over ``dim`` (``axis``); floating tensors only, as in PyTorch."""
     _check_operand("mean", input, "input")
+    dim, keepdim = aliases("mean", dim, axis, keepdim, keepdims)
     dtype = D.resolve(dtype, "mean")
     if dtype is not None:
         input = cast(input, dtype=dtype)
@@ -298,10 +322,16 @@ _cumsum_impl = _cumulative_impl("cumsum", np.cumsum)
 cumsum_prim = linear("cumsum", _cumsum_impl, _cumsum_transpose, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumsum({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumsum"))
 
 
-@public(method=True, numpy="cumsum")
-def cumsum(input, dim: int):  # noqa: A002
-    """Running sums along ``dim``."""
+@public(method=True, numpy=("cumsum", "nancumsum"))
+def cumsum(input, dim: int | None = None, *, axis: int | None = None, dtype=None):  # noqa: A002
+    """Running sums along ``dim`` (or ``axis``), in ``dtype`` if given: ``cr.cumsum(x, 0)``."""
     _check_operand("cumsum", input, "input")
+    dim = _required_dim("cumsum", dim, axis)
+    dtype = D.resolve(dtype, "cumsum")
+    if dtype is not None:
+        if dtype == B.BOOL:  # PyTorch has no bool running sums or products
+            raise TypeError("cumsum: dtype bool is not supported; give an integer or floating dtype")
+        input = cast(input, dtype=dtype)
     return cumsum_prim(input, dim=normalize_dim("cumsum", dim, _ndim(input)))
 
 
@@ -360,14 +390,15 @@ def _prod_impl(x, dim, keepdim):
 prod_prim = define("prod", _prod_impl, (_prod_vjp,), _prod_jvp, save_ans=True, batching="reduce", template=T.reduction("prod"), xp=_prod_xp)
 
 
-@public(method=True, numpy="prod")
-def prod(input, dim=None, keepdim: bool = False):  # noqa: A002
-    """Product over ``dim`` (int or None); gradients are exact when elements are zero.
+@public(method=True, numpy=("prod", "nanprod"))
+def prod(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+    """Product over ``dim`` (``axis``; int or None); gradients are exact when elements are zero.
 
     float16 products accumulate in float32 (as PyTorch's cumprod; PyTorch's CPU prod overflows
     float16 partial products that float32 holds).
     """
     _check_operand("prod", input, "input")
+    dim, keepdim = aliases("prod", dim, axis, keepdim, keepdims)
     return prod_prim(input, dim=_dims("prod", dim, _ndim(input)), keepdim=_keepdim("prod", keepdim))
 
 
@@ -431,13 +462,18 @@ cumprod_prim = define("cumprod", _cumprod_impl, (_cumprod_vjp,), _cumprod_jvp,
                       save_ans=True, batching="shift_dim", template=T.Template(lambda p, k, v: f"np.cumprod({p[0]}, axis={k['dim']})"), xp=_cumulative_xp("cumprod"))
 
 
-@public(method=True, numpy="cumprod")
-def cumprod(input, dim: int):  # noqa: A002
-    """Running products along ``dim``; gradients are exact when elements are zero."""
+@public(method=True, numpy=("cumprod", "nancumprod"))
+def cumprod(input, dim: int | None = None, *, axis: int | None = None, dtype=None):  # noqa: A002
+    """Running products along ``dim`` (or ``axis``); gradients are exact when elements are
+    zero, as PyTorch's: ``cr.cumprod(x, 0)``."""
     _check_operand("cumprod", input, "input")
+    dim = _required_dim("cumprod", dim, axis)
+    dtype = D.resolve(dtype, "cumprod")
+    if dtype is not None:
+        if dtype == B.BOOL:  # PyTorch has no bool running sums or products
+            raise TypeError("cumprod: dtype bool is not supported; give an integer or floating dtype")
+        input = cast(input, dtype=dtype)
     return cumprod_prim(input, dim=normalize_dim("cumprod", dim, _ndim(input)))
-
-
 
 
 def _dtype(x):

@@ -23,11 +23,14 @@ from .reductions import (
     _f32,
     _f64,
     _floating_only,
+    _i64,
     _keep,
     _keepdim,
     _logsumexp_xp,
     _norm2_xp,
     _norm_p_xp,
+    _real_only,
+    aliases,
     mean_prim,
     sum_prim,
 )
@@ -57,12 +60,14 @@ def _var(input, dims, correction, keepdim):  # noqa: A002
 
 
 @public(method=True, numpy="var")
-def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
+def var(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None, axis=None,  # noqa: A002
+        keepdims=None):
     """Variance over ``dim`` with ``correction`` (1 by default: the unbiased estimate).
 
     Floating tensors only (as PyTorch); float16 is computed in float32.
     """
     _check_operand("var", input, "input")
+    dim, keepdim = aliases("var", dim, axis, keepdim, keepdims)
     dims = _dims("var", dim, _ndim(input))
     return _in_float32(_var, "var", input, dims, _correction("var", correction, unbiased), _keepdim("var", keepdim))
 
@@ -76,13 +81,15 @@ def _std(input, dims, correction, keepdim):  # noqa: A002
 
 
 @public(method=True, numpy="std")
-def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None):  # noqa: A002
+def std(input, dim=None, correction=None, keepdim: bool = False, *, unbiased=None, axis=None,  # noqa: A002
+        keepdims=None):
     """Standard deviation: the square root of ``var``.
 
     Its gradient is 0 where the standard deviation is 0 (a constant input), as PyTorch's, where
     the chain rule through the square root would give 0 · inf = NaN.
     """
     _check_operand("std", input, "input")
+    dim, keepdim = aliases("std", dim, axis, keepdim, keepdims)
     dims = _dims("std", dim, _ndim(input))
     return _in_float32(_std, "std", input, dims, _correction("std", correction, unbiased), _keepdim("std", keepdim))
 
@@ -205,7 +212,153 @@ logsumexp_prim = define(
 
 
 @public(method=True)
-def logsumexp(input, dim=None, keepdim: bool = False):  # noqa: A002
-    """``log(sum(exp(input)))`` over ``dim``, computed without overflow."""
+def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
+    """``log(sum(exp(input)))`` over ``dim`` (``axis``), computed without overflow."""
     _check_operand("logsumexp", input, "input")
+    dim, keepdim = aliases("logsumexp", dim, axis, keepdim, keepdims)
     return logsumexp_prim(input, dim=_dims("logsumexp", dim, _ndim(input)), keepdim=_keepdim("logsumexp", keepdim))
+
+
+# ---------------------------------------------------------------------------------------------
+# NaN-ignoring reductions: NaN entries count as absent and get no gradient. The cores take the
+# mask of the entries that count (``valid``: not NaN, and selected by NumPy's ``where=``) and
+# compute as NumPy's nan-functions do; the ``cr.*`` functions and ``np.nan*`` on tensors share them.
+# ---------------------------------------------------------------------------------------------
+
+def valid_mask(input, where_mask=None):  # noqa: A002
+    """The entries that count: not NaN (for floating tensors) and selected by ``where_mask``."""
+    data = B.data_of(input)
+    space = B.namespace(data)
+    valid = ~space.isnan(data) if B.kind(data.dtype) in "fc" else B.full(B.shape_of(data), True, B.BOOL, like=data)
+    if where_mask is not None:
+        valid = valid & where_mask
+    return valid
+
+
+def _valid_count(valid, dims, keepdim):
+    """How many entries count in each slice (int64, any namespace)."""
+    return B.namespace(valid).sum(B.astype(valid, _i64), axis=dims, keepdims=keepdim)
+
+
+def _at_least_one(count, dtype):
+    """``count`` with zeros replaced by ones, in ``dtype``: a divisor that never divides by 0."""
+    space = B.namespace(count)
+    return B.astype(space.where(count > 0, count, space.ones_like(count)), dtype)
+
+
+def _nan_where(bad, result, dt):
+    """``result`` with NaN where ``bad`` holds (no gradient there)."""
+    if B.any_true(bad):
+        return where(bad, B.as_array(float("nan"), dt, like=bad), result)
+    return result
+
+
+def _dtype_of_tensor(x):
+    return B.numpy_dtype(B.data_of(x).dtype)
+
+
+def nan_sum(input, dims, keepdim, valid, dtype=None):  # noqa: A002
+    """The sum of the entries that count (NumPy's nansum: NaN replaced by 0, then summed)."""
+    filled = where(valid, input, B.as_array(0, _dtype_of_tensor(input), like=valid))
+    if dtype is not None:
+        filled = cast(filled, dtype=dtype)
+    return sum_prim(filled, dim=dims, keepdim=keepdim)
+
+
+def nan_mean(input, dims, keepdim, valid, dtype=None):  # noqa: A002
+    """NumPy's nanmean: the sum of the entries that count over their number; NaN (and ``empty``
+    True) for a slice with none. Returns ``(mean, empty)``."""
+    total = nan_sum(input, dims, keepdim, valid, dtype)
+    count = _valid_count(valid, dims, keepdim)
+    dt = _dtype_of_tensor(total)
+    empty = count == 0
+    return _nan_where(empty, total / _at_least_one(count, dt), dt), empty
+
+
+def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False):  # noqa: A002
+    """NumPy's nanvar (nanstd with ``root``) over the entries that count, with ``ddof``; NaN
+    (and ``bad`` True) where the degrees of freedom are ≤ 0. Returns ``(variance, bad)``.
+
+    As NumPy: the mean is summed in ``dtype`` and subtracted in the input's dtype, the squares
+    summed in ``dtype``. The standard deviation's gradient is 0 where it is 0 (PyTorch's rule)."""
+    in_dt = _dtype_of_tensor(input)
+    zero = B.as_array(0, in_dt, like=valid)
+    filled = where(valid, input, zero)
+    if mean is None:
+        total = sum_prim(filled if dtype is None else cast(filled, dtype=dtype), dim=dims, keepdim=True)
+        mean = total / _at_least_one(_valid_count(valid, dims, True), _dtype_of_tensor(total))
+    centered = filled - mean
+    if _dtype_of_tensor(centered) != in_dt:
+        centered = cast(centered, dtype=in_dt)
+    centered = where(valid, centered, zero)
+    squares = centered * centered
+    if dtype is not None:
+        squares = cast(squares, dtype=dtype)
+    total = sum_prim(squares, dim=dims, keepdim=keepdim)
+    dof = _valid_count(valid, dims, keepdim) - ddof
+    bad = dof <= 0
+    dt = _dtype_of_tensor(total)
+    result = total / _at_least_one(dof, dt)
+    if root:
+        is_zero = B.data_of(result) == 0
+        result = where(is_zero, B.as_array(0, dt, like=is_zero), sqrt(where(is_zero, B.as_array(1, dt, like=is_zero), result)))
+    return _nan_where(bad, result, dt), bad
+
+
+def _nan_reduction(op, input, dim, keepdim):  # noqa: A002
+    _check_operand(op, input, "input")
+    if not hasattr(input, "_data") and not hasattr(input, "dtype"):
+        raise TypeError(f"{op}: input must be a tensor, got {type(input).__name__} {input!r:.40}")
+    return _dims(op, dim, _ndim(input)), _keepdim(op, keepdim)
+
+
+@public(method=True, numpy="nansum")
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
+    """Sum over ``dim`` (``axis``) treating NaN as 0, as PyTorch's and NumPy's: NaN entries get
+    no gradient. ``cr.nansum(x, dim=1)``."""
+    dim, keepdim = aliases("nansum", dim, axis, keepdim, keepdims)
+    dims, keepdim = _nan_reduction("nansum", input, dim, keepdim)
+    dtype = D.resolve(dtype, "nansum")
+    if _real_only("nansum", input).kind != "f":
+        out = sum_prim(input if dtype is None else cast(input, dtype=dtype), dim=dims, keepdim=keepdim)
+    else:
+        out = nan_sum(input, dims, keepdim, valid_mask(input), dtype)
+    if dtype is not None and dtype == B.BOOL:  # as sum: NumPy sums bools as int64, PyTorch keeps bool
+        out = cast(out, dtype=B.BOOL)
+    return out
+
+
+@public(method=True, numpy="nanmean")
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
+    """Mean over ``dim`` (``axis``) of the entries that are not NaN; NaN for an all-NaN slice.
+    Floating tensors only (as PyTorch). NaN entries get no gradient, and neither do all-NaN
+    slices (PyTorch gives NaN there). ``cr.nanmean(x, dim=0)``."""
+    dim, keepdim = aliases("nanmean", dim, axis, keepdim, keepdims)
+    dims, keepdim = _nan_reduction("nanmean", input, dim, keepdim)
+    dtype = D.resolve(dtype, "nanmean")
+    _floating_only("nanmean", input if dtype is None else cast(input, dtype=dtype))
+    return nan_mean(input, dims, keepdim, valid_mask(input), dtype)[0]
+
+
+def _nan_spread(op, root, input, dim, correction, keepdim, axis, keepdims):  # noqa: A002
+    dim, keepdim = aliases(op, dim, axis, keepdim, keepdims)
+    dims, keepdim = _nan_reduction(op, input, dim, keepdim)
+    _floating_only(op, input)
+    if isinstance(correction, (bool, B.bool_)) or not isinstance(correction, (int, float, B.integer, B.floating)):
+        raise TypeError(f"{op}: correction must be a number, got {type(correction).__name__} {correction!r:.40}")
+    return nan_var(input, dims, keepdim, valid_mask(input), correction, root=root)[0]
+
+
+@public(numpy="nanvar")
+def nanvar(input, dim=None, *, correction=1, keepdim: bool = False, axis=None, keepdims=None):  # noqa: A002
+    """Variance over ``dim`` (``axis``) of the entries that are not NaN, with ``correction``
+    (1 by default, as ``cr.var``; ``np.nanvar``'s ``ddof`` is 0); NaN where fewer than
+    ``correction + 1`` entries count. NaN entries get no gradient. ``cr.nanvar(x, dim=1)``."""
+    return _nan_spread("nanvar", False, input, dim, correction, keepdim, axis, keepdims)
+
+
+@public(numpy="nanstd")
+def nanstd(input, dim=None, *, correction=1, keepdim: bool = False, axis=None, keepdims=None):  # noqa: A002
+    """Standard deviation over ``dim`` (``axis``) ignoring NaNs: the square root of
+    ``nanvar``, with gradient 0 where it is 0 (as ``cr.std``). ``cr.nanstd(x)``."""
+    return _nan_spread("nanstd", True, input, dim, correction, keepdim, axis, keepdims)

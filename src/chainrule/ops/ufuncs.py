@@ -29,7 +29,7 @@ from .elementwise import (
     _torch_promotion,
     complex_unsupported,
 )
-from .reductions import _dims, _keepdim
+from .reductions import _dims, _keepdim, aliases
 from .shape import _ndim
 
 _LN2 = math.log(2.0)
@@ -257,18 +257,20 @@ def _reduce_bool(op, prim, input, dim, keepdim):  # noqa: A002
 
 
 @public(method=True, numpy="any")
-def any(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
+def any(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A001,A002
     """Whether any element is nonzero (over ``dim``: an int, a tuple or None for all), a bool tensor.
 
     >>> cr.any(cr.tensor([[0.0, 1.0], [0.0, 0.0]]), dim=1)   # tensor([ True, False])
     """
+    dim, keepdim = aliases("any", dim, axis, keepdim, keepdims)
     return _reduce_bool("any", _any, input, dim, keepdim)
 
 
 @public(method=True, numpy="all")
-def all(input, dim=None, keepdim: bool = False):  # noqa: A001,A002
+def all(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A001,A002
     """Whether every element is nonzero (over ``dim``: an int, a tuple or None for all), a bool tensor.
 
     >>> cr.all(cr.tensor([[1.0, 2.0], [0.0, 3.0]]), dim=1)   # tensor([ True, False])
     """
+    dim, keepdim = aliases("all", dim, axis, keepdim, keepdims)
     return _reduce_bool("all", _all, input, dim, keepdim)
