@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.core import dispatch as P
-from chainrule.core.tensor import View
+from chainrule.core.views import View
 
 SLOTS = [name for name in cr.Tensor.__slots__ if name != "__weakref__"]
 HISTORY = {"_node", "_requires_grad"}

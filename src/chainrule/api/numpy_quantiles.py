@@ -22,6 +22,7 @@ from ..ops import elementwise as E
 from ..ops import quantiles as Q
 from ..ops import shape as S
 from ..ops import statistics as ST
+from ..ops._define import per_example
 from .numpy_common import _axes, _cast, _dtype_of, _finish, _mask, _NoValue, _operand, _raw, _zero
 from .numpy_signatures import SIGNATURES as _CORE
 
@@ -309,7 +310,7 @@ def _quantiles(name, scale, message, skip_nan=False):
     return quantile
 
 
-SIGNATURES: dict[str, Callable[..., Any]] = {
+SIGNATURES: dict[str, Callable[..., Any]] = {name: per_example(fn) for name, fn in {
     "nansum": _nansum, "nanmean": _nanmean,
     "nanvar": _nan_variance("numpy.nanvar", False), "nanstd": _nan_variance("numpy.nanstd", True),
     "nanmax": _nan_extremum("numpy.nanmax", "max"), "nanmin": _nan_extremum("numpy.nanmin", "min"),
@@ -321,4 +322,4 @@ SIGNATURES: dict[str, Callable[..., Any]] = {
     "nancumprod": _nan_filled("nancumprod", "cumprod", 1),
     "nanquantile": _quantiles("numpy.nanquantile", 1, "Quantiles must be in the range [0, 1]", True),
     "nanpercentile": _quantiles("numpy.nanpercentile", 100, "Percentiles must be in the range [0, 100]", True),
-}
+}.items()}  # they read the values (NaN masks, sort orders): under vmap, per example

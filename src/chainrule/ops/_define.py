@@ -179,3 +179,39 @@ def linear(name, impl, transpose, doc=None, **options) -> Primitive:
 
     options.setdefault("save_inputs", "meta")
     return define(name, impl, (vjp,), jvp, doc=doc, **options)
+
+
+# ---------------------------------------------------------------------------------------------
+# Composites that read their operands' values (sort orders, NaN masks): under vmap, per example
+# ---------------------------------------------------------------------------------------------
+
+PER_EXAMPLE: set[str] = set()  # the functions below: under vmap they loop over the batch
+
+
+def _vmap_level(values):
+    """The innermost vmap level among ``values`` (tensors whose data is a batch), or None."""
+    found = None
+    for v in values:
+        ns = getattr(getattr(v, "_data", None), "ns", None)
+        level = getattr(ns, "level", 0)
+        if level and (found is None or level > found.level):
+            found = ns
+    return found
+
+
+def per_example(function):
+    """``function`` (a composite that computes indices or masks from its operands' values) applied
+    example by example under ``cr.vmap``, the results stacked: its value-dependent steps have no
+    batched form. Outside vmap it is called as it is. The loop is documented in ``vmap``."""
+    import functools
+
+    PER_EXAMPLE.add(function.__name__)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        ns = _vmap_level(args) or _vmap_level(kwargs.values())
+        if ns is None:
+            return function(*args, **kwargs)
+        return ns.per_example(function, args, kwargs)
+
+    return wrapper

@@ -10,7 +10,7 @@ import numpy as np
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._define import define, nondifferentiable
+from ._define import define, nondifferentiable, per_example
 from ._table import public
 from .indexing import gather_prim
 from .piecewise import maximum, minimum
@@ -204,6 +204,7 @@ def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> 
 
 
 @public(numpy="nanmax")
+@per_example
 def nanmax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Largest value over ``dim`` (``axis``) ignoring NaNs (NaN only for an all-NaN slice), as
     ``np.nanmax``: ``cr.nanmax(x, dim=0)``. NaN elements get no gradient; ties share it."""
@@ -213,6 +214,7 @@ def nanmax(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 @public(numpy="nanmin")
+@per_example
 def nanmin(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """Smallest value over ``dim`` (``axis``) ignoring NaNs, as ``np.nanmin``: ``cr.nanmin(x)``."""
     _check_operand("nanmin", input, "input")

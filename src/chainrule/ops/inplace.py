@@ -18,7 +18,8 @@ import numpy as np
 
 from ..core.dispatch import attach
 from ..core.modes import state
-from ..core.tensor import Tensor, bump_version, rebase_views, view_info
+from ..core.tensor import Tensor, bump_version
+from ..core.views import rebase_views, view_info
 from ._define import define
 from .indexing import _index_key, _is_basic, index_put
 

@@ -19,7 +19,7 @@ from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
-from ._define import define
+from ._define import define, per_example
 from ._table import public
 from .elementwise import cast
 from .extrema import _extremum_jvp, _extremum_vjp
@@ -315,6 +315,7 @@ def kept_dims(shape, dims):
 # ---------------------------------------------------------------------------------------------
 
 @public(method=True, numpy="median")
+@per_example
 def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """PyTorch's median: without ``dim``, the lower of the two middle values of all elements (its
     gradient shared by the elements equal to it); with ``dim`` (``axis``), ``(values, indices)``
@@ -349,6 +350,7 @@ def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 @public(method=True, numpy="nanmedian")
+@per_example
 def nanmedian(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):  # noqa: A002
     """PyTorch's nanmedian: ``median`` of the values that are not NaN (NaN only for an all-NaN
     slice). Without ``dim`` its gradient is shared by the elements equal to it; with ``dim``
@@ -401,6 +403,7 @@ def _quantile_q(op, q, lo=0.0, hi=1.0):
 
 
 @public(method=True, numpy=("quantile", "percentile"))
+@per_example
 def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear",  # noqa: A002
              axis=None, keepdims=None):
     """PyTorch's quantile: the ``q``-th quantiles (a number or 1-d tensor in [0, 1]) over ``dim``
@@ -437,6 +440,7 @@ def _quantile(op, input, q, dim, keepdim, interpolation, axis, keepdims):  # noq
 
 
 @public(method=True, numpy=("nanquantile", "nanpercentile"))
+@per_example
 def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear",  # noqa: A002
                 axis=None, keepdims=None):
     """PyTorch's nanquantile: ``quantile`` of the values that are not NaN in each slice (NaN,

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
-from ..core.tensor import Tensor, View, make_view
+from ..core.tensor import Tensor
+from ..core.views import View, make_view
 from . import _template as T
 from ._define import linear, named
 from ._table import public

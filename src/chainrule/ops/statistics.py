@@ -10,7 +10,7 @@ from ..core import backend as B
 from ..core import dtypes as D
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._define import define
+from ._define import define, per_example
 from ._table import public
 from .elementwise import _require_float, cast, complex_unsupported, sqrt
 from .extrema import amax_prim, amin_prim
@@ -313,6 +313,7 @@ def _nan_reduction(op, input, dim, keepdim):  # noqa: A002
 
 
 @public(method=True, numpy="nansum")
+@per_example
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
     """Sum over ``dim`` (``axis``) treating NaN as 0, as PyTorch's and NumPy's: NaN entries get
     no gradient. ``cr.nansum(x, dim=1)``."""
@@ -329,6 +330,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, kee
 
 
 @public(method=True, numpy="nanmean")
+@per_example
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
     """Mean over ``dim`` (``axis``) of the entries that are not NaN; NaN for an all-NaN slice.
     Floating tensors only (as PyTorch). NaN entries get no gradient, and neither do all-NaN
@@ -350,6 +352,7 @@ def _nan_spread(op, root, input, dim, correction, keepdim, axis, keepdims):  # n
 
 
 @public(numpy="nanvar")
+@per_example
 def nanvar(input, dim=None, *, correction=1, keepdim: bool = False, axis=None, keepdims=None):  # noqa: A002
     """Variance over ``dim`` (``axis``) of the entries that are not NaN, with ``correction``
     (1 by default, as ``cr.var``; ``np.nanvar``'s ``ddof`` is 0); NaN where fewer than
@@ -358,6 +361,7 @@ def nanvar(input, dim=None, *, correction=1, keepdim: bool = False, axis=None, k
 
 
 @public(numpy="nanstd")
+@per_example
 def nanstd(input, dim=None, *, correction=1, keepdim: bool = False, axis=None, keepdims=None):  # noqa: A002
     """Standard deviation over ``dim`` (``axis``) ignoring NaNs: the square root of
     ``nanvar``, with gradient 0 where it is 0 (as ``cr.std``). ``cr.nanstd(x)``."""

@@ -125,6 +125,10 @@ class VmapNamespace(BatchedNamespace):
             return tuple(self.shell(v) for v in value)
         return value
 
+    def per_example(self, function: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """``function`` example by example (see ``ops._define.per_example``), results stacked."""
+        return _per_example(self, function, args, kwargs)
+
     def batch(self, t: Tensor) -> Tensor:
         """The full batch behind a tensor: its value if batched at this level, else ``t``
         repeated along a new first axis."""
@@ -338,3 +342,30 @@ def unlift(full: Any, levels: Sequence[VmapNamespace]) -> Any:
     for level in levels:
         v = level.shell(level.wrap(v))
     return v
+
+
+def _per_example(ns: VmapNamespace, function: Callable[..., Any], args: Sequence[Any],
+                 kwargs: dict[str, Any]) -> Any:
+    """``function`` applied to each example of ``ns``'s batched tensors, the results stacked into
+    batched tensors (tuples, namedtuples and lists entry by entry)."""
+    results = []
+    for b in range(ns.size):
+        def pick(v: Any, b: int = b) -> Any:
+            if batched_level(v) is ns:
+                return P.traced.getitem(v._data.value, index=(b,))
+            return v
+
+        results.append(function(*[pick(a) for a in args], **{k: pick(v) for k, v in kwargs.items()}))
+    return _stack_results(ns, results)
+
+
+def _stack_results(ns: VmapNamespace, results: list[Any]) -> Any:
+    first = results[0]
+    if isinstance(first, (tuple, list)):
+        parts = [_stack_results(ns, [r[i] for r in results]) for i in range(len(first))]
+        return type(first)(*parts) if hasattr(first, "_fields") else type(first)(parts)
+    if not isinstance(first, Tensor):
+        return first
+    rows = [P.traced.reshape(r, shape=(1,) + tuple(r.shape)) for r in results]
+    return ns.shell(ns.wrap(P.traced.cat(*rows, dim=0)))
+
