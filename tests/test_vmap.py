@@ -34,7 +34,8 @@ CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in 
          if any(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in s.args)]
 
 
-IN_PLACE = {"setitem", "setitem_through_views", "setitem_into_constant", "inplace_through_view", "fill_",
+RANDOM = {"dropout_train"}  # random draws are refused inside vmap (test_random_numbers_inside_vmap_are_refused)
+IN_PLACE = RANDOM | {"setitem", "setitem_through_views", "setitem_into_constant", "inplace_through_view", "fill_",
             "copy_", "np.put_along_axis"}
 
 
@@ -273,3 +274,138 @@ def test_errors_name_vmap_and_the_fix():
 def test_out_axes_none_for_an_unbatched_output():
     got = cr.vmap(lambda a, w: (a @ w, w.sum()), in_axes=(0, None), out_axes=(0, None))(A, W)
     assert got[0].shape == (4, 2) and got[1].shape == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by review (each was a wrong number or a crash)
+# ---------------------------------------------------------------------------------------------
+
+def test_indices_batched_at_another_level():
+    torch = pytest.importorskip("torch")
+    X = np.arange(15.).reshape(3, 5)
+    idx = np.array([[0, 1], [2, 3], [4, 4]])
+    got = cr.vmap(lambda x: cr.vmap(lambda i: x[i])(cr.tensor(idx)))(cr.tensor(X))
+    want = torch.func.vmap(lambda x: torch.func.vmap(lambda i: x[i])(torch.tensor(idx)))(torch.tensor(X))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    got = cr.vmap(lambda i: cr.vmap(lambda x: x[i])(cr.tensor(X)))(cr.tensor(idx))
+    want = torch.func.vmap(lambda i: torch.func.vmap(lambda x: x[i])(torch.tensor(X)))(torch.tensor(idx))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    g = cr.vmap(lambda i: cr.vmap(cr.grad(lambda x: (x[i] ** 2).sum()))(cr.tensor(X)))(cr.tensor(idx))
+    tg = torch.func.vmap(lambda i: torch.func.vmap(torch.func.grad(lambda x: (x[i] ** 2).sum()))(
+        torch.tensor(X)))(torch.tensor(idx))
+    np.testing.assert_allclose(g.numpy(), tg.numpy())
+    X3, I3 = RNG.standard_normal((2, 3, 5)), RNG.integers(0, 5, (2, 3, 4))
+    got = cr.vmap(cr.vmap(lambda x, i: x[i]))(cr.tensor(X3), cr.tensor(I3))
+    np.testing.assert_array_equal(got.numpy(), np.take_along_axis(X3, I3, axis=2))
+
+
+@pytest.mark.parametrize("index", [
+    lambda m, j: m[j], lambda m, j: m[:, j], lambda m, j: m[1, :, j % 2], lambda m, j: m[..., j, :],
+    lambda m, j: m[[0, 2], j[:2]], lambda m, j: m[j, :, 1],
+], ids=["first", "after-slice", "separated", "ellipsis", "two-arrays", "array-slice-int"])
+def test_batched_advanced_indices_follow_numpy_layout(index):
+    M = RNG.standard_normal((4, 3, 5, 2))
+    J = RNG.integers(0, 3, (4, 6))
+    got = cr.vmap(index)(cr.tensor(M), cr.tensor(J))
+    want = np.stack([index(M[k], J[k]) for k in range(4)])
+    np.testing.assert_array_equal(got.numpy(), want)
+    grads = cr.vmap(cr.grad(lambda m, j: (index(m, j) ** 2).sum()))(cr.tensor(M), cr.tensor(J))
+    for k in range(4):
+        one = cr.grad(lambda m, k=k: (index(m, cr.tensor(J[k])) ** 2).sum())(cr.tensor(M[k]))
+        np.testing.assert_allclose(grads.numpy()[k], one.numpy())
+
+
+def test_embedding_lookup_of_an_unbatched_table():
+    E = RNG.standard_normal((10, 4))
+    T = np.array([[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(cr.vmap(lambda t: cr.tensor(E)[t])(cr.tensor(T)).numpy(), E[T])
+
+
+def test_custom_function_runs_per_example():
+    class Square(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    X = cr.tensor(np.arange(6.).reshape(3, 2))
+    np.testing.assert_allclose(cr.vmap(cr.grad(lambda x: Square.apply(x).sum()))(X).numpy(), 2 * X.numpy())
+    np.testing.assert_allclose(cr.grad(lambda X: cr.vmap(lambda x: Square.apply(x).sum())(X).sum())(X).numpy(),
+                               2 * X.numpy())
+    np.testing.assert_allclose(cr.vmap(cr.jacrev(Square.apply))(X).numpy(),
+                               np.stack([np.diag(2 * X.numpy()[k]) for k in range(3)]))
+
+
+def test_dict_axes_are_matched_by_key():
+    from collections import OrderedDict, defaultdict
+
+    A, B = np.arange(9.).reshape(3, 3), 100 * np.arange(9.).reshape(3, 3)
+    arg = defaultdict(float)
+    arg["y"], arg["x"] = cr.tensor(B), cr.tensor(A)
+    axes = defaultdict(float)
+    axes["y"], axes["x"] = 1, 0
+    np.testing.assert_array_equal(cr.vmap(lambda d: d["x"] + d["y"], in_axes=(axes,))(arg).numpy(), A + B.T)
+    ordered = OrderedDict([("y", cr.tensor(B)), ("x", cr.tensor(A))])
+    got = cr.vmap(lambda d: d["x"] + d["y"], in_axes=(OrderedDict([("y", 1), ("x", 0)]),))(ordered)
+    np.testing.assert_array_equal(got.numpy(), A + B.T)
+    with pytest.raises(ValueError, match="not a prefix"):
+        cr.vmap(lambda d: d["x"] + d["y"], in_axes=({"a": 1, "y": 0},))({"x": cr.tensor(A), "y": cr.tensor(B)})
+    with pytest.raises(ValueError, match="not a prefix"):
+        cr.vmap(lambda x: {"a": x}, out_axes={"b": 1})(cr.tensor(A))
+
+
+@pytest.mark.parametrize("f", [lambda a: a.reshape(2, 1), lambda a: a[...], lambda a: a[0], lambda a: a.T,
+                               lambda a: a], ids=["reshape", "ellipsis", "index", "T", "identity"])
+def test_outputs_never_alias_inputs(f):
+    x = cr.tensor(np.arange(1., 7.).reshape(3, 2), requires_grad=True)
+    y = x * 1.0
+    z = (y ** 2).sum()
+    out = cr.vmap(f)(y)
+    out.add_(1.0)
+    z.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.detach().numpy())
+
+
+def test_a_saved_batch_changed_in_place_after_vmap_raises():
+    x = cr.tensor(np.arange(1., 7.).reshape(3, 2), requires_grad=True)
+    y = x * 1.0
+    out = cr.vmap(lambda a: a.reshape(2, 1) ** 2)(y)
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+
+
+def test_random_numbers_inside_vmap_are_refused():
+    with pytest.raises(RuntimeError, match="randn: random numbers inside cr.vmap"):
+        cr.vmap(lambda x: x + cr.randn(3))(cr.zeros((4, 3)))
+    with pytest.raises(RuntimeError, match="dropout: random numbers inside cr.vmap"):
+        cr.vmap(lambda x: cr.nn.functional.dropout(x, 0.5, training=True))(cr.ones((4, 6)))
+    cr.vmap(lambda x: cr.nn.functional.dropout(x, 0.5, training=False))(cr.ones((4, 6)))
+
+
+def test_classification_per_example_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    W, X, Y = RNG.standard_normal((4, 3)), RNG.standard_normal((5, 4)), RNG.integers(0, 3, 5)
+    F = cr.nn.functional
+    got = cr.vmap(cr.grad(lambda w, x, y: F.cross_entropy((x @ w)[None], y[None])), in_axes=(None, 0, 0))(
+        cr.tensor(W), cr.tensor(X), cr.tensor(Y))
+    want = torch.func.vmap(torch.func.grad(
+        lambda w, x, y: torch.nn.functional.cross_entropy((x @ w)[None], y[None])), in_dims=(None, 0, 0))(
+        torch.tensor(W), torch.tensor(X), torch.tensor(Y))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_detach_copy_keywords_and_levels_of_per_example_composites():
+    X = cr.tensor(np.arange(6.).reshape(3, 2))
+    np.testing.assert_array_equal(cr.vmap(cr.grad(lambda x: (x * x.detach()).sum()))(X).numpy(), X.numpy())
+    np.testing.assert_array_equal(cr.vmap(lambda x: cr.tensor(x) * 2)(X).numpy(), 2 * X.numpy())
+    np.testing.assert_array_equal(cr.vmap(lambda x, scale=1.0: x * scale)(X, scale=cr.tensor([1., 2., 3.])).numpy(),
+                                  X.numpy() * np.array([1., 2., 3.])[:, None])
+    Q, Xq = cr.tensor([0.2, 0.5]), RNG.standard_normal((3, 6))
+    got = cr.vmap(lambda x: cr.vmap(lambda q: cr.quantile(x, q))(Q))(cr.tensor(Xq))
+    np.testing.assert_allclose(got.numpy(), np.quantile(Xq, [0.2, 0.5], axis=1).T)

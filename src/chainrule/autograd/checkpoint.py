@@ -164,7 +164,7 @@ def checkpoint(fn: Callable[..., Any], *args: TensorLike) -> Any:
 
 
 def _checkpoint(fn: Callable[..., Any], args: Sequence[Any]) -> Any:
-    if state.forward_levels or not state.grad_enabled or not local.reverse and not any(
+    if state.forward_levels or state.vmap_levels or not state.grad_enabled or not local.reverse and not any(
             isinstance(a, Tensor) and a._requires_grad for a in args):
         out = fn(*args)
         _outputs("checkpoint", out)

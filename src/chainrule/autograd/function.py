@@ -10,6 +10,7 @@ from ..core import dispatch as P
 from ..core import graph
 from ..core.modes import state
 from ..core.tensor import Tensor, version_counter
+from ..ops._define import _vmap_level
 from ..transforms.forward import local as _conversions
 
 
@@ -168,6 +169,9 @@ class Function:
         """Run ``forward`` on ``args`` and record the call (when an input requires grad) so that
         ``backward`` (and ``jvp``, if defined) differentiate it; returns what ``forward`` returned,
         as tensors."""
+        ns = _vmap_level(args)
+        if ns is not None:  # inside cr.vmap: forward and backward are written for one example
+            return ns.per_example(cls.apply, args, {})
         prim = cls._prim()
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         ctx = FunctionCtx(cls.__name__, needs)

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import backend as B
 from . import dtypes as D
+from .modes import state
 from .tensor import Tensor, _as_data
 
 if TYPE_CHECKING:
@@ -28,9 +29,15 @@ def manual_seed(seed: int) -> None:
     _rng[0] = np.random.default_rng(_integer("manual_seed", "seed", seed) % (1 << 64))
 
 
-def generator() -> np.random.Generator:
+def generator(op: str = "generator") -> np.random.Generator:
     """The random generator behind ``rand``, ``randn`` and dropout (one for the process, shared
-    by all threads; ``manual_seed`` replaces it)."""
+    by all threads; ``manual_seed`` replaces it). Inside ``cr.vmap`` drawing raises: the numbers
+    would be drawn once and shared by every example (PyTorch's vmap refuses them by default)."""
+    if state.vmap_levels:
+        raise RuntimeError(
+            f"{op}: random numbers inside cr.vmap would be drawn once and shared by every example; "
+            f"draw them outside (e.g. cr.randn(batch, ...)) and pass them in, mapped with in_axes"
+        )
     return _rng[0]
 
 
@@ -210,7 +217,7 @@ def rand(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None
     """Uniform samples on [0, 1)."""
     shape = _shape("rand", sizes, size)
     dtype = _floating("rand", dtype)
-    return _finish(_rng[0].random(shape).astype(dtype, copy=False), requires_grad, "rand")
+    return _finish(generator("rand").random(shape).astype(dtype, copy=False), requires_grad, "rand")
 
 
 def randn(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
@@ -218,7 +225,7 @@ def randn(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = Non
     """Standard normal samples."""
     shape = _shape("randn", sizes, size)
     dtype = _floating("randn", dtype)
-    return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dtype, copy=False), requires_grad, "randn")
+    return _finish(np.asarray(generator("randn").standard_normal(shape)).astype(dtype, copy=False), requires_grad, "randn")
 
 
 def randint(low: SupportsIndex, high: SupportsIndex | None = None, size: SizeLike = (),
@@ -234,7 +241,7 @@ def randint(low: SupportsIndex, high: SupportsIndex | None = None, size: SizeLik
     dtype = D.resolve(dtype, "randint") or D.int64
     if dtype.kind == "b" and high > 2:
         raise RuntimeError(f"randint: high={high} is out of range for dtype bool (at most 2)")
-    return Tensor._wrap(np.asarray(_rng[0].integers(low, high, size=shape)).astype(dtype))
+    return Tensor._wrap(np.asarray(generator("randint").integers(low, high, size=shape)).astype(dtype))
 
 
 def _like(op: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> tuple[Shape, np.dtype]:  # noqa: A002
@@ -285,13 +292,13 @@ def _random_like(op: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> tuple
 def randn_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
                requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("randn_like", input, dtype)
-    return _finish(np.asarray(_rng[0].standard_normal(shape)).astype(dt, copy=False), requires_grad, "randn_like")
+    return _finish(np.asarray(generator("randn_like").standard_normal(shape)).astype(dt, copy=False), requires_grad, "randn_like")
 
 
 def rand_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("rand_like", input, dtype)
-    return _finish(np.asarray(_rng[0].random(shape)).astype(dt, copy=False), requires_grad, "rand_like")
+    return _finish(np.asarray(generator("rand_like").random(shape)).astype(dt, copy=False), requires_grad, "rand_like")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from . import backend as B
 from . import dtypes as D
 from .graph import record
 from .modes import state
-from .tensor import Tensor
+from .tensor import Tensor, version_counter
 
 ndarray = B.ndarray  # the NumPy fast path's type test (see backend)
 _generic = B.generic
@@ -254,6 +254,8 @@ class Primitive:
                     else:
                         out = impl(*datas)
                 except Exception as exc:
+                    if params and _stacked(_param_values(params)):  # a batch of indices (vmap)
+                        return _vmapped(self, args, params)
                     raise _impl_error(self, datas, exc) from exc
                 if type(out) is ndarray and out.dtype.kind == "O":  # e.g. None for an array
                     raise TypeError(
@@ -286,25 +288,56 @@ class Primitive:
 
 
 def _stacked(datas) -> bool:
-    """Whether an operand is the data of a batched tensor of vmap (see transforms/vmap)."""
+    """Whether an operand (or a tensor among an index's parts) is, or holds, the data of a batched
+    tensor of vmap (see transforms/vmap)."""
     for d in datas:
-        if getattr(getattr(d, "ns", None), "level", 0):
+        if getattr(getattr(getattr(d, "_data", d), "ns", None), "level", 0):
             return True
     return False
 
 
+def _param_values(params):
+    """The values of ``params``, tuples (an index) opened one level."""
+    out = []
+    for v in params.values():
+        if type(v) is tuple:
+            out.extend(v)
+        else:
+            out.append(v)
+    return out
+
+
 def _vmapped(prim, args, params):
     """``prim`` on operands of which some are batched tensors of vmap: the batching rule of the
-    innermost level among them, which computes the whole batch with the primitives (a batched
-    tensor of an outer level is an operand like any other there, sent on to its own level)."""
+    innermost level among them (operands and, for an index, parameters), which computes the
+    whole batch with the primitives (a batched tensor of an outer level is an operand like any
+    other there, sent on to its own level)."""
     ns = None
-    for a in args:
+    for a in (*args, *_param_values(params)):
         d = a._data if isinstance(a, Tensor) else a
         level = getattr(getattr(d, "ns", None), "level", 0)
         if level and (ns is None or level > ns.level):
             ns = d.ns
     operands = [a._data if isinstance(a, Tensor) and getattr(a._data, "ns", None) is ns else a for a in args]
-    return ns.shell(getattr(ns, prim.name)(*operands, **params))
+    result = getattr(ns, prim.name)(*operands, **params)
+    _share_versions(result, operands)
+    return ns.shell(result)
+
+
+def _share_versions(result, operands) -> None:
+    """A batch that shares memory with an operand's batch (a view made by a batching rule, which
+    calls the primitives, not the view-making functions) shares its version counter, so an
+    in-place change of either is seen by the other's saved copies."""
+    values = result if type(result) is tuple else (result,)
+    for v in values:
+        t = getattr(v, "value", None)
+        if not isinstance(t, Tensor) or type(t._data) is not ndarray:
+            continue
+        for o in operands:
+            u = getattr(o, "value", o)
+            if isinstance(u, Tensor) and type(u._data) is ndarray and B.may_share_memory(t._data, u._data):
+                t._version = version_counter(u)
+                break
 
 
 def _describe(value) -> str:

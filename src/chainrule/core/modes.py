@@ -29,6 +29,8 @@ class _State(threading.local):
         # found on entry (see autograd.anomaly).
         self.anomaly = False
         self.anomaly_contexts: list[list[Any]] = []
+        # The cr.vmap levels open in this thread, outermost first (see transforms/vmap).
+        self.vmap_levels: list[Any] = []
 
 
 state = _State()

@@ -384,6 +384,9 @@ class Tensor(_Methods):
     # --- autograd ---------------------------------------------------------------------------
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, with no history; gradient does not flow through it."""
+        detached = getattr(self._data, "detached", None)
+        if detached is not None:  # a batched tensor of vmap: its batch, detached
+            return _make(detached())
         t = _make(self._buffer())
         t._version = version_counter(self)
         return t

@@ -170,7 +170,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
     data = _data(input)
     if p == 1.0:
         return input * np.zeros_like(data)
-    keep = generator().random(data.shape) >= p
+    keep = generator("dropout").random(data.shape) >= p
     return input * (keep.astype(data.dtype) * (1.0 / (1.0 - p)))
 
 

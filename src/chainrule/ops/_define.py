@@ -212,6 +212,6 @@ def per_example(function):
         ns = _vmap_level(args) or _vmap_level(kwargs.values())
         if ns is None:
             return function(*args, **kwargs)
-        return ns.per_example(function, args, kwargs)
+        return ns.per_example(wrapper, args, kwargs)  # (again per example of outer levels)
 
     return wrapper

@@ -9,7 +9,7 @@ from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
-from ._define import define, linear, named
+from ._define import define, linear, named, per_example
 from ._table import public
 from .elementwise import cast
 from .piecewise import where
@@ -127,6 +127,7 @@ index_put = define(
 
 
 @public(method=True)
+@per_example
 def index_select(input, dim: int, index):  # noqa: A002
     """The entries of ``input`` at positions ``index`` (1-D integers) along ``dim``."""
     _check_operand("index_select", input, "input")
@@ -207,6 +208,7 @@ scatter_add = define(
 
 
 @public(method=True)
+@per_example
 def gather(input, dim: int, index):  # noqa: A002
     """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (and likewise for other dims)."""
     _check_operand("gather", input, "input")

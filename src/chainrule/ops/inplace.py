@@ -42,8 +42,8 @@ def _check_batched(op: str, *operands) -> None:
         if getattr(getattr(getattr(a, "_data", None), "ns", None), "level", 0):
             raise RuntimeError(
                 f"{op}: an in-place change involving a batched tensor (inside cr.vmap) is not "
-                f"supported; write it out of place, e.g. cr.where(mask, value, x) or "
-                f"x.index_put(...), and use the new tensor"
+                f"supported; write it out of place (e.g. x = cr.where(mask, value, x), or "
+                f"x = x * 2 for x.mul_(2)) and use the new tensor"
             )
 
 

@@ -20,7 +20,7 @@ from ..core import backend as B
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
-from ._define import named, nondifferentiable
+from ._define import named, nondifferentiable, per_example
 from ._table import public
 from .elementwise import cast
 from .indexing import _check_bounds, gather_prim, getitem
@@ -311,6 +311,7 @@ def _wrap_negative(op: str, idx, n: int):
 
 
 @public(method=True)
+@per_example
 def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
     """``input`` taken at ``indices`` along ``dim`` (broadcasting the other dimensions); with
     ``dim=None`` both are flattened. PyTorch's ``take_along_dim``.
@@ -449,6 +450,7 @@ def _same_dtype(op: str, input, src):  # noqa: A002
 
 
 @public(method=True)
+@per_example
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
     """A copy of ``input`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (``dim=0``; likewise
     for other dims), or the number ``value``. PyTorch's ``scatter``: differentiable in
@@ -495,6 +497,7 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # no
 
 
 @public(method=True)
+@per_example
 def scatter_add(input, dim: int, index, src):  # noqa: A002
     """``input`` plus ``src[i][j]`` added at ``[index[i][j]][j]`` (``dim=0``; likewise for other
     dims); repeated targets accumulate. PyTorch's ``scatter_add``."""

@@ -9,7 +9,6 @@ batch — correct, just not vectorised.
 
 from __future__ import annotations
 
-import functools
 import string
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -17,10 +16,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ..core import dispatch as P
-from ..core import engine
 from ..core.tensor import Tensor
-from .arguments import _closure_history, _outputs
-from .forward import forward_level, make_dual, recording_needed, tangent_of
 
 
 class Batched:
@@ -124,6 +120,14 @@ def _shift(dim: Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     return tuple(d + 1 for d in dim)
 
 
+def _index_holds(ns: Any, params: dict) -> bool:
+    """Whether an index parameter holds a batch of this namespace (vmap of ``x[idx]``)."""
+    index = params.get("index")
+    if index is None:
+        return False
+    return any(isinstance(i, Batched) and i.ns is ns for i in (index if isinstance(index, tuple) else (index,)))
+
+
 class BatchedNamespace:
     """The rule namespace ``base`` (raw or traced) lifted to ``Batched`` arguments."""
 
@@ -156,7 +160,7 @@ class BatchedNamespace:
             rule = kind if callable(kind) else _BY_KIND.get(kind, _loop)
 
         def call(*args: Any, **params: Any) -> Any:
-            if not any(isinstance(a, Batched) for a in args):
+            if not any(isinstance(a, Batched) for a in args) and not _index_holds(self, params):
                 return base_fn(*args, **params)
             return rule(self, base_fn, args, params)
 
@@ -260,44 +264,91 @@ def _basic(index) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in items)
 
 
+def _stand_in(i: Any) -> Any:
+    """An index element as NumPy sees its shape: a batched value (of another level) as zeros of
+    its per-example shape and dtype."""
+    if isinstance(i, Batched) or isinstance(i, Tensor) and not isinstance(i._data, np.ndarray):
+        data = i if isinstance(i, Batched) else i._data
+        return np.zeros(data.shape, dtype=np.dtype(data.dtype))
+    return i
+
+
 def _batch_axis(index: tuple, shape: tuple, size: int) -> int:
     """Where the batch axis lands in ``x[(slice(None),) + index]`` for ``x`` of shape ``(size,) +
     shape``: first, unless NumPy moves the dimensions of separated advanced indices in front of
     it. Found by indexing a zero-strided stand-in whose batch size no other dimension has."""
     if _basic(index):
         return 0
+    index = tuple(_stand_in(i) for i in index)
     sizes = [size, *shape] + [n for i in index for n in np.shape(i)]
     probe = max(sizes) + 1
     stand_in = np.broadcast_to(np.empty((), np.int8), (probe,) + tuple(shape))
     return stand_in[(slice(None),) + index].shape.index(probe)
 
 
-def _holds_batch(index) -> bool:
-    return any(isinstance(i, Batched) for i in index)
+def _index_data(value: Any) -> Any:
+    """A batch of indices as an index part: its array (a batch of another level stays a batch)."""
+    return value._data if isinstance(value, Tensor) else value
 
 
-def _loop_index(ns, fn, args, params):
-    """Per-example application for an index holding a batch of indices (vmap of ``x[idx]`` with a
-    batched ``idx``): NumPy's advanced indexing has no batched form that keeps its layout rules."""
-    index = params["index"]
-    results = []
-    for b in range(ns.size):
-        per = tuple(i.value._data[b] if isinstance(i, Batched) else i for i in index)
-        operands = [a.value[b] if isinstance(a, Batched) else a for a in args]
-        results.append(fn(*operands, **{**params, "index": per}))
-    base = ns.base
-    rows = [base.reshape(r, shape=(1,) + tuple(_raw_shape(r))) for r in results]
-    return ns.wrap(base.cat(*rows, dim=0))
+def _ours(ns: Any, i: Any) -> bool:
+    return isinstance(i, Batched) and i.ns is ns
+
+
+def _advanced(i: Any) -> bool:
+    return not (i is None or i is Ellipsis or isinstance(i, slice))
+
+
+def _block(index: tuple, ndim: int) -> tuple[int, int]:
+    """For a per-example ``x[index]`` (``x`` with ``ndim`` axes) whose index holds arrays: where
+    the dimensions of the advanced indices go in the result (NumPy: where the first of them
+    stands if they are next to each other, else first) and how many axes of ``x`` come before."""
+    consumed = sum(np.ndim(i) if np.asarray(i).dtype == bool else 1 for i in index
+                   if _advanced(i) or isinstance(i, slice))
+    positions, width = [], 0
+    for k, i in enumerate(index):
+        if _advanced(i):
+            positions.append(k)
+    if positions != list(range(positions[0], positions[-1] + 1)):
+        return 0, 0
+    for i in index[:positions[0]]:
+        width += ndim - consumed if i is Ellipsis else 1
+    return width, 0
+
+
+def _batched_take(ns: Any, fn: Callable[..., Any], x: Any, index: tuple, extra: dict) -> Any:
+    """``x[index]`` per example, where the index holds batches of integer indices of this level:
+    one advanced index more (the example number, first) picks each example's row."""
+    if any(np.dtype(i.dtype) == bool for i in index if _ours(ns, i)):
+        raise ValueError("vmap: indexing with a batch of boolean masks gives each example a "
+                         "different number of elements; use cr.where(mask, x, 0) instead")
+    per = tuple(_stand_in(i) for i in index)
+    arrays = [np.asarray(i) for i in per if _advanced(i) and not isinstance(i, (int, np.integer))]
+    depth = len(np.broadcast_shapes(*[a.shape for a in arrays])) if arrays else 0
+    example = np.arange(ns.size).reshape((ns.size,) + (1,) * depth)
+    full = (example,) + tuple(_index_data(i.value) if _ours(ns, i) else i for i in index)
+    x_shape = _arg_shape(x)
+    ndim = len(x_shape)
+    width, _ = _block(per, ndim)
+    out = fn(ns.broadcast(x), index=full, **extra)
+    # NumPy put the example number and the index dimensions first; per example they go at ``width``.
+    rank = len(_raw_shape(out))
+    block = 1 + depth
+    dims = [0] + list(range(block, block + width)) + list(range(1, block)) + list(range(block + width, rank))
+    if dims != list(range(rank)):
+        out = ns.base.permute(out, dims=tuple(dims))
+    return out, dims
 
 
 def _getitem(ns, fn, args, params):
     index = params["index"]
     index = index if isinstance(index, tuple) else (index,)
-    if _holds_batch(index):
-        return _loop_index(ns, fn, args, {**params, "index": index})
     x = args[0]
-    out = fn(x.value, index=(slice(None),) + index)
-    k = _batch_axis(index, x.shape, ns.size)
+    if any(_ours(ns, i) for i in index):
+        out, _ = _batched_take(ns, fn, x, index, {})
+        return ns.wrap(out)
+    out = fn(ns.broadcast(x), index=(slice(None),) + index)
+    k = _batch_axis(index, x.shape if isinstance(x, Batched) else _raw_shape(x), ns.size)
     if k:
         dims = list(range(len(_raw_shape(out))))
         dims.insert(0, dims.pop(k))
@@ -308,10 +359,22 @@ def _getitem(ns, fn, args, params):
 def _scatter(ns, fn, args, params):
     index = params["index"]
     index = index if isinstance(index, tuple) else (index,)
-    if _holds_batch(index):
-        return _loop_index(ns, fn, args, {**params, "index": index})
     shape = tuple(params["shape"])
     g = ns.broadcast(args[0])
+    if any(_ours(ns, i) for i in index):
+        per = tuple(_stand_in(i) for i in index)
+        arrays = [np.asarray(i) for i in per if _advanced(i) and not isinstance(i, (int, np.integer))]
+        depth = len(np.broadcast_shapes(*[a.shape for a in arrays])) if arrays else 0
+        width, _ = _block(per, len(shape))
+        rank = len(_raw_shape(g))
+        block = 1 + depth
+        dims = [0] + list(range(block, block + width)) + list(range(1, block)) + list(range(block + width, rank))
+        inverse = tuple(int(k) for k in np.argsort(dims))  # into NumPy's layout: example, index, rest
+        if list(inverse) != list(range(rank)):
+            g = ns.base.permute(g, dims=inverse)
+        example = np.arange(ns.size).reshape((ns.size,) + (1,) * depth)
+        full = (example,) + tuple(_index_data(i.value) if _ours(ns, i) else i for i in index)
+        return ns.wrap(fn(g, index=full, shape=(ns.size,) + shape))
     k = _batch_axis(index, shape, ns.size)
     if k:  # into the layout of x[(slice(None),) + index]: the batch axis at k
         dims = list(range(len(_raw_shape(g))))
@@ -439,109 +502,3 @@ def fallback() -> list[str]:
 
 
 FALLBACK = fallback()
-
-
-# ---------------------------------------------------------------------------------------------
-# Jacobians
-# ---------------------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=16)
-def _identity(n: int, dtype: np.dtype) -> np.ndarray:
-    """The seeds of a Jacobian: a read-only identity, built once per size and dtype."""
-    eye = np.eye(n, dtype=dtype)
-    eye.flags.writeable = False
-    return eye
-
-
-def _seeds(n: int, dtype: np.dtype, lead: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
-    """The identity as ``n`` seeds of shape ``lead + shape``: seed ``j`` holds the ``j``-th basis
-    vector of ``shape`` at every position of the leading (vmap) axes ``lead``."""
-    eye = _identity(n, dtype).reshape((n,) + (1,) * len(lead) + shape)
-    return np.broadcast_to(eye, (n,) + lead + shape) if lead else eye
-
-
-def _per_example(value: Any, lead: tuple[int, ...], shape: tuple[int, ...]) -> Any:
-    """A batch of ``n`` derivatives of shape ``lead + rest`` (``n`` first) as ``lead + shape``,
-    ``shape`` the Jacobian's per-example shape (the seed index becomes the first axes)."""
-    k = len(lead)
-    if not isinstance(value, Tensor):
-        value = Tensor._wrap(np.asarray(value))
-    if k:
-        ndim = len(value._data.shape)
-        value = P.traced.permute(value, dims=tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, ndim)))
-    return P.traced.reshape(value, shape=lead + shape)
-
-
-def batched_vjp(inputs: Sequence[Tensor], out: Tensor, create: bool, lead: tuple[int, ...] = ()) -> list[Tensor]:
-    """The Jacobian of ``out`` with respect to each input (``out.shape + in.shape``), from one
-    backward pass carrying the whole identity as a batch of cotangents. With ``lead`` (inside
-    vmap, see ``trees.Lifted``) the leading axes of ``out`` and the inputs are independent
-    examples: the result is each example's Jacobian, ``lead + out + in`` (per-example shapes)."""
-    k = len(lead)
-    out_shape = tuple(out._data.shape[k:])
-    n = int(np.prod(out_shape, dtype=np.int64))
-    dtype = out._data.dtype
-    found: dict[int, Any] = {}
-    if out._requires_grad and n:
-        seeds = _seeds(n, dtype, lead, out_shape)
-        found = engine.compute_gradients([out], [seeds], inputs, retain_graph=True,
-                                         create_graph=create, accumulate=False,
-                                         batch=lambda m: BatchedNamespace(m, n))
-    jacs: list[Tensor] = []
-    for t in inputs:
-        g = found.get(id(t))
-        shape = out_shape + tuple(t._data.shape[k:])
-        if g is None:
-            jacs.append(Tensor._wrap(np.zeros(lead + shape, dtype=t._data.dtype)))
-            continue
-        value = g.value if isinstance(g, Batched) else g
-        if not k and not isinstance(value, Tensor):
-            jacs.append(Tensor._wrap(np.asarray(value).reshape(shape)))
-        else:
-            jacs.append(_per_example(value, lead, shape))
-    return jacs
-
-
-def batched_jvp(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
-                name: str = "jacfwd", lead: tuple[int, ...] = ()) -> tuple[list[list[Any]], bool]:
-    """The Jacobians of ``f`` for each argument in ``argnums`` (``out.shape + in.shape``), each from
-    one forward pass carrying the whole identity as a batch of tangents: ``(jacs, single)`` where
-    ``jacs[k][j]`` is output ``j``'s Jacobian for argument ``argnums[k]`` and ``single`` says whether
-    ``f`` returned one tensor (rather than a tuple or list of them)."""
-    record = recording_needed(args)
-    jacs, single = [], True
-    for i in argnums:
-        columns, outputs, single = _jacobian_column_pass(f, args, i, record, name, lead)
-        if not record and _closure_history(outputs):
-            # f closes over tensors that require grad: record the tangents too (see jvp).
-            columns, outputs, single = _jacobian_column_pass(f, args, i, True, name, lead)
-        jacs.append(columns)
-    return jacs, single
-
-
-def _jacobian_column_pass(f, args, i, record, name, lead):
-    x = args[i]
-    in_shape = tuple(x._data.shape[len(lead):])
-    n = int(np.prod(in_shape, dtype=np.int64))
-    with forward_level(record, name) as level:
-        ns = BatchedNamespace(P.traced, n)
-        seeds = Tensor._wrap(_seeds(n, x._data.dtype, lead, in_shape))
-        call = list(args)
-        call[i] = make_dual(x, ns.wrap(seeds), level)
-        outputs, single = _outputs(name, f(*call))
-        tangents = [tangent_of(out, level) for out in outputs]
-    return [_jacobian_columns(out, t, in_shape, n, lead) for out, t in zip(outputs, tangents)], outputs, single
-
-
-def _jacobian_columns(out, t, in_shape, n, lead):
-    """The Jacobian ``lead + out + in`` (per-example shapes) from ``t``, the batch of ``out``'s
-    tangents (``(n,) + out.shape``, indexed by input element first: that axis goes last)."""
-    k = len(lead)
-    out_shape = tuple(out._data.shape[k:])
-    shape = out_shape + in_shape
-    if t is None:
-        return Tensor._wrap(np.zeros(lead + shape, dtype=out._data.dtype))
-    value = t.value if isinstance(t, Batched) else P.traced.broadcast_to(t, shape=(n,) + tuple(out._data.shape))
-    ndim = len(out._data.shape)
-    moved = P.traced.permute(value, dims=tuple(range(1, ndim + 1)) + (0,)) if ndim else value
-    return P.traced.reshape(moved, shape=lead + shape)

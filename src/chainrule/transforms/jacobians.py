@@ -19,11 +19,11 @@ from .arguments import (
     _trace,
     _without_history,
 )
-from .batching import batched_jvp, batched_vjp
 from .forward import (
     primal_of,
 )
 from .functional import _as_tuple, _dual_inputs, _jvp, _value_and_grad
+from .jacobian_passes import batched_jvp, batched_vjp
 from .trees import Flat, Lifted, tangent_leaves
 from .vmap import lift, open_levels, unlift
 

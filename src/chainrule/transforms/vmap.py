@@ -26,12 +26,15 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from ..core import backend as B
 from ..core import dispatch as P
 from ..core.creation import as_tensor
+from ..core.modes import state
 from ..core.tensor import Tensor
+from ..ops import shape as S
 from .arguments import _check_callable, _describe
 from .batching import Batched, BatchedNamespace
-from .pytree import PyTreeDef, tree_flatten
+from .pytree import PyTreeDef, _node, _same_aux, tree_flatten
 
 __all__ = ["vmap"]
 
@@ -76,6 +79,27 @@ class Stacked(Batched):
 
     def __index__(self) -> int:
         raise _conversion_error("an index")
+
+    def detached(self) -> Stacked:
+        """``t.detach()`` of the batched tensor: the batch, detached."""
+        return Stacked(self.value.detach(), self.ns)
+
+    def copy(self) -> Stacked:
+        """``cr.tensor(t)``: a copy of the batch, without history."""
+        return Stacked(S.clone(self.value.detach()), self.ns)
+
+    def astype(self, dtype: Any, copy: bool = True) -> Stacked:
+        return Stacked(self.value.detach().to(dtype), self.ns)
+
+    def min(self) -> Any:
+        """The smallest value of the whole batch (for checks of indices and labels)."""
+        data = self.value._data
+        return data.min() if data.size else data.dtype.type(0)
+
+    def max(self) -> Any:
+        """The largest value of the whole batch (for checks of indices and labels)."""
+        data = self.value._data
+        return data.max() if data.size else data.dtype.type(0)
 
     def refuse_conversion(self, what: str) -> NoReturn:
         """Called by the tensor for ``float(t)``, ``t.item()``, ``np.asarray(t)``, ``if t``."""
@@ -138,8 +162,6 @@ class VmapNamespace(BatchedNamespace):
         return self.base.broadcast_to(t, shape=(self.size,) + tuple(t.shape))
 
 
-# The open vmap levels, innermost last (see lifting: transforms inside vmap).
-LEVELS: list[VmapNamespace] = []
 
 
 def batched_level(t: object) -> VmapNamespace | None:
@@ -155,7 +177,7 @@ def _moveaxis(t: Tensor, source: int, destination: int) -> Tensor:
         return t
     dims = list(range(t.ndim))
     dims.insert(destination, dims.pop(source))
-    return P.traced.permute(t, dims=tuple(dims))
+    return S.permute(t, *dims)  # a view that shares t's version counter
 
 
 def _axes_for(op: str, axes: Any, tree: Any, what: str) -> list[Any]:
@@ -173,22 +195,19 @@ def _expand(op: str, axes: Any, treedef: PyTreeDef, out: list[Any], what: str) -
     if axes is None or isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
         out.extend([axes] * treedef.num_leaves)
         return
-    if treedef.is_leaf:
-        raise ValueError(f"{op}: {what} {axes!r} goes deeper than the argument (a single value there)")
-    a_leaves, a_def = tree_flatten(axes, lambda x: x is None)
-    if a_def.kind is not treedef.kind or len(a_def.children) != len(treedef.children):
-        raise ValueError(f"{op}: {what} has structure {a_def._text()}, which is not a prefix of the "
-                         f"argument's structure {treedef._text()}")
-    children = _children(axes)
+    node = _node(axes)
+    if treedef.is_leaf or node is None:
+        raise ValueError(f"{op}: {what} {axes!r} goes deeper than the argument (a single value there)"
+                         if treedef.is_leaf else f"{op}: {what} holds {axes!r}; use ints, None, or "
+                         f"tuples, lists and dicts of them")
+    children, aux = node[0](axes)
+    children = list(children)
+    if type(axes) is not treedef.kind or not _same_aux(aux, treedef.aux) or len(children) != len(treedef.children):
+        raise ValueError(f"{op}: {what} has structure {tree_flatten(axes, lambda x: x is None)[1]._text()}, "
+                         f"which is not a prefix of its value's structure {treedef._text()} (the same "
+                         f"containers, the same dict keys)")
     for child_axes, child_def in zip(children, treedef.children):
         _expand(op, child_axes, child_def, out, what)
-
-
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, dict):
-        keys = sorted(node) if type(node) is dict else list(node)
-        return [node[k] for k in keys]
-    return list(node)
 
 
 def _check_axis_spec(op: str, spec: Any, name: str) -> None:
@@ -213,15 +232,16 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable
     _check_axis_spec("vmap", in_axes, "in_axes")
     _check_axis_spec("vmap", out_axes, "out_axes")
 
-    def wrapped(*args: Any) -> Any:
-        return _vmap_call(f, in_axes, out_axes, args)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return _vmap_call(f, in_axes, out_axes, args, kwargs)
 
     wrapped.__name__ = f"vmap({getattr(f, '__name__', 'f')})"
     wrapped.__doc__ = f.__doc__
     return wrapped
 
 
-def _vmap_call(f: Callable[..., Any], in_axes: Any, out_axes: Any, args: Sequence[Any]) -> Any:
+def _vmap_call(f: Callable[..., Any], in_axes: Any, out_axes: Any, args: Sequence[Any],
+               kwargs: dict[str, Any]) -> Any:
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     if isinstance(in_axes, tuple):
@@ -231,10 +251,11 @@ def _vmap_call(f: Callable[..., Any], in_axes: Any, out_axes: Any, args: Sequenc
         per_arg = in_axes
     else:
         per_arg = (in_axes,) * len(args)
-    leaves, treedef = tree_flatten(tuple(args))
+    leaves, treedef = tree_flatten((tuple(args), kwargs))
     axes: list[Any] = []
     for i, (a, spec) in enumerate(zip(args, per_arg)):
         axes.extend(_axes_for("vmap", spec, a, f"in_axes[{i}]"))
+    axes.extend([0] * (len(leaves) - len(axes)))  # keyword arguments: mapped over axis 0 (JAX's)
     size = None
     batched = []
     for k, (leaf, axis) in enumerate(zip(leaves, axes)):
@@ -260,7 +281,7 @@ def _vmap_call(f: Callable[..., Any], in_axes: Any, out_axes: Any, args: Sequenc
     if size is None:
         raise ValueError("vmap: no argument is mapped (every in_axes is None, or there are no "
                          "arguments); map at least one")
-    ns = VmapNamespace(size, level=len(LEVELS) + 1)
+    ns = VmapNamespace(size, level=len(state.vmap_levels) + 1)
     call = []
     for b in batched:
         if isinstance(b, tuple):
@@ -268,12 +289,14 @@ def _vmap_call(f: Callable[..., Any], in_axes: Any, out_axes: Any, args: Sequenc
             call.append(ns.shell(ns.wrap(_moveaxis(t, axis, 0))))
         else:
             call.append(b)
-    LEVELS.append(ns)
+    state.vmap_levels.append(ns)
     try:
-        out = f(*treedef.unflatten(call))
+        call_args, call_kwargs = treedef.unflatten(call)
+        out = f(*call_args, **call_kwargs)
     finally:
-        LEVELS.pop()
-    return _unbatch(ns, out, out_axes)
+        state.vmap_levels.pop()
+    inputs = [leaf._data for leaf in leaves if isinstance(leaf, Tensor) and isinstance(leaf._data, np.ndarray)]
+    return _unbatch(ns, out, out_axes, inputs)
 
 
 def _check_output(leaf: Any) -> None:
@@ -285,7 +308,7 @@ def _check_output(leaf: Any) -> None:
                     f"(or numbers, or tuples, lists and dicts of them)")
 
 
-def _unbatch(ns: VmapNamespace, out: Any, out_axes: Any) -> Any:
+def _unbatch(ns: VmapNamespace, out: Any, out_axes: Any, inputs: Sequence[Any] = ()) -> Any:
     if out is None:
         raise TypeError("vmap: the mapped function returned None; it must return tensors (or numbers, "
                         "or tuples, lists and dicts of them)")
@@ -312,7 +335,10 @@ def _unbatch(ns: VmapNamespace, out: Any, out_axes: Any) -> Any:
         if not -ndim <= axis < ndim:
             raise ValueError(f"vmap: out_axes {axis} is out of range for an output of {ndim - 1} "
                              f"dimension(s) per example")
-        results.append(_moveaxis(full, 0, int(axis) % ndim))
+        out = _moveaxis(full, 0, int(axis) % ndim)
+        if any(B.may_share_memory(out._data, d) for d in inputs):
+            out = S.clone(out)  # no output aliases an input: vmap's results are new tensors (JAX's)
+        results.append(out)
     return treedef.unflatten(results)
 
 
@@ -322,7 +348,7 @@ def _unbatch(ns: VmapNamespace, out: Any, out_axes: Any) -> Any:
 
 def open_levels() -> tuple[VmapNamespace, ...]:
     """The vmap levels open now, outermost first."""
-    return tuple(LEVELS)
+    return tuple(state.vmap_levels)
 
 
 def lift(t: Any, levels: Sequence[VmapNamespace]) -> Tensor:
@@ -348,6 +374,9 @@ def _per_example(ns: VmapNamespace, function: Callable[..., Any], args: Sequence
                  kwargs: dict[str, Any]) -> Any:
     """``function`` applied to each example of ``ns``'s batched tensors, the results stacked into
     batched tensors (tuples, namedtuples and lists entry by entry)."""
+    if not ns.size:
+        raise ValueError(f"vmap: {getattr(function, '__name__', 'this function')} over a batch of 0 "
+                         f"examples: it reads its inputs' values, so it runs example by example")
     results = []
     for b in range(ns.size):
         def pick(v: Any, b: int = b) -> Any:
