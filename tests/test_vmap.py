@@ -409,3 +409,45 @@ def test_detach_copy_keywords_and_levels_of_per_example_composites():
     Q, Xq = cr.tensor([0.2, 0.5]), RNG.standard_normal((3, 6))
     got = cr.vmap(lambda x: cr.vmap(lambda q: cr.quantile(x, q))(Q))(cr.tensor(Xq))
     np.testing.assert_allclose(got.numpy(), np.quantile(Xq, [0.2, 0.5], axis=1).T)
+
+
+ALL_ARRAY_CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples
+                   if any(isinstance(a, np.ndarray) and a.dtype != np.float64 for a in s.args)
+                   or any(isinstance(v, np.ndarray) for v in s.kwargs.values())]
+
+
+@pytest.mark.parametrize("entry, sample", ALL_ARRAY_CASES)
+def test_vmap_with_integer_and_bool_arguments_batched_too(entry, sample):
+    """Indices, masks and labels batched as well (copies of the sample's own, so they stay valid):
+    the functions that read such arguments' values must batch them, not convert them."""
+    if entry.name in IN_PLACE or entry.name.endswith("_") or "inplace" in entry.name:
+        pytest.skip("in-place changes of batched tensors are refused")
+    if entry.name in DATA_DEPENDENT or entry.name in MASK_INDEXING and any(
+            isinstance(a, np.ndarray) and a.dtype == bool for a in (*sample.args, *sample.kwargs.values())):
+        with pytest.raises((ValueError, TypeError), match="vmap|repeat_interleave"):
+            _vmap_all(entry, sample)
+        return
+    _vmap_all(entry, sample)
+
+
+# Results whose shape depends on a batched argument's values (and boolean masks, which select a
+# different number of elements per example): refused under vmap, naming it.
+DATA_DEPENDENT = {"repeat_interleave_counts"}
+MASK_INDEXING = {"getitem", "getitem_tensor_index", "scatter"}
+
+
+def _vmap_all(entry, sample):
+    batches = _batch_of(sample)
+    batches = [np.stack([a] * 3) if b is None and isinstance(a, np.ndarray) else b
+               for a, b in zip(sample.args, batches)]
+    args = [cr.tensor(b) if b is not None else a for a, b in zip(sample.args, batches)]
+    in_axes = tuple(0 if b is not None else None for b in batches)
+    # Array keyword arguments (indices, masks) are batched too: vmap maps keywords over axis 0.
+    mapped = {k: cr.tensor(np.stack([v] * 3)) for k, v in sample.kwargs.items() if isinstance(v, np.ndarray)}
+    fixed = {k: v for k, v in sample.kwargs.items() if k not in mapped}
+    got = cr.vmap(lambda *xs, **kw: entry.op(*xs, **kw, **fixed), in_axes=in_axes)(*args, **mapped)
+    for k in range(3):
+        call = [cr.tensor(b[k]) if b is not None else a for a, b in zip(sample.args, batches)]
+        want = _arrays(entry.op(*call, **sample.kwargs))
+        for g, w in zip(_arrays(got), want):
+            np.testing.assert_allclose(g[k], w, rtol=1e-12, atol=1e-12)

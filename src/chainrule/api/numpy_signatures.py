@@ -307,9 +307,11 @@ def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
         new = S._infer_shape(old, _shape_arg(name, shape))
     except RuntimeError:
         raise ValueError(f"{name}: cannot reshape array of size {int(np.prod(old))} into shape {shape!r}") from None
-    data = np.asarray(_raw(a))
+    raw = _raw(a)
+    batched = hasattr(raw, "refuse_conversion")  # inside cr.vmap: each example is in C order
+    data = np.broadcast_to(np.zeros((), raw.dtype), old) if batched else np.asarray(raw)
     fortran = order == "F" or (order == "A" and np.isfortran(data))
-    if copy is False:
+    if copy is False and not batched:
         try:
             np.reshape(data, new, order="F" if fortran else "C", copy=False)
         except ValueError:
@@ -413,9 +415,13 @@ def _where(condition, x=None, y=None, /):
         return tuple(Tensor._wrap(i) for i in np.where(np.asarray(_raw(condition))))
     if x is None or y is None:
         raise ValueError("numpy.where: either both or neither of x and y should be given")
-    mask = np.asarray(_raw(condition)).astype(np.bool_, copy=False)
     x = x if type(x) in (int, float, complex, bool) else _operand(x)
     y = y if type(y) in (int, float, complex, bool) else _operand(y)
+    if any(isinstance(v, Tensor) and hasattr(v._data, "refuse_conversion") for v in (condition, x, y)):
+        # inside cr.vmap: one value per example, so the mask stays a tensor
+        mask = condition if S._dtype(condition) == np.bool_ else O.ne(condition, 0)
+        return O.where(mask, x, y)
+    mask = np.asarray(_raw(condition)).astype(np.bool_, copy=False)
     if not (_is_float_tensor(x) or _is_float_tensor(y)):  # nothing to differentiate: NumPy's dtypes
         return Tensor._wrap(np.where(mask, _raw(x), _raw(y)))
     return O.where(mask, x, y)

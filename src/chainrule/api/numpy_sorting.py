@@ -20,6 +20,7 @@ from ..ops import indexing as IX
 from ..ops import products as PR
 from ..ops import shape as S
 from ..ops import sorting as SO
+from ..ops._define import per_example
 from .numpy_common import _cast, _dtype_of, _finish, _operand, _raw
 
 
@@ -101,12 +102,13 @@ def _select(condlist, choicelist, default=0):
         dtype = np.result_type(*stand_ins)
     except TypeError as exc:
         raise TypeError(f"{name}: Choicelist and default value do not have a common dtype: {exc}") from None
-    conds = [np.asarray(_raw(c)) for c in condlist]
+    # A batched condition (inside cr.vmap) stays a tensor: only its shape and dtype are read here.
+    conds = [c if _batched(c) else np.asarray(_raw(c)) for c in condlist]
     for i, cond in enumerate(conds):
-        if cond.dtype != np.bool_:
+        if np.dtype(_dtype_of(cond)) != np.bool_:
             raise TypeError(f"{name}: invalid entry {i} in condlist: should be boolean ndarray")
-    shape = np.broadcast_shapes(*(c.shape for c in conds), *(np.shape(_raw(c)) for c in choices))
-    if not any(isinstance(c, Tensor) for c in (*choices, default)):
+    shape = np.broadcast_shapes(*(S._shape(c) for c in conds), *(S._shape(c) for c in choices))
+    if not any(isinstance(c, Tensor) for c in (*conds, *choices, default)):
         return Tensor._wrap(np.select(conds, [_raw(c) for c in choices], _raw(default)))
 
     def typed(value):
@@ -121,6 +123,11 @@ def _select(condlist, choicelist, default=0):
     if S._shape(result) != shape:
         result = S.broadcast_to(result, shape)
     return result
+
+
+def _batched(value) -> bool:
+    """A batched tensor of cr.vmap (one value per example: never converted to an array)."""
+    return isinstance(value, Tensor) and hasattr(value._data, "refuse_conversion")
 
 
 def _nonzero(a):
@@ -200,6 +207,8 @@ def _put_along_axis(arr, indices, values, axis):
 
 
 SIGNATURES: dict[str, Callable[..., Any]] = {
-    "take_along_axis": _take_along_axis, "put_along_axis": _put_along_axis, "sort": _sort, "argsort": _argsort, "take": _take, "choose": _choose, "select": _select,
+    # (these read their indices' values: under cr.vmap, example by example)
+    "take_along_axis": per_example(_take_along_axis), "take": per_example(_take), "choose": per_example(_choose),
+    "put_along_axis": _put_along_axis, "sort": _sort, "argsort": _argsort, "select": _select,
     "nonzero": _nonzero, "kron": _kron, "vdot": _vdot, "linalg.multi_dot": _multi_dot,
 }

@@ -199,6 +199,17 @@ def _vmap_level(values):
     return found
 
 
+def _operands(values):
+    """``values`` with lists and tuples opened (``choose(a, [x, y])``), one level deep."""
+    out = []
+    for v in values:
+        if type(v) in (list, tuple):
+            out.extend(v)
+        else:
+            out.append(v)
+    return out
+
+
 def per_example(function):
     """``function`` (a composite that computes indices or masks from its operands' values) applied
     example by example under ``cr.vmap``, the results stacked: its value-dependent steps have no
@@ -209,7 +220,7 @@ def per_example(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        ns = _vmap_level(args) or _vmap_level(kwargs.values())
+        ns = _vmap_level(_operands(args)) or _vmap_level(_operands(kwargs.values()))
         if ns is None:
             return function(*args, **kwargs)
         return ns.per_example(wrapper, args, kwargs)  # (again per example of outer levels)

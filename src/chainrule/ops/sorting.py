@@ -335,6 +335,7 @@ def take_along_dim(input, indices, dim: int | None = None):  # noqa: A002
 
 
 @public(numpy="take_along_axis")
+@per_example
 def take_along_axis(arr, indices, axis: int | None = -1):
     """NumPy's ``take_along_axis`` (negative indices count from the end; ``axis=None`` takes
     from the flattened array with 1-D indices); differentiable in ``arr``."""
@@ -406,6 +407,7 @@ def _put_along_axis(op: str, arr, indices, values, axis) -> None:
 # ---------------------------------------------------------------------------------------------
 
 @public(method=True, numpy="take")
+@per_example
 def take(input, index):  # noqa: A002
     """The elements of the flattened ``input`` at ``index`` (shaped as ``index``; negative
     indices count from the end). PyTorch's ``take``."""
@@ -525,6 +527,7 @@ def select(input, dim: int, index: int):  # noqa: A002
 
 
 @public(numpy="choose")
+@per_example
 def choose(a, choices, mode: str = "raise"):
     """NumPy's ``choose``: ``choices[a[i]][i]`` (everything broadcast, NumPy's result dtype);
     differentiable in the choices. ``mode`` is 'raise', 'wrap' or 'clip'.

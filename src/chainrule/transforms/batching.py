@@ -120,12 +120,18 @@ def _shift(dim: Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     return tuple(d + 1 for d in dim)
 
 
+def _index_parts(index: Any) -> tuple:
+    """An index as a tuple, a batched tensor in it as its batch."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return tuple(i._data if isinstance(i, Tensor) and isinstance(i._data, Batched) else i for i in parts)
+
+
 def _index_holds(ns: Any, params: dict) -> bool:
     """Whether an index parameter holds a batch of this namespace (vmap of ``x[idx]``)."""
     index = params.get("index")
     if index is None:
         return False
-    return any(isinstance(i, Batched) and i.ns is ns for i in (index if isinstance(index, tuple) else (index,)))
+    return any(isinstance(i, Batched) and i.ns is ns for i in _index_parts(index))
 
 
 class BatchedNamespace:
@@ -316,12 +322,16 @@ def _block(index: tuple, ndim: int) -> tuple[int, int]:
     return width, 0
 
 
-def _batched_take(ns: Any, fn: Callable[..., Any], x: Any, index: tuple, extra: dict) -> Any:
-    """``x[index]`` per example, where the index holds batches of integer indices of this level:
-    one advanced index more (the example number, first) picks each example's row."""
+def _refuse_masks(ns: Any, index: tuple) -> None:
     if any(np.dtype(i.dtype) == bool for i in index if _ours(ns, i)):
         raise ValueError("vmap: indexing with a batch of boolean masks gives each example a "
                          "different number of elements; use cr.where(mask, x, 0) instead")
+
+
+def _batched_take(ns: Any, fn: Callable[..., Any], x: Any, index: tuple, extra: dict) -> Any:
+    """``x[index]`` per example, where the index holds batches of integer indices of this level:
+    one advanced index more (the example number, first) picks each example's row."""
+    _refuse_masks(ns, index)
     per = tuple(_stand_in(i) for i in index)
     arrays = [np.asarray(i) for i in per if _advanced(i) and not isinstance(i, (int, np.integer))]
     depth = len(np.broadcast_shapes(*[a.shape for a in arrays])) if arrays else 0
@@ -341,8 +351,7 @@ def _batched_take(ns: Any, fn: Callable[..., Any], x: Any, index: tuple, extra: 
 
 
 def _getitem(ns, fn, args, params):
-    index = params["index"]
-    index = index if isinstance(index, tuple) else (index,)
+    index = _index_parts(params["index"])
     x = args[0]
     if any(_ours(ns, i) for i in index):
         out, _ = _batched_take(ns, fn, x, index, {})
@@ -357,11 +366,11 @@ def _getitem(ns, fn, args, params):
 
 
 def _scatter(ns, fn, args, params):
-    index = params["index"]
-    index = index if isinstance(index, tuple) else (index,)
+    index = _index_parts(params["index"])
     shape = tuple(params["shape"])
     g = ns.broadcast(args[0])
     if any(_ours(ns, i) for i in index):
+        _refuse_masks(ns, index)
         per = tuple(_stand_in(i) for i in index)
         arrays = [np.asarray(i) for i in per if _advanced(i) and not isinstance(i, (int, np.integer))]
         depth = len(np.broadcast_shapes(*[a.shape for a in arrays])) if arrays else 0

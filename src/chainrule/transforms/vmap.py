@@ -34,7 +34,7 @@ from ..core.tensor import Tensor
 from ..ops import shape as S
 from .arguments import _check_callable, _describe
 from .batching import Batched, BatchedNamespace
-from .pytree import PyTreeDef, _node, _same_aux, tree_flatten
+from .pytree import PyTreeDef, _node, _same_aux, tree_flatten, tree_map
 
 __all__ = ["vmap"]
 
@@ -384,7 +384,8 @@ def _per_example(ns: VmapNamespace, function: Callable[..., Any], args: Sequence
                 return P.traced.getitem(v._data.value, index=(b,))
             return v
 
-        results.append(function(*[pick(a) for a in args], **{k: pick(v) for k, v in kwargs.items()}))
+        picked_args, picked_kwargs = tree_map(pick, (tuple(args), kwargs))  # (lists of tensors too)
+        results.append(function(*picked_args, **picked_kwargs))
     return _stack_results(ns, results)
 
 
