@@ -7,12 +7,15 @@ domain). Every later step calls its entry on its own sample, with one or more of
 differentiable arguments *perturbed* by earlier values of the program::
 
     u = M(h)                       # h (an earlier value) reshaped/broadcast to the argument's shape
-    t = tanh(scale * u)            # in (-1, 1); scale = 1 / (1 + max|u|) at the base input
+    t = tanh(c * (u - u0))         # in (-1, 1); u0 = u at the program's input x0,
+                                   # c = SLOPE / (EPS * (1 + max|u0|)) (÷ max|a| for "mul")
     z = a + EPS * a * t            # "mul": keeps signs, zeros and the order of distinct values
     z = a + EPS * t                # "add": only for arguments with no special values (0, ±1, ½...)
 
 so every argument stays within ``EPS`` (relative) of a value the table chose inside the entry's
-domain (away from kinks, repeated values, singular matrices...). ``M`` is ``direct`` (same shape),
+domain (away from kinks, repeated values, singular matrices...), whatever the input, while at
+``x0`` (where the derivatives are checked) z = a and dz/du is O(1): derivatives do not fade
+along the chain (a bounded perturbation with a full slope). ``M`` is ``direct`` (same shape),
 ``flat`` (ravel, repeat to length, slice, reshape) or ``sum`` (the sum times fixed weights).
 The first link of each step reads the previous step's value, others any earlier value (also
 ``x``): programs are DAGs with fan-out. The loss is ``Σ w·h`` over the last value and a drawn
@@ -37,7 +40,8 @@ import op_db
 
 import chainrule as cr
 
-EPS = 0.02
+EPS = 0.02          # how far (relative) a linked argument may move from its sample value
+SLOPE = 0.5         # d(argument)/d(normalised source) at the program's input: O(1), not O(EPS)
 MAX_STEPS = 5
 SMALL = 8            # second-order checks only for inputs of at most this many elements
 FD_STEP = 1e-5      # central differences: truncation ~1e-10·f''', rounding ~1e-11·|f|
@@ -55,6 +59,14 @@ NO_VMAP = {"dropout_train": "draws a random mask (fixed seed inside): one mask f
 # (test_table_programs.test_inplace_write_into_a_batched_tensor): the vmap checks of programs
 # with such an entry (setitem, copy_, fill_, np.put_along_axis...) stop there, not applicable.
 INPLACE_REFUSAL = "in-place change involving a batched tensor (inside cr.vmap) is not supported"
+
+
+# Open chainrule bug (test_table_programs.test_nested_vmap_of_nan_reductions, strict xfail):
+# cr.vmap(cr.vmap(f)) raises where f reaches a composite that runs per example under vmap
+# (nan-reductions, median/quantile with an axis, np.average with weights...). The nested part
+# of the vmap check skips programs that raise one of these until it is fixed.
+NESTED_VMAP_BUG = ("np.asarray() of a batched tensor", "'Stacked' does not support ufuncs",
+                   "q must be a number or a 1-d sequence of numbers, got tensor(<batched")
 
 
 class NotApplicable(Exception):
@@ -311,7 +323,7 @@ def _as_real(h):
 
 class Compiled:
     """A program made callable: ``f(x)`` → scalar loss. The constants that depend on values
-    (tanh scales, finite masks) are fixed by a first run at the program's own input."""
+    (tanh centres and scales, finite masks) are fixed by a first run at the program's input."""
 
     def __init__(self, program: Program, backend=CR, like: Compiled | None = None):
         """``like``: a chainrule-compiled copy whose constants this one reuses (other backends)."""
@@ -319,10 +331,12 @@ class Compiled:
         finite = np.isfinite(program.x0())
         self.x_mask = None if finite.all() else finite   # links read x's NaNs as 0
         if like is not None:
-            self.scales, self.masks, self.weights = like.scales, like.masks, like.weights
+            self.scales, self.centers, self.masks, self.weights = (like.scales, like.centers,
+                                                                   like.masks, like.weights)
             return
         self._rng = np.random.default_rng(len(program.steps))
         self.scales: dict = {}
+        self.centers: dict = {}
         self.masks: dict = {}
         self.weights: dict = {}   # (k, position) -> weights of a "sum" map; ("loss", k) -> of the loss
         with cr.no_grad():
@@ -348,8 +362,11 @@ class Compiled:
             u = flat[:n].reshape(shape)
         key = (k, link.position)
         if record:
-            self.scales[key] = 1.0 / (1.0 + float(np.max(np.abs(np.asarray(_numpy(u))), initial=0.0)))
-        t = b.tanh(u * self.scales[key])
+            base = np.asarray(_numpy(u), dtype=np.float64)
+            size = float(np.max(np.abs(target[np.isfinite(target)]), initial=1.0)) if link.mode == "mul" else 1.0
+            self.scales[key] = SLOPE / (EPS * max(size, 1.0) * (1.0 + float(np.max(np.abs(base), initial=0.0))))
+            self.centers[key] = base
+        t = b.tanh((u - b.const(self.centers[key])) * self.scales[key])
         if link.mode == "add":
             return b.const(target) + EPS * t
         # a + EPS·a·t, with the non-finite values of a (NaN samples of nan-reductions) left alone
@@ -467,11 +484,13 @@ def check_second_order(p: Program) -> None:
     hv = np.tensordot(np.nan_to_num(hess), np.nan_to_num(v), axes=v.ndim)
     noise = 1e-13 * max(1.0, float(np.max(np.abs(np.nan_to_num(grad(x).numpy())), initial=0.0))) / FD_STEP
     close(hv, fd, "hessian·v vs central differences of cr.grad", rtol=1e-4, atol=1e-7 + noise)
+    out, hvp = cr.hvp(f, (x,), (v,))
+    close(hvp.numpy(), hv, "cr.hvp vs hessian·v", rtol=1e-8, atol=1e-12)
 
 
-def _vmapped(fn, xs):
+def _vmapped(fn, xs, **kw):
     try:
-        return cr.vmap(fn)(xs).numpy()
+        return cr.vmap(fn, **kw)(xs).numpy()
     except RuntimeError as exc:
         if INPLACE_REFUSAL in str(exc):
             raise NotApplicable(str(exc)) from exc
@@ -482,6 +501,18 @@ def check_vmap(p: Program) -> None:
     f, xs = Compiled(p), batch(p.x0())
     loop = np.stack([value(f, xi) for xi in xs])
     close(_vmapped(f, xs), loop, "vmap(f) vs a loop", rtol=1e-10, atol=1e-12)
+    # the batch along the last axis, and two nested vmaps over a (2, 3) batch
+    close(_vmapped(f, np.moveaxis(xs, 0, -1), in_axes=-1), loop, "vmap(f, in_axes=-1) vs a loop",
+          rtol=1e-10, atol=1e-12)
+    xs6 = batch(p.x0(), 6).reshape((2, 3) + p.x0().shape)
+    loop6 = np.array([[value(f, xij) for xij in xi] for xi in xs6])
+    try:
+        nested = _vmapped(lambda b: cr.vmap(f)(b), xs6)
+    except (TypeError, RuntimeError) as exc:
+        if any(sign in str(exc) for sign in NESTED_VMAP_BUG):
+            return
+        raise
+    close(nested, loop6, "vmap(vmap(f)) vs a loop", rtol=1e-10, atol=1e-12)
 
 
 def check_vmap_grad(p: Program) -> None:
@@ -489,6 +520,16 @@ def check_vmap_grad(p: Program) -> None:
     grad = cr.grad(f)
     loop = np.stack([grad(xi).numpy() for xi in xs])
     close(_vmapped(grad, xs), loop, "vmap(grad(f)) vs a loop of grad(f)", rtol=1e-9, atol=1e-12)
+    v = np.random.default_rng(3).standard_normal(xs.shape[1:])
+    v[~np.isfinite(xs[0])] = 0.0
+
+    def tangent(xi):
+        return cr.jvp(f, (xi,), (v,))[1]
+
+    loop = np.stack([tangent(xi).numpy() for xi in xs])
+    close(_vmapped(tangent, xs), loop, "vmap(jvp(f)) vs a loop of jvp(f)", rtol=1e-9, atol=1e-12)
+    close(_vmapped(cr.jacfwd(f), xs), _vmapped(grad, xs), "vmap(jacfwd(f)) vs vmap(grad(f))",
+          rtol=1e-8, atol=1e-12)
 
 
 CHECKS = {"reverse": check_reverse, "forward": check_forward, "second_order": check_second_order,
