@@ -18,7 +18,7 @@ domain (away from kinks, repeated values, singular matrices...), whatever the in
 along the chain (a bounded perturbation with a full slope). ``M`` is ``direct`` (same shape),
 ``flat`` (ravel, repeat to length, slice, reshape) or ``sum`` (the sum times fixed weights).
 The first link of each step reads the previous step's value, others any earlier value (also
-``x``): programs are DAGs with fan-out. The loss is ``Σ w·h`` over the last value and a drawn
+``x``; step 0's other arguments may read ``x`` too): programs are DAGs with fan-out. The loss is ``Σ w·h`` over the last value and a drawn
 subset of the others, with fixed random weights ``w``. Non-finite values of a chosen output at the
 base input (NaN-ignoring reductions of NaN samples) are masked by ``where`` with a constant mask.
 
@@ -185,7 +185,7 @@ class Program:
                 link = next((lk for lk in step.links if lk.position == i), None)
                 if link is None:
                     args.append(f"array{a.shape}" if isinstance(a, np.ndarray) else repr(a))
-                elif link.source == -1 and k == 0:
+                elif link.map == "input":
                     args.append("x")
                 else:
                     src = "x" if link.source == -1 else f"h{link.source}"
@@ -238,23 +238,26 @@ def draw_program(draw, names=None, small=False, force=None) -> Program:
         offer = draw.choice(offers)
         out_k = draw.integer(0, len(offer.outputs) - 1)
         sample = offer.entry.samples[offer.index]
-        if k == 0:
-            first = [i for i in offer.positions if sample.args[i].size <= SMALL] if small else []
-            links = [Link(draw.choice(first or list(offer.positions)), -1, "input", "none")]
+        positions = list(offer.positions)
+        links = []
+        if k == 0:   # x is one argument; the others may read x through links (fan-out)
+            first = [i for i in positions if sample.args[i].size <= SMALL] if small else []
+            links.append(Link(draw.choice(first or positions), -1, "input", "none"))
+            positions.remove(links[0].position)
+            count = draw.integer(0, len(positions))
         else:
-            count = draw.integer(1, len(offer.positions))
-            positions = list(offer.positions)
-            links = []
-            for j in range(count):
-                pos = positions.pop(draw.integer(0, len(positions) - 1))
-                source = k - 1 if j == 0 else draw.integer(-1, k - 1)
-                src_shape = _x_shape(steps) if source == -1 else shapes[source]
-                target = sample.args[pos]
-                maps = ["flat", "sum"] + (["direct"] if tuple(src_shape) == target.shape else [])
-                if int(np.prod(src_shape)) == 0:
-                    maps = ["sum"]
-                mode = "mul" if _special(target) else draw.choice(["mul", "add"])
-                links.append(Link(pos, source, draw.choice(maps), mode))
+            count = draw.integer(1, len(positions))
+        x_shape = sample.args[links[0].position].shape if k == 0 else _x_shape(steps)
+        for j in range(count):
+            pos = positions.pop(draw.integer(0, len(positions) - 1))
+            source = -1 if k == 0 else k - 1 if j == 0 else draw.integer(-1, k - 1)
+            src_shape = x_shape if source == -1 else shapes[source]
+            target = sample.args[pos]
+            maps = ["flat", "sum"] + (["direct"] if tuple(src_shape) == target.shape else [])
+            if int(np.prod(src_shape)) == 0:
+                maps = ["sum"]
+            mode = "mul" if _special(target) else draw.choice(["mul", "add"])
+            links.append(Link(pos, source, draw.choice(maps), mode))
         steps.append(Step(name, offer.index, offer.outputs[out_k], links))
         shapes.append(offer.shapes[out_k])
     loss_from = [k for k in range(n - 1) if draw.integer(0, 3) == 0] + [n - 1]
@@ -325,14 +328,16 @@ class Compiled:
     """A program made callable: ``f(x)`` → scalar loss. The constants that depend on values
     (tanh centres and scales, finite masks) are fixed by a first run at the program's input."""
 
-    def __init__(self, program: Program, backend=CR, like: Compiled | None = None):
-        """``like``: a chainrule-compiled copy whose constants this one reuses (other backends)."""
-        self.p, self.b = program, backend
+    def __init__(self, program: Program, backend=CR, like: Compiled | None = None, last=False):
+        """``like``: a chainrule-compiled copy whose constants this one reuses (other backends);
+        ``last``: return the last step's value (a tensor) instead of the loss."""
+        self.p, self.b, self.last = program, backend, False
         finite = np.isfinite(program.x0())
         self.x_mask = None if finite.all() else finite   # links read x's NaNs as 0
         if like is not None:
             self.scales, self.centers, self.masks, self.weights = (like.scales, like.centers,
                                                                    like.masks, like.weights)
+            self.last = last
             return
         self._rng = np.random.default_rng(len(program.steps))
         self.scales: dict = {}
@@ -341,6 +346,7 @@ class Compiled:
         self.weights: dict = {}   # (k, position) -> weights of a "sum" map; ("loss", k) -> of the loss
         with cr.no_grad():
             self._run(cr.tensor(program.x0()), record=True)
+        self.last = last
 
     def _weights(self, key, shape):
         if key not in self.weights:
@@ -381,7 +387,7 @@ class Compiled:
             entry = ENTRY[step.entry]
             args = [b.const(a) for a in s.args]
             for link in step.links:
-                if k == 0:
+                if link.map == "input":
                     args[link.position] = x
                 else:
                     h = values[link.source] if link.source >= 0 else (
@@ -394,6 +400,8 @@ class Compiled:
             if self.masks[k] is not None:
                 h = b.where(self.masks[k], h)
             values.append(h)
+        if self.last:
+            return values[-1]
         loss = None
         for k in self.p.loss_from:
             term = (values[k] * b.const(self._weights(("loss", k), tuple(values[k].shape)))).sum()
@@ -488,6 +496,22 @@ def check_second_order(p: Program) -> None:
     close(hvp.numpy(), hv, "cr.hvp vs hessian·v", rtol=1e-8, atol=1e-12)
 
 
+def check_jacobian(p: Program) -> None:
+    """The last value as a function of x (a vector function): jacrev against jacfwd (jacrev
+    batches the VJPs of basis cotangents), and J·v against central differences."""
+    f, x = Compiled(p, last=True), p.x0()
+    rev, fwd = cr.jacrev(f)(x).numpy(), cr.jacfwd(f)(x).numpy()
+    close(rev, fwd, "jacrev vs jacfwd of the last value", rtol=1e-8, atol=1e-12)
+    v = np.random.default_rng(9).standard_normal(x.shape)
+    v[~np.isfinite(x)] = 0.0
+    with cr.no_grad():
+        up, down = (f(cr.tensor(x + s * FD_STEP * v)).numpy() for s in (1, -1))
+    noise = 1e-13 * max(1.0, float(np.max(np.abs(up), initial=0.0))) / FD_STEP
+    jv = np.tensordot(np.nan_to_num(rev), v, axes=v.ndim)
+    close(jv, (up - down) / (2 * FD_STEP), "jacrev·v vs central differences", rtol=1e-4,
+          atol=1e-7 + noise)
+
+
 def _vmapped(fn, xs, **kw):
     try:
         return cr.vmap(fn, **kw)(xs).numpy()
@@ -532,7 +556,8 @@ def check_vmap_grad(p: Program) -> None:
           rtol=1e-8, atol=1e-12)
 
 
-CHECKS = {"reverse": check_reverse, "forward": check_forward, "second_order": check_second_order,
+CHECKS = {"reverse": check_reverse, "forward": check_forward, "jacobian": check_jacobian,
+          "second_order": check_second_order,
           "vmap": check_vmap, "vmap_grad": check_vmap_grad}
 
 

@@ -6,11 +6,14 @@ stay inside the entry's domain (see ``tests/_table_programs.py`` for the constru
 in a scalar loss. For every program:
 
 1. ``backward()`` (and ``cr.grad``) against float64 central differences;
-2. ``cr.jvp`` and ``cr.jacfwd`` against the reverse-mode gradient;
+2. ``cr.jvp`` and ``cr.jacfwd`` against the reverse-mode gradient; and for the last value (a
+   vector function of x) ``cr.jacrev`` against ``cr.jacfwd`` and J·v against central differences;
 3. on inputs of at most 8 elements: ``cr.hessian`` against ``cr.jacfwd(cr.jacrev(f))``, its
-   symmetry, and ``H·v`` against central differences of ``cr.grad``;
-4. ``cr.vmap(f)`` over a batch of 3 inputs against a loop;
-5. ``cr.vmap(cr.grad(f))`` (per-example gradients) against a loop;
+   symmetry, ``H·v`` against central differences of ``cr.grad``, and ``cr.hvp``;
+4. ``cr.vmap(f)`` over a batch of 3 inputs against a loop (also ``in_axes=-1``, and nested
+   ``vmap(vmap(f))`` over a (2, 3) batch);
+5. ``cr.vmap(cr.grad(f))`` (per-example gradients), ``vmap(jvp)`` and ``vmap(jacfwd)`` against a
+   loop;
 6. programs made only of the entries in ``TORCH`` (below): value and gradient against PyTorch.
 
 ``test_every_entry_in_a_program`` puts each entry of the table into one seeded program (so a
@@ -20,7 +23,7 @@ soak run); the Hypothesis tests explore further.
 Failures print the program as readable steps and a replay line:
 ``python tests/_table_programs.py replay '<json>' [check...]``.
 
-Runtime: the default (``CHAINRULE_TABLE_PROGRAMS`` unset) runs 40 derandomized examples per
+Runtime: the default (``CHAINRULE_TABLE_PROGRAMS`` unset) runs 30 derandomized examples per
 Hypothesis test: ~20 s of CPU, under a minute on a shared 2-core machine. A soak run:
 ``CHAINRULE_TABLE_PROGRAMS=2000 python -m pytest tests/test_table_programs.py -x`` (2000 random
 examples per test, not derandomized: Hypothesis prints its seed and the shrunk program), or
@@ -42,7 +45,7 @@ from hypothesis import strategies as st
 import chainrule as cr
 
 SOAK = int(os.environ.get("CHAINRULE_TABLE_PROGRAMS", "0"))
-EXAMPLES = SOAK or 40
+EXAMPLES = SOAK or 30
 PROFILE = settings(max_examples=EXAMPLES, derandomize=not SOAK, database=None, deadline=None,
                    suppress_health_check=list(HealthCheck), print_blob=bool(SOAK))
 
@@ -72,7 +75,7 @@ def test_the_generator_draws_from_the_whole_table():
     assert len(T.NAMES) >= 400
 
 
-_ROTATING = ("forward", "second_order", "vmap", "vmap_grad")
+_ROTATING = ("forward", "jacobian", "second_order", "vmap", "vmap_grad")
 
 
 @pytest.mark.parametrize("key", T.NAMES)
@@ -100,6 +103,12 @@ def test_reverse_mode_matches_central_differences(p):
 @given(programs())
 def test_forward_mode_matches_reverse_mode(p):
     _check("forward", p)
+
+
+@PROFILE
+@given(programs())
+def test_jacobians_of_the_last_value(p):
+    _check("jacobian", p)
 
 
 @PROFILE
