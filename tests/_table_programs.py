@@ -220,15 +220,15 @@ def _special(a: np.ndarray) -> bool:
     return a.size == 0 or not np.isfinite(a).all() or bool(np.any(finite * 4 == np.round(finite * 4)))
 
 
-def draw_program(draw, names=None, small=False, force=None) -> Program:
+def draw_program(draw, names=None, small=False, force=None, steps=MAX_STEPS) -> Program:
     """A random program; ``draw`` has ``integer(lo, hi)`` (inclusive) and ``choice(seq)``.
 
     ``names``: the entries to draw from (default: all); ``small``: an input of at most ``SMALL``
-    elements; ``force``: an entry that must appear (at a drawn step)."""
+    elements; ``force``: an entry that must appear (at a drawn step); ``steps``: at most so many."""
     names = sorted(names) if names is not None else NAMES
-    n = draw.integer(2, MAX_STEPS)
+    n = draw.integer(2, steps)
     forced = draw.integer(0, n - 1) if force is not None else -1
-    steps: list = []
+    program: list = []
     shapes: list = []          # shape of each step's value
     for k in range(n):
         name = force if k == forced else draw.choice(names)
@@ -247,7 +247,7 @@ def draw_program(draw, names=None, small=False, force=None) -> Program:
             count = draw.integer(0, len(positions))
         else:
             count = draw.integer(1, len(positions))
-        x_shape = sample.args[links[0].position].shape if k == 0 else _x_shape(steps)
+        x_shape = sample.args[links[0].position].shape if k == 0 else _x_shape(program)
         for j in range(count):
             pos = positions.pop(draw.integer(0, len(positions) - 1))
             source = -1 if k == 0 else k - 1 if j == 0 else draw.integer(-1, k - 1)
@@ -258,10 +258,10 @@ def draw_program(draw, names=None, small=False, force=None) -> Program:
                 maps = ["sum"]
             mode = "mul" if _special(target) else draw.choice(["mul", "add"])
             links.append(Link(pos, source, draw.choice(maps), mode))
-        steps.append(Step(name, offer.index, offer.outputs[out_k], links))
+        program.append(Step(name, offer.index, offer.outputs[out_k], links))
         shapes.append(offer.shapes[out_k])
     loss_from = [k for k in range(n - 1) if draw.integer(0, 3) == 0] + [n - 1]
-    return Program(steps, loss_from)
+    return Program(program, loss_from)
 
 
 def _first_size(o: Offer) -> int:
@@ -463,7 +463,11 @@ def check_reverse(p: Program) -> None:
     noise = 1e-13 * max(1.0, abs(value(f, x))) / FD_STEP   # rounding in f, amplified by 1/step
     close(reverse_gradient(f, x), central_gradient(f, x), "backward() vs central differences",
           rtol=1e-4, atol=1e-7 + noise)
-    close(cr.grad(f)(x).numpy(), reverse_gradient(f, x), "cr.grad vs backward()", rtol=1e-12)
+    g = reverse_gradient(f, x)
+    close(cr.grad(f)(x).numpy(), g, "cr.grad vs backward()", rtol=1e-12)
+    xt = cr.tensor(x.copy(), requires_grad=True)
+    cr.checkpoint(f, xt).backward()
+    close(xt.grad.numpy(), g, "backward() through cr.checkpoint vs without", rtol=1e-12, atol=1e-15)
 
 
 def check_forward(p: Program) -> None:
@@ -494,6 +498,15 @@ def check_second_order(p: Program) -> None:
     close(hv, fd, "hessian·v vs central differences of cr.grad", rtol=1e-4, atol=1e-7 + noise)
     out, hvp = cr.hvp(f, (x,), (v,))
     close(hvp.numpy(), hv, "cr.hvp vs hessian·v", rtol=1e-8, atol=1e-12)
+    close(cr.hessian(lambda t: cr.checkpoint(f, t))(x).numpy(), hess,
+          "hessian through cr.checkpoint vs without", rtol=1e-10, atol=1e-14)
+    if applies(p, "vmap"):   # per-example hessians
+        xs, h = batch(x), cr.hessian(f)
+        try:
+            close(_vmapped(h, xs), np.stack([h(xi).numpy() for xi in xs]), "vmap(hessian(f)) vs a loop",
+                  rtol=1e-9, atol=1e-12)
+        except NotApplicable:
+            pass
 
 
 def check_jacobian(p: Program) -> None:

@@ -5,11 +5,13 @@ files included), each step's differentiable arguments perturbed by earlier value
 stay inside the entry's domain (see ``tests/_table_programs.py`` for the construction), ending
 in a scalar loss. For every program:
 
-1. ``backward()`` (and ``cr.grad``) against float64 central differences;
+1. ``backward()`` (and ``cr.grad``, and ``backward()`` through ``cr.checkpoint``) against
+   float64 central differences;
 2. ``cr.jvp`` and ``cr.jacfwd`` against the reverse-mode gradient; and for the last value (a
    vector function of x) ``cr.jacrev`` against ``cr.jacfwd`` and J·v against central differences;
 3. on inputs of at most 8 elements: ``cr.hessian`` against ``cr.jacfwd(cr.jacrev(f))``, its
-   symmetry, ``H·v`` against central differences of ``cr.grad``, and ``cr.hvp``;
+   symmetry, ``H·v`` against central differences of ``cr.grad``, ``cr.hvp``, the hessian
+   through ``cr.checkpoint``, and ``cr.vmap(cr.hessian(f))`` against a loop;
 4. ``cr.vmap(f)`` over a batch of 3 inputs against a loop (also ``in_axes=-1``, and nested
    ``vmap(vmap(f))`` over a (2, 3) batch);
 5. ``cr.vmap(cr.grad(f))`` (per-example gradients), ``vmap(jvp)`` and ``vmap(jacfwd)`` against a
@@ -81,9 +83,9 @@ _ROTATING = ("forward", "jacobian", "second_order", "vmap", "vmap_grad")
 @pytest.mark.parametrize("key", T.NAMES)
 def test_every_entry_in_a_program(key):
     """One seeded program containing ``key`` at a drawn step: check 1 and one of checks 2-5 in
-    turn (all of them in a soak run)."""
+    turn (a soak run: longer programs, larger inputs, all the checks)."""
     seed = zlib.crc32(key.encode())
-    p = T.draw_program(T.RandomDraw(seed), force=key)
+    p = T.draw_program(T.RandomDraw(seed), force=key, small=not SOAK, steps=T.MAX_STEPS if SOAK else 3)
     for name in T.CHECKS if SOAK else ("reverse", _ROTATING[seed % len(_ROTATING)]):
         if T.applies(p, name):
             _check(name, p)
