@@ -557,6 +557,9 @@ def check_vmap_grad(p: Program) -> None:
     grad = cr.grad(f)
     loop = np.stack([grad(xi).numpy() for xi in xs])
     close(_vmapped(grad, xs), loop, "vmap(grad(f)) vs a loop of grad(f)", rtol=1e-9, atol=1e-12)
+    if xs.ndim > 1:   # the batch in the middle of the input, and last in the output
+        close(_vmapped(grad, np.moveaxis(xs, 0, 1), in_axes=1, out_axes=-1), np.moveaxis(loop, 0, -1),
+              "vmap(grad(f), in_axes=1, out_axes=-1) vs a loop", rtol=1e-9, atol=1e-12)
     v = np.random.default_rng(3).standard_normal(xs.shape[1:])
     v[~np.isfinite(xs[0])] = 0.0
 

@@ -14,8 +14,8 @@ in a scalar loss. For every program:
    through ``cr.checkpoint``, and ``cr.vmap(cr.hessian(f))`` against a loop;
 4. ``cr.vmap(f)`` over a batch of 3 inputs against a loop (also ``in_axes=-1``, and nested
    ``vmap(vmap(f))`` over a (2, 3) batch);
-5. ``cr.vmap(cr.grad(f))`` (per-example gradients), ``vmap(jvp)`` and ``vmap(jacfwd)`` against a
-   loop;
+5. ``cr.vmap(cr.grad(f))`` (per-example gradients; also ``in_axes=1, out_axes=-1``),
+   ``vmap(jvp)`` and ``vmap(jacfwd)`` against a loop;
 6. programs made only of the entries in ``TORCH`` (below): value and gradient against PyTorch.
 
 ``test_every_entry_in_a_program`` puts each entry of the table into one seeded program (so a
