@@ -265,3 +265,30 @@ def test_grad_matches_jax_on_a_pytree():
     assert treedef.num_leaves == j_def.num_leaves
     for a, b in zip(leaves, j_leaves):
         _close(a, np.asarray(b))
+
+
+def test_functional_call_makes_a_module_a_function_of_its_parameters():
+    torch = pytest.importorskip("torch")
+    model = cr.nn.Sequential(cr.nn.Linear(3, 5), cr.nn.Tanh(), cr.nn.Linear(5, 2)).double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    X = cr.tensor(RNG.standard_normal((4, 3)))
+    Y = cr.tensor(RNG.integers(0, 2, 4))
+    F = cr.nn.functional
+
+    def loss(p, x, y):
+        return F.cross_entropy(cr.nn.functional_call(model, p, (x[None],)), y[None])
+
+    per = cr.vmap(cr.grad(loss), in_axes=(None, 0, 0))(params, X, Y)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)).double()
+    tparams = {k: torch.tensor(v.numpy()) for k, v in params.items()}
+    tper = torch.func.vmap(torch.func.grad(lambda p, x, y: torch.nn.functional.cross_entropy(
+        torch.func.functional_call(tmodel, p, (x[None],)), y[None])), in_dims=(None, 0, 0))(
+        tparams, torch.tensor(X.numpy()), torch.tensor(Y.numpy()))
+    for k in params:
+        _close(per[k], tper[k].numpy())
+    # the module's own parameters are back
+    assert all(type(p).__name__ == "Parameter" for _, p in model.named_parameters())
+    with pytest.raises(ValueError, match="not parameters or buffers"):
+        cr.nn.functional_call(model, {"nope": X}, (X,))
+    with pytest.raises(ValueError, match="strict=True"):
+        cr.nn.functional_call(model, {"0.weight": params["0.weight"]}, (X,), strict=True)

@@ -5,6 +5,7 @@ from .layers import Dropout, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
 from .parameter import Parameter
+from .stateless import functional_call
 
 __all__ = [
     "CrossEntropyLoss",
@@ -18,5 +19,6 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "functional",
+    "functional_call",
     "init",
 ]
