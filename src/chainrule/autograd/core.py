@@ -28,6 +28,12 @@ def _as_list(value: object, what: str) -> list[Any]:
 
 
 def _root_cotangents(op: str, outputs: list[Any], grad_outputs: Gradients, create_graph: bool) -> list[Any]:
+    for out in outputs:
+        if hasattr(getattr(out, "_data", None), "refuse_conversion"):
+            raise RuntimeError(f"{op}: a batched tensor inside cr.vmap has no history of its own (the "
+                               f"batch's computation is recorded as a whole); differentiate with "
+                               f"cr.grad / cr.vjp inside the vmapped function, or call backward "
+                               f"on vmap's result")
     given: list[Any]
     if grad_outputs is None:
         given = [None] * len(outputs)
