@@ -142,7 +142,7 @@ UFUNCS = sorted(_interop._UFUNCS, key=lambda u: u.__name__)
 BINARY = [u for u in UFUNCS if u.nin == 2 and u is not np.matmul]
 UNARY = [u for u in UFUNCS if u.nin == 1]
 DIFFERENTIABLE = [u for u in UFUNCS if u not in _interop._NONDIFFERENTIABLE]
-_POSITIVE = {np.log, np.log2, np.log10, np.sqrt, np.log1p, np.reciprocal}
+_POSITIVE = {np.log, np.log2, np.log10, np.sqrt, np.log1p, np.reciprocal, np.float_power}
 _UNIT = {np.arcsin, np.arccos, np.arctanh}
 _ABOVE_ONE = {np.arccosh}
 _OPERATORS = set(_interop._OPERATORS)

@@ -40,7 +40,15 @@ from ..core.tensor import Tensor
 from ..ops import indexing as IX
 from ..ops import shape as S
 from ..ops._table import OPERATIONS, Operation, subscribe
-from . import numpy_arrange, numpy_linalg, numpy_quantiles, numpy_sorting, numpy_ufuncs
+from . import (
+    numpy_arrange,
+    numpy_extras,
+    numpy_linalg,
+    numpy_quantiles,
+    numpy_series,
+    numpy_sorting,
+    numpy_ufuncs,
+)
 from .numpy_common import (
     _axis1,
     _cast,
@@ -69,7 +77,8 @@ from .numpy_signatures import (
 
 # NumPy's signatures, by NumPy name ("tril", "linalg.qr"): the core ones and each family's.
 _SIGNATURES = {**SIGNATURES, **numpy_ufuncs.SIGNATURES, **numpy_arrange.SIGNATURES,
-               **numpy_sorting.SIGNATURES, **numpy_quantiles.SIGNATURES, **numpy_linalg.SIGNATURES}
+               **numpy_sorting.SIGNATURES, **numpy_quantiles.SIGNATURES, **numpy_linalg.SIGNATURES,
+               **numpy_extras.SIGNATURES}
 
 # ---------------------------------------------------------------------------------------------
 # Ufuncs
@@ -336,6 +345,7 @@ _FUNCTIONS = {
     np.result_type: _data_only(np.result_type),
     # memory queries read the tensors' buffers (views of one tensor share them)
     np.shares_memory: _data_only(np.shares_memory), np.may_share_memory: _data_only(np.may_share_memory),
+    **numpy_extras.FUNCTIONS, **numpy_series.FUNCTIONS,
 }
 subscribe(_serve)
 

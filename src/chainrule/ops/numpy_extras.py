@@ -1,0 +1,113 @@
+"""NumPy's remaining elementwise functions: ``fmax``/``fmin`` (NaN-ignoring extrema),
+``float_power``, ``heaviside``, ``trunc`` (and ``fix``), ``floor_divide``, ``signbit``,
+``logical_xor`` and ``nan_to_num``.
+
+Values are NumPy's; dtypes follow the elementwise family's PyTorch rules for tensors (NumPy's own
+ufunc computes when no floating tensor is involved, see ``api/numpy_protocols``); gradients are
+PyTorch's: ``fmax``'s gradient goes to ``x`` where ``x >= y`` or ``y`` is NaN, else to ``y``
+(``torch.fmax``); ``trunc``, ``floor_divide`` are piecewise constant (zero gradient / none);
+``heaviside``'s gradient is 0 in ``x`` and 1 in ``values`` where ``x == 0``; ``nan_to_num``
+passes the gradient where the input is finite (``torch.nan_to_num``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core import backend as B
+from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor
+from . import _table
+from ._define import binary, named, nondifferentiable
+from .comparisons import _binary_numpy, isnan
+from .elementwise import _torch_promotion, _xp_logical, cast
+from .elementwise import pow as _pow
+from .piecewise import _real, _step, where
+from .shape import clone
+from .ufuncs import _numpy_only, floor_divide_
+
+
+def _x_wins(m, x, y):
+    """Where ``fmax``/``fmin`` take ``x``: ``x`` beats or ties ``y``, or ``y`` is NaN."""
+    return m.logical_or(x >= y, m.isnan(y))
+
+
+def _x_loses(m, x, y):
+    return m.logical_or(x <= y, m.isnan(y))
+
+
+fmax = binary("fmax", _numpy_only(_torch_promotion(np.fmax, "fmax")),
+              (lambda m, ans, x, y: _x_wins(m, x, y), lambda m, ans, x, y: m.logical_not(_x_wins(m, x, y))),
+              ufunc="fmax", method=True, cli=2,
+              doc="elementwise maximum ignoring NaN (NaN only where both are NaN); gradient to x where "
+                  "x >= y or y is NaN, else to y (torch.fmax)")
+fmin = binary("fmin", _numpy_only(_torch_promotion(np.fmin, "fmin")),
+              (lambda m, ans, x, y: _x_loses(m, x, y), lambda m, ans, x, y: m.logical_not(_x_loses(m, x, y))),
+              ufunc="fmin", method=True, cli=2,
+              doc="elementwise minimum ignoring NaN (NaN only where both are NaN); gradient to x where "
+                  "x <= y or y is NaN, else to y (torch.fmin)")
+
+
+heaviside = binary("heaviside", _numpy_only(_torch_promotion(np.heaviside, "heaviside")),
+                   (lambda m, ans, x, y: m.zeros_like(ans), lambda m, ans, x, y: x == 0),
+                   uses="xy,ans", ufunc="heaviside", method=True, cli=2,
+                   doc="0 where x < 0, values where x == 0, 1 where x > 0 (NaN at NaN); gradient 0 in x, "
+                       "1 in values where x == 0")
+
+trunc = _step("trunc", _real(np.trunc, "trunc"), ufunc="trunc", aliases=("fix",), numpy="fix", method=True,
+              cli=1, doc="rounds toward zero, keeping the dtype (np.fix too); gradient 0")
+
+_table.publish(floor_divide_, "floor_divide", ufunc="floor_divide", method=True, cli=2)
+
+
+def _signbit(x):
+    kind = getattr(getattr(x, "dtype", None), "kind", None)
+    if kind == "c":
+        raise TypeError("signbit: complex tensors have no sign bit; take cr.real or cr.imag first")
+    return np.asarray(np.signbit(x))
+
+
+signbit = nondifferentiable("signbit", _numpy_only(_signbit), batching="elementwise", ufunc="signbit",
+                            method=True, doc="whether the sign bit is set (True for -0.0 and negative NaNs)")
+logical_xor = nondifferentiable("logical_xor", _binary_numpy(np.logical_xor, _xp_logical("logical_xor")),
+                                batching="elementwise", ufunc="logical_xor", method=True)
+
+
+@_table.public(ufunc="float_power", method=True, cli=2)
+def float_power(input, exponent):  # noqa: A002
+    """``input ** exponent`` computed in float64 whatever the dtypes (as NumPy's and PyTorch's
+    ``float_power``): ``cr.float_power(cr.tensor([2, 3]), 2)`` is ``[4., 9.]`` in float64."""
+    def in_float64(v):
+        if isinstance(v, Tensor):
+            return v if v.dtype == np.float64 else named("float_power", cast, v, dtype=np.float64)
+        if isinstance(v, (bool, int, float)):
+            return float(v)
+        v = B.as_array(v) if not isinstance(v, np.ndarray) else v
+        if v.dtype.kind == "c":
+            raise TypeError("float_power: complex operands are not supported on chainrule tensors")
+        return v.astype(np.float64)
+
+    _check_operand("float_power", input, "input")
+    _check_operand("float_power", exponent, "exponent")
+    return named("float_power", _pow, in_float64(input), in_float64(exponent))
+
+
+@_table.public(method=True, numpy="nan_to_num")
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):  # noqa: A002
+    """``input`` with NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default
+    the largest and the most negative finite numbers of its dtype); the gradient passes where
+    ``input`` is finite (torch.nan_to_num): ``cr.nan_to_num(cr.tensor([float('nan'), 1.0]))``."""
+    _check_operand("nan_to_num", input, "input")
+    if not isinstance(input, Tensor):
+        input = Tensor._wrap(np.asarray(input))  # noqa: A001
+    dtype = B.numpy_dtype(input.dtype)
+    if dtype.kind not in "fc":
+        return clone(input)
+    if dtype.kind == "c":
+        raise TypeError("nan_to_num: complex tensors are not supported here; convert real and imaginary parts")
+    info = np.finfo(dtype)
+    high = float(info.max) if posinf is None else float(posinf)
+    low = float(info.min) if neginf is None else float(neginf)
+    out = where(isnan(input), float(nan), input)
+    out = where(input == np.inf, high, out)
+    return where(input == -np.inf, low, out)

@@ -1,0 +1,87 @@
+"""The entries of NumPy's remaining functions (ops/numpy_extras.py, api/numpy_extras.py,
+api/numpy_series.py): the new primitives (fmax, fmin, heaviside, trunc; signbit and logical_xor
+without gradient) and the NumPy functions composed from existing primitives, called as
+``np.<name>`` on tensors, reaching the primitives they claim."""
+
+from __future__ import annotations
+
+import numpy as np
+from op_db import BINARY_SHAPES, NONDIFFERENTIABLE, S, away_from, distinct, entry, uniform, well_conditioned
+
+import chainrule as cr
+
+
+def _pair(rng, sx, sy):
+    """Operands of fmax/fmin: no ties (the gradient jumps there)."""
+    both = distinct(rng, (int(np.prod(sx)) + int(np.prod(sy)),))
+    return both[:int(np.prod(sx))].reshape(sx), both[int(np.prod(sx)):].reshape(sy)
+
+
+def _pairs(rng):
+    return [S(*_pair(rng, sx, sy)) for sx, sy in BINARY_SHAPES]
+
+
+entry("fmax", cr.fmax, "fmax", _pairs)
+entry("np.fmax", lambda x, y: np.fmax(x, y), "fmax", lambda rng: [S(*_pair(rng, (3, 4), (4,)))])
+entry("fmin", lambda x, y: x.fmin(y), "fmin", _pairs)
+entry("np.fmin", lambda x, y: np.fmin(x, y), "fmin", lambda rng: [S(*_pair(rng, (2, 3), (2, 3)))])
+entry("heaviside", cr.heaviside, "heaviside",
+      lambda rng: [S(away_from(rng, (3, 4), [0.0]), uniform(rng, (4,))),
+                   S(np.array([0, 2, -1, 0]), uniform(rng, (4,)), label="zeros")])
+entry("np.heaviside", lambda x, y: np.heaviside(x, y), "heaviside", lambda rng: [S(away_from(rng, (5,), [0.0]), uniform(rng, ()))])
+entry("trunc", cr.trunc, "trunc", lambda rng: [S(away_from(rng, (3, 4), np.arange(-3.0, 4.0)))])
+entry("np.fix", lambda x: np.fix(x), "trunc", lambda rng: [S(away_from(rng, (5,), np.arange(-3.0, 4.0)))])
+entry("float_power", cr.float_power, "pow",
+      lambda rng: [S(uniform(rng, (3, 4), 0.5, 2.0), uniform(rng, (4,))), S(uniform(rng, (3,), 0.5, 2.0), exponent=2.5)])
+entry("nan_to_num", cr.nan_to_num, "where", lambda rng: [S(uniform(rng, (3, 4))), S(uniform(rng, ()), nan=1.0)])
+entry("np.nan_to_num", lambda x: np.nan_to_num(cr.cat([x, cr.tensor([np.inf, -np.inf, np.nan])]), posinf=5.0), "where",
+      lambda rng: [S(uniform(rng, (4,)))])
+
+NONDIFFERENTIABLE.update({
+    "signbit": (cr.signbit, np.signbit, (np.array([-1.5, 0.0, -0.0, 2.0]),)),
+    "logical_xor": (cr.logical_xor, np.logical_xor, (np.array([0.0, 1.0, 2.0, 0.0]), np.array([0.0, 0.0, 1.0, 3.0]))),
+})
+
+# Rearrangements and aliases (compositions).
+entry("np.rollaxis", lambda x: np.rollaxis(x, 2), "permute", lambda rng: [S(uniform(rng, (2, 3, 4)))])
+entry("np.unstack", lambda x: np.unstack(x, axis=1), "getitem", lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.copy", lambda x: np.copy(x), "clone", lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.broadcast_arrays", lambda x, y: cr.cat(np.broadcast_arrays(x, y)), "broadcast_to",
+      lambda rng: [S(uniform(rng, (3, 1)), uniform(rng, (4,)))])
+entry("np.resize", lambda x: np.resize(x, (3, 5)), "getitem", lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.insert", lambda x, v: np.insert(x, [1, 1], v, axis=1), ("cat", "getitem"),
+      lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2, 1)))])
+entry("np.delete", lambda x: np.delete(x, [0, 2], axis=1), "getitem", lambda rng: [S(uniform(rng, (2, 4)))])
+entry("np.matrix_transpose", lambda x: np.matrix_transpose(x), "permute", lambda rng: [S(uniform(rng, (2, 3, 4)))])
+entry("np.linalg.vecdot", lambda x, y: np.linalg.vecdot(x, y), ("mul", "sum"),
+      lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (3,)))])
+entry("np.linalg.trace", lambda x: np.linalg.trace(x, offset=1), ("diagonal", "sum"), lambda rng: [S(uniform(rng, (2, 3, 4)))])
+entry("np.linalg.outer", lambda x, y: np.linalg.outer(x, y), "mul", lambda rng: [S(uniform(rng, (3,)), uniform(rng, (2,)))])
+entry("np.cumulative_sum", lambda x: np.cumulative_sum(x, axis=1, include_initial=True), ("cumsum", "cat"),
+      lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.cumulative_prod", lambda x: np.cumulative_prod(x, axis=0), "cumprod", lambda rng: [S(uniform(rng, (3, 2), 0.5, 2.0))])
+entry("np.round", lambda x: np.round(x, 1), "round", lambda rng: [S(away_from(rng, (3,), np.arange(-2.0, 2.1, 0.1) + 0.05, 0.02))])
+entry("np.unique", lambda x: np.unique(x), "getitem", lambda rng: [S(distinct(rng, (2, 3)))])
+
+# Numerical functions of sequences.
+entry("np.linspace", lambda a, b: np.linspace(a, b, 5), ("sub", "div", "cat"),
+      lambda rng: [S(uniform(rng, ()), uniform(rng, ())), S(uniform(rng, (3,)), uniform(rng, (3,)))])
+entry("np.linspace_axis", lambda a, b: np.linspace(a, b, 4, endpoint=False, axis=-1), ("sub", "div"),
+      lambda rng: [S(uniform(rng, (2,)), uniform(rng, (2,)))])
+entry("np.trapezoid", lambda y, x: np.trapezoid(y, x), ("sub", "sum"),
+      lambda rng: [S(uniform(rng, (2, 5)), np.sort(uniform(rng, (5,))))])
+entry("np.convolve", lambda a, v: np.convolve(a, v), ("getitem", "matmul"),
+      lambda rng: [S(uniform(rng, (5,)), uniform(rng, (3,))), S(uniform(rng, (2,)), uniform(rng, (4,)))])
+entry("np.correlate", lambda a, v: np.correlate(a, v, "same"), ("getitem", "matmul"),
+      lambda rng: [S(uniform(rng, (5,)), uniform(rng, (2,)))])
+entry("np.polyval", lambda p, x: np.polyval(p, x), ("mul", "add"), lambda rng: [S(uniform(rng, (3,)), uniform(rng, (4,)))])
+entry("np.vander", lambda x: np.vander(x, 4), "mul", lambda rng: [S(uniform(rng, (3,)))])
+entry("np.cov", lambda m: np.cov(m), ("mean", "matmul"), lambda rng: [S(uniform(rng, (3, 5)))])
+entry("np.corrcoef", lambda m: np.corrcoef(m), ("matmul", "sqrt"), lambda rng: [S(uniform(rng, (3, 5)))])
+entry("np.interp", lambda x, xp, fp: np.interp(x, xp, fp), ("getitem", "where"),
+      lambda rng: [S(np.array([-0.3, 0.1, 0.55, 1.4]), np.array([-1.0, 0.0, 0.5, 1.0, 2.0]), uniform(rng, (5,)))])
+entry("np.gradient", lambda f: np.gradient(f), ("sub", "cat"), lambda rng: [S(uniform(rng, (4, 3)))])
+entry("np.gradient_coords", lambda f: np.gradient(f, np.array([0.0, 0.4, 1.0, 1.3]), edge_order=2), ("mul", "cat"),
+      lambda rng: [S(uniform(rng, (4,)))])
+entry("np.meshgrid", lambda x, y: cr.cat(np.meshgrid(x, y)), "broadcast_to", lambda rng: [S(uniform(rng, (3,)), uniform(rng, (2,)))])
+entry("np.linalg.cond", lambda a: np.linalg.cond(a), ("svdvals", "div"), lambda rng: [S(well_conditioned(rng, (2, 3, 3)))])
