@@ -96,7 +96,7 @@ def test_linalg_vecdot_matches_torch():
 def test_linalg_cond_matches_torch():
     a = RNG.uniform(-0.3, 0.3, (2, 3, 3)) + 2 * np.eye(3)
     _against_torch(lambda x: np.linalg.cond(x), torch.linalg.cond, a)
-    _against_torch(lambda x: np.linalg.cond(x, "fro"), 
+    _against_torch(lambda x: np.linalg.cond(x, "fro"),
                    lambda x: torch.linalg.norm(x, "fro", dim=(-2, -1)) * torch.linalg.norm(torch.linalg.inv(x), "fro", dim=(-2, -1)), a)
 
 
