@@ -199,3 +199,92 @@ for _name, _cases in _OPTIONAL.items():
     _fn = getattr(_base, _name.rpartition(".")[2], None)
     if _fn is not None:
         FUNCTION_CASES[_fn] = _cases
+
+
+# api/numpy_misc.py
+def _written(fn, *rest):
+    """``fn(a, *rest)`` writes into ``a``: the case's result is ``a`` afterwards (a fresh copy
+    of a tensor first: the tensors of the cases are leaves)."""
+    def call(a, *more):
+        a = a * 1.0 if hasattr(a, "requires_grad") else a.copy()
+        fn(a, *rest, *more)
+        return a
+
+    return call
+
+
+P3 = np.array([2.0, -1.0, 0.5])
+P5 = np.array([0.0, 0.0, 1.5, -2.0, 3.0])
+FUNCTION_CASES.update({
+    np.logspace: [("tensors", lambda a, b: np.logspace(a, b, 5), (A3, A3 + 1)), ("base", lambda a, b: np.logspace(a, b, 4, base=2.0, endpoint=False), (A3, A5[:3])),
+                  ("base-array", lambda a: np.logspace(a, 1.0, 3, base=np.array([2.0, 3.0, 4.0]), axis=-1), (A3,)),
+                  ("dtype", lambda a, b: np.logspace(a, b, 3, dtype=np.float32), (A3, A3 + 1), False)],
+    np.geomspace: [("positive", lambda a, b: np.geomspace(a, b, 5), (np.abs(A3) + 0.5, np.abs(A5[:3]) + 2)),
+                   ("negative", lambda a, b: np.geomspace(a, b, 4, endpoint=False), (-np.abs(A3) - 0.5, -np.abs(A5[:3]) - 2)),
+                   ("axis", lambda a, b: np.geomspace(a, b, 3, axis=1), (np.abs(A3) + 0.5, np.abs(A5[:3]) + 2)),
+                   ("zero", lambda a: np.geomspace(a, 2.0, 3), (np.zeros(2),))],
+    np.unwrap: [("1d", np.unwrap, (np.cumsum(A5 * 3),)), ("axis", lambda p: np.unwrap(p, axis=0), (A34 * 4,)),
+                ("period", lambda p: np.unwrap(p, period=3.0), (A34 * 4,)), ("discont", lambda p: np.unwrap(p, discont=4.0), (A5 * 5,))],
+    np.block: [("2x2", lambda a, b, c, d: np.block([[a, b], [c, d]]), (A34, A34[:, :1], A34[:1], A34[:1, :1])),
+               ("1d", lambda a, b: np.block([a, b, 1.5]), (A3, A5)), ("3-deep", lambda a: np.block([[[a]], [[a]]]), (A3,)),
+               ("mismatched", lambda a: np.block([[a], a]), (A3,)), ("tuple", lambda a: np.block((a, a)), (A3,))],
+    np.apply_along_axis: [("sum", lambda a: np.apply_along_axis(np.sum, 1, a), (A234,)),
+                          ("vector", lambda a: np.apply_along_axis(lambda v: v * v[0], 0, a), (A34,)),
+                          ("matrix", lambda a: np.apply_along_axis(np.diag, -1, a), (A34,))],
+    np.apply_over_axes: [("sum", lambda a: np.apply_over_axes(np.sum, a, [0, 2]), (A234,))],
+    np.polyadd: [("longer", np.polyadd, (P3, P5)), ("equal", np.polyadd, (P3, A3)), ("shorter", np.polyadd, (P5, A3[:1]))],
+    np.polysub: [("sub", np.polysub, (P3, P5))],
+    np.polymul: [("mul", np.polymul, (P3, P5), False), ("zeros", np.polymul, (np.zeros(2), A3), False),
+                 ("grad", np.polymul, (P3, A5))],
+    np.polydiv: [("div", np.polydiv, (P5[2:] * 3 + 1, A3[:2])), ("exact", np.polydiv, (np.polymul(P3, [1.0, 2.0]), P3), False),
+                 ("short", np.polydiv, (A3[:1], P3))],
+    np.polyder: [("1", np.polyder, (P5,)), ("2", lambda p: np.polyder(p, 2), (A5,)), ("0", lambda p: np.polyder(p, 0), (A5,))],
+    np.polyint: [("1", np.polyint, (P5,)), ("k", lambda p: np.polyint(p, 2, k=[1.0, 2.0]), (A3,)),
+                 ("k-scalar", lambda p: np.polyint(p, 3, k=0.5), (A3,))],
+    np.extract: [("mask", lambda a: np.extract(a > 0, a), (A34,)), ("int-cond", lambda a: np.extract(I34 % 2, a), (A34,))],
+    np.compress: [("axis", lambda a: np.compress([True, False, True], a, axis=0), (A34,)),
+                  ("flat", lambda a: np.compress([0, 1, 1], a), (A34,)),
+                  ("short", lambda a: np.compress([False, True], a, axis=1), (A34,)),
+                  ("long", lambda a: np.compress([0, 0, 0, 1], a, axis=0), (A34,))],
+    np.trim_zeros: [("fb", np.trim_zeros, (np.array([0.0, 0.0, 1.5, 0.0, -2.0, 0.0]),), False),
+                    ("f", lambda a: np.trim_zeros(a, "f"), (np.array([0.0, 1.5, 0.0, 2.0, 0.0]),), False),
+                    ("b", lambda a: np.trim_zeros(a, "b"), (np.array([0.0, 1.5, 0.0, 2.0, 0.0]),), False),
+                    ("all-zero", np.trim_zeros, (np.zeros(4),))],
+    np.piecewise: [("funcs", lambda x: np.piecewise(x, [x < 0, x >= 0], [lambda v: -v, lambda v: v * v]), (A5,)),
+                   ("default", lambda x: np.piecewise(x, [x < -0.5, x > 0.5], [-1.0, 1.0, lambda v: v * 3]), (A34,)),
+                   ("scalar", lambda x: np.piecewise(x, [x > 0], [lambda v: v + 1]), (A0,))],
+    np.bincount: [("counts", np.bincount, (np.array([0, 3, 1, 3, 3]),)),
+                  ("weights", lambda w: np.bincount(np.array([0, 3, 1, 3, 3]), weights=w, minlength=6), (A5,))],
+    np.union1d: [("union", np.union1d, (A3, np.concatenate([A3[:1], A5])), False)],
+    np.intersect1d: [("values", np.intersect1d, (A5, np.concatenate([A5[::2], A3])), False),
+                     ("indices", lambda a, b: np.intersect1d(a, b, return_indices=True), (A5, A5[1:3]), False)],
+    np.setdiff1d: [("values", np.setdiff1d, (np.concatenate([A5, A5[:2]]), A5[1:3]), False),
+                   ("unique", lambda a, b: np.setdiff1d(a, b, assume_unique=True), (A5, A5[1:3]), False)],
+    np.setxor1d: [("values", np.setxor1d, (A5, np.concatenate([A5[1:3], A3])), False)],
+    np.put: [("flat", _written(np.put, [0, 5, 11]), (A34, A3)), ("cycle", _written(np.put, [1, 2, 3]), (A34, A3[:2])),
+             ("negative", _written(np.put, [-1]), (A34, A0)), ("wrap", _written(np.put, [13], mode="wrap") if False else
+                                                            _written(lambda a, v: np.put(a, [13], v, mode="wrap")), (A34, A0)),
+             ("repeated", _written(np.put, [2, 2]), (A34, A3[:2])), ("range", _written(np.put, [12]), (A34, A0))],
+    np.putmask: [("mask", lambda a, v: _written(np.putmask, a > 0)(a, v), (A34, A3))],
+    np.place: [("mask", lambda a, v: _written(np.place, a > 0)(a, v), (A34, A3)),
+               ("empty", lambda a: _written(np.place, a > 0)(a, np.zeros(0)), (A34,))],
+    np.fill_diagonal: [("square", _written(np.fill_diagonal, 2.5), (WC,)), ("tall", _written(np.fill_diagonal), (A34.T, A3)),
+                       ("wrap", lambda a: _written(np.fill_diagonal, 7.0, True)(a), (np.zeros((7, 3)),)),
+                       ("cube", _written(np.fill_diagonal, -1.0), (np.zeros((3, 3, 3)),))],
+    np.lexsort: [("keys", lambda a, b: np.lexsort((a, b)), (A5, np.round(A5)), False)],
+    np.unravel_index: [("2d", lambda i: np.unravel_index(i, (3, 4)), (np.array([0, 5, 11]),), False)],
+    np.ravel_multi_index: [("2d", lambda i, j: np.ravel_multi_index((i, j), (3, 4)), (np.array([0, 2]), np.array([1, 3])), False)],
+    np.packbits: [("bits", np.packbits, (I34 > 0,), False)],
+    np.unpackbits: [("bytes", np.unpackbits, (np.array([3, 255], np.uint8),), False)],
+    np.einsum_path: [("path", lambda a, b: np.einsum_path("ij,jk->ik", a, b)[0], (A34, A34.T), False)],
+    np.min_scalar_type: [("float", np.min_scalar_type, (A0,), False)],
+    np.can_cast: [("safe", lambda a: np.can_cast(a, np.float32), (A34,), False)],
+    np.histogram: [("bins", lambda a: np.histogram(a, bins=4), (A34,), False),
+                   ("weights", lambda a, w: np.histogram(a, bins=3, weights=w, density=True), (A34, np.abs(A34)), False)],
+    np.histogram_bin_edges: [("auto", lambda a: np.histogram_bin_edges(a, "auto"), (A5,), False)],
+    np.histogram2d: [("xy", lambda x, y: np.histogram2d(x, y, bins=2), (A5, A5[::-1]), False)],
+    np.histogramdd: [("xyz", lambda s: np.histogramdd(s, bins=2), (A34.T,), False)],
+})
+if hasattr(np, "astype"):
+    FUNCTION_CASES[np.astype] = [("float32", lambda a: np.astype(a, np.float32), (A34,), False),
+                                 ("same", lambda a: np.astype(a, np.float64), (A34,)), ("int", lambda a: np.astype(a, np.int64), (A34 * 3,))]

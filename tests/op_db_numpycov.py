@@ -85,3 +85,28 @@ entry("np.gradient_coords", lambda f: np.gradient(f, np.array([0.0, 0.4, 1.0, 1.
       lambda rng: [S(uniform(rng, (4,)))])
 entry("np.meshgrid", lambda x, y: cr.cat(np.meshgrid(x, y)), "broadcast_to", lambda rng: [S(uniform(rng, (3,)), uniform(rng, (2,)))])
 entry("np.linalg.cond", lambda a: np.linalg.cond(a), ("svdvals", "div"), lambda rng: [S(well_conditioned(rng, (2, 3, 3)))])
+
+# api/numpy_misc.py
+entry("np.logspace", lambda a, b: np.logspace(a, b, 4, base=2.0), ("sub", "pow"),
+      lambda rng: [S(uniform(rng, (2,)), uniform(rng, (2,)))])
+entry("np.geomspace", lambda a, b: np.geomspace(a, b, 4), ("log10", "cat"),
+      lambda rng: [S(uniform(rng, (2,), 0.5, 2.0), uniform(rng, (2,), 2.5, 4.0))])
+entry("np.unwrap", lambda p: np.unwrap(p), "add", lambda rng: [S(np.cumsum(uniform(rng, (6,), 1.0, 3.0)))])
+entry("np.block", lambda a, b: np.block([[a, b], [b, a]]), "cat", lambda rng: [S(uniform(rng, (2, 2)), uniform(rng, (2, 2)))])
+entry("np.apply_along_axis", lambda a: np.apply_along_axis(lambda v: v * v[0], 1, a), ("mul", "getitem"),
+      lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.polyadd", lambda a, b: np.polyadd(a, b), ("add", "cat"), lambda rng: [S(uniform(rng, (2,)), uniform(rng, (4,)))])
+entry("np.polymul", lambda a, b: np.polymul(a, b), ("getitem", "matmul"),
+      lambda rng: [S(uniform(rng, (3,), 0.5, 2.0), uniform(rng, (2,), 0.5, 2.0))])
+entry("np.polyder", lambda p: np.polyder(p, 2), "mul", lambda rng: [S(uniform(rng, (5,)))])
+entry("np.polyint", lambda p: np.polyint(p, 2), ("div", "cat"), lambda rng: [S(uniform(rng, (3,)))])
+entry("np.polydiv", lambda u, v: np.polydiv(u, v)[0], ("div", "mul", "sub"),
+      lambda rng: [S(uniform(rng, (4,), 0.5, 2.0), uniform(rng, (2,), 0.5, 2.0))])
+entry("np.extract", lambda a: np.extract(np.array([[True, False, True], [False, True, True]]), a), "getitem",
+      lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.compress", lambda a: np.compress([True, False, True], a, axis=1), "getitem", lambda rng: [S(uniform(rng, (2, 3)))])
+entry("np.piecewise", lambda x: np.piecewise(x, [np.array([True, False, True, False])], [lambda v: v * v, lambda v: -v]),
+      ("scatter", "where"), lambda rng: [S(uniform(rng, (4,)))])
+entry("np.bincount", lambda w: np.bincount(np.array([0, 2, 2, 1, 2]), weights=w), "scatter", lambda rng: [S(uniform(rng, (5,)))])
+entry("np.setxor1d", lambda a, b: np.setxor1d(a, b), "getitem",
+      lambda rng: [S(distinct(rng, (4,)), distinct(rng, (3,)) + 5.0)])

@@ -65,9 +65,14 @@ def _wrap_values(result):
 
 def _query(fn):
     """A NumPy function that only reads values: NumPy's result on the data, as tensors."""
+    def data(v):
+        if isinstance(v, (tuple, list)):
+            return type(v)(data(e) for e in v)
+        return _raw(v)
+
     def call(*args, **kwargs):
-        args = [_raw(a) for a in args]
-        kwargs = {k: _raw(v) for k, v in kwargs.items()}
+        args = [data(a) for a in args]
+        kwargs = {k: data(v) for k, v in kwargs.items()}
         return _wrap_values(fn(*args, **kwargs))
 
     call.__name__ = fn.__name__

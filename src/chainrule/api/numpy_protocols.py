@@ -44,6 +44,7 @@ from . import (
     numpy_arrange,
     numpy_extras,
     numpy_linalg,
+    numpy_misc,
     numpy_quantiles,
     numpy_series,
     numpy_sorting,
@@ -345,7 +346,7 @@ _FUNCTIONS = {
     np.result_type: _data_only(np.result_type),
     # memory queries read the tensors' buffers (views of one tensor share them)
     np.shares_memory: _data_only(np.shares_memory), np.may_share_memory: _data_only(np.may_share_memory),
-    **numpy_extras.FUNCTIONS, **numpy_series.FUNCTIONS,
+    **numpy_extras.FUNCTIONS, **numpy_series.FUNCTIONS, **numpy_misc.FUNCTIONS,
 }
 subscribe(_serve)
 
