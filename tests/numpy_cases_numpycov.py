@@ -288,3 +288,18 @@ FUNCTION_CASES.update({
 if hasattr(np, "astype"):
     FUNCTION_CASES[np.astype] = [("float32", lambda a: np.astype(a, np.float32), (A34,), False),
                                  ("same", lambda a: np.astype(a, np.float64), (A34,)), ("int", lambda a: np.astype(a, np.int64), (A34 * 3,))]
+
+_DUPS = np.array([[3.0, 1.0, np.nan], [3.0, 2.0, 1.0]])
+for _name in ("unique_values", "unique_counts", "unique_inverse", "unique_all"):
+    if hasattr(np, _name):
+        FUNCTION_CASES[getattr(np, _name)] = [("dups", getattr(np, _name), (_DUPS,), False),
+                                              ("distinct", getattr(np, _name), (A34,)), ("int", getattr(np, _name), (I34 % 4,))]
+
+_T4 = (RNG.uniform(-0.2, 0.2, (6, 6)) + 2 * np.eye(6)).reshape(2, 3, 6)
+FUNCTION_CASES.update({
+    np.linalg.tensorinv: [("ind1", lambda a: np.linalg.tensorinv(a, ind=1), (_T4.reshape(6, 2, 3),)),
+                          ("ind2", np.linalg.tensorinv, (_T4.reshape(2, 3, 2, 3),)), ("ind0", lambda a: np.linalg.tensorinv(a, 0), (WC,))],
+    np.linalg.tensorsolve: [("2d", np.linalg.tensorsolve, (_T4.reshape(2, 3, 2, 3), A34[:2, :3])),
+                            ("axes", lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)), (_T4.reshape(2, 3, 2, 3), A34[:3, :2])),
+                            ("bad", np.linalg.tensorsolve, (A234, A3))],
+})

@@ -38,6 +38,8 @@ entry("np.nan_to_num", lambda x: np.nan_to_num(cr.cat([x, cr.tensor([np.inf, -np
       lambda rng: [S(uniform(rng, (4,)))])
 
 NONDIFFERENTIABLE.update({
+    "spacing": (cr.spacing, np.spacing, (np.array([1.0, -2.0, 1e10]),)),
+    "nextafter": (cr.nextafter, np.nextafter, (np.array([1.0, -2.0, 0.0]), np.array([2.0, -3.0, -1.0]))),
     "signbit": (cr.signbit, np.signbit, (np.array([-1.5, 0.0, -0.0, 2.0]),)),
     "logical_xor": (cr.logical_xor, np.logical_xor, (np.array([0.0, 1.0, 2.0, 0.0]), np.array([0.0, 0.0, 1.0, 3.0]))),
 })

@@ -285,6 +285,31 @@ def _unique(ar, return_index=False, return_inverse=False, return_counts=False, a
     return (values, *extra) if extra else values
 
 
+def _unique_array_api(fn):
+    """``np.unique_values``/``unique_counts``/``unique_inverse``/``unique_all``: NumPy's result,
+    its values gathered (differentiably) from their first occurrences, the rest data."""
+
+    @per_example
+    def unique(x, /):
+        x = _tensor(x)
+        data = np.asarray(_raw(x))
+        found = fn(data)
+        values = found if isinstance(found, np.ndarray) else found.values
+        every = np.unique_all(data)
+        if np.array_equal(every.values, values, equal_nan=True):
+            first = every.indices
+        else:  # another order: find each value's first occurrence
+            flat = data.ravel()
+            first = np.array([np.flatnonzero((flat == v) | (np.isnan(flat) & np.isnan(v)))[0] for v in values], np.intp)
+        gathered = _gather_positions(x, first)
+        if isinstance(found, np.ndarray):
+            return gathered
+        return type(found)(gathered, *[Tensor._wrap(np.asarray(v)) for v in found[1:]])
+
+    unique.__name__ = fn.__name__
+    return unique
+
+
 def _real_if_close(a, tol=100):
     a = _operand(a)
     if _dtype_of(a).kind != "c":
@@ -325,6 +350,9 @@ _OPTIONAL = {
     "linalg.vecdot": _linalg_vecdot, "linalg.diagonal": _linalg_diagonal, "linalg.trace": _linalg_trace,
     "linalg.matrix_transpose": _matrix_transpose,
 }
+for _name in ("unique_values", "unique_counts", "unique_inverse", "unique_all"):
+    if hasattr(np, _name):
+        _OPTIONAL[_name] = _unique_array_api(getattr(np, _name))
 for _name, _fn in _OPTIONAL.items():  # NumPy 2's names, where the installed NumPy has them
     _target = np.linalg if _name.startswith("linalg.") else np
     _found = getattr(_target, _name.rpartition(".")[2], None)

@@ -170,6 +170,32 @@ def _astype(x, dtype, /, *, copy=True, device=None):
     return S.clone(x) if _dtype_of(x) == dtype else _cast(x, dtype)
 
 
+def _tensorinv(a, ind=2):
+    a = _tensor(a)
+    shape = S._shape(a)
+    if ind <= 0:
+        raise ValueError("numpy.linalg.tensorinv: Invalid ind argument.")
+    prod = int(np.prod(shape[ind:], dtype=np.int64))
+    return S.reshape(np.linalg.inv(S.reshape(a, (prod, -1))), shape[ind:] + shape[:ind])
+
+
+def _tensorsolve(a, b, axes=None):
+    a, b = _tensor(a), _tensor(b)
+    an = S._ndim(a)
+    if axes is not None:
+        order = list(range(an))
+        for k in axes:
+            order.remove(k)
+            order.insert(an, k)
+        a = S.permute(a, tuple(order))
+    old = S._shape(a)[-(an - S._ndim(b)):]
+    prod = int(np.prod(old, dtype=np.int64))
+    if int(np.prod(S._shape(a), dtype=np.int64)) != prod ** 2:
+        raise np.linalg.LinAlgError("numpy.linalg.tensorsolve: Input arrays must satisfy the requirement "
+                                    "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    return S.reshape(np.linalg.solve(S.reshape(a, (prod, prod)), S.reshape(b, (-1,))), old)
+
+
 # ---------------------------------------------------------------------------------------------
 # Polynomials
 # ---------------------------------------------------------------------------------------------
@@ -486,6 +512,7 @@ def _data_of_inputs(fn, differentiable_args=()):
 
 FUNCTIONS: dict = {
     np.logspace: _logspace, np.geomspace: _geomspace, np.unwrap: _unwrap, np.block: _block,
+    np.linalg.tensorinv: _tensorinv, np.linalg.tensorsolve: _tensorsolve,
     np.apply_along_axis: _apply_along_axis, np.apply_over_axes: _apply_over_axes,
     np.polyadd: _polyadd, np.polysub: _polysub, np.polymul: _polymul, np.polydiv: _polydiv,
     np.polyder: _polyder, np.polyint: _polyint,

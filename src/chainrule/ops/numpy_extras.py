@@ -1,6 +1,6 @@
 """NumPy's remaining elementwise functions: ``fmax``/``fmin`` (NaN-ignoring extrema),
 ``float_power``, ``heaviside``, ``trunc`` (and ``fix``), ``floor_divide``, ``signbit``,
-``logical_xor`` and ``nan_to_num``.
+``logical_xor``, ``spacing``, ``nextafter`` and ``nan_to_num``.
 
 Values are NumPy's; dtypes follow the elementwise family's PyTorch rules for tensors (NumPy's own
 ufunc computes when no floating tensor is involved, see ``api/numpy_protocols``); gradients are
@@ -69,6 +69,21 @@ def _signbit(x):
 
 signbit = nondifferentiable("signbit", _numpy_only(_signbit), batching="elementwise", ufunc="signbit",
                             method=True, doc="whether the sign bit is set (True for -0.0 and negative NaNs)")
+def _float_only(ufunc):
+    def impl(*args):
+        for v in args:
+            if getattr(getattr(v, "dtype", None), "kind", None) == "c":
+                raise TypeError(f"{ufunc.__name__}: complex tensors are not supported")
+        return np.asarray(ufunc(*args))
+
+    impl.__name__ = ufunc.__name__
+    return _numpy_only(impl)
+
+
+spacing = nondifferentiable("spacing", _float_only(np.spacing), batching="elementwise", ufunc="spacing",
+                            doc="the distance to the nearest adjacent number (NumPy's spacing); no gradient")
+nextafter = nondifferentiable("nextafter", _float_only(np.nextafter), batching="elementwise", ufunc="nextafter",
+                              doc="the next floating-point value after x towards y; no gradient")
 logical_xor = nondifferentiable("logical_xor", _binary_numpy(np.logical_xor, _xp_logical("logical_xor")),
                                 batching="elementwise", ufunc="logical_xor", method=True)
 
