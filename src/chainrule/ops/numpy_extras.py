@@ -69,20 +69,25 @@ def _signbit(x):
 
 signbit = nondifferentiable("signbit", _numpy_only(_signbit), batching="elementwise", ufunc="signbit",
                             method=True, doc="whether the sign bit is set (True for -0.0 and negative NaNs)")
-def _float_only(ufunc):
-    def impl(*args):
-        for v in args:
-            if getattr(getattr(v, "dtype", None), "kind", None) == "c":
-                raise TypeError(f"{ufunc.__name__}: complex tensors are not supported")
-        return np.asarray(ufunc(*args))
-
-    impl.__name__ = ufunc.__name__
-    return _numpy_only(impl)
+def _real_only(op, *values):
+    for v in values:
+        if getattr(getattr(v, "dtype", None), "kind", None) == "c":
+            raise TypeError(f"{op}: complex tensors are not supported")
 
 
-spacing = nondifferentiable("spacing", _float_only(np.spacing), batching="elementwise", ufunc="spacing",
+def _spacing(x):
+    _real_only("spacing", x)
+    return np.asarray(np.spacing(x))
+
+
+def _nextafter(x, y):
+    _real_only("nextafter", x, y)
+    return np.asarray(np.nextafter(x, y))
+
+
+spacing = nondifferentiable("spacing", _numpy_only(_spacing), batching="elementwise", ufunc="spacing",
                             doc="the distance to the nearest adjacent number (NumPy's spacing); no gradient")
-nextafter = nondifferentiable("nextafter", _float_only(np.nextafter), batching="elementwise", ufunc="nextafter",
+nextafter = nondifferentiable("nextafter", _numpy_only(_nextafter), batching="elementwise", ufunc="nextafter",
                               doc="the next floating-point value after x towards y; no gradient")
 logical_xor = nondifferentiable("logical_xor", _binary_numpy(np.logical_xor, _xp_logical("logical_xor")),
                                 batching="elementwise", ufunc="logical_xor", method=True)
