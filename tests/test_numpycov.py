@@ -218,3 +218,77 @@ def test_floor_divide_and_signbit_and_logical_xor_values():
     np.testing.assert_array_equal(np.floor_divide(cr.tensor(a), cr.tensor(b)).numpy(), np.floor_divide(a, b))
     np.testing.assert_array_equal(np.signbit(cr.tensor(a)).numpy(), np.signbit(a))
     np.testing.assert_array_equal(np.logical_xor(cr.tensor(a), cr.tensor(b - 1)).numpy(), np.logical_xor(a, b - 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# api/numpy_misc.py
+# ---------------------------------------------------------------------------------------------
+
+def test_bincount_weights_gradient_is_a_scatter_add():
+    idx = np.array([0, 3, 1, 3, 3])
+    w = RNG.standard_normal(5)
+    _against_torch(lambda t: np.bincount(idx, weights=t, minlength=5),
+                   lambda t: torch.zeros(5, dtype=t.dtype).index_add(0, torch.tensor(idx), t), w)
+
+
+def test_block_matches_torch_cat():
+    a, b = RNG.standard_normal((2, 2)), RNG.standard_normal((2, 3))
+    _against_torch(lambda x, y: np.block([[x, y], [y, x]]),
+                   lambda x, y: torch.cat([torch.cat([x, y], 1), torch.cat([y, x], 1)], 0), a, b)
+
+
+def test_put_writes_in_place_and_routes_gradients():
+    x = cr.tensor(np.arange(6.0), requires_grad=True)
+    v = cr.tensor([10.0, 20.0], requires_grad=True)
+    y = x * 1.0
+    assert np.put(y, [1, 4, 5], v) is None
+    np.testing.assert_array_equal(y.detach().numpy(), [0.0, 10.0, 2.0, 3.0, 20.0, 10.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(v.grad.numpy(), [2.0, 1.0])
+
+
+def test_writing_a_tensor_with_history_into_an_array_raises():
+    with pytest.raises(TypeError, match="put"):
+        np.put(np.zeros(3), [0], cr.tensor([1.0], requires_grad=True))
+
+
+def test_histogram_with_differentiable_weights_raises_and_counts_are_data():
+    x = cr.tensor(RNG.standard_normal(10), requires_grad=True)
+    counts, edges = np.histogram(x, bins=3)
+    assert counts.sum().item() == 10 and not edges.requires_grad
+    with pytest.raises(TypeError, match="histogram"):
+        np.histogram(x, bins=3, weights=cr.tensor(np.ones(10), requires_grad=True))
+
+
+def test_geomspace_gradient_matches_torch_composition():
+    a, b = np.array([1.5, -2.0]), np.array([8.0, -0.5])
+    _against_torch(lambda s, e: np.geomspace(s, e, 4)[1:-1],
+                   lambda s, e: torch.sign(s) * torch.pow(10.0, torch.log10(s.abs()) + torch.tensor([[1 / 3], [2 / 3]],
+                                                          dtype=s.dtype) * (torch.log10(e / torch.sign(s)) - torch.log10(s.abs()))),
+                   a, b, rtol=1e-9)
+
+
+def test_polyval_polyder_polyint_are_consistent():
+    p = cr.tensor([1.0, -2.0, 0.5, 3.0], requires_grad=True)
+    x = cr.tensor([0.3, -1.2])
+    np.testing.assert_allclose(np.polyval(np.polyder(p), x).detach().numpy(), np.polyval(np.polyder(p.detach().numpy()), x.numpy()))
+    np.testing.assert_allclose(np.polyder(np.polyint(p)).detach().numpy(), p.detach().numpy())
+
+
+def test_unique_all_values_gather_first_occurrences():
+    x = cr.tensor([3.0, 1.0, 3.0, 2.0], requires_grad=True)
+    res = np.unique_all(x)
+    np.testing.assert_array_equal(res.values.detach().numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(res.counts.numpy(), [1, 1, 2])
+    res.values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 0.0, 1.0])
+
+
+def test_vmap_of_value_reading_functions_matches_a_loop():
+    xs = RNG.standard_normal((3, 5))
+    fp = RNG.standard_normal((3, 4))
+    xp = np.array([-1.0, 0.0, 0.5, 1.5])
+    got = cr.vmap(lambda a, f: np.interp(a, xp, f))(cr.tensor(xs), cr.tensor(fp))
+    for k in range(3):
+        np.testing.assert_allclose(got.numpy()[k], np.interp(xs[k], xp, fp[k]))
