@@ -12,6 +12,8 @@ passes the gradient where the input is finite (``torch.nan_to_num``).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..core import backend as B
@@ -25,6 +27,11 @@ from .elementwise import pow as _pow
 from .piecewise import _real, _step, where
 from .shape import clone
 from .ufuncs import _numpy_only, floor_divide_
+
+
+_F64 = np.dtype(np.float64)
+_INF = float("inf")
+_LARGEST = {2: 65504.0, 4: 3.4028234663852886e38, 8: sys.float_info.max}  # finfo(float16/32/64).max
 
 
 def _x_wins(m, x, y):
@@ -98,14 +105,13 @@ def float_power(input, exponent):  # noqa: A002
     """``input ** exponent`` computed in float64 whatever the dtypes (as NumPy's and PyTorch's
     ``float_power``): ``cr.float_power(cr.tensor([2, 3]), 2)`` is ``[4., 9.]`` in float64."""
     def in_float64(v):
-        if isinstance(v, Tensor):
-            return v if v.dtype == np.float64 else named("float_power", cast, v, dtype=np.float64)
         if isinstance(v, (bool, int, float)):
             return float(v)
-        v = B.as_array(v) if not isinstance(v, np.ndarray) else v
-        if v.dtype.kind == "c":
+        if not isinstance(v, Tensor):
+            v = Tensor._wrap(B.as_array(v))
+        if B.numpy_dtype(v.dtype).kind == "c":
             raise TypeError("float_power: complex operands are not supported on chainrule tensors")
-        return v.astype(np.float64)
+        return v if B.numpy_dtype(v.dtype) == _F64 else named("float_power", cast, v, dtype=_F64)
 
     _check_operand("float_power", input, "input")
     _check_operand("float_power", exponent, "exponent")
@@ -119,15 +125,15 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: flo
     ``input`` is finite (torch.nan_to_num): ``cr.nan_to_num(cr.tensor([float('nan'), 1.0]))``."""
     _check_operand("nan_to_num", input, "input")
     if not isinstance(input, Tensor):
-        input = Tensor._wrap(np.asarray(input))  # noqa: A001
+        input = Tensor._wrap(B.as_array(input))  # noqa: A001
     dtype = B.numpy_dtype(input.dtype)
     if dtype.kind not in "fc":
         return clone(input)
     if dtype.kind == "c":
         raise TypeError("nan_to_num: complex tensors are not supported here; convert real and imaginary parts")
-    info = np.finfo(dtype)
-    high = float(info.max) if posinf is None else float(posinf)
-    low = float(info.min) if neginf is None else float(neginf)
+    largest = _LARGEST.get(dtype.itemsize, sys.float_info.max)
+    high = largest if posinf is None else float(posinf)
+    low = -largest if neginf is None else float(neginf)
     out = where(isnan(input), float(nan), input)
-    out = where(input == np.inf, high, out)
-    return where(input == -np.inf, low, out)
+    out = where(input == _INF, high, out)
+    return where(input == -_INF, low, out)
