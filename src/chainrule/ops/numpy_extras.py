@@ -28,7 +28,6 @@ from .piecewise import _real, _step, where
 from .shape import clone
 from .ufuncs import _numpy_only, floor_divide_
 
-
 _F64 = np.dtype(np.float64)
 _INF = float("inf")
 _LARGEST = {2: 65504.0, 4: 3.4028234663852886e38, 8: sys.float_info.max}  # finfo(float16/32/64).max
