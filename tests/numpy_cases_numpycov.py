@@ -303,3 +303,18 @@ FUNCTION_CASES.update({
                             ("axes", lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)), (_T4.reshape(2, 3, 2, 3), A34[:3, :2])),
                             ("bad", np.linalg.tensorsolve, (A234, A3))],
 })
+
+_XS = np.sort(RNG.uniform(-2, 2, 8))
+FUNCTION_CASES.update({
+    np.polyfit: [("line", lambda x, y: np.polyfit(x, y, 1), (_XS, 2 * _XS + RNG.standard_normal(8) * 0.1)),
+                 ("cubic-2d", lambda x, y: np.polyfit(x, y, 3), (_XS, RNG.standard_normal((8, 2)))),
+                 ("weights", lambda x, y, w: np.polyfit(x, y, 2, w=w), (_XS, RNG.standard_normal(8), RNG.uniform(0.5, 2, 8))),
+                 ("full", lambda x, y: np.polyfit(x, y, 2, full=True)[:2], (_XS, RNG.standard_normal(8))),
+                 ("cov", lambda x, y: np.polyfit(x, y, 2, cov=True), (_XS, RNG.standard_normal(8))),
+                 ("cov-unscaled", lambda x, y: np.polyfit(x, y, 1, cov="unscaled"), (_XS, RNG.standard_normal((8, 3)))),
+                 ("bad-deg", lambda x, y: np.polyfit(x, y, -1), (_XS, _XS))],
+    np.ix_: [("two", lambda a, b: np.ix_(a, b), (np.array([0, 2]), np.array([1, 3, 0])), False)],
+    np.array2string: [("2d", lambda a: np.array2string(a, precision=3), (A34,), False)],
+    np.array_repr: [("1d", np.array_repr, (A3,), False)],
+    np.array_str: [("0d", np.array_str, (A0,), False)],
+})

@@ -112,3 +112,7 @@ entry("np.piecewise", lambda x: np.piecewise(x, [np.array([True, False, True, Fa
 entry("np.bincount", lambda w: np.bincount(np.array([0, 2, 2, 1, 2]), weights=w), "scatter", lambda rng: [S(uniform(rng, (5,)))])
 entry("np.setxor1d", lambda a, b: np.setxor1d(a, b), "getitem",
       lambda rng: [S(distinct(rng, (4,)), distinct(rng, (3,)) + 5.0)])
+entry("np.polyfit", lambda x, y: np.polyfit(x, y, 2), ("lstsq", "mul"),
+      lambda rng: [S(np.sort(uniform(rng, (6,))), uniform(rng, (6,)))])
+entry("np.linalg.tensorsolve", lambda a, b: np.linalg.tensorsolve(a, b), ("solve", "reshape"),
+      lambda rng: [S(well_conditioned(rng, (6, 6)).reshape(2, 3, 2, 3), uniform(rng, (2, 3)))])

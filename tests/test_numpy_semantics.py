@@ -1042,7 +1042,7 @@ def test_raises_where_numpy_raises(label, call, args, name):
     (lambda t: np.sum(t, out=np.zeros(())), "sum"),
     (lambda t: np.copyto(np.zeros(4), t), "copyto"),
     (lambda t: np.ldexp(t, 2), "ldexp"),
-    (lambda t: np.polyfit(t, t, 1), "polyfit"),
+    (lambda t: np.poly(t), "poly"),
 ], ids=["where-no-out", "einsum-kwarg", "einsum-order", "clip-kwarg",
         "clip-order", "reshape-order", "out-array-history", "out-list",
         "subok-history", "sum-out-array-history", "copyto-array-history", "unsupported-ufunc",

@@ -174,6 +174,51 @@ def _vander(x, N=None, increasing=False):  # noqa: N803
     return O.stack(columns, 1)
 
 
+@per_example
+def _polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    name = "numpy.polyfit"
+    order = int(deg) + 1
+    x, y = _tensor(x) + 0.0, _tensor(y) + 0.0
+    if deg < 0:
+        raise ValueError(f"{name}: expected deg >= 0")
+    if S._ndim(x) != 1:
+        raise TypeError(f"{name}: expected 1D vector for x")
+    if S._shape(x)[0] == 0:
+        raise TypeError(f"{name}: expected non-empty vector for x")
+    if S._ndim(y) < 1 or S._ndim(y) > 2:
+        raise TypeError(f"{name}: expected 1D or 2D array for y")
+    if S._shape(x)[0] != S._shape(y)[0]:
+        raise TypeError(f"{name}: expected x and y to have same length")
+    n = S._shape(x)[0]
+    if rcond is None:
+        rcond = n * np.finfo(_dtype_of(x)).eps
+    lhs, rhs = _vander(x, order), y
+    if w is not None:
+        w = _tensor(w) + 0.0
+        if S._ndim(w) != 1:
+            raise TypeError(f"{name}: expected a 1-d array for weights")
+        if S._shape(w)[0] != n:
+            raise TypeError(f"{name}: expected w and y to have the same length")
+        lhs = lhs * S.reshape(w, (-1, 1))
+        rhs = rhs * (S.reshape(w, (-1, 1)) if S._ndim(rhs) == 2 else w)
+    scale = np.sqrt(np.sum(lhs * lhs, axis=0))
+    lhs = lhs / scale
+    c, resids, rank, s = np.linalg.lstsq(lhs, rhs, rcond)
+    c = (c.T / scale).T
+    if full:
+        return c, resids, rank, s, rcond
+    if cov:
+        vbase = np.linalg.inv(O.matmul(lhs.T, lhs)) / np.outer(scale, scale)
+        if cov == "unscaled":
+            fac = 1.0
+        else:
+            if n <= order:
+                raise ValueError(f"{name}: the number of data points must exceed order to scale the covariance matrix")
+            fac = resids / (n - order)
+        return (c, vbase * fac) if S._ndim(y) == 1 else (c, S.reshape(vbase, S._shape(vbase) + (1,)) * fac)
+    return c
+
+
 # ---------------------------------------------------------------------------------------------
 # cov, corrcoef
 # ---------------------------------------------------------------------------------------------
@@ -450,6 +495,6 @@ def _meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
 
 FUNCTIONS: dict = {
     np.linspace: _linspace, np.trapezoid: _trapezoid, np.convolve: _convolve, np.correlate: _correlate,
-    np.polyval: _polyval, np.vander: _vander, np.cov: _cov, np.corrcoef: _corrcoef, np.interp: _interp,
+    np.polyval: _polyval, np.polyfit: _polyfit, np.vander: _vander, np.cov: _cov, np.corrcoef: _corrcoef, np.interp: _interp,
     np.gradient: _gradient, np.linalg.cond: _cond, np.meshgrid: _meshgrid,
 }
