@@ -292,3 +292,17 @@ def test_vmap_of_value_reading_functions_matches_a_loop():
     got = cr.vmap(lambda a, f: np.interp(a, xp, f))(cr.tensor(xs), cr.tensor(fp))
     for k in range(3):
         np.testing.assert_allclose(got.numpy()[k], np.interp(xs[k], xp, fp[k]))
+
+
+def test_nan_to_num_copy_false_updates_the_tensor_in_place():
+    x = cr.tensor([np.nan, 1.0, np.inf])
+    assert np.nan_to_num(x, copy=False) is x
+    np.testing.assert_array_equal(x.numpy(), np.nan_to_num(np.array([np.nan, 1.0, np.inf], np.float32)))
+
+
+def test_full_like_with_a_differentiable_fill_value_keeps_its_history():
+    v = cr.tensor(2.5, dtype=cr.float64, requires_grad=True)
+    out = np.full_like(cr.zeros(2, 3, dtype=cr.float64), v)
+    assert out.shape == (2, 3) and out.requires_grad
+    out.sum().backward()
+    assert v.grad.item() == 6.0

@@ -30,7 +30,7 @@ from ..core.tensor import Tensor
 from ..ops import joins as JN
 from ..ops import shape as S
 from ..ops._define import per_example
-from .numpy_common import _axis1, _cast, _dtype_of, _finish, _operand, _raw
+from .numpy_common import _axis1, _cast, _dtype_of, _finish, _operand, _raw, _records
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -252,6 +252,10 @@ def _like(fn):
     def like(a, *args, dtype=None, order="K", subok=True, shape=None, device=None):
         kwargs = {} if device is None else {"device": device}
         data = _raw(a) if isinstance(a, Tensor) else np.asarray(a)
+        if args and _records(args[0]):  # full_like of a fill value with history: broadcast it
+            dt = np.dtype(dtype) if dtype is not None else data.dtype
+            out_shape = data.shape if shape is None else tuple(np.atleast_1d(shape))
+            return S.clone(S.broadcast_to(_cast(args[0], dt), out_shape))
         args = [_raw(v) for v in args]
         result = fn(data, *args, dtype=dtype, order=order, subok=False, shape=shape, **kwargs)
         return Tensor._wrap(result) if subok else result
@@ -361,7 +365,11 @@ for _name, _fn in _OPTIONAL.items():  # NumPy 2's names, where the installed Num
 
 
 def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    return O.nan_to_num(_tensor(x), nan, posinf, neginf)
+    """NumPy's ``copy=False`` replaces the values of ``x`` itself (an in-place update of a tensor)."""
+    result = O.nan_to_num(_tensor(x), nan, posinf, neginf)
+    if not copy and isinstance(x, Tensor):
+        return x.copy_(result)
+    return result
 
 
 def _fix(x, out=None):
