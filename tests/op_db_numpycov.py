@@ -116,3 +116,8 @@ entry("np.polyfit", lambda x, y: np.polyfit(x, y, 2), ("lstsq", "mul"),
       lambda rng: [S(np.sort(uniform(rng, (6,))), uniform(rng, (6,)))])
 entry("np.linalg.tensorsolve", lambda a, b: np.linalg.tensorsolve(a, b), ("solve", "reshape"),
       lambda rng: [S(well_conditioned(rng, (6, 6)).reshape(2, 3, 2, 3), uniform(rng, (2, 3)))])
+entry("np.vecdot", lambda x, y: np.vecdot(x, y), ("mul", "sum"), lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (3,)))])
+entry("np.vecdot_axis", lambda x, y: np.vecdot(x, y, axis=0), ("mul", "sum", "permute"),
+      lambda rng: [S(uniform(rng, (3, 2)), uniform(rng, (3, 1)))])
+entry("np.matvec", lambda a, v: np.matvec(a, v), "matmul", lambda rng: [S(uniform(rng, (2, 3, 4)), uniform(rng, (4,)))])
+entry("cr.vecmat", cr.vecmat, "matmul", lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (3, 4)))])

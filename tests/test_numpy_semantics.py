@@ -139,7 +139,7 @@ def _gradcheck(call, args, **tol):
 # ---------------------------------------------------------------------------------------------
 
 UFUNCS = sorted(_interop._UFUNCS, key=lambda u: u.__name__)
-BINARY = [u for u in UFUNCS if u.nin == 2 and u is not np.matmul]
+BINARY = [u for u in UFUNCS if u.nin == 2 and not u.signature]  # the gufuncs (matmul, vecdot, ...) apart
 UNARY = [u for u in UFUNCS if u.nin == 1]
 DIFFERENTIABLE = [u for u in UFUNCS if u not in _interop._NONDIFFERENTIABLE]
 _POSITIVE = {np.log, np.log2, np.log10, np.sqrt, np.log1p, np.reciprocal, np.float_power}
@@ -162,11 +162,23 @@ def _refused_like_pytorch(ufunc, *operands) -> bool:
 UNARY_SHAPES = [(), (4,), (2, 3, 4)]
 BINARY_SHAPES = [((), ()), ((4,), ()), ((), (4,)), ((5,), (5,)), ((2, 3, 4), (3, 4)), ((2, 1, 4), (3, 1))]
 MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3,)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2))]
+# The operands of NumPy 2's other gufuncs (core dimensions last); the last pairs do not fit.
+GUFUNC_SHAPES = {np.matmul: MATMUL_SHAPES}
+for _gu, _shapes in (("vecdot", [((3,), (3,)), ((2, 3), (3,)), ((4,), (2, 4)), ((2, 1, 3), (4, 3)), ((3,), (4,)), ((), (3,))]),
+                     ("matvec", [((2, 3), (3,)), ((4, 2, 3), (3,)), ((2, 3), (4, 3)), ((2, 3), (2,))]),
+                     ("vecmat", [((2,), (2, 3)), ((4, 2), (2, 3)), ((2,), (4, 2, 3)), ((3,), (2, 3))])):
+    if hasattr(np, _gu):
+        GUFUNC_SHAPES[getattr(np, _gu)] = _shapes
+
+
+def _plain_shapes(ufunc):
+    """One fitting pair of shapes for ``ufunc`` (matrices for the gufuncs)."""
+    return GUFUNC_SHAPES[ufunc][1] if ufunc in GUFUNC_SHAPES else [(3, 4)] * ufunc.nin
 
 
 def _ufunc_shapes(ufunc):
-    if ufunc is np.matmul:
-        return MATMUL_SHAPES
+    if ufunc in GUFUNC_SHAPES:
+        return GUFUNC_SHAPES[ufunc]
     return BINARY_SHAPES if ufunc.nin == 2 else [(s,) for s in UNARY_SHAPES]
 
 
@@ -261,14 +273,15 @@ def test_ufunc_with_scalars(ufunc, dtype):
 def test_ufunc_gradient(ufunc):
     if ufunc in (np.sign, np.floor, np.ceil, np.rint):
         pytest.skip("piecewise constant: zero gradient, checked by test_op_table")
-    shapes = MATMUL_SHAPES[-1] if ufunc is np.matmul else BINARY_SHAPES[-2] if ufunc.nin == 2 else ((2, 3, 4),)
+    shapes = MATMUL_SHAPES[-1] if ufunc is np.matmul else GUFUNC_SHAPES[ufunc][1] if ufunc.signature else \
+        BINARY_SHAPES[-2] if ufunc.nin == 2 else ((2, 3, 4),)
     arrays = _ufunc_operands(ufunc, shapes, "float64", f"{ufunc.__name__}-grad")
     _gradcheck(ufunc, arrays)
 
 
 @pytest.mark.parametrize("ufunc", UFUNCS, ids=lambda u: u.__name__)
 def test_ufunc_out_tensor_is_written_in_place_with_history(ufunc):
-    shapes = MATMUL_SHAPES[1] if ufunc is np.matmul else [(3, 4)] * ufunc.nin
+    shapes = _plain_shapes(ufunc)
     arrays = _ufunc_operands(ufunc, shapes, "float64", f"{ufunc.__name__}-out")
     want = ufunc(*arrays)
     # no history: values written, out returned (also as a 1-tuple, NumPy's normalised form)
@@ -308,7 +321,7 @@ def test_ufunc_out_aliasing_an_input(ufunc):
 
 @pytest.mark.parametrize("ufunc", UFUNCS, ids=lambda u: u.__name__)
 def test_ufunc_out_array(ufunc):
-    shapes = MATMUL_SHAPES[1] if ufunc is np.matmul else [(3, 4)] * ufunc.nin
+    shapes = _plain_shapes(ufunc)
     arrays = _ufunc_operands(ufunc, shapes, "float64", f"{ufunc.__name__}-outarray")
     want = ufunc(*arrays)
     out = np.zeros(want.shape, want.dtype)
@@ -326,7 +339,7 @@ def test_ufunc_out_array(ufunc):
 @pytest.mark.parametrize("ufunc", UFUNCS, ids=lambda u: u.__name__)
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
 def test_ufunc_dtype_keyword(ufunc, dtype):
-    shapes = MATMUL_SHAPES[1] if ufunc is np.matmul else [(3, 4)] * ufunc.nin
+    shapes = _plain_shapes(ufunc)
     for source in ("float64", "float32"):
         arrays = _ufunc_operands(ufunc, shapes, source, f"{ufunc.__name__}-dtype")
         _check_against_numpy(lambda *xs: ufunc(*xs, dtype=dtype), arrays, name=ufunc.__name__,
@@ -339,12 +352,12 @@ def test_ufunc_dtype_keyword(ufunc, dtype):
 
 @pytest.mark.parametrize("ufunc", UFUNCS, ids=lambda u: u.__name__)
 def test_ufunc_where_casting_order_subok(ufunc):
-    shapes = MATMUL_SHAPES[1] if ufunc is np.matmul else [(3, 4)] * ufunc.nin
+    shapes = _plain_shapes(ufunc)
     arrays = _ufunc_operands(ufunc, shapes, "float64", f"{ufunc.__name__}-where")
     want = ufunc(*arrays)
     tensors = [cr.tensor(a) for a in arrays]
     name = ufunc.__name__
-    if ufunc is not np.matmul:  # NumPy's matmul takes no where=
+    if not ufunc.signature:  # NumPy's gufuncs (matmul, vecdot, ...) take no where=
         mask = _rng("mask").random(want.shape) > 0.5
         start = _rng("start").uniform(size=want.shape).astype(want.dtype)
         reference = start.copy()
@@ -445,13 +458,13 @@ def test_ufunc_accumulate(ufunc):
     assert_same(out, ufunc.accumulate(_A))
 
 
-@pytest.mark.parametrize("ufunc", BINARY + [np.matmul], ids=lambda u: u.__name__)
+@pytest.mark.parametrize("ufunc", BINARY + sorted(GUFUNC_SHAPES, key=lambda u: u.__name__), ids=lambda u: u.__name__)
 def test_ufunc_outer(ufunc):
     a, b = _ufunc_operands(ufunc, [(2, 3), (4,)], "float64", f"{ufunc.__name__}-outer")
-    name = None if ufunc is np.matmul else ufunc.__name__  # NumPy refuses matmul.outer itself
+    name = None if ufunc.signature else ufunc.__name__  # NumPy refuses matmul.outer (any gufunc's) itself
     _check_against_numpy(lambda x, y: ufunc.outer(x, y), [a, b], name=name)
     _check_against_numpy(lambda x, y: ufunc.outer(x, y), [a[0, 0], b], name=name)
-    if ufunc in DIFFERENTIABLE and ufunc is not np.matmul:
+    if ufunc in DIFFERENTIABLE and not ufunc.signature:
         _gradcheck(lambda x, y: ufunc.outer(x, y), [a, b])
 
 

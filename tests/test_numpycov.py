@@ -306,3 +306,16 @@ def test_full_like_with_a_differentiable_fill_value_keeps_its_history():
     assert out.shape == (2, 3) and out.requires_grad
     out.sum().backward()
     assert v.grad.item() == 6.0
+
+
+def test_vector_gufuncs_match_numpy_and_torch():
+    a, b = RNG.standard_normal((2, 3, 4)), RNG.standard_normal(4)
+    _against_torch(lambda x, y: np.vecdot(x, y), torch.linalg.vecdot, a, b)
+    _against_torch(lambda x, y: np.matvec(x, y), lambda x, y: x @ y, a, b)
+    _against_torch(lambda x, y: np.vecmat(x, y), lambda x, y: x @ y, a[0, :, 0], a)
+    got = np.vecdot(cr.tensor(a), cr.tensor(a), axis=1)
+    np.testing.assert_allclose(got.numpy(), np.vecdot(a, a, axis=1))
+    with pytest.raises(TypeError, match="vecdot"):
+        np.vecdot(cr.tensor(a), cr.tensor(a), axes=[(1,), (1,), ()])
+    with pytest.raises(ValueError, match="vecdot"):
+        np.vecdot(cr.tensor(a), cr.tensor(b[:3]))

@@ -219,11 +219,11 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return _ufunc_reduce(ufunc, name, *inputs, **kwargs)
     if method == "accumulate" and ufunc in _ACCUMULATE:
         return _ufunc_accumulate(ufunc, name, *inputs, **kwargs)
-    if method == "outer" and ufunc.nin == 2 and ufunc is not np.matmul:
+    if method == "outer" and ufunc.nin == 2 and ufunc.signature is None:
         a, b = (_operand(x) for x in inputs)
         a = S.reshape(a, S._shape(a) + (1,) * S._ndim(b))
         return _ufunc_call(ufunc, name, fn, (a, b), kwargs)
-    if method == "at":
+    if method == "at" and ufunc.signature is None:
         return _ufunc_at(ufunc, name, fn, inputs, kwargs)
     return _numpy_method(ufunc, method, name, inputs, kwargs)
 
@@ -243,9 +243,11 @@ def _ufunc_call(ufunc, name, fn, inputs, kwargs):
             raise ValueError(f"{name}: out= must hold exactly one array, got {len(out)}")
         out = out[0]
     where, dtype, signature, casting, subok = _ufunc_keywords(name, kwargs)
-    if ufunc is np.matmul:
+    if ufunc.signature is not None:  # the gufuncs: matmul, vecdot, matvec, vecmat
         axes, axis, keepdims = kwargs.pop("axes", None), kwargs.pop("axis", None), kwargs.pop("keepdims", False)
-        if axes is not None or axis is not None or keepdims:
+        if ufunc is getattr(np, "vecdot", None) and axis is not None and axes is None and not keepdims:
+            inputs = tuple(np.moveaxis(_operand(x), axis, -1) for x in inputs)  # the vectors' axis last
+        elif axes is not None or axis is not None or keepdims:
             raise TypeError(f"{name}: axes=, axis= and keepdims= are not supported on chainrule tensors; "
                             f"move the axes with cr.permute first")
     _refuse_keywords(name, kwargs)

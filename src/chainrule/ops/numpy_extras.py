@@ -22,10 +22,12 @@ from ..core.tensor import Tensor
 from . import _table
 from ._define import binary, named, nondifferentiable
 from .comparisons import _binary_numpy, isnan
-from .elementwise import _torch_promotion, _xp_logical, cast
+from .elementwise import _torch_promotion, _xp_logical, cast, mul
 from .elementwise import pow as _pow
 from .piecewise import _real, _step, where
-from .shape import clone
+from .products import matmul
+from .reductions import sum as _sum
+from .shape import _shape, clone, reshape
 from .ufuncs import _numpy_only, floor_divide_
 
 _F64 = np.dtype(np.float64)
@@ -136,3 +138,65 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: flo
     out = where(isnan(input), float(nan), input)
     out = where(input == _INF, high, out)
     return where(input == -_INF, low, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# NumPy 2's vector gufuncs: vecdot (n),(n)->(), matvec (m,n),(n)->(m), vecmat (n),(n,m)->(m)
+# ---------------------------------------------------------------------------------------------
+
+def _gufunc(name: str):
+    """The ufunc to serve where the installed NumPy has it (vecdot: NumPy 2.0, matvec: 2.2)."""
+    return name if hasattr(np, name) else None
+
+
+def _core(op: str, signature: str, operands, needs) -> list:
+    """The operands as tensors, checked as NumPy checks a gufunc's core dimensions."""
+    out = []
+    for position, (v, n) in enumerate(zip(operands, needs)):
+        _check_operand(op, v, f"x{position + 1}")
+        if not isinstance(v, Tensor):
+            v = Tensor._wrap(B.as_array(v))
+        if B.numpy_dtype(v.dtype).kind == "c":
+            raise TypeError(f"{op}: complex tensors are not supported here")
+        if len(_shape(v)) < n:
+            raise ValueError(f"{op}: Input operand {position} does not have enough dimensions (has "
+                             f"{len(_shape(v))}, gufunc core with signature {signature} requires {n})")
+        out.append(v)
+    return out
+
+
+def _mismatch(op: str, signature: str, a: int, b: int) -> ValueError:
+    return ValueError(f"{op}: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature "
+                      f"{signature} (size {b} is different from {a})")
+
+
+@_table.public(ufunc=_gufunc("vecdot"))
+def vecdot(x1, x2, /):
+    """The dot products of the vectors along the last axes (NumPy's ``vecdot`` gufunc,
+    ``(n),(n)->()``), broadcasting the others: ``cr.vecdot(cr.ones(2, 3), cr.ones(3))`` is ``[3, 3]``."""
+    a, b = _core("vecdot", "(n),(n)->()", (x1, x2), (1, 1))
+    if _shape(a)[-1] != _shape(b)[-1]:
+        raise _mismatch("vecdot", "(n),(n)->()", _shape(a)[-1], _shape(b)[-1])
+    return _sum(mul(a, b), -1)
+
+
+@_table.public(ufunc=_gufunc("matvec"))
+def matvec(x1, x2, /):
+    """Matrix-vector products over the last axes (NumPy's ``matvec`` gufunc, ``(m,n),(n)->(m)``),
+    broadcasting the others: ``cr.matvec(cr.eye(2), cr.tensor([1.0, 2.0]))`` is ``[1, 2]``."""
+    a, v = _core("matvec", "(m,n),(n)->(m)", (x1, x2), (2, 1))
+    if _shape(a)[-1] != _shape(v)[-1]:
+        raise _mismatch("matvec", "(m,n),(n)->(m)", _shape(a)[-1], _shape(v)[-1])
+    out = matmul(a, reshape(v, _shape(v) + (1,)))
+    return reshape(out, _shape(out)[:-1])
+
+
+@_table.public(ufunc=_gufunc("vecmat"))
+def vecmat(x1, x2, /):
+    """Vector-matrix products over the last axes (NumPy's ``vecmat`` gufunc, ``(n),(n,m)->(m)``),
+    broadcasting the others: ``cr.vecmat(cr.tensor([1.0, 2.0]), cr.eye(2))`` is ``[1, 2]``."""
+    v, a = _core("vecmat", "(n),(n,m)->(m)", (x1, x2), (1, 2))
+    if _shape(a)[-2] != _shape(v)[-1]:
+        raise _mismatch("vecmat", "(n),(n,m)->(m)", _shape(v)[-1], _shape(a)[-2])
+    out = matmul(reshape(v, _shape(v)[:-1] + (1, _shape(v)[-1])), a)
+    return reshape(out, _shape(out)[:-2] + _shape(out)[-1:])
