@@ -37,7 +37,28 @@ entry("nan_to_num", cr.nan_to_num, "where", lambda rng: [S(uniform(rng, (3, 4)))
 entry("np.nan_to_num", lambda x: np.nan_to_num(cr.cat([x, cr.tensor([np.inf, -np.inf, np.nan])]), posinf=5.0), "where",
       lambda rng: [S(uniform(rng, (4,)))])
 
+_I, _J = np.array([12.0, 7.0, -5.0, 0.0]), np.array([8.0, 3.0, 2.0, 5.0])
+
+
+def _ints(fn):
+    """``fn`` of the integer values of float tensors (the op_db's nondifferentiable checks give
+    float tensors that require grad)."""
+    return lambda *ts: fn(*[t.long() for t in ts])
+
+
+def _int_reference(fn):
+    return lambda *arrays: fn(*[a.astype(np.int64) for a in arrays])
+
+
 NONDIFFERENTIABLE.update({
+    "bitwise_and": (_ints(cr.bitwise_and), _int_reference(np.bitwise_and), (_I, _J)),
+    "bitwise_or": (_ints(cr.bitwise_or), _int_reference(np.bitwise_or), (_I, _J)),
+    "bitwise_xor": (_ints(cr.bitwise_xor), _int_reference(np.bitwise_xor), (_I, _J)),
+    "bitwise_not": (_ints(cr.invert), _int_reference(np.invert), (_I,)),
+    "left_shift": (_ints(cr.left_shift), _int_reference(np.left_shift), (_I, np.abs(_J))),
+    "right_shift": (_ints(cr.bitwise_right_shift), _int_reference(np.right_shift), (_I, np.abs(_J))),
+    "gcd": (_ints(cr.gcd), _int_reference(np.gcd), (_I, _J)),
+    "lcm": (_ints(cr.lcm), _int_reference(np.lcm), (_I, _J)),
     "spacing": (cr.spacing, np.spacing, (np.array([1.0, -2.0, 1e10]),)),
     "nextafter": (cr.nextafter, np.nextafter, (np.array([1.0, -2.0, 0.0]), np.array([2.0, -3.0, -1.0]))),
     "signbit": (cr.signbit, np.signbit, (np.array([-1.5, 0.0, -0.0, 2.0]),)),

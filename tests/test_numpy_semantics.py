@@ -203,8 +203,18 @@ def _ufunc_operand(ufunc, shape, dtype, rng, position=0):
     return np.asarray(rng.uniform(-2.0, 2.0, size=shape), dtype)
 
 
-def _ufunc_operands(ufunc, shapes, dtype, label):
+# NumPy's integer ufuncs (bitwise, shifts, gcd, lcm): float operands are an error in NumPy and
+# chainrule alike (test_ufunc_forward_matches_numpy); the other tests take integer operands.
+INTEGER_ONLY = {u for u in (np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
+                            np.gcd, np.lcm)}
+
+
+def _ufunc_operands(ufunc, shapes, dtype, label, forward=False):
     rng = _rng(label)
+    if ufunc in INTEGER_ONLY and np.dtype(dtype).kind == "f" and not forward:
+        dtype = "int64"
+    if ufunc in (np.left_shift, np.right_shift) and np.dtype(dtype).kind in "iu":
+        return [np.asarray(rng.integers(0 if i else -9, 6 if i else 10, size=s), dtype) for i, s in enumerate(shapes)]
     return [_ufunc_operand(ufunc, s, dtype, rng, i) for i, s in enumerate(shapes)]
 
 
@@ -220,7 +230,7 @@ def _ufunc_forward_params():
 
 @pytest.mark.parametrize("ufunc, shapes, dtype, side", list(_ufunc_forward_params()))
 def test_ufunc_forward_matches_numpy(ufunc, shapes, dtype, side):
-    arrays = _ufunc_operands(ufunc, shapes, dtype, f"{ufunc.__name__}{shapes}{dtype}")
+    arrays = _ufunc_operands(ufunc, shapes, dtype, f"{ufunc.__name__}{shapes}{dtype}", forward=True)
     want, error = _numpy_or_error(ufunc, *arrays)
     args = [_tensor(a) if side in ("both", ("left", "right")[i]) else a for i, a in enumerate(arrays)]
     if error is None and _refused_like_pytorch(ufunc, *arrays):
@@ -261,7 +271,7 @@ def test_ufunc_with_scalars(ufunc, dtype):
             assert_same(ufunc(*args), want, check_dtype,
                         where=f"{ufunc.__name__}{tuple(type(x).__name__ for x in args)}")
     # NumPy scalars: the values of NumPy; the dtype of the operator form, whichever side.
-    scalar = np.float64(1.5)
+    scalar = np.float64(1.5) if ufunc not in INTEGER_ONLY else np.int64(3)
     left, right = ufunc(t, scalar), ufunc(scalar, t)
     with np.errstate(all="ignore"):
         assert_same(left, ufunc(a, scalar), check_dtype=dtype == "float64")

@@ -319,3 +319,14 @@ def test_vector_gufuncs_match_numpy_and_torch():
         np.vecdot(cr.tensor(a), cr.tensor(a), axes=[(1,), (1,), ()])
     with pytest.raises(ValueError, match="vecdot"):
         np.vecdot(cr.tensor(a), cr.tensor(b[:3]))
+
+
+def test_integer_ufuncs_give_numpys_values_and_refuse_floats():
+    a, b = np.array([12, -7, 5, 0]), np.array([8, 3, 2, 5])
+    for fn in (np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.gcd, np.lcm, np.left_shift, np.right_shift):
+        np.testing.assert_array_equal(fn(cr.tensor(a), cr.tensor(b)).numpy(), fn(a, b))
+        np.testing.assert_array_equal(cr.tensor(a).numpy(), a)
+    np.testing.assert_array_equal(np.invert(cr.tensor(a)).numpy(), np.invert(a))
+    np.testing.assert_array_equal((np.array([3, 5]) & cr.tensor([1, 4])).numpy(), [1, 4])
+    with pytest.raises(TypeError, match="bitwise_and"):
+        cr.bitwise_and(cr.tensor([1.5]), cr.tensor([2.0]))

@@ -200,3 +200,73 @@ def vecmat(x1, x2, /):
         raise _mismatch("vecmat", "(n),(n,m)->(m)", _shape(v)[-1], _shape(a)[-2])
     out = matmul(reshape(v, _shape(v)[:-1] + (1, _shape(v)[-1])), a)
     return reshape(out, _shape(out)[:-2] + _shape(out)[-1:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Integer ufuncs: bitwise operations, shifts, gcd, lcm (no gradient; NumPy's values and dtypes)
+# ---------------------------------------------------------------------------------------------
+
+def _integers_only(op: str, *values) -> None:
+    for v in values:
+        kind = getattr(getattr(v, "dtype", None), "kind", "i")
+        if kind not in "biu":
+            raise TypeError(f"{op}: only integer and bool tensors are supported (as in NumPy), got dtype {v.dtype}")
+
+
+def _bitwise_and(x, y):
+    _integers_only("bitwise_and", x, y)
+    return np.asarray(np.bitwise_and(x, y))
+
+
+def _bitwise_or(x, y):
+    _integers_only("bitwise_or", x, y)
+    return np.asarray(np.bitwise_or(x, y))
+
+
+def _bitwise_xor(x, y):
+    _integers_only("bitwise_xor", x, y)
+    return np.asarray(np.bitwise_xor(x, y))
+
+
+def _invert(x):
+    _integers_only("bitwise_not", x)
+    return np.asarray(np.invert(x))
+
+
+def _left_shift(x, y):
+    _integers_only("left_shift", x, y)
+    return np.asarray(np.left_shift(x, y))
+
+
+def _right_shift(x, y):
+    _integers_only("right_shift", x, y)
+    return np.asarray(np.right_shift(x, y))
+
+
+def _gcd(x, y):
+    _integers_only("gcd", x, y)
+    return np.asarray(np.gcd(x, y))
+
+
+def _lcm(x, y):
+    _integers_only("lcm", x, y)
+    return np.asarray(np.lcm(x, y))
+
+
+bitwise_and = nondifferentiable("bitwise_and", _numpy_only(_bitwise_and), batching="elementwise", ufunc="bitwise_and",
+                                doc="bitwise (bool: logical) and of integer tensors")
+bitwise_or = nondifferentiable("bitwise_or", _numpy_only(_bitwise_or), batching="elementwise", ufunc="bitwise_or",
+                               doc="bitwise (bool: logical) or of integer tensors")
+bitwise_xor = nondifferentiable("bitwise_xor", _numpy_only(_bitwise_xor), batching="elementwise", ufunc="bitwise_xor",
+                                doc="bitwise (bool: logical) exclusive or of integer tensors")
+bitwise_not = nondifferentiable("bitwise_not", _numpy_only(_invert), batching="elementwise", ufunc="invert",
+                                aliases=("invert", "bitwise_invert"),
+                                doc="bitwise (bool: logical) not of integer tensors (NumPy's invert)")
+left_shift = nondifferentiable("left_shift", _numpy_only(_left_shift), batching="elementwise", ufunc="left_shift",
+                               aliases=("bitwise_left_shift",), doc="x << y of integer tensors")
+right_shift = nondifferentiable("right_shift", _numpy_only(_right_shift), batching="elementwise", ufunc="right_shift",
+                                aliases=("bitwise_right_shift",), doc="x >> y of integer tensors")
+gcd = nondifferentiable("gcd", _numpy_only(_gcd), batching="elementwise", ufunc="gcd",
+                        doc="the greatest common divisor of integer tensors")
+lcm = nondifferentiable("lcm", _numpy_only(_lcm), batching="elementwise", ufunc="lcm",
+                        doc="the least common multiple of integer tensors")
