@@ -21,6 +21,7 @@ from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _table
 from ._define import binary, named, nondifferentiable
+from ._refusals import _BOOL_RULES
 from .comparisons import _binary_numpy, isnan
 from .elementwise import _torch_promotion, _xp_logical, cast, mul
 from .elementwise import pow as _pow
@@ -28,7 +29,7 @@ from .piecewise import _real, _step, where
 from .products import matmul
 from .reductions import sum as _sum
 from .shape import _shape, clone, reshape
-from .ufuncs import _numpy_only, floor_divide_
+from .ufuncs import _numpy_only
 
 _F64 = np.dtype(np.float64)
 _INF = float("inf")
@@ -65,7 +66,6 @@ heaviside = binary("heaviside", _numpy_only(_torch_promotion(np.heaviside, "heav
 trunc = _step("trunc", _real(np.trunc, "trunc"), ufunc="trunc", aliases=("fix",), numpy="fix", method=True,
               cli=1, doc="rounds toward zero, keeping the dtype (np.fix too); gradient 0")
 
-_table.publish(floor_divide_, "floor_divide", ufunc="floor_divide", method=True, cli=2)
 
 
 def _signbit(x):
@@ -95,7 +95,7 @@ def _nextafter(x, y):
 
 spacing = nondifferentiable("spacing", _numpy_only(_spacing), batching="elementwise", ufunc="spacing",
                             doc="the distance to the nearest adjacent number (NumPy's spacing); no gradient")
-nextafter = nondifferentiable("nextafter", _numpy_only(_nextafter), batching="elementwise", ufunc="nextafter",
+nextafter = nondifferentiable("nextafter", _numpy_only(_torch_promotion(_nextafter, "nextafter", floating="require")), batching="elementwise", ufunc="nextafter",
                               doc="the next floating-point value after x towards y; no gradient")
 logical_xor = nondifferentiable("logical_xor", _binary_numpy(np.logical_xor, _xp_logical("logical_xor")),
                                 batching="elementwise", ufunc="logical_xor", method=True)
@@ -206,6 +206,19 @@ def vecmat(x1, x2, /):
 # Integer ufuncs: bitwise operations, shifts, gcd, lcm (no gradient; NumPy's values and dtypes)
 # ---------------------------------------------------------------------------------------------
 
+def _refuse_bool(op):
+    def rule(dtype, *operands):
+        if dtype.kind == "b":
+            raise RuntimeError(f"{op}: not implemented for bool tensors (as in PyTorch); convert them first, e.g. x.int()")
+        return None
+
+    return rule
+
+
+for _op in ("left_shift", "right_shift", "gcd", "lcm"):
+    _BOOL_RULES[_op] = _refuse_bool(_op)
+
+
 def _integers_only(op: str, *values) -> None:
     for v in values:
         kind = getattr(getattr(v, "dtype", None), "kind", "i")
@@ -253,20 +266,20 @@ def _lcm(x, y):
     return np.asarray(np.lcm(x, y))
 
 
-bitwise_and = nondifferentiable("bitwise_and", _numpy_only(_bitwise_and), batching="elementwise", ufunc="bitwise_and",
+bitwise_and = nondifferentiable("bitwise_and", _numpy_only(_torch_promotion(_bitwise_and, "bitwise_and")), batching="elementwise", ufunc="bitwise_and",
                                 doc="bitwise (bool: logical) and of integer tensors")
-bitwise_or = nondifferentiable("bitwise_or", _numpy_only(_bitwise_or), batching="elementwise", ufunc="bitwise_or",
+bitwise_or = nondifferentiable("bitwise_or", _numpy_only(_torch_promotion(_bitwise_or, "bitwise_or")), batching="elementwise", ufunc="bitwise_or",
                                doc="bitwise (bool: logical) or of integer tensors")
-bitwise_xor = nondifferentiable("bitwise_xor", _numpy_only(_bitwise_xor), batching="elementwise", ufunc="bitwise_xor",
+bitwise_xor = nondifferentiable("bitwise_xor", _numpy_only(_torch_promotion(_bitwise_xor, "bitwise_xor")), batching="elementwise", ufunc="bitwise_xor",
                                 doc="bitwise (bool: logical) exclusive or of integer tensors")
 bitwise_not = nondifferentiable("bitwise_not", _numpy_only(_invert), batching="elementwise", ufunc="invert",
                                 aliases=("invert", "bitwise_invert"),
                                 doc="bitwise (bool: logical) not of integer tensors (NumPy's invert)")
-left_shift = nondifferentiable("left_shift", _numpy_only(_left_shift), batching="elementwise", ufunc="left_shift",
+left_shift = nondifferentiable("left_shift", _numpy_only(_torch_promotion(_left_shift, "left_shift")), batching="elementwise", ufunc="left_shift",
                                aliases=("bitwise_left_shift",), doc="x << y of integer tensors")
-right_shift = nondifferentiable("right_shift", _numpy_only(_right_shift), batching="elementwise", ufunc="right_shift",
+right_shift = nondifferentiable("right_shift", _numpy_only(_torch_promotion(_right_shift, "right_shift")), batching="elementwise", ufunc="right_shift",
                                 aliases=("bitwise_right_shift",), doc="x >> y of integer tensors")
-gcd = nondifferentiable("gcd", _numpy_only(_gcd), batching="elementwise", ufunc="gcd",
+gcd = nondifferentiable("gcd", _numpy_only(_torch_promotion(_gcd, "gcd")), batching="elementwise", ufunc="gcd",
                         doc="the greatest common divisor of integer tensors")
-lcm = nondifferentiable("lcm", _numpy_only(_lcm), batching="elementwise", ufunc="lcm",
+lcm = nondifferentiable("lcm", _numpy_only(_torch_promotion(_lcm, "lcm")), batching="elementwise", ufunc="lcm",
                         doc="the least common multiple of integer tensors")
