@@ -132,6 +132,10 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: flo
         return clone(input)
     if dtype.kind == "c":
         raise TypeError("nan_to_num: complex tensors are not supported here; convert real and imaginary parts")
+    for value, what in ((nan, "nan"), (posinf, "posinf"), (neginf, "neginf")):
+        if (value is not None or what == "nan") and (isinstance(value, bool) or not isinstance(value, (int, float))) \
+                and not (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0 and value.dtype.kind in "iuf"):
+            raise TypeError(f"nan_to_num: {what} must be a real number, got {value!r:.40}")
     largest = _LARGEST.get(dtype.itemsize, sys.float_info.max)
     high = largest if posinf is None else float(posinf)
     low = -largest if neginf is None else float(neginf)
@@ -177,7 +181,7 @@ def vecdot(x1, x2, /):
     a, b = _core("vecdot", "(n),(n)->()", (x1, x2), (1, 1))
     if _shape(a)[-1] != _shape(b)[-1]:
         raise _mismatch("vecdot", "(n),(n)->()", _shape(a)[-1], _shape(b)[-1])
-    return _sum(mul(a, b), -1)
+    return named("vecdot", lambda: _sum(mul(a, b), -1))
 
 
 @_table.public(ufunc=_gufunc("matvec"))
@@ -187,7 +191,7 @@ def matvec(x1, x2, /):
     a, v = _core("matvec", "(m,n),(n)->(m)", (x1, x2), (2, 1))
     if _shape(a)[-1] != _shape(v)[-1]:
         raise _mismatch("matvec", "(m,n),(n)->(m)", _shape(a)[-1], _shape(v)[-1])
-    out = matmul(a, reshape(v, _shape(v) + (1,)))
+    out = named("matvec", matmul, a, reshape(v, _shape(v) + (1,)))
     return reshape(out, _shape(out)[:-1])
 
 
@@ -198,7 +202,7 @@ def vecmat(x1, x2, /):
     v, a = _core("vecmat", "(n),(n,m)->(m)", (x1, x2), (1, 2))
     if _shape(a)[-2] != _shape(v)[-1]:
         raise _mismatch("vecmat", "(n),(n,m)->(m)", _shape(v)[-1], _shape(a)[-2])
-    out = matmul(reshape(v, _shape(v)[:-1] + (1, _shape(v)[-1])), a)
+    out = named("vecmat", matmul, reshape(v, _shape(v)[:-1] + (1, _shape(v)[-1])), a)
     return reshape(out, _shape(out)[:-2] + _shape(out)[-1:])
 
 
