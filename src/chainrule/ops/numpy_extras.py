@@ -119,6 +119,16 @@ def float_power(input, exponent):  # noqa: A002
     return named("float_power", _pow, in_float64(input), in_float64(exponent))
 
 
+def _real_number(value) -> bool:
+    """A Python or NumPy real number (not a bool)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and getattr(value, "ndim", 1) == 0 and dtype.kind in "iuf"
+
+
 @_table.public(method=True, numpy="nan_to_num")
 def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):  # noqa: A002
     """``input`` with NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (by default
@@ -133,8 +143,7 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: flo
     if dtype.kind == "c":
         raise TypeError("nan_to_num: complex tensors are not supported here; convert real and imaginary parts")
     for value, what in ((nan, "nan"), (posinf, "posinf"), (neginf, "neginf")):
-        if (value is not None or what == "nan") and (isinstance(value, bool) or not isinstance(value, (int, float))) \
-                and not (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0 and value.dtype.kind in "iuf"):
+        if (value is not None or what == "nan") and not _real_number(value):
             raise TypeError(f"nan_to_num: {what} must be a real number, got {value!r:.40}")
     largest = _LARGEST.get(dtype.itemsize, sys.float_info.max)
     high = largest if posinf is None else float(posinf)
