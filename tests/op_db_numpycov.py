@@ -58,6 +58,8 @@ NONDIFFERENTIABLE.update({
     "left_shift": (_ints(cr.left_shift), _int_reference(np.left_shift), (_I, np.abs(_J))),
     "right_shift": (_ints(cr.bitwise_right_shift), _int_reference(np.right_shift), (_I, np.abs(_J))),
     "gcd": (_ints(cr.gcd), _int_reference(np.gcd), (_I, _J)),
+    **({"bitwise_count": (_ints(cr.bitwise_count), _int_reference(np.bitwise_count), (_I,))}
+       if hasattr(np, "bitwise_count") else {}),
     "lcm": (_ints(cr.lcm), _int_reference(np.lcm), (_I, _J)),
     "spacing": (cr.spacing, np.spacing, (np.array([1.0, -2.0, 1e10]),)),
     "nextafter": (cr.nextafter, np.nextafter, (np.array([1.0, -2.0, 0.0]), np.array([2.0, -3.0, -1.0]))),

@@ -206,7 +206,7 @@ def _ufunc_operand(ufunc, shape, dtype, rng, position=0):
 # NumPy's integer ufuncs (bitwise, shifts, gcd, lcm): float operands are an error in NumPy and
 # chainrule alike (test_ufunc_forward_matches_numpy); the other tests take integer operands.
 INTEGER_ONLY = {u for u in (np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
-                            np.gcd, np.lcm)}
+                            np.gcd, np.lcm, getattr(np, "bitwise_count", np.gcd))}
 
 
 def _ufunc_operands(ufunc, shapes, dtype, label, forward=False):

@@ -159,7 +159,8 @@ BINARY = sorted(op.name for op in OPERATIONS.values()
                 if (_elementwise_ufunc_arity(op) == 2 or op.name in EXTRA_BINARY) and op.name not in NUMPY_DTYPES)
 TERNARY = sorted(op.name for op in OPERATIONS.values() if TERNARY_NUMPY & set(op.numpy))
 # Operations PyTorch does not have (their dtype rules are checked in tests/test_ufuncs.py).
-NOT_IN_TORCH = {"cbrt": "no torch.cbrt", "fabs": "no torch.fabs", "spacing": "no torch.spacing"}
+NOT_IN_TORCH = {"cbrt": "no torch.cbrt", "fabs": "no torch.fabs", "spacing": "no torch.spacing",
+                "bitwise_count": "no torch.bitwise_count"}
 UNARY = sorted(op.name for op in OPERATIONS.values()
                if (_elementwise_ufunc_arity(op) == 1 or op.cli == 1) and op.name not in NOT_IN_TORCH)
 

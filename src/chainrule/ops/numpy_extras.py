@@ -259,6 +259,11 @@ def _invert(x):
     return np.asarray(np.invert(x))
 
 
+def _bitwise_count(x):
+    _integers_only("bitwise_count", x)
+    return np.asarray(np.bitwise_count(x))
+
+
 def _left_shift(x, y):
     _integers_only("left_shift", x, y)
     return np.asarray(np.left_shift(x, y))
@@ -296,3 +301,6 @@ gcd = nondifferentiable("gcd", _numpy_only(_torch_promotion(_gcd, "gcd")), batch
                         doc="the greatest common divisor of integer tensors")
 lcm = nondifferentiable("lcm", _numpy_only(_torch_promotion(_lcm, "lcm")), batching="elementwise", ufunc="lcm",
                         doc="the least common multiple of integer tensors")
+if hasattr(np, "bitwise_count"):  # NumPy 2.0
+    bitwise_count = nondifferentiable("bitwise_count", _numpy_only(_bitwise_count), batching="elementwise",
+                                      ufunc="bitwise_count", doc="the number of 1-bits in |x| (uint8)")
