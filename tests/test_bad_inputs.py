@@ -445,6 +445,11 @@ EXAMPLES.update({
     "roll": ((X, 1, 0), {}), "movedim": ((X, 0, 1), {}), "moveaxis": ((X, 0, 1), {}),
     "swapdims": ((X, 0, 1), {}), "expand_dims": ((X, 0), {}), "append": ((X, X), {}),
 })
+_INTS = cr.tensor(np.arange(9).reshape(3, 3))  # NumPy's integer ufuncs
+EXAMPLES.update({name: ((_INTS, _INTS), {}) for name in (
+    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "bitwise_left_shift",
+    "bitwise_right_shift", "gcd", "lcm")})
+EXAMPLES.update({name: ((_INTS,), {}) for name in ("bitwise_not", "bitwise_invert", "invert", "bitwise_count")})
 
 # Slot kinds the signature cannot tell (key: example key, value: {slot: kind}).
 SLOT_KINDS = {

@@ -153,16 +153,20 @@ def _elementwise_ufunc_arity(op):
 EXTRA_BINARY = {"rsub"}
 TERNARY_NUMPY = {"where", "clip"}
 
+# Operations whose dtypes follow NumPy where PyTorch's differ (tests/test_numpycov.py checks them).
+NUMPY_DTYPES = {"heaviside": "PyTorch's heaviside refuses mixed dtypes and keeps integers; NumPy's is floating"}
 BINARY = sorted(op.name for op in OPERATIONS.values()
-                if _elementwise_ufunc_arity(op) == 2 or op.name in EXTRA_BINARY)
+                if (_elementwise_ufunc_arity(op) == 2 or op.name in EXTRA_BINARY) and op.name not in NUMPY_DTYPES)
 TERNARY = sorted(op.name for op in OPERATIONS.values() if TERNARY_NUMPY & set(op.numpy))
 # Operations PyTorch does not have (their dtype rules are checked in tests/test_ufuncs.py).
-NOT_IN_TORCH = {"cbrt": "no torch.cbrt", "fabs": "no torch.fabs"}
+NOT_IN_TORCH = {"cbrt": "no torch.cbrt", "fabs": "no torch.fabs", "spacing": "no torch.spacing",
+                "bitwise_count": "no torch.bitwise_count"}
 UNARY = sorted(op.name for op in OPERATIONS.values()
                if (_elementwise_ufunc_arity(op) == 1 or op.cli == 1) and op.name not in NOT_IN_TORCH)
 
 # The spellings PyTorch uses for chainrule's names (the rest are the same).
-TORCH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "clone": "clone"}
+TORCH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "clone": "clone",
+               "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift"}
 FUNCTIONAL = {"gelu", "leaky_relu", "elu", "softplus"}
 
 

@@ -29,7 +29,6 @@ OPS = sorted(OPERATIONS.values(), key=lambda op: op.name)
 
 # NumPy names that an operation shares but deliberately does not serve.
 NOT_SERVED = {
-    "round": "np.round takes decimals=, which chainrule's round does not",
     "row_stack": "deprecated by NumPy 2 (np.vstack, which is served); cr.row_stack is PyTorch's alias",
 }
 

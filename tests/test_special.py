@@ -350,8 +350,8 @@ def test_other_scipy_ufuncs_on_tensors_raise_naming_them():
                        (lambda: sp.kl_div(x, x), "scipy.special.kl_div")]:
         with pytest.raises(TypeError, match=rf"{name.replace('.', '[.]')} is not supported on chainrule tensors"):
             call()
-    with pytest.raises(TypeError, match=r"numpy\.spacing is not supported"):
-        np.spacing(x)
+    with pytest.raises(TypeError, match=r"numpy\.ldexp is not supported"):
+        np.ldexp(x, 1)
     with pytest.raises(TypeError) as info:
         sp.gammasgn(x)
     assert "cr.special.gammasgn" not in str(info.value)  # the hint names only functions that exist

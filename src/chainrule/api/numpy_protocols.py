@@ -40,7 +40,16 @@ from ..core.tensor import Tensor
 from ..ops import indexing as IX
 from ..ops import shape as S
 from ..ops._table import OPERATIONS, Operation, subscribe
-from . import numpy_arrange, numpy_linalg, numpy_quantiles, numpy_sorting, numpy_ufuncs
+from . import (
+    numpy_arrange,
+    numpy_extras,
+    numpy_linalg,
+    numpy_misc,
+    numpy_quantiles,
+    numpy_series,
+    numpy_sorting,
+    numpy_ufuncs,
+)
 from .numpy_common import (
     _axis1,
     _cast,
@@ -69,7 +78,8 @@ from .numpy_signatures import (
 
 # NumPy's signatures, by NumPy name ("tril", "linalg.qr"): the core ones and each family's.
 _SIGNATURES = {**SIGNATURES, **numpy_ufuncs.SIGNATURES, **numpy_arrange.SIGNATURES,
-               **numpy_sorting.SIGNATURES, **numpy_quantiles.SIGNATURES, **numpy_linalg.SIGNATURES}
+               **numpy_sorting.SIGNATURES, **numpy_quantiles.SIGNATURES, **numpy_linalg.SIGNATURES,
+               **numpy_extras.SIGNATURES}
 
 # ---------------------------------------------------------------------------------------------
 # Ufuncs
@@ -209,11 +219,11 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return _ufunc_reduce(ufunc, name, *inputs, **kwargs)
     if method == "accumulate" and ufunc in _ACCUMULATE:
         return _ufunc_accumulate(ufunc, name, *inputs, **kwargs)
-    if method == "outer" and ufunc.nin == 2 and ufunc is not np.matmul:
+    if method == "outer" and ufunc.nin == 2 and ufunc.signature is None:
         a, b = (_operand(x) for x in inputs)
         a = S.reshape(a, S._shape(a) + (1,) * S._ndim(b))
         return _ufunc_call(ufunc, name, fn, (a, b), kwargs)
-    if method == "at":
+    if method == "at" and ufunc.signature is None:
         return _ufunc_at(ufunc, name, fn, inputs, kwargs)
     return _numpy_method(ufunc, method, name, inputs, kwargs)
 
@@ -233,9 +243,11 @@ def _ufunc_call(ufunc, name, fn, inputs, kwargs):
             raise ValueError(f"{name}: out= must hold exactly one array, got {len(out)}")
         out = out[0]
     where, dtype, signature, casting, subok = _ufunc_keywords(name, kwargs)
-    if ufunc is np.matmul:
+    if ufunc.signature is not None:  # the gufuncs: matmul, vecdot, matvec, vecmat
         axes, axis, keepdims = kwargs.pop("axes", None), kwargs.pop("axis", None), kwargs.pop("keepdims", False)
-        if axes is not None or axis is not None or keepdims:
+        if ufunc is getattr(np, "vecdot", None) and axis is not None and axes is None and not keepdims:
+            inputs = tuple(np.moveaxis(_operand(x), axis, -1) for x in inputs)  # the vectors' axis last
+        elif axes is not None or axis is not None or keepdims:
             raise TypeError(f"{name}: axes=, axis= and keepdims= are not supported on chainrule tensors; "
                             f"move the axes with cr.permute first")
     _refuse_keywords(name, kwargs)
@@ -336,6 +348,7 @@ _FUNCTIONS = {
     np.result_type: _data_only(np.result_type),
     # memory queries read the tensors' buffers (views of one tensor share them)
     np.shares_memory: _data_only(np.shares_memory), np.may_share_memory: _data_only(np.may_share_memory),
+    **numpy_extras.FUNCTIONS, **numpy_series.FUNCTIONS, **numpy_misc.FUNCTIONS,
 }
 subscribe(_serve)
 

@@ -19,6 +19,7 @@ from . import (  # each module defines its operations as it is imported
     joins,
     linalg,
     neural,
+    numpy_extras,
     products,
     quantiles,
     reductions,

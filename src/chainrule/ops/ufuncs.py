@@ -198,14 +198,13 @@ def _floor_divide_xp(space, x, y):
     return space.floor_divide(x, y)
 
 
-def _floor_divide(x, y):
-    if _foreign(x, y):
-        return _floor_divide_xp(B.namespace_of(x, y), x, y)
-    return np.floor_divide(x, y)
+_BOOL_RULES["floor_divide"] = _refuse_bool("floor_divide")
+_floor_divide = _integer_division("floor_divide", _torch_promotion(np.floor_divide, "floor_divide"))
 
 
 floor_divide_ = nondifferentiable(
-    "floor_divide", _floor_divide, batching="elementwise", xp=_floor_divide_xp,
+    "floor_divide", _floor_divide, batching="elementwise", xp=_floor_divide_xp, ufunc="floor_divide", method=True,
+    cli=2,
     doc="x // y rounded toward -inf (NumPy's floor_divide): remainder's derivative in its divisor")
 trunc_divide_ = nondifferentiable(
     "trunc_divide", lambda x, y: np.trunc(np.true_divide(x, y)), batching="elementwise",
