@@ -406,7 +406,7 @@ def test_detach_copy_keywords_and_levels_of_per_example_composites():
     np.testing.assert_array_equal(cr.vmap(lambda x: cr.tensor(x) * 2)(X).numpy(), 2 * X.numpy())
     np.testing.assert_array_equal(cr.vmap(lambda x, scale=1.0: x * scale)(X, scale=cr.tensor([1., 2., 3.])).numpy(),
                                   X.numpy() * np.array([1., 2., 3.])[:, None])
-    Q, Xq = cr.tensor([0.2, 0.5]), RNG.standard_normal((3, 6))
+    Q, Xq = cr.tensor([0.2, 0.5], dtype=cr.float64), RNG.standard_normal((3, 6))
     got = cr.vmap(lambda x: cr.vmap(lambda q: cr.quantile(x, q))(Q))(cr.tensor(Xq))
     np.testing.assert_allclose(got.numpy(), np.quantile(Xq, [0.2, 0.5], axis=1).T)
 
