@@ -124,7 +124,7 @@ def test_batching_kind_comes_from_the_operation_table():
         delattr(P.traced, "_probe_cube")
     assert {P.PRIMITIVES[n].batching for n in ("sum", "amax", "logsumexp")} == {"reduce"}
     assert {P.PRIMITIVES[n].batching for n in ("cumsum", "softmax")} == {"shift_dim"}
-    assert _batching.FALLBACK == ["copy_slices", "index_put", "overwrite"]
+    assert _batching.FALLBACK == ["copy_slices", "overwrite"]
 
 
 def _copy_into(m):

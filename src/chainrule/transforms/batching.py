@@ -392,6 +392,26 @@ def _scatter(ns, fn, args, params):
     return ns.wrap(fn(g, index=(slice(None),) + index, shape=(ns.size,) + shape))
 
 
+def _index_put(ns, fn, args, params):
+    """``x[index] = value`` per example (out of place): the batch axis leads ``x``; a batch of
+    values goes where NumPy puts the batch axis of ``x[(slice(None),) + index]``."""
+    index = _index_parts(params["index"])
+    if any(isinstance(i, Batched) for i in index):
+        return _loop(ns, fn, args, params)
+    x, value = args
+    shape = x.shape if isinstance(x, Batched) else _raw_shape(x)
+    if isinstance(value, Batched):
+        region = np.broadcast_to(np.empty((), np.int8), shape)[tuple(_stand_in(i) for i in index)].shape
+        v = ns.pad_to(value, len(region))
+        k = _batch_axis(index, tuple(shape), ns.size)
+        if k:
+            dims = list(range(len(_raw_shape(v))))
+            dims.insert(k, dims.pop(0))
+            v = ns.base.permute(v, dims=tuple(dims))
+        value = v
+    return ns.wrap(fn(ns.broadcast(x), value, index=(slice(None),) + index))
+
+
 def _matmul(ns, fn, args, params):
     a, b = args
     sa, sb = _arg_shape(a), _arg_shape(b)
@@ -496,7 +516,7 @@ def _arg_reduce(ns, fn, args, params):
 
 
 _RULES: dict[str, Callable[..., Any]] = {
-    "argmax": _arg_reduce, "argmin": _arg_reduce,
+    "argmax": _arg_reduce, "argmin": _arg_reduce, "index_put": _index_put,
     "reshape": _reshape, "broadcast_to": _broadcast_to, "sum_to": _sum_to, "permute": _permute,
     "flip": _flip, "tile": _tile, "getitem": _getitem, "scatter": _scatter, "matmul": _matmul,
     "einsum_prim": _einsum, "cat": _cat, "gather": _gather, "scatter_add": _scatter_add,
