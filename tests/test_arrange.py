@@ -29,6 +29,8 @@ def _check(got, want):
 @pytest.mark.parametrize("label, fn, arrays, kwargs", [c if len(c) == 4 else (*c, {}) for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_numpy_functions_on_tensors_give_numpy_results(label, fn, arrays, kwargs):
+    if label == "pad-dict" and np.lib.NumpyVersion(np.__version__) < "2.3.0":
+        pytest.skip("np.pad takes a dict pad_width from NumPy 2.3 (refused before, as test_numpy_semantics checks)")
     want = fn(*arrays, **kwargs)
     tensors = [cr.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
     _check(fn(*tensors, **kwargs), want)
