@@ -29,6 +29,8 @@ def _check(got, want):
 @pytest.mark.parametrize("label, fn, arrays, kwargs", [c if len(c) == 4 else (*c, {}) for c in CASES],
                          ids=[c[0] for c in CASES])
 def test_numpy_functions_on_tensors_give_numpy_results(label, fn, arrays, kwargs):
+    if label == "pad-dict" and np.lib.NumpyVersion(np.__version__) < "2.3.0":
+        pytest.skip("np.pad takes a dict pad_width from NumPy 2.3 (refused before, as test_numpy_semantics checks)")
     want = fn(*arrays, **kwargs)
     tensors = [cr.tensor(a) if isinstance(a, np.ndarray) else a for a in arrays]
     _check(fn(*tensors, **kwargs), want)
@@ -176,6 +178,24 @@ def test_a_list_bound_to_a_name_is_refused_too():
     pair = [x, x * 2.0]
     with pytest.raises(TypeError, match="numpy.asarray: .*cr.stack"):
         np.asarray(pair)
+
+
+def test_lists_are_found_however_the_call_is_written():
+    """Python 3.11+ reads the call from its source positions, 3.10 from its bytecode: the same
+    answers either way."""
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    pair = (y,)
+    refused = [lambda: np.array([y for _ in range(2)]), lambda: np.array(pair), lambda: np.asarray([*pair]),
+               lambda: np.array([y, x], dtype=np.float32), lambda: np.add((x, y), 1.0)]
+    for call in refused:
+        with pytest.raises(TypeError, match=r"numpy\.(array|asarray|add): .*cr\.stack"):
+            call()
+    kept = [np.asarray(y), np.asarray(x, dtype=np.float32), np.asarray(y if y is not None else x),
+            np.asarray(list(pair)[0]), np.array(pair[0], copy=True)]
+    for got in kept:
+        assert got.tolist() == [2.0, 4.0] or got.tolist() == [1.0, 2.0]
+    assert isinstance(np.stack([x, y]), cr.Tensor)
 
 
 def test_conversions_that_lose_nothing_still_work():

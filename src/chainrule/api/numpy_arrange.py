@@ -241,6 +241,7 @@ def _splitter(name: str, equal: bool, least: int = 1, axis_of=None):
     return split
 
 
+_PAD_DICT = np.lib.NumpyVersion(np.__version__) >= "2.3.0"  # np.pad(a, {axis: width}) is NumPy 2.3's
 _PAD_KEYWORDS = {
     "empty": (), "edge": (), "wrap": (), "constant": ("constant_values",), "linear_ramp": ("end_values",),
     "maximum": ("stat_length",), "mean": ("stat_length",), "median": ("stat_length",),
@@ -272,7 +273,7 @@ def _pad(array, pad_width, mode="constant", **kwargs):
     name = "numpy.pad"
     array = _operand(array)
     ndim = S._ndim(array)
-    if isinstance(pad_width, dict):
+    if isinstance(pad_width, dict) and _PAD_DICT:  # older NumPy: refused below, as NumPy does
         seq = [(0, 0)] * ndim
         for axis, width in pad_width.items():
             seq[axis] = (width, width) if np.ndim(width) == 0 else tuple(width)

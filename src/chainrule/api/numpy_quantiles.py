@@ -29,6 +29,22 @@ from .numpy_signatures import SIGNATURES as _CORE
 _F64 = np.dtype(np.float64)
 
 
+def _numpy_behaviour() -> tuple[str, bool]:
+    """What the installed NumPy does where versions differ: the text of np.mean's empty-slice
+    warning (np.median's; "Mean of empty slice." before NumPy 2.3), and whether np.quantile
+    promotes a Python-number q weakly (NumPy 2.4; before, a Python int or float q, np.float64
+    included, is first converted to the array's floating dtype)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        np.mean(np.empty(0))
+    empty = next((str(w.message) for w in caught if "empty" in str(w.message)), "Mean of empty slice")
+    weak = np.quantile(np.zeros(2, np.float32), np.float64(0.5)).dtype == _F64
+    return empty, bool(weak)
+
+
+_EMPTY_MEAN, _WEAK_Q = _numpy_behaviour()
+
+
 def _keep(keepdims) -> bool:
     return False if keepdims is _NoValue else bool(keepdims)
 
@@ -222,7 +238,7 @@ def _median_core(x, axes):
         x = _cast(x, _F64)
     flat, kept, n = Q.flatten_reduced(x, axes)
     if n == 0:
-        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=4)
+        warnings.warn(_EMPTY_MEAN, RuntimeWarning, stacklevel=4)
         warnings.warn(f"invalid value encountered in {'divide' if kept else 'scalar divide'}", RuntimeWarning,
                       stacklevel=4)
         return O.sum(flat, -1) * np.asarray(np.nan, dtype=_dtype_of(flat))
@@ -273,9 +289,17 @@ def _quantiles(name, scale, message, skip_nan=False):
     def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                  weights=None):
         a, shape, axes = _reduced(name, a, axis)
-        weak = type(q) in (int, float)
+        weak = type(q) in (int, float) and _WEAK_Q
         q_tensor = q if isinstance(q, Tensor) and (q.requires_grad or q._tangents is not None) else None
-        qs = np.true_divide(np.asarray(_raw(q)), scale) if scale != 1 else np.asanyarray(_raw(q))
+        floating = _dtype_of(a).kind == "f"
+        if _WEAK_Q:
+            qs = np.true_divide(np.asarray(_raw(q)), scale) if scale != 1 else np.asanyarray(_raw(q))
+        elif scale != 1:  # older NumPy: q / 100 in the array's floating dtype (weakly for a Python q)
+            qs = np.asanyarray(np.true_divide(_raw(q), _dtype_of(a).type(scale) if floating else scale))
+        elif isinstance(q, (int, float)) and floating:  # older NumPy: in the array's dtype
+            qs = np.asanyarray(q, dtype=_dtype_of(a))
+        else:
+            qs = np.asanyarray(_raw(q))
         if q_tensor is not None and scale != 1:
             q_tensor = q_tensor / scale
         if qs.size and not (qs.min() >= 0 and qs.max() <= 1):
