@@ -274,8 +274,9 @@ def _unique(ar, return_index=False, return_inverse=False, return_counts=False, a
             equal_nan=True, sorted=True):  # noqa: A002
     ar = _tensor(ar)
     data = np.asarray(_raw(ar))
+    keywords = {} if sorted is True else {"sorted": sorted}  # (sorted= is NumPy >= 2.3's)
     found = np.unique(data, return_index=True, return_inverse=return_inverse, return_counts=return_counts,
-                      axis=axis, equal_nan=equal_nan, sorted=sorted)
+                      axis=axis, equal_nan=equal_nan, **keywords)
     first = found[1]
     if axis is None:
         values = _gather_positions(ar, first)
