@@ -53,6 +53,11 @@ def _root_cotangents(op: str, outputs: list[Any], grad_outputs: Gradients, creat
                     f"this output has shape {data.shape}. Pass a gradient of that shape, e.g. "
                     f"y.backward(cr.ones_like(y)), which computes the vector-Jacobian product."
                 )
+            if data.dtype.kind == "c":
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for real scalar outputs (this one "
+                    f"is {data.dtype}, as in PyTorch); take a real part, e.g. y.real or y.abs()"
+                )
             cotangents.append(np.ones(data.shape, dtype=data.dtype))
             continue
         if isinstance(g, Tensor):
