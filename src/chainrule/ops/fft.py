@@ -131,12 +131,12 @@ def _length(op, n, name="n"):
     return n
 
 
-def _axes_and_sizes(op, a, s, axes):
+def _axes_and_sizes(op, a, s, axes, what="s"):
     """NumPy's ``s``/``axes`` rules: ``axes`` default to all axes (or the last ``len(s)``); the
     sizes default to the input's along them."""
     ndim = _data(a).ndim
     if s is not None:
-        s = [int(v) if v is not None and v != -1 else None for v in s]
+        s = [None if v is None or (type(v) is int and v == -1) else v for v in s]
     if axes is None:
         axes = list(range(ndim)) if s is None else list(range(ndim - len(s), ndim))
     else:
@@ -148,15 +148,15 @@ def _axes_and_sizes(op, a, s, axes):
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: repeated axes {axes} are not supported")
     shape = _data(a).shape
-    sizes = [shape[ax] if n is None else _length(op, n, "s") for ax, n in zip(axes, s)]
+    sizes = [shape[ax] if n is None else _length(op, n, what) for ax, n in zip(axes, s)]
     return axes, sizes
 
 
-def _c2c(op, a, s, axes, norm, inverse, out=None):
+def _c2c(op, a, s, axes, norm, inverse, out=None, what="s"):
     _no_out(op, out)
     a = _as_complex(_input(op, a))
     norm = _norm(op, norm)
-    axes, sizes = _axes_and_sizes(op, a, s, axes)
+    axes, sizes = _axes_and_sizes(op, a, s, axes, what)
     for ax, n in zip(axes, sizes):
         a = _resize(a, ax, n)
     if not axes:
@@ -180,14 +180,14 @@ def fft(a, n=None, axis=-1, norm=None, out=None):
     """The 1-D discrete Fourier transform along ``axis`` (``n``: crop or zero-pad first), as
     ``np.fft.fft``: ``cr.fft.fft(cr.tensor([1., 0., 0., 0.]))`` is four ones (complex)."""
     a, s, axes = _one_axis("fft.fft", a, n, axis)
-    return _c2c("fft.fft", a, s, axes, norm, False, out)
+    return _c2c("fft.fft", a, s, axes, norm, False, out, "n")
 
 
 @public("fft.ifft", numpy="fft.ifft")
 def ifft(a, n=None, axis=-1, norm=None, out=None):
     """The inverse of ``fft`` along ``axis`` (``np.fft.ifft``)."""
     a, s, axes = _one_axis("fft.ifft", a, n, axis)
-    return _c2c("fft.ifft", a, s, axes, norm, True, out)
+    return _c2c("fft.ifft", a, s, axes, norm, True, out, "n")
 
 
 @public("fft.fftn", numpy="fft.fftn")
@@ -227,9 +227,9 @@ def _half(a, axis):
     return a[(slice(None),) * axis + (slice(0, n // 2 + 1),)]
 
 
-def _rfftn(op, a, s, axes, norm, out):
+def _rfftn(op, a, s, axes, norm, out, what="s"):
     a = _real_input(op, a)
-    axes_, sizes = _axes_and_sizes(op, a, s, axes)
+    axes_, sizes = _axes_and_sizes(op, a, s, axes, what)
     if not axes_:
         raise ValueError(f"{op}: at least one axis is needed")
     full = _c2c(op, a, sizes, axes_, norm, False, out)
@@ -240,7 +240,7 @@ def _rfftn(op, a, s, axes, norm, out):
 def rfft(a, n=None, axis=-1, norm=None, out=None):
     """The transform of a real input, its ``n // 2 + 1`` non-negative frequencies (``np.fft.rfft``)."""
     a, s, axes = _one_axis("fft.rfft", a, n, axis)
-    return _rfftn("fft.rfft", a, s, axes, norm, out)
+    return _rfftn("fft.rfft", a, s, axes, norm, out, "n")
 
 
 @public("fft.rfftn", numpy="fft.rfftn")
