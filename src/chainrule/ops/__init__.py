@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import (  # each module defines its operations as it is imported
     activations,
     arrange,
-    complex,
+    complex_numbers,
     decompositions,
     elementwise,
     extrema,

@@ -24,7 +24,7 @@ from ..core import backend as B
 from ..core.tensor import Tensor
 from ._define import define
 from ._table import public
-from .complex import _complex_of, conj, real_
+from .complex_numbers import _complex_of, conj, real_
 from .elementwise import cast
 
 _NORMS = ("backward", "ortho", "forward")
