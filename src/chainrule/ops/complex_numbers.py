@@ -138,9 +138,16 @@ def _angle_jvp(m, tangents, ans, x):
     return m.where(zero, 0.0, m.imag(t * m.conj(x)) / m.where(zero, 1.0, r2))
 
 
-angle = define("angle", _angle, (_angle_vjp,), _angle_jvp, batching="elementwise", numpy="angle",
-               method=True, doc="the argument (phase) of complex numbers, in (-pi, pi]; 0 or pi for "
-                                "real ones. ``cr.angle(cr.tensor([1j]))`` is ``tensor([1.5708])``")
+angle_ = define("angle", _angle, (_angle_vjp,), _angle_jvp, batching="elementwise", public=False,
+                doc="the argument (phase) of complex numbers")
+
+
+@public(method=True, numpy="angle")
+def angle(input, deg: bool = False):  # noqa: A002
+    """The argument (phase) of complex numbers, in (-pi, pi] (degrees with ``deg``, NumPy's
+    keyword); 0 or pi for real ones. ``cr.angle(cr.tensor([1j]))`` is ``tensor([1.5708])``."""
+    out = angle_(input)
+    return out * (180.0 / math.pi) if deg else out
 
 
 def _complex(re, im):
