@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cmath
 import math
 import operator
 
@@ -427,7 +428,7 @@ def _pow_dy(m, ans, x, y):
     Complex: ``x^y log x``, 0 where ``x == 0`` (PyTorch's)."""
     if _is_complex(x) or _is_complex(y):
         if isinstance(x, (int, float, complex)):
-            return ans * (0.0 if x == 0 else complex(np.log(complex(x))))
+            return ans * (0.0 if x == 0 else cmath.log(x))
         zero = x == 0
         return m.where(zero, 0.0, ans * m.log(m.where(zero, 1.0, x)))
     if isinstance(x, (int, float)):

@@ -323,8 +323,8 @@ def _shift(op, x, axes, sign):
     shape = _data(x).shape
     if axes is None:
         axes = tuple(range(len(shape)))
-    elif isinstance(axes, (int, np.integer)):
-        axes = (int(axes),)
+    elif not isinstance(axes, (tuple, list)):
+        axes = (axes,)
     axes = tuple(_axis(op, ax, len(shape)) for ax in axes)
     if not axes:
         return x
@@ -349,7 +349,9 @@ def fftfreq(n, d=1.0):
     """The sample frequencies of an ``n``-point transform (``np.fft.fftfreq``; a constant)."""
     from ..core.creation import tensor
 
-    return tensor(np.fft.fftfreq(n, d))
+    n = _length("fft.fftfreq", n, "n")
+    values = [k if k < (n + 1) // 2 else k - n for k in range(n)]
+    return tensor([v / (n * d) for v in values], dtype=_float64())
 
 
 @public("fft.rfftfreq")
@@ -357,4 +359,11 @@ def rfftfreq(n, d=1.0):
     """The sample frequencies of an ``n``-point ``rfft`` (``np.fft.rfftfreq``; a constant)."""
     from ..core.creation import tensor
 
-    return tensor(np.fft.rfftfreq(n, d))
+    n = _length("fft.rfftfreq", n, "n")
+    return tensor([k / (n * d) for k in range(n // 2 + 1)], dtype=_float64())
+
+
+def _float64():
+    from ..core import dtypes as D
+
+    return D.float64

@@ -117,7 +117,7 @@ def _abs_derivative(m, ans, x):
     """sign(x); for complex ``x`` conj(x) / |x| (0 at 0): the walk's transpose convention (see
     core/engine), whose product with a tangent is cast to the real output (its real part)."""
     dt = getattr(x, "dtype", None)
-    if dt is not None and dt.kind == "c":
+    if dt is not None and B.kind(dt) == "c":
         zero = ans == 0
         return m.where(zero, 0.0, m.conj(x) / m.where(zero, 1.0, ans))
     return m.sign(x)

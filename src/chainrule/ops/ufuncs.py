@@ -53,7 +53,7 @@ def _numpy_only(impl):
 def _arccosh_derivative(m, ans, x):
     """1 / sqrt(x² - 1); for complex x 1 / (sqrt(x - 1) sqrt(x + 1)), the principal branch's."""
     dt = getattr(x, "dtype", None)
-    if dt is not None and dt.kind == "c":
+    if dt is not None and B.kind(dt) == "c":
         return 1.0 / (m.sqrt(x - 1.0) * m.sqrt(x + 1.0))
     return m.rsqrt(x * x - 1.0)
 
