@@ -278,3 +278,18 @@ def test_undefined_for_complex_raises_naming_the_operation(name, f):
 def test_equality_is_defined():
     z = cr.tensor(crandn(3))
     assert (z == z).numpy().all() and not (z != z).numpy().any()
+
+
+def test_vjp_with_a_complex_cotangent_equals_torch_func():
+    a, v = crandn(4), crandn(4)
+    _, pull = cr.vjp(lambda z: cr.exp(z) * z, cr.tensor(a))
+    _, pull_t = torch.func.vjp(lambda z: torch.exp(z) * z, torch.tensor(a))
+    (g,) = pull(cr.tensor(v))
+    (gt,) = pull_t(torch.tensor(v))
+    np.testing.assert_allclose(g.numpy(), _np(gt), rtol=1e-10)
+
+
+def test_backward_of_a_complex_scalar_needs_a_gradient():
+    z = cr.tensor(crandn(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match="real scalar outputs"):
+        z.sum().backward()

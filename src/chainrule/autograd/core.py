@@ -120,7 +120,7 @@ def tensor_backward(self: Tensor, gradient: TensorLike | None = None, retain_gra
     """
     data = self._data
     if (gradient is None and inputs is None and not create_graph and self._node is not None
-            and data.size == 1):
+            and data.size == 1 and getattr(data.dtype, "kind", "f") != "c"):  # (complex: refused below)
         # The common case, a scalar loss: straight to the engine.
         engine.compute_gradients([self], [B.one(data)], retain_graph=bool(retain_graph))
         return
