@@ -122,3 +122,8 @@ entry("complex.permute", lambda z: z.T, "permute", unary(cuniform, [(2, 3)]))
 entry("complex.getitem", lambda z: z[1:, [0, 2]], "getitem", unary(cuniform, [(2, 3)]))
 entry("complex.cat", lambda a, b: cr.cat([a, b], 0), "cat", lambda rng: [S(cuniform(rng, (2, 3)), cuniform(rng, (1, 3)))])
 entry("complex.flip", lambda z: cr.flip(z, (1,)), "flip", unary(cuniform, [(2, 3)]))
+entry("complex.var", lambda z: z.var(1), ("mean", "sub", "conj", "mul", "real", "sum", "div"), unary(cuniform, [(2, 3)]))
+entry("complex.std", lambda z: z.std(), ("mean", "sub", "conj", "mul", "real", "sum", "div", "eq", "where", "sqrt"),
+      unary(cuniform, [(4,)]))
+entry("complex.np.var", lambda z: np.var(z, axis=0), ("sub", "conj", "mul", "real", "sum", "div"),
+      unary(cuniform, [(2, 3)]))

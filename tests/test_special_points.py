@@ -288,7 +288,7 @@ COMPLEX_REFUSED = {
 # Defined for complex numbers (values and gradients: tests/test_complex.py).
 COMPLEX_SUPPORTED = {
     *FLOATING_FUNCTIONS, "abs", "square", "neg", "add", "sub", "mul", "div", "pow", "where", "cast",
-    "sum", "mean", "prod", "cumsum", "cumprod",
+    "sum", "mean", "prod", "cumsum", "cumprod", "var", "std",
 } - {"sigmoid", "erf"}
 
 
@@ -308,7 +308,7 @@ def test_complex_input_refused(name):
 def test_complex_input_computed(name):
     z = _complex_tensor([1 + 2j, -0.5 + 0.25j])
     out = COMPLEX_REFUSED[name](z)
-    assert out.dtype.kind == ("f" if name in ("abs", "cast") else "c")
+    assert out.dtype.kind == ("f" if name in ("abs", "cast", "var", "std") else "c")
 
 
 def test_complex_python_scalar_promotes():

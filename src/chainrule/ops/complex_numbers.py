@@ -27,7 +27,7 @@ from .elementwise import COMPLEX, cast, complex_unsupported, cos, mul, sin
 _PY_COMPLEX = complex  # Python's type (this module defines a function of that name)
 
 COMPLEX.update({"conj", "real", "imag", "angle", "complex", "where", "sum", "mean", "prod",
-                "cumsum", "cumprod", "matmul", "dot", "einsum", "fft_c2c"})
+                "cumsum", "cumprod", "var", "std", "matmul", "dot", "einsum", "fft_c2c"})
 
 
 def _kind(x) -> str:

@@ -34,6 +34,7 @@ from .reductions import (
     mean_prim,
     sum_prim,
 )
+from .complex_numbers import conj, real_
 from .shape import _ndim, _shape
 
 
@@ -56,7 +57,11 @@ def _correction(op, correction, unbiased):
 def _var(input, dims, correction, keepdim):  # noqa: A002
     n = _count(_shape(input), dims)
     centered = input - mean_prim(input, dim=dims, keepdim=True)
-    return sum_prim(centered * centered, dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+    if _dtype_of_tensor(input).kind == "c":  # |x - mean|², real (NumPy, PyTorch)
+        squares = real_(centered * conj(centered))
+    else:
+        squares = centered * centered
+    return sum_prim(squares, dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
 @public(method=True, numpy="var")
