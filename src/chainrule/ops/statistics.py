@@ -12,6 +12,7 @@ from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import define, per_example
 from ._table import public
+from .complex_numbers import conj, real_
 from .elementwise import _require_float, cast, complex_unsupported, sqrt
 from .extrema import amax_prim, amin_prim
 from .piecewise import abs as abs_
@@ -34,7 +35,6 @@ from .reductions import (
     mean_prim,
     sum_prim,
 )
-from .complex_numbers import conj, real_
 from .shape import _ndim, _shape
 
 
