@@ -293,3 +293,39 @@ def test_backward_of_a_complex_scalar_needs_a_gradient():
     z = cr.tensor(crandn(3), requires_grad=True)
     with pytest.raises(RuntimeError, match="real scalar outputs"):
         z.sum().backward()
+
+
+# Random programs: compositions of entire functions and of the non-holomorphic operations (no
+# branch cuts, so any random input is inside every domain), their loss |.|² summed.
+_STEPS = [
+    lambda M, z, w: M.exp(z * 0.3), lambda M, z, w: M.sin(z), lambda M, z, w: M.cos(z) * w,
+    lambda M, z, w: M.tanh(z * 0.2), lambda M, z, w: z * w + 1j, lambda M, z, w: z - w.conj(),
+    lambda M, z, w: z / (w * w.conj() + 1.0), lambda M, z, w: M.sinh(z * 0.5) + z.real,
+    lambda M, z, w: z.imag * w + M.abs(z), lambda M, z, w: (z ** 2) * 0.3, lambda M, z, w: z.sum() * w,
+    lambda M, z, w: M.cumsum(z, 0) * 0.5, lambda M, z, w: M.flip(z, (0,)) * w.mean(),
+    lambda M, z, w: M.angle(z + 3.0) * z,
+]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_programs_equal_torch(seed):
+    rng = np.random.default_rng(seed)
+    steps = [_STEPS[k] for k in rng.integers(0, len(_STEPS), size=5)]
+
+    def program(M, z, w):
+        for step in steps:
+            z = step(M, z, w)
+        return (M.abs(z) ** 2).sum()
+
+    a, b = crandn(5), crandn(5)
+    z, w = cr.tensor(a, requires_grad=True), cr.tensor(b, requires_grad=True)
+    zt, wt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    program(cr, z, w).backward()
+    program(torch, zt, wt).backward()
+    np.testing.assert_allclose(z.grad.numpy(), _np(zt.grad), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), _np(wt.grad), rtol=1e-8, atol=1e-10)
+    ta, tb = crandn(5), crandn(5)
+    _, t = cr.jvp(lambda z, w: program(cr, z, w), (cr.tensor(a), cr.tensor(b)), (cr.tensor(ta), cr.tensor(tb)))
+    _, tt = torch.func.jvp(lambda z, w: program(torch, z, w), (torch.tensor(a), torch.tensor(b)),
+                           (torch.tensor(ta), torch.tensor(tb)))
+    np.testing.assert_allclose(t.numpy(), _np(tt), rtol=1e-8, atol=1e-10)
