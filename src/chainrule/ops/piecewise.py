@@ -118,12 +118,12 @@ def _abs_derivative(m, ans, x):
     core/engine), whose product with a tangent is cast to the real output (its real part)."""
     dt = getattr(x, "dtype", None)
     if dt is not None and B.kind(dt) == "c":
-        zero = ans == 0
-        return m.where(zero, 0.0, m.conj(x) / m.where(zero, 1.0, ans))
+        zero = x == 0
+        return m.where(zero, 0.0, m.conj(x) / m.where(zero, 1.0, m.abs(x)))
     return m.sign(x)
 
 
-abs = elementwise("abs", _real(np.abs, "abs"), _abs_derivative, uses="x,ans",  # noqa: A001
+abs = elementwise("abs", _real(np.abs, "abs"), _abs_derivative,  # noqa: A001
                   doc="|x|; gradient sign(x): 0 at 0 (PyTorch's), NaN at NaN (PyTorch's is 0: it hides the NaN); for complex x, x/|x| (0 at 0)", operator="abs", ufunc="absolute", aliases=("absolute",), method=True, cli=1)
 
 
