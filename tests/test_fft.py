@@ -166,3 +166,11 @@ def test_numpy_raises_for_the_same_inputs():
         for f in (lambda: np.fft.fft(X, norm="bogus"), lambda: np.fft.fft(X, n=0), lambda: np.fft.fft(X, axis=2)):
             with pytest.raises((ValueError, IndexError)):
                 f()
+
+
+def test_empty_inputs_as_numpy():
+    with pytest.raises(ValueError, match=r"fft\.fft: invalid number of data points \(0\)"):
+        cr.fft.fft(cr.zeros(0))
+    with pytest.raises(ValueError, match=r"fft\.irfft: invalid number of data points \(0\)"):
+        cr.fft.irfft(cr.zeros(1, dtype=cr.complex64))
+    assert cr.fft.fft(cr.zeros((0, 3)), axis=1).shape == np.fft.fft(np.zeros((0, 3)), axis=1).shape

@@ -149,6 +149,9 @@ def _axes_and_sizes(op, a, s, axes, what="s"):
         raise ValueError(f"{op}: repeated axes {axes} are not supported")
     shape = _data(a).shape
     sizes = [shape[ax] if n is None else _length(op, n, what) for ax, n in zip(axes, s)]
+    if 0 in sizes:
+        raise ValueError(f"{op}: invalid number of data points (0) along axis {axes[sizes.index(0)]}; "
+                         f"the transform needs at least one")
     return axes, sizes
 
 
