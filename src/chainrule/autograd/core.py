@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core import backend as B
 from ..core import engine
+from ..core.engine import _REAL_SCALARS
 from ..core.dtypes import check_operand
 from ..core.tensor import Tensor
 
@@ -120,7 +121,8 @@ def tensor_backward(self: Tensor, gradient: TensorLike | None = None, retain_gra
     """
     data = self._data
     if (gradient is None and inputs is None and not create_graph and self._node is not None
-            and data.size == 1 and getattr(data.dtype, "kind", "f") != "c"):  # (complex: refused below)
+            and data.size == 1 and (type(data) in _REAL_SCALARS or getattr(data.dtype, "kind", "f") != "c")):
+        # (a complex output: refused below, as PyTorch)
         # The common case, a scalar loss: straight to the engine.
         engine.compute_gradients([self], [B.one(data)], retain_graph=bool(retain_graph))
         return

@@ -51,6 +51,8 @@ _NUMPY_TYPES = B.NUMPY_TYPES
 _own_memory = B.own_memory
 
 _NO_INPUTS = [(None,) * n for n in range(9)]  # _NO_INPUTS[n]: n inputs, none saved
+# Cotangents known to be real from their type alone (one set lookup; see ``_public``).
+_REAL_SCALARS = frozenset({B.FLOAT64.type, B.FLOAT32.type, float})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -217,7 +219,8 @@ def _start(roots, cotangents, targets, traced, batch):
                 cotangent = Tensor._wrap(cotangent)
         elif isinstance(cotangent, Tensor):
             cotangent = cotangent._data
-        cotangent = _public(cotangent, traced)  # the user's convention to the walk's (an involution)
+        if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):
+            cotangent = _public(cotangent, traced)  # the user's convention to the walk's (an involution)
         if batch is not None:
             cotangent = m.wrap(cotangent)
         previous = grads.get(node)
@@ -432,7 +435,7 @@ def _accumulate_into(tensor, cotangent, traced, own=False):
     """``tensor.grad += cotangent`` (out of place when recording the backward pass). The
     cotangent becomes ``.grad`` itself only when the walk ``own``\\ s it; else a copy does."""
     existing = tensor._grad
-    if _complex_kind(cotangent):  # PyTorch's convention (see the module's doc): a new array
+    if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):  # PyTorch's convention: a new array
         cotangent = _public(cotangent, traced)
         own = True
     if traced:
