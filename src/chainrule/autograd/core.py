@@ -9,8 +9,8 @@ import numpy as np
 
 from ..core import backend as B
 from ..core import engine
-from ..core.engine import _REAL_SCALARS
 from ..core.dtypes import check_operand
+from ..core.engine import _REAL_SCALARS
 from ..core.tensor import Tensor
 
 if TYPE_CHECKING:
