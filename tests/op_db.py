@@ -39,6 +39,9 @@ from chainrule.ops import shape as _shape_ops
 # ---------------------------------------------------------------------------------------------
 
 
+_DIFFERENTIABLE = (np.dtype(np.float64), np.dtype(np.complex128))
+
+
 @dataclass(frozen=True)
 class Sample:
     """One call: positional arrays (float64 ones are differentiated) and keyword constants."""
@@ -48,10 +51,11 @@ class Sample:
     label: str
 
     def tensors(self) -> list:
-        """Fresh tensors for ``args``: float64 arrays require grad, others are constants."""
+        """Fresh tensors for ``args``: float64 (and complex128) arrays require grad, others are
+        constants."""
         out = []
         for a in self.args:
-            if isinstance(a, np.ndarray) and a.dtype == np.float64:
+            if isinstance(a, np.ndarray) and a.dtype in _DIFFERENTIABLE:
                 out.append(cr.tensor(a.copy(), requires_grad=True))
             elif isinstance(a, np.ndarray):
                 out.append(cr.tensor(a.copy()))
@@ -63,7 +67,12 @@ class Sample:
     def differentiable(self) -> tuple:
         """Positions of the arguments that are differentiated."""
         return tuple(i for i, a in enumerate(self.args)
-                     if isinstance(a, np.ndarray) and a.dtype == np.float64)
+                     if isinstance(a, np.ndarray) and a.dtype in _DIFFERENTIABLE)
+
+    @property
+    def complex(self) -> bool:
+        """Whether a differentiated argument is complex (tests/op_db_complex.py)."""
+        return any(self.args[i].dtype.kind == "c" for i in self.differentiable)
 
 
 @dataclass(frozen=True)

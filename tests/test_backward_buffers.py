@@ -54,7 +54,8 @@ def _run(entry, sample, *, paths, v_seed=1):
         for o, w in zip(these, _weights(these, v_seed + p)):
             o.retain_grad()
             o.register_hook(lambda g: hooked.append((g, g.numpy().copy())))
-            loss = loss + (o * cr.tensor(w, dtype=o.dtype)).sum() + o.sum()
+            term = (o * cr.tensor(w, dtype=o.dtype)).sum() + o.sum()
+            loss = loss + (term.real if o.dtype.kind == "c" else term)  # a real loss
         outs += these
         kept += [o.detach().numpy().copy() for o in these]
     loss.backward()

@@ -127,8 +127,8 @@ def test_one_tensor_of_integers_is_promoted():
 
 
 @pytest.mark.parametrize("args", [
-    lambda x: (x, np.array([1j, 2j, 3j])),
-    lambda x: (np.array([1j, 2j, 3j]), x),
+    lambda x: (x, np.array(["2020-01-01"] * 3, dtype="datetime64[D]")),
+    lambda x: (np.array(["2020-01-01"] * 3, dtype="datetime64[D]"), x),
     lambda x: (x, ["a", "b", "c"]),
     lambda x: (x, None),
     lambda x: (None, x),

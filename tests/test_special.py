@@ -118,11 +118,11 @@ def test_domain_edges_are_scipys():
 
 
 def test_complex_and_non_numbers_are_refused_naming_the_function():
-    with pytest.raises(TypeError, match=r"special\.gammaln: x has dtype complex128"):
+    with pytest.raises(TypeError, match=r"special\.gammaln: not defined for complex"):
         cr.special.gammaln(np.array([1 + 1j]))
     with pytest.raises(TypeError, match=r"special\.erfcx"):
         cr.special.erfcx("1.0")
-    with pytest.raises(TypeError, match=r"special\.xlogy: x has dtype complex128"):
+    with pytest.raises(TypeError, match=r"special\.xlogy: not defined for complex"):
         cr.special.xlogy(np.array([1 + 1j]), 2.0)
     with pytest.raises(ValueError, match=r"special\.xlogy: .*\(3,\) and \(4,\)"):
         cr.special.xlogy(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([1.0, 2.0, 3.0, 4.0]))

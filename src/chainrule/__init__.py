@@ -19,7 +19,8 @@ from typing import Any as _Any
 
 from .core import dtypes as _dtypes
 from .core.dtypes import (
-    bool, float16, float32, float64, get_default_dtype, int32, int64, set_default_dtype,
+    bool, complex64, complex128, float16, float32, float64, get_default_dtype, int32, int64,
+    set_default_dtype,
 )
 from .core.modes import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
@@ -119,5 +120,7 @@ double = float64
 float = float32  # noqa: A001
 long = int64
 half = float16
+cfloat = complex64
+cdouble = complex128
 
 __version__ = "0.1.0"

@@ -19,7 +19,7 @@ __all__ = ["ArgNums", "DTypeLike", "Operand", "Scalar", "Shape", "SizeLike", "Te
 TensorLike: TypeAlias = Union["Tensor", npt.ArrayLike]
 """Data a tensor operation accepts: a tensor, a NumPy array, a number or nested lists of numbers."""
 
-Operand: TypeAlias = Union["Tensor", np.ndarray, float]
+Operand: TypeAlias = Union["Tensor", np.ndarray, float, complex]
 """A checked operand (``dtypes.check_operand``): a tensor, an array or a number (lists have become
 arrays). NumPy scalars count as numbers here, as ``np.float64`` (a ``float``) does: they support the
 same arithmetic."""

@@ -185,7 +185,12 @@ def _variance(name, root, a, axis, dtype, out, ddof, keepdims, where, mean, corr
         centered = _cast(centered, work)
     if mask is not None:
         centered = O.where(mask, centered, _zero(centered._data.dtype))
-    squares = O.sum(centered * centered, axes, keepdims)
+    if getattr(centered._data.dtype, "kind", None) == "c":  # |x - mean|², real (NumPy)
+        from ..ops.complex_numbers import conj, real_
+
+        squares = O.sum(real_(centered * conj(centered)), axes, keepdims)
+    else:
+        squares = O.sum(centered * centered, axes, keepdims)
     dt = squares._data.dtype
     if mask is None:
         denominator = np.asarray(max(count - ddof, 0), dtype=dt)

@@ -10,6 +10,7 @@ import numpy as np
 from ..core import backend as B
 from ..core import engine
 from ..core.dtypes import check_operand
+from ..core.engine import _REAL_SCALARS
 from ..core.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -58,6 +59,11 @@ def _root_cotangents(op: str, outputs: list[Any], grad_outputs: Gradients, creat
                     f"{op}: grad can be implicitly created only for outputs with one element; "
                     f"this output has shape {data.shape}. Pass a gradient of that shape, e.g. "
                     f"y.backward(cr.ones_like(y)), which computes the vector-Jacobian product."
+                )
+            if data.dtype.kind == "c":
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for real scalar outputs (this one "
+                    f"is {data.dtype}, as in PyTorch); take a real part, e.g. y.real or y.abs()"
                 )
             cotangents.append(np.ones(data.shape, dtype=data.dtype))
             continue
@@ -121,7 +127,8 @@ def tensor_backward(self: Tensor, gradient: TensorLike | None = None, retain_gra
     """
     data = self._data
     if (gradient is None and inputs is None and not create_graph and self._node is not None
-            and data.size == 1):
+            and data.size == 1 and (type(data) in _REAL_SCALARS or getattr(data.dtype, "kind", "f") != "c")):
+        # (a complex output: refused below, as PyTorch)
         # The common case, a scalar loss: straight to the engine.
         engine.compute_gradients([self], [B.one(data)], retain_graph=bool(retain_graph))
         return

@@ -1,4 +1,10 @@
-"""``gradcheck`` and ``gradgradcheck``: analytical derivatives against finite differences."""
+"""``gradcheck`` and ``gradgradcheck``: analytical derivatives against finite differences.
+
+Complex inputs and outputs (complex128) are checked as PyTorch's gradcheck does: each complex
+number is two real coordinates (real and imaginary parts), finite differences are taken in both
+directions, and the analytical derivatives are those of real-valued functions of the outputs
+(``Re y_j`` and ``Im y_j``), whose ``.grad`` in PyTorch's convention is ``dL/dRe x + i dL/dIm x``.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +55,25 @@ def _differentiable(inputs: Sequence[Any], op: str = "gradcheck") -> list[int]:
     if not chosen:
         raise ValueError(f"{op}: no input requires grad; create the inputs to check with requires_grad=True")
     for i in chosen:
-        if inputs[i]._data.dtype != np.float64:
+        if inputs[i]._data.dtype not in (np.float64, np.complex128):
             raise TypeError(
                 f"{op}: input {i} has dtype {inputs[i]._data.dtype}; finite differences need "
-                f"float64 inputs to be meaningful (use x.double())"
+                f"float64 (or complex128) inputs to be meaningful (use x.double())"
             )
     return chosen
+
+
+def _flat(values) -> np.ndarray:
+    """An output's values as real coordinates (a complex number: its real, then imaginary part)."""
+    values = np.asarray(values)
+    if values.dtype.kind == "c":
+        return np.stack([values.real, values.imag], axis=-1).astype(np.float64).ravel()
+    return np.asarray(values, dtype=np.float64).ravel()
+
+
+def _size(array) -> int:
+    """How many real coordinates ``array`` has (two per complex number)."""
+    return array.size * (2 if array.dtype.kind == "c" else 1)
 
 
 def _check_arguments(op: str, f, eps, atol, rtol, method, seed, **flags) -> None:
@@ -77,11 +96,17 @@ def _check_arguments(op: str, f, eps, atol, rtol, method, seed, **flags) -> None
 def _numerical_jacobian(f, inputs, i, eps, method, op="gradcheck") -> np.ndarray:
     """d(all outputs, flattened and concatenated) / d(input i, flattened): shape (n_out, n_in)."""
     base = inputs[i]._data
+    dtype = base.dtype
+    if dtype.kind == "c":  # differences along the real and the imaginary part of each element
+        base = np.stack([base.real, base.imag], axis=-1)
 
     def column_function(x):
         call = list(inputs)
+        if dtype.kind == "c":
+            data = x._data
+            x = Tensor._wrap((data[..., 0] + 1j * data[..., 1]).astype(dtype))
         call[i] = x
-        return np.concatenate([np.asarray(o._data, dtype=np.float64).ravel() for o in _outputs(f, call, op)])
+        return np.concatenate([_flat(o._data) for o in _outputs(f, call, op)])
 
     fx = numerical._value_at(column_function, base, method, op)
     cols = []
@@ -95,34 +120,39 @@ def _reverse_jacobian(f, inputs, i) -> np.ndarray:
     with enable_grad():
         outs = _outputs(f, inputs, "gradcheck")
     rows = []
+    width = _size(inputs[i]._data)
     for o in outs:
+        units = (1.0, 1j) if o._data.dtype.kind == "c" else (1.0,)  # the gradients of Re y_j, Im y_j
         for j in range(o._data.size):
-            if not o._requires_grad:
-                rows.append(np.zeros(inputs[i]._data.size))
-                continue
-            basis = np.zeros(o._data.size, dtype=o._data.dtype)
-            basis[j] = 1.0
-            (g,) = autograd_grad([o], [inputs[i]], [basis.reshape(o._data.shape)],
-                                 retain_graph=True, allow_unused=True)
-            rows.append(np.zeros(inputs[i]._data.size) if g is None else g._data.astype(np.float64).ravel())
-    return np.stack(rows) if rows else np.zeros((0, inputs[i]._data.size))
+            for unit in units:
+                if not o._requires_grad:
+                    rows.append(np.zeros(width))
+                    continue
+                basis = np.zeros(o._data.size, dtype=o._data.dtype)
+                basis[j] = unit
+                (g,) = autograd_grad([o], [inputs[i]], [basis.reshape(o._data.shape)],
+                                     retain_graph=True, allow_unused=True)
+                rows.append(np.zeros(width) if g is None else _flat(g._data))
+    return np.stack(rows) if rows else np.zeros((0, width))
 
 
 def _forward_jacobian(f, inputs, i) -> np.ndarray:
     x = inputs[i]
     cols = []
+    units = (1.0, 1j) if x._data.dtype.kind == "c" else (1.0,)  # along Re x_j, then Im x_j
     for j in range(x._data.size):
-        basis = np.zeros(x._data.size, dtype=x._data.dtype)
-        basis[j] = 1.0
-        with no_grad(), forward_level() as level:
-            call = list(inputs)
-            call[i] = make_dual(x, basis.reshape(x._data.shape), level)
-            outs = _outputs(f, call)
-            parts = []
-            for o in outs:
-                t = tangent_of(o, level)
-                parts.append(np.zeros(o._data.size) if t is None else np.asarray(t._data, dtype=np.float64).ravel())
-        cols.append(np.concatenate(parts))
+        for unit in units:
+            basis = np.zeros(x._data.size, dtype=x._data.dtype)
+            basis[j] = unit
+            with no_grad(), forward_level() as level:
+                call = list(inputs)
+                call[i] = make_dual(x, basis.reshape(x._data.shape), level)
+                outs = _outputs(f, call)
+                parts = []
+                for o in outs:
+                    t = tangent_of(o, level)
+                    parts.append(np.zeros(_size(o._data)) if t is None else _flat(t._data))
+            cols.append(np.concatenate(parts))
     return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
 
 
@@ -168,12 +198,13 @@ def _gradcheck(op, f, inputs, eps, atol, rtol, method, check_forward, check_reve
                      check_reverse=check_reverse)
     inputs = _as_inputs(inputs, op)
     chosen = _differentiable(inputs, op)
-    with no_grad():
-        out_shapes = [o._data.shape for o in _outputs(f, inputs, op)]
+    with no_grad():  # (complex outputs and inputs: a last axis of 2, their real and imaginary parts)
+        out_shapes = [o._data.shape + ((2,) if o._data.dtype.kind == "c" else ())
+                      for o in _outputs(f, inputs, op)]
     rng = np.random.default_rng(seed)
     for i in chosen:
         numeric = _numerical_jacobian(f, inputs, i, eps, method, op)
-        shape = inputs[i]._data.shape
+        shape = inputs[i]._data.shape + ((2,) if inputs[i]._data.dtype.kind == "c" else ())
         rev = fwd = None
         if check_reverse:
             rev = _reverse_jacobian(f, inputs, i)
@@ -207,7 +238,8 @@ def gradgradcheck(f: Callable[..., Any], inputs: Tensor | Sequence[Any],
     rng = np.random.default_rng(seed + 1)
     cotangents: list[np.ndarray]
     if grad_outputs is None:
-        cotangents = [rng.standard_normal(o._data.shape) for o in outs]
+        cotangents = [rng.standard_normal(o._data.shape) + 1j * rng.standard_normal(o._data.shape)
+                      if o._data.dtype.kind == "c" else rng.standard_normal(o._data.shape) for o in outs]
     else:
         given = grad_outputs if isinstance(grad_outputs, (list, tuple)) else [grad_outputs]
         if len(given) != len(outs):
@@ -215,12 +247,12 @@ def gradgradcheck(f: Callable[..., Any], inputs: Tensor | Sequence[Any],
         cotangents = []
         for k, (value, o) in enumerate(zip(given, outs)):
             g = _as_data(value, copy=False, op="gradgradcheck")
-            if g.dtype.kind not in "fiu" or g.shape != o._data.shape:
+            if g.dtype.kind not in "fiuc" or g.shape != o._data.shape:
                 raise ValueError(
-                    f"gradgradcheck: grad_outputs[{k}] must be real numbers of the output's shape "
+                    f"gradgradcheck: grad_outputs[{k}] must be numbers of the output's shape "
                     f"{o._data.shape}, got shape {g.shape} dtype {g.dtype}"
                 )
-            cotangents.append(np.asarray(g, dtype=np.float64))
+            cotangents.append(np.asarray(g, dtype=np.complex128 if g.dtype.kind == "c" else np.float64))
 
     def first_derivatives(*args: Any) -> tuple[Tensor, ...]:
         xs = list(args)

@@ -357,9 +357,13 @@ def as_array(value, dtype=None, like=None):
 
 
 def astype(x, dtype):
-    """``x`` in ``dtype`` (any namespace's dtype; no copy when it already has it)."""
+    """``x`` in ``dtype`` (any namespace's dtype; no copy when it already has it). Complex to
+    real: the real part (PyTorch's, without NumPy's warning)."""
     if type(x) is ndarray or isinstance(x, generic):
-        return x.astype(numpy_dtype(dtype), copy=False)
+        dtype = numpy_dtype(dtype)
+        if x.dtype.kind == "c" and dtype.kind != "c":
+            x = x.real
+        return x.astype(dtype, copy=False)
     if not foreign(x):
         return np.asarray(x, dtype=numpy_dtype(dtype))
     space = x.__array_namespace__()

@@ -51,9 +51,9 @@ def _flag(op: str, name: str, value: object) -> bool:
 def _finish(array: np.ndarray, requires_grad: bool, op: str = "tensor") -> Tensor:
     t = Tensor._wrap(array)
     if _flag(op, "requires_grad", requires_grad):
-        if B.kind(array.dtype) != "f":
+        if B.kind(array.dtype) not in "fc":
             raise RuntimeError(
-                f"{op}: requires_grad=True needs a floating-point tensor (only those can require "
+                f"{op}: requires_grad=True needs a floating-point or complex tensor (only those can require "
                 f"gradients), this one has dtype {array.dtype}; give dtype=cr.float32 (or float64)"
             )
         t.requires_grad_(True)
@@ -239,6 +239,8 @@ def randint(low: SupportsIndex, high: SupportsIndex | None = None, size: SizeLik
         raise RuntimeError(f"randint: expects low < high, got low={low}, high={high}")
     shape = _shape("randint", (), size)
     dtype = D.resolve(dtype, "randint") or D.int64
+    if dtype.kind == "c":
+        raise RuntimeError(f"randint: random integers need an integer, floating or bool dtype, got {dtype}")
     if dtype.kind == "b" and high > 2:
         raise RuntimeError(f"randint: high={high} is out of range for dtype bool (at most 2)")
     return Tensor._wrap(np.asarray(generator("randint").integers(low, high, size=shape)).astype(dtype))

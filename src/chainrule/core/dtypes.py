@@ -20,6 +20,8 @@ float64 = np.dtype(np.float64)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # noqa: A001 - the public name is PyTorch's
+complex64 = np.dtype(np.complex64)
+complex128 = np.dtype(np.complex128)
 
 _FLOATS = (float16, float32, float64)
 _default: list[np.dtype] = [float32]
@@ -52,10 +54,11 @@ def get_default_dtype() -> np.dtype:
     return _default[0]
 
 
-# The kinds of dtype a tensor can have: bool, signed and unsigned integers, floating point.
-# Complex numbers are not supported yet; objects, strings, dates and records never are.
-SUPPORTED_KINDS = "biuf"
-_KIND_NAMES = {"c": "complex numbers are not supported yet", "O": "Python objects are not numbers",
+# The kinds of dtype a tensor can have: bool, signed and unsigned integers, floating point,
+# complex (complex64 and complex128; NumPy's complex256 is not PyTorch's). Objects, strings,
+# dates and records never are.
+SUPPORTED_KINDS = "biufc"
+_KIND_NAMES = {"c": "only complex64 and complex128 are supported", "O": "Python objects are not numbers",
                "U": "strings are not numbers", "S": "bytes are not numbers",
                "M": "dates are not numbers", "m": "time spans are not numbers",
                "V": "structured (record) dtypes are not supported"}
@@ -63,7 +66,7 @@ _KIND_NAMES = {"c": "complex numbers are not supported yet", "O": "Python object
 
 def unsupported(dtype: np.dtype) -> str | None:
     """Why a tensor cannot have ``dtype`` (a NumPy dtype), or None when it can."""
-    if dtype.kind in SUPPORTED_KINDS and dtype.fields is None:
+    if dtype.kind in SUPPORTED_KINDS and dtype.fields is None and (dtype.kind != "c" or dtype.itemsize <= 16):
         return None
     return _KIND_NAMES.get(dtype.kind, f"dtype kind {dtype.kind!r} is not supported")
 
@@ -97,7 +100,7 @@ def check_operand(op: str, value: Any, name: str = "operand") -> Operand:
     of real numbers); otherwise a ``TypeError`` naming ``op``. Lists come back as arrays."""
     if hasattr(value, "_data"):  # a Tensor (tensors hold only supported dtypes)
         return value
-    if isinstance(value, (int, float)):  # bool is an int
+    if isinstance(value, (int, float, complex)):  # bool is an int
         return value
     if isinstance(value, (np.ndarray, np.generic)):
         array = value
@@ -124,14 +127,13 @@ def check_operand(op: str, value: Any, name: str = "operand") -> Operand:
             raise TypeError(f"{op}: {name} has dtype {value.dtype} ({why}); pass real numbers")
         return value
     else:
-        hint = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
         raise TypeError(
-            f"{op}: {name} must be a tensor, a real number or an array of them, got "
-            f"{type(value).__name__} {value!r:.40}{hint}"
+            f"{op}: {name} must be a tensor, a number or an array of them, got "
+            f"{type(value).__name__} {value!r:.40}"
         )
     why = unsupported(array.dtype)
     if why is not None:
-        raise TypeError(f"{op}: {name} has dtype {array.dtype} ({why}); pass real numbers")
+        raise TypeError(f"{op}: {name} has dtype {array.dtype} ({why}); pass numbers")
     return value
 
 
@@ -151,6 +153,5 @@ def check_real(op: str, name: str, value: Any, optional: builtins.bool = False) 
         return value
     if isinstance(value, (int, float)) or (isinstance(value, np.generic) and value.dtype.kind in "biuf"):
         return value
-    why = " (complex numbers are not supported yet)" if isinstance(value, complex) else ""
-    raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} {value!r:.40}{why}")
+    raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} {value!r:.40}")
 

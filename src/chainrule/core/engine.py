@@ -22,6 +22,15 @@ moment it is handed anywhere: to a hook (whose result is not the walk's either),
 ``.grad`` tensor, the results, ``grad_value``. And an owned array is written only if it has its
 own, writable, contiguous memory (``backend.own_memory``): a view never qualifies, whoever owns its
 base.
+
+Complex numbers. The walk carries the *transpose* convention (JAX's): a rule returns the
+cotangent transposed through its linear map, ``g * f'(z)`` for a holomorphic ``f``, the very
+formula the real case uses, so every rule written for real numbers is right for complex ones.
+PyTorch's ``.grad`` is its complex conjugate (``g * conj(f'(z))``, the conjugate Wirtinger
+convention): the cotangents are conjugated where they cross the boundary (``_public``): the
+user's cotangents of complex roots on the way in, and on the way out the gradients that reach
+``.grad``, the results, hooks and retained gradients. On real dtypes this is one dtype test
+per leaf, none per operation.
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ _NUMPY_TYPES = B.NUMPY_TYPES
 _own_memory = B.own_memory
 
 _NO_INPUTS = [(None,) * n for n in range(9)]  # _NO_INPUTS[n]: n inputs, none saved
+# Cotangents known to be real from their type alone (one set lookup; see ``_public``).
+_REAL_SCALARS = frozenset({B.FLOAT64.type, B.FLOAT32.type, float})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,6 +219,8 @@ def _start(roots, cotangents, targets, traced, batch):
                 cotangent = Tensor._wrap(cotangent)
         elif isinstance(cotangent, Tensor):
             cotangent = cotangent._data
+        if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):
+            cotangent = _public(cotangent, traced)  # the user's convention to the walk's (an involution)
         if batch is not None:
             cotangent = m.wrap(cotangent)
         previous = grads.get(node)
@@ -337,7 +350,7 @@ def _node_extras(node, cotangent, own, traced, single, wanted, results, accumula
 
 def _deliver(tensor, cotangent, results, accumulate, traced) -> None:
     """Hand the gradient of a requested input (``targets``) to the results (and its ``.grad``)."""
-    results[id(tensor)] = cotangent
+    results[id(tensor)] = _public(cotangent, traced)
     if accumulate:
         _accumulate_into(tensor, cotangent, traced)  # a copy: the results hold it
 
@@ -354,7 +367,35 @@ def _check_finite(node, cotangent, traced):
         )
 
 
+def _complex_kind(cotangent) -> bool:
+    """Whether a cotangent (array, scalar, tensor or batch) holds complex numbers."""
+    dt = getattr(getattr(cotangent, "_data", cotangent), "dtype", None)
+    if dt is None:
+        return type(cotangent) is complex
+    kind = getattr(dt, "kind", None)
+    return (kind if kind is not None else B.kind(dt)) == "c"
+
+
+def _public(cotangent, traced):
+    """A cotangent in the walk's (transpose) convention in PyTorch's, or back (see the module's
+    doc): its complex conjugate when it is complex, else itself."""
+    if not _complex_kind(cotangent):
+        return cotangent
+    ns = getattr(cotangent, "ns", None)
+    if ns is not None:  # a batch of cotangents (see transforms/batching)
+        return ns.conj(cotangent)
+    if traced or isinstance(cotangent, Tensor):
+        return traced_namespace.conj(cotangent if isinstance(cotangent, Tensor) else Tensor._wrap(cotangent))
+    return raw.conj(cotangent)
+
+
 def _run_hooks(hooks, cotangent, traced):
+    if _complex_kind(cotangent):  # hooks see and return PyTorch's convention
+        return _public(_run_hooks_(hooks, _public(cotangent, traced), traced), traced)
+    return _run_hooks_(hooks, cotangent, traced)
+
+
+def _run_hooks_(hooks, cotangent, traced):
     for fn in list(hooks.values()):
         given = cotangent if traced else Tensor._wrap(cotangent)
         replaced = fn(given)
@@ -394,6 +435,9 @@ def _accumulate_into(tensor, cotangent, traced, own=False):
     """``tensor.grad += cotangent`` (out of place when recording the backward pass). The
     cotangent becomes ``.grad`` itself only when the walk ``own``\\ s it; else a copy does."""
     existing = tensor._grad
+    if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):  # PyTorch's convention: a new array
+        cotangent = _public(cotangent, traced)
+        own = True
     if traced:
         if cotangent._requires_grad or cotangent._tangents is not None:  # keep history and tangents
             tensor._grad = cotangent if existing is None else existing + cotangent

@@ -57,7 +57,15 @@ def format_values(array: np.ndarray, prefix: str = "tensor(") -> str:
         return "[]"
     kind = array.dtype.kind
     shown = _shown(array)
-    if kind == "f":
+    if kind == "c":
+        re_fmt = _float_format(shown.real.astype(np.float64))
+        im_fmt = _float_format(np.abs(shown.imag).astype(np.float64))
+
+        def fmt(v):  # PyTorch's ``1.0000+2.0000j``
+            im = v.imag
+            sign = "-" if im < 0 or (im == 0 and np.signbit(im)) else "+"
+            return f"{re_fmt(v.real)}{sign}{im_fmt(abs(im))}j"
+    elif kind == "f":
         fmt = _float_format(shown.astype(np.float64))
     elif kind == "b":
         fmt = lambda v: "True" if v else "False"  # noqa: E731
@@ -85,7 +93,8 @@ def tensor_repr(t: Tensor) -> str:
     if array.size == 0 and array.shape != (0,):
         extras.append(f"size={array.shape}")
     dtype = array.dtype
-    implicit = {D.get_default_dtype(), D.int64, D.bool}
+    implicit = {D.get_default_dtype(), D.int64, D.bool,
+                D.complex128 if D.get_default_dtype() == D.float64 else D.complex64}
     if dtype not in implicit:
         extras.append(f"dtype=chainrule.{dtype.name}")
     if t._node is not None:

@@ -30,6 +30,7 @@ def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
         return array.copy() if copy else array
     if isinstance(data, (ndarray, np.generic)):
         _check_kind(op, data, data.dtype)
+        _check_complex_to_real(op, data.dtype, dtype)
         array = np.array(data, dtype=dtype, copy=copy) if copy else np.asarray(data, dtype=dtype)
         return array
     if B.foreign(data):  # an array of another namespace (the array API standard): kept there
@@ -53,9 +54,12 @@ def _as_data(data, dtype=None, copy=True, op: str = "tensor") -> ndarray:
         )
     _check_kind(op, data, array.dtype)
     if dtype is not None:
+        _check_complex_to_real(op, array.dtype, dtype)
         return array.astype(dtype, copy=False)
     if array.dtype == np.float64:
         array = array.astype(D.get_default_dtype())
+    elif array.dtype == np.complex128 and D.get_default_dtype() != np.float64:
+        array = array.astype(np.complex64)  # PyTorch: the default complex dtype follows the float one
     return array
 
 
@@ -69,6 +73,13 @@ def _legacy_data(args: tuple, dtype, size, requires_grad) -> ndarray:
         return np.zeros(sizes or (0,), dtype=D.resolve(dtype, "Tensor") or D.get_default_dtype())
     array = _as_data(args[0], dtype, op="Tensor")
     return array.astype(D.get_default_dtype()) if dtype is None and not isinstance(args[0], Tensor) and array.dtype.kind in "biuf" else array
+
+
+def _check_complex_to_real(op, have, dtype) -> None:
+    """Complex data is not silently made real (PyTorch: "must be real number, not complex")."""
+    if dtype is not None and have.kind == "c" and dtype.kind != "c":
+        raise TypeError(f"{op}: complex data cannot become a tensor of dtype {dtype} (the imaginary "
+                        f"part would be lost); pass a complex dtype or take x.real first")
 
 
 def _check_kind(op, data, dtype) -> None:
@@ -205,15 +216,9 @@ class Tensor(_Methods):
                 f"{type(requires_grad).__name__} {requires_grad!r:.40}"
             )
         requires_grad = bool(requires_grad)
-        if requires_grad and B.kind(self._data.dtype) == "c":
-            raise TypeError(
-                f"requires_grad_: complex tensors (dtype {self._data.dtype}, shape "
-                f"{self._data.shape}) are not supported yet; differentiate the real and imaginary "
-                f"parts as separate float tensors"
-            )
-        if requires_grad and B.kind(self._data.dtype) not in "f":
+        if requires_grad and B.kind(self._data.dtype) not in "fc":
             raise RuntimeError(
-                f"requires_grad_: only floating-point tensors can require gradients, this one "
+                f"requires_grad_: only floating-point and complex tensors can require gradients, this one "
                 f"has dtype {self._data.dtype} (shape {self._data.shape}). Create it as a float: "
                 f"cr.tensor(..., dtype=cr.float32) or x.float()."
             )

@@ -81,6 +81,9 @@ def mse_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> 
             f"broadcasting here is almost always a bug, reshape one of them"
         )
     dtype = B.result_dtype(_data(input), _data(target))
+    if dtype.kind == "c":
+        raise TypeError(f"mse_loss: not defined for complex tensors (got dtype {dtype}), as in PyTorch; "
+                        f"use ((input - target).abs() ** 2).mean()")
     if dtype.kind != "b":  # PyTorch computes in the promoted dtype: a bool operand is taken in it
         input, target = (cast(v, dtype=dtype) if B.dtype_of(_data(v)).kind == "b" else v for v in (input, target))
     diff = named("mse_loss", operator.sub, input, target)

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from . import (  # each module defines its operations as it is imported
     activations,
     arrange,
+    complex_numbers,
     decompositions,
     elementwise,
     extrema,
+    fft,
     indexing,
     joins,
     linalg,

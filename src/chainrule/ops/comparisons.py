@@ -24,7 +24,14 @@ def _binary_numpy(ufunc, forward):
     return impl
 
 
-def _compare(ufunc, name):
+def _unordered(op, x, y) -> TypeError:
+    from .elementwise import complex_unsupported
+
+    names = {"less": "lt", "less_equal": "le", "greater": "gt", "greater_equal": "ge"}
+    return complex_unsupported(names.get(op, op), B.result_dtype(x, y))
+
+
+def _compare(ufunc, name, ordered=True):
     """A comparison computed as PyTorch does: in the operands' result dtype
     (``backend.result_dtype``), which decides its values (``float32 == 0-d float64`` compares in
     float32, an int64 tensor with a Python float in the default float dtype)."""
@@ -36,8 +43,12 @@ def _compare(ufunc, name):
         xt = getattr(x, "dtype", None)
         yt = getattr(y, "dtype", None)
         if xt is yt or (xt is None and yt.kind == "f") or (yt is None and xt.kind == "f"):
+            if ordered and (xt or yt).kind == "c":  # complex numbers have no order (PyTorch)
+                raise _unordered(name, x, y)
             return ufunc(x, y)  # the common cases: one dtype, or a float tensor with a number
         dtype = B.result_dtype(x, y)
+        if ordered and dtype.kind == "c":
+            raise _unordered(name, x, y)
         return ufunc(B.in_dtype(x, dtype), B.in_dtype(y, dtype))
 
     impl.__name__ = ufunc.__name__
@@ -57,10 +68,10 @@ gt = nondifferentiable("gt", _compare(np.greater, "greater"), batching="elementw
 ge = nondifferentiable("ge", _compare(np.greater_equal, "greater_equal"), batching="elementwise", operator=">=", ufunc="greater_equal", method=True)
 
 
-eq = nondifferentiable("eq", _compare(np.equal, "equal"), batching="elementwise", operator="==", ufunc="equal", method=True)
+eq = nondifferentiable("eq", _compare(np.equal, "equal", ordered=False), batching="elementwise", operator="==", ufunc="equal", method=True)
 
 
-ne = nondifferentiable("ne", _compare(np.not_equal, "not_equal"), batching="elementwise", operator="!=", ufunc="not_equal", method=True)
+ne = nondifferentiable("ne", _compare(np.not_equal, "not_equal", ordered=False), batching="elementwise", operator="!=", ufunc="not_equal", method=True)
 
 
 logical_and = nondifferentiable("logical_and", _binary_numpy(np.logical_and, _xp_logical("logical_and")), batching="elementwise", ufunc="logical_and", method=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cmath
 import math
 import operator
 
@@ -44,25 +45,38 @@ def _check_broadcast(op: str, *operands) -> None:
 #   or float64 (int32, int64).
 # - Integer tensors combined with float tensors or Python floats give the float tensor's dtype,
 #   else the default dtype (NumPy gives float64 for int64 with float32).
-# - Complex tensors are refused by every operation (TypeError) until complex support lands:
-#   NumPy would compute some of them (``exp``) and silently drop the imaginary part in others
-#   (``sigmoid``), and no gradient rule here follows PyTorch's conjugate convention yet.
+# - Complex tensors (complex64, complex128) take part in the operations NumPy and PyTorch define
+#   for them (``COMPLEX``: arithmetic, exp, log, sqrt, trigonometric and hyperbolic functions,
+#   ...); every other operation (orders: max, clamp, relu, comparisons <; floor, ...) refuses
+#   them with an error naming it, as PyTorch does. Gradients follow PyTorch's convention: the
+#   rules are written once, for real and complex numbers alike (see core/engine's doc).
 # Each check runs only once a dtype is known not to be float32/float64 (or the kind not "f").
 # ---------------------------------------------------------------------------------------------
 
+# The operations of this module (and others') that compute complex values (see above).
+COMPLEX = {
+    "add", "sub", "mul", "div", "pow", "neg", "square", "exp", "expm1", "log", "log1p", "log2",
+    "log10", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "exp2", "cast", "abs",
+}
+
+
 def complex_unsupported(op: str, dtype) -> TypeError:
-    """The error for a complex operand: ``raise complex_unsupported("exp", x.dtype)``."""
+    """The error for a complex operand: ``raise complex_unsupported("floor", x.dtype)``."""
     return TypeError(
-        f"{op}: complex tensors are not supported yet (got dtype {dtype}); chainrule's operations "
-        f"and gradients are real for now: pass the real and imaginary parts as separate real tensors"
+        f"{op}: not defined for complex tensors (got dtype {dtype}), as in PyTorch; apply it to "
+        f"the real part (x.real), the imaginary part (x.imag) or the modulus (cr.abs(x))"
     )
 
 
 def _floating_input(op: str, x):
     """``x``, not a floating array, as PyTorch feeds it to a floating function: integers and
-    bools in the default float dtype, Python numbers too; complex refused."""
+    bools in the default float dtype, Python numbers too; complex kept where ``op`` is in
+    ``COMPLEX``, else refused."""
     if type(x) in _PY_REAL:
         return np.asarray(x, dtype=B.floating_dtype(None))
+    if type(x) is complex:
+        x = np.asarray(x, dtype=np.complex128 if B.floating_dtype(None) == _f64 else np.complex64)
     x = np.asarray(x)
     kind = x.dtype.kind
     if kind in "biu":
@@ -70,6 +84,8 @@ def _floating_input(op: str, x):
     if kind == "f":
         return x
     if kind == "c":
+        if op in COMPLEX and x.dtype.itemsize <= 16:
+            return x
         raise complex_unsupported(op, x.dtype)
     raise TypeError(f"{op}: expected a tensor of numbers, got dtype {x.dtype}")
 
@@ -98,7 +114,7 @@ def _torch_result(op, fn, out, *operands, floating=False):
     in float32, not rounded from float64); complex refused. ``floating``: True for an operation
     whose integer result is the default float dtype (division), "require" for one PyTorch has
     for floating dtypes only (``logaddexp``)."""
-    if out.dtype.kind == "c":
+    if out.dtype.kind == "c" and op not in COMPLEX:
         _refuse_complex(op, *operands)
     dtype = B.result_dtype(*operands, floating=floating is True)
     if floating == "require" and dtype.kind != "f":
@@ -253,7 +269,9 @@ def _torch_promotion(ufunc, op, name=None, floating=False):
             raise
         except AttributeError:  # both operands were Python numbers
             if type(out) is complex:
-                raise complex_unsupported(op, np.result_type(out)) from None
+                if op not in COMPLEX:
+                    raise complex_unsupported(op, np.result_type(out)) from None
+                return np.asarray(out, dtype=B.result_dtype(x, y))
             return np.asarray(out)
         except TypeError:  # another namespace refused mixed dtypes
             if _foreign(x, y):
@@ -319,12 +337,12 @@ def _real(ufunc, op, name=None, bool_input="refuse"):
         except AttributeError:  # a Python number, or an array of another namespace
             if _foreign(x):
                 return forward(B.namespace(x), x)
-            if type(x) is not complex:
+            if type(x) is not complex or op in COMPLEX:
                 return ufunc(x)
             raise complex_unsupported(op, np.result_type(x)) from None
         if kind == "b":
             return _of_bool(op, bool_input, x, ufunc)
-        if kind != "c":
+        if kind != "c" or op in COMPLEX:
             return ufunc(x)
         raise complex_unsupported(op, x.dtype)
 
@@ -382,9 +400,17 @@ div = define(
 )
 
 
+def _is_complex(v) -> bool:
+    """Whether ``v`` (a number, array, tensor or batch) is complex (off the float path)."""
+    if type(v) is complex:
+        return True
+    dt = getattr(v, "dtype", None)
+    return dt is not None and B.kind(dt) == "c"
+
+
 def _pow_dx(m, ans, x, y):
     """``y x^(y-1)``, 0 where ``y == 0`` (also at x = inf or NaN) and 1 where ``y == 1``, as PyTorch."""
-    if isinstance(y, (int, float)):
+    if isinstance(y, (int, float, complex)):
         if y == 0:
             return m.zeros_like(x)
         if y == 1:
@@ -398,7 +424,13 @@ def _pow_dx(m, ans, x, y):
 def _pow_dy(m, ans, x, y):
     """``x^y log x``, with PyTorch's values at x = 0: 0 for y >= 0 (0^y is constant there) and
     -inf for y < 0. The branch not taken sees only finite values (1 for an infinite ``ans``, 1
-    for a zero ``x``), so that differentiating this rule again gives no 0 · inf = NaN."""
+    for a zero ``x``), so that differentiating this rule again gives no 0 · inf = NaN.
+    Complex: ``x^y log x``, 0 where ``x == 0`` (PyTorch's)."""
+    if _is_complex(x) or _is_complex(y):
+        if isinstance(x, (int, float, complex)):
+            return ans * (0.0 if x == 0 else cmath.log(x))
+        zero = x == 0
+        return m.where(zero, 0.0, ans * m.log(m.where(zero, 1.0, x)))
     if isinstance(x, (int, float)):
         if x > 0:
             return ans * math.log(x)
@@ -427,11 +459,7 @@ def _neg(x):
     except AttributeError:  # a Python number, or an array of another namespace
         if _foreign(x):
             return _neg_xp(B.namespace(x), x)
-        if type(x) is complex:
-            raise complex_unsupported("neg", np.result_type(x)) from None
         return np.negative(x)
-    if kind == "c":
-        raise complex_unsupported("neg", x.dtype)
     if kind == "b":
         raise _neg_bool()
     return np.negative(x)
@@ -556,14 +584,14 @@ def _cast_vjp(m, g, ans, x, dtype):
 
 
 def _cast(x, dtype):
-    if x.dtype.kind == "c" and dtype.kind != "c":
-        raise complex_unsupported("cast", x.dtype)
+    if x.dtype.kind == "c" and dtype.kind != "c":  # the real part, as PyTorch's (which warns)
+        return np.real(x).astype(dtype)
     return x.astype(dtype, copy=False)
 
 
 def _cast_xp(space, x, dtype):
     if B.kind(x.dtype) == "c" and B.kind(dtype) != "c":
-        raise complex_unsupported("cast", x.dtype)
+        return B.astype(space.real(x), dtype)
     return B.astype(x, dtype)
 
 

@@ -168,6 +168,8 @@ def masked_fill(input, mask, value):  # noqa: A002
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {_dtype(mask)}; compare first, e.g. x > 0")
     if isinstance(input, Tensor) and not isinstance(value, Tensor) and _ndim(value) == 0:
         # the result keeps input's dtype (PyTorch)
+        if B.dtype_of(value).kind == "c" and B.kind(input._data.dtype) != "c":
+            raise TypeError(f"masked_fill: a complex value cannot fill a tensor of dtype {input._data.dtype}")
         value = B.as_array(value, input._data.dtype, like=input._data)
     elif isinstance(input, Tensor) and isinstance(value, Tensor) and _ndim(value) == 0 \
             and B.numpy_dtype(value._data.dtype) != B.numpy_dtype(input._data.dtype):

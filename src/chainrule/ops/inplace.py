@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from ..core import backend as B
 from ..core.dispatch import attach
 from ..core.modes import state
 from ..core.tensor import Tensor, bump_version
@@ -199,7 +200,7 @@ def apply_inplace(op: str, target, prim, *others, **params):
         # float64 operand of a float32 tensor is taken in float32), then cast back.
         own = ufunc is not None and dt.kind == "f"
         for d in datas:
-            if own and getattr(d, "dtype", dt) is not dt:
+            if own and (getattr(d, "dtype", dt) is not dt or type(d) is complex):
                 own = False
         if own and ufunc is not None:
             try:
@@ -241,6 +242,9 @@ def setitem(target, key, value) -> None:
     """``target[key] = value``."""
     key = _index_key(key, "setitem")
     _check_view("setitem", target, value)
+    if B.dtype_of(getattr(value, "_data", value)).kind == "c" and B.kind(target._data.dtype) != "c":
+        raise TypeError(f"setitem: complex values cannot be written into a tensor of dtype "
+                        f"{target._data.dtype} (the imaginary part would be lost); take value.real")
     if isinstance(value, Tensor):
         basic = _is_basic(key)
         try:

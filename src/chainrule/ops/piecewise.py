@@ -113,8 +113,18 @@ softplus = elementwise("softplus", _softplus, _softplus_derivative, xp=_softplus
 
 # sign(NaN) is NaN (NumPy, JAX), so abs'(NaN) = NaN; PyTorch's sign(NaN) is 0, which would hide
 # the NaN from the gradient (a deliberate difference, see tests/test_special_points.py).
-abs = elementwise("abs", _real(np.abs, "abs"), lambda m, ans, x: m.sign(x),  # noqa: A001
-                  doc="|x|; gradient sign(x): 0 at 0 (PyTorch's), NaN at NaN (PyTorch's is 0: it hides the NaN)", operator="abs", ufunc="absolute", aliases=("absolute",), method=True, cli=1)
+def _abs_derivative(m, ans, x):
+    """sign(x); for complex ``x`` conj(x) / |x| (0 at 0): the walk's transpose convention (see
+    core/engine), whose product with a tangent is cast to the real output (its real part)."""
+    dt = getattr(x, "dtype", None)
+    if dt is not None and B.kind(dt) == "c":
+        zero = x == 0
+        return m.where(zero, 0.0, m.conj(x) / m.where(zero, 1.0, m.abs(x)))
+    return m.sign(x)
+
+
+abs = elementwise("abs", _real(np.abs, "abs"), _abs_derivative,  # noqa: A001
+                  doc="|x|; gradient sign(x): 0 at 0 (PyTorch's), NaN at NaN (PyTorch's is 0: it hides the NaN); for complex x, x/|x| (0 at 0)", operator="abs", ufunc="absolute", aliases=("absolute",), method=True, cli=1)
 
 
 def _zero_vjp(m, g, ans, x):

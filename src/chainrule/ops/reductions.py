@@ -14,7 +14,7 @@ from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import define, linear
 from ._table import public
-from .elementwise import _require_float, cast, complex_unsupported
+from .elementwise import COMPLEX, _require_float, cast, complex_unsupported
 from .shape import _ndim, _shape, normalize_dim
 
 _prod = math.prod
@@ -102,7 +102,8 @@ def _count(shape, dim) -> int:
 # throughout and cast the result back, so their gradients are float32 too until the cast's. Integer inputs
 # follow PyTorch: sum, prod, cumsum, cumprod, amax, ... keep integers (sum of int8 is int64);
 # mean, var, std and norm refuse them (RuntimeError); logsumexp computes in the default float
-# dtype. Complex inputs are refused (TypeError) until complex support lands.
+# dtype. Complex inputs: sum, mean, prod, cumsum, cumprod take them (``elementwise.COMPLEX``),
+# the others refuse them (TypeError, as PyTorch: no order).
 # ---------------------------------------------------------------------------------------------
 
 def _accumulated(op, reduce, x, **kwargs):
@@ -111,7 +112,7 @@ def _accumulated(op, reduce, x, **kwargs):
     dt = x.dtype
     if dt is _f16:
         return reduce(x, dtype=_f32, **kwargs).astype(_f16)
-    if dt.kind == "c":
+    if dt.kind == "c" and op not in COMPLEX:
         raise complex_unsupported(op, dt)
     return reduce(x, **kwargs)
 
@@ -128,6 +129,8 @@ def _floating_only(op, input):  # noqa: A002
     dt = _dtype_of(input)
     if dt.kind != "f":
         if dt.kind == "c":
+            if op in COMPLEX:
+                return dt
             raise complex_unsupported(op, dt)
         raise RuntimeError(
             f"{op}: could not infer output dtype. Input dtype must be floating point, got {dt}; "
@@ -138,7 +141,7 @@ def _floating_only(op, input):  # noqa: A002
 
 def _real_only(op, input):  # noqa: A002
     dt = _dtype_of(input)
-    if dt.kind == "c":
+    if dt.kind == "c" and op not in COMPLEX:
         raise complex_unsupported(op, dt)
     return dt
 
@@ -243,8 +246,6 @@ def _mean_impl(x, dim=None, keepdim=False):
         total = np.add.reduce(x, axis=dim, keepdims=keepdim)
         count = _count(x.shape, dim)
         return total / total.dtype.type(count) if count else total * np.nan
-    if dtype.kind == "c":
-        raise complex_unsupported("mean", dtype)
     return np.mean(x, axis=dim, keepdims=keepdim)  # float16: accumulated in float32 by NumPy
 
 

@@ -41,6 +41,10 @@ _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 
 def _argsort_impl(x, dim, descending=False, kind="stable", take=None):
     """The sorting order along ``dim`` (positions ``take = (start, stop)`` of it, if given)."""
+    if x.dtype.kind == "c":
+        raise TypeError(f"argsort: not defined for complex tensors (got dtype {x.dtype}), as in PyTorch: "
+                        f"complex numbers have no order, so sort, argsort, topk, kthvalue, median "
+                        f"and quantile refuse them; sort x.real or cr.abs(x) instead")
     if not descending:
         order = np.argsort(x, axis=dim, kind=kind)
     else:

@@ -12,6 +12,7 @@ from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import define, per_example
 from ._table import public
+from .complex_numbers import conj, real_
 from .elementwise import _require_float, cast, complex_unsupported, sqrt
 from .extrema import amax_prim, amin_prim
 from .piecewise import abs as abs_
@@ -56,7 +57,11 @@ def _correction(op, correction, unbiased):
 def _var(input, dims, correction, keepdim):  # noqa: A002
     n = _count(_shape(input), dims)
     centered = input - mean_prim(input, dim=dims, keepdim=True)
-    return sum_prim(centered * centered, dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
+    if _dtype_of_tensor(input).kind == "c":  # |x - mean|², real (NumPy, PyTorch)
+        squares = real_(centered * conj(centered))
+    else:
+        squares = centered * centered
+    return sum_prim(squares, dim=dims, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
 @public(method=True, numpy="var")

@@ -50,7 +50,15 @@ def _numpy_only(impl):
 # Unary functions
 # ---------------------------------------------------------------------------------------------
 
-arccosh = elementwise("arccosh", _floating(np.arccosh, "arccosh", "acosh"), lambda m, ans, x: m.rsqrt(x * x - 1.0),
+def _arccosh_derivative(m, ans, x):
+    """1 / sqrt(x² - 1); for complex x 1 / (sqrt(x - 1) sqrt(x + 1)), the principal branch's."""
+    dt = getattr(x, "dtype", None)
+    if dt is not None and B.kind(dt) == "c":
+        return 1.0 / (m.sqrt(x - 1.0) * m.sqrt(x + 1.0))
+    return m.rsqrt(x * x - 1.0)
+
+
+arccosh = elementwise("arccosh", _floating(np.arccosh, "arccosh", "acosh"), _arccosh_derivative,
                       ufunc="arccosh", aliases=("acosh",), method=True, cli=1,
                       doc="inverse hyperbolic cosine (x >= 1); gradient 1 / sqrt(x² - 1), inf at 1")
 arcsinh = elementwise("arcsinh", _floating(np.arcsinh, "arcsinh", "asinh"), lambda m, ans, x: m.rsqrt(x * x + 1.0),

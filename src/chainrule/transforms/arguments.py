@@ -124,9 +124,9 @@ def _outputs(op: str, out: object) -> tuple[list[Tensor], bool]:
 
 def _reverse_input(op: str, value: Tensor) -> Tensor:
     """A fresh handle on ``value`` whose gradient this transform, and only it, collects."""
-    if B.kind(value._data.dtype) != "f":
+    if B.kind(value._data.dtype) not in "fc":
         raise TypeError(
-            f"{op}: can only differentiate with respect to floating-point inputs, got dtype "
+            f"{op}: can only differentiate with respect to floating-point or complex inputs, got dtype "
             f"{value._data.dtype} (shape {value._data.shape}); pass floats, e.g. x.double()"
         )
     if value._requires_grad or value._tangents:

@@ -203,16 +203,16 @@ def _dual_inputs(op: str, primals: object, tangents: object) -> tuple[list[Tenso
     for i, (p, t) in enumerate(zip(primals, tangents)):
         p = _tensor(op, p)
         shape, dtype = p._data.shape, p._data.dtype
-        if B.kind(dtype) != "f":
-            raise TypeError(f"{op}: primals must be floating point, got dtype {dtype} for primal {i} "
+        if B.kind(dtype) not in "fc":
+            raise TypeError(f"{op}: primals must be floating point (or complex), got dtype {dtype} for primal {i} "
                             f"(shape {shape}); pass floats, e.g. x.double()")
         if isinstance(t, Tensor):
             tshape, tdtype = t._data.shape, t._data.dtype
-            if B.kind(tdtype) != "f":
-                raise TypeError(f"{op}: tangents must be floating point, got dtype {tdtype} for tangent "
+            if B.kind(tdtype) not in "fc" or B.kind(tdtype) == "c" and B.kind(dtype) != "c":
+                raise TypeError(f"{op}: tangents must be floating point (complex for complex primals), got dtype {tdtype} for tangent "
                                 f"{i} (its primal is {dtype})")
         else:
-            if not (isinstance(t, np.ndarray) and B.kind(t.dtype) in "biuf" or isinstance(t, (float, int))):
+            if not (isinstance(t, np.ndarray) and B.kind(t.dtype) in "biufc" or isinstance(t, (float, int, complex))):
                 t = _as_data(t, copy=False, op=op)  # anything that is not numbers raises, naming op
             t = np.asarray(t, dtype=dtype)
             tshape = t.shape
