@@ -146,7 +146,7 @@ angle_ = define("angle", _angle, (_angle_vjp,), _angle_jvp, batching="elementwis
 def angle(input, deg: bool = False):  # noqa: A002
     """The argument (phase) of complex numbers, in (-pi, pi] (degrees with ``deg``, NumPy's
     keyword); 0 or pi for real ones. ``cr.angle(cr.tensor([1j]))`` is ``tensor([1.5708])``."""
-    if not isinstance(deg, (bool, np.bool_)):
+    if not isinstance(deg, (bool, B.bool_)):
         raise TypeError(f"angle: deg must be True or False, got {type(deg).__name__} {deg!r:.40}")
     out = angle_(input)
     return out * (180.0 / math.pi) if deg else out
