@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..core.tensor import Tensor
 from .arguments import _split_aux
-from .pytree import PyTreeDef, tree_flatten
+from .pytree import _LEAF, PyTreeDef, tree_flatten
 from .vmap import lift, unlift
 
 
@@ -42,6 +43,10 @@ class Flat:
         for i, a in enumerate(args):
             start = len(flat)
             if i in wanted:
+                if type(a) is Tensor:  # the common case: a leaf, no flattening
+                    flat.append(a)
+                    slots.append((start, start + 1, _LEAF))
+                    continue
                 leaves, treedef = tree_flatten(a)
                 flat.extend(leaves)
                 slots.append((start, len(flat), treedef))
@@ -57,12 +62,15 @@ class Flat:
         """The original arguments from flat ones."""
         args = []
         for start, end, treedef in self.slots:
-            args.append(xs[start] if treedef is None else treedef.unflatten(xs[start:end]))
+            args.append(xs[start] if treedef is None or treedef is _LEAF else treedef.unflatten(xs[start:end]))
         return args
 
     def __call__(self, *xs: Any) -> Any:
         result = self.f(*self.rebuild(xs))
         result, aux = _split_aux(self.op, result, self.has_aux)
+        if type(result) is Tensor:  # the common case: one tensor
+            self.out_def = _LEAF
+            return (result, aux) if self.has_aux else result
         leaves, treedef = tree_flatten(result)
         self.out_def = treedef
         # No leaves (None, {}): handed on as it is, for the transform to refuse or accept.
@@ -78,7 +86,7 @@ class Flat:
             start, end, treedef = self.slots[i]
             n = end - start
             assert treedef is not None
-            per.append(treedef.unflatten(values[pos:pos + n]))
+            per.append(values[pos] if treedef is _LEAF else treedef.unflatten(values[pos:pos + n]))
             pos += n
         return per[0] if single else tuple(per)
 
