@@ -239,49 +239,25 @@ def _integers_only(op: str, *values) -> None:
             raise TypeError(f"{op}: only integer and bool tensors are supported (as in NumPy), got dtype {v.dtype}")
 
 
-def _bitwise_and(x, y):
-    _integers_only("bitwise_and", x, y)
-    return np.asarray(np.bitwise_and(x, y))
+def _integers(op, ufunc):
+    """NumPy's integer ufunc ``ufunc`` for operation ``op``: integer and bool operands only."""
+
+    def impl(*operands):
+        _integers_only(op, *operands)
+        return np.asarray(ufunc(*operands))
+
+    impl.__name__ = f"_{op}"
+    return impl
 
 
-def _bitwise_or(x, y):
-    _integers_only("bitwise_or", x, y)
-    return np.asarray(np.bitwise_or(x, y))
-
-
-def _bitwise_xor(x, y):
-    _integers_only("bitwise_xor", x, y)
-    return np.asarray(np.bitwise_xor(x, y))
-
-
-def _invert(x):
-    _integers_only("bitwise_not", x)
-    return np.asarray(np.invert(x))
-
-
-def _bitwise_count(x):
-    _integers_only("bitwise_count", x)
-    return np.asarray(np.bitwise_count(x))
-
-
-def _left_shift(x, y):
-    _integers_only("left_shift", x, y)
-    return np.asarray(np.left_shift(x, y))
-
-
-def _right_shift(x, y):
-    _integers_only("right_shift", x, y)
-    return np.asarray(np.right_shift(x, y))
-
-
-def _gcd(x, y):
-    _integers_only("gcd", x, y)
-    return np.asarray(np.gcd(x, y))
-
-
-def _lcm(x, y):
-    _integers_only("lcm", x, y)
-    return np.asarray(np.lcm(x, y))
+_bitwise_and = _integers("bitwise_and", np.bitwise_and)
+_bitwise_or = _integers("bitwise_or", np.bitwise_or)
+_bitwise_xor = _integers("bitwise_xor", np.bitwise_xor)
+_invert = _integers("bitwise_not", np.invert)
+_left_shift = _integers("left_shift", np.left_shift)
+_right_shift = _integers("right_shift", np.right_shift)
+_gcd = _integers("gcd", np.gcd)
+_lcm = _integers("lcm", np.lcm)
 
 
 bitwise_and = nondifferentiable("bitwise_and", _numpy_only(_torch_promotion(_bitwise_and, "bitwise_and")), batching="elementwise", ufunc="bitwise_and",
@@ -302,5 +278,5 @@ gcd = nondifferentiable("gcd", _numpy_only(_torch_promotion(_gcd, "gcd")), batch
 lcm = nondifferentiable("lcm", _numpy_only(_torch_promotion(_lcm, "lcm")), batching="elementwise", ufunc="lcm",
                         doc="the least common multiple of integer tensors")
 if hasattr(np, "bitwise_count"):  # NumPy 2.0
-    bitwise_count = nondifferentiable("bitwise_count", _numpy_only(_bitwise_count), batching="elementwise",
+    bitwise_count = nondifferentiable("bitwise_count", _numpy_only(_integers("bitwise_count", np.bitwise_count)), batching="elementwise",
                                       ufunc="bitwise_count", doc="the number of 1-bits in |x| (uint8)")
