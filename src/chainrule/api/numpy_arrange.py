@@ -193,12 +193,14 @@ def _expand_dims(a, axis):
     return AR.expand_dims(a, axis)
 
 
-def _sequence(name: str, tup, dtype, casting) -> list:
+def _sequence(name: str, tup, dtype, casting, what: str = "concatenate") -> list:
+    """The arrays of a NumPy join (``np.vstack``, ``np.concatenate``...) as tensors, cast to
+    ``dtype`` (checked against ``casting``) or else to NumPy's common result dtype."""
     if isinstance(tup, Tensor):
         tup = list(tup)
     arrays = [_operand(x) for x in tup]
     if not arrays:
-        raise ValueError(f"{name}: need at least one array to concatenate")
+        raise ValueError(f"{name}: need at least one array to {what}")
     _check_casting(name, casting)
     if dtype is not None:
         return [_cast_checked(name, x, dtype, casting) for x in arrays]

@@ -17,7 +17,7 @@ from ..ops import linalg as L
 from ..ops import piecewise as PW
 from ..ops import products as PR
 from ..ops import shape as S
-from .numpy_arrange import numpy_joined
+from .numpy_arrange import _sequence
 from .numpy_common import (
     _axes,
     _axis1,
@@ -376,15 +376,7 @@ def _expand_dims(a, axis):
 
 
 def _joined(name, arrays, dtype, casting):
-    if isinstance(arrays, Tensor):
-        arrays = list(arrays)
-    arrays = [_operand(x) for x in arrays]
-    if not arrays:
-        raise ValueError(f"{name}: need at least one array to join")
-    _check_casting(name, casting)
-    if dtype is not None:
-        return [_cast_checked(name, x, dtype, casting) for x in arrays]
-    return numpy_joined(arrays)
+    return _sequence(name, arrays, dtype, casting, "join")
 
 
 def _concatenate(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
