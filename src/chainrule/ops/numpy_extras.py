@@ -241,10 +241,14 @@ def _integers_only(op: str, *values) -> None:
 
 def _integers(op, ufunc):
     """NumPy's integer ufunc ``ufunc`` for operation ``op``: integer and bool operands only."""
-
-    def impl(*operands):
-        _integers_only(op, *operands)
-        return np.asarray(ufunc(*operands))
+    if ufunc.nin == 1:
+        def impl(x):
+            _integers_only(op, x)
+            return np.asarray(ufunc(x))
+    else:
+        def impl(x, y):  # type: ignore[misc]
+            _integers_only(op, x, y)
+            return np.asarray(ufunc(x, y))
 
     impl.__name__ = f"_{op}"
     return impl
