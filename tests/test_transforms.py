@@ -65,13 +65,13 @@ def test_jacobian_of_matrix_input_and_output(mode):
 def test_jacobian_auto_picks_forward_for_few_inputs(monkeypatch):
     chosen = []
     for name in ("jacfwd", "jacrev"):
-        original = getattr(CFN, name)
+        original = getattr(CFN, "_" + name)
 
-        def spy(f, argnums=0, _name=name, _original=original):
+        def spy(f, argnums, op, holomorphic=False, _name=name, _original=original):
             chosen.append(_name)
-            return _original(f, argnums)
+            return _original(f, argnums, op, holomorphic)
 
-        monkeypatch.setattr(CFN, name, spy)
+        monkeypatch.setattr(CFN, "_" + name, spy)
     x_small = RNG.standard_normal(2)
     cr.jacobian(lambda x: cr.tile(x, 10))(x_small)  # 2 -> 20: forward
     x_big = RNG.standard_normal(20)
