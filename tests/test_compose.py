@@ -19,7 +19,13 @@ import pytest
 
 import chainrule as cr
 
-TRANSFORMS = ["grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp", "checkpoint"]
+TRANSFORMS = ["grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp", "checkpoint", "vmap"]
+
+
+def _batch(ns, x):
+    """The batch ``vmap`` maps over: ``x`` and an affine image of it (a function of ``x``, so
+    outer transforms differentiate through the batching)."""
+    return ns.stack([x, 0.7 * x + 0.1, -0.4 * x])
 
 A = np.array([[0.4, -0.3, 0.2], [0.1, 0.5, -0.6], [-0.2, 0.3, 0.7], [0.6, 0.1, -0.1]])
 Y = np.array([1.3, -0.7, 0.9])
@@ -135,6 +141,8 @@ def cr_apply(name, F):
         return lambda x: cr.hvp(lambda z: _scal(cr, F(z)), (x,), (_const(cr, V(x.shape)),))[1]
     if name == "checkpoint":
         return lambda x: cr.checkpoint(F, x)
+    if name == "vmap":
+        return lambda x: cr.vmap(F)(_batch(cr, x))
     raise AssertionError(name)
 
 
@@ -162,6 +170,8 @@ def torch_apply(name, F):
                                 (_const(torch, V(tuple(x.shape))),))[1]
     if name == "checkpoint":
         return F
+    if name == "vmap":
+        return lambda x: tf.vmap(F)(_batch(torch, x))
     raise AssertionError(name)
 
 
@@ -201,6 +211,8 @@ def num_apply(name, G, x):
     x = np.asarray(x, dtype=np.float64)
     if name == "checkpoint":
         return np.asarray(G(x))
+    if name == "vmap":  # the loop it replaces
+        return np.stack([np.asarray(G(z)) for z in _batch(np, x)])
     out = np.asarray(G(x))
     if name in ("grad", "hessian", "hvp"):
         def g(z):
@@ -299,7 +311,8 @@ TRIPLES = [
     ("grad", "grad", "grad"), ("jacfwd", "jacrev", "jvp"), ("jvp", "vjp", "jvp"),
     ("hvp", "checkpoint", "vjp"), ("jacrev", "hessian", "checkpoint"), ("vjp", "jvp", "hvp"),
     ("checkpoint", "jacfwd", "grad"), ("hessian", "jvp", "vjp"), ("jvp", "jvp", "jvp"),
-    ("vjp", "vjp", "vjp"),
+    ("vjp", "vjp", "vjp"), ("vmap", "vmap", "grad"), ("jacfwd", "vmap", "vjp"), ("vmap", "hessian", "vmap"),
+    ("hvp", "vmap", "checkpoint"),
 ]
 
 

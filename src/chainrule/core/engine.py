@@ -60,7 +60,7 @@ _REAL_SCALARS = frozenset({B.FLOAT64.type, B.FLOAT32.type, float})
 # ---------------------------------------------------------------------------------------------
 
 def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
-                      create_graph=False, accumulate=True, batch=None):
+                      create_graph=False, accumulate=True, batch=None, traced=False):
     """Gradients of ``roots`` (weighted by ``cotangents``) with respect to ``targets``.
 
     ``roots`` are tensors that require grad, ``cotangents`` arrays of the same shapes.
@@ -72,8 +72,11 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     With ``batch`` (a function of the rule namespace giving its batched form, e.g.
     ``lambda m: BatchedNamespace(m, B)``) each cotangent carries a leading axis of B independent
     cotangents, all pulled back in this one pass (used for Jacobians; hooks are not run).
+
+    With ``traced`` the rules run through the primitives (the dispatch) even when nothing is
+    recorded: for cotangents that are batched tensors of a ``vmap`` newer than the graph.
     """
-    traced = create_graph or bool(state.forward_levels)
+    traced = traced or create_graph or bool(state.forward_levels)
     m, grads, wanted, consumers = _start(roots, cotangents, targets, traced, batch)
     results = {}
     grad_mode, state.grad_enabled = state.grad_enabled, create_graph  # recorded for create_graph only

@@ -17,6 +17,7 @@ from ..core.modes import enable_grad, state
 from ..core.tensor import Tensor, _as_data
 from ..ops.elementwise import cast
 from ..ops.shape import alias
+from .batching import Batched
 from .forward import (
     internal_leaf,
     local,
@@ -196,7 +197,7 @@ def _trace(op: str, f: Callable[..., Any], args: Sequence[Any], argnums: tuple[i
 
 
 def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: Sequence[Any],
-               create: bool) -> list[Tensor]:
+               create: bool, traced: bool = False) -> list[Tensor]:
     """Gradients of ``outputs`` (weighted by ``cotangents``) with respect to ``inputs``; zeros if unused.
 
     The backward pass is recorded when ``create`` (the forward pass had history worth keeping) or
@@ -208,12 +209,11 @@ def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: 
             continue
         roots.append(out)
         cots.append(cot)
-    create = state.grad_enabled and (
-        create or any(isinstance(c, Tensor) and c._requires_grad for c in cots))
+    create = state.grad_enabled and (create or any(_requires_grad(c) for c in cots))
     found = {}
     if roots:
         found = engine.compute_gradients(roots, cots, inputs, retain_graph=True,
-                                         create_graph=create, accumulate=False)
+                                         create_graph=create, accumulate=False, traced=traced)
     grads = []
     for t in inputs:
         g = found.get(id(t))
@@ -225,6 +225,14 @@ def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: 
             g = np.asarray(g)
             grads.append(Tensor._wrap(g if g.flags.owndata and g.flags.writeable else g.copy()))
     return grads
+
+
+def _requires_grad(value: Any) -> bool:
+    """Whether ``value`` is a tensor that requires grad (a batched tensor: whether its batch does)."""
+    if not isinstance(value, Tensor):
+        return False
+    data = value._data
+    return value._requires_grad or isinstance(data, Batched) and _requires_grad(data.value)
 
 
 def _cotangent(op: str, out: Tensor, value: Any) -> Any:
@@ -247,8 +255,13 @@ def _cotangent(op: str, out: Tensor, value: Any) -> Any:
 
 
 def _without_history(t: Tensor) -> Tensor:
-    """``t`` detached from the reverse graph, keeping the tangents of open forward levels."""
-    out = t.detach()
+    """``t`` detached from the reverse graph, keeping the tangents of open forward levels (those
+    of a batched tensor's batch too)."""
+    data = t._data
+    if isinstance(data, Batched) and isinstance(data.value, Tensor):
+        out = Tensor._wrap(type(data)(_without_history(data.value), data.ns))
+    else:
+        out = t.detach()
     out._tangents = t._tangents
     return out
 

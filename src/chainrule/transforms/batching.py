@@ -530,4 +530,9 @@ def fallback() -> list[str]:
                   if prim.differentiable and name not in _RULES and prim.batching is None)
 
 
-FALLBACK = fallback()
+def __getattr__(name: str) -> Any:
+    """``FALLBACK``: ``fallback()`` once every operation table is loaded (this module is imported
+    while they load)."""
+    if name == "FALLBACK":
+        return fallback()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -90,10 +90,10 @@ def vjp(f: Callable[..., Any], *primals: TensorLike, has_aux: bool = False) -> t
         if levels:
             _same_levels("vjp", levels)
             leaves = [None if c is None else lift(c, levels) for c in leaves]
-        elif open_levels():
-            raise _new_levels("vjp")
         cots = [_cotangent("vjp", o, c) for o, c in zip(outputs, leaves)]
-        grads = _pull_back(inputs, outputs, cots, create)
+        # Called inside a vmap opened after it was made (vmap of a vjp_fn): the rules run on the
+        # batched cotangents through the dispatch, which sends them to that vmap's batching rules.
+        grads = _pull_back(inputs, outputs, cots, create, traced=not levels and bool(open_levels()))
         return flat.group([unlift(g, levels) for g in grads] if levels else grads, nums, False)
 
     out = _finish(outputs, single, create)
@@ -103,13 +103,9 @@ def vjp(f: Callable[..., Any], *primals: TensorLike, has_aux: bool = False) -> t
 
 def _same_levels(op: str, levels: Sequence[Any]) -> None:
     if open_levels() != tuple(levels):
-        raise _new_levels(op)
-
-
-def _new_levels(op: str) -> ValueError:
-    return ValueError(f"{op}: vjp_fn was made outside the cr.vmap it is called in (vmap of a vjp_fn, "
-                      f"e.g. for a Jacobian); this is not supported yet: call cr.vjp inside the "
-                      f"vmapped function, or use cr.jacrev")
+        raise ValueError(f"{op}: vjp_fn was made inside one cr.vmap and is called inside another "
+                         f"one opened after it; this is not supported: call cr.vjp inside the "
+                         f"innermost vmapped function, or make vjp_fn outside every vmap")
 
 
 def _scalar_output(op: str, outputs: Sequence[Tensor], single: bool, lead: tuple[int, ...] = ()) -> None:
