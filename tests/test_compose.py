@@ -79,6 +79,12 @@ def f_closure(ns, x):
     return (x * y).prod() * x + ns.cos(x * y) * x.sum()
 
 
+def f_complex(ns, x):
+    """R^3 -> R^3 through complex intermediates (a phase, a product, the modulus and real part)."""
+    z = ns.exp(x * 1j) * (x + 2j)
+    return ns.abs(z * z.conj().sum()) + (z * z).real * x
+
+
 _PULLS = {}
 
 
@@ -109,6 +115,7 @@ FUNCTIONS = {
     "0d": (f_0d, np.array(0.6)),
     "closure": (f_closure, np.array([0.5, 0.2, -0.4])),
     "outside_vjp_fn": (f_pull, np.array([0.2, -0.6, 0.9])),
+    "complex_inside": (f_complex, np.array([0.3, -0.7, 1.2])),
 }
 
 
