@@ -673,6 +673,13 @@ def _setitem_through_views(x, v):
     return y * y.T.T  # both aliases read the new values
 
 
+def _read_views_after_a_write(x, v):
+    y = x * 1.0
+    column, transposed = y[:, 1], y.T
+    y[0].mul_(v)  # the views made before the write read its values, and their tangents
+    return column * transposed.sum(0)
+
+
 def _copy_into(x, v):
     y = x * 1.0
     y.copy_(v)  # the old value gets a (constant) zero gradient, v the cotangent summed to its shape
@@ -691,6 +698,8 @@ entry("fill_", _fill_with, ("mul", "overwrite", "copy_slices"),
       lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, ()), label="shapes(3,4)+()")])
 entry("inplace_through_view", _inplace_through_view, ("mul", "copy_slices"),
       lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (2, 2)), label="shapes(3,4)+(2,2)")])
+entry("read_views_after_a_write", _read_views_after_a_write, ("mul", "copy_slices", "sum"),
+      lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (4,)), label="shapes(3,4)+(4)")])
 entry("setitem_through_views", _setitem_through_views, ("index_put", "copy_slices"),
       lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (2,)), label="shapes(3,4)+(2)")])
 entry("gather", lambda x, index, dim: x.gather(dim, index), "gather",

@@ -92,9 +92,36 @@ entry("complex.complex", cr.complex, "complex",
       lambda rng: [S(uniform(rng, (2, 3)), uniform(rng, (2, 3))), S(uniform(rng, (2, 3)), uniform(rng, (3,)))])
 entry("complex.polar", cr.polar, ("complex", "mul", "cos", "sin"),
       lambda rng: [S(uniform(rng, (2, 3), 0.5, 2.0), uniform(rng, (2, 3)))])
-entry("complex.view_as_real", cr.view_as_real, ("real", "imag", "reshape", "cat"), unary(cuniform, [(4,), (2, 3)]))
-entry("complex.view_as_complex", cr.view_as_complex, ("complex", "getitem"),
+entry("complex.view_as_real", cr.view_as_real, "view_as_real", unary(cuniform, [(4,), (2, 3)]))
+entry("complex.view_as_complex", cr.view_as_complex, "view_as_complex",
       lambda rng: [S(uniform(rng, (3, 2))), S(uniform(rng, (2, 3, 2)))])
+
+
+def _write_into_real_part(z, v):
+    y = z * z
+    y.real[1:] = v * z.imag[:-1]  # a write through a view of parts: y becomes copy_parts(y, ...)
+    return y * z
+
+
+def _scale_imag_of_view_as_real(z, v):
+    y = z * 1.0
+    pairs = cr.view_as_real(y)
+    pairs[..., 1].mul_(v)
+    return y.exp() + pairs.sum()
+
+
+def _write_complex_into_pairs(x, w):
+    y = x * 2.0
+    cr.view_as_complex(y).mul_(w)  # complex numbers written into a real tensor
+    return y * x
+
+
+entry("complex.write_into_real_part", _write_into_real_part, ("mul", "real", "imag", "getitem", "copy_parts"),
+      lambda rng: [S(cuniform(rng, (4,)), uniform(rng, (3,)), label="complex(4)+real(3)")])
+entry("complex.scale_imag_of_view_as_real", _scale_imag_of_view_as_real, ("view_as_real", "mul", "copy_parts"),
+      lambda rng: [S(cuniform(rng, (2, 3)), uniform(rng, (3,)), label="complex(2,3)+real(3)")])
+entry("complex.write_complex_into_pairs", _write_complex_into_pairs, ("view_as_complex", "mul", "copy_parts"),
+      lambda rng: [S(uniform(rng, (3, 2)), cuniform(rng, (3,)), label="real(3,2)+complex(3)")])
 entry("complex.cast", lambda x: x.to(cr.complex128), "cast", lambda rng: [S(uniform(rng, (2, 3)))])
 entry("complex.cast_to_real", lambda z: z.to(cr.float64), "cast", unary(cuniform, [(2, 3)]))
 

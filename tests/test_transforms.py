@@ -102,6 +102,7 @@ def test_operations_without_a_batching_rule_still_give_exact_jacobians(name):
         "index_put": lambda m: _put(m),
         "copy_slices": lambda m: _put_through_view(m),
         "overwrite": lambda m: _copy_into(m),
+        "copy_parts": lambda m: _write_into_pairs(m),
     }
     f = functions[name]
     numeric = cr.numerical.gradient(f, base)
@@ -124,7 +125,13 @@ def test_batching_kind_comes_from_the_operation_table():
         delattr(P.traced, "_probe_cube")
     assert {P.PRIMITIVES[n].batching for n in ("sum", "amax", "logsumexp")} == {"reduce"}
     assert {P.PRIMITIVES[n].batching for n in ("cumsum", "softmax")} == {"shift_dim"}
-    assert _batching.FALLBACK == ["copy_slices", "overwrite"]
+    assert _batching.FALLBACK == ["copy_parts", "copy_slices", "overwrite"]
+
+
+def _write_into_pairs(m):
+    out = m[:, :2] * 1.0
+    cr.view_as_complex(out).mul_(cr.tensor(np.array([1 + 2j, 0.5j, -1.0])))
+    return out * m[:, 1:]
 
 
 def _copy_into(m):

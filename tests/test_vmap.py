@@ -35,7 +35,7 @@ CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in 
 
 
 RANDOM = {"dropout_train"}  # random draws are refused inside vmap (test_random_numbers_inside_vmap_are_refused)
-IN_PLACE = RANDOM | {"setitem", "setitem_through_views", "setitem_into_constant", "inplace_through_view", "fill_",
+IN_PLACE = RANDOM | {"read_views_after_a_write", "complex.write_into_real_part", "complex.scale_imag_of_view_as_real", "complex.write_complex_into_pairs", "setitem", "setitem_through_views", "setitem_into_constant", "inplace_through_view", "fill_",
             "copy_", "np.put_along_axis"}
 
 

@@ -34,6 +34,27 @@ _PROTOCOL = {
 }
 
 
+def _is_contiguous(self) -> bool:
+    """Whether the memory is in C order (PyTorch's default layout)."""
+    data = self._data
+    return type(data) is not np.ndarray or bool(data.flags.c_contiguous)
+
+
+def _stride(self, dim=None):
+    """The step in elements between neighbours along each dimension (PyTorch's ``stride``)."""
+    data = self._data
+    if not hasattr(data, "strides"):
+        data = np.asarray(data)
+    steps = tuple(st // data.itemsize for st in data.strides)
+    if dim is None:
+        return steps
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"stride: dim must be an int, got {dim!r:.40}")
+    if not -max(len(steps), 1) <= dim < max(len(steps), 1) or not steps:
+        raise IndexError(f"stride: dim {dim} is out of range for a tensor of {len(steps)} dimensions")
+    return steps[dim]
+
+
 def _operator_methods(symbol: str, fn) -> dict:
     """The dunder methods of ``fn`` as the Python operator ``symbol``."""
     stem, reflected, inplace = _PROTOCOL[symbol]
@@ -252,7 +273,14 @@ def _conversions():
         return to(self, D.bool)
 
     def contiguous(self):
-        return self
+        """``self`` if its memory is in C order, else a C-ordered copy (PyTorch's: a write into
+        the copy does not reach ``self``)."""
+        data = self._data
+        if data.__class__ is not np.ndarray or data.flags.c_contiguous:  # (type: a method here)
+            return self
+        out = S.clone(self)
+        out._data = B.contiguous(out._data)
+        return out
 
     def cpu(self):
         return self
@@ -261,7 +289,7 @@ def _conversions():
         return self._data.dtype.kind == "f"
 
     return dict(to=to, type=type, float=float, double=double, half=half, long=long, int=int,
-                bool=bool, contiguous=contiguous, cpu=cpu,
+                bool=bool, contiguous=contiguous, is_contiguous=_is_contiguous, stride=_stride, cpu=cpu,
                 is_floating_point=is_floating_point)
 
 

@@ -148,14 +148,30 @@ def rebase_views(root: Tensor, history_changed: bool = True, written: Tensor | N
             continue
         live.append(ref)
         info = _base_slot.__get__(view)
-        if info.no_grad:
-            continue
         base = info.base
+        if info.no_grad:  # its history stays as it is (PyTorch); its tangents follow the storage
+            if base._tangents is not None or view._tangents is not None:
+                _retangent(view, info, base)
+            continue
         if history_changed and base is root or base._requires_grad or base._tangents is not None:
             # its storage changed (through any alias, a detached one too): its history is
             # rebuilt, as PyTorch rebuilds a view's grad_fn once the version moved
             _rebase(view, info, base, view is written)
     counter[1][:] = live
+
+
+def _retangent(view, info, root) -> None:
+    """The forward-mode tangents of a view made in no_grad mode, replayed from ``root``'s (its
+    values changed in place: so did their tangents)."""
+    previous = state.grad_enabled
+    state.grad_enabled = False
+    try:
+        current = root
+        for prim, params in info.chain:
+            current = prim(current, **params)
+    finally:
+        state.grad_enabled = previous
+    view._tangents = current._tangents
 
 
 def _rebase(view, info, root, written: bool) -> None:

@@ -23,10 +23,11 @@ from ..core.tensor import Tensor
 from ._define import define, named
 from ._table import public
 from .elementwise import COMPLEX, cast, complex_unsupported, cos, mul, sin
+from .shape import MAY_COPY, _view
 
 _PY_COMPLEX = complex  # Python's type (this module defines a function of that name)
 
-COMPLEX.update({"conj", "real", "imag", "angle", "complex", "where", "sum", "mean", "prod",
+COMPLEX.update({"conj", "real", "imag", "angle", "complex", "view_as_real", "view_as_complex", "where", "sum", "mean", "prod",
                 "cumsum", "cumprod", "var", "std", "matmul", "dot", "einsum", "fft_c2c"})
 
 
@@ -65,10 +66,12 @@ conj = define("conj", _conj, (lambda m, g, ans, x: m.conj(g),),
 
 
 def _real(x):
+    """The real part: a view of a complex array's memory; a real array itself (PyTorch's ``t.real``
+    is ``t`` for real ``t``)."""
     x = _number(x)
     if _kind(x) != "c":
-        return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
-    return np.real(x).copy()
+        return x
+    return np.real(x)
 
 
 def _real_vjp(m, g, ans, x):
@@ -85,7 +88,7 @@ def _imag(x):
     if _kind(x) != "c":
         raise TypeError(f"imag: not defined for real tensors (got dtype {B.dtype_of(x)}), as in "
                         f"PyTorch; a real tensor's imaginary part is zero (cr.zeros_like(x))")
-    return np.imag(x).copy()
+    return np.imag(x)  # a view of the memory
 
 
 def _imag_vjp(m, g, ans, x):
@@ -98,16 +101,17 @@ imag_ = define("imag", _imag, (_imag_vjp,), lambda m, tangents, ans, x: m.imag(t
 
 @public(numpy="real")
 def real(input):  # noqa: A002
-    """The real part of a tensor (``t.real``); a real tensor's values. ``cr.real(cr.tensor([1+2j]))``
-    is ``tensor([1.])``."""
-    return real_(input)
+    """The real part of a tensor (``t.real``), a view as in PyTorch and NumPy (writing into it
+    changes the complex tensor); a real tensor's values. ``cr.real(cr.tensor([1+2j]))`` is
+    ``tensor([1.])``."""
+    return _view(real_, input, {})
 
 
 @public(numpy="imag")
 def imag(input):  # noqa: A002
-    """The imaginary part of a complex tensor (``t.imag``): ``cr.imag(cr.tensor([1+2j]))`` is
-    ``tensor([2.])``; real tensors are refused, as in PyTorch."""
-    return imag_(input)
+    """The imaginary part of a complex tensor (``t.imag``), a view as ``real``:
+    ``cr.imag(cr.tensor([1+2j]))`` is ``tensor([2.])``; real tensors are refused, as in PyTorch."""
+    return _view(imag_, input, {})
 
 
 def _angle(x):
@@ -202,29 +206,83 @@ def polar(abs, angle):  # noqa: A002
     return named("polar", lambda: complex_(mul(abs, cos(angle)), mul(abs, sin(angle))))
 
 
+def _view_as_real(x):
+    """``(..., 2)``: the real and imaginary parts of each number, a view of the memory."""
+    x = np.asarray(x)
+    return np.lib.stride_tricks.as_strided(np.real(x), shape=x.shape + (2,), strides=x.strides + (x.itemsize // 2,))
+
+
+def _view_as_complex(x):
+    """The complex numbers of pairs along the last axis: a view where the layout allows it (the
+    public function refuses other layouts, as PyTorch), else a copy (tangents, view chains)."""
+    x = np.asarray(x)
+    if x.strides[-1] == x.itemsize and all(st % (2 * x.itemsize) == 0 for st in x.strides[:-1]):
+        return x.view(_complex_of(x.dtype))[..., 0]
+    return x[..., 0] + 1j * x[..., 1].astype(_complex_of(x.dtype))
+
+
+def _batch_last(ns, fn, args, params):
+    """Batching of an operation on the last axis (a new one, or one that goes away)."""
+    return ns.wrap(fn(args[0].value, **params))
+
+
+view_as_real_ = define(
+    "view_as_real", _view_as_real,
+    (lambda m, g, ans, x: m.complex(m.getitem(g, index=(Ellipsis, 0)), -m.getitem(g, index=(Ellipsis, 1))),),
+    lambda m, tangents, ans, x: m.view_as_real(tangents[0]), save_inputs=False, batching=_batch_last,
+    public=False, doc="real and imaginary parts along a new last axis (a view)")
+
+view_as_complex_ = define(
+    "view_as_complex", _view_as_complex, (lambda m, g, ans, x: m.view_as_real(m.conj(g)),),
+    lambda m, tangents, ans, x: m.view_as_complex(tangents[0]), save_inputs=False, batching=_batch_last,
+    public=False, doc="complex numbers from (real, imaginary) pairs along the last axis (a view)")
+MAY_COPY.add("view_as_complex")
+
+
 @public()
 def view_as_real(input):  # noqa: A002
-    """A complex tensor's real and imaginary parts along a new last axis of size 2 (a copy here,
-    a view in PyTorch): shape ``(..., 2)``."""
+    """A complex tensor's real and imaginary parts along a new last axis of size 2, a view as in
+    PyTorch (writing into it changes the complex tensor): shape ``(..., 2)``.
+
+    >>> cr.view_as_real(cr.tensor([1 + 2j]))
+    tensor([[1., 2.]])
+    """
     from ..core.dtypes import check_operand
-    from .joins import stack
 
     input = check_operand("view_as_real", input, "input")  # noqa: A001
     if _kind(getattr(input, "_data", input)) != "c":
         raise TypeError(f"view_as_real: expected a complex tensor, got dtype {B.dtype_of(getattr(input, '_data', input))}")
-    return stack([real_(input), imag_(input)], -1)
+    return _view(view_as_real_, input, {})
 
 
 @public()
 def view_as_complex(input):  # noqa: A002
-    """The complex tensor of a real one of shape ``(..., 2)`` (real and imaginary parts)."""
+    """The complex tensor of a float32/float64 one of shape ``(..., 2)`` (real and imaginary
+    parts), a view of its memory; as in PyTorch, the pairs must be contiguous (last stride 1,
+    the other strides even: else ``.contiguous()`` first).
+
+    >>> cr.view_as_complex(cr.tensor([[1.0, 2.0]]))
+    tensor([1.+2.j])
+    """
     from ..core.dtypes import check_operand
 
     input = check_operand("view_as_complex", input, "input")  # noqa: A001
-    shape = tuple(B.shape_of(getattr(input, "_data", input)))
+    data = getattr(input, "_data", input)
+    shape = tuple(B.shape_of(data))
     if not shape or shape[-1] != 2:
         raise ValueError(f"view_as_complex: expected a tensor whose last dimension has size 2, got shape {shape}")
-    return complex_(input[..., 0], input[..., 1])
+    dt = B.dtype_of(data)
+    if dt.kind != "f" or dt.itemsize < 4:
+        raise TypeError(f"view_as_complex: expected a float32 or float64 tensor, got dtype {dt}")
+    strides = getattr(data, "strides", None)
+    if type(data) is B.ndarray and strides is not None and data.size and (
+            strides[-1] != data.itemsize or any(st % (2 * data.itemsize) for st in strides[:-1])):
+        # PyTorch refuses these too: a copy would silently lose the writes made through it
+        raise RuntimeError(
+            f"view_as_complex: the tensor (shape {shape}, strides {tuple(st // data.itemsize for st in strides)} "
+            f"in elements) must have a last dimension with stride 1 and the other strides even, to be "
+            f"seen as complex numbers without a copy; call .contiguous() first")
+    return _view(view_as_complex_, input, {})
 
 
 @public(method=True)
@@ -237,7 +295,7 @@ def is_complex(input) -> bool:  # noqa: A002
 
 def _property(op):
     def get(self):
-        return op(self)
+        return _view(op, self, {})
 
     return property(get)
 

@@ -98,7 +98,7 @@ def index(input, key):  # noqa: A002
 
 
 def _index_put_impl(x, value, index):
-    out = x.copy()
+    out = x.copy() if isinstance(x, np.ndarray) else np.array(x)  # (a 0-d cotangent may be a NumPy scalar)
     out[index] = value
     return out
 

@@ -349,11 +349,12 @@ def _assign(op, target, result, raw=None):
             f"the write is recorded for gradients; clone() the view first"
         )
     old_root = _snapshot(root, False)
-    positions = _positions(root._data.shape, info.chain)
+    parts = any(prim.name in _PARTS for prim, _ in info.chain)
+    positions = (_slots if parts else _positions)(root._data, info.chain)
     _write(op, target, result._data) if raw is None else raw()
     bump_version(target)
     # The root's array already holds the new values: record the node onto it, computing nothing.
-    fresh = attach(copy_slices, (old_root, result), {"positions": positions}, root._data)
+    fresh = attach(copy_parts if parts else copy_slices, (old_root, result), {"positions": positions}, root._data)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
     rebase_views(root, written=target)  # the view written through included
     return target
@@ -384,12 +385,30 @@ def _take_history(target, node, requires_grad, tangents) -> None:
     target._tangents = tangents
 
 
-def _positions(shape, chain):
-    """The flat (C-order) index in an array of ``shape`` of each element of the view ``chain``."""
-    index = np.arange(int(np.prod(shape)), dtype=np.intp).reshape(shape)
+def _positions(data, chain):
+    """The flat (C-order) index in the root's array ``data`` of each element of the view ``chain``."""
+    index = np.arange(data.size, dtype=np.intp).reshape(data.shape)
     for prim, params in chain:
         index = prim.impl(index, **params)
     return np.asarray(index)
+
+
+# Views of the parts of complex numbers: their elements are real or imaginary parts (slots).
+_PARTS = {"real", "imag", "view_as_real", "view_as_complex"}
+
+
+def _slots(data, chain):
+    """The views whose chain has a step in ``_PARTS``: the index of each real number of the view
+    in the root's array seen as real numbers (a complex number ``k`` is slots ``2k`` and
+    ``2k + 1``), shape ``view.shape`` (``+ (2,)`` for a complex view: real, imaginary slot)."""
+    count = np.arange(data.size, dtype=np.float64)
+    index = (2 * count + 1j * (2 * count + 1) if data.dtype.kind == "c" else count).reshape(data.shape)
+    for prim, params in chain:
+        index = prim.impl(index, **params)
+    index = np.asarray(index)
+    if index.dtype.kind == "c":
+        index = np.stack([index.real, index.imag], axis=-1)
+    return index.astype(np.intp)
 
 
 def _copy_slices_impl(base, value, positions):
@@ -412,4 +431,67 @@ copy_slices = define(
         0.0 if tangents[1] is None else tangents[1], index=positions), shape=ans.shape),
     save_inputs="meta", broadcasts=True,
     doc="The base with a view's elements replaced (an in-place change through a view; PyTorch's CopySlices).",
+)
+
+
+def _real_numbers(x):
+    """A complex array as its real numbers (last axis: real, imaginary part); others as they are."""
+    x = np.asarray(x)
+    return np.stack([x.real, x.imag], axis=-1) if x.dtype.kind == "c" else x
+
+
+def _copy_parts_impl(base, value, positions):
+    out = np.array(base, copy=True, order="C")
+    flat = out.reshape(-1)
+    if out.dtype.kind == "c":
+        flat = flat.view(out.real.dtype)
+    flat[positions] = _real_numbers(value)
+    return out
+
+
+def _kept(base, positions):
+    """Masks of the base's real numbers a write at ``positions`` leaves: ``(real part, imaginary
+    part)`` of a complex base, ``(kept, None)`` of a real one, in the base's shape."""
+    real = np.dtype(base.dtype).kind != "c"
+    dtype = np.dtype(base.dtype) if real else np.empty(0, base.dtype).real.dtype
+    keep = np.ones(math.prod(base.shape) * (1 if real else 2), dtype=dtype)
+    keep[positions.reshape(-1)] = 0
+    if real:
+        return keep.reshape(base.shape), None
+    return keep[0::2].reshape(base.shape), keep[1::2].reshape(base.shape)
+
+
+def _copy_parts_base(m, g, ans, base, value, positions):
+    kept_real, kept_imag = _kept(base, positions)
+    if kept_imag is None:
+        return g * kept_real
+    # (the walk's pairing is Re(sum g t): the real and the imaginary part of g pair with those of t)
+    return m.complex(m.real(g) * kept_real, m.imag(g) * kept_imag)
+
+
+def _copy_parts_value(m, g, ans, base, value, positions):
+    n = math.prod(base.shape)
+    if np.dtype(base.dtype).kind == "c":  # slot 2k pairs with Re g[k], slot 2k + 1 with -Im g[k]
+        element, odd = positions // 2, (positions % 2).astype(bool)
+        real_part = m.getitem(m.reshape(m.real(g), shape=(n,)), index=element)
+        imag_part = m.getitem(m.reshape(m.imag(g), shape=(n,)), index=element)
+        slots = m.where(odd, -imag_part, real_part)
+    else:
+        slots = m.getitem(m.reshape(g, shape=(n,)), index=positions)
+    if np.dtype(value.dtype).kind == "c":
+        return m.complex(m.getitem(slots, index=(Ellipsis, 0)), -m.getitem(slots, index=(Ellipsis, 1)))
+    return slots
+
+
+def _copy_parts_jvp(m, tangents, ans, base, value, positions):
+    t_base, t_value = tangents
+    return m.copy_parts(m.zeros_like(ans) if t_base is None else t_base,
+                        np.zeros(value.shape, value.dtype) if t_value is None else t_value, positions=positions)
+
+
+copy_parts = define(
+    "copy_parts", _copy_parts_impl, (_copy_parts_base, _copy_parts_value), _copy_parts_jvp,
+    save_inputs="meta",
+    doc="The base with some real numbers replaced: an in-place change through a view of the parts "
+        "of complex numbers (t.real, t.imag, view_as_real, view_as_complex).",
 )

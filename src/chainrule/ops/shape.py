@@ -76,9 +76,12 @@ def _check_sizes(op: str, name: str, value, many: bool = False) -> None:
             raise ValueError(f"{op}: {name} must be non-negative, got {value!r:.40}")
 
 
+MAY_COPY = {"reshape"}  # view operations that copy where the layout needs it (view_as_complex too)
+
+
 def _view(prim, input, params, multi=False):  # noqa: A002
     """``prim(input, **params)``, marked a view of ``input`` (see "How views work" in tensor.py);
-    ``reshape`` is one only where NumPy needed no copy."""
+    the operations in ``MAY_COPY`` make one only where NumPy needed no copy."""
     if isinstance(input, Tensor):
         data = input._data
         if type(data) is not B.ndarray:
@@ -87,7 +90,7 @@ def _view(prim, input, params, multi=False):  # noqa: A002
             if not B.foreign(data):
                 input._buffer()  # a 0-d result held as a NumPy scalar: give it memory to share
         out = prim(input, **params)
-        if prim is not _reshape or B.may_share_memory(out._data, input._data):
+        if prim.name not in MAY_COPY or B.may_share_memory(out._data, input._data):
             make_view(out, input, prim, params, multi)
         return out
     return prim(input, **params)
