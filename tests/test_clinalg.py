@@ -188,6 +188,10 @@ def test_values_equal_numpy():
     np.testing.assert_allclose(cr.linalg.pinv(t(a)).numpy(), np.linalg.pinv(a), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(cr.linalg.norm(t(a[0]), ord="nuc").numpy(), np.linalg.norm(a[0], ord="nuc"), rtol=1e-12)
     np.testing.assert_allclose(cr.linalg.norm(t(a[0])).numpy(), np.linalg.norm(a[0]), rtol=1e-12)
+    hu, hs, hvh = np.linalg.svd(t(h), hermitian=True)  # NumPy's order by |eigenvalue|, Vh conjugated
+    for x, y in zip((hs, hu @ hvh), (np.linalg.svd(h, hermitian=True)[1], np.linalg.svd(h, hermitian=True)[0]
+                                     @ np.linalg.svd(h, hermitian=True)[2])):
+        np.testing.assert_allclose(x.numpy(), y, rtol=1e-10, atol=1e-12)
     # NumPy's functions on complex tensors dispatch to cr.linalg and keep the history.
     x = t(a, requires_grad=True)
     np.testing.assert_allclose(np.linalg.inv(x).detach().numpy(), np.linalg.inv(a), rtol=1e-10)

@@ -4,6 +4,12 @@ solve_triangular, batched over leading dimensions, with PyTorch's conventions an
 A decomposition with several results is one primitive whose output packs them (each flattened
 over its matrix axes, joined along the last axis); the public function slices them apart, so
 each result's gradient flows back through one rule that sees all the cotangents at once.
+
+Complex matrices: the rules are PyTorch's (with conjugate transposes), in PyTorch's conjugate
+convention inside (the cotangents conjugated on the way in, the gradient on the way out, so the
+walk's transpose convention holds, see core/engine); real eigenvalues and singular values are
+packed as complex and sliced back to real. Complex eigen- and singular vectors are defined up
+to a phase each: a loss that depends on those phases raises, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -166,9 +172,9 @@ cholesky_prim = define("cholesky", _cholesky_impl, (_cholesky_vjp,), _cholesky_j
 
 @public("linalg.cholesky", numpy="linalg.cholesky")
 def cholesky(A, *, upper: bool = False):
-    """The Cholesky factor ``L`` (lower, ``A = L Lᵀ``) or ``U = Lᵀ`` (``upper=True``) of a symmetric
-    positive-definite ``A``, batched. The gradient is PyTorch's: symmetric (``A`` is taken to be
-    symmetric; only one triangle is read).
+    """The Cholesky factor ``L`` (lower, ``A = L Lᴴ``) or ``U = Lᴴ`` (``upper=True``) of a symmetric
+    (complex: Hermitian) positive-definite ``A``, batched. The gradient is PyTorch's: symmetric
+    for real ``A`` (taken to be symmetric; only one triangle is read).
 
     >>> cr.linalg.cholesky(cr.tensor([[4.0, 2.0], [2.0, 3.0]]))
     """
@@ -231,13 +237,16 @@ def _uplo(op, UPLO):
 
 @public("linalg.eigh", numpy="linalg.eigh")
 def eigh(A, UPLO: str = "L") -> Any:
-    """Eigenvalues (ascending) and eigenvectors of a symmetric ``A`` (its lower triangle, or upper
-    with ``UPLO='U'``), batched: ``(eigenvalues, eigenvectors)`` as ``torch.linalg.eigh``.
+    """Eigenvalues (ascending) and eigenvectors of a symmetric or complex Hermitian ``A`` (its
+    lower triangle, or upper with ``UPLO='U'``), batched: ``(eigenvalues, eigenvectors)`` as
+    ``torch.linalg.eigh``; the eigenvalues are real.
 
     Gradients are PyTorch's (symmetric). With repeated eigenvalues the eigenvectors are not
     unique and their gradient is undefined: as in PyTorch it comes out inf or NaN when the loss
     uses the eigenvectors; a loss of the eigenvalues alone (or any function invariant to the
-    choice of basis, ``eigvalsh``) keeps a finite gradient.
+    choice of basis, ``eigvalsh``) keeps a finite gradient. Complex eigenvectors are defined up
+    to a phase each (``v e^{iφ}``): a loss that depends on the phases raises, as in PyTorch
+    (``|V|**2`` or ``V diag(f(w)) Vᴴ`` do not).
 
     >>> w, V = cr.linalg.eigh(cr.tensor([[2.0, 1.0], [1.0, 2.0]]))
     """
@@ -399,7 +408,8 @@ def svd(A, full_matrices: bool = True) -> Any:
     values the singular vectors are not unique and a loss that uses them gets an inf or NaN
     gradient, as in PyTorch; losses of the singular values alone (``svdvals``) stay finite.
     The signs of the singular vectors are NumPy's (LAPACK's) choice, which may differ from
-    PyTorch's.
+    PyTorch's. Complex singular vectors are defined up to a phase each (``(u e^{iφ}, v e^{iφ})``):
+    a loss that depends on the phases raises, as in PyTorch (``|U|**2`` or ``U @ Vh`` do not).
 
     >>> U, S, Vh = cr.linalg.svd(cr.tensor([[3.0, 0.0], [4.0, 5.0]]), full_matrices=False)
     """

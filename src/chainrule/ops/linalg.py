@@ -1,5 +1,12 @@
 """Functions of matrices (``cr.linalg``): inv, det, slogdet, solve and norm, with PyTorch's
-gradients, singular matrices included."""
+gradients, singular matrices included.
+
+Real (float32, float64) and complex (complex64, complex128) matrices, as PyTorch. The rules are
+written in the backward walk's transpose convention (see core/engine): holomorphic functions
+(inv, det, solve) keep the real formulas; the others (norms, the sign and log-modulus of the
+determinant, and the decompositions) conjugate where PyTorch's conjugate transposes require:
+``cj`` and ``mH`` below, which are no-ops on real numbers.
+"""
 
 from __future__ import annotations
 
