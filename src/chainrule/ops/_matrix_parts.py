@@ -7,8 +7,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
 from ..core import backend as B
 from .linalg import is_complex
 from .products import _col, _row
@@ -17,10 +15,6 @@ from .shape import _ndim, _shape
 # ---------------------------------------------------------------------------------------------
 # Helpers: packed results, masks, diagonals (all in rule namespaces, so differentiable again)
 # ---------------------------------------------------------------------------------------------
-
-def _pack_eig(w, v):
-    return np.concatenate([w, v.reshape(w.shape[:-1] + (-1,))], axis=-1)
-
 
 def _unpack(m, x, shapes):
     """The parts of a packed value, each of per-example trailing shape ``shapes[i]``."""

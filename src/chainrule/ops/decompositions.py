@@ -33,7 +33,6 @@ from ._matrix_parts import (
     _is_zero,
     _join,
     _narrow,
-    _pack_eig,
     _phase_check,
     _phi,
     _quiet,
@@ -186,6 +185,10 @@ def cholesky(A, *, upper: bool = False):
 # ---------------------------------------------------------------------------------------------
 # eigh, eigvalsh
 # ---------------------------------------------------------------------------------------------
+
+def _pack_eig(w, v):
+    return np.concatenate([w, v.reshape(w.shape[:-1] + (-1,))], axis=-1)
+
 
 def _eigh_impl(a, *, upper):
     w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")

@@ -81,14 +81,15 @@ def _square(op, a):
     _linalg_dtype(op, a)
 
 
-_COMPLEX_DTYPES = (np.dtype(np.complex64), np.dtype(np.complex128))
+_C64 = np.dtype(np.complex64)
+_C128 = np.dtype(np.complex128)
 
 
 def _linalg_dtype(op, a, complex_ok: bool = True):
     """float32, float64, complex64 and complex128, as PyTorch (NumPy would compute integers in
     float64 and refuse float16 with a bare error); ``complex_ok=False`` refuses complex too."""
     dt = _dtype(a._data if hasattr(a, "_data") else a)
-    if dt not in _LINALG_DTYPES and not (complex_ok and dt in _COMPLEX_DTYPES):
+    if dt not in _LINALG_DTYPES and not (complex_ok and dt in (_C64, _C128)):
         if dt.kind == "c":
             raise complex_unsupported(f"linalg.{op}", dt)
         raise RuntimeError(
@@ -99,7 +100,7 @@ def _linalg_dtype(op, a, complex_ok: bool = True):
 
 def is_complex(x) -> bool:
     """Whether ``x`` (an array, a tensor, a rule's operand) holds complex numbers."""
-    return B.data_of(B.data_of(x)).dtype.kind == "c"
+    return B.kind(B.data_of(B.data_of(x)).dtype) == "c"
 
 
 def cj(m, x):
@@ -165,7 +166,7 @@ def _svd_cofactors(a):
     tail = space.flip(space.cumulative_prod(space.flip(s[..., 1:], axis=-1), axis=-1), axis=-1)
     after = space.concat([tail, ones], axis=-1)
     scale = (space.linalg.det(u) * space.linalg.det(vh))[..., None] * before * after
-    if u.dtype.kind == "c":
+    if B.kind(u.dtype) == "c":
         u, vh = space.conj(u), space.conj(vh)
     return space.matmul(u * scale[..., None, :], vh)
 

@@ -62,9 +62,13 @@ def _pinv_jvp(m, tangents, p, a, **params):
 pinv_prim = define("pinv", _pinv_impl, (_pinv_vjp,), _pinv_jvp, save_ans=True, batching=leading_batch)
 
 
+_F32 = np.dtype(np.float32)
+_C64 = np.dtype(np.complex64)
+
+
 def _eps(a) -> float:
     """The machine epsilon of ``a``'s dtype (float32 or complex64: single; else double)."""
-    return 2.0 ** -23 if data_of(data_of(a)).dtype in (np.float32, np.complex64) else 2.0 ** -52
+    return 2.0 ** -23 if B_.numpy_dtype(data_of(data_of(a)).dtype) in (_F32, _C64) else 2.0 ** -52
 
 
 def _default_rtol(A, atol):
