@@ -313,3 +313,19 @@ def test_integer_and_half_are_still_refused(f):
 def test_complex_cholesky_of_an_indefinite_matrix_raises():
     with pytest.raises(RuntimeError, match="linalg.cholesky: .*not positive-definite"):
         cr.linalg.cholesky(cr.tensor(np.array([[1.0, 2j], [-2j, 1.0]])))
+
+
+def test_lstsq_residuals_and_empty_matrices_as_torch():
+    a, b = crandn(5, 2, seed=80), crandn(5, 3, seed=81)
+    got = cr.linalg.lstsq(cr.tensor(a), cr.tensor(b), driver="gelsd")
+    want = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver="gelsd")
+    assert got.residuals.dtype == cr.float64
+    for g, w in zip((got.solution, got.residuals, got.singular_values), (want.solution, want.residuals,
+                                                                         want.singular_values)):
+        np.testing.assert_allclose(g.numpy(), _np(w), rtol=1e-10, atol=1e-12)
+    empty = np.zeros((2, 0, 0), np.complex128)
+    for f in (lambda M, x: M.linalg.inv(x), lambda M, x: M.linalg.det(x), lambda M, x: M.linalg.eigvalsh(x),
+              lambda M, x: M.linalg.slogdet(x)[0], lambda M, x: M.linalg.matrix_norm(x, ord="nuc")):
+        g, w = f(cr, cr.tensor(empty)), f(torch, torch.tensor(empty))
+        assert tuple(g.shape) == tuple(w.shape) and g.dtype.itemsize == w.dtype.itemsize
+        np.testing.assert_allclose(g.numpy(), _np(w))
