@@ -378,7 +378,12 @@ def test_rules_return_their_cotangent_a_view_or_a_new_array():
         for k, rule in forms:
             if rule is None or node.edges[k] is None:
                 continue
-            first = _call_rule(rule, node, g)
+            try:
+                first = _call_rule(rule, node, g)
+            except RuntimeError as e:  # a random cotangent of complex eigen/singular vectors
+                if "e^{i phi}" in str(e):  # depends on their phases: refused, as PyTorch does
+                    continue
+                raise
             if first is g or not isinstance(first, np.ndarray) or not first.flags.owndata:
                 continue
             where = f"{prim.name} input {k} on {label}"

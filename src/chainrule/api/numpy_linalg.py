@@ -52,6 +52,8 @@ def _hermitian_svd(a, compute_uv):
     s = S.squeeze(matmul(S.unsqueeze(abs(w), -2), perm), -2)
     u = matmul(v, perm)
     vt = (u * signs[..., None, :]).mT
+    if L.is_complex(vt):
+        vt = vt.conj()
     return D.svd_result(u, s, vt)
 
 

@@ -4,128 +4,52 @@ solve_triangular, batched over leading dimensions, with PyTorch's conventions an
 A decomposition with several results is one primitive whose output packs them (each flattened
 over its matrix axes, joined along the last axis); the public function slices them apart, so
 each result's gradient flows back through one rule that sees all the cotangents at once.
+
+Complex matrices: the rules are PyTorch's (with conjugate transposes), in PyTorch's conjugate
+convention inside (the cotangents conjugated on the way in, the gradient on the way out, so the
+walk's transpose convention holds, see core/engine); real eigenvalues and singular values are
+packed as complex and sliced back to real. Complex eigen- and singular vectors are defined up
+to a phase each: a loss that depends on those phases raises, as in PyTorch.
 """
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
-from ..core import backend as B
 from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
 from . import matrix_functions  # noqa: F401  (pinv, lstsq, matrix_power, matrix_exp, cross: defined with these)
 from ._define import define
+from ._matrix_parts import (
+    _as_complex,
+    _diag,
+    _diag_embed,
+    _eye,
+    _gaps,
+    _imag_diag,
+    _is_zero,
+    _join,
+    _narrow,
+    _phase_check,
+    _phi,
+    _quiet,
+    _sl,
+    _tri_mask,
+    _tri_solve,
+    _unpack,
+    _zeros,
+)
 from ._table import public
-from .linalg import _linalg_dtype, _matrix, _square, flag, leading_batch, numpy_names
+from .linalg import _linalg_dtype, _matrix, _square, cj, flag, is_complex, leading_batch, mH, numpy_names
 from .products import _col, _mT, _row
 from .shape import _ndim, _shape
 
 eigh_result = namedtuple("eigh_result", ["eigenvalues", "eigenvectors"])
 svd_result = namedtuple("svd_result", ["U", "S", "Vh"])
 qr_result = namedtuple("qr_result", ["Q", "R"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers: packed results, masks, diagonals (all in rule namespaces, so differentiable again)
-# ---------------------------------------------------------------------------------------------
-
-def _pack_eig(w, v):
-    return np.concatenate([w, v.reshape(w.shape[:-1] + (-1,))], axis=-1)
-
-
-def _unpack(m, x, shapes):
-    """The parts of a packed value, each of per-example trailing shape ``shapes[i]``."""
-    batch = _shape(x)[:-1]
-    out, start = [], 0
-    for s in shapes:
-        size = math.prod(s)
-        part = m.getitem(x, index=(Ellipsis, slice(start, start + size)))
-        out.append(m.reshape(part, shape=batch + tuple(s)))
-        start += size
-    return out
-
-
-def _join(m, parts):
-    """The inverse of ``_unpack`` for tangents."""
-    batch = _shape(parts[-1])[:-2]
-    flat = [m.reshape(p, shape=batch + (math.prod(_shape(p)[len(batch):]),)) for p in parts]
-    return flat[0] if len(flat) == 1 else m.cat(*flat, dim=len(batch))
-
-
-def _is_zero(x) -> bool:
-    """Whether a cotangent is all zeros (a result the loss did not use): PyTorch then skips the
-    terms that divide by eigenvalue or singular-value gaps."""
-    data = B.data_of(B.data_of(x))
-    return not B.any_true(data != 0)
-
-
-def _eye(n, x):
-    data = B.data_of(B.data_of(x))
-    return B.eye(n, data.dtype, like=data)
-
-
-def _zeros(shape, x):
-    data = B.data_of(B.data_of(x))
-    return B.zeros(shape, data.dtype, like=data)
-
-
-def _diag(m, x):
-    n = _ndim(x)
-    return m.diagonal(x, offset=0, dim1=n - 2, dim2=n - 1)
-
-
-def _diag_embed(m, v):
-    return _col(m, v) * _eye(_shape(v)[-1], v)
-
-
-def _tri_mask(n, x, upper, k=0, diag=1.0):
-    """A constant mask of the lower (``upper``: upper) triangle, strict for ``k=-1``, with
-    ``diag`` on the diagonal for ``k=0``."""
-    data = B.data_of(B.data_of(x))
-    index = B.arange(n, like=data)
-    keep = index[None, :] - index[:, None] >= -k if upper else index[:, None] - index[None, :] >= -k
-    mask = B.astype(keep, data.dtype)
-    if k == 0 and diag != 1.0:
-        mask = mask + (diag - 1.0) * B.eye(n, data.dtype, like=data)
-    return mask
-
-
-def _quiet(rule):
-    """``rule`` without NumPy's warnings: repeated eigenvalues or singular values give inf or NaN
-    in the vectors' derivatives, silently, as in PyTorch."""
-    def quiet(*args, **params):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return rule(*args, **params)
-
-    return quiet
-
-
-def _gaps(m, w):
-    """``E[i, j] = w[j] - w[i]`` off the diagonal, 1 on it (PyTorch's denominators)."""
-    return _row(m, w) - _col(m, w) + _eye(_shape(w)[-1], w)
-
-
-def _narrow(m, x, axis, stop):
-    index = (Ellipsis, slice(0, stop)) if axis == -1 else (Ellipsis, slice(0, stop), slice(None))
-    return m.getitem(x, index=index)
-
-
-def _sl(m, x, rows=slice(None), cols=slice(None)):
-    return m.getitem(x, index=(Ellipsis, rows, cols))
-
-
-def _tri_solve(m, a, b, upper, left=True, unitriangular=False):
-    return m.solve_triangular(a, b, upper=upper, left=left, unitriangular=unitriangular)
-
-
-def _lin_error(op, exc, a):
-    return RuntimeError(f"linalg.{op}: {exc} (input of shape {a.shape})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,25 +144,25 @@ def _cholesky_impl(a, *, upper):
     return np.swapaxes(lower, -1, -2) if upper else lower
 
 
-def _phi(m, x):
-    """The lower triangle of ``x`` with its diagonal halved."""
-    return x * _tri_mask(_shape(x)[-1], x, False, 0, 0.5)
-
-
 def _cholesky_vjp(m, g, ans, a, *, upper):
-    low, gl = (_mT(m, ans), _mT(m, g)) if upper else (ans, g)
-    p = _phi(m, m.matmul(_mT(m, low), gl))
-    y = _tri_solve(m, _mT(m, low), p, True)            # L⁻ᵀ P
-    ga = _tri_solve(m, low, y, False, left=False)      # L⁻ᵀ P L⁻¹
-    return (ga + _mT(m, ga)) * 0.5
+    """PyTorch's ``cholesky_backward``, ``L⁻ᴴ M L⁻¹`` with ``X = tril(Lᴴ gL)`` and
+    ``M = (X + tril(X, -1)ᴴ) / 2``, in PyTorch's convention for complex numbers (the cotangent
+    conjugated on the way in, the result on the way out; see core/engine)."""
+    low, gl = (mH(m, ans), _mT(m, g)) if upper else (ans, cj(m, g))
+    x = m.matmul(mH(m, low), gl)
+    n = _shape(x)[-1]
+    x = x * _tri_mask(n, x, False)
+    mid = (x + mH(m, x * _tri_mask(n, x, False, -1))) * 0.5
+    y = _tri_solve(m, mH(m, low), mid, True)           # L⁻ᴴ M
+    return cj(m, _tri_solve(m, low, y, False, left=False))  # L⁻ᴴ M L⁻¹
 
 
 def _cholesky_jvp(m, tangents, ans, a, *, upper):
-    low = _mT(m, ans) if upper else ans
+    low = mH(m, ans) if upper else ans
     x = _tri_solve(m, low, tangents[0], False)
-    x = _tri_solve(m, _mT(m, low), x, True, left=False)  # L⁻¹ dA L⁻ᵀ
+    x = _tri_solve(m, mH(m, low), x, True, left=False)  # L⁻¹ dA L⁻ᴴ
     dl = m.matmul(low, _phi(m, x))
-    return _mT(m, dl) if upper else dl
+    return mH(m, dl) if upper else dl
 
 
 cholesky_prim = define("cholesky", _cholesky_impl, (_cholesky_vjp,), _cholesky_jvp, save_inputs=False,
@@ -247,9 +171,9 @@ cholesky_prim = define("cholesky", _cholesky_impl, (_cholesky_vjp,), _cholesky_j
 
 @public("linalg.cholesky", numpy="linalg.cholesky")
 def cholesky(A, *, upper: bool = False):
-    """The Cholesky factor ``L`` (lower, ``A = L Lᵀ``) or ``U = Lᵀ`` (``upper=True``) of a symmetric
-    positive-definite ``A``, batched. The gradient is PyTorch's: symmetric (``A`` is taken to be
-    symmetric; only one triangle is read).
+    """The Cholesky factor ``L`` (lower, ``A = L Lᴴ``) or ``U = Lᴴ`` (``upper=True``) of a symmetric
+    (complex: Hermitian) positive-definite ``A``, batched. The gradient is PyTorch's: symmetric
+    for real ``A`` (taken to be symmetric; only one triangle is read).
 
     >>> cr.linalg.cholesky(cr.tensor([[4.0, 2.0], [2.0, 3.0]]))
     """
@@ -262,28 +186,47 @@ def cholesky(A, *, upper: bool = False):
 # eigh, eigvalsh
 # ---------------------------------------------------------------------------------------------
 
+def _pack_eig(w, v):
+    return np.concatenate([w, v.reshape(w.shape[:-1] + (-1,))], axis=-1)
+
+
 def _eigh_impl(a, *, upper):
     w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")
     return _pack_eig(w, v)
 
 
+def _eig_parts(m, x, n):
+    """The eigenvalues (real) and eigenvectors packed in ``x`` (complex for complex inputs)."""
+    w, v = _unpack(m, x, ((n,), (n, n)))
+    return (m.real(w) if is_complex(x) else w), v
+
+
 def _eigh_vjp(m, g, ans, a, *, upper):
+    """PyTorch's ``linalg_eig_backward`` (Hermitian): ``V (diag(gw) + skew(Vᴴ gV) / 2E) Vᴴ``, in
+    PyTorch's convention for complex numbers (cotangent and result conjugated)."""
     n = _shape(a)[-1]
-    w, v = _unpack(m, ans, ((n,), (n, n)))
-    gw, gv = _unpack(m, g, ((n,), (n, n)))
+    w, v = _eig_parts(m, ans, n)
+    gw, gv = _eig_parts(m, g, n)
     inner = _diag_embed(m, gw)
     if not _is_zero(gv):
-        vtg = m.matmul(_mT(m, v), gv)
-        inner = inner + (vtg - _mT(m, vtg)) * 0.5 / _gaps(m, w)
-    return m.matmul(v, m.matmul(inner, _mT(m, v)))
+        vhg = m.matmul(mH(m, v), cj(m, gv))
+        if is_complex(v):
+            _phase_check("eigh", "eigenvectors", _imag_diag(m, vhg), None,
+                         "abs(V)**2, of V @ diag(f(w)) @ V.mH, or of the eigenvalues alone")
+        skew = (vhg - mH(m, vhg)) * 0.5 / _gaps(m, w)
+        if is_complex(v) and not _is_zero(gw):  # PyTorch: the diagonal is the eigenvalues' cotangent
+            skew = skew * (1.0 - _eye(n, skew))
+        inner = inner + skew
+    return cj(m, m.matmul(v, m.matmul(inner, mH(m, v))))
 
 
 def _eigh_jvp(m, tangents, ans, a, *, upper):
     n = _shape(a)[-1]
-    w, v = _unpack(m, ans, ((n,), (n, n)))
-    dp = m.matmul(_mT(m, v), m.matmul(tangents[0], v))
+    w, v = _eig_parts(m, ans, n)
+    dp = m.matmul(mH(m, v), m.matmul(tangents[0], v))
     dv = m.matmul(v, dp / _gaps(m, w) * (1.0 - _eye(n, dp)))
-    return _join(m, [_diag(m, dp), dv])
+    dw = _diag(m, dp)
+    return _join(m, [_as_complex(m, m.real(dw), ans) if is_complex(dw) else dw, dv])
 
 
 eigh_prim = define("eigh", _eigh_impl, (_quiet(_eigh_vjp),), _quiet(_eigh_jvp), save_ans=True, batching=leading_batch)
@@ -297,33 +240,37 @@ def _uplo(op, UPLO):
 
 @public("linalg.eigh", numpy="linalg.eigh")
 def eigh(A, UPLO: str = "L") -> Any:
-    """Eigenvalues (ascending) and eigenvectors of a symmetric ``A`` (its lower triangle, or upper
-    with ``UPLO='U'``), batched: ``(eigenvalues, eigenvectors)`` as ``torch.linalg.eigh``.
+    """Eigenvalues (ascending) and eigenvectors of a symmetric or complex Hermitian ``A`` (its
+    lower triangle, or upper with ``UPLO='U'``), batched: ``(eigenvalues, eigenvectors)`` as
+    ``torch.linalg.eigh``; the eigenvalues are real.
 
     Gradients are PyTorch's (symmetric). With repeated eigenvalues the eigenvectors are not
     unique and their gradient is undefined: as in PyTorch it comes out inf or NaN when the loss
     uses the eigenvectors; a loss of the eigenvalues alone (or any function invariant to the
-    choice of basis, ``eigvalsh``) keeps a finite gradient.
+    choice of basis, ``eigvalsh``) keeps a finite gradient. Complex eigenvectors are defined up
+    to a phase each (``v e^{iφ}``): a loss that depends on the phases raises, as in PyTorch
+    (``|V|**2`` or ``V diag(f(w)) Vᴴ`` do not).
 
     >>> w, V = cr.linalg.eigh(cr.tensor([[2.0, 1.0], [1.0, 2.0]]))
     """
     _check_operand("linalg.eigh", A, "A")
     _square("eigh", A)
     n = _shape(A)[-1]
-    w, v = _unpack(traced, eigh_prim(A, upper=_uplo("eigh", UPLO)), ((n,), (n, n)))
+    w, v = _eig_parts(traced, eigh_prim(A, upper=_uplo("eigh", UPLO)), n)
     return eigh_result(w, v)
 
 
 def _eigvalsh_vjp(m, g, ans, a, *, upper):
     n = _shape(a)[-1]
     v = _unpack(m, m.eigh(a, upper=upper), ((n,), (n, n)))[1]
-    return m.matmul(v * _row(m, g), _mT(m, v))
+    return m.matmul(cj(m, v) * _row(m, g), _mT(m, v))  # conj(V diag(g) Vᴴ)
 
 
 def _eigvalsh_jvp(m, tangents, ans, a, *, upper):
     n = _shape(a)[-1]
     v = _unpack(m, m.eigh(a, upper=upper), ((n,), (n, n)))[1]
-    return m.sum(v * m.matmul(tangents[0], v), dim=(_ndim(v) - 2,), keepdim=False)
+    out = m.sum(cj(m, v) * m.matmul(tangents[0], v), dim=(_ndim(v) - 2,), keepdim=False)
+    return m.real(out) if is_complex(out) else out
 
 
 eigvalsh_prim = define("eigvalsh", lambda a, *, upper: np.linalg.eigvalsh(a, UPLO="U" if upper else "L"),
@@ -366,62 +313,84 @@ def _svd_impl(a, *, full_matrices):
     return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
 
 
+def _svd_unpack(m, x, shapes):
+    u, s, vh = _unpack(m, x, shapes)
+    return u, (m.real(s) if is_complex(x) else s), vh
+
+
 def _svd_vjp(m, g, ans, a, *, full_matrices):
+    """PyTorch's ``svd_backward``, in its convention for complex numbers (the cotangents
+    conjugated on the way in, the result on the way out; see core/engine)."""
     shapes, r, c, k = _svd_shapes(_shape(a), full_matrices)
-    u, s, vh = _unpack(m, ans, shapes)
-    gu, gs, gvh = _unpack(m, g, shapes)
+    u, s, vh = _svd_unpack(m, ans, shapes)
+    gu, gs, gvh = _svd_unpack(m, g, shapes)
     if full_matrices:  # the extra columns are an arbitrary basis: their cotangents are ignored
         u, gu, vh, gvh = _narrow(m, u, -1, k), _narrow(m, gu, -1, k), _narrow(m, vh, -2, k), _narrow(m, gvh, -2, k)
     use_u, use_v = not _is_zero(gu), not _is_zero(gvh)
+    gu, gvh = cj(m, gu), cj(m, gvh)
     inner = _diag_embed(m, gs)
     if use_u or use_v:
-        s2 = s * s
-        off = None
+        off = uhgu = vhgv = None
         if use_u:
-            utg = m.matmul(_mT(m, u), gu)
-            off = (utg - _mT(m, utg)) * _row(m, s)
+            utg = m.matmul(mH(m, u), gu)
+            uhgu = utg - mH(m, utg)
+            off = uhgu * _row(m, s)
         if use_v:
-            vtg = m.matmul(vh, _mT(m, gvh))
-            term = _col(m, s) * (vtg - _mT(m, vtg))
+            vtg = m.matmul(vh, mH(m, gvh))
+            vhgv = vtg - mH(m, vtg)
+            term = _col(m, s) * vhgv
             off = term if off is None else off + term
-        inner = inner + off / _gaps(m, s2)
+        inner = inner + off / _gaps(m, s * s)
+        if is_complex(u):
+            _phase_check("svd", "singular vectors", 0.0 if uhgu is None else _imag_diag(m, uhgu),
+                         None if vhgv is None else _imag_diag(m, vhgv),
+                         "abs(U)**2, of U @ diag(f(S)) @ Vh, or of the singular values alone")
+            if use_u and use_v:
+                inner = inner + _diag_embed(m, _diag(m, uhgu) / (s * 2.0))
     if r > c and use_u:
         ga = m.matmul(u, inner)
         gu_s = gu / _row(m, s)
-        ga = ga + gu_s - m.matmul(u, m.matmul(_mT(m, u), gu_s))
-        return m.matmul(ga, vh)
+        ga = ga + gu_s - m.matmul(u, m.matmul(mH(m, u), gu_s))
+        return cj(m, m.matmul(ga, vh))
     if r < c and use_v:
         ga = m.matmul(inner, vh)
         gv_s = gvh / _col(m, s)
-        ga = ga + gv_s - m.matmul(m.matmul(gv_s, _mT(m, vh)), vh)
-        return m.matmul(u, ga)
-    return m.matmul(u, m.matmul(inner, vh))
+        ga = ga + gv_s - m.matmul(m.matmul(gv_s, mH(m, vh)), vh)
+        return cj(m, m.matmul(u, ga))
+    return cj(m, m.matmul(u, m.matmul(inner, vh)))
 
 
 def _svd_jvp(m, tangents, ans, a, *, full_matrices):
+    """PyTorch's ``linalg_svd_jvp`` (complex: with its ``i Im diag(dP) / 2S`` terms)."""
     shapes, r, c, k = _svd_shapes(_shape(a), full_matrices)
-    u, s, vh = _unpack(m, ans, shapes)
+    u, s, vh = _svd_unpack(m, ans, shapes)
     if full_matrices:
         u, vh = _narrow(m, u, -1, k), _narrow(m, vh, -2, k)
     da = tangents[0]
-    v = _mT(m, vh)
-    dp = m.matmul(_mT(m, u), m.matmul(da, v))
+    v = mH(m, vh)
+    dp = m.matmul(mH(m, u), m.matmul(da, v))
     ds = _diag(m, dp)
+    if is_complex(ds):
+        ds = m.real(ds)
     dp = dp - _diag_embed(m, ds)
     e = _gaps(m, s * s)
-    du = m.matmul(u, (dp * _row(m, s) + _mT(m, dp * _row(m, s))) / e)
-    dvh = -m.matmul((_col(m, s) * dp + _mT(m, _col(m, s) * dp)) / e, vh)
+    du = (dp * _row(m, s) + mH(m, dp * _row(m, s))) / e
+    dvh = -(_col(m, s) * dp + mH(m, _col(m, s) * dp)) / e
+    if is_complex(dp):
+        half = _diag_embed(m, _diag(m, dp) / (s * 2.0))
+        du, dvh = du + half, dvh + half
+    du, dvh = m.matmul(u, du), m.matmul(dvh, vh)
     if r > c:
         dav = m.matmul(da, v / _row(m, s))
-        du = du + dav - m.matmul(u, m.matmul(_mT(m, u), dav))
+        du = du + dav - m.matmul(u, m.matmul(mH(m, u), dav))
         if full_matrices:
             du = m.cat(du, _zeros(_shape(du)[:-1] + (r - c,), ans), dim=_ndim(du) - 1)
     if r < c:
-        uda = m.matmul(_mT(m, u) / _col(m, s), da)
+        uda = m.matmul(mH(m, u) / _col(m, s), da)
         dvh = dvh + uda - m.matmul(m.matmul(uda, v), vh)
         if full_matrices:
             dvh = m.cat(dvh, _zeros(_shape(dvh)[:-2] + (c - r, c), ans), dim=_ndim(dvh) - 2)
-    return _join(m, [du, ds, dvh])
+    return _join(m, [du, _as_complex(m, ds, ans), dvh])
 
 
 svd_prim = define("svd", _svd_impl, (_quiet(_svd_vjp),), _quiet(_svd_jvp), save_ans=True, batching=leading_batch)
@@ -429,7 +398,7 @@ svd_prim = define("svd", _svd_impl, (_quiet(_svd_vjp),), _quiet(_svd_jvp), save_
 
 def _svd_parts(A, full_matrices):
     shapes = _svd_shapes(_shape(A), full_matrices)[0]
-    return _unpack(traced, svd_prim(A, full_matrices=bool(full_matrices)), shapes)
+    return _svd_unpack(traced, svd_prim(A, full_matrices=bool(full_matrices)), shapes)
 
 
 @public("linalg.svd", numpy="linalg.svd")
@@ -442,7 +411,8 @@ def svd(A, full_matrices: bool = True) -> Any:
     values the singular vectors are not unique and a loss that uses them gets an inf or NaN
     gradient, as in PyTorch; losses of the singular values alone (``svdvals``) stay finite.
     The signs of the singular vectors are NumPy's (LAPACK's) choice, which may differ from
-    PyTorch's.
+    PyTorch's. Complex singular vectors are defined up to a phase each (``(u e^{iφ}, v e^{iφ})``):
+    a loss that depends on the phases raises, as in PyTorch (``|U|**2`` or ``U @ Vh`` do not).
 
     >>> U, S, Vh = cr.linalg.svd(cr.tensor([[3.0, 0.0], [4.0, 5.0]]), full_matrices=False)
     """
@@ -459,12 +429,13 @@ def _svdvals_uv(m, a):
 
 def _svdvals_vjp(m, g, ans, a):
     u, vh = _svdvals_uv(m, a)
-    return m.matmul(u * _row(m, g), vh)
+    return m.matmul(cj(m, u) * _row(m, g), cj(m, vh))  # conj(U diag(g) Vh)
 
 
 def _svdvals_jvp(m, tangents, ans, a):
     u, vh = _svdvals_uv(m, a)
-    return m.sum(u * m.matmul(tangents[0], _mT(m, vh)), dim=(_ndim(u) - 2,), keepdim=False)
+    out = m.sum(cj(m, u) * m.matmul(tangents[0], mH(m, vh)), dim=(_ndim(u) - 2,), keepdim=False)
+    return m.real(out) if is_complex(out) else out
 
 
 svdvals_prim = define("svdvals", lambda a: np.linalg.svd(a, compute_uv=False), (_svdvals_vjp,), _svdvals_jvp,
@@ -512,45 +483,46 @@ def _qr_check(a, mode):
                            "and nrows > ncols; use mode='reduced'")
 
 
-def _qr_tall_vjp(m, gq, gr, q, rr):
-    mm = m.matmul(rr, _mT(m, gr)) - m.matmul(_mT(m, gq), q)
-    low = mm * _tri_mask(_shape(mm)[-1], mm, False, -1)
-    n_ = low + _mT(m, low) + _diag_embed(m, _diag(m, mm))
-    b = gq + m.matmul(q, n_)
-    return _mT(m, _tri_solve(m, rr, _mT(m, b), True))  # b R⁻ᵀ
-
-
 def _qr_vjp(m, g, ans, a, *, mode):
+    """PyTorch's ``linalg_qr_backward``, in its convention for complex numbers (the cotangents
+    conjugated on the way in, the result on the way out; see core/engine)."""
     _qr_check(a, mode)
     shapes, r, c = _qr_shapes(_shape(a), mode)
     q, rr = _unpack(m, ans, shapes)
-    gq, gr = _unpack(m, g, shapes)
+    gq, gr = (cj(m, x) for x in _unpack(m, g, shapes))
+    x = m.matmul(gr, mH(m, rr)) - m.matmul(mH(m, q), gq)
+    k = _shape(x)[-1]
     if r >= c:
-        return _qr_tall_vjp(m, gq, gr, q, rr)
-    r1, r2 = _sl(m, rr, cols=slice(0, r)), _sl(m, rr, cols=slice(r, None))
-    gr1, gr2 = _sl(m, gr, cols=slice(0, r)), _sl(m, gr, cols=slice(r, None))
-    gx = _qr_tall_vjp(m, gq + m.matmul(m.matmul(q, r2), _mT(m, gr2)), gr1, q, r1)
-    return m.cat(gx, m.matmul(q, gr2), dim=_ndim(gx) - 1)
-
-
-def _qr_tall_jvp(m, da, q, rr):
-    dar = _tri_solve(m, rr, da, True, left=False)  # dA R⁻¹
-    x = m.matmul(_mT(m, q), dar)
-    low = x * _tri_mask(_shape(x)[-1], x, False, -1)
-    y = x - low + _mT(m, low)
-    return dar - m.matmul(q, y), m.matmul(y, rr)
+        t = x * _tri_mask(k, x, True)
+        d = _diag(m, t)
+        sym = t + mH(m, t) - _diag_embed(m, m.real(d) if is_complex(d) else d)
+        ga = m.matmul(q, sym) + gq
+        return cj(m, _tri_solve(m, mH(m, rr), ga, False, left=False))  # (gQ + Q sym) R⁻ᴴ
+    ga = m.matmul(q, _phi(m, mH(m, x) - x))
+    ga = _tri_solve(m, mH(m, _sl(m, rr, cols=slice(0, r))), ga, False, left=False)
+    ga = m.cat(ga, _zeros(_shape(ga)[:-1] + (c - r,), ga), dim=_ndim(ga) - 1)
+    return cj(m, ga + m.matmul(q, gr))
 
 
 def _qr_jvp(m, tangents, ans, a, *, mode):
+    """PyTorch's ``linalg_qr_jvp``."""
     _qr_check(a, mode)
     shapes, r, c = _qr_shapes(_shape(a), mode)
     q, rr = _unpack(m, ans, shapes)
     da = tangents[0]
     if r >= c:
-        return _join(m, list(_qr_tall_jvp(m, da, q, rr)))
-    dq, dr1 = _qr_tall_jvp(m, _sl(m, da, cols=slice(0, r)), q, _sl(m, rr, cols=slice(0, r)))
-    dr2 = m.matmul(_mT(m, q), _sl(m, da, cols=slice(r, None)) - m.matmul(dq, _sl(m, rr, cols=slice(r, None))))
-    return _join(m, [dq, m.cat(dr1, dr2, dim=_ndim(dr1) - 1)])
+        dar = _tri_solve(m, rr, da, True, left=False)  # dA R⁻¹
+        x = m.matmul(mH(m, q), dar)
+        dr = (x + mH(m, x)) * _tri_mask(c, x, True, 0, 0.5)
+        return _join(m, [dar - m.matmul(q, dr), m.matmul(dr, rr)])
+    qhda = m.matmul(mH(m, q), da)
+    y = _tri_solve(m, _sl(m, rr, cols=slice(0, r)), _sl(m, qhda, cols=slice(0, r)), True, left=False)
+    low = y * _tri_mask(r, y, False, -1)
+    if is_complex(y):
+        low = low + _diag_embed(m, m.imag(_diag(m, y)) * 1j)
+    z = low - mH(m, low)
+    dq = z - _diag_embed(m, _diag(m, z)) * 0.5
+    return _join(m, [m.matmul(q, dq), qhda - m.matmul(dq, rr)])
 
 
 qr_prim = define("qr", _qr_impl, (_qr_vjp,), _qr_jvp, save_ans=True, batching=leading_batch)

@@ -1,5 +1,12 @@
 """Functions of matrices (``cr.linalg``): inv, det, slogdet, solve and norm, with PyTorch's
-gradients, singular matrices included."""
+gradients, singular matrices included.
+
+Real (float32, float64) and complex (complex64, complex128) matrices, as PyTorch. The rules are
+written in the backward walk's transpose convention (see core/engine): holomorphic functions
+(inv, det, solve) keep the real formulas; the others (norms, the sign and log-modulus of the
+determinant, and the decompositions) conjugate where PyTorch's conjugate transposes require:
+``cj`` and ``mH`` below, which are no-ops on real numbers.
+"""
 
 from __future__ import annotations
 
@@ -74,17 +81,36 @@ def _square(op, a):
     _linalg_dtype(op, a)
 
 
-def _linalg_dtype(op, a):
-    """float32 and float64 only, as PyTorch (NumPy would compute integers in float64 and refuse
-    float16 with a bare error); complex refused until complex support lands."""
+_C64 = np.dtype(np.complex64)
+_C128 = np.dtype(np.complex128)
+
+
+def _linalg_dtype(op, a, complex_ok: bool = True):
+    """float32, float64, complex64 and complex128, as PyTorch (NumPy would compute integers in
+    float64 and refuse float16 with a bare error); ``complex_ok=False`` refuses complex too."""
     dt = _dtype(a._data if hasattr(a, "_data") else a)
-    if dt not in _LINALG_DTYPES:
+    if dt not in _LINALG_DTYPES and not (complex_ok and dt in (_C64, _C128)):
         if dt.kind == "c":
             raise complex_unsupported(f"linalg.{op}", dt)
         raise RuntimeError(
-            f"linalg.{op}: expected a float32 or float64 tensor, got dtype {dt}; convert it first, "
-            f"e.g. A.double()"
+            f"linalg.{op}: expected a float32, float64, complex64 or complex128 tensor, got dtype "
+            f"{dt}; convert it first, e.g. A.double()"
         )
+
+
+def is_complex(x) -> bool:
+    """Whether ``x`` (an array, a tensor, a rule's operand) holds complex numbers."""
+    return B.kind(B.data_of(B.data_of(x)).dtype) == "c"
+
+
+def cj(m, x):
+    """``conj(x)`` for complex ``x``, ``x`` itself for real (no copy, no extra node)."""
+    return m.conj(x) if is_complex(x) else x
+
+
+def mH(m, x):
+    """The conjugate transpose of a batch of matrices (the transpose for real ones)."""
+    return _mT(m, cj(m, x))
 
 
 def _inv_impl(a):
@@ -131,7 +157,8 @@ def _cofactors(m, a):
 
 def _svd_cofactors(a):
     """``_cofactors`` of a NumPy array from the SVD ``a = U diag(s) Vh``, as PyTorch:
-    ``det(U) det(Vh) U diag(∏_{j≠i} s_j) Vh`` (O(n³) where the minors cost O(n⁵); first order)."""
+    ``det(U) det(Vh) conj(U) diag(∏_{j≠i} s_j) conj(Vh)`` (the conjugates for complex ``a``:
+    ``det(a) a⁻ᵀ``; O(n³) where the minors cost O(n⁵); first order)."""
     space = B.namespace(a)
     u, s, vh = space.linalg.svd(a)
     ones = B.ones(s.shape[:-1] + (1,), s.dtype, like=s)
@@ -139,6 +166,8 @@ def _svd_cofactors(a):
     tail = space.flip(space.cumulative_prod(space.flip(s[..., 1:], axis=-1), axis=-1), axis=-1)
     after = space.concat([tail, ones], axis=-1)
     scale = (space.linalg.det(u) * space.linalg.det(vh))[..., None] * before * after
+    if B.kind(u.dtype) == "c":
+        u, vh = space.conj(u), space.conj(vh)
     return space.matmul(u * scale[..., None, :], vh)
 
 
@@ -206,9 +235,12 @@ def _logabsdet_raw_vjp(m, g, ans, a):
 
 
 def _logabsdet_jvp(m, tangents, ans, a):
+    """``Re tr(a⁻¹ da)`` (the real part for complex ``a``: ``log|det|`` is real)."""
     if _singular_log(ans):
-        return _sum_last2(m, _cofactors(m, a) * tangents[0]) / m.det(a)
-    return _batched_trace(m, m.solve(a, tangents[0]))
+        out = _sum_last2(m, _cofactors(m, a) * tangents[0]) / m.det(a)
+    else:
+        out = _batched_trace(m, m.solve(a, tangents[0]))
+    return m.real(out) if is_complex(a) else out
 
 
 def _singular_log(logabsdet) -> bool:
@@ -223,12 +255,42 @@ logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabs
 sign_det = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], batching=leading_batch, template=T.Template(lambda p, k, v: f"np.linalg.slogdet({p[0]})[0]"))
 
 
+def _tr_inv_times(m, a, t, sign):
+    """``tr(a⁻¹ t)`` (cofactors over the determinant where ``a`` is singular)."""
+    if _singular(sign):
+        return _sum_last2(m, _cofactors(m, a) * t) / m.det(a)
+    return _batched_trace(m, m.solve(a, t))
+
+
+def _inv_t(m, a, sign):
+    """``a⁻ᵀ`` (cofactors over the determinant, inf or NaN, where ``a`` is singular)."""
+    if _singular(sign):
+        return _cofactors(m, a) / _expand2(m, m.det(a))
+    return _mT(m, m.inv(a))
+
+
+def _csign_vjp(m, g, ans, a):
+    """The sign ``det/|det|`` of a complex matrix moves by ``i sign Im tr(a⁻¹ da)``: its
+    transpose is ``i Im(g sign) a⁻ᵀ`` (PyTorch's ``slogdet_backward``, transposed)."""
+    return _expand2(m, m.imag(g * ans) * 1j) * _inv_t(m, a, ans)
+
+
+def _csign_jvp(m, tangents, ans, a):
+    return ans * m.imag(_tr_inv_times(m, a, tangents[0], ans)) * 1j
+
+
+complex_sign_det = define("slogdet_complex_sign", lambda a: np.linalg.slogdet(a)[0], (_csign_vjp,), _csign_jvp,
+                          save_ans=True, batching=leading_batch,
+                          doc="the sign det/|det| of complex matrices (differentiable, as PyTorch's)")
+
+
 @public("linalg.slogdet", numpy="linalg.slogdet")
 def slogdet(A) -> Any:
-    """``(sign, log|det A|)``; the log-determinant is differentiable."""
+    """``(sign, log|det A|)``; the log-determinant is differentiable, and so is the sign of a
+    complex ``A`` (``det/|det|``, as PyTorch's)."""
     _check_operand("linalg.slogdet", A, "A")
     _square("slogdet", A)
-    return slogdet_result(sign_det(A), logabsdet_prim(A))
+    return slogdet_result(complex_sign_det(A) if is_complex(A) else sign_det(A), logabsdet_prim(A))
 
 
 def _solve_impl(a, b):
@@ -285,8 +347,6 @@ def solve(A, B):
     _check_operand("linalg.solve", A, "A")
     _check_operand("linalg.solve", B, "B")
     _square("solve", A)
-    if _dtype(B._data if hasattr(B, "_data") else B).kind == "c":
-        raise complex_unsupported("linalg.solve", _dtype(B._data if hasattr(B, "_data") else B))
     sa, sb = _shape(A), _shape(B)
     if (len(sb) == 1 and sb[0] != sa[-1]) or (len(sb) > 1 and sb[-2] != sa[-1]):
         raise RuntimeError(f"linalg.solve: A of shape {sa} and B of shape {sb} do not match ({sa[-1]} rows needed)")
@@ -311,7 +371,7 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     ndim = _ndim(A)
     if dim is None:
         if ord is None:
-            return norm2_prim(A, dim=None, keepdim=bool(keepdim))
+            return norm2_prim(_modulus(A), dim=None, keepdim=bool(keepdim))
         if ndim == 1:
             return _vector_norm(A, ord, (0,), keepdim)
         if ndim == 2:
@@ -330,8 +390,15 @@ def linalg_norm(A, ord=None, dim=None, keepdim: bool = False):  # noqa: A002
     return _vector_norm(A, ord, (_axis_of("linalg.norm", dim, ndim),), keepdim)
 
 
+def _modulus(A):
+    """``|A|`` for a complex ``A`` (every norm is a norm of the moduli; gradient PyTorch's,
+    0 at 0), ``A`` itself for a real one."""
+    return abs_(A) if is_complex(A) else A
+
+
 def _vector_norm(A, ord, dims, keepdim):  # noqa: A002
     keepdim = bool(keepdim)
+    A = _modulus(A)
     if ord is None or (not isinstance(ord, str) and ord == 2):
         return norm2_prim(A, dim=dims, keepdim=keepdim)
     if isinstance(ord, str) or not isinstance(ord, (int, float, B.integer, B.floating)):
@@ -351,7 +418,7 @@ def _matrix_norm(A, ord, d0, d1, keepdim):  # noqa: A002
     if d0 == d1:
         raise ValueError(f"linalg.norm: the two dims of a matrix norm must differ, got ({d0}, {d1})")
     if ord is None or ord == "fro":
-        return norm2_prim(A, dim=tuple(sorted((d0, d1))), keepdim=bool(keepdim))
+        return norm2_prim(_modulus(A), dim=tuple(sorted((d0, d1))), keepdim=bool(keepdim))
     if isinstance(ord, str) and ord != "nuc":
         raise ValueError(f"linalg.norm: invalid norm order {ord!r} for matrices; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
     if ord in (2, -2, "nuc"):

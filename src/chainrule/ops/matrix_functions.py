@@ -14,7 +14,8 @@ from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
 from ._define import define, nondifferentiable
 from ._table import public
-from .linalg import _linalg_dtype, _matrix, _square, flag, inv, leading_batch, numpy_names
+from .linalg import _linalg_dtype, _matrix, _square, cj, flag, inv, is_complex, leading_batch, mH, numpy_names
+from .piecewise import abs as abs_
 from .piecewise import where
 from .products import _mT, matmul
 from .reductions import sum as sum_
@@ -33,30 +34,41 @@ def _pinv_impl(a, *, rtol, atol, hermitian):
     cutoff = np.maximum(atol, rtol * np.max(s, axis=-1, keepdims=True))
     large = s > cutoff
     s = np.divide(1, s, where=large, out=np.zeros_like(s))
+    if u.dtype.kind == "c":
+        u, vt = u.conj(), vt.conj()
     return np.matmul(np.swapaxes(vt, -1, -2), np.multiply(s[..., None], np.swapaxes(u, -1, -2)))
 
 
 def _pinv_vjp(m, g, p, a, **params):
-    """PyTorch's ``pinv_backward``: the transpose of Golub and Pereyra's derivative."""
-    gt, pt = _mT(m, g), _mT(m, p)
+    """PyTorch's ``pinv_backward``: the adjoint of Golub and Pereyra's derivative (for complex
+    ``a`` with conjugate transposes, in PyTorch's convention: the cotangent conjugated on the
+    way in and the result on the way out)."""
+    g = cj(m, g)
+    gt, pt = mH(m, g), mH(m, p)
     x = m.matmul(gt, m.matmul(p, pt))
     y = m.matmul(m.matmul(pt, p), gt)
-    return -m.matmul(pt, m.matmul(g, pt)) + x - m.matmul(a, m.matmul(p, x)) + y - m.matmul(m.matmul(y, p), a)
+    out = -m.matmul(pt, m.matmul(g, pt)) + x - m.matmul(a, m.matmul(p, x)) + y - m.matmul(m.matmul(y, p), a)
+    return cj(m, out)
 
 
 def _pinv_jvp(m, tangents, p, a, **params):
-    dt = _mT(m, tangents[0])
-    w = m.matmul(m.matmul(p, _mT(m, p)), dt - m.matmul(m.matmul(dt, a), p))
-    v = m.matmul(dt, m.matmul(_mT(m, p), p))
+    dt = mH(m, tangents[0])
+    pt = mH(m, p)
+    w = m.matmul(m.matmul(p, pt), dt - m.matmul(m.matmul(dt, a), p))
+    v = m.matmul(dt, m.matmul(pt, p))
     return -m.matmul(p, m.matmul(tangents[0], p)) + w + v - m.matmul(p, m.matmul(a, v))
 
 
 pinv_prim = define("pinv", _pinv_impl, (_pinv_vjp,), _pinv_jvp, save_ans=True, batching=leading_batch)
 
 
+_F32 = np.dtype(np.float32)
+_C64 = np.dtype(np.complex64)
+
+
 def _eps(a) -> float:
-    """The machine epsilon of ``a``'s dtype (float32 or float64)."""
-    return 2.0 ** -23 if data_of(data_of(a)).dtype == B_.FLOAT32 else 2.0 ** -52
+    """The machine epsilon of ``a``'s dtype (float32 or complex64: single; else double)."""
+    return 2.0 ** -23 if B_.numpy_dtype(data_of(data_of(a)).dtype) in (_F32, _C64) else 2.0 ** -52
 
 
 def _default_rtol(A, atol):
@@ -151,7 +163,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     residuals = empty
     if driver not in (None, "gelsy") and r > c and not B_.any_true(data_of(rank) != min(r, c)):
         fit = matmul(A, x) - (reshape(B, *sb, 1) if vector else B)
-        residuals = sum_(fit * fit, -2).detach()
+        residuals = sum_(abs_(fit) ** 2 if is_complex(fit) else fit * fit, -2).detach()
         if vector:
             residuals = squeeze(residuals, -1)
     if vector:
@@ -205,7 +217,7 @@ def _expm_impl(a):
     """``exp(a)``, batched: Higham's scaling and squaring with the degree-13 Padé approximant,
     each matrix scaled by its own power of two, in float64."""
     dtype = a.dtype
-    a = a.astype(np.float64)
+    a = a.astype(np.complex128 if dtype.kind == "c" else np.float64)
     n = a.shape[-1]
     if a.size == 0:
         return a.astype(dtype)
