@@ -28,7 +28,7 @@ def _as_real(f):
     return lambda x, **kw: cr.view_as_real(f(x, **kw))
 
 
-VIEW = ("real", "imag", "reshape", "cat")
+VIEW = ("view_as_real",)
 
 for _norm in (None, "ortho", "forward"):
     entry(f"fft.fft-{_norm}", F.fft, C2C, _c((2, 5), norm=_norm))
@@ -49,5 +49,9 @@ entry("fft.irfft", F.irfft, ("getitem", "flip", "conj", "cat", "fft_c2c", "real"
       lambda rng: [S(cuniform(rng, (4,))), S(cuniform(rng, (2, 4)), n=7), S(cuniform(rng, (3, 2)), n=4, axis=0, norm="ortho")])
 entry("fft.irfftn", F.irfftn, ("getitem", "flip", "conj", "cat", "fft_c2c", "real"), _c((3, 4)))
 entry("fft.irfft2", F.irfft2, ("getitem", "flip", "conj", "cat", "fft_c2c", "real"), _c((2, 3, 3), s=(3, 4)))
+entry("fft.hfft", F.hfft, ("conj", "getitem", "flip", "cat", "fft_c2c", "real"),
+      lambda rng: [S(cuniform(rng, (4,))), S(cuniform(rng, (2, 3)), n=5, norm="ortho"), S(cuniform(rng, (3, 2)), axis=0, norm="forward")])
+entry("fft.ihfft", _as_real(F.ihfft), REAL_IN + ("getitem", "conj") + VIEW,
+      lambda rng: [S(uniform(rng, (6,))), S(uniform(rng, (2, 5)), n=4, norm="forward")])
 entry("fft.fftshift", F.fftshift, ("getitem", "cat"), lambda rng: [S(uniform(rng, (5,))), S(uniform(rng, (3, 4)), axes=1)])
 entry("fft.ifftshift", F.ifftshift, ("getitem", "cat"), _c((3, 4)))

@@ -28,6 +28,8 @@ CASES = [
     ("fftn", X, {}), ("fftn", Z3, {"axes": (1,)}), ("ifftn", Z, {"axes": (0,)}), ("ifftn", Z3, {"s": (3, 3), "axes": (0, 1)}),
     ("rfftn", X, {}), ("rfftn", Z3.real.copy(), {"axes": (0, 2), "norm": "ortho"}), ("rfft2", X, {}),
     ("irfftn", Z, {}), ("irfftn", Z, {"s": (2, 6), "axes": (0, 1)}), ("irfftn", Z3, {"axes": (0, 1)}), ("irfft2", Z, {}),
+    ("hfft", Z, {}), ("hfft", Z, {"n": 7, "norm": "ortho"}), ("hfft", Z, {"axis": 0, "norm": "forward"}),
+    ("ihfft", X, {}), ("ihfft", X, {"n": 5, "norm": "forward"}), ("ihfft", X, {"axis": 0, "norm": "ortho"}),
     ("fftshift", X, {}), ("fftshift", Z3, {"axes": (0, 2)}), ("ifftshift", X, {"axes": 1}), ("ifftshift", Z, {}),
 ]
 

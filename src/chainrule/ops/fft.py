@@ -270,7 +270,9 @@ def _irfft_axis(op, a, n, axis, norm):
 
     full = cat([a, conj(flip(tail, (axis,)))], axis) if n - half > 0 else a
     ndim = _data(full).ndim
-    return real_(fft_c2c(full, axes=(axis - ndim,), inverse=True, norm=norm))
+    out = real_(fft_c2c(full, axes=(axis - ndim,), inverse=True, norm=norm))
+    out._data = B.contiguous(out._data)  # its own memory in C order (the real parts are a view)
+    return out
 
 
 def _irfftn(op, a, s, axes, norm, out):
@@ -317,6 +319,36 @@ def irfftn(a, s=None, axes=None, norm=None, out=None):
 def irfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
     """The inverse of ``rfft2`` (``np.fft.irfft2``)."""
     return _irfftn("fft.irfft2", a, s, axes, norm, out)
+
+
+_SWAPPED = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+@public("fft.hfft", numpy="fft.hfft")
+def hfft(a, n=None, axis=-1, norm=None, out=None):
+    """The transform of a signal with Hermitian symmetry given by its first half: ``n`` real
+    points, default ``2 (m - 1)`` (``np.fft.hfft``: ``irfft`` of the conjugate, the
+    normalisation's direction swapped).
+
+    >>> cr.fft.hfft(cr.tensor([1.0, 2j, 3.0]))
+    tensor([ 4.,  2.,  4., -6.])
+    """
+    a = _input("fft.hfft", a)
+    norm = _SWAPPED[_norm("fft.hfft", norm)]
+    axis = _axis("fft.hfft", axis, _data(a).ndim)
+    return _irfftn("fft.hfft", conj(_as_complex(a)), [n], [axis], norm, out)
+
+
+@public("fft.ihfft", numpy="fft.ihfft")
+def ihfft(a, n=None, axis=-1, norm=None, out=None):
+    """The inverse of ``hfft`` for a real input: the conjugate of its ``rfft``, the
+    normalisation's direction swapped (``np.fft.ihfft``).
+
+    >>> cr.fft.ihfft(cr.tensor([4.0, 2.0, 4.0, -6.0]))
+    tensor([1.-0.j, 0.+2.j, 3.-0.j])
+    """
+    a, s, axes = _one_axis("fft.ihfft", a, n, axis)
+    return conj(_rfftn("fft.ihfft", a, s, axes, _SWAPPED[_norm("fft.ihfft", norm)], out, "n"))
 
 
 def _shift(op, x, axes, sign):
