@@ -145,6 +145,10 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     _check_operand("linalg.lstsq", B, "B")
     _matrix("lstsq", A)
     _linalg_dtype("lstsq", B)
+    da, db = (B_.dtype_of(data_of(v) if hasattr(v, "_data") else v) for v in (A, B))
+    if da != db:
+        raise RuntimeError(f"linalg.lstsq: A and B must have the same dtype (as in PyTorch), got {da} and {db}; "
+                           f"convert one, e.g. B.to(A.dtype)")
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError(f"linalg.lstsq: driver must be one of None, 'gels', 'gelsy', 'gelsd', 'gelss', got {driver!r}")
     sa, sb = _shape(A), _shape(B)
