@@ -1266,6 +1266,8 @@ def _known(probe_id: str) -> str | None:
 # Deliberate NumPy behaviour where PyTorch refuses (and no NumPy function is there to compare with):
 # probe id -> why it is right.
 DEVIATIONS = {
+    "cr.jit-f-returns_None": "None is an empty pytree: the compiled function returns None, as JAX's jit does",
+    "cr.graph-0:f-returns_None": "None is an empty pytree: a graph with no outputs, as JAX's make_jaxpr gives",
     "Tensor.data=-1:value-list_of_tensors": "t.data = [a, b] stacks like cr.tensor([a, b]) and np.asarray([a, b])",
     "linalg.vector_norm-ord-int": "ord=3 is a valid order (PyTorch accepts it): the probe takes ord for an option name",
 }

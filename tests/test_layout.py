@@ -23,7 +23,7 @@ LAYERS = {
     "autograd": 3,
     "nn": 4, "optim": 4, "serialization": 5,
     "api": 6,
-    "tools": 7,
+    "tools": 7, "compile": 7,
     "__init__": 8, "__main__": 8,
 }
 

@@ -68,6 +68,8 @@ if _TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type che
     from .transforms.functional import grad, jvp, value_and_grad, vjp
     from .transforms.jacobians import hessian, hvp, jacfwd, jacobian, jacrev
     from .transforms.vmap import vmap
+    from .compile.graph import Graph, graph
+    from .compile.jit import jit
     from .transforms.pytree import (register_pytree_node, tree_flatten, tree_leaves,
                                     tree_map, tree_structure, tree_unflatten)
     from .serialization import load, save
@@ -93,6 +95,10 @@ _LAZY = {
     "hvp": ("transforms.jacobians", "hvp"),
     "checkpoint": ("autograd.checkpoint", "checkpoint"),
     "vmap": ("transforms.vmap", "vmap"),
+    "compile": ("compile", None),
+    "jit": ("compile.jit", "jit"),
+    "graph": ("compile.graph", "graph"),
+    "Graph": ("compile.graph", "Graph"),
     **{name: ("transforms.pytree", name) for name in (
         "tree_map", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure",
         "register_pytree_node")},

@@ -36,6 +36,8 @@ import math
 import numpy as np
 
 from . import dtypes as D
+from . import tracing
+from .tracing import active as _tracing
 
 xp = numpy = np
 ndarray = np.ndarray
@@ -379,7 +381,17 @@ def copy(x):
 
 
 def any_true(x) -> bool:
-    """Whether any element of ``x`` (a bool array of any namespace, or a NumPy scalar) is true."""
+    """Whether any element of ``x`` (a bool array of any namespace, or a NumPy scalar) is true.
+
+    A decision on values: inside a trace (``cr.jit``) the compiled code could not check it
+    again, so rules decide through ``tracing.decide`` on the tensor instead where they can."""
+    if _tracing[0]:
+        tracing.impure("a decision inside a rule on values it cannot follow")
+    return any_of(x)
+
+
+def any_of(x) -> bool:
+    """``any_true`` without the tracer's notice: for ``tracing.decide``'s functions."""
     if type(x) in NUMPY_TYPES or not foreign(x):
         return bool(np.any(x))
     return bool(x.__array_namespace__().any(x))

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import backend as B
 from . import dtypes as D
+from . import tracing
 from .modes import state
 from .tensor import Tensor, _as_data
 
@@ -33,6 +34,8 @@ def generator(op: str = "generator") -> np.random.Generator:
     """The random generator behind ``rand``, ``randn`` and dropout (one for the process, shared
     by all threads; ``manual_seed`` replaces it). Inside ``cr.vmap`` drawing raises: the numbers
     would be drawn once and shared by every example (PyTorch's vmap refuses them by default)."""
+    if tracing.active[0]:
+        tracing.impure(f"random numbers ({op})")
     if state.vmap_levels:
         raise RuntimeError(
             f"{op}: random numbers inside cr.vmap would be drawn once and shared by every example; "

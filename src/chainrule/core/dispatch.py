@@ -25,9 +25,11 @@ from types import SimpleNamespace
 
 from . import backend as B
 from . import dtypes as D
+from . import tracing
 from .graph import record
 from .modes import state
 from .tensor import Tensor, version_counter
+from .tracing import active as _tracing
 
 ndarray = B.ndarray  # the NumPy fast path's type test (see backend)
 _generic = B.generic
@@ -284,6 +286,8 @@ class Primitive:
             result._node = None
         if tangents and self.differentiable and state.forward_levels:
             _push_tangents(self, args, params, result)
+        if _tracing[0]:  # cr.jit / cr.graph: the tracer of this thread hears of it
+            tracing.record(self, args, params, result)
         return result
 
 

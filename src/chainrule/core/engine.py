@@ -39,12 +39,13 @@ from typing import Any
 
 from . import backend as B
 from . import collector as _collector
-from . import graph
+from . import graph, tracing
 from .dispatch import raw, raw_namespace
 from .dispatch import traced as traced_namespace
 from .graph import FREED
 from .modes import state
 from .tensor import Tensor
+from .tracing import active as _tracing
 
 ndarray = B.ndarray  # the NumPy fast path's type test (see backend)
 _NUMPY_TYPES = B.NUMPY_TYPES
@@ -77,6 +78,10 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     recorded: for cotangents that are batched tensors of a ``vmap`` newer than the graph.
     """
     traced = traced or create_graph or bool(state.forward_levels)
+    if _tracing[0] and tracing.current() is not None:  # cr.jit: the rules run as primitives, heard by the tracer
+        traced = True
+        if accumulate:
+            tracing.impure("backward() accumulating into .grad")
     m, grads, wanted, consumers = _start(roots, cotangents, targets, traced, batch)
     results = {}
     grad_mode, state.grad_enabled = state.grad_enabled, create_graph  # recorded for create_graph only

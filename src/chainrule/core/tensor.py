@@ -9,9 +9,11 @@ import numpy as np
 
 from . import backend as B
 from . import dtypes as D
+from . import tracing
 from .arraylike import caller, refuse_hidden_list
 from .hooks import RemovableHandle
 from .modes import state
+from .tracing import active as _tracing
 
 ndarray = np.ndarray
 
@@ -271,7 +273,10 @@ class Tensor(_Methods):
             )
         if self._tangents is not None:
             self._leave_graph(".numpy()")
-        return self._buffer()
+        data = self._buffer()
+        if _tracing[0]:
+            tracing.converted(self, "numpy", data)
+        return data
 
     def _leave_graph(self, what: str) -> None:
         """Raise if converting this tensor (by ``what``) inside a transform would silently drop
@@ -290,7 +295,10 @@ class Tensor(_Methods):
         NumPy scalars until something needs their memory)."""
         data = self._data
         if type(data) is not ndarray and not B.foreign(data):  # another namespace's: its own memory
-            data = self._data = np.array(data)
+            old, data = data, np.array(data)
+            self._data = data
+            if _tracing[0]:
+                tracing.rebuffered(old, data)
         return data
 
     def item(self):
@@ -301,11 +309,17 @@ class Tensor(_Methods):
                 f"has shape {self._data.shape} ({self._data.size} elements)"
             )
         self._leave_graph(".item()")
-        return self._data.item()
+        value = self._data.item()
+        if _tracing[0]:
+            tracing.converted(self, "item", value)
+        return value
 
     def tolist(self):
         self._leave_graph(".tolist()")
-        return self._data.tolist()
+        value = self._data.tolist()
+        if _tracing[0]:
+            tracing.converted(self, "tolist", value)
+        return value
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(t)``: the data; a read-only view for a tensor with history (or that
@@ -317,6 +331,8 @@ class Tensor(_Methods):
             if copy is not True:  # np.array(t) passes copy=True; a tensor inside a list is refused
                 refuse_hidden_list(caller())
         data = self._buffer()
+        if _tracing[0]:
+            tracing.converted(self, "numpy", data)
         if dtype is not None and dtype != data.dtype:
             return data.astype(dtype)
         if copy:
@@ -332,7 +348,10 @@ class Tensor(_Methods):
                 f"{kind}(): only one-element tensors can be converted to Python scalars, this "
                 f"one has shape {self._data.shape}"
             )
-        return self._data.reshape(()).item()
+        value = self._data.reshape(()).item()
+        if _tracing[0]:
+            tracing.converted(self, "item", value)
+        return value
 
     def __float__(self) -> float:
         self._leave_graph("float()")
@@ -357,7 +376,10 @@ class Tensor(_Methods):
                 f"bool(): the truth value of a tensor with {self._data.size} elements (shape "
                 f"{self._data.shape}) is ambiguous; use .any() or .all()"
             )
-        return bool(self._data.reshape(()).item())
+        value = bool(self._data.reshape(()).item())
+        if _tracing[0]:
+            tracing.converted(self, "bool", value)
+        return value
 
     __hash__ = object.__hash__
 
@@ -444,6 +466,8 @@ def version_counter(t: Tensor) -> list:
 
 def bump_version(t: Tensor) -> None:
     """Record an in-place change of ``t`` (nothing to do when no one watches it)."""
+    if _tracing[0]:
+        tracing.impure(f"an in-place change of a tensor of shape {B.shape_of(t._data)}")
     counter = t._version
     if counter is not None:
         counter[0] += 1

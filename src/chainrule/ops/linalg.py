@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import define, named, nondifferentiable
@@ -172,7 +173,11 @@ def _svd_cofactors(a):
 
 
 def _singular(det) -> bool:
-    return B.any_true(B.data_of(det) == 0)
+    return tracing.decide(det, _zero_in, "whether the determinant is 0")
+
+
+def _zero_in(data) -> bool:
+    return B.any_of(data == 0)
 
 
 def _det_vjp(m, g, ans, a):
@@ -244,7 +249,11 @@ def _logabsdet_jvp(m, tangents, ans, a):
 
 
 def _singular_log(logabsdet) -> bool:
-    return B.any_true(B.data_of(logabsdet) == -math.inf)
+    return tracing.decide(logabsdet, _minus_inf_in, "whether the log-determinant is -inf")
+
+
+def _minus_inf_in(data) -> bool:
+    return B.any_of(data == -math.inf)
 
 
 logabsdet_prim = define("logabsdet", lambda a: np.linalg.slogdet(a)[1], (_logabsdet_vjp,), _logabsdet_jvp,

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core import backend as B
 from ..core import dtypes as D
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
 from ._define import define, linear
@@ -352,7 +353,11 @@ def _product_of_others(m, x, axis):
 
 
 def _has_zero(x) -> bool:
-    return B.any_true(B.data_of(x) == 0)
+    return tracing.decide(x, _zero_in, "whether the product has a zero factor")
+
+
+def _zero_in(data) -> bool:
+    return B.any_of(data == 0)
 
 
 def _prod_vjp(m, g, ans, x, dim, keepdim):

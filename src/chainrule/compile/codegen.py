@@ -1,0 +1,147 @@
+"""Generated code: a graph as one Python function of NumPy arrays.
+
+Each equation is a call of the implementation the eager dispatch ran (so results are those of
+eager mode, bit for bit), named after its primitive; each guard a check that raises
+``GuardMiss`` when a decision comes out differently. Constants that are not plain Python values
+are bound as globals ``k1, k2, ...``. Example (``cr.jit(f).source(x)`` for
+``f = lambda x: (x * x).sum()``)::
+
+    def f(x):
+        v1 = mul(x, x)
+        v2 = sum_(v1, dim=None, keepdim=False)
+        return (v2,)
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+from typing import Any
+
+import numpy as np
+
+from .ir import Const, Guard, GuardMiss, Var, same
+
+_SCALARS = (bool, int, float, complex, str, type(None))
+
+
+def _literal_ok(value: Any) -> bool:
+    if type(value) in _SCALARS:
+        return not (type(value) in (float, complex) and not all(
+            math.isfinite(p) for p in ((value.real, value.imag) if type(value) is complex else (value,))))
+    if type(value) in (tuple, list):
+        return all(_literal_ok(v) for v in value)
+    if type(value) is slice:
+        return all(_literal_ok(v) for v in (value.start, value.stop, value.step))
+    return value is Ellipsis
+
+
+class _Writer:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.globals: dict[str, Any] = {"np": np, "GuardMiss": GuardMiss, "same": same}
+        self.by_id: dict[int, str] = {}
+        self.lines: list[str] = []
+        self.used = set(self.globals) | set(dir(builtins)) | set(keyword.kwlist)
+
+    def fresh(self, stem: str) -> str:
+        if stem not in self.used and stem.isidentifier():
+            self.used.add(stem)
+            return stem
+        k = 1
+        while f"{stem}_{k}" in self.used:
+            k += 1
+        self.used.add(f"{stem}_{k}")
+        return f"{stem}_{k}"
+
+    def global_(self, value: Any, stem: str) -> str:
+        name = self.by_id.get(id(value))
+        if name is None:
+            name = self.fresh(stem)
+            self.globals[name] = value
+            self.by_id[id(value)] = name
+        return name
+
+    def function(self, fn: Any, prim_name: str) -> str:
+        stem = prim_name if prim_name.isidentifier() else "op"
+        if stem in dir(builtins) or keyword.iskeyword(stem):
+            stem += "_"
+        return self.global_(fn, stem)
+
+    def value(self, item: Any) -> str:
+        """An operand or a parameter as code."""
+        if isinstance(item, Var):
+            assert item.name is not None
+            return item.name
+        if isinstance(item, Const):
+            item = item.value
+        if type(item) is tuple:
+            inner = ", ".join(self.value(v) for v in item)
+            return f"({inner}{',' if len(item) == 1 else ''})"
+        if type(item) is list:
+            return f"[{', '.join(self.value(v) for v in item)}]"
+        if type(item) is slice:
+            return f"slice({self.value(item.start)}, {self.value(item.stop)}, {self.value(item.step)})"
+        if _literal_ok(item):
+            return repr(item)
+        return self.global_(item, "k")
+
+
+def generate(name: str, inputs: list[Var], captured: list[Var], equations: list, guards: list[Guard],
+             outputs: list[Any]) -> tuple[str, dict[str, Any]]:
+    """The source of ``def name(*inputs, *captured)`` returning the outputs as a tuple, and the
+    globals it runs with."""
+    w = _Writer(name)
+    for var in inputs + captured:
+        var.name = w.fresh(var.name or f"x{var.index}")
+    for k, eq in enumerate(equations):
+        eq.out.name = w.fresh(f"v{k + 1}")
+    body: list[str] = []
+    pending = sorted(range(len(guards)), key=lambda i: guards[i].after)
+    done: set[int] = {v.index for v in inputs + captured}
+    position = 0
+
+    def flush() -> None:
+        nonlocal position
+        while position < len(pending) and guards[pending[position]].var.index in done:
+            body.append(_guard_line(w, guards[pending[position]], pending[position]))
+            position += 1
+
+    flush()
+    for eq in equations:
+        fn = w.function(eq.impl, eq.prim.name)
+        args = [w.value(o) for o in eq.operands]
+        args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
+        body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
+        done.add(eq.out.index)
+        flush()
+    if position < len(pending):
+        raise AssertionError("a guard on a value no equation computes")
+    results = ", ".join(w.value(o) for o in outputs)
+    body.append(f"return ({results}{',' if len(outputs) == 1 else ''})")
+    params = ", ".join(v.name for v in inputs + captured if v.name)
+    source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
+    return source, w.globals
+
+
+def _guard_line(w: _Writer, guard: Guard, index: int) -> str:
+    name = guard.var.name
+    if guard.kind == "bool":
+        test = f"bool({name}) is not {guard.value!r}"
+    elif guard.kind == "rule":
+        test = f"bool({w.global_(guard.fn, 'decide')}({name})) is not {guard.value!r}"
+    elif guard.kind == "item":
+        test = f"not same(np.asarray({name}).reshape(()).item(), {w.value(Const(guard.value))})"
+    elif guard.kind == "tolist":
+        test = f"np.asarray({name}).tolist() != {w.global_(guard.value, 'k')}"
+    else:  # the whole array (np.asarray, .numpy())
+        test = f"not same(np.asarray({name}), {w.global_(guard.value, 'k')})"
+    return f"if {test}: raise GuardMiss({index})  # {guard.describe()}"
+
+
+def build(source: str, globals_: dict[str, Any], name: str) -> Any:
+    """The function defined by ``source``."""
+    namespace = dict(globals_)
+    exec(compile(source, f"<chainrule.jit {name}>", "exec"), namespace)  # noqa: S102
+    return namespace[name]

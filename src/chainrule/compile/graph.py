@@ -1,0 +1,282 @@
+"""``cr.Graph`` and ``cr.graph``: a traced, optimised function as an explicit graph.
+
+``cr.graph(f, *example_args)`` runs ``f`` once on the examples, recording every operation, and
+returns the ``Graph``: ``graph.inputs`` (shape and dtype each), ``graph.equations`` (primitive,
+operands, parameters, output), ``graph.outputs``; ``str(graph)`` shows it as staged NumPy code
+in ``cr.explain``'s style; ``graph(*args)`` runs the generated code on new values of the same
+shapes and dtypes::
+
+    >>> g = cr.graph(lambda x, w: (x @ w).tanh().sum(), cr.ones(2, 3), cr.ones(3))
+    >>> g(cr.randn(2, 3), cr.randn(3))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..core import tracing
+from ..core.tensor import Tensor
+from ..tools import symbolic as S
+from ..transforms.pytree import tree_flatten, tree_unflatten
+from . import codegen
+from .ir import Const, Equation, Guard, GuardMiss, Var
+from .passes import optimise
+from .trace import Tracer
+
+
+class ImpureError(RuntimeError):
+    """The traced function did something its compiled code could not repeat."""
+
+
+def _leaf_kind(leaf: Any) -> str:
+    if isinstance(leaf, Tensor):
+        return "tensor"
+    if isinstance(leaf, np.ndarray):
+        return "array"
+    return "static"
+
+
+class Graph:
+    """A traced function: inputs, captured tensors, equations, guards, outputs (see the module
+    doc). Built by ``cr.graph`` or ``cr.jit(f).graph(*args)``."""
+
+    def __init__(self, name: str, tracer: Tracer, in_def: Any, kinds: list[str], outputs: list[Any],
+                 out_def: Any, optimised: bool = True) -> None:
+        if not isinstance(tracer, Tracer):
+            raise TypeError("Graph: a graph is made by tracing a function: cr.graph(f, *example_args) "
+                            "or cr.jit(f).graph(*args)")
+        self.name = name
+        self.in_def = in_def
+        self.kinds = kinds
+        self.inputs: list[Var] = list(tracer.inputs)
+        self.captured: list[tuple[Var, Tensor]] = list(tracer.captured)
+        self.traced_equations = len(tracer.equations)
+        equations, guards, outs = list(tracer.equations), list(tracer.guards), outputs
+        if optimised:
+            equations, guards, outs = optimise(equations, guards, outs)
+        self.equations: list[Equation] = equations
+        self.guards: list[Guard] = guards
+        self.outputs: list[Any] = outs
+        self.out_def = out_def
+        self.statics: dict[int, Any] = {}
+        used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
+        used |= {g.var.index for g in guards}
+        self.captured = [(v, t) for v, t in self.captured if v.index in used]
+        self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
+                                                 self.equations, self.guards, self.outputs)
+        self.fn = codegen.build(self.source, globals_, _identifier(name))
+
+    # --- running ----------------------------------------------------------------------------
+    def run_leaves(self, arrays: list[Any]) -> list[Any]:
+        """The outputs (arrays and constants) for the input leaves' arrays; raises ``GuardMiss``."""
+        captured = [t._data for _, t in self.captured]
+        results = self.fn(*arrays, *captured)
+        out = []
+        for spec, value in zip(self.outputs, results):
+            if isinstance(spec, Const) and isinstance(value, np.ndarray):
+                value = value.copy()  # a folded constant: each call's result its own memory
+            out.append(value)
+        return out
+
+    def wrap(self, values: list[Any]) -> Any:
+        """The outputs as the traced function returned them (tensors where it returned tensors)."""
+        leaves = [Tensor._wrap(v) if k == "tensor" else v for v, k in zip(values, self.out_kinds)]
+        return tree_unflatten(self.out_def, leaves)
+
+    out_kinds: list[str] = []
+
+    def arrays_of(self, leaves: list[Any]) -> list[Any] | None:
+        """The input arrays for the flattened arguments ``leaves``, or None when they do not
+        match the traced signature (shapes, dtypes, static values, the same object twice)."""
+        arrays = []
+        inputs = iter(self.inputs)
+        first: dict[int, Any] = {}
+        for i, (leaf, kind) in enumerate(zip(leaves, self.kinds)):
+            if kind == "static":
+                if not _same_static(leaf, self.statics.get(i)):
+                    return None
+                continue
+            if kind == "alias":
+                if not any(leaf is other for other in first.values()):
+                    return None
+                continue
+            first[i] = leaf
+            var = next(inputs)
+            data = leaf._data if isinstance(leaf, Tensor) else leaf
+            if not isinstance(data, (np.ndarray, np.generic)) or tuple(np.shape(data)) != var.shape \
+                    or np.dtype(data.dtype) != np.dtype(var.dtype):
+                return None
+            arrays.append(data)
+        return arrays
+
+    def __call__(self, *args: Any) -> Any:
+        leaves, in_def = tree_flatten([list(args), {}])
+        arrays = self.arrays_of(leaves) if in_def == self.in_def and len(leaves) == len(self.kinds) else None
+        if arrays is None:
+            shown = ", ".join(f"{v.name}: {v.dtype}{list(v.shape)}" for v in self.inputs)
+            raise TypeError(f"graph {self.name}: the arguments do not match the traced ones ({shown}, "
+                            f"the same structure and Python values); trace it again (cr.graph) or use "
+                            f"cr.jit, which traces once per signature")
+        try:
+            return self.wrap(self.run_leaves(arrays))
+        except GuardMiss as miss:
+            guard = self.guards[miss.index]
+            raise RuntimeError(f"graph {self.name}: a decision came out differently than when traced: "
+                               f"{guard.describe()} was {guard.value!r}; use cr.jit, which traces again "
+                               f"when a decision changes") from None
+
+    # --- showing ----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        """The graph as staged NumPy code (``cr.explain``'s templates), inputs first."""
+        lines = [f"# graph {self.name}: {len(self.equations)} equations "
+                 f"({self.traced_equations} traced)"]
+        for var in self.inputs:
+            lines.append(f"# input    {var.name}: {var.dtype}{list(var.shape)}")
+        for var, _ in self.captured:
+            lines.append(f"# captured {var.name}: {var.dtype}{list(var.shape)} (read at every call)")
+        syms: dict[int, S.Sym] = {v.index: S.Sym(np.zeros(v.shape, v.dtype), v.name) for v in self.inputs}
+        syms.update({v.index: S.Sym(np.zeros(v.shape, v.dtype), v.name) for v, _ in self.captured})
+        guards = sorted(self.guards, key=lambda g: g.after)
+        for eq in self.equations:
+            args = [syms[o.index] if isinstance(o, Var) else S.lift(o.value) for o in eq.operands]
+            code = _staged(eq, args, syms)
+            lines.append(f"{eq.out.name} = {code}")
+            syms[eq.out.index] = S.Sym(np.zeros(eq.out.shape, eq.out.dtype), eq.out.name)
+            for g in guards:
+                if g.var.index == eq.out.index:
+                    lines.append(f"assert {g.kind}({eq.out.name}) == {g.value!r:.60}  # {g.describe()}")
+        outs = [o.name if isinstance(o, Var) else repr(o.value) for o in self.outputs]
+        lines.append(f"return {', '.join(str(o) for o in outs)}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<cr.Graph {self.name}: {len(self.inputs)} inputs, {len(self.captured)} captured, "
+                f"{len(self.equations)} equations, {len(self.guards)} guards>")
+
+
+def _staged(eq: Equation, args: list[Any], syms: dict[int, Any]) -> str:
+    """One equation as ``explain`` writes it (its template), parameters with tensors written by name."""
+    params = {k: _named(v, syms) for k, v in eq.params.items()}
+    template = S.template_of(eq.prim.name)
+    values = [a.value for a in args]
+    try:
+        parts = [S.to_code(a) for a in args]
+        return template.render(parts, params, values)
+    except Exception:  # a template that needs what a placeholder value cannot give: the call form
+        return S.fallback(eq.prim.name).render([S.to_code(a) for a in args], params, values)
+
+
+class _Name:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _named(value: Any, syms: dict[int, Any]) -> Any:
+    if isinstance(value, Var):
+        return _Name(value.name or "?")
+    if type(value) is tuple:
+        return tuple(_named(v, syms) for v in value)
+    return value
+
+
+def _same_static(a: Any, b: Any) -> bool:
+    """Whether a Python argument equals the traced one (the same object for anything else)."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+def _identifier(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "f"
+    return cleaned if not cleaned[0].isdigit() else f"f_{cleaned}"
+
+
+def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: frozenset = frozenset(),
+          optimised: bool = True, op: str = "jit") -> tuple[Any, Graph | None, list[str]]:
+    """Run ``f(*args, **kwargs)`` eagerly, tracing it: ``(result, graph, impurities)``, the graph
+    None when the function did something compiled code could not repeat."""
+    leaves, in_def = tree_flatten([list(args), kwargs])
+    tracer = Tracer()
+    kinds = []
+    seen: dict[int, int] = {}
+    for i, leaf in enumerate(leaves):
+        kind = _leaf_kind(leaf) if i not in statics else "static"
+        if kind != "static" and id(leaf) in seen:
+            kind = "alias"  # the same object twice: one input (the signature records it)
+        kinds.append(kind)
+        if kind in ("tensor", "array"):
+            seen[id(leaf)] = i
+            tracer.add_input(leaf)
+    previous = tracing.push(tracer)
+    try:
+        result = f(*args, **kwargs)
+        out_leaves, out_def = tree_flatten(result)
+        outputs: list[Any] = []
+        out_kinds = []
+        for leaf in out_leaves:
+            if isinstance(leaf, Tensor):
+                outputs.append(tracer.var_of(leaf))
+                out_kinds.append("tensor")
+            else:
+                _check_output(op, name, leaf)
+                outputs.append(Const(leaf))
+                out_kinds.append("static")
+    finally:
+        tracing.pop(previous)
+    if tracer.impurities:
+        return result, None, tracer.impurities
+    _name_inputs(tracer, f, leaves, kinds, len(args) if not kwargs else -1)
+    graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
+    graph.out_kinds = out_kinds
+    graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
+    return result, graph, []
+
+
+def _check_output(op: str, name: str, leaf: Any) -> None:
+    """Results are tensors, arrays and numbers (in pytrees), as JAX's jit requires."""
+    numeric = isinstance(leaf, (bool, int, float, complex, np.bool_, np.number)) or (
+        isinstance(leaf, np.ndarray) and leaf.dtype.kind in "biufc")
+    if not numeric:
+        raise TypeError(f"{op}: {name} returned a {type(leaf).__name__} ({leaf!r:.40}) among its results; a "
+                        f"compiled function returns tensors, arrays and numbers (in tuples, lists and dicts)")
+
+
+def _name_inputs(tracer: Tracer, f: Callable[..., Any], leaves: list[Any], kinds: list[str], n_args: int) -> None:
+    """Input names from ``f``'s parameters where each argument is one tensor, else ``x1, x2...``."""
+    import inspect
+
+    try:
+        names = [p.name for p in inspect.signature(f).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    inputs = iter(tracer.inputs)
+    for i, kind in enumerate(kinds):
+        if kind in ("tensor", "array"):
+            var = next(inputs)
+            var.name = names[i] if i < len(names) and len(leaves) == n_args else f"x{i + 1}"
+    for k, (var, _) in enumerate(tracer.captured):
+        var.name = f"c{k + 1}"
+
+
+def graph(f: Callable[..., Any], *example_args: Any) -> Graph:
+    """The graph of ``f`` traced at ``example_args`` (see the module doc); raises if ``f`` does
+    something a graph cannot hold (an in-place change of a tensor, random numbers)."""
+    if not callable(f):
+        raise TypeError(f"graph: expected a function, got {type(f).__name__}")
+    _, g, impurities = trace(f, example_args, {}, getattr(f, "__name__", "f"), op="graph")
+    if g is None:
+        raise ImpureError(f"graph: {getattr(f, '__name__', 'f')} does what a graph cannot hold: "
+                          f"{'; '.join(impurities)}; cr.jit runs such functions eagerly")
+    return g

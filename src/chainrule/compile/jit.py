@@ -1,0 +1,214 @@
+"""``cr.jit``: trace a function once per signature, optimise its graph, run generated code.
+
+``cr.jit(f)`` returns a function with ``f``'s results (computed by the same implementations as
+eager mode). Its first call for a signature — the structure of the arguments (pytrees), each
+tensor's or array's shape and dtype, the Python values (static) — runs ``f`` eagerly while
+tracing it; later calls run the generated code. Decisions ``f`` made on traced values (``if
+x.sum() > 0``, ``float(t)``) are checked on every call: when one comes out differently, ``f``
+is traced again for that case (up to ``MAX_TRACES`` per signature, then a warning names the
+decision that keeps changing). Tensors ``f`` reaches through closures or modules are read at
+every call. ``f`` runs eagerly, every time, where compiled code could not repeat it: in-place
+changes of tensors, random numbers, ``backward()`` into ``.grad`` (one warning says why); and
+when a call needs a graph or tangents (arguments that require grad, inside ``grad``/``vmap``/
+``jvp``), so ``jit`` composes with every transform. Example::
+
+    >>> step = cr.jit(lambda w, x: cr.grad(lambda w: ((x @ w).tanh() ** 2).sum())(w))
+    >>> step(cr.ones(3), cr.ones(4, 3))        # traced
+    >>> step(cr.zeros(3), cr.ones(4, 3))       # generated code
+    >>> print(step.source(cr.ones(3), cr.ones(4, 3)))
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core import tracing
+from ..core.modes import state
+from ..core.tensor import Tensor
+from ..transforms.pytree import tree_flatten
+from .graph import Graph, ImpureError, trace
+from .ir import GuardMiss
+
+MAX_TRACES = 8  # per signature: past this, the oldest trace goes and a warning names the decision
+
+_EAGER = "eager"
+
+
+def _eager_call(args: Sequence[Any], kwargs: dict) -> bool:
+    """Whether this call must run ``f`` eagerly: a transform or vmap is open, or an argument
+    needs a graph or tangents (a compiled call records nothing), or a trace is running (an
+    inner jit is part of the outer one's trace)."""
+    if state.forward_levels or state.vmap_levels or state.transform_depth or tracing.active[0] and tracing.current():
+        return True
+    leaves, _ = tree_flatten([list(args), kwargs])
+    for leaf in leaves:
+        if isinstance(leaf, Tensor):
+            data = leaf._data
+            if leaf._requires_grad or leaf._tangents is not None or (
+                    type(data) is not np.ndarray and not isinstance(data, np.generic)):
+                return True
+    return False
+
+
+def _signature(leaves: list[Any], statics: frozenset) -> tuple:
+    key: list[tuple] = []
+    first: dict[int, int] = {}
+    for i, leaf in enumerate(leaves):
+        if i not in statics and isinstance(leaf, (Tensor, np.ndarray)):
+            data = leaf._data if isinstance(leaf, Tensor) else leaf
+            alias = first.setdefault(id(leaf), i)
+            key.append(("t" if isinstance(leaf, Tensor) else "a", tuple(np.shape(data)), np.dtype(data.dtype).str,
+                        alias if alias != i else None))
+        else:
+            try:
+                hash(leaf)
+                key.append(("s", type(leaf).__name__, leaf))
+            except TypeError:
+                key.append(("o", id(leaf)))
+    return tuple(key)
+
+
+class Jitted:
+    """The function ``cr.jit(f)`` returns (see the module doc)."""
+
+    def __init__(self, f: Callable[..., Any], static_argnums: Sequence[int] = ()) -> None:
+        self.f = f
+        self.static_argnums = tuple(static_argnums)
+        self.name = getattr(f, "__name__", "f")
+        if self.name == "<lambda>":
+            self.name = "f"
+        self._cache: dict[tuple, list[Any]] = {}
+        self._lock = threading.RLock()
+        self._warned: set[str] = set()
+        self.traces = 0  # how many times f was traced (for tests and the curious)
+        functools.update_wrapper(self, f)
+
+    def _prepare(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Any], frozenset]:
+        leaves, _ = tree_flatten([list(args), kwargs])
+        statics = self._static_leaves(args)
+        return _signature(leaves, statics), leaves, statics
+
+    def _static_leaves(self, args: tuple) -> frozenset:
+        if not self.static_argnums:
+            return frozenset()
+        found: set[int] = set()
+        offset = 0
+        wanted = {a % len(args) for a in self.static_argnums if args}
+        for i, a in enumerate(args):
+            count = len(tree_flatten(a)[0])
+            if i in wanted:
+                found.update(range(offset, offset + count))
+            offset += count
+        return frozenset(found)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _eager_call(args, kwargs):
+            return self.f(*args, **kwargs)
+        key, leaves, statics = self._prepare(args, kwargs)
+        with self._lock:
+            entries = list(self._cache.get(key, ()))
+        for entry in entries:
+            if entry is _EAGER:
+                return self.f(*args, **kwargs)
+            result = self._run(entry, leaves)
+            if result is _RUN_EAGER:
+                return self.f(*args, **kwargs)
+            if result is not _MISS:
+                return result
+        return self._trace_and_store(key, args, kwargs, statics, bool(entries))[0]
+
+    def _run(self, graph: Graph, leaves: list[Any]) -> Any:
+        for _, t in graph.captured:  # closures and parameters: read now; a graph only if they need none
+            if t._requires_grad or t._tangents is not None:
+                return _RUN_EAGER
+        arrays = graph.arrays_of(leaves)
+        if arrays is None:
+            return _MISS
+        for var, t in graph.captured:
+            data = t._data
+            if tuple(np.shape(data)) != var.shape or np.dtype(data.dtype) != np.dtype(var.dtype):
+                return _MISS
+        try:
+            return graph.wrap(graph.run_leaves(arrays))
+        except GuardMiss as miss:
+            self._last_miss = graph.guards[miss.index]
+            return _MISS
+
+    def _trace_and_store(self, key: tuple, args: tuple, kwargs: dict, statics: frozenset,
+                         retrace: bool) -> tuple[Any, Graph | None]:
+        result, graph, impurities = trace(self.f, args, kwargs, self.name, statics)
+        self.traces += 1
+        with self._lock:
+            entries = self._cache.setdefault(key, [])
+            if graph is None:
+                entries[:] = [_EAGER]
+                self._warn_once(f"cr.jit: {self.name} runs eagerly: it does what compiled code cannot repeat "
+                                f"({'; '.join(impurities)})")
+            else:
+                entries.insert(0, graph)
+                if len(entries) > MAX_TRACES:
+                    entries.pop()
+                    miss = getattr(self, "_last_miss", None)
+                    decision = miss.describe() if miss is not None else "a decision on traced values"
+                    self._warn_once(f"cr.jit: {self.name} keeps being traced again: {decision} keeps changing "
+                                    f"(more than {MAX_TRACES} traces for one signature); write it with cr.where, "
+                                    f"or make the value a static argument (static_argnums)")
+        return result, graph
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._warned:
+            self._warned.add(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+    # --- inspection ---------------------------------------------------------------------------
+    def graph(self, *args: Any, **kwargs: Any) -> Graph:
+        """The optimised graph the call ``f(*args, **kwargs)`` runs (traced now if need be)."""
+        key, leaves, statics = self._prepare(args, kwargs)
+        with self._lock:
+            entries = list(self._cache.get(key, ()))
+        for entry in entries:
+            if entry is not _EAGER and entry.arrays_of(leaves) is not None:
+                try:
+                    entry.run_leaves(entry.arrays_of(leaves))
+                    return entry
+                except GuardMiss:
+                    continue
+        _, graph = self._trace_and_store(key, args, kwargs, statics, False)
+        if graph is None:
+            raise ImpureError(f"jit: {self.name} has no graph: it runs eagerly (see the warning)")
+        return graph
+
+    def source(self, *args: Any, **kwargs: Any) -> str:
+        """The generated Python source that the call ``f(*args, **kwargs)`` runs."""
+        return self.graph(*args, **kwargs).source
+
+    def __repr__(self) -> str:
+        return f"<cr.jit of {self.name}: {sum(len(v) for v in self._cache.values())} traces cached>"
+
+
+class _Miss:
+    pass
+
+
+_MISS = _Miss()
+_RUN_EAGER = _Miss()  # a captured tensor needs a graph or tangents: this call runs f eagerly
+
+
+def jit(f: Callable[..., Any] | None = None, static_argnums: int | Sequence[int] = ()) -> Any:
+    """``f`` compiled: traced once per signature, then run as generated NumPy code (see the
+    module doc). Usable as a decorator, with or without ``static_argnums``."""
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if f is None:
+        return lambda g: jit(g, static_argnums)
+    if not callable(f):
+        raise TypeError(f"jit: expected a function, got {type(f).__name__}")
+    if any(isinstance(a, bool) or not isinstance(a, int) for a in static_argnums):
+        raise TypeError(f"jit: static_argnums must be ints, got {static_argnums!r}")
+    return Jitted(f, static_argnums)

@@ -1,0 +1,89 @@
+"""Where eager execution tells a tracer what it does (``cr.jit``, ``cr.graph``: see ``compile/``).
+
+While a function is traced it runs eagerly, on real values; the tracer of the thread hears of
+every primitive applied (``record``), every conversion of a tensor to a Python value
+(``converted``: the decisions the compiled code must check again), and everything the compiled
+code could not repeat (``impure``: in-place changes, random draws, ``.grad`` written). With no
+tracer anywhere each hook costs the test of ``active[0]`` at its call site.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+# How many threads are tracing: the call sites test this plain list first.
+active = [0]
+
+_local = threading.local()
+
+
+def current() -> Any:
+    """The tracer of this thread, or None."""
+    return getattr(_local, "tracer", None)
+
+
+def push(tracer: Any) -> Any:
+    """Make ``tracer`` this thread's (returns the one it replaces, for ``pop``)."""
+    previous = current()
+    _local.tracer = tracer
+    if previous is None:
+        active[0] += 1
+    return previous
+
+
+def pop(previous: Any) -> None:
+    """Put back the tracer ``push`` replaced."""
+    _local.tracer = previous
+    if previous is None:
+        active[0] -= 1
+
+
+def record(prim: Any, args: tuple, params: dict, result: Any) -> None:
+    """``result = prim(*args, **params)`` was computed."""
+    tracer = current()
+    if tracer is not None:
+        tracer.record(prim, args, params, result)
+
+
+def converted(tensor: Any, kind: str, value: Any) -> None:
+    """``tensor`` became the Python value ``value`` by ``kind`` (``bool``, ``float``, ...)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.converted(tensor, kind, value)
+
+
+def decided(tensor: Any, fn: Any, value: Any, what: str) -> None:
+    """A rule decided ``value = fn(array of tensor)`` (e.g. whether a determinant is 0)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.decided(tensor, fn, value, what)
+
+
+def impure(what: str) -> None:
+    """Something the compiled code could not repeat happened (``what`` names it)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.impure(what)
+
+
+def rebuffered(old: Any, new: Any) -> None:
+    """A tensor's 0-d NumPy scalar ``old`` was replaced by the array ``new`` holding it."""
+    tracer = current()
+    if tracer is not None:
+        tracer.rebuffered(old, new)
+
+
+def decide(x: Any, fn: Any, what: str) -> bool:
+    """A rule's decision on the values of ``x`` (a tensor, or an array): ``bool(fn(array))``,
+    which a tracer checks again on every call of the compiled code (``what`` names it)."""
+    data = getattr(x, "_data", x)
+    value = bool(fn(data))
+    if active[0]:
+        tracer = current()
+        if tracer is not None:
+            if hasattr(x, "_data"):
+                tracer.decided(x, fn, value, what)
+            else:
+                tracer.impure(f"a decision inside a rule on values it cannot follow ({what})")
+    return value

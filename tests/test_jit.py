@@ -1,0 +1,292 @@
+"""``cr.jit`` and ``cr.graph`` (SPEC §10) against eager mode, over the whole operation table.
+
+Every op_db sample runs through ``jit`` (its value; ``grad``, ``jvp`` and ``hessian`` of it
+where they apply) traced at the sample and then called on *perturbed* inputs of the same
+signature, against eager mode on those inputs: a value frozen at trace time, a decision not
+checked again, or a wrong implementation would show. Then guards and retracing, closures read
+at each call, fallbacks to eager mode, composition with transforms, and threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from op_db import ENTRIES
+
+import chainrule as cr
+
+RNG = np.random.default_rng(11)
+
+
+def _outputs(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _perturbed(sample):
+    """The sample's arguments with each float/complex array moved a little (the domain kept)."""
+    moved = []
+    for a in sample.args:
+        if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
+            scale = 1e-3 * (1 + np.abs(a))
+            moved.append(np.asarray(a + scale * RNG.uniform(-1, 1, a.shape)).astype(a.dtype))
+        else:
+            moved.append(a)
+    return moved
+
+
+def _tensors(args):
+    return [cr.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def _arrays(result) -> list:
+    out = []
+    for r in _outputs(result):
+        if isinstance(r, cr.Tensor):
+            out.append(r.detach().numpy())
+        elif isinstance(r, (tuple, list)):
+            out.extend(_arrays(r))
+        else:
+            out.append(r)
+    return out
+
+
+def _equal(got, want, what):
+    got, want = _arrays(got), _arrays(want)
+    assert len(got) == len(want), what
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, f"{what}: {g.shape} {g.dtype} vs {w.shape} {w.dtype}"
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14, err_msg=what)
+
+
+CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples]
+
+
+@pytest.mark.parametrize("entry, sample", CASES)
+def test_jit_matches_eager_on_new_inputs(entry, sample):
+    def f(*xs):
+        return entry.op(*xs, **sample.kwargs)
+
+    jf = cr.jit(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        first = _tensors(sample.args)
+        _equal(jf(*first), f(*_tensors(sample.args)), "first (traced) call")
+        for _ in range(2):
+            args = _perturbed(sample)
+            _equal(jf(*_tensors(args)), f(*_tensors(args)), "a later call on new values")
+
+
+def _real_scalar_function(entry, sample):
+    """A real scalar function of the sample's differentiated arguments (others fixed)."""
+    nums = sample.differentiable
+
+    def f(*xs):
+        call = list(_tensors(sample.args))
+        for i, x in zip(nums, xs):
+            call[i] = x
+        total = 0.0
+        for o in _outputs(entry.op(*call, **sample.kwargs)):
+            if isinstance(o, cr.Tensor) and o.dtype.kind in "fc" if hasattr(o.dtype, "kind") else False:
+                pass
+            if isinstance(o, cr.Tensor) and np.dtype(o.detach().numpy().dtype).kind == "f":
+                total = total + (o * o).sum()
+            elif isinstance(o, cr.Tensor) and np.dtype(o.detach().numpy().dtype).kind == "c":
+                total = total + (o * o.conj()).real.sum()
+        return total
+
+    return f, nums
+
+
+GRAD_CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples
+              if s.differentiable]
+
+
+@pytest.mark.parametrize("entry, sample", GRAD_CASES)
+def test_jit_of_transforms_matches_eager(entry, sample):
+    f, nums = _real_scalar_function(entry, sample)
+    probe = f(*[cr.tensor(sample.args[i]) for i in nums])
+    if not isinstance(probe, cr.Tensor):
+        pytest.skip("no float output")
+    transforms = [("grad", lambda g: cr.grad(g, argnums=tuple(range(len(nums)))))]
+    if not sample.complex:
+        transforms.append(("jvp", lambda g: lambda *xs: cr.jvp(g, xs, tuple(cr.ones_like(x) for x in xs))))
+        if all(sample.args[i].size <= 12 for i in nums):
+            transforms.append(("hessian", lambda g: cr.hessian(g, argnums=tuple(range(len(nums))))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, transform in transforms:
+            eager = transform(f)
+            jitted = cr.jit(transform(f))
+            for args in ([sample.args[i] for i in nums], [_perturbed(sample)[i] for i in nums]):
+                xs = [cr.tensor(a) for a in args]
+                _equal(jitted(*xs), eager(*[cr.tensor(a) for a in args]), f"jit({name}(f))")
+
+
+# ---------------------------------------------------------------------------------------------
+# Guards, closures, fallbacks
+# ---------------------------------------------------------------------------------------------
+
+def test_branches_on_traced_values_are_checked_and_traced_again():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        if x.sum() > 0:
+            return x * 2
+        return -x
+
+    jf = cr.jit(f)
+    pos, neg = cr.tensor([1.0, 2.0]), cr.tensor([-1.0, -2.0])
+    np.testing.assert_array_equal(jf(pos).numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(jf(cr.tensor([3.0, 1.0])).numpy(), [6.0, 2.0])
+    assert jf.traces == 1
+    np.testing.assert_array_equal(jf(neg).numpy(), [1.0, 2.0])  # the decision changed: traced again
+    assert jf.traces == 2
+    np.testing.assert_array_equal(jf(cr.tensor([5.0, 0.0])).numpy(), [10.0, 0.0])
+    np.testing.assert_array_equal(jf(cr.tensor([-5.0, 0.0])).numpy(), [5.0, 0.0])
+    assert jf.traces == 2  # both branches cached
+
+
+def test_while_loops_unroll_and_a_changing_trip_count_retraces():
+    def f(x):
+        while x.abs().max() > 1:
+            x = x / 2
+        return x
+
+    jf = cr.jit(f)
+    for value in ([3.0, 1.0], [0.5, 0.1], [3.5, 0.0], [100.0, 2.0]):
+        np.testing.assert_array_equal(jf(cr.tensor(value)).numpy(), f(cr.tensor(value)).numpy())
+
+
+def test_a_decision_that_keeps_changing_warns_once_naming_it():
+    jf = cr.jit(lambda x: x * float(x.sum()))
+    with pytest.warns(RuntimeWarning, match=r"keeps being traced again: .*item\(\) of a traced tensor at test_jit.py"):
+        for k in range(cr.compile.jit.MAX_TRACES + 3):
+            value = jf(cr.tensor([float(k), 1.0]))
+            np.testing.assert_array_equal(value.numpy(), np.array([k, 1.0]) * (k + 1))
+
+
+def test_closures_and_parameters_are_read_at_every_call():
+    w = cr.tensor([1.0, 2.0])
+    jf = cr.jit(lambda x: x * w)
+    np.testing.assert_array_equal(jf(cr.tensor([1.0, 1.0])).numpy(), [1.0, 2.0])
+    with cr.no_grad():
+        w.mul_(10)
+    np.testing.assert_array_equal(jf(cr.tensor([1.0, 1.0])).numpy(), [10.0, 20.0])
+    layer = cr.nn.Linear(3, 2)
+    with cr.no_grad():
+        model = cr.jit(lambda x: layer(x))
+        x = cr.randn(4, 3)
+        before = model(x).numpy().copy()
+        layer.weight.mul_(2)
+        after = model(x)
+    np.testing.assert_allclose(after.numpy(), layer(x).detach().numpy(), rtol=1e-12)
+    assert not np.allclose(before, after.numpy())
+
+
+def test_results_of_two_calls_never_share_memory():
+    jf = cr.jit(lambda x: (x * 2, cr.ones(3) * 5))
+    a, c1 = jf(cr.tensor([1.0, 2.0, 3.0]))
+    b, c2 = jf(cr.tensor([1.0, 2.0, 3.0]))
+    assert not np.shares_memory(a.numpy(), b.numpy()) and not np.shares_memory(c1.numpy(), c2.numpy())
+    c1.add_(1)
+    np.testing.assert_array_equal(c2.numpy(), [5.0, 5.0, 5.0])
+
+
+def test_impure_functions_run_eagerly_with_one_warning():
+    def f(x):
+        y = x.clone()
+        y[0] = 5.0
+        return y + cr.randn(2) * 0
+
+    jf = cr.jit(f)
+    with pytest.warns(RuntimeWarning, match="runs eagerly: .*in-place change.*random numbers"):
+        jf(cr.tensor([1.0, 2.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(jf(cr.tensor([3.0, 4.0])).numpy(), [5.0, 4.0])
+    with pytest.raises(cr.compile.graph.ImpureError, match="in-place change"):
+        cr.graph(f, cr.tensor([1.0, 2.0]))
+
+
+def test_jit_composes_with_transforms_in_either_order():
+    def f(x):
+        return (x.sin() * x).sum()
+
+    x = cr.tensor([0.3, -1.2, 2.0])
+    jf = cr.jit(f)
+    for transform in (cr.grad, cr.hessian, cr.jacrev, cr.jacfwd):
+        _equal(transform(jf)(x), transform(f)(x), f"{transform.__name__}(jit(f))")
+        _equal(cr.jit(transform(f))(x * 0.5), transform(f)(x * 0.5), f"jit({transform.__name__}(f))")
+    _equal(cr.vmap(jf)(cr.tensor(np.arange(6.0).reshape(2, 3))), cr.vmap(f)(cr.tensor(np.arange(6.0).reshape(2, 3))),
+           "vmap(jit(f))")
+    t = cr.tensor([0.3, -1.2, 2.0], requires_grad=True)
+    jf(t).backward()  # an argument that requires grad: the call records its graph
+    np.testing.assert_allclose(t.grad.numpy(), cr.grad(f)(x).numpy(), rtol=1e-12)
+
+
+def test_static_argnums_and_pytrees():
+    def f(params, x, n):
+        out = x
+        for _ in range(n):
+            out = (out @ params["w"] + params["b"]).tanh()
+        return {"out": out, "n": n}
+
+    params = {"w": cr.tensor(RNG.standard_normal((3, 3))), "b": cr.tensor(RNG.standard_normal(3))}
+    jf = cr.jit(f, static_argnums=2)
+    x = cr.tensor(RNG.standard_normal((2, 3)))
+    for n in (1, 3, 1):
+        got = jf(params, x, n)
+        assert got["n"] == n
+        np.testing.assert_allclose(got["out"].numpy(), f(params, x, n)["out"].numpy(), rtol=1e-12)
+    assert jf.traces == 2
+
+
+def test_graph_inputs_equations_and_staged_code():
+    g = cr.graph(lambda x, w: (x @ w).tanh().sum(), cr.ones(2, 3), cr.ones(3))
+    assert [(v.shape, str(v.dtype)) for v in g.inputs] == [((2, 3), "float32"), ((3,), "float32")]
+    assert [eq.prim.name for eq in g.equations] == ["matmul", "tanh", "sum"]
+    text = str(g)
+    assert "np.tanh(v1)" in text and "x @ w" in text
+    x, w = cr.randn(2, 3), cr.randn(3)
+    np.testing.assert_allclose(g(x, w).numpy(), (x @ w).tanh().sum().numpy(), rtol=1e-6)
+    with pytest.raises(TypeError, match="do not match the traced ones"):
+        g(cr.randn(3, 3), w)
+
+
+def test_passes_fold_constants_and_share_common_subexpressions():
+    c = np.arange(3.0)
+
+    def f(x):
+        k = cr.tensor(c) * 2 + 1  # constants only: folded
+        return x.sin() * k + x.sin()  # x.sin() twice: computed once
+
+    jf = cr.jit(f)
+    x = cr.tensor([0.1, 0.2, 0.3])
+    names = [eq.prim.name for eq in jf.graph(x).equations]
+    assert names.count("sin") == 1
+    np.testing.assert_array_equal(jf(x * 3).numpy(), f(x * 3).numpy())
+
+
+def test_threads_share_one_jitted_function():
+    jf = cr.jit(lambda x: (x * x).sum(0))
+    errors = []
+
+    def work(k):
+        try:
+            for i in range(20):
+                x = cr.tensor(np.full((k + 1, 2), float(i)))
+                np.testing.assert_array_equal(jf(x).numpy(), np.full(2, (k + 1) * i * i, dtype=float))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
