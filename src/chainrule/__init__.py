@@ -70,6 +70,8 @@ if _TYPE_CHECKING:  # what __getattr__ imports on first use, visible to type che
     from .transforms.vmap import vmap
     from .compile.graph import Graph, graph
     from .compile.jit import jit
+    from .compile.placeholder import placeholder
+    from .compile.function import function
     from .transforms.pytree import (register_pytree_node, tree_flatten, tree_leaves,
                                     tree_map, tree_structure, tree_unflatten)
     from .serialization import load, save
@@ -99,6 +101,8 @@ _LAZY = {
     "jit": ("compile.jit", "jit"),
     "graph": ("compile.graph", "graph"),
     "Graph": ("compile.graph", "Graph"),
+    "placeholder": ("compile.placeholder", "placeholder"),
+    "function": ("compile.function", "function"),
     **{name: ("transforms.pytree", name) for name in (
         "tree_map", "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure",
         "register_pytree_node")},

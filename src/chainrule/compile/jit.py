@@ -44,9 +44,11 @@ def _eager_call(args: Sequence[Any], kwargs: dict) -> bool:
     """Whether this call must run ``f`` eagerly: a transform or vmap is open, or an argument
     needs a graph or tangents (a compiled call records nothing), or a trace is running (an
     inner jit is part of the outer one's trace)."""
-    if state.forward_levels or state.vmap_levels or state.transform_depth or tracing.active[0] and tracing.current():
+    if state.forward_levels or state.vmap_levels or state.transform_depth or tracing.active[0] and tracing.thread_tracer():
         return True
     leaves, _ = tree_flatten([list(args), kwargs])
+    if tracing.symbolic[0] is not None and tracing.symbolic[0].holds(leaves):
+        return True  # symbolic tensors (cr.placeholder): f runs on them, recorded into their graph
     for leaf in leaves:
         if isinstance(leaf, Tensor):
             data = leaf._data

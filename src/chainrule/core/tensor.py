@@ -266,6 +266,8 @@ class Tensor(_Methods):
     # --- conversion -------------------------------------------------------------------------
     def numpy(self) -> ndarray:
         """The underlying array (no copy). Raises if this tensor requires grad, as PyTorch does."""
+        if _tracing[0]:
+            tracing.reading(self, ".numpy()")
         if self._requires_grad:
             raise RuntimeError(
                 "numpy: can't call numpy() on a tensor that requires grad; use "
@@ -308,6 +310,8 @@ class Tensor(_Methods):
                 f"item: only one-element tensors can be converted to a Python scalar, this one "
                 f"has shape {self._data.shape} ({self._data.size} elements)"
             )
+        if _tracing[0]:
+            tracing.reading(self, ".item()")
         self._leave_graph(".item()")
         value = self._data.item()
         if _tracing[0]:
@@ -315,6 +319,8 @@ class Tensor(_Methods):
         return value
 
     def tolist(self):
+        if _tracing[0]:
+            tracing.reading(self, ".tolist()")
         self._leave_graph(".tolist()")
         value = self._data.tolist()
         if _tracing[0]:
@@ -325,6 +331,8 @@ class Tensor(_Methods):
         """``np.asarray(t)``: the data; a read-only view for a tensor with history (or that
         requires grad), so writing into it cannot corrupt a gradient; inside a transform, an
         error for a traced tensor (its derivative would be dropped)."""
+        if _tracing[0]:
+            tracing.reading(self, "np.asarray()")
         tracked = self._requires_grad or self._tangents is not None
         if tracked:
             self._leave_graph("np.asarray()")
@@ -348,6 +356,8 @@ class Tensor(_Methods):
                 f"{kind}(): only one-element tensors can be converted to Python scalars, this "
                 f"one has shape {self._data.shape}"
             )
+        if _tracing[0]:
+            tracing.reading(self, f"{kind}()")
         value = self._data.reshape(()).item()
         if _tracing[0]:
             tracing.converted(self, "item", value)
@@ -376,6 +386,8 @@ class Tensor(_Methods):
                 f"bool(): the truth value of a tensor with {self._data.size} elements (shape "
                 f"{self._data.shape}) is ambiguous; use .any() or .all()"
             )
+        if _tracing[0]:
+            tracing.reading(self, "bool() (a Python if or while)")
         value = bool(self._data.reshape(()).item())
         if _tracing[0]:
             tracing.converted(self, "bool", value)
@@ -390,6 +402,10 @@ class Tensor(_Methods):
             yield self[i]
 
     def __repr__(self) -> str:
+        if _tracing[0]:  # a symbolic tensor (cr.placeholder) has no values to show
+            shown = tracing.describe(self)
+            if shown is not None:
+                return shown
         from .format import tensor_repr
         return tensor_repr(self)
 
@@ -404,6 +420,8 @@ class Tensor(_Methods):
         return tensor_svg(self)
 
     def __format__(self, spec: str) -> str:
+        if _tracing[0] and spec:
+            tracing.reading(self, "format()")
         if self._data.ndim == 0 and spec:
             return format(self._data.item(), spec)
         return repr(self) if not spec else format(str(self), spec)
@@ -467,7 +485,7 @@ def version_counter(t: Tensor) -> list:
 def bump_version(t: Tensor) -> None:
     """Record an in-place change of ``t`` (nothing to do when no one watches it)."""
     if _tracing[0]:
-        tracing.impure(f"an in-place change of a tensor of shape {B.shape_of(t._data)}")
+        tracing.changed(t, f"an in-place change of a tensor of shape {B.shape_of(t._data)}")
     counter = t._version
     if counter is not None:
         counter[0] += 1
