@@ -121,6 +121,8 @@ class Recorder:
 
     def add_data(self, var: SymVar, data: Any) -> None:
         """``data`` is an example array of ``var`` (kept alive by it)."""
+        if isinstance(data, np.bool_):  # np.True_ and np.False_ are shared by every 0-d bool result
+            return
         held = self.by_data.get(id(data))
         if held is not None and held() is not None and any(d is data for d in held().datas):
             return  # already the array of a value (the first one keeps it: an identity operation)
@@ -294,6 +296,14 @@ class Recorder:
             local.guards = []
         local.guards.append(guard)
 
+    def accumulating(self, roots: Any) -> None:
+        for root in roots:
+            var = self.symbolic(root)
+            if var is not None:
+                raise SymbolicError(f"backward() of a symbolic tensor (computed from the placeholders "
+                                    f"{_names(var.sources)}) would put symbolic gradients into .grad: use "
+                                    f"cr.autograd.grad(outputs, inputs) for symbolic gradients")
+
     def impure(self, what: str) -> None:
         if not what.startswith(_CAPTURABLE):
             self.local.impurity = what
@@ -315,8 +325,11 @@ class Recorder:
                                 f"the placeholders {_names(var.sources)}): a graph cannot hold it; write it "
                                 f"out of place (x = x + y rather than x += y)")
         last = getattr(self.local, "last", None)
-        if last is not None and last.eq is not None and last.sources:
+        if last is not None and last.eq is not None and last.sources and last.datas:
             data = getattr(tensor, "_data", None)
+            written = last.datas[0]  # the symbolic result was just written into the tensor
+            if np.shape(written) != np.shape(data) or not np.array_equal(written, data, equal_nan=True):
+                return
             for o in last.eq.operands:
                 if isinstance(o, SymVar) and o.kind == "captured" and o.tensor is not None and (
                         o.tensor is tensor or o.tensor._data is data):

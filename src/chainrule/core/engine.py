@@ -81,7 +81,7 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     if _tracing[0] and tracing.current() is not None:  # cr.jit: the rules run as primitives, heard by the tracer
         traced = True
         if accumulate:
-            tracing.impure("backward() accumulating into .grad")
+            tracing.accumulating(roots)
     m, grads, wanted, consumers = _start(roots, cotangents, targets, traced, batch)
     results = {}
     grad_mode, state.grad_enabled = state.grad_enabled, create_graph  # recorded for create_graph only

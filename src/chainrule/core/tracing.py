@@ -113,6 +113,16 @@ def impure(what: str) -> None:
         recorder.impure(what)
 
 
+def accumulating(roots: Any) -> None:
+    """``backward()`` of ``roots`` is about to accumulate gradients into ``.grad``."""
+    tracer = getattr(_local, "tracer", None)
+    if tracer is not None:
+        tracer.impure("backward() accumulating into .grad")
+    recorder = symbolic[0]
+    if recorder is not None:
+        recorder.accumulating(roots)
+
+
 def changed(tensor: Any, what: str) -> None:
     """``tensor`` was changed in place (``what`` says so, for a tracer)."""
     tracer = getattr(_local, "tracer", None)
