@@ -149,7 +149,7 @@ def test_second_derivatives_equal_eager_hessian_and_central_differences():
     for _ in range(3):
         v = RNG.normal(size=3)
         _close(hess(v), cr.hessian(f)(cr.tensor(v)))
-        numeric = np.stack([_central(lambda a: _np(grad(a))[i], [v], 0) for i in range(3)])
+        numeric = np.stack([_central(lambda a, i=i: _np(grad(a))[i], [v], 0) for i in range(3)])
         _close(hess(v), numeric, rtol=1e-6, atol=1e-7)
     # transforms take placeholders too: their results are symbolic
     h2 = cr.hessian(f)(x)

@@ -195,8 +195,9 @@ def function(inputs: Sequence[Tensor], outputs: Any, name: str = "function") -> 
             new = Var(len(table), var.shape, var.dtype, "captured")
             new.name = f"c{len(tracer.captured) + 1}"
             table[var.index] = new
+            assert var.tensor is not None
             tracer.captured.append((new, var.tensor))
-    guards = []
+    guards: list[Guard] = []
     for var in ordered:
         if var.kind != "eq":
             continue

@@ -326,7 +326,7 @@ class Recorder:
                                 f"out of place (x = x + y rather than x += y)")
         last = getattr(self.local, "last", None)
         if last is not None and last.eq is not None and last.sources and last.datas:
-            data = getattr(tensor, "_data", None)
+            data: Any = getattr(tensor, "_data", None)
             written = last.datas[0]  # the symbolic result was just written into the tensor
             if np.shape(written) != np.shape(data) or not np.array_equal(written, data, equal_nan=True):
                 return
@@ -396,13 +396,21 @@ def placeholder(shape: int | Sequence[int] = (), dtype: Any = None, name: str | 
             isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise TypeError(f"placeholder: shape must be a tuple of sizes (ints >= 0), got {shape!r:.60}")
     shape = tuple(int(n) for n in shape)
-    dt = resolve(dtype, "placeholder") if dtype is not None else get_default_dtype()
+    dt: np.dtype = resolve(dtype, "placeholder") if dtype is not None else get_default_dtype()  # type: ignore[assignment]
     if name is not None and not isinstance(name, str):
         raise TypeError(f"placeholder: name must be a str, got {type(name).__name__}")
     if value is None:
         data = _example(shape, dt)
     else:
-        data = np.array(value.detach().numpy() if isinstance(value, Tensor) else value, dtype=dt)
+        try:
+            given = np.array(value.detach().numpy() if isinstance(value, Tensor) else value)
+        except Exception as exc:  # ragged lists and the like
+            raise TypeError(f"placeholder: value must be an array of numbers, got {type(value).__name__} "
+                            f"({exc})") from None
+        if given.dtype.kind not in "biuf" or not np.can_cast(given.dtype, dt, "same_kind"):
+            raise TypeError(f"placeholder: value must be an array of numbers castable to {dt}, got "
+                            f"{type(value).__name__} of dtype {given.dtype}")
+        data = given.astype(dt)
         if data.shape != shape:
             raise ValueError(f"placeholder: value has shape {data.shape}, the placeholder {shape}")
     t = Tensor._wrap(data)
