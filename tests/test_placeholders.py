@@ -159,6 +159,27 @@ def test_second_derivatives_equal_eager_hessian_and_central_differences():
     assert is_symbolic(cr.grad(f)(x))
 
 
+TRANSFORMS = {
+    "vmap": lambda x: cr.vmap(lambda r: (r.sin() * r[::-1]).sum() + r.max())(x),
+    "jacrev": lambda x: cr.jacrev(lambda r: r.sin() * r.sum())(x[1]),
+    "jacfwd": lambda x: cr.jacfwd(lambda r: r.exp() * r.prod())(x[2]),
+    "jvp": lambda x: cr.jvp(lambda r: r.tanh() * r.prod(), (x[0],), (x[1],))[1],
+    "hvp": lambda x: cr.hvp(lambda r: (r ** 3).sum(), (x[0],), (x[1],))[1],
+    "vjp": lambda x: cr.vjp(lambda r: r.cos() * r.sum(), x[0])[1](x[2])[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transforms_of_placeholders_are_symbolic_and_equal_eager(name):
+    x = cr.placeholder((3, 2), F64, name="x")
+    out = TRANSFORMS[name](x)
+    assert is_symbolic(out)
+    f = cr.function([x], out)
+    for _ in range(3):
+        v = RNG.normal(size=(3, 2))
+        _close(f(v), TRANSFORMS[name](cr.tensor(v)))
+
+
 def test_a_decision_inside_a_rule_is_checked_at_every_call():
     x = cr.placeholder((3,), F64, name="x")
     f = cr.function([x], cr.autograd.grad(x.prod(), [x])[0])

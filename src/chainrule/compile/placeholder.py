@@ -184,12 +184,13 @@ class Recorder:
 
     def capture(self, tensor: Tensor) -> SymVar:
         """The SymVar of a tensor with values used by a symbolic operation (one per tensor)."""
-        var = self.captured.get(id(tensor))
-        if var is None or var.tensor is not tensor:
-            var = self.new_var(tensor._data, "captured")
-            var.tensor = tensor
-            self.captured[id(tensor)] = var
-        return var
+        with self.lock:
+            var = self.captured.get(id(tensor))
+            if var is None or var.tensor is not tensor:
+                var = self.new_var(tensor._data, "captured")
+                var.tensor = tensor
+                self.captured[id(tensor)] = var
+            return var
 
     # --- operands ------------------------------------------------------------------------------
     def _symbolic_in(self, value: Any) -> bool:

@@ -284,10 +284,10 @@ class Primitive:
         else:
             result._requires_grad = False
             result._node = None
+        if _tracing[0]:  # cr.jit / cr.graph / placeholders: the tracer hears of it (before the
+            tracing.record(self, args, params, result)  # tangent rule, which reads the result)
         if tangents and self.differentiable and state.forward_levels:
             _push_tangents(self, args, params, result)
-        if _tracing[0]:  # cr.jit / cr.graph: the tracer of this thread hears of it
-            tracing.record(self, args, params, result)
         return result
 
 
