@@ -216,6 +216,28 @@ def test_tensors_with_values_are_read_at_every_call():
     assert "captured" in str(f.graph)
 
 
+def test_tensors_computed_from_captured_ones_follow_eager_reading_rules():
+    # W.T inside a gradient rule is recomputed from W at every call; a tensor computed from W
+    # before W changed in place is read as it is (its values are no longer W's formula)
+    w = cr.ones(3, dtype=F64)
+    a = cr.placeholder((3,), F64, name="a")
+    y1 = a * w
+    v = w * 2
+    with cr.no_grad():
+        w.add_(1.0)
+    y2 = a * v
+    f = cr.function([a], [y1, y2])
+    got1, got2 = f(np.ones(3))
+    _close(got1, [2.0, 2.0, 2.0])
+    _close(got2, [2.0, 2.0, 2.0])
+    with cr.no_grad():
+        w.mul_(5.0)
+        v.add_(1.0)
+    got1, got2 = f(np.ones(3))
+    _close(got1, [10.0, 10.0, 10.0])
+    _close(got2, [3.0, 3.0, 3.0])
+
+
 def test_a_captured_tensor_changing_shape_is_refused():
     x = cr.placeholder((2,), F64, name="x")
     w = cr.tensor([1.0, 2.0], dtype=F64)

@@ -310,17 +310,7 @@ class Recorder:
             self.local.impurity = what
 
     def changed(self, tensor: Any) -> None:
-        var = self.lookup(tensor)
-        if var is not None and not var.sources:  # computed from captured tensors: its equation no longer holds
-            with self.lock:
-                entry = self.tensors.get(id(tensor))
-                if entry is not None and entry[0]() is tensor:
-                    del self.tensors[id(tensor)]
-                    self.keys.pop(id(entry[0]), None)
-                ref = self.by_data.get(id(tensor._data))
-                if ref is not None and ref() is var:
-                    del self.by_data[id(tensor._data)]
-            var = None
+        var = self.symbolic(tensor)
         if var is not None:
             raise SymbolicError(f"an in-place change of a symbolic tensor (shape {var.shape}, computed from "
                                 f"the placeholders {_names(var.sources)}): a graph cannot hold it; write it "
@@ -328,17 +318,33 @@ class Recorder:
         last = getattr(self.local, "last", None)
         if last is not None and last.eq is not None and last.sources and last.datas:
             data: Any = getattr(tensor, "_data", None)
-            written = last.datas[0]  # the symbolic result was just written into the tensor
-            if np.shape(written) != np.shape(data) or not np.array_equal(written, data, equal_nan=True):
-                return
-            for o in last.eq.operands:
-                if isinstance(o, SymVar) and o.kind == "captured" and o.tensor is not None and (
-                        o.tensor is tensor or o.tensor._data is data):
-                    self.local.last = None
-                    raise SymbolicError(f"an in-place write of a symbolic value (from the placeholders "
-                                        f"{_names(last.sources)}) into a tensor with values (shape "
-                                        f"{np.shape(data)}): a graph cannot hold it; build a new tensor "
-                                        f"out of place (cr.where, cr.stack, ...)")
+            written = last.datas[0]  # the symbolic result was just written into the tensor?
+            if np.shape(written) == np.shape(data) and np.array_equal(written, data, equal_nan=True):
+                for o in last.eq.operands:
+                    if isinstance(o, SymVar) and o.kind == "captured" and o.tensor is not None and (
+                            o.tensor is tensor or o.tensor._data is data):
+                        self.local.last = None
+                        raise SymbolicError(f"an in-place write of a symbolic value (from the placeholders "
+                                            f"{_names(last.sources)}) into a tensor with values (shape "
+                                            f"{np.shape(data)}): a graph cannot hold it; build a new tensor "
+                                            f"out of place (cr.where, cr.stack, ...)")
+        self._forget_derived()
+
+    def _forget_derived(self) -> None:
+        """A tensor with values changed in place: the tensors computed from captured ones before
+        no longer equal their equations (they are read as they are from now on, captured)."""
+        with self.lock:
+            for key, (ref, var) in list(self.tensors.items()):
+                if not var.sources:
+                    del self.tensors[key]
+                    self.keys.pop(id(ref), None)
+            for key, ref in list(self.by_data.items()):
+                var = ref()
+                if var is None or not var.sources:
+                    del self.by_data[key]
+                    self.keys.pop(id(ref), None)
+            if not self.tensors:
+                tracing.install(None)
 
     def rebuffered(self, old: Any, new: Any) -> None:
         var = self.lookup(old)
