@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import pytest
+from op_db import ENTRIES
 
 import chainrule as cr
 from chainrule.compile.placeholder import RECORDER, SymbolicError, SymbolicValueError, is_symbolic
@@ -428,6 +429,98 @@ def test_random_programs_equal_eager_with_gradients(seed):
             _close(g, w, rtol=1e-11, atol=1e-12)
         for g, w in zip(got_grads, want_grads):
             _close(g, w, rtol=1e-10, atol=1e-12)
+
+
+# --- the whole operation table ------------------------------------------------------------------
+
+# What a graph of placeholders refuses (a SymbolicError naming it and the placeholders): in-place
+# changes of symbolic tensors, dropout, and rules that decide on values without tracing.decide
+# (NaN handling, quantiles, degenerate eigenvalues). cr.jit runs those eagerly instead.
+REFUSED = re.compile(r"in-place (change|write) of a symbolic|random numbers \(dropout\)|a decision inside a rule "
+                     r"on values it cannot follow")
+TABLE = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples]
+
+
+def _flat(result):
+    items = result if isinstance(result, (tuple, list)) else [result]
+    return [y for x in items for y in (_flat(x) if isinstance(x, (tuple, list)) else [x])]
+
+
+def _moved(args):
+    """The arguments with each float/complex array moved a little (the domain kept)."""
+    out = []
+    for a in args:
+        if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
+            scale = 1e-3 * (1 + np.abs(a))
+            out.append(np.asarray(a + scale * RNG.uniform(-1, 1, a.shape)).astype(a.dtype))
+        else:
+            out.append(a)
+    return out
+
+
+def _squares(result):
+    total = 0.0
+    for o in _flat(result):
+        if isinstance(o, cr.Tensor) and o.dtype.kind == "f":
+            total = total + (o * o).sum()
+        elif isinstance(o, cr.Tensor) and o.dtype.kind == "c":
+            total = total + (o * o.conj()).real.sum()
+    return total
+
+
+def _same(got, want, rtol):
+    got, want = _flat(got), _flat(want)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        g, w = _np(g), _np(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, w.shape, g.dtype, w.dtype)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=1e-11)
+
+
+@pytest.mark.parametrize("entry, sample", TABLE)
+def test_every_operation_through_placeholders_equals_eager(entry, sample):
+    """Each op_db sample with its arrays made placeholders (the sample as example data): the
+    compiled function's values, and the compiled gradient of the sum of squares, equal eager
+    mode's on new inputs; a decision coming out differently raises, and on the sample's own
+    values the results are eager's too."""
+    idx = [i for i, a in enumerate(sample.args) if isinstance(a, np.ndarray)]
+    with np.errstate(all="ignore"):
+        holders = {i: cr.placeholder(sample.args[i].shape, sample.args[i].dtype, name=f"x{i}", value=sample.args[i])
+                   for i in idx}
+        inputs = [holders[i] for i in idx]
+        call = [holders.get(i, a) for i, a in enumerate(sample.args)]
+        try:
+            out = entry.op(*call, **sample.kwargs)
+        except SymbolicError as exc:
+            assert REFUSED.search(str(exc)) and "placeholders x" in str(exc), str(exc)
+            return
+        _check_table_function(entry, sample, cr.function(inputs, out), idx, grads=False)
+        total = _squares(out) if sample.differentiable else 0.0
+        if not isinstance(total, cr.Tensor):
+            return
+        try:
+            grads = cr.autograd.grad(total, [holders[i] for i in sample.differentiable], allow_unused=True,
+                                     materialize_grads=True)
+        except SymbolicError as exc:
+            assert REFUSED.search(str(exc)) and "placeholders x" in str(exc), str(exc)
+            return
+        _check_table_function(entry, sample, cr.function(inputs, list(grads)), idx, grads=True)
+
+
+def _check_table_function(entry, sample, f, idx, grads):
+    for values in (_moved(sample.args), list(sample.args)):
+        try:
+            got = f(*[values[i] for i in idx])
+        except RuntimeError as exc:  # a decision taken on the example came out differently
+            assert "came out differently" in str(exc)
+            continue
+        tensors = [cr.tensor(a, requires_grad=grads and i in sample.differentiable)
+                   if isinstance(a, np.ndarray) else a for i, a in enumerate(values)]
+        want = entry.op(*tensors, **sample.kwargs)
+        if grads:
+            want = list(cr.autograd.grad(_squares(want), [tensors[i] for i in sample.differentiable],
+                                         allow_unused=True, materialize_grads=True))
+        _same(got, want, 1e-9 if grads else 1e-10)
 
 
 # --- drawing -------------------------------------------------------------------------------------

@@ -251,10 +251,8 @@ class Recorder:
         kept = {k: self.param(v, sources) for k, v in params.items()}
         if pending is not None and sources:
             local.impurity = None
-            raise SymbolicError(f"{prim.name}: {pending} on symbolic tensors (from placeholders "
-                                f"{_names(sources)}): a graph cannot hold it"
-                                + (" — use cr.autograd.grad(outputs, inputs) for symbolic gradients"
-                                   if ".grad" in pending else ""))
+            raise SymbolicError(f"{pending} on symbolic tensors (from the placeholders {_names(sources)}; "
+                                f"noticed at {prim.name}): a graph cannot hold it")
         local.impurity = None
         impl = prim.impl
         if prim.adapt is not None and len(args) == 1:
@@ -306,8 +304,17 @@ class Recorder:
                                     f"cr.autograd.grad(outputs, inputs) for symbolic gradients")
 
     def impure(self, what: str) -> None:
-        if not what.startswith(_CAPTURABLE):
-            self.local.impurity = what
+        """Something a graph cannot hold: refused now when it follows a symbolic operation of
+        this thread (a decision on what that computed), else when the next operation recorded
+        is symbolic (it happened inside that operation: its rule or implementation)."""
+        if what.startswith(_CAPTURABLE):
+            return
+        last = getattr(self.local, "last", None)
+        if last is not None and last.sources and last.eq is not None:
+            self.local.last = None
+            raise SymbolicError(f"{what} on symbolic tensors (from the placeholders {_names(last.sources)}; "
+                                f"after {last.eq.prim.name}): a graph cannot hold it")
+        self.local.impurity = what
 
     def changed(self, tensor: Any) -> None:
         var = self.symbolic(tensor)
@@ -414,7 +421,7 @@ def placeholder(shape: int | Sequence[int] = (), dtype: Any = None, name: str | 
         except Exception as exc:  # ragged lists and the like
             raise TypeError(f"placeholder: value must be an array of numbers, got {type(value).__name__} "
                             f"({exc})") from None
-        if given.dtype.kind not in "biuf" or not np.can_cast(given.dtype, dt, "same_kind"):
+        if given.dtype.kind not in "biufc" or not np.can_cast(given.dtype, dt, "same_kind"):
             raise TypeError(f"placeholder: value must be an array of numbers castable to {dt}, got "
                             f"{type(value).__name__} of dtype {given.dtype}")
         data = given.astype(dt)
