@@ -134,7 +134,7 @@ def function(inputs: Sequence[Tensor], outputs: Any, name: str = "function") -> 
 
         >>> a, b = cr.placeholder(()), cr.placeholder(())
         >>> f = cr.function([a, b], [a * b + cr.sin(a)])
-        >>> f(1.0, 2.0)        # [tensor(2.84147098)]
+        >>> f(1.0, 2.0)        # [tensor(2.8415)]
     """
     if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function: inputs must be a list of placeholders, got {type(inputs).__name__}"

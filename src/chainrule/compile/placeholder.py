@@ -18,13 +18,23 @@ registered with ``core.tracing`` and hears of every primitive applied in any thr
 symbolic operand gives a symbolic result, whose ``SymVar`` remembers its equation. Since the
 engine runs the rules as primitives while a recorder is reachable, ``cr.autograd.grad`` of
 symbolic tensors records the backward pass too: gradients are symbolic tensors (graph to graph),
-to any order (``create_graph=True``). Tensors with values met by a symbolic operation are
-*captured*: read at every call, never frozen. Decisions that rules take on symbolic values
-(``tracing.decide``: whether a determinant is 0) are guards, checked at every call (a different
-outcome raises, naming the decision). Reading a symbolic tensor's values (``.item()``,
-``float()``, ``bool()``, ``.numpy()``, ``np.asarray``, ``.tolist()``) raises naming its
-placeholders, as do an in-place change of a symbolic tensor, dropout on one and ``backward()``
-into ``.grad`` (use ``cr.autograd.grad``).
+to any order (``create_graph=True``; as in PyTorch, a second ``grad`` through the same graph
+needs ``retain_graph=True``). ``cr.grad``, ``cr.hessian``, ``cr.jacfwd``, ``cr.jvp``, ``cr.vmap``
+and ``cr.jit`` take placeholders too.
+
+Tensors with values met by a symbolic operation are *captured*: read at every call, never
+frozen; what is computed from captured tensors afterwards (``W.T`` inside a gradient rule) is
+recorded too and recomputed from them at every call, until a tensor is changed in place (then
+such tensors are read as they are). Decisions that rules take on symbolic values
+(``tracing.decide``: whether a determinant is 0) are guards, checked at every call: a different
+outcome raises, naming the decision (a compiled function has one branch).
+
+Refused, with an error naming the placeholders: reading a symbolic tensor's values (``.item()``,
+``float()``, ``bool()``, ``.numpy()``, ``np.asarray``, ``.tolist()``, ``format``); an in-place
+change of a symbolic tensor, or a write of a symbolic value into a tensor with values; dropout
+(random numbers drawn on symbolic values); ``backward()`` of a symbolic tensor (use
+``cr.autograd.grad``); rules that decide on values they cannot hand to ``tracing.decide``
+(NaN-aware reductions, quantiles, degenerate eigenvalues in ``eigh``/``svd`` gradients).
 """
 
 from __future__ import annotations
