@@ -367,11 +367,15 @@ def test_eager_mode_is_untouched_and_the_hooks_go_quiet_when_symbolic_tensors_ar
     y = (x * 3).sum()
     assert tracing.active[0] == base + 1
     w = cr.tensor([1.0, 2.0], requires_grad=True, dtype=F64)
+    captured = cr.function([x], x * w)  # w is captured: what is computed from it is recorded too
     loss = (w * w).sum()
     loss.backward()  # eager work beside symbolic tensors: values and .grad as always
     assert loss.item() == 5.0 and np.array_equal(_np(w.grad), [2.0, 4.0])
+    with cr.no_grad():
+        w.sub_(0.5 * w.grad)
+    assert np.array_equal(_np(captured([1.0, 1.0])), [0.0, 0.0])
     assert repr(cr.tensor([1.0, 2.0], dtype=F64)).startswith("tensor([1., 2.]")
-    del x, y
+    del x, y, captured
     gc.collect()
     cr.ones(1) + 1  # the next operation drops what died
     assert tracing.active[0] == base and tracing.symbolic[0] is None

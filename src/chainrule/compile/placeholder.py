@@ -106,6 +106,7 @@ class Recorder:
         self.dead: collections.deque = collections.deque()  # weak references whose object is gone
         self.lock = threading.RLock()
         self.counter = itertools.count()
+        self.live = 0  # how many symbolic tensors (computed from placeholders) are registered
         self.local = threading.local()  # pending guards and impurity, last equation (per thread)
 
     # --- the registry -------------------------------------------------------------------------
@@ -121,8 +122,10 @@ class Recorder:
             old = self.tensors.get(key)
             if old is not None:
                 self.keys.pop(id(old[0]), None)
+                self.live -= bool(old[1].sources)
             ref = weakref.ref(tensor, self.dead.append)
             self.tensors[key] = (ref, var)
+            self.live += bool(var.sources)
             self.keys[id(ref)] = ("tensor", key)
             if id(data) not in foreign:
                 self.add_data(var, data)
@@ -153,10 +156,19 @@ class Recorder:
                     entry = self.tensors.get(key)
                     if entry is not None and entry[0] is ref:
                         del self.tensors[key]
+                        self.live -= bool(entry[1].sources)
                 elif kind == "data" and self.by_data.get(key) is ref:
                     del self.by_data[key]
-            if not self.tensors:
-                tracing.install(None)
+            if not self.live:
+                self._stop()
+
+    def _stop(self) -> None:
+        """No symbolic tensor is left: forget everything and leave ``core.tracing``."""
+        self.tensors.clear()
+        self.by_data.clear()
+        self.keys.clear()
+        self.dead.clear()
+        tracing.install(None)
 
     def lookup(self, value: Any) -> SymVar | None:
         """The SymVar of a symbolic tensor (or of the array of one), else None."""
@@ -360,8 +372,8 @@ class Recorder:
                 if var is None or not var.sources:
                     del self.by_data[key]
                     self.keys.pop(id(ref), None)
-            if not self.tensors:
-                tracing.install(None)
+            if not self.live:
+                self._stop()
 
     def rebuffered(self, old: Any, new: Any) -> None:
         var = self.lookup(old)
