@@ -107,6 +107,7 @@ class Recorder:
         self.lock = threading.RLock()
         self.counter = itertools.count()
         self.live = 0  # how many symbolic tensors (computed from placeholders) are registered
+        self.derived = False  # whether tensors computed from captured ones were registered
         self.local = threading.local()  # pending guards and impurity, last equation (per thread)
 
     # --- the registry -------------------------------------------------------------------------
@@ -126,6 +127,7 @@ class Recorder:
             ref = weakref.ref(tensor, self.dead.append)
             self.tensors[key] = (ref, var)
             self.live += bool(var.sources)
+            self.derived = self.derived or not var.sources
             self.keys[id(ref)] = ("tensor", key)
             if id(data) not in foreign:
                 self.add_data(var, data)
@@ -362,7 +364,10 @@ class Recorder:
     def _forget_derived(self) -> None:
         """A tensor with values changed in place: the tensors computed from captured ones before
         no longer equal their equations (they are read as they are from now on, captured)."""
+        if not self.derived:
+            return
         with self.lock:
+            self.derived = False
             for key, (ref, var) in list(self.tensors.items()):
                 if not var.sources:
                     del self.tensors[key]
