@@ -112,6 +112,12 @@ def test_outputs_not_depending_on_the_inputs_are_constants_and_results_never_ali
     assert not np.shares_memory(_np(first), _np(second))
     np.testing.assert_array_equal(_np(first), value)
     np.testing.assert_array_equal(_np(y), value)
+    m = cr.placeholder((2, 3), F64, name="m")
+    views = cr.function([m], [m.T, m[0], m.reshape(6), w[1:]])
+    matrix = np.arange(6.0).reshape(2, 3)
+    for got in views(matrix):
+        assert not np.shares_memory(_np(got), matrix) and not np.shares_memory(_np(got), _np(w))
+    np.testing.assert_array_equal(_np(views(matrix)[0]), matrix.T)
 
 
 # --- gradients -----------------------------------------------------------------------------

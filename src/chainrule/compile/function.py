@@ -99,13 +99,35 @@ class Function:
             raise RuntimeError(f"function: a decision came out differently than when the graph was built: "
                                f"{guard.describe()} was {guard.value!r}; a compiled function has one branch "
                                f"(build the graph on an example that takes the other one, value=...)") from None
-        leaves = [Tensor._wrap(np.array(v, copy=True) if copy else v) if not isinstance(v, Tensor) else v
+        owned = {id(a) for a in _chain(arrays + [t._data for _, t in self.graph.captured])}
+        leaves = [Tensor._wrap(np.array(v, copy=True) if copy or _views(v, owned) else v)
                   for v, copy in zip(values, self.copies)]
         return tree_unflatten(self.out_def, leaves)
 
     def __repr__(self) -> str:
         return (f"<cr.function of {', '.join(self.names) or 'no inputs'}: {len(self.graph.equations)} "
                 f"equations, {len(self.graph.captured)} captured>")
+
+
+def _chain(arrays: list[Any]) -> list[Any]:
+    """The arrays and the ones whose memory they view (NumPy links a view to the owner)."""
+    found = []
+    for a in arrays:
+        while a is not None:
+            found.append(a)
+            a = getattr(a, "base", None)
+    return found
+
+
+def _views(value: Any, owned: set[int]) -> bool:
+    """Whether ``value`` is a view of one of the arrays ``owned`` (the caller's, a captured one):
+    results never share memory with them, nor with another call's results."""
+    base = getattr(value, "base", None)
+    while base is not None:
+        if id(base) in owned:
+            return True
+        base = getattr(base, "base", None)
+    return False
 
 
 def _clone(item: Any, table: dict[int, Var]) -> Any:
