@@ -5,6 +5,7 @@ read at every call; what a graph cannot hold refused naming it; drawing; threads
 from __future__ import annotations
 
 import gc
+import math
 import re
 import threading
 
@@ -259,7 +260,8 @@ def test_a_captured_tensor_changing_shape_is_refused():
 READS = {
     ".item()": lambda t: t.item(), ".numpy()": lambda t: t.numpy(), "float()": float,
     "bool()": bool, "np.asarray()": np.asarray, ".tolist()": lambda t: t.tolist(),
-    "int()": int, "format()": lambda t: f"{t:.3f}",
+    "int()": int, "format()": lambda t: f"{t:.3f}", "math.sin": lambda t: math.sin(t),
+    "np.array([...])": lambda t: np.array([t, t]),
 }
 
 
