@@ -420,7 +420,7 @@ def _example(shape: tuple, dtype: np.dtype) -> np.ndarray:
     return np.zeros(shape, dtype)
 
 
-def placeholder(shape: int | Sequence[int] = (), dtype: Any = None, name: str | None = None, *,
+def placeholder(shape: int | Sequence[int], dtype: Any = None, name: str | None = None, *,
                 value: Any = None) -> Tensor:
     """A symbolic tensor of ``shape`` and ``dtype`` (default: the default dtype), an input of graphs that
     ``cr.function`` compiles; ``name`` shows in errors and generated code. ``value`` gives the
