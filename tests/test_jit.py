@@ -290,3 +290,37 @@ def test_threads_share_one_jitted_function():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_graphs_of_numbers_run_on_python_floats_with_numpys_special_values():
+    def f(x, y):
+        return (x + cr.sigmoid(y)) / (cr.sigmoid(x) + (x + y) ** 2) + cr.log(x * x) - cr.exp(y) / y
+
+    jf = cr.jit(cr.value_and_grad(f, argnums=(0, 1)))
+    eager = cr.value_and_grad(f, argnums=(0, 1))
+    values = [(3.0, -4.0), (0.5, 2.0), (-1.5, 0.25), (0.0, 1.0), (1.0, 0.0), (1e300, 1e300), (np.nan, 1.0)]
+    x, y = (cr.tensor(v, dtype=cr.float64) for v in values[0])
+    assert "math." in jf.source(x, y) and "numpy_version" in jf.source(x, y)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for a, b in values:
+            args = (cr.tensor(a, dtype=cr.float64), cr.tensor(b, dtype=cr.float64))
+            got, want = jf(*args), eager(*args)
+            for g, w in zip(_arrays(got), _arrays(want)):
+                assert type(g) is type(w)
+                np.testing.assert_allclose(g, w, rtol=1e-12, equal_nan=True, err_msg=f"at {(a, b)}")
+
+
+def test_result_structures_and_keyword_arguments():
+    def f(x, y, scale=1.0):
+        return {"sum": (x + y) * scale, "parts": [x * scale, (y, None)]}
+
+    jf = cr.jit(f)
+    x, y = cr.tensor([1.0, 2.0]), cr.tensor([3.0, 4.0])
+    for _ in range(2):
+        got = jf(x, y)
+        assert set(got) == {"sum", "parts"} and got["parts"][1][1] is None
+        np.testing.assert_array_equal(got["sum"].numpy(), [4.0, 6.0])
+        got = jf(x, y=y, scale=2.0)
+        np.testing.assert_array_equal(got["parts"][0].numpy(), [2.0, 4.0])
+    assert jf.traces == 2

@@ -110,7 +110,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
 
     flush()
     for eq in equations:
-        fn = w.function(eq.impl, eq.prim.name)
+        fn = w.function(_specialised(eq), eq.prim.name)
         args = [w.value(o) for o in eq.operands]
         args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
         body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
@@ -123,6 +123,30 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     params = ", ".join(v.name for v in inputs + captured if v.name)
     source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
     return source, w.globals
+
+
+def _dummy(item: Any) -> Any:
+    if isinstance(item, Var):
+        return np.ones(item.shape, item.dtype) if item.shape else np.dtype(item.dtype).type(1)
+    return item.value if isinstance(item, Const) else item
+
+
+def _specialised(eq: Any) -> Any:
+    """The function an equation calls: its implementation, or the bare NumPy operation behind a
+    binary one with PyTorch's promotion rules where, for the traced dtypes, NumPy's own gives
+    the same result dtype and shape (the promotion logic then returns NumPy's result as it is)."""
+    raw = getattr(eq.impl, "raw", None)
+    if raw is None or eq.params or len(eq.operands) != 2 or np.dtype(eq.out.dtype).kind not in "fc":
+        return eq.impl
+    try:
+        with np.errstate(all="ignore"):
+            probe = raw(*[_dummy(o) for o in eq.operands])
+    except Exception:
+        return eq.impl
+    if np.dtype(getattr(probe, "dtype", None) or np.float64) != np.dtype(eq.out.dtype) \
+            or tuple(np.shape(probe)) != tuple(eq.out.shape) or not hasattr(probe, "dtype"):
+        return eq.impl
+    return raw
 
 
 def _guard_line(w: _Writer, guard: Guard, index: int) -> str:

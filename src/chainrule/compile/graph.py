@@ -21,7 +21,7 @@ from ..core import tracing
 from ..core.tensor import Tensor
 from ..tools import symbolic as S
 from ..transforms.pytree import tree_flatten, tree_unflatten
-from . import codegen
+from . import codegen, scalar
 from .ir import Const, Equation, Guard, GuardMiss, Var
 from .passes import optimise
 from .trace import Tracer
@@ -65,9 +65,18 @@ class Graph:
         used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
         used |= {g.var.index for g in guards}
         self.captured = [(v, t) for v, t in self.captured if v.index in used]
+        self.copy_out = [isinstance(o, Const) and isinstance(o.value, np.ndarray) for o in outs]
+        self.single = False
+        self.builder: Any = None
+        self.flat_key: tuple | None = None
         self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
                                                  self.equations, self.guards, self.outputs)
         self.fn = codegen.build(self.source, globals_, _identifier(name))
+        fast = scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
+                               self.guards, self.outputs)
+        if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
+            self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, _identifier(name))
+            self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
 
     # --- running ----------------------------------------------------------------------------
     def run_leaves(self, arrays: list[Any]) -> list[Any]:
@@ -80,6 +89,12 @@ class Graph:
                 value = value.copy()  # a folded constant: each call's result its own memory
             out.append(value)
         return out
+
+    def finish(self, results: tuple) -> Any:
+        """The generated function's results as the traced function returned them."""
+        if self.builder is None:
+            self.builder = _builder(self.out_def, self.out_kinds, self.copy_out)
+        return self.builder(results)
 
     def wrap(self, values: list[Any]) -> Any:
         """The outputs as the traced function returned them (tensors where it returned tensors)."""
@@ -240,7 +255,54 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
     graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
     graph.out_kinds = out_kinds
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
+    graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)
+    if not kwargs and len(leaves) == len(args) and all(k == "tensor" for k in kinds):
+        graph.flat_key = tuple((v.shape, np.dtype(v.dtype)) for v in graph.inputs)
     return result, graph, []
+
+
+class _Slot:
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _builder(out_def: Any, kinds: list[str], copies: list[bool]) -> Callable[[tuple], Any]:
+    """A function building the traced function's result structure from the generated code's
+    results (tuples, lists and dicts written out; other containers through tree_unflatten)."""
+    template = tree_unflatten(out_def, [_Slot(i) for i in range(len(kinds))])
+
+    def code(node: Any) -> str | None:
+        if isinstance(node, _Slot):
+            i = node.index
+            value = f"r[{i}].copy()" if copies[i] else f"r[{i}]"
+            return f"T({value})" if kinds[i] == "tensor" else value
+        if node is None:
+            return "None"
+        if type(node) in (tuple, list):
+            parts = [code(v) for v in node]
+            if None in parts:
+                return None
+            inner = ", ".join(parts)  # type: ignore[arg-type]
+            return f"({inner}{',' if len(parts) == 1 else ''})" if type(node) is tuple else f"[{inner}]"
+        if type(node) is dict and all(type(k) is str for k in node):
+            parts = [code(v) for v in node.values()]
+            if None in parts:
+                return None
+            return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(node, parts)) + "}"
+        return None
+
+    body = code(template)
+    if body is None:
+        def slow(results: tuple) -> Any:
+            leaves = [r.copy() if c else r for r, c in zip(results, copies)]
+            return tree_unflatten(out_def, [Tensor._wrap(v) if k == "tensor" else v for v, k in zip(leaves, kinds)])
+        return slow
+    return eval(f"lambda r: {body}", {"T": Tensor._wrap})  # noqa: S307
+
+
+def _is_leaf_def(treedef: Any) -> bool:
+    """Whether a tree definition is a single leaf (the function returned one tensor)."""
+    return tree_unflatten(treedef, [0]) == 0
 
 
 def _check_output(op: str, name: str, leaf: Any) -> None:

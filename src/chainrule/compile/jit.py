@@ -84,6 +84,7 @@ class Jitted:
         if self.name == "<lambda>":
             self.name = "f"
         self._cache: dict[tuple, list[Any]] = {}
+        self._flat: dict[tuple, list[Graph]] = {}  # the graphs of calls with tensors only (see _fast)
         self._lock = threading.RLock()
         self._warned: set[str] = set()
         self.traces = 0  # how many times f was traced (for tests and the curious)
@@ -108,6 +109,10 @@ class Jitted:
         return frozenset(found)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # the common case first: tensors as the arguments, each one input
+            result = self._fast(args)
+            if result is not _MISS:
+                return result
         if _eager_call(args, kwargs):
             return self.f(*args, **kwargs)
         key, leaves, statics = self._prepare(args, kwargs)
@@ -122,6 +127,45 @@ class Jitted:
             if result is not _MISS:
                 return result
         return self._trace_and_store(key, args, kwargs, statics, bool(entries))[0]
+
+    def _fast(self, args: tuple) -> Any:
+        """A call whose arguments are all tensors of NumPy data, none requiring grad, no
+        transform open: the graphs traced for their shapes and dtypes, tried in turn (``_MISS``
+        when there is none, or anything else is the case: then the general path decides)."""
+        s = state
+        if s.forward_levels or s.vmap_levels or s.transform_depth or tracing.active[0] or self.static_argnums:
+            return _MISS
+        datas = []
+        key = []
+        for a in args:
+            if not isinstance(a, Tensor) or a._requires_grad or a._tangents is not None:
+                return _MISS
+            d = a._data
+            shape = getattr(d, "shape", None)
+            if shape is None or type(d) is not np.ndarray and not isinstance(d, np.generic):
+                return _MISS
+            datas.append(d)
+            key.append((shape, d.dtype))
+        graphs = self._flat.get(tuple(key))
+        if not graphs:
+            return _MISS
+        for graph in graphs:
+            captured = []
+            for var, t in graph.captured:
+                if t._requires_grad or t._tangents is not None:
+                    return _MISS
+                data = t._data
+                if getattr(data, "shape", None) != var.shape or data.dtype != var.dtype:
+                    break
+                captured.append(data)
+            else:
+                try:
+                    values = graph.fn(*datas, *captured)
+                except GuardMiss as miss:
+                    self._last_miss = graph.guards[miss.index]
+                    continue
+                return graph.finish(values)
+        return _MISS
 
     def _run(self, graph: Graph, leaves: list[Any]) -> Any:
         for _, t in graph.captured:  # closures and parameters: read now; a graph only if they need none
@@ -152,6 +196,10 @@ class Jitted:
                                 f"({'; '.join(impurities)})")
             else:
                 entries.insert(0, graph)
+                if graph.flat_key is not None:
+                    flat = self._flat.setdefault(graph.flat_key, [])
+                    flat.insert(0, graph)
+                    del flat[MAX_TRACES:]
                 if len(entries) > MAX_TRACES:
                     entries.pop()
                     miss = getattr(self, "_last_miss", None)

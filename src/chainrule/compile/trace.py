@@ -46,6 +46,7 @@ class Tracer:
         self.equations: list[Equation] = []
         self.guards: list[Guard] = []
         self.impurities: list[str] = []
+        self.consts: dict[int, Const] = {}  # id(tensor) -> the constant it holds (see constant)
         self.count = 0
 
     # --- variables ----------------------------------------------------------------------------
@@ -95,8 +96,18 @@ class Tracer:
         self.bind(tensor, var)
         return var
 
+    def constant(self, tensor: Tensor) -> None:
+        """A tensor made from plain arrays inside chainrule (a seed, zeros): a constant, unless
+        its array is a traced value's."""
+        if id(tensor) not in self.vars and id(tensor._data) not in self.by_data:
+            self.consts[id(tensor)] = Const(tensor._data)
+            self.keep.append(tensor)
+
     def operand(self, value: Any) -> Any:
         if isinstance(value, Tensor):
+            const = self.consts.get(id(value))
+            if const is not None:
+                return const
             return self.var_of(value)
         if isinstance(value, np.ndarray):
             var = self.by_data.get(id(value))  # the array of a traced tensor, handed on bare

@@ -225,6 +225,8 @@ def _start(roots, cotangents, targets, traced, batch):
         if traced:
             if not isinstance(cotangent, Tensor):
                 cotangent = Tensor._wrap(cotangent)
+                if _tracing[0]:
+                    tracing.constant(cotangent)
         elif isinstance(cotangent, Tensor):
             cotangent = cotangent._data
         if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):

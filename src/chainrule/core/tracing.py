@@ -87,3 +87,13 @@ def decide(x: Any, fn: Any, what: str) -> bool:
             else:
                 tracer.impure(f"a decision inside a rule on values it cannot follow ({what})")
     return value
+
+
+def constant(tensor: Any) -> Any:
+    """``tensor`` (made by the engine or a transform from plain arrays: a seed, zeros) holds a
+    constant, not a value read from the caller's tensors; returns it."""
+    if active[0]:
+        tracer = current()
+        if tracer is not None:
+            tracer.constant(tensor)
+    return tensor
