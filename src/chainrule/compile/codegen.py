@@ -89,9 +89,10 @@ class _Writer:
 
 
 def generate(name: str, inputs: list[Var], captured: list[Var], equations: list, guards: list[Guard],
-             outputs: list[Any]) -> tuple[str, dict[str, Any]]:
+             outputs: list[Any], writes: list | None = None) -> tuple[str, dict[str, Any]]:
     """The source of ``def name(*inputs, *captured)`` returning the outputs as a tuple, and the
-    globals it runs with."""
+    globals it runs with; ``writes``: ``(input or captured Var, value)`` pairs written into that
+    argument's memory at the end (in-place changes of the caller's tensors)."""
     w = _Writer(name)
     for var in inputs + captured:
         var.name = w.fresh(var.name or f"x{var.index}")
@@ -118,6 +119,8 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         flush()
     if position < len(pending):
         raise AssertionError("a guard on a value no equation computes")
+    for target, value in writes or ():
+        body.append(f"np.copyto({target.name}, {w.value(value)})  # written in place")
     results = ", ".join(w.value(o) for o in outputs)
     body.append(f"return ({results}{',' if len(outputs) == 1 else ''})")
     params = ", ".join(v.name for v in inputs + captured if v.name)

@@ -22,9 +22,13 @@ from ..core.tensor import Tensor
 from ..tools import symbolic as S
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import codegen, scalar
+from .capture import find_paths, resolve
 from .ir import Const, Equation, Guard, GuardMiss, Var
 from .passes import optimise
 from .trace import Tracer
+
+MISMATCH = object()     # a captured tensor is gone, or changed shape or dtype: trace again
+NEEDS_GRAPH = object()  # a captured tensor requires grad or carries tangents: run eagerly
 
 
 class ImpureError(RuntimeError):
@@ -54,35 +58,90 @@ class Graph:
         self.inputs: list[Var] = list(tracer.inputs)
         self.captured: list[tuple[Var, Tensor]] = list(tracer.captured)
         self.traced_equations = len(tracer.equations)
-        equations, guards, outs = list(tracer.equations), list(tracer.guards), outputs
+        writes = tracer.write_backs()
+        equations, guards, outs = list(tracer.equations), list(tracer.guards), outputs + [w[1] for w in writes]
         if optimised:
             equations, guards, outs = optimise(equations, guards, outs)
         self.equations: list[Equation] = equations
         self.guards: list[Guard] = guards
+        outs, finals = outs[:len(outputs)], outs[len(outputs):]
         self.outputs: list[Any] = outs
+        # in-place changes of the caller's tensors: written back at the end of every call
+        self.writes = [(initial, final) for (initial, _, _), final in zip(writes, finals)]
+        written = {id(t) for _, _, t in writes}
+        self.written_inputs = [k for k, t in enumerate(tracer.input_tensors) if t is not None and id(t) in written]
+        self.written_ids = written
         self.out_def = out_def
         self.statics: dict[int, Any] = {}
         used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
-        used |= {g.var.index for g in guards}
+        used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
+        used |= {f.index for _, f in self.writes if isinstance(f, Var)}
         self.captured = [(v, t) for v, t in self.captured if v.index in used]
+        # how each captured tensor is found again at every call (None: made by the trace itself)
+        self.paths: list[tuple | None] = [tracer.paths.get(id(t)) for _, t in self.captured]
+        self.written_captured = [id(t) in written for _, t in self.captured]
+        self.any_written = bool(self.written_inputs) or any(self.written_captured)
+        self.f: Any = None
         self.copy_out = [isinstance(o, Const) and isinstance(o.value, np.ndarray) for o in outs]
         self.single = False
         self.builder: Any = None
         self.flat_key: tuple | None = None
         self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
-                                                 self.equations, self.guards, self.outputs)
+                                                 self.equations, self.guards, self.outputs, self.writes)
         self.fn = codegen.build(self.source, globals_, _identifier(name))
-        fast = scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
+        fast = None if self.writes else scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
                                self.guards, self.outputs)
         if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
             self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, _identifier(name))
             self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
 
     # --- running ----------------------------------------------------------------------------
-    def run_leaves(self, arrays: list[Any]) -> list[Any]:
+    def current(self, f: Any, args: tuple) -> Any:
+        """The captured tensors as they are now (each found again by its path), or ``MISMATCH``
+        when one is gone or has another shape or dtype, or ``NEEDS_GRAPH`` when one requires grad
+        or carries tangents (the call then runs eagerly)."""
+        found = []
+        for (var, t), path in zip(self.captured, self.paths):
+            if path is not None:
+                t = resolve(f, args, path)
+                if not isinstance(t, Tensor):
+                    return MISMATCH
+            if t._requires_grad or t._tangents is not None:
+                return NEEDS_GRAPH
+            data = t._data
+            if getattr(data, "shape", None) != var.shape or getattr(data, "dtype", None) != var.dtype:
+                return MISMATCH
+            found.append(t)
+        return found
+
+    def captured_arrays(self, tensors: list[Tensor]) -> list[Any]:
+        """The captured tensors' arrays (their own memory, for those written in place)."""
+        if not self.any_written:
+            return [t._data for t in tensors]
+        return [t._buffer() if w else t._data for t, w in zip(tensors, self.written_captured)]
+
+    def bump(self, inputs: list[Any], captured: list[Tensor]) -> None:
+        """What eager mode does after its in-place writes: the written tensors' versions move."""
+        from ..ops.inplace import _bumped
+
+        for k in self.written_inputs:
+            _bumped(inputs[k])
+        for t, w in zip(captured, self.written_captured):
+            if w:
+                _bumped(t)
+
+    def run_leaves(self, arrays: list[Any], tensors: list[Any] | None = None,
+                   captured: list[Tensor] | None = None) -> list[Any]:
         """The outputs (arrays and constants) for the input leaves' arrays; raises ``GuardMiss``."""
-        captured = [t._data for _, t in self.captured]
-        results = self.fn(*arrays, *captured)
+        if captured is None:
+            captured = [t for _, t in self.captured]
+        if self.written_inputs and tensors is not None:
+            arrays = list(arrays)
+            for k in self.written_inputs:
+                arrays[k] = tensors[k]._buffer()
+        results = self.fn(*arrays, *self.captured_arrays(captured))
+        if tensors is not None and self.any_written:
+            self.bump(tensors, captured)
         out = []
         for spec, value in zip(self.outputs, results):
             if isinstance(spec, Const) and isinstance(value, np.ndarray):
@@ -107,6 +166,8 @@ class Graph:
         """The input arrays for the flattened arguments ``leaves``, or None when they do not
         match the traced signature (shapes, dtypes, static values, the same object twice)."""
         arrays = []
+        tensors: list[Any] = []
+        self.last_tensors = tensors
         inputs = iter(self.inputs)
         first: dict[int, Any] = {}
         for i, (leaf, kind) in enumerate(zip(leaves, self.kinds)):
@@ -120,6 +181,7 @@ class Graph:
                 continue
             first[i] = leaf
             var = next(inputs)
+            tensors.append(leaf)
             data = leaf._data if isinstance(leaf, Tensor) else leaf
             if not isinstance(data, (np.ndarray, np.generic)) or tuple(np.shape(data)) != var.shape \
                     or np.dtype(data.dtype) != np.dtype(var.dtype):
@@ -135,8 +197,15 @@ class Graph:
             raise TypeError(f"graph {self.name}: the arguments do not match the traced ones ({shown}, "
                             f"the same structure and Python values); trace it again (cr.graph) or use "
                             f"cr.jit, which traces once per signature")
+        captured = self.current(self.f, tuple(args))
+        if captured is MISMATCH or captured is NEEDS_GRAPH:
+            raise RuntimeError(f"graph {self.name}: a tensor it reads from outside ("
+                               + ("it requires grad: the graph records no gradient; use cr.jit, which runs such "
+                                  "calls eagerly" if captured is NEEDS_GRAPH else
+                                  "a closure, a module's parameter) is gone or has another shape or dtype; "
+                                  "trace it again") + ")")
         try:
-            return self.wrap(self.run_leaves(arrays))
+            return self.wrap(self.run_leaves(arrays, self.last_tensors, captured))
         except GuardMiss as miss:
             guard = self.guards[miss.index]
             raise RuntimeError(f"graph {self.name}: a decision came out differently than when traced: "
@@ -249,11 +318,20 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 out_kinds.append("static")
     finally:
         tracing.pop(previous)
+    wanted = {id(t): t for _, t in tracer.captured if id(t) not in tracer.born_ids}
+    if wanted:
+        tracer.paths = find_paths(f, tuple(args), wanted)
+        for key, t in wanted.items():
+            if key not in tracer.paths:
+                tracer.impure(f"a tensor of shape {t.shape} reached in a way jit cannot look up again "
+                              f"at every call (pass it as an argument, or keep it in a closure, a global, "
+                              f"a module or an optimizer)")
     if tracer.impurities:
         return result, None, tracer.impurities
     _name_inputs(tracer, f, leaves, kinds, len(args) if not kwargs else -1)
     graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
     graph.out_kinds = out_kinds
+    graph.f = f
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
     graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)
     if not kwargs and len(leaves) == len(args) and all(k == "tensor" for k in kinds):

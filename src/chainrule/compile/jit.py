@@ -32,7 +32,7 @@ from ..core import tracing
 from ..core.modes import state
 from ..core.tensor import Tensor
 from ..transforms.pytree import tree_flatten
-from .graph import Graph, ImpureError, trace
+from .graph import MISMATCH, NEEDS_GRAPH, Graph, ImpureError, trace
 from .ir import GuardMiss
 
 MAX_TRACES = 8  # per signature: past this, the oldest trace goes and a warning names the decision
@@ -121,7 +121,7 @@ class Jitted:
         for entry in entries:
             if entry is _EAGER:
                 return self.f(*args, **kwargs)
-            result = self._run(entry, leaves)
+            result = self._run(entry, leaves, args)
             if result is _RUN_EAGER:
                 return self.f(*args, **kwargs)
             if result is not _MISS:
@@ -150,36 +150,32 @@ class Jitted:
         if not graphs:
             return _MISS
         for graph in graphs:
-            captured = []
-            for var, t in graph.captured:
-                if t._requires_grad or t._tangents is not None:
-                    return _MISS
-                data = t._data
-                if getattr(data, "shape", None) != var.shape or data.dtype != var.dtype:
-                    break
-                captured.append(data)
-            else:
-                try:
-                    values = graph.fn(*datas, *captured)
-                except GuardMiss as miss:
-                    self._last_miss = graph.guards[miss.index]
-                    continue
-                return graph.finish(values)
+            captured = graph.current(self.f, args)
+            if captured is NEEDS_GRAPH:
+                return _MISS
+            if captured is MISMATCH:
+                continue
+            if graph.any_written:  # the general path writes back
+                return _MISS
+            try:
+                values = graph.fn(*datas, *graph.captured_arrays(captured))
+            except GuardMiss as miss:
+                self._last_miss = graph.guards[miss.index]
+                continue
+            return graph.finish(values)
         return _MISS
 
-    def _run(self, graph: Graph, leaves: list[Any]) -> Any:
-        for _, t in graph.captured:  # closures and parameters: read now; a graph only if they need none
-            if t._requires_grad or t._tangents is not None:
-                return _RUN_EAGER
+    def _run(self, graph: Graph, leaves: list[Any], args: tuple) -> Any:
+        captured = graph.current(self.f, args)  # closures and parameters: found again now
+        if captured is NEEDS_GRAPH:
+            return _RUN_EAGER
+        if captured is MISMATCH:
+            return _MISS
         arrays = graph.arrays_of(leaves)
         if arrays is None:
             return _MISS
-        for var, t in graph.captured:
-            data = t._data
-            if tuple(np.shape(data)) != var.shape or np.dtype(data.dtype) != np.dtype(var.dtype):
-                return _MISS
         try:
-            return graph.wrap(graph.run_leaves(arrays))
+            return graph.wrap(graph.run_leaves(arrays, graph.last_tensors, captured))
         except GuardMiss as miss:
             self._last_miss = graph.guards[miss.index]
             return _MISS
@@ -220,13 +216,9 @@ class Jitted:
         key, leaves, statics = self._prepare(args, kwargs)
         with self._lock:
             entries = list(self._cache.get(key, ()))
-        for entry in entries:
+        for entry in entries:  # the latest trace for this signature (its guards are not run here)
             if entry is not _EAGER and entry.arrays_of(leaves) is not None:
-                try:
-                    entry.run_leaves(entry.arrays_of(leaves))
-                    return entry
-                except GuardMiss:
-                    continue
+                return entry
         _, graph = self._trace_and_store(key, args, kwargs, statics, False)
         if graph is None:
             raise ImpureError(f"jit: {self.name} has no graph: it runs eagerly (see the warning)")

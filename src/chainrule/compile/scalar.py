@@ -20,6 +20,7 @@ values are eager mode's. Example (the gradient of ``x * sin(y)``)::
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ def _sigmoid(v: float) -> float:
 
 
 # primitive -> how it is written on Python floats (operands as code)
-_TEMPLATES = {
+_TEMPLATES: dict[str, Callable[..., str]] = {
     "add": lambda a, b: f"{a} + {b}",
     "sub": lambda a, b: f"{a} - {b}",
     "mul": lambda a, b: f"{a} * {b}",
@@ -91,7 +92,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         if template is None or eq.params:
             return None
         parts = [_operand(o) for o in eq.operands]
-        if None in parts:
+        if any(p is None for p in parts):
             return None
         body.append(f"{eq.out.name} = {template(*parts)}")
     results = []
@@ -99,7 +100,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         if not isinstance(o, Var):
             return None
         results.append(f"f64({o.name})")
-    names = [v.name for v in inputs + captured]
+    names = [v.name or f"x{v.index}" for v in inputs + captured]
     convert = f"{', '.join(names)}{',' if len(names) == 1 else ''} = " \
               f"{', '.join(f'float({n}_)' for n in names)}{',' if len(names) == 1 else ''}"
     lines = ["try:", f"    {convert}"] + [f"    {line}" for line in body]

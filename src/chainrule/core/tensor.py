@@ -107,6 +107,8 @@ def _make(data, requires_grad=False, node=None, tangents=None, into=None) -> Ten
     t._hooks = None
     t._requires_grad = requires_grad
     t._node = node
+    if _tracing[0]:
+        tracing.born(t)
     return t
 
 
@@ -467,7 +469,7 @@ def version_counter(t: Tensor) -> list:
 def bump_version(t: Tensor) -> None:
     """Record an in-place change of ``t`` (nothing to do when no one watches it)."""
     if _tracing[0]:
-        tracing.impure(f"an in-place change of a tensor of shape {B.shape_of(t._data)}")
+        tracing.bumped(t)
     counter = t._version
     if counter is not None:
         counter[0] += 1

@@ -97,3 +97,40 @@ def constant(tensor: Any) -> Any:
         if tracer is not None:
             tracer.constant(tensor)
     return tensor
+
+
+def writing(tensor: Any) -> None:
+    """An in-place write into ``tensor`` that the tracer will be told of (``wrote``) follows:
+    its version bump is not an impurity."""
+    tracer = current()
+    if tracer is not None:
+        tracer.writing(tensor)
+
+
+def wrote(tensor: Any, value: Any) -> None:
+    """``tensor`` (or the view ``tensor`` of its root) now holds ``value`` (a traced tensor)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.wrote(tensor, value)
+
+
+def bumped(tensor: Any) -> None:
+    """``tensor``'s version moved: an impurity unless a write the tracer follows did it."""
+    tracer = current()
+    if tracer is not None:
+        tracer.bumped(tensor)
+
+
+def same(new: Any, old: Any) -> None:
+    """``new`` holds ``old``'s value (a copy made outside the operations: a snapshot)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.same(new, old)
+
+
+def born(tensor: Any) -> None:
+    """``tensor`` was made while tracing (not by an operation): it holds no caller's value."""
+    tracer = current()
+    if tracer is not None:
+        tracer.born_ids.add(id(tensor))
+        tracer.keep.append(tensor)
