@@ -484,3 +484,68 @@ def test_a_tensor_jit_cannot_find_again_runs_eagerly():
         jf(cr.tensor([1.0, 1.0]))
     box[0] = cr.tensor([5.0, 5.0])
     np.testing.assert_array_equal(jf(cr.tensor([1.0, 1.0])).numpy(), [5.0, 5.0])
+
+
+# ---------------------------------------------------------------------------------------------
+# A whole training step
+# ---------------------------------------------------------------------------------------------
+
+def _model_and_optimizer(kind, **options):
+    cr.manual_seed(3)
+    model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.Tanh(), cr.nn.Linear(8, 3))
+    opt = (cr.optim.SGD if kind == "sgd" else cr.optim.Adam)(model.parameters(), lr=0.1, **options)
+    return model, opt
+
+
+def _training_step(model, opt, set_to_none=True, zero=True):
+    def step(x, y):
+        if zero:
+            opt.zero_grad(set_to_none=set_to_none)
+        loss = cr.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+    return step
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"momentum": 0.9}, {"momentum": 0.9, "nesterov": True, "weight_decay": 1e-2},
+    {"momentum": 0.5, "dampening": 0.3, "maximize": True}, {"set_to_none": False}, {"zero": False},
+], ids=["plain", "momentum", "nesterov-decay", "dampening-maximize", "zero-in-place", "accumulating"])
+def test_a_training_step_with_sgd_jits_and_follows_eager_for_20_steps(options):
+    options = dict(options)
+    step_options = {k: options.pop(k) for k in ("set_to_none", "zero") if k in options}
+    rng = np.random.default_rng(1)
+    X, Y = cr.tensor(rng.standard_normal((16, 4))), cr.tensor(rng.integers(0, 3, 16))
+    (m1, o1), (m2, o2) = _model_and_optimizer("sgd", **options), _model_and_optimizer("sgd", **options)
+    eager, jitted = _training_step(m1, o1, **step_options), cr.jit(_training_step(m2, o2, **step_options))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(20):
+            x, y = X[i % 4 * 4:], Y[i % 4 * 4:]
+            assert float(jitted(x, y)) == float(eager(x, y)), f"step {i}"
+    assert jitted.traces <= 8  # the first step (no momentum buffer, no .grad yet) traced apart
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p2.detach().numpy(), p1.detach().numpy())
+        np.testing.assert_array_equal(p2.grad.numpy(), p1.grad.numpy())
+
+
+def test_adam_steps_run_eagerly_inside_jit_and_stay_exact():
+    rng = np.random.default_rng(2)
+    X, Y = cr.tensor(rng.standard_normal((16, 4))), cr.tensor(rng.integers(0, 3, 16))
+    (m1, o1), (m2, o2) = _model_and_optimizer("adam"), _model_and_optimizer("adam")
+    eager, jitted = _training_step(m1, o1), cr.jit(_training_step(m2, o2))
+    with pytest.warns(RuntimeWarning, match=r"runs eagerly: .*Adam.step\(\)"):
+        for _ in range(5):
+            assert float(jitted(X, Y)) == float(eager(X, Y))
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p2.detach().numpy(), p1.detach().numpy())
+
+
+def test_a_jitted_model_call_whose_result_needs_a_graph_runs_eagerly():
+    model = cr.nn.Linear(3, 2)
+    jf = cr.jit(lambda x: model(x).sum())
+    with pytest.warns(RuntimeWarning, match="carry a graph"):
+        out = jf(cr.ones(4, 3))
+    out.backward()
+    assert model.weight.grad is not None

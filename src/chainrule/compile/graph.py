@@ -59,13 +59,22 @@ class Graph:
         self.captured: list[tuple[Var, Tensor]] = list(tracer.captured)
         self.traced_equations = len(tracer.equations)
         writes = tracer.write_backs()
-        equations, guards, outs = list(tracer.equations), list(tracer.guards), outputs + [w[1] for w in writes]
+        grad_values = [v for _, v in tracer.grad_outputs if v is not None]
+        n_grads = len(grad_values)
+        equations, guards, outs = (list(tracer.equations), list(tracer.guards),
+                                   outputs + grad_values + [w[1] for w in writes])
         if optimised:
             equations, guards, outs = optimise(equations, guards, outs)
         self.equations: list[Equation] = equations
         self.guards: list[Guard] = guards
-        outs, finals = outs[:len(outputs)], outs[len(outputs):]
+        outs, hidden, finals = outs[:len(outputs)], outs[len(outputs):len(outputs) + n_grads], \
+            outs[len(outputs) + n_grads:]
         self.outputs: list[Any] = outs
+        self.n_out = len(outs)
+        # .grad replaced by new tensors (values computed as hidden results) or set to None
+        self.grad_sets = [(loc, v is not None) for loc, v in tracer.grad_outputs]
+        self.state_checks = list(tracer.state_locators)
+        self.slow = bool(self.grad_sets or self.state_checks)
         # in-place changes of the caller's tensors: written back at the end of every call
         self.writes = [(initial, final) for (initial, _, _), final in zip(writes, finals)]
         written = {id(t) for _, _, t in writes}
@@ -74,6 +83,7 @@ class Graph:
         self.out_def = out_def
         self.statics: dict[int, Any] = {}
         used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
+        used |= {o.index for o in hidden if isinstance(o, Var)}
         used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
         used |= {f.index for _, f in self.writes if isinstance(f, Var)}
         self.captured = [(v, t) for v, t in self.captured if v.index in used]
@@ -82,37 +92,52 @@ class Graph:
         self.written_captured = [id(t) in written for _, t in self.captured]
         self.any_written = bool(self.written_inputs) or any(self.written_captured)
         self.f: Any = None
+        self.call_args: tuple = ()
         self.copy_out = [isinstance(o, Const) and isinstance(o.value, np.ndarray) for o in outs]
         self.single = False
         self.builder: Any = None
         self.flat_key: tuple | None = None
         self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
-                                                 self.equations, self.guards, self.outputs, self.writes)
+                                                 self.equations, self.guards, self.outputs + hidden, self.writes)
         self.fn = codegen.build(self.source, globals_, _identifier(name))
-        fast = None if self.writes else scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
+        fast = None if self.writes or self.slow else scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
                                self.guards, self.outputs)
         if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
             self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, _identifier(name))
             self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
 
     # --- running ----------------------------------------------------------------------------
-    def current(self, f: Any, args: tuple) -> Any:
+    def current(self, f: Any, args: tuple) -> Any:  # noqa: C901
         """The captured tensors as they are now (each found again by its path), or ``MISMATCH``
         when one is gone or has another shape or dtype, or ``NEEDS_GRAPH`` when one requires grad
         or carries tangents (the call then runs eagerly)."""
+        self.call_args = args
+        for locator, fn, value, _ in self.state_checks:
+            t = self.locate(locator, f, args)
+            if not isinstance(t, Tensor) or fn(t) != value:
+                return MISMATCH
         found = []
         for (var, t), path in zip(self.captured, self.paths):
             if path is not None:
                 t = resolve(f, args, path)
                 if not isinstance(t, Tensor):
                     return MISMATCH
-            if t._requires_grad or t._tangents is not None:
+            if t._tangents is not None:
                 return NEEDS_GRAPH
+            if t._requires_grad is not var.requires_grad:  # traced with the other flag: not this graph
+                return MISMATCH
             data = t._data
             if getattr(data, "shape", None) != var.shape or getattr(data, "dtype", None) != var.dtype:
                 return MISMATCH
             found.append(t)
         return found
+
+    def locate(self, locator: tuple, f: Any, args: tuple) -> Any:
+        """The caller's tensor a locator names now: an input of this call, or one found by path."""
+        if locator[0] == "input":
+            tensors = getattr(self, "last_tensors", None)
+            return tensors[locator[1]] if tensors is not None and locator[1] < len(tensors) else None
+        return resolve(f, args, locator[1])
 
     def captured_arrays(self, tensors: list[Tensor]) -> list[Any]:
         """The captured tensors' arrays (their own memory, for those written in place)."""
@@ -142,6 +167,12 @@ class Graph:
         results = self.fn(*arrays, *self.captured_arrays(captured))
         if tensors is not None and self.any_written:
             self.bump(tensors, captured)
+        if self.grad_sets:
+            values = iter(results[self.n_out:])
+            for locator, has_value in self.grad_sets:
+                t = self.locate(locator, self.f, self.call_args)
+                t._grad = Tensor._wrap(next(values)) if has_value else None
+            results = results[:self.n_out]
         out = []
         for spec, value in zip(self.outputs, results):
             if isinstance(spec, Const) and isinstance(value, np.ndarray):
@@ -318,7 +349,11 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 out_kinds.append("static")
     finally:
         tracing.pop(previous)
+    inputs_by_id = {id(t): k for k, t in enumerate(tracer.input_tensors) if t is not None}
     wanted = {id(t): t for _, t in tracer.captured if id(t) not in tracer.born_ids}
+    for t in [*tracer.grad_targets.values(), *(c[0] for c in tracer.state_checks)]:
+        if id(t) not in tracer.born_ids and id(t) not in inputs_by_id:
+            wanted[id(t)] = t
     if wanted:
         tracer.paths = find_paths(f, tuple(args), wanted)
         for key, t in wanted.items():
@@ -326,8 +361,28 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 tracer.impure(f"a tensor of shape {t.shape} reached in a way jit cannot look up again "
                               f"at every call (pass it as an argument, or keep it in a closure, a global, "
                               f"a module or an optimizer)")
+    if any(isinstance(leaf, Tensor) and (leaf._requires_grad or leaf._tangents is not None) for leaf in out_leaves) \
+            or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
+        tracer.impure("results that carry a graph (they depend on tensors that require grad: the call runs "
+                      "eagerly so that backward() through them works)")
     if tracer.impurities:
         return result, None, tracer.impurities
+
+    def locate(t: Tensor) -> tuple:
+        k = inputs_by_id.get(id(t))
+        return ("input", k) if k is not None else ("path", tracer.paths[id(t)])
+
+    grads = []  # (locator, value): .grad of a caller's tensor replaced by a new tensor (or None)
+    for t in tracer.grad_targets.values():
+        if id(t) in tracer.born_ids:
+            continue
+        final = t._grad
+        value = None if final is None else tracer.operand(final)
+        if final is not None and any(final is c for _, c in tracer.captured):
+            continue  # the gradient it had, accumulated in place: written back
+        grads.append((locate(t), value))
+    tracer.grad_outputs = grads
+    tracer.state_locators = [(locate(t), fn, value, what) for t, fn, value, what in tracer.state_checks]
     _name_inputs(tracer, f, leaves, kinds, len(args) if not kwargs else -1)
     graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
     graph.out_kinds = out_kinds

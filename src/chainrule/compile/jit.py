@@ -150,13 +150,13 @@ class Jitted:
         if not graphs:
             return _MISS
         for graph in graphs:
+            if graph.any_written or graph.slow:  # the general path writes back, sets .grad, checks state
+                return _MISS
             captured = graph.current(self.f, args)
             if captured is NEEDS_GRAPH:
                 return _MISS
             if captured is MISMATCH:
                 continue
-            if graph.any_written:  # the general path writes back
-                return _MISS
             try:
                 values = graph.fn(*datas, *graph.captured_arrays(captured))
             except GuardMiss as miss:
@@ -166,13 +166,13 @@ class Jitted:
         return _MISS
 
     def _run(self, graph: Graph, leaves: list[Any], args: tuple) -> Any:
+        arrays = graph.arrays_of(leaves)
+        if arrays is None:
+            return _MISS
         captured = graph.current(self.f, args)  # closures and parameters: found again now
         if captured is NEEDS_GRAPH:
             return _RUN_EAGER
         if captured is MISMATCH:
-            return _MISS
-        arrays = graph.arrays_of(leaves)
-        if arrays is None:
             return _MISS
         try:
             return graph.wrap(graph.run_leaves(arrays, graph.last_tensors, captured))

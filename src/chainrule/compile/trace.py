@@ -52,6 +52,11 @@ class Tracer:
         self.input_tensors: list[Any] = []  # the tensor of each input (None for an array)
         self.born_ids: set[int] = set()  # tensors made while tracing, not by an operation
         self.paths: dict[int, tuple] = {}  # id(captured tensor) -> how it is found at each call
+        self.grad_targets: dict[int, Tensor] = {}  # tensors whose .grad the call replaced
+        self.state_checks: list[tuple] = []  # (tensor, fn, value, what): Python state the call decided on
+        self.state_seen: set[tuple] = set()
+        self.grad_outputs: list[tuple] = []  # (locator, value): filled in once the call returned
+        self.state_locators: list[tuple] = []
         self.count = 0
 
     # --- variables ----------------------------------------------------------------------------
@@ -98,6 +103,7 @@ class Tracer:
                 break
             base = getattr(base, "base", None)
         var = self.new_var(data, "captured")
+        var.requires_grad = tensor._requires_grad
         self.captured.append((var, tensor))
         self.bind(tensor, var)
         return var
@@ -245,6 +251,23 @@ class Tracer:
             if final is not var:
                 found.append((var, final, tensor))
         return found
+
+    # --- .grad and Python state -------------------------------------------------------------
+    def grad_set(self, tensor: Tensor) -> None:
+        if id(tensor) not in self.grad_targets:
+            self.grad_targets[id(tensor)] = tensor
+            self.keep.append(tensor)
+
+    def check_state(self, tensor: Tensor, fn: Any, value: Any, what: str) -> None:
+        if id(tensor) in self.born_ids:
+            return  # made by this call: the same every time
+        if what == "whether .grad is None" and id(tensor) in self.grad_targets:
+            return  # the call set .grad itself before (zero_grad): the same every time
+        key = (id(tensor), what)
+        if key not in self.state_seen:  # the state as the call found it (later ones are its own doing)
+            self.state_seen.add(key)
+            self.state_checks.append((tensor, fn, value, what))
+            self.keep.append(tensor)
 
     def rebuffered(self, old: Any, new: Any) -> None:
         var = self.by_data.get(id(old))

@@ -264,6 +264,8 @@ class Tensor(_Methods):
                     f"shape {self._data.shape}"
                 )
         self._grad = value
+        if _tracing[0]:
+            tracing.grad_set(self)
 
     # --- conversion -------------------------------------------------------------------------
     def numpy(self) -> ndarray:

@@ -134,3 +134,20 @@ def born(tensor: Any) -> None:
     if tracer is not None:
         tracer.born_ids.add(id(tensor))
         tracer.keep.append(tensor)
+
+
+def grad_set(tensor: Any) -> None:
+    """``tensor.grad`` was given a new tensor (or None)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.grad_set(tensor)
+
+
+def check_state(tensor: Any, fn: Any, value: Any, what: str) -> Any:
+    """A decision on ``tensor``'s Python state, ``value = fn(tensor)`` (whether ``.grad`` is
+    None): checked again before every call of compiled code. Returns ``value``."""
+    if active[0]:
+        tracer = current()
+        if tracer is not None:
+            tracer.check_state(tensor, fn, value, what)
+    return value
