@@ -26,12 +26,16 @@ def _outputs(out) -> list:
 
 
 def _perturbed(sample):
-    """The sample's arguments with each float/complex array moved a little (the domain kept)."""
+    """The sample's arguments with each float/complex array moved a little (the domain kept) and
+    each integer or bool array (labels, indices, masks) shuffled: a value the trace kept instead
+    of reading it again would show."""
     moved = []
     for a in sample.args:
         if isinstance(a, np.ndarray) and a.dtype.kind in "fc":
             scale = 1e-3 * (1 + np.abs(a))
             moved.append(np.asarray(a + scale * RNG.uniform(-1, 1, a.shape)).astype(a.dtype))
+        elif isinstance(a, np.ndarray) and a.dtype.kind in "biu" and a.size > 1:
+            moved.append(RNG.permutation(a.reshape(-1)).reshape(a.shape))
         else:
             moved.append(a)
     return moved
@@ -549,3 +553,32 @@ def test_a_jitted_model_call_whose_result_needs_a_graph_runs_eagerly():
         out = jf(cr.ones(4, 3))
     out.backward()
     assert model.weight.grad is not None
+
+
+def test_python_state_that_jit_checks_train_eval_and_learning_rate():
+    layer = cr.nn.Sequential(cr.nn.Linear(3, 3), cr.nn.Dropout(0.5))
+    for p in layer.parameters():
+        p.requires_grad_(False)
+    layer.eval()
+    jf = cr.jit(lambda x: layer(x))
+    x = cr.ones(4, 3)
+    np.testing.assert_array_equal(jf(x).numpy(), layer(x).numpy())
+    layer.train()  # a decision on the layer's mode: not the traced one any more (dropout: eager)
+    with pytest.warns(RuntimeWarning, match="random numbers"):
+        cr.manual_seed(0)
+        got = jf(x)
+    cr.manual_seed(0)
+    np.testing.assert_array_equal(got.numpy(), layer(x).numpy())
+
+    rng = np.random.default_rng(4)
+    X, Y = cr.tensor(rng.standard_normal((16, 4))), cr.tensor(rng.integers(0, 3, 16))
+    (m1, o1), (m2, o2) = _model_and_optimizer("sgd", momentum=0.9), _model_and_optimizer("sgd", momentum=0.9)
+    eager, jitted = _training_step(m1, o1), cr.jit(_training_step(m2, o2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for i in range(6):
+            for opt in (o1, o2):  # a learning-rate schedule
+                opt.param_groups[0]["lr"] = 0.1 / (1 + i)
+            assert float(jitted(X, Y)) == float(eager(X, Y))
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p2.detach().numpy(), p1.detach().numpy())

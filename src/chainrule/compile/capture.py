@@ -86,7 +86,7 @@ def _children(obj: Any) -> list[tuple[tuple, Any]]:
 
 
 
-def find_paths(f: Callable[..., Any], args: tuple, wanted: dict[int, Tensor]) -> dict[int, tuple]:
+def find_paths(f: Callable[..., Any], args: tuple, wanted: dict[int, Any]) -> dict[int, tuple]:
     """An access path from ``f`` (or from one of the call's arguments ``args``: a module passed
     as a static argument) for each wanted tensor (by id) that can be reached (breadth first: the
     shortest)."""
@@ -102,7 +102,7 @@ def find_paths(f: Callable[..., Any], args: tuple, wanted: dict[int, Tensor]) ->
                 continue
             seen.add(key)
             visits += 1
-            if key in wanted and key not in found and isinstance(obj, Tensor):
+            if key in wanted and key not in found and obj is wanted[key]:
                 found[key] = path
                 if len(found) == len(wanted):
                     return found

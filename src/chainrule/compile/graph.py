@@ -114,7 +114,7 @@ class Graph:
         self.call_args = args
         for locator, fn, value, _ in self.state_checks:
             t = self.locate(locator, f, args)
-            if not isinstance(t, Tensor) or fn(t) != value:
+            if t is None or fn(t) != value:
                 return MISMATCH
         found = []
         for (var, t), path in zip(self.captured, self.paths):
@@ -358,9 +358,10 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
         tracer.paths = find_paths(f, tuple(args), wanted)
         for key, t in wanted.items():
             if key not in tracer.paths:
-                tracer.impure(f"a tensor of shape {t.shape} reached in a way jit cannot look up again "
-                              f"at every call (pass it as an argument, or keep it in a closure, a global, "
-                              f"a module or an optimizer)")
+                what = f"a tensor of shape {t.shape}" if isinstance(t, Tensor) else f"a {type(t).__name__}"
+                tracer.impure(f"{what} reached in a way jit cannot look up again at every call (pass "
+                              f"it as an argument, or keep it in a closure, a global, a module or an "
+                              f"optimizer)")
     if any(isinstance(leaf, Tensor) and (leaf._requires_grad or leaf._tangents is not None) for leaf in out_leaves) \
             or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
         tracer.impure("results that carry a graph (they depend on tensors that require grad: the call runs "

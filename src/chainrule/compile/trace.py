@@ -258,7 +258,8 @@ class Tracer:
             self.grad_targets[id(tensor)] = tensor
             self.keep.append(tensor)
 
-    def check_state(self, tensor: Tensor, fn: Any, value: Any, what: str) -> None:
+    def check_state(self, tensor: Any, fn: Any, value: Any, what: str) -> None:
+        """A decision on ``tensor``'s (or a module's, an optimizer's) Python state."""
         if id(tensor) in self.born_ids:
             return  # made by this call: the same every time
         if what == "whether .grad is None" and id(tensor) in self.grad_targets:

@@ -151,3 +151,13 @@ def check_state(tensor: Any, fn: Any, value: Any, what: str) -> Any:
         if tracer is not None:
             tracer.check_state(tensor, fn, value, what)
     return value
+
+
+def read(tensor: Any) -> None:
+    """A function read ``tensor``'s values outside the operations (integer indices, counts): the
+    compiled code checks them again on every call (a trace holds what they were)."""
+    if active[0]:
+        tracer = current()
+        if tracer is not None:
+            data = getattr(tensor, "_data", None)
+            tracer.converted(tensor, "value", data.copy() if hasattr(data, "copy") else data)

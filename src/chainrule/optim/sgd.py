@@ -104,6 +104,8 @@ def _grad_is_none(param: Tensor) -> bool:
 def _traced_step(self: SGD) -> None:
     """``step`` written with the table's operations, in the same order (so the same numbers),
     for a trace to follow (``cr.jit`` of a training step)."""
+    tracing.check_state(self, _hyperparameters, _hyperparameters(self),
+                        "the optimizer's hyperparameters and parameters (lr, momentum, ...)")
     with no_grad():
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
@@ -128,6 +130,13 @@ def _traced_step(self: SGD) -> None:
                         buffer.add_(grad if dampening == 0 else grad * (1 - dampening))
                     grad = grad + buffer * momentum if nesterov else buffer
                 param.add_(grad * -lr)
+
+
+def _hyperparameters(optimizer: SGD) -> tuple:
+    """What an update reads besides tensors: a learning-rate schedule changes it between calls."""
+    keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    return tuple((tuple(group[k] for k in keys), tuple(id(p) for p in group["params"]))
+                 for group in optimizer.param_groups)
 
 
 def _no_buffer(optimizer: SGD, param: Tensor) -> bool:
