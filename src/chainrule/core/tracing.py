@@ -159,5 +159,5 @@ def read(tensor: Any) -> None:
     if active[0]:
         tracer = current()
         if tracer is not None:
-            data = getattr(tensor, "_data", None)
+            data: Any = getattr(tensor, "_data", None)
             tracer.converted(tensor, "value", data.copy() if hasattr(data, "copy") else data)
