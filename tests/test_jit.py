@@ -229,8 +229,14 @@ def test_jit_composes_with_transforms_in_either_order():
     for transform in (cr.grad, cr.hessian, cr.jacrev, cr.jacfwd):
         _equal(transform(jf)(x), transform(f)(x), f"{transform.__name__}(jit(f))")
         _equal(cr.jit(transform(f))(x * 0.5), transform(f)(x * 0.5), f"jit({transform.__name__}(f))")
-    _equal(cr.vmap(jf)(cr.tensor(np.arange(6.0).reshape(2, 3))), cr.vmap(f)(cr.tensor(np.arange(6.0).reshape(2, 3))),
-           "vmap(jit(f))")
+    batch = cr.tensor(np.arange(6.0).reshape(2, 3))
+    _equal(cr.vmap(jf)(batch), cr.vmap(f)(batch), "vmap(jit(f))")
+    jv = cr.jit(cr.vmap(cr.grad(f)))  # per-example gradients, compiled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(3):
+            _equal(jv(batch * (k + 1)), cr.vmap(cr.grad(f))(batch * (k + 1)), "jit(vmap(grad(f)))")
+    assert jv.traces == 1
     t = cr.tensor([0.3, -1.2, 2.0], requires_grad=True)
     jf(t).backward()  # an argument that requires grad: the call records its graph
     np.testing.assert_allclose(t.grad.numpy(), cr.grad(f)(x).numpy(), rtol=1e-12)
