@@ -28,6 +28,8 @@ CASES = {
     np.fft.ifftn: [("complex", np.fft.ifftn, (_Z3,))],
     np.fft.rfft2: [("real", np.fft.rfft2, (_X,))],
     np.fft.irfft2: [("complex", np.fft.irfft2, (_Z,))],
+    np.fft.hfft: [("complex", np.fft.hfft, (_Z,)), ("n", lambda a: np.fft.hfft(a, n=7, axis=0, norm="ortho"), (_Z,))],
+    np.fft.ihfft: [("real", np.fft.ihfft, (_X,)), ("n", lambda a: np.fft.ihfft(a, n=5, norm="forward"), (_X,))],
     np.fft.rfftn: [("real", np.fft.rfftn, (_Z3.real.copy(),))],
     np.fft.irfftn: [("complex", np.fft.irfftn, (_Z3,)), ("s", lambda a: np.fft.irfftn(a, s=(3, 5), axes=(1, 2)), (_Z3,))],
     np.fft.fftshift: [("all", np.fft.fftshift, (_X,)), ("axes", lambda a: np.fft.fftshift(a, axes=1), (_Z,))],

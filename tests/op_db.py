@@ -916,3 +916,9 @@ for _path in sorted(pathlib.Path(__file__).parent.glob("op_db_*.py")):
 # Parametrisation ids must be unique.
 _ids = [f"{e.name}-{s.label}" for e in ENTRIES for s in e.samples]
 assert len(_ids) == len(set(_ids)), sorted({i for i in _ids if _ids.count(i) > 1})
+
+NONDIFFERENTIABLE["one_hot"] = (  # the targets of cross_entropy's derivative (see ops/neural)
+    lambda t: cr.core.dispatch.traced.one_hot(t.long(), n=4, dim=1, dtype=np.dtype(np.float64)),
+    lambda t: (t.astype(np.int64)[:, None] == np.arange(4)).astype(np.float64),
+    (np.array([0.0, 3.0, 1.0, 1.0]),),
+)

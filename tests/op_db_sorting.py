@@ -45,7 +45,7 @@ entry("np.take", lambda x, i, **kw: np.take(x, i, **kw), "getitem",
                    S(uniform(rng, (2, 3)), np.array([9, -2]), mode="clip", label="shape(2,3)-clip")])
 entry("select", lambda x, **kw: x.select(**kw), "getitem",
       lambda rng: [S(uniform(rng, (3, 4)), dim=1, index=-1), S(uniform(rng, (2, 3, 2)), dim=0, index=1)])
-entry("scatter", lambda x, s, i, **kw: cr.scatter(x, kw.pop("dim"), i, s), ("scatter_add", "where"),
+entry("cr.scatter", lambda x, s, i, **kw: cr.scatter(x, kw.pop("dim"), i, s), ("scatter_add", "where"),
       lambda rng: [S(uniform(rng, (3, 4)), uniform(rng, (2, 4)), np.array([[2, 0, 1, 2], [0, 1, 2, 1]]), dim=0,
                      label="shapes(3,4)+(2,4)-dim=0"),
                    S(uniform(rng, (3, 4)), uniform(rng, (3, 3)), np.array([[1, 1], [0, 3], [2, 2]]), dim=1,

@@ -252,6 +252,7 @@ ALLOWED_MODULES = {
     "nn/": "modules and initialisers: users of the API",
     "optim/": "optimizers: users of the API",
     "tools/": "tools read graphs and print NumPy code (viz, explain, plot, cli, demo)",
+    "compile/": "cr.jit generates and runs NumPy code (NumPy arrays only: other namespaces run eagerly)",
 }
 # Table modules: NumPy only inside forward implementations.
 TABLE_MODULES = tuple(f"ops/{p.name}" for p in sorted((SRC / "ops").glob("*.py"))

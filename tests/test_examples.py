@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,20 @@ def test_oscillator_loss_is_plain_numpy_and_cr_grad_differentiates_it():
     numerical = [(example.mean_squared_residual(params + h * e, t, x)
                   - example.mean_squared_residual(params - h * e, t, x)) / (2 * h) for e in np.eye(4)]
     np.testing.assert_allclose(gradient, numerical, rtol=1e-6, atol=1e-9)
+
+
+def test_digits_training_step_compiled_with_jit_follows_eager_mode():
+    _require("sklearn")
+    example = _example("digits")
+    data = example.load_data()
+    small = (data[0][:200], data[1][:64], data[2][:200], data[3][:64])
+    histories = []
+    for jit in (False, True):
+        cr.manual_seed(0)
+        model = example.softmax_regression()
+        opt = cr.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # compiled, not run eagerly
+            histories.append(example.train(model, opt, small, epochs=3, batch_size=32,
+                                           rng=np.random.default_rng(0), desc="tiny", progress=False, jit=jit))
+    assert histories[0] == histories[1]

@@ -351,17 +351,22 @@ def test_training_keeps_no_graph_between_steps_and_memory_flat():
     # Free lists and NumPy's small-allocation caches refill during the first traced steps
     # (a full gc.collect() empties them, so it must not run just before); after that the
     # traced memory must not move.
+    # Cyclic garbage waiting for the collector can add a one-time plateau inside one window
+    # (when it falls depends on the collector's counts, i.e. on what ran before): a leak grows in
+    # every window, so the least growth over three consecutive windows is what must stay flat.
     tracemalloc.start()
     try:
         for _ in range(300):
             step()
-        baseline = tracemalloc.get_traced_memory()[0]
-        for _ in range(300):
-            step()
-        grown = tracemalloc.get_traced_memory()[0] - baseline
+        growth = []
+        for _ in range(3):
+            baseline = tracemalloc.get_traced_memory()[0]
+            for _ in range(300):
+                step()
+            growth.append(tracemalloc.get_traced_memory()[0] - baseline)
     finally:
         tracemalloc.stop()
-    assert grown < 4096, f"traced memory grew by {grown} bytes over 300 steps"
+    assert min(growth) < 4096, f"traced memory grew by {growth} bytes over each of three 300-step windows"
 
     node = step()
     objects = len(gc.get_objects())

@@ -74,7 +74,7 @@ def test_the_generator_draws_from_the_whole_table():
     drawn = {T.ENTRY[k].name for k in T.NAMES}
     # Complex entries (complex inputs or outputs) have their own random programs, against
     # PyTorch, in tests/test_complex.py; this generator composes real float64 values.
-    complex_only = {e.name for e in T.op_db.ENTRIES if e.name.startswith(("complex.", "fft.", "np.fft."))}
+    complex_only = {e.name for e in T.op_db.ENTRIES if e.name.startswith(("complex.", "clinalg.", "fft.", "np.fft."))}
     missing = sorted({e.name for e in T.op_db.ENTRIES} - drawn - set(T.LEFT_OUT) - complex_only)
     assert not missing, f"entries the generator cannot use (no float64 argument or output): {missing}"
     assert len(T.NAMES) >= 400

@@ -89,9 +89,10 @@ class _Writer:
 
 
 def generate(name: str, inputs: list[Var], captured: list[Var], equations: list, guards: list[Guard],
-             outputs: list[Any]) -> tuple[str, dict[str, Any]]:
+             outputs: list[Any], writes: list | None = None) -> tuple[str, dict[str, Any]]:
     """The source of ``def name(*inputs, *captured)`` returning the outputs as a tuple, and the
-    globals it runs with."""
+    globals it runs with; ``writes``: ``(input or captured Var, value)`` pairs written into that
+    argument's memory at the end (in-place changes of the caller's tensors)."""
     w = _Writer(name)
     for var in inputs + captured:
         var.name = w.fresh(var.name or f"x{var.index}")
@@ -110,7 +111,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
 
     flush()
     for eq in equations:
-        fn = w.function(eq.impl, eq.prim.name)
+        fn = w.function(_specialised(eq), eq.prim.name)
         args = [w.value(o) for o in eq.operands]
         args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
         body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
@@ -118,11 +119,37 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         flush()
     if position < len(pending):
         raise AssertionError("a guard on a value no equation computes")
+    for target, value in writes or ():
+        body.append(f"np.copyto({target.name}, {w.value(value)})  # written in place")
     results = ", ".join(w.value(o) for o in outputs)
     body.append(f"return ({results}{',' if len(outputs) == 1 else ''})")
     params = ", ".join(v.name for v in inputs + captured if v.name)
     source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
     return source, w.globals
+
+
+def _dummy(item: Any) -> Any:
+    if isinstance(item, Var):
+        return np.ones(item.shape, item.dtype) if item.shape else np.dtype(item.dtype).type(1)
+    return item.value if isinstance(item, Const) else item
+
+
+def _specialised(eq: Any) -> Any:
+    """The function an equation calls: its implementation, or the bare NumPy operation behind a
+    binary one with PyTorch's promotion rules where, for the traced dtypes, NumPy's own gives
+    the same result dtype and shape (the promotion logic then returns NumPy's result as it is)."""
+    raw = getattr(eq.impl, "raw", None)
+    if raw is None or eq.params or len(eq.operands) != 2 or np.dtype(eq.out.dtype).kind not in "fc":
+        return eq.impl
+    try:
+        with np.errstate(all="ignore"):
+            probe = raw(*[_dummy(o) for o in eq.operands])
+    except Exception:
+        return eq.impl
+    if np.dtype(getattr(probe, "dtype", None) or np.float64) != np.dtype(eq.out.dtype) \
+            or tuple(np.shape(probe)) != tuple(eq.out.shape) or not hasattr(probe, "dtype"):
+        return eq.impl
+    return raw
 
 
 def _guard_line(w: _Writer, guard: Guard, index: int) -> str:

@@ -21,10 +21,14 @@ from ..core import tracing
 from ..core.tensor import Tensor
 from ..tools import symbolic as S
 from ..transforms.pytree import tree_flatten, tree_unflatten
-from . import codegen
+from . import codegen, scalar
+from .capture import find_paths, resolve
 from .ir import Const, Equation, Guard, GuardMiss, Var
 from .passes import optimise
 from .trace import Tracer
+
+MISMATCH = object()     # a captured tensor is gone, or changed shape or dtype: trace again
+NEEDS_GRAPH = object()  # a captured tensor requires grad or carries tangents: run eagerly
 
 
 class ImpureError(RuntimeError):
@@ -54,32 +58,133 @@ class Graph:
         self.inputs: list[Var] = list(tracer.inputs)
         self.captured: list[tuple[Var, Tensor]] = list(tracer.captured)
         self.traced_equations = len(tracer.equations)
-        equations, guards, outs = list(tracer.equations), list(tracer.guards), outputs
+        writes = tracer.write_backs()
+        grad_values = [v for _, v in tracer.grad_outputs if v is not None]
+        n_grads = len(grad_values)
+        equations, guards, outs = (list(tracer.equations), list(tracer.guards),
+                                   outputs + grad_values + [w[1] for w in writes])
         if optimised:
             equations, guards, outs = optimise(equations, guards, outs)
         self.equations: list[Equation] = equations
         self.guards: list[Guard] = guards
+        outs, hidden, finals = outs[:len(outputs)], outs[len(outputs):len(outputs) + n_grads], \
+            outs[len(outputs) + n_grads:]
         self.outputs: list[Any] = outs
+        self.n_out = len(outs)
+        # .grad replaced by new tensors (values computed as hidden results) or set to None
+        self.grad_sets = [(loc, v is not None) for loc, v in tracer.grad_outputs]
+        self.state_checks = list(tracer.state_locators)
+        self.slow = bool(self.grad_sets or self.state_checks)
+        # in-place changes of the caller's tensors: written back at the end of every call
+        self.writes = [(initial, final) for (initial, _, _), final in zip(writes, finals)]
+        written = {id(t) for _, _, t in writes}
+        self.written_inputs = [k for k, t in enumerate(tracer.input_tensors) if t is not None and id(t) in written]
+        self.written_ids = written
         self.out_def = out_def
         self.statics: dict[int, Any] = {}
         used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
-        used |= {g.var.index for g in guards}
+        used |= {o.index for o in hidden if isinstance(o, Var)}
+        used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
+        used |= {f.index for _, f in self.writes if isinstance(f, Var)}
         self.captured = [(v, t) for v, t in self.captured if v.index in used]
+        # how each captured tensor is found again at every call (None: made by the trace itself)
+        self.paths: list[tuple | None] = [tracer.paths.get(id(t)) for _, t in self.captured]
+        self.written_captured = [id(t) in written for _, t in self.captured]
+        self.any_written = bool(self.written_inputs) or any(self.written_captured)
+        self.f: Any = None
+        self.call_args: tuple = ()
+        self.copy_out = [isinstance(o, Const) and isinstance(o.value, np.ndarray) for o in outs]
+        self.single = False
+        self.builder: Any = None
+        self.flat_key: tuple | None = None
         self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
-                                                 self.equations, self.guards, self.outputs)
+                                                 self.equations, self.guards, self.outputs + hidden, self.writes)
         self.fn = codegen.build(self.source, globals_, _identifier(name))
+        fast = None if self.writes or self.slow else scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
+                               self.guards, self.outputs)
+        if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
+            self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, _identifier(name))
+            self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
 
     # --- running ----------------------------------------------------------------------------
-    def run_leaves(self, arrays: list[Any]) -> list[Any]:
+    def current(self, f: Any, args: tuple) -> Any:  # noqa: C901
+        """The captured tensors as they are now (each found again by its path), or ``MISMATCH``
+        when one is gone or has another shape or dtype, or ``NEEDS_GRAPH`` when one requires grad
+        or carries tangents (the call then runs eagerly)."""
+        self.call_args = args
+        for locator, fn, value, _ in self.state_checks:
+            t = self.locate(locator, f, args)
+            if t is None or fn(t) != value:
+                return MISMATCH
+        found = []
+        for (var, t), path in zip(self.captured, self.paths):
+            if path is not None:
+                t = resolve(f, args, path)
+                if not isinstance(t, Tensor):
+                    return MISMATCH
+            if t._tangents is not None:
+                return NEEDS_GRAPH
+            if t._requires_grad is not var.requires_grad:  # traced with the other flag: not this graph
+                return MISMATCH
+            data = t._data
+            if getattr(data, "shape", None) != var.shape or getattr(data, "dtype", None) != var.dtype:
+                return MISMATCH
+            found.append(t)
+        return found
+
+    def locate(self, locator: tuple, f: Any, args: tuple) -> Any:
+        """The caller's tensor a locator names now: an input of this call, or one found by path."""
+        if locator[0] == "input":
+            tensors = getattr(self, "last_tensors", None)
+            return tensors[locator[1]] if tensors is not None and locator[1] < len(tensors) else None
+        return resolve(f, args, locator[1])
+
+    def captured_arrays(self, tensors: list[Tensor]) -> list[Any]:
+        """The captured tensors' arrays (their own memory, for those written in place)."""
+        if not self.any_written:
+            return [t._data for t in tensors]
+        return [t._buffer() if w else t._data for t, w in zip(tensors, self.written_captured)]
+
+    def bump(self, inputs: list[Any], captured: list[Tensor]) -> None:
+        """What eager mode does after its in-place writes: the written tensors' versions move."""
+        from ..ops.inplace import _bumped
+
+        for k in self.written_inputs:
+            _bumped(inputs[k])
+        for t, w in zip(captured, self.written_captured):
+            if w:
+                _bumped(t)
+
+    def run_leaves(self, arrays: list[Any], tensors: list[Any] | None = None,
+                   captured: list[Tensor] | None = None) -> list[Any]:
         """The outputs (arrays and constants) for the input leaves' arrays; raises ``GuardMiss``."""
-        captured = [t._data for _, t in self.captured]
-        results = self.fn(*arrays, *captured)
+        if captured is None:
+            captured = [t for _, t in self.captured]
+        if self.written_inputs and tensors is not None:
+            arrays = list(arrays)
+            for k in self.written_inputs:
+                arrays[k] = tensors[k]._buffer()
+        results = self.fn(*arrays, *self.captured_arrays(captured))
+        if tensors is not None and self.any_written:
+            self.bump(tensors, captured)
+        if self.grad_sets:
+            values = iter(results[self.n_out:])
+            for locator, has_value in self.grad_sets:
+                t = self.locate(locator, self.f, self.call_args)
+                t._grad = Tensor._wrap(next(values)) if has_value else None
+            results = results[:self.n_out]
         out = []
         for spec, value in zip(self.outputs, results):
             if isinstance(spec, Const) and isinstance(value, np.ndarray):
                 value = value.copy()  # a folded constant: each call's result its own memory
             out.append(value)
         return out
+
+    def finish(self, results: tuple) -> Any:
+        """The generated function's results as the traced function returned them."""
+        if self.builder is None:
+            self.builder = _builder(self.out_def, self.out_kinds, self.copy_out)
+        return self.builder(results)
 
     def wrap(self, values: list[Any]) -> Any:
         """The outputs as the traced function returned them (tensors where it returned tensors)."""
@@ -92,6 +197,8 @@ class Graph:
         """The input arrays for the flattened arguments ``leaves``, or None when they do not
         match the traced signature (shapes, dtypes, static values, the same object twice)."""
         arrays = []
+        tensors: list[Any] = []
+        self.last_tensors = tensors
         inputs = iter(self.inputs)
         first: dict[int, Any] = {}
         for i, (leaf, kind) in enumerate(zip(leaves, self.kinds)):
@@ -105,6 +212,7 @@ class Graph:
                 continue
             first[i] = leaf
             var = next(inputs)
+            tensors.append(leaf)
             data = leaf._data if isinstance(leaf, Tensor) else leaf
             if not isinstance(data, (np.ndarray, np.generic)) or tuple(np.shape(data)) != var.shape \
                     or np.dtype(data.dtype) != np.dtype(var.dtype):
@@ -120,8 +228,15 @@ class Graph:
             raise TypeError(f"graph {self.name}: the arguments do not match the traced ones ({shown}, "
                             f"the same structure and Python values); trace it again (cr.graph) or use "
                             f"cr.jit, which traces once per signature")
+        captured = self.current(self.f, tuple(args))
+        if captured is MISMATCH or captured is NEEDS_GRAPH:
+            raise RuntimeError(f"graph {self.name}: a tensor it reads from outside ("
+                               + ("it requires grad: the graph records no gradient; use cr.jit, which runs such "
+                                  "calls eagerly" if captured is NEEDS_GRAPH else
+                                  "a closure, a module's parameter) is gone or has another shape or dtype; "
+                                  "trace it again") + ")")
         try:
-            return self.wrap(self.run_leaves(arrays))
+            return self.wrap(self.run_leaves(arrays, self.last_tensors, captured))
         except GuardMiss as miss:
             guard = self.guards[miss.index]
             raise RuntimeError(f"graph {self.name}: a decision came out differently than when traced: "
@@ -234,13 +349,94 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 out_kinds.append("static")
     finally:
         tracing.pop(previous)
+    inputs_by_id = {id(t): k for k, t in enumerate(tracer.input_tensors) if t is not None}
+    wanted = {id(t): t for _, t in tracer.captured if id(t) not in tracer.born_ids}
+    for t in [*tracer.grad_targets.values(), *(c[0] for c in tracer.state_checks)]:
+        if id(t) not in tracer.born_ids and id(t) not in inputs_by_id:
+            wanted[id(t)] = t
+    if wanted:
+        tracer.paths = find_paths(f, tuple(args), wanted)
+        for key, t in wanted.items():
+            if key not in tracer.paths:
+                what = f"a tensor of shape {t.shape}" if isinstance(t, Tensor) else f"a {type(t).__name__}"
+                tracer.impure(f"{what} reached in a way jit cannot look up again at every call (pass "
+                              f"it as an argument, or keep it in a closure, a global, a module or an "
+                              f"optimizer)")
+    if any(isinstance(leaf, Tensor) and (leaf._requires_grad or leaf._tangents is not None) for leaf in out_leaves) \
+            or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
+        tracer.impure("results that carry a graph (they depend on tensors that require grad: the call runs "
+                      "eagerly so that backward() through them works)")
     if tracer.impurities:
         return result, None, tracer.impurities
+
+    def locate(t: Tensor) -> tuple:
+        k = inputs_by_id.get(id(t))
+        return ("input", k) if k is not None else ("path", tracer.paths[id(t)])
+
+    grads = []  # (locator, value): .grad of a caller's tensor replaced by a new tensor (or None)
+    for t in tracer.grad_targets.values():
+        if id(t) in tracer.born_ids:
+            continue
+        final = t._grad
+        value = None if final is None else tracer.operand(final)
+        if final is not None and any(final is c for _, c in tracer.captured):
+            continue  # the gradient it had, accumulated in place: written back
+        grads.append((locate(t), value))
+    tracer.grad_outputs = grads
+    tracer.state_locators = [(locate(t), fn, value, what) for t, fn, value, what in tracer.state_checks]
     _name_inputs(tracer, f, leaves, kinds, len(args) if not kwargs else -1)
     graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
     graph.out_kinds = out_kinds
+    graph.f = f
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
+    graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)
+    if not kwargs and len(leaves) == len(args) and all(k == "tensor" for k in kinds):
+        graph.flat_key = tuple((v.shape, np.dtype(v.dtype)) for v in graph.inputs)
     return result, graph, []
+
+
+class _Slot:
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+def _builder(out_def: Any, kinds: list[str], copies: list[bool]) -> Callable[[tuple], Any]:
+    """A function building the traced function's result structure from the generated code's
+    results (tuples, lists and dicts written out; other containers through tree_unflatten)."""
+    template = tree_unflatten(out_def, [_Slot(i) for i in range(len(kinds))])
+
+    def code(node: Any) -> str | None:
+        if isinstance(node, _Slot):
+            i = node.index
+            value = f"r[{i}].copy()" if copies[i] else f"r[{i}]"
+            return f"T({value})" if kinds[i] == "tensor" else value
+        if node is None:
+            return "None"
+        if type(node) in (tuple, list):
+            parts = [code(v) for v in node]
+            if None in parts:
+                return None
+            inner = ", ".join(parts)  # type: ignore[arg-type]
+            return f"({inner}{',' if len(parts) == 1 else ''})" if type(node) is tuple else f"[{inner}]"
+        if type(node) is dict and all(type(k) is str for k in node):
+            parts = [code(v) for v in node.values()]
+            if None in parts:
+                return None
+            return "{" + ", ".join(f"{k!r}: {p}" for k, p in zip(node, parts)) + "}"
+        return None
+
+    body = code(template)
+    if body is None:
+        def slow(results: tuple) -> Any:
+            leaves = [r.copy() if c else r for r, c in zip(results, copies)]
+            return tree_unflatten(out_def, [Tensor._wrap(v) if k == "tensor" else v for v, k in zip(leaves, kinds)])
+        return slow
+    return eval(f"lambda r: {body}", {"T": Tensor._wrap})  # noqa: S307
+
+
+def _is_leaf_def(treedef: Any) -> bool:
+    """Whether a tree definition is a single leaf (the function returned one tensor)."""
+    return tree_unflatten(treedef, [0]) == 0
 
 
 def _check_output(op: str, name: str, leaf: Any) -> None:

@@ -17,7 +17,7 @@ class Var:
     """A value of the graph: an input (``kind`` ``"input"``), a captured tensor (``"captured"``)
     or the output of an equation (``"eq"``); ``shape`` and ``dtype`` as traced."""
 
-    __slots__ = ("dtype", "index", "kind", "name", "shape")
+    __slots__ = ("dtype", "index", "kind", "name", "requires_grad", "shape")
 
     def __init__(self, index: int, shape: tuple, dtype: Any, kind: str) -> None:
         self.index = index
@@ -25,6 +25,7 @@ class Var:
         self.dtype = dtype
         self.kind = kind
         self.name: str | None = None
+        self.requires_grad = False  # a captured tensor's flag when traced
 
     def __repr__(self) -> str:
         return f"{self.name or f'%{self.index}'}: {self.dtype}{list(self.shape)}"

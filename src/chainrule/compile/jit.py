@@ -32,7 +32,7 @@ from ..core import tracing
 from ..core.modes import state
 from ..core.tensor import Tensor
 from ..transforms.pytree import tree_flatten
-from .graph import Graph, ImpureError, trace
+from .graph import MISMATCH, NEEDS_GRAPH, Graph, ImpureError, trace
 from .ir import GuardMiss
 
 MAX_TRACES = 8  # per signature: past this, the oldest trace goes and a warning names the decision
@@ -44,7 +44,7 @@ def _eager_call(args: Sequence[Any], kwargs: dict) -> bool:
     """Whether this call must run ``f`` eagerly: a transform or vmap is open, or an argument
     needs a graph or tangents (a compiled call records nothing), or a trace is running (an
     inner jit is part of the outer one's trace)."""
-    if state.forward_levels or state.vmap_levels or state.transform_depth or tracing.active[0] and tracing.thread_tracer():
+    if state.forward_levels or state.vmap_levels or state.transform_depth or tracing.active[0] and tracing.current():
         return True
     leaves, _ = tree_flatten([list(args), kwargs])
     if tracing.symbolic[0] is not None and tracing.symbolic[0].holds(leaves):
@@ -86,6 +86,7 @@ class Jitted:
         if self.name == "<lambda>":
             self.name = "f"
         self._cache: dict[tuple, list[Any]] = {}
+        self._flat: dict[tuple, list[Graph]] = {}  # the graphs of calls with tensors only (see _fast)
         self._lock = threading.RLock()
         self._warned: set[str] = set()
         self.traces = 0  # how many times f was traced (for tests and the curious)
@@ -110,6 +111,10 @@ class Jitted:
         return frozenset(found)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:  # the common case first: tensors as the arguments, each one input
+            result = self._fast(args)
+            if result is not _MISS:
+                return result
         if _eager_call(args, kwargs):
             return self.f(*args, **kwargs)
         key, leaves, statics = self._prepare(args, kwargs)
@@ -118,26 +123,61 @@ class Jitted:
         for entry in entries:
             if entry is _EAGER:
                 return self.f(*args, **kwargs)
-            result = self._run(entry, leaves)
+            result = self._run(entry, leaves, args)
             if result is _RUN_EAGER:
                 return self.f(*args, **kwargs)
             if result is not _MISS:
                 return result
         return self._trace_and_store(key, args, kwargs, statics, bool(entries))[0]
 
-    def _run(self, graph: Graph, leaves: list[Any]) -> Any:
-        for _, t in graph.captured:  # closures and parameters: read now; a graph only if they need none
-            if t._requires_grad or t._tangents is not None:
-                return _RUN_EAGER
+    def _fast(self, args: tuple) -> Any:
+        """A call whose arguments are all tensors of NumPy data, none requiring grad, no
+        transform open: the graphs traced for their shapes and dtypes, tried in turn (``_MISS``
+        when there is none, or anything else is the case: then the general path decides)."""
+        s = state
+        if s.forward_levels or s.vmap_levels or s.transform_depth or tracing.active[0] or self.static_argnums:
+            return _MISS
+        datas = []
+        key = []
+        for a in args:
+            if not isinstance(a, Tensor) or a._requires_grad or a._tangents is not None:
+                return _MISS
+            d = a._data
+            shape = getattr(d, "shape", None)
+            if shape is None or type(d) is not np.ndarray and not isinstance(d, np.generic):
+                return _MISS
+            datas.append(d)
+            key.append((shape, d.dtype))
+        graphs = self._flat.get(tuple(key))
+        if not graphs:
+            return _MISS
+        for graph in graphs:
+            if graph.any_written or graph.slow:  # the general path writes back, sets .grad, checks state
+                return _MISS
+            captured = graph.current(self.f, args)
+            if captured is NEEDS_GRAPH:
+                return _MISS
+            if captured is MISMATCH:
+                continue
+            try:
+                values = graph.fn(*datas, *graph.captured_arrays(captured))
+            except GuardMiss as miss:
+                self._last_miss = graph.guards[miss.index]
+                continue
+            return graph.finish(values)
+        return _MISS
+
+    def _run(self, graph: Graph, leaves: list[Any], args: tuple) -> Any:
         arrays = graph.arrays_of(leaves)
         if arrays is None:
             return _MISS
-        for var, t in graph.captured:
-            data = t._data
-            if tuple(np.shape(data)) != var.shape or np.dtype(data.dtype) != np.dtype(var.dtype):
-                return _MISS
+        captured = graph.current(self.f, args)  # closures and parameters: found again now
+        if captured is NEEDS_GRAPH:
+            return _RUN_EAGER
+        if captured is MISMATCH:
+            return _MISS
         try:
-            return graph.wrap(graph.run_leaves(arrays))
+            return graph.wrap(graph.run_leaves(arrays, graph.last_tensors, captured))
         except GuardMiss as miss:
             self._last_miss = graph.guards[miss.index]
             return _MISS
@@ -154,6 +194,10 @@ class Jitted:
                                 f"({'; '.join(impurities)})")
             else:
                 entries.insert(0, graph)
+                if graph.flat_key is not None:
+                    flat = self._flat.setdefault(graph.flat_key, [])
+                    flat.insert(0, graph)
+                    del flat[MAX_TRACES:]
                 if len(entries) > MAX_TRACES:
                     entries.pop()
                     miss = getattr(self, "_last_miss", None)
@@ -174,13 +218,9 @@ class Jitted:
         key, leaves, statics = self._prepare(args, kwargs)
         with self._lock:
             entries = list(self._cache.get(key, ()))
-        for entry in entries:
+        for entry in entries:  # the latest trace for this signature (its guards are not run here)
             if entry is not _EAGER and entry.arrays_of(leaves) is not None:
-                try:
-                    entry.run_leaves(entry.arrays_of(leaves))
-                    return entry
-                except GuardMiss:
-                    continue
+                return entry
         _, graph = self._trace_and_store(key, args, kwargs, statics, False)
         if graph is None:
             raise ImpureError(f"jit: {self.name} has no graph: it runs eagerly (see the warning)")

@@ -3,8 +3,8 @@
 Each takes and returns the lists of a graph (equations, guards, outputs); none changes what the
 graph computes. Folding runs an equation whose operands are all constants once, at compile
 time; common-subexpression elimination keeps one of two equations with the same primitive,
-implementation, operands and parameters; dead-code elimination drops what neither an output
-nor a guard needs.
+implementation, operands and parameters (both in one pass, ``fold_and_share``); dead-code
+elimination drops what neither an output, a guard nor a write needs.
 """
 
 from __future__ import annotations
@@ -49,44 +49,6 @@ def _key(item: Any) -> Any:
     return (type(item).__name__, item)
 
 
-def fold_constants(equations: list[Equation]) -> tuple[list[Equation], dict[int, Const]]:
-    """Equations whose operands are all constants, computed now: ``(kept, folded)`` where
-    ``folded`` maps each folded output's index to its constant."""
-    folded: dict[int, Const] = {}
-    kept = []
-    for eq in equations:
-        operands = [_substitute(o, folded) for o in eq.operands]
-        params = {k: _substitute(v, folded) for k, v in eq.params.items()}
-        if all(isinstance(o, Const) for o in operands) and not Equation(eq.prim, eq.impl, [], params, eq.out).uses():
-            with np.errstate(all="ignore"):
-                value = eq.impl(*[o.value for o in operands], **params)
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False  # shared by every call
-            folded[eq.out.index] = Const(value)
-            continue
-        kept.append(Equation(eq.prim, eq.impl, operands, params, eq.out))
-    return kept, folded
-
-
-def common_subexpressions(equations: list[Equation]) -> tuple[list[Equation], dict[int, Var]]:
-    """One equation per distinct computation: ``(kept, replaced)``, ``replaced`` mapping each
-    dropped output's index to the Var computing the same value."""
-    seen: dict[Any, Var] = {}
-    replaced: dict[int, Var] = {}
-    kept = []
-    for eq in equations:
-        operands = [_substitute(o, replaced) for o in eq.operands]
-        params = {k: _substitute(v, replaced) for k, v in eq.params.items()}
-        key = (eq.prim.name, id(eq.impl), _key(operands), _key(sorted(params.items())))
-        if None not in key[2:] and key in seen:
-            replaced[eq.out.index] = seen[key]
-            continue
-        if None not in key[2:]:
-            seen[key] = eq.out
-        kept.append(Equation(eq.prim, eq.impl, operands, params, eq.out))
-    return kept, replaced
-
-
 def dead_code(equations: list[Equation], guards: list[Guard], outputs: list[Any]) -> list[Equation]:
     """The equations an output or a guard needs, in order."""
     needed = {o.index for o in outputs if isinstance(o, Var)} | {g.var.index for g in guards}
@@ -99,11 +61,59 @@ def dead_code(equations: list[Equation], guards: list[Guard], outputs: list[Any]
     return kept
 
 
+def _has_var(item: Any) -> bool:
+    if isinstance(item, Var):
+        return True
+    if type(item) in (tuple, list):
+        return any(_has_var(v) for v in item)
+    return False
+
+
+def _operand_key(item: Any) -> Any:
+    if type(item) is Var:
+        return item.index
+    value = item.value
+    if type(value) in (float, int, bool):
+        return (type(value), value)
+    return _key(value)
+
+
+def fold_and_share(equations: list[Equation]) -> tuple[list[Equation], dict[int, Any]]:
+    """Constant folding and common-subexpression elimination in one pass: ``(kept, table)``,
+    ``table`` mapping each dropped output's index to the constant or the Var that has its value."""
+    table: dict[int, Any] = {}
+    seen: dict[Any, Var] = {}
+    kept = []
+    for eq in equations:
+        operands = eq.operands
+        if table:
+            operands = [table.get(o.index, o) if type(o) is Var else o for o in operands]
+        params = eq.params
+        if params and table:
+            params = {k: _substitute(v, table) for k, v in params.items()}
+        var_params = bool(params) and any(_has_var(v) for v in params.values())
+        if not var_params and all(type(o) is Const for o in operands):
+            with np.errstate(all="ignore"):
+                value = eq.impl(*[o.value for o in operands], **params)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False  # shared by every call
+            table[eq.out.index] = Const(value)
+            continue
+        key = (eq.prim.name, id(eq.impl), tuple(_operand_key(o) for o in operands),
+               _key(sorted(params.items())) if params else ())
+        previous = seen.get(key)
+        if previous is not None:
+            table[eq.out.index] = previous
+            continue
+        seen[key] = eq.out
+        kept.append(eq if operands is eq.operands and params is eq.params
+                    else Equation(eq.prim, eq.impl, list(operands), params, eq.out))
+    return kept, table
+
+
 def optimise(equations: list[Equation], guards: list[Guard], outputs: list[Any]) -> tuple[list, list, list]:
     """All passes: ``(equations, guards, outputs)`` computing the same values."""
-    equations, folded = fold_constants(equations)
-    equations, replaced = common_subexpressions(equations)
-    table: dict[int, Any] = {**folded, **replaced}
+    equations, table = fold_and_share(equations)
     outputs = [_substitute(o, table) for o in outputs]
     live_guards = []
     for g in guards:

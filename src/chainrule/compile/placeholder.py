@@ -319,13 +319,18 @@ class Recorder:
             local.guards = []
         local.guards.append(guard)
 
-    def accumulating(self, roots: Any) -> None:
+    def backward_of(self, roots: Any, accumulate: bool) -> bool:
+        """Whether a backward pass from ``roots`` is one of symbolic tensors (refused when it
+        would put symbolic gradients into ``.grad``)."""
         for root in roots:
             var = self.symbolic(root)
             if var is not None:
-                raise SymbolicError(f"backward() of a symbolic tensor (computed from the placeholders "
-                                    f"{_names(var.sources)}) would put symbolic gradients into .grad: use "
-                                    f"cr.autograd.grad(outputs, inputs) for symbolic gradients")
+                if accumulate:
+                    raise SymbolicError(f"backward() of a symbolic tensor (computed from the placeholders "
+                                        f"{_names(var.sources)}) would put symbolic gradients into .grad: use "
+                                        f"cr.autograd.grad(outputs, inputs) for symbolic gradients")
+                return True
+        return False
 
     def impure(self, what: str) -> None:
         """Something a graph cannot hold: refused now when it follows a symbolic operation of

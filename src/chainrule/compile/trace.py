@@ -17,6 +17,7 @@ import numpy as np
 
 from ..core import backend as B
 from ..core.tensor import Tensor
+from ..core.views import view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -38,14 +39,24 @@ class Tracer:
     """What one traced call computed (see the module's doc)."""
 
     def __init__(self) -> None:
-        self.vars: dict[int, Var] = {}     # id(tensor) -> its Var
-        self.by_data: dict[int, Var] = {}  # id(array) -> the Var whose value it is
+        self.vars: dict[int, Any] = {}     # id(tensor) -> its Var (a Const after a constant write)
+        self.by_data: dict[int, Any] = {}  # id(array) -> the Var whose value it is
         self.keep: list[Any] = []          # the tensors and arrays behind those ids, kept alive
         self.inputs: list[Var] = []
         self.captured: list[tuple[Var, Tensor]] = []
         self.equations: list[Equation] = []
         self.guards: list[Guard] = []
         self.impurities: list[str] = []
+        self.consts: dict[int, Const] = {}  # id(tensor) -> the constant it holds (see constant)
+        self.expected: set[int] = set()  # ids of tensors being written in place by a followed write
+        self.input_tensors: list[Any] = []  # the tensor of each input (None for an array)
+        self.born_ids: set[int] = set()  # tensors made while tracing, not by an operation
+        self.paths: dict[int, tuple] = {}  # id(captured tensor) -> how it is found at each call
+        self.grad_targets: dict[int, Tensor] = {}  # tensors whose .grad the call replaced
+        self.state_checks: list[tuple] = []  # (tensor, fn, value, what): Python state the call decided on
+        self.state_seen: set[tuple] = set()
+        self.grad_outputs: list[tuple] = []  # (locator, value): filled in once the call returned
+        self.state_locators: list[tuple] = []
         self.count = 0
 
     # --- variables ----------------------------------------------------------------------------
@@ -66,6 +77,7 @@ class Tracer:
         data = value._data if isinstance(value, Tensor) else value
         var = self.new_var(data, "input")
         self.inputs.append(var)
+        self.input_tensors.append(value if isinstance(value, Tensor) else None)
         self.bind(value, var)
         return var
 
@@ -91,12 +103,23 @@ class Tracer:
                 break
             base = getattr(base, "base", None)
         var = self.new_var(data, "captured")
+        var.requires_grad = tensor._requires_grad
         self.captured.append((var, tensor))
         self.bind(tensor, var)
         return var
 
+    def constant(self, tensor: Tensor) -> None:
+        """A tensor made from plain arrays inside chainrule (a seed, zeros): a constant, unless
+        its array is a traced value's."""
+        if id(tensor) not in self.vars and id(tensor._data) not in self.by_data:
+            self.consts[id(tensor)] = Const(tensor._data)
+            self.keep.append(tensor)
+
     def operand(self, value: Any) -> Any:
         if isinstance(value, Tensor):
+            const = self.consts.get(id(value))
+            if const is not None:
+                return const
             return self.var_of(value)
         if isinstance(value, np.ndarray):
             var = self.by_data.get(id(value))  # the array of a traced tensor, handed on bare
@@ -132,18 +155,120 @@ class Tracer:
         self.bind(result, out)
 
     def converted(self, tensor: Tensor, kind: str, value: Any) -> None:
+        if kind == "numpy":  # NumPy holds the tensor's memory now: its writes could not be followed
+            self.impure("a tensor's memory handed to NumPy (.numpy() or np.asarray(t))")
+            return
         var = self.var_of(tensor)
+        if isinstance(var, Const):
+            return  # a constant: the same decision every time
         if isinstance(value, np.ndarray):
             value = value.copy()
         self.guards.append(Guard(var, kind, value, user_line(), len(self.equations)))
 
     def decided(self, tensor: Tensor, fn: Any, value: bool, what: str) -> None:
         var = self.var_of(tensor)
+        if isinstance(var, Const):
+            return
         self.guards.append(Guard(var, "rule", value, user_line(), len(self.equations), fn=fn, what=what))
 
     def impure(self, what: str) -> None:
         if what not in self.impurities:
             self.impurities.append(what)
+
+    # --- in-place writes ------------------------------------------------------------------
+    def writing(self, tensor: Tensor) -> None:
+        self.expected.add(id(tensor))
+        info = view_info(tensor)
+        if info is not None:
+            self.expected.add(id(info.base))
+
+    def bumped(self, tensor: Tensor) -> None:
+        if id(tensor) not in self.expected:
+            self.impure(f"an in-place change of a tensor of shape {B.shape_of(tensor._data)} made "
+                        f"outside the operations")
+
+    def same(self, new: Tensor, old: Tensor) -> None:
+        self.rebind(new, self.operand(old))
+
+    def rebind(self, tensor: Any, value: Any) -> None:
+        """``tensor`` (and every tensor around its array) holds ``value`` (a Var or a Const) now."""
+        self.vars[id(tensor)] = value
+        self.by_data[id(tensor._data)] = value
+        self.keep.append(tensor)
+        self.keep.append(tensor._data)
+
+    def wrote(self, target: Tensor, value: Any) -> None:
+        """``target`` was written in place with ``value``'s values: it (through a view: its root,
+        as ``copy_slices`` of the old root) holds a new value, and so does every view of it."""
+        from ..ops import inplace as I
+
+        self.expected.discard(id(target))
+        new = self.operand(value)
+        info = view_info(target)
+        if info is None:
+            if id(target) not in self.vars and id(target._data) not in self.by_data:
+                self.var_of(target)  # a captured tensor first met by a write: its old value is read
+            self.rebind(target, new)
+            self._rebase(target, skip=None)
+            return
+        root = info.base
+        self.expected.discard(id(root))
+        old = self.var_of(root)
+        parts = any(prim.name in I._PARTS for prim, _ in info.chain)
+        positions = (I._slots if parts else I._positions)(root._data, info.chain)
+        prim = I.copy_parts if parts else I.copy_slices
+        out = self.new_var(root._data, "eq")
+        self.equations.append(Equation(prim, prim.impl, [old, new], {"positions": positions}, out))
+        self.rebind(root, out)
+        self._rebase(root, skip=None)
+
+    def _rebase(self, root: Tensor, skip: Any) -> None:
+        """Every view of ``root`` made through the operations holds its chain of ``root``'s new
+        value (replayed: the tracer hears the operations)."""
+        counter = root._version
+        if counter is None or len(counter) < 2:
+            return
+        for ref in list(counter[1]):
+            view = ref()
+            if view is None or view is skip:
+                continue
+            info = view_info(view)
+            if info is None or info.base is not root:
+                continue
+            current: Any = root
+            for prim, params in info.chain:
+                current = prim(current, **params)
+            self.rebind(view, self.operand(current))
+
+    def write_backs(self) -> list[tuple[Var, Any, Tensor]]:
+        """``(initial Var, final value, tensor)`` for each input or captured tensor whose value
+        the traced call changed in place: the compiled code writes it back."""
+        found = []
+        for var, tensor in [(v, t) for v, t in zip(self.inputs, self.input_tensors)] + self.captured:
+            if tensor is None:
+                continue
+            final = self.vars.get(id(tensor), var)
+            if final is not var:
+                found.append((var, final, tensor))
+        return found
+
+    # --- .grad and Python state -------------------------------------------------------------
+    def grad_set(self, tensor: Tensor) -> None:
+        if id(tensor) not in self.grad_targets:
+            self.grad_targets[id(tensor)] = tensor
+            self.keep.append(tensor)
+
+    def check_state(self, tensor: Any, fn: Any, value: Any, what: str) -> None:
+        """A decision on ``tensor``'s (or a module's, an optimizer's) Python state."""
+        if id(tensor) in self.born_ids:
+            return  # made by this call: the same every time
+        if what == "whether .grad is None" and id(tensor) in self.grad_targets:
+            return  # the call set .grad itself before (zero_grad): the same every time
+        key = (id(tensor), what)
+        if key not in self.state_seen:  # the state as the call found it (later ones are its own doing)
+            self.state_seen.add(key)
+            self.state_checks.append((tensor, fn, value, what))
+            self.keep.append(tensor)
 
     def rebuffered(self, old: Any, new: Any) -> None:
         var = self.by_data.get(id(old))

@@ -80,8 +80,8 @@ def compute_gradients(roots, cotangents, targets=None, *, retain_graph=False,
     traced = traced or create_graph or bool(state.forward_levels)
     if _tracing[0] and tracing.current() is not None:  # cr.jit: the rules run as primitives, heard by the tracer
         traced = True
-        if accumulate:
-            tracing.accumulating(roots)
+    elif _tracing[0] and tracing.symbolic_roots(roots, accumulate):  # placeholders: the backward recorded too
+        traced = True
     m, grads, wanted, consumers = _start(roots, cotangents, targets, traced, batch)
     results = {}
     grad_mode, state.grad_enabled = state.grad_enabled, create_graph  # recorded for create_graph only
@@ -225,6 +225,8 @@ def _start(roots, cotangents, targets, traced, batch):
         if traced:
             if not isinstance(cotangent, Tensor):
                 cotangent = Tensor._wrap(cotangent)
+                if _tracing[0]:
+                    tracing.constant(cotangent)
         elif isinstance(cotangent, Tensor):
             cotangent = cotangent._data
         if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):
@@ -446,6 +448,17 @@ def _accumulate_into(tensor, cotangent, traced, own=False):
     if type(cotangent) not in _REAL_SCALARS and _complex_kind(cotangent):  # PyTorch's convention: a new array
         cotangent = _public(cotangent, traced)
         own = True
+    if _tracing[0] and traced and tracing.current() is not None:  # cr.jit: through the table, followed
+        tracing.check_state(tensor, _grad_is_none, existing is None, "whether .grad is None")
+        if existing is None:
+            tensor._grad = traced_namespace.clone(cotangent)
+        elif existing._requires_grad or cotangent._requires_grad or cotangent._tangents is not None:
+            tensor._grad = existing + cotangent
+        else:
+            existing.add_(cotangent)
+            return
+        tracing.grad_set(tensor)
+        return
     if traced:
         if cotangent._requires_grad or cotangent._tangents is not None:  # keep history and tangents
             tensor._grad = cotangent if existing is None else existing + cotangent
@@ -462,6 +475,10 @@ def _accumulate_into(tensor, cotangent, traced, own=False):
         tensor._grad = Tensor._wrap(existing._data + cotangent)
     else:
         existing._data += cotangent
+
+
+def _grad_is_none(tensor) -> bool:
+    return tensor._grad is None
 
 
 def _fit(g, shape, dtype, traced, m):

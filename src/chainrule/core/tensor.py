@@ -107,6 +107,8 @@ def _make(data, requires_grad=False, node=None, tangents=None, into=None) -> Ten
     t._hooks = None
     t._requires_grad = requires_grad
     t._node = node
+    if _tracing[0]:
+        tracing.born(t)
     return t
 
 
@@ -262,6 +264,8 @@ class Tensor(_Methods):
                     f"shape {self._data.shape}"
                 )
         self._grad = value
+        if _tracing[0]:
+            tracing.grad_set(self)
 
     # --- conversion -------------------------------------------------------------------------
     def numpy(self) -> ndarray:
@@ -485,7 +489,7 @@ def version_counter(t: Tensor) -> list:
 def bump_version(t: Tensor) -> None:
     """Record an in-place change of ``t`` (nothing to do when no one watches it)."""
     if _tracing[0]:
-        tracing.changed(t, f"an in-place change of a tensor of shape {B.shape_of(t._data)}")
+        tracing.bumped(t)
     counter = t._version
     if counter is not None:
         counter[0] += 1

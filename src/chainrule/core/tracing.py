@@ -7,11 +7,11 @@ code could not repeat (``impure``: in-place changes, random draws, ``.grad`` wri
 tracer anywhere each hook costs the test of ``active[0]`` at its call site.
 
 While symbolic tensors exist (``cr.placeholder``: see ``compile/placeholder``), the *symbolic
-recorder* in ``symbolic[0]`` hears of the same events in every thread, beside the thread's own
-tracer, and ``active[0]`` counts it once; ``current()`` returns it where a thread traces nothing
-(so the engine runs the rules as primitives, and the backward pass of symbolic tensors is
-recorded too). It also hears of reads of values (``reading``) and in-place changes
-(``changed``), which it refuses for symbolic tensors.
+recorder* in ``symbolic[0]`` hears of primitives, decisions, impurities and in-place changes
+in every thread, beside the thread's own tracer (``current()`` is that tracer only), and
+``active[0]`` counts it once. It also hears of reads of values (``reading``), which it
+refuses for symbolic tensors, and the engine asks it whether a backward pass is one of
+symbolic tensors (``symbolic_roots``: the rules then run as primitives, recorded too).
 """
 
 from __future__ import annotations
@@ -30,12 +30,6 @@ _lock = threading.Lock()
 
 
 def current() -> Any:
-    """The tracer of this thread, else the symbolic recorder, or None."""
-    tracer = getattr(_local, "tracer", None)
-    return tracer if tracer is not None else symbolic[0]
-
-
-def thread_tracer() -> Any:
     """The tracer of this thread (``cr.jit``, ``cr.graph``), or None."""
     return getattr(_local, "tracer", None)
 
@@ -113,24 +107,11 @@ def impure(what: str) -> None:
         recorder.impure(what)
 
 
-def accumulating(roots: Any) -> None:
-    """``backward()`` of ``roots`` is about to accumulate gradients into ``.grad``."""
-    tracer = getattr(_local, "tracer", None)
-    if tracer is not None:
-        tracer.impure("backward() accumulating into .grad")
+def symbolic_roots(roots: Any, accumulate: bool) -> bool:
+    """Whether a backward pass from ``roots`` is one of symbolic tensors (its rules are then
+    recorded); raises for one that would accumulate into ``.grad``."""
     recorder = symbolic[0]
-    if recorder is not None:
-        recorder.accumulating(roots)
-
-
-def changed(tensor: Any, what: str) -> None:
-    """``tensor`` was changed in place (``what`` says so, for a tracer)."""
-    tracer = getattr(_local, "tracer", None)
-    if tracer is not None:
-        tracer.impure(what)
-    recorder = symbolic[0]
-    if recorder is not None:
-        recorder.changed(tensor)
+    return recorder is not None and recorder.backward_of(roots, accumulate)
 
 
 def rebuffered(old: Any, new: Any) -> None:
@@ -160,3 +141,83 @@ def decide(x: Any, fn: Any, what: str) -> bool:
         else:
             impure(f"a decision inside a rule on values it cannot follow ({what})")
     return value
+
+
+def constant(tensor: Any) -> Any:
+    """``tensor`` (made by the engine or a transform from plain arrays: a seed, zeros) holds a
+    constant, not a value read from the caller's tensors; returns it."""
+    if active[0]:
+        tracer = current()
+        if tracer is not None:
+            tracer.constant(tensor)
+    return tensor
+
+
+def writing(tensor: Any) -> None:
+    """An in-place write into ``tensor`` that the tracer will be told of (``wrote``) follows:
+    its version bump is not an impurity."""
+    tracer = current()
+    if tracer is not None:
+        tracer.writing(tensor)
+
+
+def wrote(tensor: Any, value: Any) -> None:
+    """``tensor`` (or the view ``tensor`` of its root) now holds ``value`` (a traced tensor)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.wrote(tensor, value)
+
+
+def bumped(tensor: Any) -> None:
+    """``tensor``'s version moved: an impurity unless a write the tracer follows did it."""
+    tracer = current()
+    if tracer is not None:
+        tracer.bumped(tensor)
+    recorder = symbolic[0]
+    if recorder is not None:  # refused for a symbolic tensor
+        recorder.changed(tensor)
+
+
+def same(new: Any, old: Any) -> None:
+    """``new`` holds ``old``'s value (a copy made outside the operations: a snapshot)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.same(new, old)
+
+
+def born(tensor: Any) -> None:
+    """``tensor`` was made while tracing (not by an operation): it holds no caller's value."""
+    tracer = current()
+    if tracer is not None:
+        tracer.born_ids.add(id(tensor))
+        tracer.keep.append(tensor)
+
+
+def grad_set(tensor: Any) -> None:
+    """``tensor.grad`` was given a new tensor (or None)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.grad_set(tensor)
+
+
+def check_state(tensor: Any, fn: Any, value: Any, what: str) -> Any:
+    """A decision on ``tensor``'s Python state, ``value = fn(tensor)`` (whether ``.grad`` is
+    None): checked again before every call of compiled code. Returns ``value``."""
+    if active[0]:
+        tracer = current()
+        if tracer is not None:
+            tracer.check_state(tensor, fn, value, what)
+    return value
+
+
+def read(tensor: Any) -> None:
+    """A function read ``tensor``'s values outside the operations (integer indices, counts): the
+    compiled code checks them again on every call (a trace holds what they were)."""
+    if active[0]:
+        recorder = symbolic[0]
+        if recorder is not None:
+            recorder.reading(tensor, "a read of its values outside the operations (indices, counts)")
+        tracer = current()
+        if tracer is not None:
+            data: Any = getattr(tensor, "_data", None)
+            tracer.converted(tensor, "value", data.copy() if hasattr(data, "copy") else data)

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
+from ..core import tracing
 from ..core.creation import _float, empty
 from ..core.tensor import Tensor
 from . import functional as F
@@ -158,6 +159,8 @@ class Dropout(Module):
         self.p = float(p)
 
     def forward(self, input: Tensor) -> Tensor:
+        if tracing.active[0]:  # cr.jit: train() / eval() later must not reuse this trace
+            tracing.check_state(self, _training, self.training, "whether the layer is in training mode")
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self) -> str:
@@ -183,3 +186,7 @@ class Sigmoid(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
+
+
+def _training(module: Module) -> bool:
+    return module.training

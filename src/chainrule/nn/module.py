@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..core import dtypes as D
+from ..core import tracing
 from ..core.tensor import Tensor, bump_version
 from .parameter import Parameter
 
@@ -424,14 +425,29 @@ def _bad_assignment(value: Any, role: str, name: str, expected: str, hint: str =
 
 def _zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
     """Set ``.grad`` of each parameter to ``None``, or to zeros (detached) when not ``set_to_none``."""
+    traced = tracing.active[0] and tracing.current() is not None
     for param in params:
         grad = param._grad
         if grad is None:
+            if traced:
+                tracing.check_state(param, _grad_is_none, True, "whether .grad is None")
             continue
+        if traced:
+            tracing.check_state(param, _grad_is_none, False, "whether .grad is None")
         if set_to_none:
             param._grad = None
         elif grad._node is not None or grad._requires_grad:
             param._grad = Tensor._wrap(np.zeros_like(grad._data))
+        elif traced:  # cr.jit: a write the trace follows
+            grad.zero_()
+            continue
         else:
             grad._data[...] = 0
             bump_version(grad)
+            continue
+        if traced:
+            tracing.grad_set(param)
+
+
+def _grad_is_none(param: Tensor) -> bool:
+    return param._grad is None

@@ -15,6 +15,7 @@ import itertools
 import operator
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from ._define import named
@@ -280,6 +281,8 @@ def repeat_interleave(input, repeats, dim=None, *, output_size=None):  # noqa: A
 
 def _counts(repeats) -> list:
     """``repeats`` (an int, or a 1-D sequence or tensor of ints) as a list of ints."""
+    if isinstance(repeats, Tensor) and tracing.active[0]:
+        tracing.read(repeats)
     data = repeats._data if isinstance(repeats, Tensor) else repeats
     try:
         if isinstance(data, bool):

@@ -299,6 +299,7 @@ def _torch_promotion(ufunc, op, name=None, floating=False):
 
     impl.__name__ = op
     impl.xp = forward
+    impl.raw = ufunc  # NumPy's own promotion: compiled code calls it where it gives PyTorch's dtype
     return impl
 
 

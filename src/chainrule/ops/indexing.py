@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
@@ -134,6 +135,8 @@ def index_select(input, dim: int, index):  # noqa: A002
     _check_operand("index_select", index, "index")
     _at_least_1d("index_select", input)
     d = normalize_dim("index_select", dim, _ndim(input))
+    if isinstance(index, Tensor) and tracing.active[0]:
+        tracing.read(index)
     idx = _data(index)
     if idx.ndim > 1 or B.kind(idx.dtype) not in "iu":
         raise RuntimeError(f"index_select: index must be a 1-D integer tensor, got shape {idx.shape} dtype {idx.dtype}")

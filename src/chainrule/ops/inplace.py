@@ -17,9 +17,11 @@ import math
 import numpy as np
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dispatch import attach
 from ..core.modes import state
 from ..core.tensor import Tensor, bump_version
+from ..core.tracing import active as _tracing
 from ..core.views import rebase_views, view_info
 from ._define import define
 from .indexing import _index_key, _is_basic, index_put
@@ -191,6 +193,8 @@ def apply_inplace(op: str, target, prim, *others, **params):
         for other in others:
             _check_overlap(op, target._data, other)
     if not _records(target, others):
+        if _tracing[0] and tracing.current() is not None:  # cr.jit: the new value through the table
+            return _traced_write(op, target, prim(target, *others, **params))
         datas = [o._data if isinstance(o, Tensor) else o for o in others]
         ufunc = _UFUNCS.get(prim.name)
         target._buffer()
@@ -234,8 +238,11 @@ def _snapshot(target, copy: bool):
             current = prim(current, **params)
     else:
         current = target
-    return Tensor._make(data, node=current._node, requires_grad=current._requires_grad,
-                                tangents=current._tangents)
+    snapshot = Tensor._make(data, node=current._node, requires_grad=current._requires_grad,
+                            tangents=current._tangents)
+    if _tracing[0]:
+        tracing.same(snapshot, target)  # (a copy, when the operation saves it: the same value)
+    return snapshot
 
 
 def setitem(target, key, value) -> None:
@@ -259,6 +266,9 @@ def setitem(target, key, value) -> None:
             pass  # the write itself reports a bad index
     if not _records(target, (value,)):
         _check_leaf("setitem", target)
+        if _tracing[0] and tracing.current() is not None:
+            _traced_write("setitem", target, index_put(target, value, index=key))
+            return
         target._buffer()
         try:
             target._data[key] = value._data if isinstance(value, Tensor) else value
@@ -281,6 +291,8 @@ def fill_(target, value):
     _check_view("fill_", target, value)
     if _records(target, (value,)):
         return _assign("fill_", target, overwrite(_snapshot(target, False), value))
+    if _tracing[0] and tracing.current() is not None:
+        return _traced_write("fill_", target, overwrite(target, value))
     target._buffer()[...] = value._data if hasattr(value, "_data") else value
     _bumped(target)
     return target
@@ -315,6 +327,10 @@ def copy_(target, source):
         src = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
         _check_broadcastable("copy_", src._data.shape, target._data.shape)
         return _assign("copy_", target, overwrite(_snapshot(target, False), src))
+    if _tracing[0] and tracing.current() is not None:
+        src_t = source if isinstance(source, Tensor) else Tensor(source, dtype=target.dtype)
+        _check_broadcastable("copy_", src_t._data.shape, target._data.shape)
+        return _traced_write("copy_", target, overwrite(target, src_t))
     src = source._data if isinstance(source, Tensor) else np.asarray(source)
     _write("copy_", target, np.broadcast_to(src, target._data.shape).astype(target._data.dtype, copy=False))
     _bumped(target)
@@ -331,11 +347,16 @@ def _assign(op, target, result, raw=None):
     a view: make its root carry ``copy_slices(old root, result)``)."""
     _check_multi_view(op, target)
     info = view_info(target)
+    traced = _tracing[0] and tracing.current() is not None
+    if traced:
+        tracing.writing(target)
     if info is None:
         _write(op, target, result._data) if raw is None else raw()
         bump_version(target)
         _take_history(target, result._node, result._requires_grad, result._tangents)
         rebase_views(target)
+        if traced:
+            tracing.wrote(target, result)
         return target
     root = info.base
     if _aliases_itself(target._data) and (result._requires_grad or result._tangents is not None) \
@@ -357,6 +378,18 @@ def _assign(op, target, result, raw=None):
     fresh = attach(copy_parts if parts else copy_slices, (old_root, result), {"positions": positions}, root._data)
     _take_history(root, fresh._node, fresh._requires_grad, fresh._tangents)
     rebase_views(root, written=target)  # the view written through included
+    if traced:
+        tracing.wrote(target, result)
+    return target
+
+
+def _traced_write(op: str, target, value):
+    """``target ← value`` (computed by the table, so a tracer heard of it) inside a trace: the
+    write done as eager mode does it, and the tracer told what ``target`` now holds."""
+    tracing.writing(target)
+    _write(op, target, np.asarray(value._data))
+    _bumped(target)
+    tracing.wrote(target, value)
     return target
 
 

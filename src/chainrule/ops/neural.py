@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import backend as B
-from ._define import define
+from ._define import define, nondifferentiable
 from .elementwise import _require_float
 from .reductions import _insert_axis
 from .shape import _shape
@@ -100,10 +100,23 @@ def _ce_forward(x, target, dim):
     return losses, e
 
 
+def _one_hot_batching(ns, fn, args, params):
+    """One-hot rows of a batch of targets: the batch axis leads, the class axis moves one along."""
+    dim = params["dim"]
+    return ns.wrap(fn(args[0].value, n=params["n"], dim=dim + 1 if dim >= 0 else dim, dtype=params["dtype"]))
+
+
+# The one-hot targets as an operation of the table (not raw NumPy inside the rule): a trace
+# (cr.jit) then computes them from each call's targets instead of keeping the traced ones.
+one_hot = nondifferentiable("one_hot", lambda target, n, dim, dtype: B.one_hot(target, n, dim, dtype),
+                            batching=_one_hot_batching,
+                            doc="1 where a class axis of n inserted at dim equals the integer target")
+
+
 def _ce_direction(m, x, target, dim):
     """∂loss/∂logits for each sample: softmax minus the one-hot target."""
     dtype = x._data.dtype if hasattr(x, "_data") else x.dtype
-    return m.softmax(x, dim=dim) - B.one_hot(B.data_of(target), _shape(x)[dim], dim, dtype)
+    return m.softmax(x, dim=dim) - m.one_hot(target, n=_shape(x)[dim], dim=dim, dtype=dtype)
 
 
 def _ce_vjp(m, g, ans, x, target, dim):

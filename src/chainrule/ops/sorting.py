@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
@@ -84,6 +85,8 @@ nonzero_prim = nondifferentiable("nonzero", lambda x: np.argwhere(x).astype(np.i
 def _int_index(op: str, index, name: str = "index"):
     """An index argument as an int64 array (a tensor's data, a list, an array); an empty list
     is an empty index."""
+    if isinstance(index, Tensor) and tracing.active[0]:
+        tracing.read(index)  # its values decide the result's layout: checked on every compiled call
     try:
         data = B.as_array(_data(index) if isinstance(index, Tensor) else index)
     except (TypeError, ValueError):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import tracing
 from ..core.tensor import Tensor, bump_version
 from .optimizer import Optimizer, Params, Workspace, check_hyperparameter, regularized_grad
 
@@ -63,6 +64,8 @@ class Adam(Optimizer):
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters whose ``.grad`` is None are
         left alone and their step count does not advance)."""
+        if tracing.active[0]:  # its step count is a Python number: compiled code could not advance it
+            tracing.impure("Adam.step() (its step count is a Python number)")
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]

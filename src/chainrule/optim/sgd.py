@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
+from ..core import tracing
+from ..core.modes import no_grad
 from ..core.tensor import Tensor, bump_version
 from .optimizer import Optimizer, Params, Workspace, check_hyperparameter, regularized_grad
 
@@ -60,6 +63,9 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters whose ``.grad`` is None are
         left alone)."""
+        if tracing.active[0] and tracing.current() is not None:
+            _traced_step(self)
+            return
         for group in self.param_groups:
             lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
@@ -89,3 +95,50 @@ class SGD(Optimizer):
                 np.multiply(grad, -lr, out=work)
                 p += work
                 bump_version(param)
+
+
+def _grad_is_none(param: Tensor) -> bool:
+    return param._grad is None
+
+
+def _traced_step(self: SGD) -> None:
+    """``step`` written with the table's operations, in the same order (so the same numbers),
+    for a trace to follow (``cr.jit`` of a training step)."""
+    tracing.check_state(self, _hyperparameters, _hyperparameters(self),
+                        "the optimizer's hyperparameters and parameters (lr, momentum, ...)")
+    with no_grad():
+        for group in self.param_groups:
+            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for param in group["params"]:
+                if tracing.check_state(param, _grad_is_none, param._grad is None, "whether .grad is None"):
+                    continue
+                grad = param._grad
+                if maximize:
+                    grad = -grad
+                if weight_decay != 0:
+                    grad = grad + param * weight_decay
+                if momentum != 0:
+                    state = self.state.setdefault(param, {})
+                    buffer = state.get("momentum_buffer")
+                    tracing.check_state(param, functools.partial(_no_buffer, self), buffer is None,
+                                        "whether SGD has a momentum buffer yet")
+                    if buffer is None:
+                        state["momentum_buffer"] = buffer = grad.clone()
+                    else:
+                        buffer.mul_(momentum)
+                        buffer.add_(grad if dampening == 0 else grad * (1 - dampening))
+                    grad = grad + buffer * momentum if nesterov else buffer
+                param.add_(grad * -lr)
+
+
+def _hyperparameters(optimizer: SGD) -> tuple:
+    """What an update reads besides tensors: a learning-rate schedule changes it between calls."""
+    keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    return tuple((tuple(group[k] for k in keys), tuple(id(p) for p in group["params"]))
+                 for group in optimizer.param_groups)
+
+
+def _no_buffer(optimizer: SGD, param: Tensor) -> bool:
+    return optimizer.state.get(param, {}).get("momentum_buffer") is None
+

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 import numpy as np
 
 from ..core import backend as B
-from ..core import engine
+from ..core import engine, tracing
 from ..core.creation import as_tensor
 from ..core.dtypes import unsupported
 from ..core.modes import enable_grad, state
@@ -218,7 +218,7 @@ def _pull_back(inputs: Sequence[Tensor], outputs: Sequence[Tensor], cotangents: 
     for t in inputs:
         g = found.get(id(t))
         if g is None:
-            grads.append(Tensor._wrap(B.zeros(t._data.shape, t._data.dtype, like=t._data)))
+            grads.append(tracing.constant(Tensor._wrap(B.zeros(t._data.shape, t._data.dtype, like=t._data))))
         elif isinstance(g, Tensor):
             grads.append(g if create else _without_history(g))
         else:
