@@ -21,6 +21,17 @@ from ..core.views import view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+class _Random:
+    """The "primitive" of a random draw (``creation.drawn``): its equations have no operands and
+    run their ``impl`` (the draw) on every call."""
+
+    name = "random"
+    draws = True
+
+
+RANDOM = _Random()
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -251,6 +262,13 @@ class Tracer:
             if final is not var:
                 found.append((var, final, tensor))
         return found
+
+    def drawn(self, array: Any, redraw: Any, op: str) -> None:
+        """Random numbers: an equation that draws anew (never folded, shared or dropped)."""
+        out = self.new_var(array, "eq")
+        self.equations.append(Equation(RANDOM, redraw, [], {"op": op}, out))
+        self.by_data[id(array)] = out
+        self.keep.append(array)
 
     # --- .grad and Python state -------------------------------------------------------------
     def grad_set(self, tensor: Tensor) -> None:
