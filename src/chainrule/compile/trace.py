@@ -67,6 +67,7 @@ class Tracer:
         self.state_checks: list[tuple] = []  # (tensor, fn, value, what): Python state the call decided on
         self.state_seen: set[tuple] = set()
         self.grad_outputs: list[tuple] = []  # (locator, value): filled in once the call returned
+        self.effects: list[Any] = []  # Python state changes to make after each compiled call
         self.state_locators: list[tuple] = []
         self.count = 0
 

@@ -168,3 +168,11 @@ def drawn(array: Any, redraw: Any, op: str) -> None:
     tracer = current()
     if tracer is not None:
         tracer.drawn(array, redraw, op)
+
+
+def effect(fn: Any) -> None:
+    """``fn()``: a change of Python state the traced call made (an optimizer's step count), which
+    compiled code cannot make: it is run after each compiled call."""
+    tracer = current()
+    if tracer is not None:
+        tracer.effects.append(fn)
