@@ -200,7 +200,6 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out", help="folder for the PNG and the checkpoint")
     parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--jit", action="store_true", help="compile each training step with cr.jit "
-                        "(Adam's steps still run eagerly: its step count is a Python number)")
+    parser.add_argument("--jit", action="store_true", help="compile each training step with cr.jit")
     args = parser.parse_args()
     main(args.epochs, args.batch_size, args.hidden, args.seed, args.out, not args.no_progress, jit=args.jit)

@@ -113,6 +113,11 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     for eq in equations:
         fn = w.function(_specialised(eq), eq.prim.name)
         args = [w.value(o) for o in eq.operands]
+        if getattr(eq.prim, "draws", False):  # a random draw: its parameters say what it draws
+            body.append(f"{eq.out.name} = {fn}()  # random numbers ({eq.params['op']})")
+            done.add(eq.out.index)
+            flush()
+            continue
         args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
         body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
         done.add(eq.out.index)

@@ -74,7 +74,8 @@ class Graph:
         # .grad replaced by new tensors (values computed as hidden results) or set to None
         self.grad_sets = [(loc, v is not None) for loc, v in tracer.grad_outputs]
         self.state_checks = list(tracer.state_locators)
-        self.slow = bool(self.grad_sets or self.state_checks)
+        self.effects = list(tracer.effects)
+        self.slow = bool(self.grad_sets or self.state_checks or self.effects)
         # in-place changes of the caller's tensors: written back at the end of every call
         self.writes = [(initial, final) for (initial, _, _), final in zip(writes, finals)]
         written = {id(t) for _, _, t in writes}
@@ -167,6 +168,8 @@ class Graph:
         results = self.fn(*arrays, *self.captured_arrays(captured))
         if tensors is not None and self.any_written:
             self.bump(tensors, captured)
+        for effect in self.effects:
+            effect()
         if self.grad_sets:
             values = iter(results[self.n_out:])
             for locator, has_value in self.grad_sets:

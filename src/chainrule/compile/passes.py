@@ -54,7 +54,7 @@ def dead_code(equations: list[Equation], guards: list[Guard], outputs: list[Any]
     needed = {o.index for o in outputs if isinstance(o, Var)} | {g.var.index for g in guards}
     kept = []
     for eq in reversed(equations):
-        if eq.out.index in needed:
+        if eq.out.index in needed or getattr(eq.prim, "draws", False):  # (a draw moves the generator)
             kept.append(eq)
             needed.update(v.index for v in eq.uses())
     kept.reverse()
@@ -91,6 +91,9 @@ def fold_and_share(equations: list[Equation]) -> tuple[list[Equation], dict[int,
         params = eq.params
         if params and table:
             params = {k: _substitute(v, table) for k, v in params.items()}
+        if getattr(eq.prim, "draws", False):  # random numbers: drawn on every call, in order
+            kept.append(eq)
+            continue
         var_params = bool(params) and any(_has_var(v) for v in params.values())
         if not var_params and all(type(o) is Const for o in operands):
             with np.errstate(all="ignore"):

@@ -21,6 +21,17 @@ from ..core.views import view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+class _Random:
+    """The "primitive" of a random draw (``creation.drawn``): its equations have no operands and
+    run their ``impl`` (the draw) on every call."""
+
+    name = "random"
+    draws = True
+
+
+RANDOM = _Random()
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -56,6 +67,7 @@ class Tracer:
         self.state_checks: list[tuple] = []  # (tensor, fn, value, what): Python state the call decided on
         self.state_seen: set[tuple] = set()
         self.grad_outputs: list[tuple] = []  # (locator, value): filled in once the call returned
+        self.effects: list[Any] = []  # Python state changes to make after each compiled call
         self.state_locators: list[tuple] = []
         self.count = 0
 
@@ -251,6 +263,13 @@ class Tracer:
             if final is not var:
                 found.append((var, final, tensor))
         return found
+
+    def drawn(self, array: Any, redraw: Any, op: str) -> None:
+        """Random numbers: an equation that draws anew (never folded, shared or dropped)."""
+        out = self.new_var(array, "eq")
+        self.equations.append(Equation(RANDOM, redraw, [], {"op": op}, out))
+        self.by_data[id(array)] = out
+        self.keep.append(array)
 
     # --- .grad and Python state -------------------------------------------------------------
     def grad_set(self, tensor: Tensor) -> None:

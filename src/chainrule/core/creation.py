@@ -27,21 +27,39 @@ def manual_seed(seed: int) -> None:
     safe, but which thread gets which numbers depends on timing). For reproducible results,
     draw random tensors from one thread, or seed and draw under your own lock.
     """
-    _rng[0] = np.random.default_rng(_integer("manual_seed", "seed", seed) % (1 << 64))
+    value = _integer("manual_seed", "seed", seed) % (1 << 64)
+    _rng[0] = np.random.default_rng(value)
+    if tracing.active[0]:  # inside a trace: compiled code seeds again at this point of every call
+        tracing.drawn(np.zeros(()), lambda: _reseed(value), "manual_seed")
 
 
-def generator(op: str = "generator") -> np.random.Generator:
+def _reseed(value: int) -> np.ndarray:
+    _rng[0] = np.random.default_rng(value)
+    return np.zeros(())
+
+
+def generator(op: str = "generator", followed: bool = False) -> np.random.Generator:
     """The random generator behind ``rand``, ``randn`` and dropout (one for the process, shared
     by all threads; ``manual_seed`` replaces it). Inside ``cr.vmap`` drawing raises: the numbers
-    would be drawn once and shared by every example (PyTorch's vmap refuses them by default)."""
-    if tracing.active[0]:
-        tracing.impure(f"random numbers ({op})")
+    would be drawn once and shared by every example (PyTorch's vmap refuses them by default).
+    Draws a trace should repeat go through ``drawn`` (``followed``)."""
+    if tracing.active[0] and not followed:
+        tracing.impure(f"random numbers ({op}) drawn outside cr.rand/randn/randint/dropout")
     if state.vmap_levels:
         raise RuntimeError(
             f"{op}: random numbers inside cr.vmap would be drawn once and shared by every example; "
             f"draw them outside (e.g. cr.randn(batch, ...)) and pass them in, mapped with in_axes"
         )
     return _rng[0]
+
+
+def drawn(op: str, make: Any) -> np.ndarray:
+    """``make(generator)``: random numbers, drawn where a trace (``cr.jit``) records the draw, so
+    that compiled code draws anew on every call, in eager mode's order."""
+    array = make(generator(op, followed=True))
+    if tracing.active[0]:
+        tracing.drawn(array, lambda: make(_rng[0]), op)
+    return array
 
 
 def _flag(op: str, name: str, value: object) -> bool:
@@ -220,7 +238,7 @@ def rand(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None
     """Uniform samples on [0, 1)."""
     shape = _shape("rand", sizes, size)
     dtype = _floating("rand", dtype)
-    return _finish(generator("rand").random(shape).astype(dtype, copy=False), requires_grad, "rand")
+    return _finish(drawn("rand", lambda g: g.random(shape).astype(dtype, copy=False)), requires_grad, "rand")
 
 
 def randn(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = None,
@@ -228,7 +246,8 @@ def randn(*sizes: SizeLike, size: SizeLike | None = None, dtype: DTypeLike = Non
     """Standard normal samples."""
     shape = _shape("randn", sizes, size)
     dtype = _floating("randn", dtype)
-    return _finish(np.asarray(generator("randn").standard_normal(shape)).astype(dtype, copy=False), requires_grad, "randn")
+    return _finish(drawn("randn", lambda g: np.asarray(g.standard_normal(shape)).astype(dtype, copy=False)),
+                   requires_grad, "randn")
 
 
 def randint(low: SupportsIndex, high: SupportsIndex | None = None, size: SizeLike = (),
@@ -246,7 +265,7 @@ def randint(low: SupportsIndex, high: SupportsIndex | None = None, size: SizeLik
         raise RuntimeError(f"randint: random integers need an integer, floating or bool dtype, got {dtype}")
     if dtype.kind == "b" and high > 2:
         raise RuntimeError(f"randint: high={high} is out of range for dtype bool (at most 2)")
-    return Tensor._wrap(np.asarray(generator("randint").integers(low, high, size=shape)).astype(dtype))
+    return Tensor._wrap(drawn("randint", lambda g: np.asarray(g.integers(low, high, size=shape)).astype(dtype)))
 
 
 def _like(op: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> tuple[Shape, np.dtype]:  # noqa: A002
@@ -297,13 +316,15 @@ def _random_like(op: str, input: Tensor | np.ndarray, dtype: DTypeLike) -> tuple
 def randn_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
                requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("randn_like", input, dtype)
-    return _finish(np.asarray(generator("randn_like").standard_normal(shape)).astype(dt, copy=False), requires_grad, "randn_like")
+    return _finish(drawn("randn_like", lambda g: np.asarray(g.standard_normal(shape)).astype(dt, copy=False)),
+                   requires_grad, "randn_like")
 
 
 def rand_like(input: Tensor | np.ndarray, dtype: DTypeLike = None,  # noqa: A002
               requires_grad: bool = False) -> Tensor:
     shape, dt = _random_like("rand_like", input, dtype)
-    return _finish(np.asarray(generator("rand_like").random(shape)).astype(dt, copy=False), requires_grad, "rand_like")
+    return _finish(drawn("rand_like", lambda g: np.asarray(g.random(shape)).astype(dt, copy=False)),
+                   requires_grad, "rand_like")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -221,3 +221,18 @@ def read(tensor: Any) -> None:
         if tracer is not None:
             data: Any = getattr(tensor, "_data", None)
             tracer.converted(tensor, "value", data.copy() if hasattr(data, "copy") else data)
+
+
+def drawn(array: Any, redraw: Any, op: str) -> None:
+    """``array`` holds random numbers that ``redraw()`` draws anew (the next ones)."""
+    tracer = current()
+    if tracer is not None:
+        tracer.drawn(array, redraw, op)
+
+
+def effect(fn: Any) -> None:
+    """``fn()``: a change of Python state the traced call made (an optimizer's step count), which
+    compiled code cannot make: it is run after each compiled call."""
+    tracer = current()
+    if tracer is not None:
+        tracer.effects.append(fn)

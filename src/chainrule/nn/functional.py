@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core import backend as B
-from ..core.creation import generator
+from ..core import tracing
+from ..core.creation import drawn, generator
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from ..ops import (
@@ -173,6 +174,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
     data = _data(input)
     if p == 1.0:
         return input * np.zeros_like(data)
+    if tracing.active[0] and tracing.current() is not None:  # cr.jit: the same numbers through the table
+        draws = Tensor._wrap(drawn("dropout", lambda g: g.random(data.shape)))
+        return input * ((draws >= p).to(data.dtype) * (1.0 / (1.0 - p)))
     keep = generator("dropout").random(data.shape) >= p
     return input * (keep.astype(data.dtype) * (1.0 / (1.0 - p)))
 

@@ -49,6 +49,7 @@ class Adam(Optimizer):
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
                     "amsgrad": amsgrad, "maximize": maximize}
         self._workspace = Workspace()
+        self._steps: dict[Tensor, Tensor] = {}  # each step count as a 0-d tensor, for cr.jit (see _traced)
         super().__init__(params, defaults)
 
     def _validate(self, group: dict[str, Any]) -> None:
@@ -64,8 +65,11 @@ class Adam(Optimizer):
     def step(self) -> None:
         """Update every parameter that has a gradient (parameters whose ``.grad`` is None are
         left alone and their step count does not advance)."""
-        if tracing.active[0]:  # its step count is a Python number: compiled code could not advance it
-            tracing.impure("Adam.step() (its step count is a Python number)")
+        if tracing.active[0] and tracing.current() is not None:
+            from ._traced import adam_step
+
+            adam_step(self)
+            return
         for group in self.param_groups:
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
             beta1, beta2 = group["betas"]
