@@ -572,9 +572,21 @@ def check_vmap_grad(p: Program) -> None:
           rtol=1e-8, atol=1e-12)
 
 
+def check_jit(p: Program) -> None:
+    """``cr.jit(f)`` and ``cr.jit(cr.grad(f))`` traced at x0, then called on other inputs near
+    it, against eager mode (the same implementations: to rounding); with a changed decision the
+    function is traced again, still equal."""
+    f = Compiled(p)
+    jf, jg = cr.jit(f), cr.jit(cr.grad(f))
+    for x in batch(p.x0()):
+        close(value(jf, x), value(f, x), "jit(f) vs f", rtol=1e-12, atol=1e-300)
+        close(jg(cr.tensor(x)).numpy(), cr.grad(f)(cr.tensor(x)).numpy(), "jit(grad(f)) vs grad(f)",
+              rtol=1e-12, atol=1e-300)
+
+
 CHECKS = {"reverse": check_reverse, "forward": check_forward, "jacobian": check_jacobian,
           "second_order": check_second_order,
-          "vmap": check_vmap, "vmap_grad": check_vmap_grad}
+          "vmap": check_vmap, "vmap_grad": check_vmap_grad, "jit": check_jit}
 
 
 def applies(p: Program, check: str) -> bool:

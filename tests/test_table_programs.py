@@ -16,6 +16,8 @@ in a scalar loss. For every program:
    ``vmap(vmap(f))`` over a (2, 3) batch);
 5. ``cr.vmap(cr.grad(f))`` (per-example gradients; also ``in_axes=1, out_axes=-1``),
    ``vmap(jvp)`` and ``vmap(jacfwd)`` against a loop;
+7. ``cr.jit(f)`` and ``cr.jit(cr.grad(f))`` traced at one input and called on others, against
+   eager mode;
 6. programs made only of the entries in ``TORCH`` (below): value and gradient against PyTorch.
 
 ``test_every_entry_in_a_program`` puts each entry of the table into one seeded program (so a
@@ -80,7 +82,7 @@ def test_the_generator_draws_from_the_whole_table():
     assert len(T.NAMES) >= 400
 
 
-_ROTATING = ("forward", "jacobian", "second_order", "vmap", "vmap_grad")
+_ROTATING = ("forward", "jacobian", "second_order", "vmap", "vmap_grad", "jit")
 
 
 @pytest.mark.parametrize("key", T.NAMES)
@@ -108,6 +110,12 @@ def test_reverse_mode_matches_central_differences(p):
 @given(programs())
 def test_forward_mode_matches_reverse_mode(p):
     _check("forward", p)
+
+
+@PROFILE
+@given(programs())
+def test_jit_matches_eager_mode(p):
+    _check("jit", p)
 
 
 @PROFILE
