@@ -1,6 +1,7 @@
 """Run the benchmark suite: every workload on every system, in fresh processes, interleaved.
 
-    python -m benchmarks                    # the full run (about 15 minutes on 2 cores)
+    python -m benchmarks                    # the full run, eager and compiled (about 20 minutes on 2 cores)
+    python -m benchmarks --only compiled    # W1c-W8c: cr.jit against jax.jit (--only eager: the others)
     python -m benchmarks --quick            # one process per system, few samples (a smoke run)
     python -m benchmarks --only W1,W3       # some workloads (W1 also selects W1-nograd, W5 W5-1M, W8 both modes)
     python -m benchmarks --tiny             # tiny sizes: only checks that everything runs and agrees
@@ -52,7 +53,7 @@ MODES = {
              "warmup_s": 0.0, "warmup_calls": 0},
 }
 # Fewer rounds (and samples) where one call takes seconds.
-ROUNDS = {"full": {"W5": 3, "W5-1M": 2, "W6": 3, "W5c": 3, "W6c": 3}}
+ROUNDS = {"full": {"W5": 3, "W5-1M": 2, "W6": 3, "W4c": 3, "W5c": 3, "W6c": 3}}
 OVERRIDES = {"full": {"W5-1M": {"min_samples": 2}}, "quick": {"W5-1M": {"min_samples": 1}}}
 
 UNIT_SCALE = {"us/op": 1e6, "us": 1e6, "ms": 1e3, "s": 1.0, "MiB": 1.0}
