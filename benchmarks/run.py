@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.workloads import ALL_SYSTEMS, WORKLOADS  # noqa: E402
 
 MARK = "BENCH_RESULT "
-BLAS_HEAVY = ("W3", "W4", "W6", "W8-rev", "W8-fwd")
+BLAS_HEAVY = ("W3", "W4", "W6", "W8-rev", "W8-fwd", "W3c", "W4c", "W6c", "W8c-rev", "W8c-fwd")
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 COMPILED = tuple(k for k, w in WORKLOADS.items() if w.extra.get("compiled"))
 GROUPS = {"W1": ("W1", "W1-nograd"), "W5": ("W5", "W5-1M"), "W8": ("W8-rev", "W8-fwd"),
