@@ -1,6 +1,7 @@
 """Run the benchmark suite: every workload on every system, in fresh processes, interleaved.
 
-    python -m benchmarks                    # the full run (about 15 minutes on 2 cores)
+    python -m benchmarks                    # the full run, eager and compiled (about 20 minutes on 2 cores)
+    python -m benchmarks --only compiled    # W1c-W8c: cr.jit against jax.jit (--only eager: the others)
     python -m benchmarks --quick            # one process per system, few samples (a smoke run)
     python -m benchmarks --only W1,W3       # some workloads (W1 also selects W1-nograd, W5 W5-1M, W8 both modes)
     python -m benchmarks --tiny             # tiny sizes: only checks that everything runs and agrees
@@ -32,12 +33,15 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.workloads import SYSTEMS, WORKLOADS  # noqa: E402
+from benchmarks.workloads import ALL_SYSTEMS, WORKLOADS  # noqa: E402
 
 MARK = "BENCH_RESULT "
-BLAS_HEAVY = ("W3", "W4", "W6", "W8-rev", "W8-fwd")
+BLAS_HEAVY = ("W3", "W4", "W6", "W8-rev", "W8-fwd", "W3c", "W4c", "W6c", "W8c-rev", "W8c-fwd")
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-GROUPS = {"W1": ("W1", "W1-nograd"), "W5": ("W5", "W5-1M"), "W8": ("W8-rev", "W8-fwd")}
+COMPILED = tuple(k for k, w in WORKLOADS.items() if w.extra.get("compiled"))
+GROUPS = {"W1": ("W1", "W1-nograd"), "W5": ("W5", "W5-1M"), "W8": ("W8-rev", "W8-fwd"),
+          "W8C": ("W8c-rev", "W8c-fwd"), "COMPILED": COMPILED,
+          "EAGER": tuple(k for k in WORKLOADS if k not in COMPILED)}
 
 MODES = {
     # rounds: processes per system; samples: per process (at most); budget_s: timing per process.
@@ -49,11 +53,11 @@ MODES = {
              "warmup_s": 0.0, "warmup_calls": 0},
 }
 # Fewer rounds (and samples) where one call takes seconds.
-ROUNDS = {"full": {"W5": 3, "W5-1M": 2, "W6": 3}}
+ROUNDS = {"full": {"W5": 3, "W5-1M": 2, "W6": 3, "W4c": 3, "W5c": 3, "W6c": 3}}
 OVERRIDES = {"full": {"W5-1M": {"min_samples": 2}}, "quick": {"W5-1M": {"min_samples": 1}}}
 
 UNIT_SCALE = {"us/op": 1e6, "us": 1e6, "ms": 1e3, "s": 1.0, "MiB": 1.0}
-NAMES = {"numpy": "NumPy ref", "chainrule": "chainrule", "torch": "PyTorch"}
+NAMES = {"numpy": "NumPy ref", "chainrule": "chainrule", "torch": "PyTorch", "jax": "JAX jit"}
 MODE = ["full"]  # the mode of this run (for per-op scaling in the report)
 
 
@@ -106,6 +110,7 @@ def _child_env(variant_env: dict | None) -> dict:
 
 
 BASELINE = "chainrule@base"
+PEERS = ("torch", "jax")
 
 
 def spawn(key: str, system: str, mode: str, opts: dict, env: dict, timeout: float) -> dict:
@@ -128,9 +133,9 @@ def spawn(key: str, system: str, mode: str, opts: dict, env: dict, timeout: floa
     return {"status": "error", "reason": f"exit {proc.returncode}: " + " | ".join(tail)}
 
 
-def _torch_available() -> bool:
+def _available(package: str) -> bool:
     import importlib.util
-    return importlib.util.find_spec("torch") is not None
+    return importlib.util.find_spec(package) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,8 +171,13 @@ def summarize(w, runs: dict, systems) -> dict:
         good = [v for v in values if v is not None]
         if good:
             entry["min"], entry["max"] = min(good), max(good)
-        for field in ("minor_faults_per_call", "cpu_s_per_call"):
-            entry[field] = _median([r.get(field) for r in results if r])
+        for field in ("minor_faults_per_call", "cpu_s_per_call", "first_call_s", "second_call_s"):
+            entry[field] = _median([r.get(field) for r in results if r and r.get("status") in ("ok", "mismatch-timed")])
+        if w.extra.get("compiled"):
+            entry["first_calls_s"] = [r.get("first_call_s") if r else None for r in results]
+            notes = sorted({n for r in results if r for n in _jit_notes(r)})
+            if notes:
+                entry["jit_notes"] = notes
         reasons = sorted({r.get("reason") for r in results if r and r.get("reason")})
         if reasons:
             entry["reasons"] = reasons
@@ -190,14 +200,34 @@ def summarize(w, runs: dict, systems) -> dict:
                  if a is not None and b is not None and b > 0]
         summary[s]["ratio"] = _median(pairs)
         summary[s]["ratios"] = pairs
+    if "jax" in summary and "chainrule" in summary:
+        cr, jx = summary["chainrule"], summary["jax"]
+        pairs = [a / b for a, b in zip(cr["values"], jx["values"]) if a is not None and b is not None and b > 0]
+        cr["vs_jax"] = _median(pairs)
+        firsts = [a / b for a, b in zip(cr.get("first_calls_s", []), jx.get("first_calls_s", []))
+                  if a is not None and b is not None and b > 0]
+        cr["first_vs_jax"] = _median(firsts)
     return summary
+
+
+def _jit_notes(result) -> list[str]:
+    """What a compiled workload's process said about cr.jit: fallbacks to eager, warnings."""
+    notes = list(result.get("warnings", []))
+    jit = result.get("jit") or {}
+    if jit.get("fallback"):
+        notes.append(jit["fallback"])
+    if jit.get("error"):
+        notes.append("jit status: " + jit["error"])
+    if jit.get("traces", 1) > 1:
+        notes.append(f"traced {jit['traces']} times")
+    return notes
 
 
 def verdict(w, summary) -> tuple[str, str]:
     """(target text, met / not met / n/a) for chainrule."""
     if w.target is None:
         return "", ""
-    kind, value = w.target
+    kind, value = w.target[:2]
     cr = summary.get("chainrule", {})
     if kind == "abs":
         text = f"<= {value:g} {w.unit}"
@@ -206,6 +236,15 @@ def verdict(w, summary) -> tuple[str, str]:
         text = f"<= {value:g}x NumPy"
         got = cr.get("ratio")
         value = value
+    elif kind == "compile":  # ("compile", first call <= value s, steady state <= w.target[2] s)
+        steady = w.target[2]
+        text = f"first call <= {value:g} s, later <= {steady * 1e3:g} ms"
+        first, median = cr.get("first_call_s"), cr.get("median")
+        if first is None or median is None:
+            got = None
+        else:
+            ok = first <= value and median / UNIT_SCALE[w.unit] <= steady
+            return text, "met" if ok else "NOT met"
     else:  # linear
         text = f"per link <= {value:g}x of 100k's"
         got = cr.get("per_link_growth")
@@ -239,7 +278,10 @@ def _cell(entry, unit):
     if not entry:
         return "–"
     if entry.get("median") is None:
-        statuses = [s for s in entry.get("statuses", []) if s != "ok"] or ["–"]
+        signals = sorted({r.split(":")[0][len("exit "):] for r in entry.get("reasons", []) if r.startswith("exit -")})
+        if signals:
+            return f"crashed (signal {', '.join(x.lstrip('-') for x in signals)})"
+        statuses = [s for s in entry.get("statuses", []) if s not in ("ok", "skipped")] or ["–"]
         return statuses[0]
     text = _fmt(entry["median"], unit)
     if "mismatch-timed" in entry.get("statuses", []):
@@ -254,6 +296,45 @@ def _ratio(entry):
 
 
 def table(rows) -> str:
+    eager = [r for r in rows if not r[1].extra.get("compiled")]
+    compiled = [r for r in rows if r[1].extra.get("compiled")]
+    parts = [eager_table(eager)] if eager else []
+    if compiled:
+        parts.append(compiled_table(compiled))
+    return "\n\n".join(parts)
+
+
+def _seconds(v):
+    return "–" if v is None else (f"{v * 1e3:.1f} ms" if v < 1 else f"{v:.2f} s")
+
+
+def compiled_table(rows) -> str:
+    """The compiled workloads: steady state (median after the first call) and the first call
+    (trace + compile + one run) of cr.jit and jax.jit, against the NumPy reference."""
+    lines = [
+        "| workload | unit | NumPy ref | chainrule jit | JAX jit | chainrule / NumPy | JAX / NumPy "
+        "| chainrule / JAX | first call: chainrule | first call: JAX | chainrule target | met? |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    notes = []
+    for label, w, summary in rows:
+        target, met = verdict(w, summary)
+        cr, jx = summary.get("chainrule", {}), summary.get("jax", {})
+        vs = cr.get("vs_jax")
+        lines.append(
+            f"| {label} | {w.unit} | {_cell(summary.get('numpy'), w.unit)} | {_cell(cr, w.unit)} | "
+            f"{_cell(jx, w.unit)} | {_ratio(cr)} | {_ratio(jx)} | {'–' if vs is None else f'{vs:.2f}x'} | "
+            f"{_seconds(cr.get('first_call_s'))} | {_seconds(jx.get('first_call_s'))} | {target} | {met} |"
+        )
+        for s in ("chainrule", "jax"):
+            for note in summary.get(s, {}).get("jit_notes", []):
+                notes.append(f"- {label} [{s}]: {note}")
+    if notes:
+        lines += ["", *notes]
+    return "\n".join(lines)
+
+
+def eager_table(rows) -> str:
     lines = [
         "| workload | unit | NumPy ref | chainrule | PyTorch | chainrule / NumPy | PyTorch / NumPy "
         "| chainrule target | met? | peers' NumPy ref |",
@@ -386,7 +467,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="one process per system, few samples")
     ap.add_argument("--tiny", action="store_true", help="tiny sizes, one call each: only checks everything runs")
     ap.add_argument("--only", help="comma-separated workloads, e.g. W1,W3 (W1, W5, W8 select their variants)")
-    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: numpy,chainrule,torch")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS),
+                    help="comma-separated: numpy,chainrule,torch,jax (jax runs the compiled workloads W1c-W8c)")
     ap.add_argument("--rounds", type=int, help="processes per system (overrides the mode's)")
     ap.add_argument("--blas-env", choices=("inherit", "both"), default="inherit",
                     help="'both' also runs the BLAS-heavy workloads with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE "
@@ -429,9 +511,9 @@ def main(argv=None) -> int:
     keys = select(args.only)
     wanted = [s.strip() for s in args.systems.split(",") if s.strip()]
     for s in wanted:
-        if s not in SYSTEMS:
-            raise SystemExit(f"--systems: unknown system {s!r}; known: {', '.join(SYSTEMS)}")
-    have_torch = _torch_available()
+        if s not in ALL_SYSTEMS:
+            raise SystemExit(f"--systems: unknown system {s!r}; known: {', '.join(ALL_SYSTEMS)}")
+    have = {s: _available(s) for s in ("torch", "jax")}
     if args.commit:
         rev = subprocess.run(["git", "rev-parse", "--short", args.commit], cwd=ROOT, capture_output=True,
                              text=True, timeout=10).stdout.strip() or args.commit
@@ -444,24 +526,25 @@ def main(argv=None) -> int:
     import signal
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the snapshot is removed and the child killed
     try:
-        return _run(args, mode, opts, keys, wanted, have_torch, head, source)
+        return _run(args, mode, opts, keys, wanted, have, head, source)
     finally:
         if SNAPSHOT:
             import shutil
             shutil.rmtree(SNAPSHOT.pop(), ignore_errors=True)
 
 
-def _run(args, mode, opts, keys, wanted, have_torch, head, source) -> int:
+def _run(args, mode, opts, keys, wanted, have, head, source) -> int:
     start = time.time()
     load_start = _load()
     print(f"chainrule benchmarks, mode {mode}, workloads {', '.join(keys)}; load average {load_start}", flush=True)
-    if "torch" in wanted and not have_torch:
-        print("PyTorch is not importable: its column stays empty", flush=True)
+    for s, name in (("torch", "PyTorch"), ("jax", "JAX")):
+        if s in wanted and not have[s] and any(s in WORKLOADS[k].systems for k in keys):
+            print(f"{name} is not importable: its column stays empty", flush=True)
 
     rows, record, all_results, failures = [], [], [], 0
     for key in keys:
         w = WORKLOADS[key]
-        systems = [s for s in w.systems if s in wanted and (s != "torch" or have_torch)]
+        systems = [s for s in w.systems if s in wanted and have.get(s, True)]
         if "numpy" not in systems:
             systems.insert(0, "numpy")
         if args.baseline and "chainrule" in systems:
@@ -471,9 +554,13 @@ def _run(args, mode, opts, keys, wanted, have_torch, head, source) -> int:
             env = _child_env(variant)
             runs = {s: [] for s in systems}
             wopts = opts | OVERRIDES.get(mode, {}).get(key, {})
+            crashed: set[str] = set()
             for r in range(rounds):
                 order = systems if r % 2 == 0 else systems[::-1]
                 for s in order:
+                    if s in crashed:  # a peer that crashed once is not run again (it costs minutes)
+                        runs[s].append({"status": "skipped", "reason": "crashed in an earlier round", "_mode": mode})
+                        continue
                     t0 = time.time()
                     result = spawn(key, s, mode, wopts, env, args.timeout)
                     result["_mode"] = mode
@@ -481,7 +568,12 @@ def _run(args, mode, opts, keys, wanted, have_torch, head, source) -> int:
                     runs[s].append(result)
                     all_results.append(result)
                     status = result.get("status")
-                    if status in ("mismatch", "mismatch-timed", "error"):
+                    if status == "error" and s in PEERS:
+                        # A peer's crash (JAX on W5c's 100,000-link chain) is reported, not our failure.
+                        crashed.add(s)
+                        print(f"  !! {key}{suffix} [{s}] crashed (a peer: reported, not counted as a failure): "
+                              f"{result.get('reason', '')}", flush=True)
+                    elif status in ("mismatch", "mismatch-timed", "error"):
                         failures += 1
                         print(f"  !! {key}{suffix} [{s}] {status}: {result.get('reason', '')}", flush=True)
                     else:
@@ -509,6 +601,10 @@ def _run(args, mode, opts, keys, wanted, have_torch, head, source) -> int:
     torch_info = next((r["torch"] for r in all_results if r.get("torch")), None)
     if torch_info:
         header.append(f"- PyTorch {torch_info['version']}, {torch_info['threads']} threads (= NumPy's BLAS threads)")
+    jax_info = next((r["jax"] for r in all_results if r.get("jax")), None)
+    if jax_info:
+        header.append(f"- JAX {jax_info['version']} (CPU, x64 enabled), threads: {jax_info['threads']}"
+                      + (f" (XLA_FLAGS={jax_info['xla_flags']})" if jax_info.get("xla_flags") else ""))
     text = "\n".join(header) + "\n\n" + table(rows) + "\n"
     print()
     print(text)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SYSTEMS = ("numpy", "chainrule", "torch")
+SYSTEMS = ("numpy", "chainrule", "torch")   # the eager workloads'
+ALL_SYSTEMS = SYSTEMS + ("jax",)            # jax: the compiled workloads' peer (benchmarks/compiled.py)
 
 
 class NotAvailable(Exception):
@@ -916,3 +917,7 @@ _add(Workload(
     systems=("numpy", "chainrule"), rtol=1e-10,
     notes="what vmap replaces: one cr.grad call per example",
 ))
+
+
+# The compiled variants W1c–W8c (cr.jit against jax.jit) register themselves here.
+from . import compiled as _compiled  # noqa: E402,F401
