@@ -24,9 +24,8 @@ HAVE = {s: importlib.util.find_spec(s) is not None for s in ("torch", "jax")}
 CASES = [(key, system) for key, w in WORKLOADS.items() for system in w.systems
          if system != "numpy" and HAVE.get(system, True)]
 COMPILED = [key for key, w in WORKLOADS.items() if w.extra.get("compiled")]
-# Compiled workloads that cr.jit runs eagerly on every call today (see benchmarks/README.md):
-# jacfwd under jit captures the primal tanh(A @ x), which carries tangents, as a closure tensor.
-KNOWN_FALLBACKS = {"W8c-fwd"}
+# Compiled workloads that cr.jit runs eagerly on every call today (see benchmarks/README.md).
+KNOWN_FALLBACKS: set[str] = set()
 
 
 @pytest.mark.parametrize("key, system", CASES, ids=[f"{k}-{s}" for k, s in CASES])

@@ -24,6 +24,7 @@ import numpy as np
 from .ir import Const, Guard, GuardMiss, Var, same
 
 _SCALARS = (bool, int, float, complex, str, type(None))
+_TAKEN = frozenset(dir(builtins)) | frozenset(keyword.kwlist)  # names a generated one must not shadow
 
 
 def _literal_ok(value: Any) -> bool:
@@ -43,7 +44,7 @@ class _Writer:
         self.globals: dict[str, Any] = {"np": np, "GuardMiss": GuardMiss, "same": same}
         self.by_id: dict[int, str] = {}
         self.lines: list[str] = []
-        self.used = set(self.globals) | set(dir(builtins)) | set(keyword.kwlist)
+        self.used = set(self.globals) | _TAKEN
 
     def fresh(self, stem: str) -> str:
         if stem not in self.used and stem.isidentifier():
@@ -65,7 +66,7 @@ class _Writer:
 
     def function(self, fn: Any, prim_name: str) -> str:
         stem = prim_name if prim_name.isidentifier() else "op"
-        if stem in dir(builtins) or keyword.iskeyword(stem):
+        if stem in _TAKEN:
             stem += "_"
         return self.global_(fn, stem)
 

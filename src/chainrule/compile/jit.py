@@ -21,6 +21,7 @@ when a call needs a graph or tangents (arguments that require grad, inside ``gra
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -184,7 +185,13 @@ class Jitted:
 
     def _trace_and_store(self, key: tuple, args: tuple, kwargs: dict, statics: frozenset,
                          retrace: bool) -> tuple[Any, Graph | None]:
-        result, graph, impurities = trace(self.f, args, kwargs, self.name, statics)
+        collecting = gc.isenabled()
+        gc.disable()  # tracing and compiling make many objects and no cycles: the collector would rescan them
+        try:
+            result, graph, impurities = trace(self.f, args, kwargs, self.name, statics)
+        finally:
+            if collecting:
+                gc.enable()
         self.traces += 1
         with self._lock:
             entries = self._cache.setdefault(key, [])
