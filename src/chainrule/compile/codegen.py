@@ -111,18 +111,19 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
             position += 1
 
     flush()
-    for eq in equations:
+    dead = _dead_after(equations, guards, outputs, writes or ())
+    for k, eq in enumerate(equations):
         fn = w.function(_specialised(eq), eq.prim.name)
         args = [w.value(o) for o in eq.operands]
         if getattr(eq.prim, "draws", False):  # a random draw: its parameters say what it draws
             body.append(f"{eq.out.name} = {fn}()  # random numbers ({eq.params['op']})")
-            done.add(eq.out.index)
-            flush()
-            continue
-        args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
-        body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
+        else:
+            args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
+            body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
         done.add(eq.out.index)
         flush()
+        if dead[k]:  # values no later line reads: their memory goes back now (liveness)
+            body.append(f"del {', '.join(v.name for v in dead[k])}")
     if position < len(pending):
         raise AssertionError("a guard on a value no equation computes")
     for target, value in writes or ():
@@ -132,6 +133,31 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     params = ", ".join(v.name for v in inputs + captured if v.name)
     source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
     return source, w.globals
+
+
+def _dead_after(equations: list, guards: list[Guard], outputs: list[Any], writes: Any) -> list[list[Var]]:
+    """For each equation, the values computed by equations whose last reader it is (or its
+    guard): deleted after it, so the peak memory is that of the live values only, as in eager
+    mode. Values returned or written back stay."""
+    position = {eq.out.index: k for k, eq in enumerate(equations)}
+    last: dict[int, int] = {}
+    values: dict[int, Var] = {}
+    for k, eq in enumerate(equations):
+        values[eq.out.index] = eq.out
+        last.setdefault(eq.out.index, k)  # a value nothing reads dies at once
+        for v in eq.uses():
+            if v.index in position:
+                last[v.index] = k
+    for g in guards:  # a guard runs right after its value is computed
+        if g.var.index in position:
+            last[g.var.index] = max(last.get(g.var.index, 0), position[g.var.index])
+    kept = {o.index for o in outputs if isinstance(o, Var)}
+    kept |= {v.index for _, v in writes if isinstance(v, Var)}
+    dead: list[list[Var]] = [[] for _ in equations]
+    for index, k in last.items():
+        if index not in kept:
+            dead[k].append(values[index])
+    return dead
 
 
 def _dummy(item: Any) -> Any:
