@@ -123,7 +123,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         done.add(eq.out.index)
         flush()
         if dead[k]:  # values no later line reads: their memory goes back now (liveness)
-            body.append(f"del {', '.join(v.name for v in dead[k])}")
+            body.append(f"del {', '.join(str(v.name) for v in dead[k])}")
     if position < len(pending):
         raise AssertionError("a guard on a value no equation computes")
     for target, value in writes or ():
