@@ -52,9 +52,8 @@ from ..core import tracing
 from ..core.dtypes import get_default_dtype, resolve
 from ..core.tensor import Tensor
 from .ir import Const, Equation, Guard, Var
-from .trace import user_line
+from .trace import chosen_impl, user_line
 
-_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 # Random draws of creation functions make tensors with values (captured, read at each call);
 # other impurities met just before a symbolic operation concern it and are refused.
 _CAPTURABLE = ("random numbers (rand", "random numbers (generator)")
@@ -278,13 +277,8 @@ class Recorder:
             raise SymbolicError(f"{pending} on symbolic tensors (from the placeholders {_names(sources)}; "
                                 f"noticed at {prim.name}): a graph cannot hold it")
         local.impurity = None
-        impl = prim.impl
-        if prim.adapt is not None and len(args) == 1:
-            dt = getattr(getattr(args[0], "_data", args[0]), "dtype", None)
-            if dt is not _F64 and dt is not _F32:
-                impl = prim.adapt
         out = self.new_var(result._data, "eq")
-        out.eq = Equation(prim, impl, operands, kept, out)
+        out.eq = Equation(prim, chosen_impl(prim, args), operands, kept, out)
         out.sources = frozenset(sources)
         guards = getattr(local, "guards", None)
         if guards:

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..core import backend as B
+from ..core.modes import state
 from ..core.tensor import Tensor
-from ..core.views import view_info
+from ..core.views import replay, view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -44,6 +45,16 @@ def user_line() -> str:
             return f"{os.path.basename(path)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return ""
+
+
+def chosen_impl(prim: Any, args: tuple) -> Any:
+    """The implementation the dispatch ran for these operands (``Primitive.__call__``: the
+    guarded form ``adapt`` for one operand of a dtype other than float32/float64)."""
+    if prim.adapt is not None and len(args) == 1:
+        dt = getattr(getattr(args[0], "_data", args[0]), "dtype", None)
+        if dt is not _F64 and dt is not _F32:
+            return prim.adapt
+    return prim.impl
 
 
 class Tracer:
@@ -157,13 +168,8 @@ class Tracer:
     def record(self, prim: Any, args: tuple, params: dict, result: Tensor) -> None:
         operands = [self.operand(a) for a in args]
         kept = {k: self.param(v) for k, v in params.items()}
-        impl = prim.impl
-        if prim.adapt is not None and len(args) == 1:
-            dt = getattr(getattr(args[0], "_data", args[0]), "dtype", None)
-            if dt is not _F64 and dt is not _F32:
-                impl = prim.adapt
         out = self.new_var(result._data, "eq")
-        self.equations.append(Equation(prim, impl, operands, kept, out))
+        self.equations.append(Equation(prim, chosen_impl(prim, args), operands, kept, out))
         self.bind(result, out)
 
     def converted(self, tensor: Tensor, kind: str, value: Any) -> None:
@@ -247,10 +253,7 @@ class Tracer:
             info = view_info(view)
             if info is None or info.base is not root:
                 continue
-            current: Any = root
-            for prim, params in info.chain:
-                current = prim(current, **params)
-            self.rebind(view, self.operand(current))
+            self.rebind(view, self.operand(replay(root, info.chain, state.grad_enabled)))
 
     def write_backs(self) -> list[tuple[Var, Any, Tensor]]:
         """``(initial Var, final value, tensor)`` for each input or captured tensor whose value

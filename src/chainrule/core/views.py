@@ -160,18 +160,23 @@ def rebase_views(root: Tensor, history_changed: bool = True, written: Tensor | N
     counter[1][:] = live
 
 
-def _retangent(view, info, root) -> None:
-    """The forward-mode tangents of a view made in no_grad mode, replayed from ``root``'s (its
-    values changed in place: so did their tangents)."""
+def replay(root, chain, grad_enabled: bool):
+    """A view's chain of view operations applied to ``root`` again, in the grad mode given."""
     previous = state.grad_enabled
-    state.grad_enabled = False
+    state.grad_enabled = grad_enabled
     try:
         current = root
-        for prim, params in info.chain:
+        for prim, params in chain:
             current = prim(current, **params)
     finally:
         state.grad_enabled = previous
-    view._tangents = current._tangents
+    return current
+
+
+def _retangent(view, info, root) -> None:
+    """The forward-mode tangents of a view made in no_grad mode, replayed from ``root``'s (its
+    values changed in place: so did their tangents)."""
+    view._tangents = replay(root, info.chain, False)._tangents
 
 
 def _rebase(view, info, root, written: bool) -> None:
@@ -186,14 +191,7 @@ def _rebase(view, info, root, written: bool) -> None:
     if not root._requires_grad and root._tangents is None:
         node = requires = tangents = None
     else:
-        previous = state.grad_enabled
-        state.grad_enabled = True
-        try:
-            current = root
-            for prim, params in info.chain:
-                current = prim(current, **params)
-        finally:
-            state.grad_enabled = previous
+        current = replay(root, info.chain, True)
         node, requires, tangents = current._node, current._requires_grad, current._tangents
     if type(view) is _RetainPendingView:  # the node that holds its retain_grad() is waiting
         old = view._hooks
