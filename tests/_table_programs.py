@@ -575,12 +575,18 @@ def check_vmap_grad(p: Program) -> None:
 def check_jit(p: Program) -> None:
     """``cr.jit(f)`` and ``cr.jit(cr.grad(f))`` traced at x0, then called on other inputs near
     it, against eager mode (the same implementations: to rounding); with a changed decision the
-    function is traced again, still equal."""
+    function is traced again, still equal. ``jit(f)`` on an input that requires grad (one node
+    recorded per call) and ``backward()`` through it against ``grad(f)``."""
     f = Compiled(p)
     jf, jg = cr.jit(f), cr.jit(cr.grad(f))
     for x in batch(p.x0()):
         close(value(jf, x), value(f, x), "jit(f) vs f", rtol=1e-12, atol=1e-300)
-        close(jg(cr.tensor(x)).numpy(), cr.grad(f)(cr.tensor(x)).numpy(), "jit(grad(f)) vs grad(f)",
+        want = cr.grad(f)(cr.tensor(x)).numpy()
+        close(jg(cr.tensor(x)).numpy(), want, "jit(grad(f)) vs grad(f)", rtol=1e-12, atol=1e-300)
+        xt = cr.tensor(x, requires_grad=True)  # the call recorded as one node, then backward()
+        out = jf(xt)
+        got = cr.autograd.grad(out, [xt], allow_unused=True)[0] if out.requires_grad else None
+        close(np.zeros_like(want) if got is None else got.numpy(), want, "backward() through jit(f) vs grad(f)",
               rtol=1e-12, atol=1e-300)
 
 

@@ -707,3 +707,27 @@ def test_copy_and_fill_record_gradients():
     filled.fill_(value)
     (filled * cr.tensor(np.arange(6.0).reshape(2, 3))).sum().backward()
     close(value.grad, 15.0)
+
+
+def test_a_custom_function_with_two_results_differentiates_twice():
+    """``create_graph=True`` through a multi-output ``Function`` (its backward written with
+    tensor operations): the second derivative, against the closed form. It used to crash in the
+    engine (a node with several results kept its cotangents for pictures as one array)."""
+
+    class Two(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * 2, x * x
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            (x,) = ctx.saved_tensors
+            return g1 * 2 + g2 * 2 * x
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    a, b = Two.apply(x)
+    (g,) = cr.autograd.grad((a + b ** 2).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 2 + 4 * np.array([1.0, 8.0]))  # d/dx (2x + x^4)
+    (h,) = cr.autograd.grad(g.sum(), [x])
+    np.testing.assert_allclose(h.numpy(), 12 * np.array([1.0, 4.0]))

@@ -28,7 +28,9 @@ from .passes import optimise
 from .trace import Tracer
 
 MISMATCH = object()     # a captured tensor is gone, or changed shape or dtype: trace again
-NEEDS_GRAPH = object()  # a captured tensor requires grad or carries tangents: run eagerly
+NEEDS_GRAPH = object()  # a captured tensor carries tangents: run eagerly
+CARRIES_GRAPH = ("results that carry a graph (they depend on tensors that require grad: the call runs "
+                 "eagerly so that backward() through them works)")
 
 
 class ImpureError(RuntimeError):
@@ -98,13 +100,18 @@ class Graph:
         self.single = False
         self.builder: Any = None
         self.flat_key: tuple | None = None
-        self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
+        self._generate(hidden)
+
+    def _generate(self, hidden: list[Any]) -> None:
+        """``self.source`` and ``self.fn``: the generated code of the graph."""
+        name = _identifier(self.name)
+        self.source, globals_ = codegen.generate(name, self.inputs, [v for v, _ in self.captured],
                                                  self.equations, self.guards, self.outputs + hidden, self.writes)
-        self.fn = codegen.build(self.source, globals_, _identifier(name))
-        fast = None if self.writes or self.slow else scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
-                               self.guards, self.outputs)
+        self.fn = codegen.build(self.source, globals_, name)
+        fast = None if self.writes or self.slow else scalar.generate(name, self.inputs, [v for v, _ in self.captured],
+                                                                     self.equations, self.guards, self.outputs)
         if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
-            self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, _identifier(name))
+            self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, name)
             self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
 
     # --- running ----------------------------------------------------------------------------
@@ -321,14 +328,24 @@ def _identifier(name: str) -> str:
 
 
 def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: frozenset = frozenset(),
-          optimised: bool = True, op: str = "jit") -> tuple[Any, Graph | None, list[str]]:
+          optimised: bool = True, op: str = "jit", joint: Any = None,
+          records: Any = None) -> tuple[Any, Graph | None, list[str]]:
     """Run ``f(*args, **kwargs)`` eagerly, tracing it: ``(result, graph, impurities)``, the graph
-    None when the function did something compiled code could not repeat."""
+    None when the function did something compiled code could not repeat. ``joint``: the class
+    of a graph of ``f`` and its vector-Jacobian product together (``joint.JointGraph``: ``f`` runs
+    on fresh leaves in place of the arguments that require grad, then the backward pass of its
+    results is traced with cotangents as further inputs). ``records``: that class, taken for a
+    call whose results turn out to require grad (through tensors ``f`` reads from outside)."""
     leaves, in_def = tree_flatten([list(args), kwargs])
     tracer = Tracer()
     kinds = []
     seen: dict[int, int] = {}
-    for i, leaf in enumerate(leaves):
+    call_leaves = leaves
+    if joint is not None:
+        call_leaves = joint.leaves_for_trace(leaves, statics)
+        call_args, kwargs = tree_unflatten(in_def, call_leaves)
+        args = tuple(call_args)
+    for i, leaf in enumerate(call_leaves):
         kind = _leaf_kind(leaf) if i not in statics else "static"
         if kind != "static" and id(leaf) in seen:
             kind = "alias"  # the same object twice: one input (the signature records it)
@@ -337,9 +354,15 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
             seen[id(leaf)] = i
             tracer.add_input(leaf)
     previous = tracing.push(tracer)
+    found: dict[str, Any] = {}
     try:
         result = f(*args, **kwargs)
         out_leaves, out_def = tree_flatten(result)
+        if joint is None and records is not None and any(
+                isinstance(leaf, Tensor) and leaf._requires_grad and leaf._tangents is None for leaf in out_leaves):
+            joint = records
+        if joint is not None:
+            tracer.joint = found = joint.trace_backward(tracer, out_leaves)
         outputs: list[Any] = []
         out_kinds = []
         for leaf in out_leaves:
@@ -350,6 +373,8 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 _check_output(op, name, leaf)
                 outputs.append(Const(leaf))
                 out_kinds.append("static")
+        if joint is not None:  # the gradients: outputs after f's own
+            outputs += [Const(None) if g is None else g for g in found["grads"]]
     finally:
         tracing.pop(previous)
     inputs_by_id = {id(t): k for k, t in enumerate(tracer.input_tensors) if t is not None}
@@ -365,10 +390,9 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 tracer.impure(f"{what} reached in a way jit cannot look up again at every call (pass "
                               f"it as an argument, or keep it in a closure, a global, a module or an "
                               f"optimizer)")
-    if any(isinstance(leaf, Tensor) and (leaf._requires_grad or leaf._tangents is not None) for leaf in out_leaves) \
-            or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
-        tracer.impure("results that carry a graph (they depend on tensors that require grad: the call runs "
-                      "eagerly so that backward() through them works)")
+    if any(isinstance(leaf, Tensor) and (leaf._tangents is not None or leaf._requires_grad and joint is None)
+           for leaf in out_leaves) or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
+        tracer.impure(CARRIES_GRAPH)
     if tracer.impurities:
         return result, None, tracer.impurities
 
@@ -388,12 +412,15 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
     tracer.grad_outputs = grads
     tracer.state_locators = [(locate(t), fn, value, what) for t, fn, value, what in tracer.state_checks]
     _name_inputs(tracer, f, leaves, kinds, len(args) if not kwargs else -1)
-    graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
+    if joint is not None:
+        graph: Graph = joint(name, tracer, in_def, kinds, outputs, out_def, optimised)
+    else:
+        graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
     graph.out_kinds = out_kinds
     graph.f = f
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
     graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)
-    if not kwargs and len(leaves) == len(args) and all(k == "tensor" for k in kinds):
+    if joint is None and not kwargs and len(leaves) == len(args) and all(k == "tensor" for k in kinds):
         graph.flat_key = tuple((v.shape, np.dtype(v.dtype)) for v in graph.inputs)
     return result, graph, []
 

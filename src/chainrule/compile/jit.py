@@ -7,10 +7,12 @@ tracing it; later calls run the generated code. Decisions ``f`` made on traced v
 x.sum() > 0``, ``float(t)``) are checked on every call: when one comes out differently, ``f``
 is traced again for that case (up to ``MAX_TRACES`` per signature, then a warning names the
 decision that keeps changing). Tensors ``f`` reaches through closures or modules are read at
-every call. ``f`` runs eagerly, every time, where compiled code could not repeat it: in-place
-changes of tensors, random numbers, ``backward()`` into ``.grad`` (one warning says why); and
-when a call needs a graph or tangents (arguments that require grad, inside ``grad``/``vmap``/
-``jvp``), so ``jit`` composes with every transform. Example::
+every call; in-place changes, random numbers and ``backward()`` into ``.grad`` are repeated by
+the generated code (a whole training step compiles). A call on tensors that require grad (its
+arguments, or parameters ``f`` reads) records one node, ``CompiledFunctionBackward``, whose
+backward pass is generated code too (``joint``); ``cr.grad(cr.jit(f))`` runs both. ``f`` runs
+eagerly where compiled code could not repeat it (one warning says why), and when a call needs
+tangents (inside ``jvp``/``jacfwd``/``vmap``), so ``jit`` composes with every transform. Example::
 
     >>> step = cr.jit(lambda w, x: cr.grad(lambda w: ((x @ w).tanh() ** 2).sum())(w))
     >>> step(cr.ones(3), cr.ones(4, 3))        # traced
@@ -35,28 +37,34 @@ from ..core.tensor import Tensor
 from ..transforms.pytree import tree_flatten
 from .graph import MISMATCH, NEEDS_GRAPH, Graph, ImpureError, trace
 from .ir import GuardMiss
+from .joint import JointGraph, restore_rng, rng_state
 
 MAX_TRACES = 8  # per signature: past this, the oldest trace goes and a warning names the decision
 
 _EAGER = "eager"
 
 
-def _eager_call(args: Sequence[Any], kwargs: dict) -> bool:
-    """Whether this call must run ``f`` eagerly: a transform or vmap is open, or an argument
-    needs a graph or tangents (a compiled call records nothing), or a trace is running (an
-    inner jit is part of the outer one's trace)."""
-    if state.forward_levels or state.vmap_levels or state.transform_depth or tracing.active[0] and tracing.current():
-        return True
-    leaves, _ = tree_flatten([list(args), kwargs])
+_PLAIN, _GRAPH, _EAGERLY = 0, 1, 2
+
+
+def _call_kind(leaves: Sequence[Any]) -> int:
+    """How this call runs: ``_EAGERLY`` (``f`` itself) when a transform or vmap is open, an
+    argument carries tangents, or a trace is running (an inner jit is part of the outer one's
+    trace); ``_GRAPH`` (compiled, recording one node) when an argument requires grad and grad
+    mode is on; else ``_PLAIN`` (compiled, recording nothing)."""
+    if state.forward_levels or state.vmap_levels or tracing.active[0] and tracing.current():
+        return _EAGERLY
     if tracing.symbolic[0] is not None and tracing.symbolic[0].holds(leaves):
-        return True  # symbolic tensors (cr.placeholder): f runs on them, recorded into their graph
+        return _EAGERLY  # symbolic tensors (cr.placeholder): f runs on them, recorded into their graph
+    kind = _PLAIN
     for leaf in leaves:
         if isinstance(leaf, Tensor):
             data = leaf._data
-            if leaf._requires_grad or leaf._tangents is not None or (
-                    type(data) is not np.ndarray and not isinstance(data, np.generic)):
-                return True
-    return False
+            if leaf._tangents is not None or (type(data) is not np.ndarray and not isinstance(data, np.generic)):
+                return _EAGERLY
+            if leaf._requires_grad:
+                kind = _GRAPH if state.grad_enabled else kind
+    return kind
 
 
 def _signature(leaves: list[Any], statics: frozenset) -> tuple:
@@ -93,8 +101,9 @@ class Jitted:
         self.traces = 0  # how many times f was traced (for tests and the curious)
         functools.update_wrapper(self, f)
 
-    def _prepare(self, args: tuple, kwargs: dict) -> tuple[tuple, list[Any], frozenset]:
-        leaves, _ = tree_flatten([list(args), kwargs])
+    def _prepare(self, args: tuple, kwargs: dict, leaves: list[Any] | None = None) -> tuple[tuple, list[Any], frozenset]:
+        if leaves is None:
+            leaves, _ = tree_flatten([list(args), kwargs])
         statics = self._static_leaves(args)
         return _signature(leaves, statics), leaves, statics
 
@@ -116,20 +125,57 @@ class Jitted:
             result = self._fast(args)
             if result is not _MISS:
                 return result
-        if _eager_call(args, kwargs):
+        leaves, _ = tree_flatten([list(args), kwargs])
+        kind = _call_kind(leaves)
+        if kind == _EAGERLY:
             return self.f(*args, **kwargs)
-        key, leaves, statics = self._prepare(args, kwargs)
+        key, leaves, statics = self._prepare(args, kwargs, leaves)
+        key = self._keyed(key, kind, leaves)
         with self._lock:
             entries = list(self._cache.get(key, ()))
         for entry in entries:
             if entry is _EAGER:
                 return self.f(*args, **kwargs)
+            if isinstance(entry, JointGraph):  # results that need a graph: one node records the call
+                try:
+                    result = entry.call(self.f, args, kwargs, leaves)
+                except GuardMiss as miss:
+                    self._last_miss = entry.guards[miss.index]
+                    continue
+                if result is NEEDS_GRAPH:
+                    return self.f(*args, **kwargs)
+                if result is not MISMATCH:
+                    return result
+                continue
             result = self._run(entry, leaves, args)
             if result is _RUN_EAGER:
                 return self.f(*args, **kwargs)
             if result is not _MISS:
                 return result
-        return self._trace_and_store(key, args, kwargs, statics, bool(entries))[0]
+        saved = rng_state()
+        traced, graph = self._trace_and_store(key, args, kwargs, statics, bool(entries),
+                                              JointGraph if kind == _GRAPH else None)
+        if graph is None and kind == _GRAPH:
+            # f runs eagerly: the traced run's results are not those of the caller's tensors (it
+            # ran on fresh leaves in their place), so f runs again, drawing the same numbers
+            restore_rng(saved)
+            return self.f(*args, **kwargs)
+        if not isinstance(graph, JointGraph):  # (or none: f runs eagerly) the traced run's results are the call's
+            return traced
+        # The traced run's results are not recorded as one node: the compiled forward code runs
+        # now, drawing the random numbers the traced run drew.
+        restore_rng(saved)
+        result = graph.call(self.f, args, kwargs, leaves)
+        if result is MISMATCH or result is NEEDS_GRAPH:
+            raise AssertionError("jit: a graph traced for a call does not match it")
+        return result
+
+    @staticmethod
+    def _keyed(key: tuple, kind: int, leaves: list[Any]) -> tuple:
+        """The cache key of a call: its signature, grad mode, and which arguments require grad."""
+        if kind == _GRAPH:
+            return ("graph", key, tuple(isinstance(leaf, Tensor) and leaf._requires_grad for leaf in leaves))
+        return (key, state.grad_enabled)
 
     def _fast(self, args: tuple) -> Any:
         """A call whose arguments are all tensors of NumPy data, none requiring grad, no
@@ -184,15 +230,20 @@ class Jitted:
             return _MISS
 
     def _trace_and_store(self, key: tuple, args: tuple, kwargs: dict, statics: frozenset,
-                         retrace: bool) -> tuple[Any, Graph | None]:
+                         retrace: bool, joint: Any = None) -> tuple[Any, Graph | None]:
         collecting = gc.isenabled()
         gc.disable()  # tracing and compiling make many objects and no cycles: the collector would rescan them
         try:
-            result, graph, impurities = trace(self.f, args, kwargs, self.name, statics)
+            result, graph, impurities = trace(self.f, args, kwargs, self.name, statics, joint=joint,
+                                              records=JointGraph if state.grad_enabled else None)
         finally:
             if collecting:
                 gc.enable()
         self.traces += 1
+        if isinstance(graph, JointGraph):
+            impurities = graph.unsplittable()
+            if impurities:
+                graph = None
         with self._lock:
             entries = self._cache.setdefault(key, [])
             if graph is None:
@@ -223,12 +274,14 @@ class Jitted:
     def graph(self, *args: Any, **kwargs: Any) -> Graph:
         """The optimised graph the call ``f(*args, **kwargs)`` runs (traced now if need be)."""
         key, leaves, statics = self._prepare(args, kwargs)
+        kind = _call_kind(leaves)
+        key = self._keyed(key, kind, leaves)
         with self._lock:
             entries = list(self._cache.get(key, ()))
         for entry in entries:  # the latest trace for this signature (its guards are not run here)
-            if entry is not _EAGER and entry.arrays_of(leaves) is not None:
+            if isinstance(entry, Graph) and entry.arrays_of(leaves) is not None:
                 return entry
-        _, graph = self._trace_and_store(key, args, kwargs, statics, False)
+        _, graph = self._trace_and_store(key, args, kwargs, statics, False, JointGraph if kind == _GRAPH else None)
         if graph is None:
             raise ImpureError(f"jit: {self.name} has no graph: it runs eagerly (see the warning)")
         return graph

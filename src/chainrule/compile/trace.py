@@ -80,6 +80,7 @@ class Tracer:
         self.grad_outputs: list[tuple] = []  # (locator, value): filled in once the call returned
         self.effects: list[Any] = []  # Python state changes to make after each compiled call
         self.state_locators: list[tuple] = []
+        self.joint: dict[str, Any] | None = None  # the traced backward pass (joint.JointGraph)
         self.count = 0
 
     # --- variables ----------------------------------------------------------------------------
@@ -109,12 +110,20 @@ class Tracer:
         var = self.vars.get(id(tensor))
         if var is not None:
             return var
+        const = self.consts.get(id(tensor))
+        if const is not None:
+            return const  # type: ignore[return-value]
         data = tensor._data
         var = self.by_data.get(id(data))
         if var is not None:  # another tensor around a traced array (detach(), a wrapper)
             self.vars[id(tensor)] = var
             self.keep.append(tensor)
             return var
+        if id(tensor) in self.born_ids and not tensor._requires_grad:
+            # made by f from Python values (cr.zeros(3)): a constant, as it was when first read
+            const = self.consts[id(tensor)] = Const(np.array(data, copy=True))
+            self.keep.append(tensor)
+            return const  # type: ignore[return-value]
         if getattr(data, "ns", None) is not None:
             self.impure("a batched tensor of vmap met outside its batching rules")
         elif type(data) is not np.ndarray and not isinstance(data, np.generic):
@@ -196,9 +205,21 @@ class Tracer:
     # --- in-place writes ------------------------------------------------------------------
     def writing(self, tensor: Tensor) -> None:
         self.expected.add(id(tensor))
+        self._before_write(tensor)
         info = view_info(tensor)
         if info is not None:
             self.expected.add(id(info.base))
+            self._before_write(info.base)
+
+    def _before_write(self, tensor: Tensor) -> None:
+        """A tensor about to be changed in place whose value the trace holds as a constant: the
+        constant keeps the value from before the write (the equations that read it see that)."""
+        const = self.consts.get(id(tensor))
+        if const is None and id(tensor) in self.born_ids and id(tensor) not in self.vars \
+                and id(tensor._data) not in self.by_data:
+            self.var_of(tensor)  # made by f, first met by this write: its value now, a constant
+        elif const is not None and isinstance(const.value, np.ndarray) and const.value is tensor._data:
+            const.value = const.value.copy()
 
     def bumped(self, tensor: Tensor) -> None:
         if id(tensor) not in self.expected:
@@ -211,6 +232,7 @@ class Tracer:
     def rebind(self, tensor: Any, value: Any) -> None:
         """``tensor`` (and every tensor around its array) holds ``value`` (a Var or a Const) now."""
         self.vars[id(tensor)] = value
+        self.consts.pop(id(tensor), None)
         self.by_data[id(tensor._data)] = value
         self.keep.append(tensor)
         self.keep.append(tensor._data)

@@ -124,7 +124,7 @@ def _walk(grads, consumers, m, traced, single, wanted, results, retain_graph, ac
         if node.extra is not None or wanted is not None and node in wanted:  # hooks, retain_grad, targets
             cotangent, lent = _node_extras(node, cotangent, node not in borrowed, traced, single, wanted,
                                            results, accumulate)
-        if single and type(node.output) is not tuple:  # a small output: its gradient kept for pictures
+        if single and type(node.output) is not tuple and node.output is not None:  # a small output: its gradient kept for pictures
             node.grad_value = cotangent._data if traced else cotangent
             lent = True
         prim = node.prim
