@@ -329,3 +329,56 @@ def test_random_programs_equal_torch(seed):
     _, tt = torch.func.jvp(lambda z, w: program(torch, z, w), (torch.tensor(a), torch.tensor(b)),
                            (torch.tensor(ta), torch.tensor(tb)))
     np.testing.assert_allclose(t.numpy(), _np(tt), rtol=1e-8, atol=1e-10)
+
+
+def test_custom_functions_with_complex_values_follow_pytorchs_convention():
+    """``cr.autograd.Function`` written as for PyTorch (its backward receives and returns
+    PyTorch's conjugate-convention gradients) on complex inputs and results: the gradients equal
+    PyTorch's. Complex results used to get no gradient at all, silently."""
+    torch = pytest.importorskip("torch")
+    c = 0.3 - 1.2j
+
+    def functions(lib):
+        class Scale(lib.autograd.Function):  # holomorphic: complex in, complex out
+            @staticmethod
+            def forward(ctx, z):
+                return z * c
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * np.conj(c)
+
+        class Power(lib.autograd.Function):  # complex in, real out: |z|^2
+            @staticmethod
+            def forward(ctx, z):
+                ctx.save_for_backward(z)
+                return (z * z.conj()).real
+
+            @staticmethod
+            def backward(ctx, g):
+                (z,) = ctx.saved_tensors
+                return 2 * g * z
+
+        class Embed(lib.autograd.Function):  # real in, complex out: x * c
+            @staticmethod
+            def forward(ctx, x):
+                return x * c
+
+            @staticmethod
+            def backward(ctx, g):
+                return (g * np.conj(c)).real
+
+        return Scale, Power, Embed
+
+    z0 = np.array([1 + 2j, -0.5 + 1j, 0.25 - 3j])
+    x0 = np.array([0.5, -1.5, 2.0])
+    grads = []
+    for lib, make in ((torch, lambda a: torch.tensor(a, requires_grad=True)), (cr, lambda a: cr.tensor(a, requires_grad=True))):
+        Scale, Power, Embed = functions(lib)
+        z, x = make(z0), make(x0)
+        loss = (Scale.apply(z).abs() ** 3).sum() + (Power.apply(Scale.apply(z)) * x).sum() \
+            + (Embed.apply(x) * z).imag.sum() + (z * z).real.sum()
+        loss.backward()
+        grads.append((z.grad.detach().numpy(), x.grad.detach().numpy()))
+    np.testing.assert_allclose(grads[1][0], grads[0][0], rtol=1e-12)
+    np.testing.assert_allclose(grads[1][1], grads[0][1], rtol=1e-12)

@@ -68,6 +68,11 @@ class _Cotangents(list):
         return self
 
 
+def _conj(t: Tensor, traced: bool) -> Tensor:
+    """The complex conjugate of a cotangent: recorded when the backward pass is (create_graph)."""
+    return t.conj() if traced else Tensor._wrap(np.conj(t._data))
+
+
 def _select_vjp(m, g, ans, parent, index, count):
     slots = _Cotangents([None] * count)
     slots[index] = g
@@ -83,6 +88,8 @@ def _function_vjp(cls):
                 cot = np.zeros(shape, dtype=dtype) if ctx.materialize_grads else None
             if cot is not None and not isinstance(cot, Tensor):
                 cot = Tensor._wrap(np.asarray(cot))
+            if cot is not None and np.iscomplexobj(cot._data):
+                cot = _conj(cot, traced)  # PyTorch's convention for the user's backward (engine.py's doc)
             wrapped.append(cot)
         result = cls.backward(ctx, *wrapped)
         if not isinstance(result, tuple):
@@ -100,6 +107,8 @@ def _function_vjp(cls):
                 continue
             if not isinstance(r, Tensor):
                 r = Tensor._wrap(np.asarray(r))
+            if np.iscomplexobj(r._data):
+                r = _conj(r, traced)  # back to the walk's convention
             out.append(r if traced else r._data)
         return out
 
@@ -197,7 +206,7 @@ class Function:
             node = _node(prim, args, {"ctx": ctx, "shapes": shapes})
             node.saved = node.saved_data = ()
             for i, o in enumerate(outs):
-                if id(o) in ctx._non_differentiable or o._data.dtype.kind != "f":
+                if id(o) in ctx._non_differentiable or o._data.dtype.kind not in "fc":
                     results.append(_fresh(o))
                     continue
                 target = node

@@ -72,11 +72,6 @@ class JointGraph(Graph):
         from ..autograd.core import grad as autograd_grad
 
         diff = [k for k, leaf in enumerate(out_leaves) if isinstance(leaf, Tensor) and leaf._requires_grad]
-        for k in diff:
-            kind = np.dtype(out_leaves[k]._data.dtype).kind
-            if kind != "f":
-                tracer.impure(f"a result of dtype {out_leaves[k]._data.dtype} that requires grad (a compiled "
-                              f"call records gradients of real floating-point results only)")
         targets: list[Tensor] = []
         target_vars: list[Var] = []
         for var, t in zip(tracer.inputs, tracer.input_tensors):
@@ -240,10 +235,7 @@ def _node_class(graph: JointGraph) -> type:
             grads = _eager_vjp(graph, ctx.call, tensors, cotangents, tensor_positions)
         else:
             cots = [c._data for k, c in zip(tensor_positions, cotangents) if k in diff]
-            # (complex gradients: the traced backward pass gave PyTorch's convention, the
-            # conjugate of the engine's walk's, which the node hands on)
-            grads = [None if g is None else Tensor._wrap(np.conj(g) if np.iscomplexobj(g) else g)
-                     for g in graph.backward_fn(*ctx.residuals, *cots)]
+            grads = [None if g is None else Tensor._wrap(g) for g in graph.backward_fn(*ctx.residuals, *cots)]
         return (*(None if s is None else grads[s] for s in slots), None)
 
     return type(NAME, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
@@ -280,8 +272,7 @@ def _eager_vjp(graph: JointGraph, call: _Call, tensors: tuple, cotangents: tuple
         diff = graph.joint["diff"]
         outs = [out_leaves[k] for k in diff]
         cots = [c for k, c in zip(positions, cotangents) if k in diff]
-        grads = autograd_grad(outs, targets, grad_outputs=cots, create_graph=True, allow_unused=True)
-        return [g.conj() if g is not None and np.dtype(g.dtype).kind == "c" else g for g in grads]
+        return list(autograd_grad(outs, targets, grad_outputs=cots, create_graph=True, allow_unused=True))
 
 
 def rng_state() -> tuple[Any, Any]:
