@@ -420,9 +420,30 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
     graph.f = f
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
     graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)
-    if joint is None and not kwargs and len(leaves) == len(args) and all(k == "tensor" for k in kinds):
-        graph.flat_key = tuple((v.shape, np.dtype(v.dtype)) for v in graph.inputs)
+    if joint is None and not kwargs and all(k == "tensor" for k in kinds):
+        graph.flat_key = flat_signature(args)
     return result, graph, []
+
+
+def flat_signature(args: tuple) -> tuple | None:
+    """The key of a call whose arguments are tensors of NumPy data and tuples or lists of them
+    (none requiring grad or carrying tangents): each tensor's shape and dtype, each container's
+    type and length; None for any other call (``cr.jit``'s fast path)."""
+    key: list[Any] = []
+    for a in args:
+        if type(a) is tuple or type(a) is list:
+            key.append((type(a), len(a)))
+            items = a
+        else:
+            items = (a,)
+        for t in items:
+            if not isinstance(t, Tensor) or t._requires_grad or t._tangents is not None:
+                return None
+            d = t._data
+            if type(d) is not np.ndarray and not isinstance(d, np.generic):
+                return None
+            key.append((d.shape, d.dtype))
+    return tuple(key)
 
 
 class _Slot:

@@ -178,23 +178,30 @@ class Jitted:
         return (key, state.grad_enabled)
 
     def _fast(self, args: tuple) -> Any:
-        """A call whose arguments are all tensors of NumPy data, none requiring grad, no
-        transform open: the graphs traced for their shapes and dtypes, tried in turn (``_MISS``
-        when there is none, or anything else is the case: then the general path decides)."""
+        """A call whose arguments are tensors of NumPy data (or tuples or lists of them), none
+        requiring grad, no transform open: the graphs traced for their shapes and dtypes, tried
+        in turn (``_MISS`` when there is none, or anything else is the case: then the general
+        path decides)."""
         s = state
         if s.forward_levels or s.vmap_levels or s.transform_depth or tracing.active[0] or self.static_argnums:
             return _MISS
         datas = []
-        key = []
+        key: list[Any] = []
         for a in args:
-            if not isinstance(a, Tensor) or a._requires_grad or a._tangents is not None:
-                return _MISS
-            d = a._data
-            shape = getattr(d, "shape", None)
-            if shape is None or type(d) is not np.ndarray and not isinstance(d, np.generic):
-                return _MISS
-            datas.append(d)
-            key.append((shape, d.dtype))
+            if type(a) is tuple or type(a) is list:
+                key.append((type(a), len(a)))
+                items = a
+            else:
+                items = (a,)
+            for t in items:
+                if not isinstance(t, Tensor) or t._requires_grad or t._tangents is not None:
+                    return _MISS
+                d = t._data
+                shape = getattr(d, "shape", None)
+                if shape is None or type(d) is not np.ndarray and not isinstance(d, np.generic):
+                    return _MISS
+                datas.append(d)
+                key.append((shape, d.dtype))
         graphs = self._flat.get(tuple(key))
         if not graphs:
             return _MISS
