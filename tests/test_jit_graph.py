@@ -302,3 +302,40 @@ def test_in_place_programs_with_gradients_match_eager(seed):
                 if a is not None:
                     _close(a.numpy(), b.numpy(), f"call {k}: gradient, {steps}")
     assert jitted.traces == 1
+
+
+def test_a_training_step_that_returns_its_loss_compiles():
+    """``return loss`` after ``loss.backward()`` (the usual training step): compiled, and the
+    loss handed back as eager mode's (requires grad, its graph freed: backward() raises)."""
+    def make():
+        cr.manual_seed(3)
+        model = cr.nn.Sequential(cr.nn.Linear(4, 8), cr.nn.ReLU(), cr.nn.Linear(8, 3))
+        opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = cr.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    (m1, eager), (m2, step) = make(), make()
+    jitted = cr.jit(step)
+    rng = np.random.default_rng(2)
+    x, y = cr.tensor(rng.standard_normal((8, 4))), cr.tensor(rng.integers(0, 3, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # compiled: no eager fallback
+        for k in range(5):
+            got, want = jitted(x, y), eager(x, y)
+            assert float(got) == float(want), k
+            assert got.requires_grad and repr(got.grad_fn) == repr(want.grad_fn)
+            for p1, p2 in zip(m1.parameters(), m2.parameters()):
+                np.testing.assert_array_equal(p2.detach().numpy(), p1.detach().numpy())
+    with pytest.raises(RuntimeError, match="backward through the graph a second time") as compiled:
+        got.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time") as expected:
+        want.backward()
+    assert str(compiled.value) == str(expected.value)
+    assert jitted.traces == 2  # (the first step makes Adam's state: the second call finds it)

@@ -155,3 +155,61 @@ def resolve(f: Any, args: tuple, path: tuple) -> Any:
     except (KeyError, IndexError, AttributeError, ValueError, TypeError):
         return None
     return obj
+
+
+_STEPS = {
+    "grad": "{o}._grad", "self": "{o}.__self__", "func": "{o}.__func__", "pfunc": "{o}.func",
+    "call": "type({o}).__call__",
+    "cell": "{o}.__closure__[{o}.__code__.co_freevars.index({k})].cell_contents",
+    "global": "{o}.__globals__[{k}]", "default": "{o}.__defaults__[{k}]", "kwdefault": "{o}.__kwdefaults__[{k}]",
+    "parg": "{o}.args[{k}]", "pkw": "{o}.keywords[{k}]", "item": "{o}[{k}]", "index": "{o}[{k}]",
+    "attr": "{o}.__dict__[{k}]",
+}
+
+
+def resolver(paths: list[tuple]) -> Callable[[Any, tuple], list[Any]]:
+    """One function ``(f, args) -> [resolve(f, args, path) for path in paths]``, generated once:
+    paths that share a beginning follow it once (a compiled function reads its captured tensors,
+    optimizer state and ``.grad`` at every call: dozens of paths through the same module)."""
+    trie: dict = {}
+    for k, path in enumerate(paths):
+        node = trie
+        for step in path:
+            node = node.setdefault(step, {})
+        node.setdefault(None, []).append(k)
+    consts: dict[str, Any] = {}
+    lines = ["def resolve_all(f, args):", f"    out = [None] * {len(paths)}"]
+
+    def key(value: Any) -> str:
+        if type(value) in (str, int) or value is None:
+            return repr(value)
+        name = f"K{len(consts)}"
+        consts[name] = value
+        return name
+
+    def emit(node: dict, obj: str, depth: int) -> None:
+        pad = "    " * depth
+        for k in node.get(None, ()):
+            lines.append(f"{pad}out[{k}] = {obj}")
+        for step, child in node.items():
+            if step is None:
+                continue
+            if step[0] == "arg":
+                expr = f"args[{step[1]}]"
+            else:
+                expr = _STEPS[step[0]].format(o=obj, k=key(step[1]) if len(step) > 1 else "")
+            name = f"o{depth}_{len(lines)}"
+            lines.append(f"{pad}try:")
+            lines.append(f"{pad}    {name} = {expr}")
+            lines.append(f"{pad}except _MISSING:")
+            lines.append(f"{pad}    pass")
+            lines.append(f"{pad}else:")
+            emit(child, name, depth + 1)
+            if lines[-1].endswith("else:"):
+                lines.append(f"{pad}    pass")
+
+    emit(trie, "f", 1)
+    lines.append("    return out")
+    namespace: dict[str, Any] = {"_MISSING": (KeyError, IndexError, AttributeError, ValueError, TypeError), **consts}
+    exec(compile("\n".join(lines) + "\n", "<chainrule.jit capture paths>", "exec"), namespace)  # noqa: S102
+    return namespace["resolve_all"]

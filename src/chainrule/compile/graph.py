@@ -22,7 +22,9 @@ from ..core.tensor import Tensor
 from ..tools import symbolic as S
 from ..transforms.pytree import tree_flatten, tree_unflatten
 from . import codegen, scalar
-from .capture import find_paths, resolve
+from .capture import find_paths, resolve, resolver
+from .freed import freed as records_freed
+from .freed import freed_result
 from .ir import Const, Equation, Guard, GuardMiss, Var
 from .passes import optimise
 from .trace import Tracer
@@ -120,14 +122,17 @@ class Graph:
         when one is gone or has another shape or dtype, or ``NEEDS_GRAPH`` when one requires grad
         or carries tangents (the call then runs eagerly)."""
         self.call_args = args
+        if self.resolve_all is None:
+            self._index_paths()
+        resolved = self.resolved = self.resolve_all(f, args)
         for locator, fn, value, _ in self.state_checks:
             t = self.locate(locator, f, args)
             if t is None or fn(t) != value:
                 return MISMATCH
         found = []
-        for (var, t), path in zip(self.captured, self.paths):
-            if path is not None:
-                t = resolve(f, args, path)
+        for (var, t), k in zip(self.captured, self.path_slots):
+            if k is not None:
+                t = resolved[k]
                 if not isinstance(t, Tensor):
                     return MISMATCH
             if t._tangents is not None:
@@ -140,11 +145,30 @@ class Graph:
             found.append(t)
         return found
 
+    def _index_paths(self) -> None:
+        """One generated function following every access path this graph reads at each call
+        (captured tensors, Python state it checks, ``.grad`` it sets): ``resolve_all``."""
+        paths: dict[tuple, int] = {}
+        for path in [*self.paths, *(loc[1] for loc, *_ in self.state_checks if loc[0] == "path"),
+                     *(loc[1] for loc, _ in self.grad_sets if loc[0] == "path")]:
+            if path is not None:
+                paths.setdefault(path, len(paths))
+        self.path_index = paths
+        self.path_slots = [None if p is None else paths[p] for p in self.paths]
+        self.resolve_all = resolver(list(paths))
+
+    resolve_all: Any = None
+    resolved: list[Any] = []
+
     def locate(self, locator: tuple, f: Any, args: tuple) -> Any:
-        """The caller's tensor a locator names now: an input of this call, or one found by path."""
+        """The caller's tensor a locator names now: an input of this call, or one found by path
+        (in this call's ``resolved``)."""
         if locator[0] == "input":
             tensors = getattr(self, "last_tensors", None)
             return tensors[locator[1]] if tensors is not None and locator[1] < len(tensors) else None
+        k = self.path_index.get(locator[1]) if self.resolve_all is not None else None
+        if k is not None and args is self.call_args:
+            return self.resolved[k]
         return resolve(f, args, locator[1])
 
     def captured_arrays(self, tensors: list[Tensor]) -> list[Any]:
@@ -199,7 +223,11 @@ class Graph:
     def wrap(self, values: list[Any]) -> Any:
         """The outputs as the traced function returned them (tensors where it returned tensors)."""
         leaves = [Tensor._wrap(v) if k == "tensor" else v for v, k in zip(values, self.out_kinds)]
+        for k, name in self.freed.items():  # (their graphs freed by the call's backward(): as eager mode's)
+            leaves[k] = freed_result(values[k], name)
         return tree_unflatten(self.out_def, leaves)
+
+    freed: dict[int, str] = {}
 
     out_kinds: list[str] = []
 
@@ -355,11 +383,16 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
             tracer.add_input(leaf)
     previous = tracing.push(tracer)
     found: dict[str, Any] = {}
+    freed_outputs: dict[int, str] = {}
     try:
         result = f(*args, **kwargs)
         out_leaves, out_def = tree_flatten(result)
-        if joint is None and records is not None and any(
-                isinstance(leaf, Tensor) and leaf._requires_grad and leaf._tangents is None for leaf in out_leaves):
+        graphed = [k for k, leaf in enumerate(out_leaves)
+                   if isinstance(leaf, Tensor) and leaf._requires_grad and leaf._tangents is None]
+        if joint is None and graphed and tracer.grad_targets and all(records_freed(out_leaves[k]) for k in graphed):
+            # a training step returning its loss: backward() freed the results' graphs
+            freed_outputs = {k: out_leaves[k]._node.prim.node_name for k in graphed}
+        elif joint is None and records is not None and graphed:
             joint = records
         if joint is not None:
             tracer.joint = found = joint.trace_backward(tracer, out_leaves)
@@ -390,8 +423,9 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 tracer.impure(f"{what} reached in a way jit cannot look up again at every call (pass "
                               f"it as an argument, or keep it in a closure, a global, a module or an "
                               f"optimizer)")
-    if any(isinstance(leaf, Tensor) and (leaf._tangents is not None or leaf._requires_grad and joint is None)
-           for leaf in out_leaves) or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
+    if any(isinstance(leaf, Tensor) and (leaf._tangents is not None or leaf._requires_grad and joint is None
+                                         and k not in freed_outputs)
+           for k, leaf in enumerate(out_leaves)) or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
         tracer.impure(CARRIES_GRAPH)
     if tracer.impurities:
         return result, None, tracer.impurities
@@ -417,6 +451,7 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
     else:
         graph = Graph(name, tracer, in_def, kinds, outputs, out_def, optimised)
     graph.out_kinds = out_kinds
+    graph.freed = freed_outputs
     graph.f = f
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
     graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)

@@ -284,3 +284,4 @@ def rng_state() -> tuple[Any, Any]:
 def restore_rng(saved: tuple[Any, Any]) -> None:
     _rng[0] = saved[0]
     saved[0].bit_generator.state = saved[1]
+
