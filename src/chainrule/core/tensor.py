@@ -93,6 +93,11 @@ def _check_kind(op, data, dtype) -> None:
         )
 
 
+def grad_is_none(t: Tensor) -> bool:
+    """Whether ``t.grad`` is None (a Python decision a compiled function checks at each call)."""
+    return t._grad is None
+
+
 def _make(data, requires_grad=False, node=None, tangents=None, into=None) -> Tensor:
     """The one tensor constructor: a ``Tensor`` around ``data`` (no copy) with history
     ``node``; with ``into``, that newly allocated tensor is filled in (``Tensor.__init__``).
@@ -245,6 +250,8 @@ class Tensor(_Methods):
 
     @property
     def grad(self) -> Tensor | None:
+        if tracing.active[0]:  # a compiled function decides on it: checked at every call
+            tracing.check_state(self, grad_is_none, self._grad is None, "whether .grad is None")
         return self._grad
 
     @grad.setter
