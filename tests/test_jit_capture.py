@@ -155,3 +155,39 @@ def test_captured_tensors_are_read_at_every_call(seed, requires_grad):
     finally:
         GLOBAL_T = saved
     assert jf.traces <= 1 + sum(kind in ("shape", "eval", "train", "grad_none", "grad", "attr") for kind in done)
+
+
+def test_threads_calling_a_graph_that_sets_grad_and_checks_state():
+    """One compiled function (a graph that checks .grad and replaces it on its argument) called
+    from several threads at once, each on its own tensors: every call's state is its own (the
+    input tensors and paths a call found are per thread)."""
+    import threading
+
+    def f(p, x):
+        base = cr.zeros_like(p) if p.grad is None else p.grad
+        p.grad = base + p * x
+        return (p * x).sum()
+
+    jf = cr.jit(f)
+    errors = []
+
+    def work(seed):
+        try:
+            rng = np.random.default_rng(seed)
+            p = cr.tensor(rng.standard_normal(4))
+            expected = np.zeros(4)
+            for _ in range(150):
+                x = cr.tensor(rng.standard_normal(4))
+                value = jf(p, x)
+                expected = expected + p.numpy() * x.numpy()
+                np.testing.assert_allclose(float(value), float((p.numpy() * x.numpy()).sum()), rtol=1e-12)
+                np.testing.assert_allclose(p.grad.numpy(), expected, rtol=1e-12)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]

@@ -12,6 +12,7 @@ shapes and dtypes::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -97,7 +98,7 @@ class Graph:
         self.written_captured = [id(t) in written for _, t in self.captured]
         self.any_written = bool(self.written_inputs) or any(self.written_captured)
         self.f: Any = None
-        self.call_args: tuple = ()
+        self.here = threading.local()  # this thread's call: its args, input tensors, resolved paths
         self.copy_out = [isinstance(o, Const) and isinstance(o.value, np.ndarray) for o in outs]
         self.single = False
         self.builder: Any = None
@@ -121,10 +122,11 @@ class Graph:
         """The captured tensors as they are now (each found again by its path), or ``MISMATCH``
         when one is gone or has another shape or dtype, or ``NEEDS_GRAPH`` when one requires grad
         or carries tangents (the call then runs eagerly)."""
-        self.call_args = args
+        here = self.here
+        here.args = args
         if self.resolve_all is None:
             self._index_paths()
-        resolved = self.resolved = self.resolve_all(f, args)
+        resolved = here.resolved = self.resolve_all(f, args)
         for locator, fn, value, _ in self.state_checks:
             t = self.locate(locator, f, args)
             if t is None or fn(t) != value:
@@ -158,17 +160,21 @@ class Graph:
         self.resolve_all = resolver(list(paths))
 
     resolve_all: Any = None
-    resolved: list[Any] = []
+
+    @property
+    def last_tensors(self) -> list[Any]:
+        """The input tensors of this thread's current call (``arrays_of`` found them)."""
+        return getattr(self.here, "tensors", None) or []
 
     def locate(self, locator: tuple, f: Any, args: tuple) -> Any:
         """The caller's tensor a locator names now: an input of this call, or one found by path
         (in this call's ``resolved``)."""
         if locator[0] == "input":
-            tensors = getattr(self, "last_tensors", None)
-            return tensors[locator[1]] if tensors is not None and locator[1] < len(tensors) else None
+            tensors = self.last_tensors
+            return tensors[locator[1]] if locator[1] < len(tensors) else None
         k = self.path_index.get(locator[1]) if self.resolve_all is not None else None
-        if k is not None and args is self.call_args:
-            return self.resolved[k]
+        if k is not None and args is getattr(self.here, "args", None):
+            return self.here.resolved[k]
         return resolve(f, args, locator[1])
 
     def captured_arrays(self, tensors: list[Tensor]) -> list[Any]:
@@ -204,7 +210,7 @@ class Graph:
         if self.grad_sets:
             values = iter(results[self.n_out:])
             for locator, has_value in self.grad_sets:
-                t = self.locate(locator, self.f, self.call_args)
+                t = self.locate(locator, self.f, self.here.args)
                 t._grad = Tensor._wrap(next(values)) if has_value else None
             results = results[:self.n_out]
         out = []
@@ -236,7 +242,7 @@ class Graph:
         match the traced signature (shapes, dtypes, static values, the same object twice)."""
         arrays = []
         tensors: list[Any] = []
-        self.last_tensors = tensors
+        self.here.tensors = tensors
         inputs = iter(self.inputs)
         first: dict[int, Any] = {}
         for i, (leaf, kind) in enumerate(zip(leaves, self.kinds)):
