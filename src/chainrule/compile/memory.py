@@ -119,6 +119,19 @@ def _eager_c_order(eq: Any, contig: dict[int, bool]) -> bool:
     return True
 
 
+def _orders_alone(eq: Any, var: Var) -> bool:
+    """Whether ``var`` is the only operand of ``eq`` with two or more axes of its result's sizes."""
+    shape = tuple(eq.out.shape)
+    for o in eq.operands:
+        if o is var:
+            continue
+        s = o.shape if isinstance(o, Var) else o.value.shape if isinstance(o, Const) and isinstance(
+            o.value, np.ndarray) else ()
+        if sum(1 for a, b in zip(reversed(s), reversed(shape)) if a == b and b > 1) > 1:
+            return False
+    return True
+
+
 def _fresh_kind(eq: Any) -> str | None:
     """``"elementwise"``/``"matmul"``/``"reduction"`` for equations known to return new memory."""
     name = eq.prim.name
@@ -182,9 +195,9 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
             continue
         c_ok = True if kind == "matmul" else _eager_c_order(eq, contig)
         slot = None
-        if u is not None and c_ok:
-            slot = _in_place(eq, k, slot_of, last)
-            if slot is None:
+        if u is not None:
+            slot = _in_place(eq, k, slot_of, last, c_ok)
+            if slot is None and c_ok:
                 slot = _reuse(free.get((tuple(out.shape), np.dtype(out.dtype).str)), k, last, fits, extra)
             if slot is not None:
                 result.targets[k] = _out(u, str(slot.holder.name))
@@ -211,18 +224,24 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
     return result
 
 
-def _in_place(eq: Any, k: int, slot_of: dict[int, _Slot], last: dict[int, int]) -> _Slot | None:
+def _in_place(eq: Any, k: int, slot_of: dict[int, _Slot], last: dict[int, int], c_ok: bool) -> _Slot | None:
     """The slot of an operand that eq ``k`` reads for the last time and may overwrite (the same
-    shape and dtype as its result, read by no other value after it, and by no view at ``k``)."""
+    shape and dtype as its result, read by no other value after it, and by no view at ``k``);
+    of two, the one allocated first (the allocator can give the newer one back: less memory).
+    The result keeps eager mode's layout: the buffer is C-ordered as eager mode's result would
+    be, or its operand is the only one that orders the axes (eager mode's result takes its order)."""
     out = eq.out
+    found = None
     for o in eq.operands:
         s = slot_of.get(o.index) if isinstance(o, Var) else None
-        if s is None or s.holder is not o or not s.contig or s.shape != tuple(out.shape) \
-                or s.dtype != np.dtype(out.dtype):
+        if s is None or s.holder is not o or s.shape != tuple(out.shape) or s.dtype != np.dtype(out.dtype):
+            continue
+        if not (s.contig and c_ok) and not _orders_alone(eq, o):
             continue
         if all(last.get(m.index, 1 << 62) < k or (last.get(m.index) == k and m is o) for m in s.members):
-            return s
-    return None
+            if found is None or s.first < found.first:  # the oldest: the newer one goes back first
+                found = s
+    return found
 
 
 def _reuse(candidates: list[_Slot] | None, k: int, last: dict[int, int], fits: Any, extra: Any) -> _Slot | None:
