@@ -24,6 +24,7 @@ is done only where it does not raise the call's peak memory as estimated from th
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable
 
@@ -61,7 +62,7 @@ class _Slot:
     def __init__(self, var: Var, contig: bool, first: int) -> None:
         self.shape = tuple(var.shape)
         self.dtype = np.dtype(var.dtype)
-        self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        self.nbytes = math.prod(self.shape) * self.dtype.itemsize
         self.contig = contig
         self.holder = var  # the latest value that is this buffer itself (not a view)
         self.members: list[Var] = [var]  # the values that may be (views of) this buffer now
@@ -276,7 +277,7 @@ def _live_bytes(equations: list, ufuncs: list, last: dict[int, int], n: int) -> 
     for k, eq in enumerate(equations):
         if not eq.out.shape or ufuncs[k] is None and _fresh_kind(eq) is None:
             continue
-        size = int(np.prod(eq.out.shape, dtype=np.int64)) * np.dtype(eq.out.dtype).itemsize
+        size = math.prod(eq.out.shape) * np.dtype(eq.out.dtype).itemsize
         delta[k] += size
         delta[last.get(eq.out.index, n) + 1] -= size
     return np.cumsum(delta)[:n + 1]
