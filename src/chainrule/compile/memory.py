@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,8 @@ class Plan:
 
 
 class _Slot:
-    __slots__ = ("contig", "dtype", "escapes", "first", "holder", "members", "nbytes", "pooled", "shape", "name")
+    __slots__ = ("contig", "dtype", "escapes", "first", "holder", "holders", "members", "nbytes", "pooled", "shape",
+                 "name")
 
     def __init__(self, var: Var, contig: bool, first: int) -> None:
         self.shape = tuple(var.shape)
@@ -65,6 +67,7 @@ class _Slot:
         self.nbytes = math.prod(self.shape) * self.dtype.itemsize
         self.contig = contig
         self.holder = var  # the latest value that is this buffer itself (not a view)
+        self.holders = [var]  # all of them
         self.members: list[Var] = [var]  # the values that may be (views of) this buffer now
         self.first = first  # the equation that allocates it (or writes it first, when persistent)
         self.escapes = False
@@ -191,8 +194,10 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
                 s.members.append(out)
             if found:
                 aliases[out.index] = found
+            _release(k, dead, aliases, last, free)
             continue
         if kind == "reduction":
+            _release(k, dead, aliases, last, free)
             continue
         c_ok = True if kind == "matmul" else _eager_c_order(eq, contig)
         slot = None
@@ -208,6 +213,7 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
                     dead[k].append(slot.holder)
                     last[slot.holder.index] = k
                 slot.holder = out
+                slot.holders.append(out)
                 slot.members = [out]
         if slot is None:
             slot = _Slot(out, c_ok, k)
@@ -217,11 +223,11 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
         contig[out.index] = slot.contig
         slot_of[out.index] = slot
         aliases[out.index] = {slot}
-        _release(equations, k, dead, aliases, last, free)
+        _release(k, dead, aliases, last, free)
     for index in escaping:
         for s in aliases.get(index, ()):
             s.escapes = True
-    _pool(result, equations, slots, last, n, fits, extra, fresh_name)
+    _pool(result, dead, slots, last, n, fits, extra, fresh_name)
     return result
 
 
@@ -259,7 +265,7 @@ def _reuse(candidates: list[_Slot] | None, k: int, last: dict[int, int], fits: A
     return None
 
 
-def _release(equations: list, k: int, dead: list[list[Var]], aliases: dict[int, set[_Slot]],
+def _release(k: int, dead: list[list[Var]], aliases: dict[int, set[_Slot]],
              last: dict[int, int], free: dict[tuple, list[_Slot]]) -> None:
     """The slots whose every value is dead after eq ``k``: free for reuse."""
     for v in dead[k]:
@@ -283,10 +289,11 @@ def _live_bytes(equations: list, ufuncs: list, last: dict[int, int], n: int) -> 
     return np.cumsum(delta)[:n + 1]
 
 
-def _pool(result: Plan, equations: list, slots: list[_Slot], last: dict[int, int], n: int,
+def _pool(result: Plan, dead: list[list[Var]], slots: list[_Slot], last: dict[int, int], n: int,
           fits: Any, extra: Any, fresh_name: Callable[[str], str]) -> None:
     """Persistent buffers for the slots a ufunc writes first that never escape (where holding
-    them for the whole call keeps the peak); the others are allocated by their ufunc."""
+    them for the whole call keeps the peak); the others are allocated by their ufunc. The names
+    of a persistent buffer are not deleted (it stays alive anyway)."""
     pooled: list[_Slot] = []
     for s in slots:
         if result.ufuncs[s.first] is None or result.targets[s.first] is not None:
@@ -298,6 +305,9 @@ def _pool(result: Plan, equations: list, slots: list[_Slot], last: dict[int, int
         extra[0:s.first] += s.nbytes
         extra[end + 1:n + 1] += s.nbytes
         s.name = fresh_name(f"b{len(pooled) + 1}")
+        for h in s.holders:
+            if last.get(h.index, n) < n and h in dead[last[h.index]]:
+                dead[last[h.index]].remove(h)
         result.targets[s.first] = _out(result.ufuncs[s.first], s.name)
         pooled.append(s)
     if not pooled:
@@ -307,6 +317,7 @@ def _pool(result: Plan, equations: list, slots: list[_Slot], last: dict[int, int
     result.globals[pool] = []
     result.globals[alloc] = lambda: tuple(np.empty(shape, dtype) for shape, dtype in specs)
     names = ", ".join(str(s.name) for s in pooled)
-    result.prologue = [f"{bufs} = {pool}.pop() if {pool} else {alloc}()  # buffers kept across calls",
+    result.prologue = ["try:  # buffers kept across calls: a set of its own for each call running",
+                       f"    {bufs} = {pool}.pop()", "except IndexError:", f"    {bufs} = {alloc}()",
                        f"{names}{',' if len(pooled) == 1 else ''} = {bufs}"]
     result.epilogue = [f"{pool}.append({bufs})"]
