@@ -300,3 +300,92 @@ def test_a_freed_buffer_is_taken_by_a_later_value_of_its_shape():
         outs.append(jf(y))
         _same(outs[-1], f(y))
     assert not np.shares_memory(outs[0][1].numpy(), outs[1][1].numpy())
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole operation table: the planned code gives the unplanned code's values, bit for bit
+# ---------------------------------------------------------------------------------------------
+
+def _planned_and_not(f):
+    """``cr.jit(f)``, and ``cr.jit(f)`` whose code is generated (at its calls) without planning."""
+    unplanned = cr.jit(f)
+
+    def plain(*args):
+        memory.ENABLED = False
+        try:
+            return unplanned(*args)
+        finally:
+            memory.ENABLED = True
+    return cr.jit(f), plain
+
+
+def _exactly(got, want, what):
+    from test_jit import _arrays as flat
+
+    got, want = flat(got), flat(want)
+    assert len(got) == len(want), what
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype and g.strides == w.strides, what
+        np.testing.assert_array_equal(g, w, err_msg=what)
+
+
+def _table_cases():
+    from op_db import ENTRIES
+    return [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples]
+
+
+def _loss_of(entry, sample):
+    """A scalar function of the sample's array arguments (all of them inputs of the jitted
+    function), and the positions of its float ones."""
+    positions = [i for i, a in enumerate(sample.args) if isinstance(a, np.ndarray)]
+
+    def f(*xs):
+        call = list(sample.args)
+        for i, x in zip(positions, xs):
+            call[i] = x
+        total = 0.0
+        for o in _flat(entry.op(*call, **sample.kwargs)):
+            if isinstance(o, cr.Tensor) and o.is_floating_point():
+                total = total + (o * o * 0.5 + o).sum()
+        return total
+
+    floats = tuple(k for k, i in enumerate(positions) if sample.args[i].dtype.kind == "f")
+    return f, positions, floats
+
+
+def _flat(out):
+    if isinstance(out, (tuple, list)):
+        return [leaf for item in out for leaf in _flat(item)]
+    return [out]
+
+
+@pytest.mark.parametrize("entry, sample", _table_cases())
+def test_the_op_table_planned_equals_unplanned_bit_for_bit(entry, sample):
+    import warnings
+
+    from test_jit import _perturbed
+
+    f, positions, floats = _loss_of(entry, sample)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            probe = f(*[cr.tensor(sample.args[i]) for i in positions])
+        except Exception:  # noqa: BLE001 (an entry that needs its arguments as given)
+            pytest.skip("not a function of its arrays")
+        if not isinstance(probe, cr.Tensor):
+            pytest.skip("no float output")
+        functions = [("value", f)]
+        if floats and not sample.complex:
+            functions.append(("value_and_grad", cr.value_and_grad(f, argnums=floats)))
+        for what, g in functions:
+            planned, plain = _planned_and_not(g)
+            for args in (sample.args, _perturbed(sample), _perturbed(sample)):
+                xs = [args[i] for i in positions]
+                cr.manual_seed(0)
+                try:
+                    want = plain(*[cr.tensor(a) for a in xs])
+                except Exception:  # noqa: BLE001 (the unplanned code raises too: not this test's concern)
+                    continue
+                cr.manual_seed(0)
+                _exactly(planned(*[cr.tensor(a) for a in xs]), want, what)
