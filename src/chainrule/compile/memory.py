@@ -77,6 +77,8 @@ class _Slot:
 
 def ufunc_of(eq: Any, fn: Any) -> Any:
     """The ufunc that computes ``eq`` (its callable ``fn``) with an ``out=`` buffer, or None."""
+    if not eq.out.shape:
+        return None
     u = fn if isinstance(fn, np.ufunc) else _OPERATORS.get(fn) if _hashable(fn) else None
     if u is None or u.nout != 1 or u.nin != len(eq.operands) or eq.params or getattr(eq.prim, "draws", False):
         return None
