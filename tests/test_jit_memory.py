@@ -389,3 +389,19 @@ def test_the_op_table_planned_equals_unplanned_bit_for_bit(entry, sample):
                     continue
                 cr.manual_seed(0)
                 _exactly(planned(*[cr.tensor(a) for a in xs]), want, what)
+
+
+def test_maximum_and_minimum_take_their_buffer_by_keyword():
+    import warnings
+
+    def f(x):
+        a = x * 2.0
+        return (cr.minimum(cr.maximum(a, x * 3.0), a - 1.0) * 1.5).sum()
+
+    jf = cr.jit(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a positional out= of np.maximum is deprecated
+        for _ in range(3):
+            x = cr.tensor(RNG.standard_normal(16))
+            assert jf(x).item() == f(x).item()
+    assert "out=" in jf.source(x)
