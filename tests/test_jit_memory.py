@@ -405,3 +405,16 @@ def test_maximum_and_minimum_take_their_buffer_by_keyword():
             x = cr.tensor(RNG.standard_normal(16))
             assert jf(x).item() == f(x).item()
     assert "out=" in jf.source(x)
+
+
+def test_a_decision_that_changes_mid_call_leaves_the_buffers_consistent():
+    def f(x):
+        a = cr.tanh(x * 2.0 + 1.0)          # buffers taken before the decision
+        if (a * a).sum() > 8.0:              # a guard: a later call may leave here (GuardMiss)
+            return (cr.exp(a * 0.5) * 2.0).sum(), a * 3.0
+        return (a * a * a).sum(), a - 3.0
+
+    jf = cr.jit(f)
+    for k in range(12):
+        x = cr.tensor(RNG.standard_normal(32) * (0.1 if k % 3 else 3.0))
+        _same(jf(x), f(x))
