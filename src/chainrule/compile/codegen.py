@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import memory
 from .ir import Const, Guard, GuardMiss, Var, same
 
 _SCALARS = (bool, int, float, complex, str, type(None))
@@ -112,10 +113,17 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
 
     flush()
     dead = _dead_after(equations, guards, outputs, writes or ())
+    fns = [_specialised(eq) for eq in equations]
+    buffers = memory.plan(equations, fns, outputs, writes or (), dead, w.fresh)  # out= buffers, moves dels
+    w.globals.update(buffers.globals)
+    body[:0] = buffers.prologue
     for k, eq in enumerate(equations):
-        fn = w.function(_specialised(eq), eq.prim.name)
+        ufunc = buffers.ufuncs[k]
+        fn = w.function(ufunc, ufunc.__name__) if ufunc is not None else w.function(fns[k], eq.prim.name)
         args = [w.value(o) for o in eq.operands]
-        if getattr(eq.prim, "draws", False):  # a random draw: its parameters say what it draws
+        if buffers.targets[k] is not None:  # computed into a buffer (see memory)
+            body.append(f"{eq.out.name} = {fn}({', '.join(args)}, {buffers.targets[k]})")
+        elif getattr(eq.prim, "draws", False):  # a random draw: its parameters say what it draws
             body.append(f"{eq.out.name} = {fn}()  # random numbers ({eq.params['op']})")
         else:
             args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
@@ -128,6 +136,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         raise AssertionError("a guard on a value no equation computes")
     for target, value in writes or ():
         body.append(f"np.copyto({target.name}, {w.value(value)})  # written in place")
+    body += buffers.epilogue
     results = ", ".join(w.value(o) for o in outputs)
     body.append(f"return ({results}{',' if len(outputs) == 1 else ''})")
     params = ", ".join(v.name for v in inputs + captured if v.name)
