@@ -99,6 +99,7 @@ class Jitted:
         self._lock = threading.RLock()
         self._warned: set[str] = set()
         self.traces = 0  # how many times f was traced (for tests and the curious)
+        self._hot: tuple[Any, Any] | None = None  # see __call__
         functools.update_wrapper(self, f)
 
     def _prepare(self, args: tuple, kwargs: dict, leaves: list[Any] | None = None) -> tuple[tuple, list[Any], frozenset]:
@@ -121,6 +122,26 @@ class Jitted:
         return frozenset(found)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        hot = self._hot
+        if hot is not None and not kwargs and len(args) == len(hot[1]):
+            # the graph of the last fast call, for tensors of the same shapes and dtypes
+            s = state
+            if not (s.forward_levels or s.vmap_levels or s.transform_depth or tracing.active[0]):
+                graph, specs = hot
+                datas = []
+                for a, (shape, dtype) in zip(args, specs):
+                    if type(a) is not Tensor or a._requires_grad or a._tangents is not None:
+                        break
+                    d = a._data
+                    if type(d) is not np.ndarray and not isinstance(d, np.generic) or d.shape != shape \
+                            or d.dtype != dtype:
+                        break
+                    datas.append(d)
+                else:
+                    try:
+                        return graph.finish(graph.fn(*datas))
+                    except GuardMiss as miss:
+                        self._last_miss = graph.guards[miss.index]
         if not kwargs:  # the common case first: tensors as the arguments, each one input
             result = self._fast(args)
             if result is not _MISS:
@@ -194,30 +215,35 @@ class Jitted:
             else:
                 items = (a,)
             for t in items:
-                if not isinstance(t, Tensor) or t._requires_grad or t._tangents is not None:
+                if type(t) is not Tensor and not isinstance(t, Tensor) or t._requires_grad or t._tangents is not None:
                     return _MISS
                 d = t._data
-                shape = getattr(d, "shape", None)
-                if shape is None or type(d) is not np.ndarray and not isinstance(d, np.generic):
+                if type(d) is not np.ndarray and not isinstance(d, np.generic):
                     return _MISS
                 datas.append(d)
-                key.append((shape, d.dtype))
+                key.append((d.shape, d.dtype))
         graphs = self._flat.get(tuple(key))
         if not graphs:
             return _MISS
         for graph in graphs:
             if graph.any_written or graph.slow:  # the general path writes back, sets .grad, checks state
                 return _MISS
-            captured = graph.current(self.f, args)
-            if captured is NEEDS_GRAPH:
-                return _MISS
-            if captured is MISMATCH:
-                continue
+            if graph.captured:
+                captured = graph.current(self.f, args)
+                if captured is NEEDS_GRAPH:
+                    return _MISS
+                if captured is MISMATCH:
+                    continue
+                arrays = graph.captured_arrays(captured)
+            else:  # (nothing read from outside, no state checked: a slow graph is not here)
+                arrays = []
             try:
-                values = graph.fn(*datas, *graph.captured_arrays(captured))
+                values = graph.fn(*datas, *arrays)
             except GuardMiss as miss:
                 self._last_miss = graph.guards[miss.index]
                 continue
+            if not graph.captured and all(type(a) is Tensor for a in args):
+                self._hot = (graph, graph.flat_key)  # (tensors as the arguments, each one input)
             return graph.finish(values)
         return _MISS
 

@@ -316,6 +316,11 @@ class Tensor(_Methods):
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        data = self._data
+        if (type(data) is np.float64 or type(data) is ndarray and data.ndim == 0) and not _tracing[0] \
+                and self._tangents is None \
+                and not (self._requires_grad and state.transform_depth):
+            return data.item()  # the common case: nothing to check
         if self._data.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python scalar, this one "
