@@ -339,3 +339,15 @@ def test_a_training_step_that_returns_its_loss_compiles():
         want.backward()
     assert str(compiled.value) == str(expected.value)
     assert jitted.traces == 2  # (the first step makes Adam's state: the second call finds it)
+
+
+def test_the_graph_of_a_model_whose_parameters_require_grad():
+    """``cr.graph`` of a model's forward pass (parameters that require grad, an input that does):
+    the graph of the values, the parameters captured; running it records nothing."""
+    model = cr.nn.Linear(3, 2)
+    x = cr.ones(4, 3, requires_grad=True)
+    g = cr.graph(lambda x: model(x).tanh().sum(), x)
+    assert len(g.captured) == 2 and "captured c1: float32[2, 3]" in str(g)
+    out = g(x * 2)
+    assert not out.requires_grad
+    np.testing.assert_allclose(out.numpy(), model(x * 2).tanh().sum().detach().numpy(), rtol=1e-6)

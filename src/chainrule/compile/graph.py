@@ -32,8 +32,8 @@ from .trace import Tracer
 
 MISMATCH = object()     # a captured tensor is gone, or changed shape or dtype: trace again
 NEEDS_GRAPH = object()  # a captured tensor carries tangents: run eagerly
-CARRIES_GRAPH = ("results that carry a graph (they depend on tensors that require grad: the call runs "
-                 "eagerly so that backward() through them works)")
+CARRIES_GRAPH = ("results that carry a graph not recorded as one node (some freed by a backward pass in "
+                 "the call, some not)")
 
 
 class ImpureError(RuntimeError):
@@ -429,10 +429,13 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
                 tracer.impure(f"{what} reached in a way jit cannot look up again at every call (pass "
                               f"it as an argument, or keep it in a closure, a global, a module or an "
                               f"optimizer)")
-    if any(isinstance(leaf, Tensor) and (leaf._tangents is not None or leaf._requires_grad and joint is None
-                                         and k not in freed_outputs)
-           for k, leaf in enumerate(out_leaves)) or any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
-        tracer.impure(CARRIES_GRAPH)
+    if any(isinstance(leaf, Tensor) and leaf._tangents is not None for leaf in out_leaves):
+        tracer.impure("results that carry tangents (jvp or jacfwd of tensors it reads from outside)")
+    if op == "jit" and any(isinstance(leaf, Tensor) and leaf._requires_grad and joint is None and k not in freed_outputs
+                           for k, leaf in enumerate(out_leaves)):
+        tracer.impure(CARRIES_GRAPH)  # (cr.graph: a graph of the values, recording nothing when run)
+    if any(t._grad is not None and t._grad._requires_grad for t in tracer.grad_targets.values()):
+        tracer.impure("gradients that carry a graph (backward(create_graph=True) into .grad)")
     if tracer.impurities:
         return result, None, tracer.impurities
 
