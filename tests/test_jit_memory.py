@@ -418,3 +418,29 @@ def test_a_decision_that_changes_mid_call_leaves_the_buffers_consistent():
     for k in range(12):
         x = cr.tensor(RNG.standard_normal(32) * (0.1 if k % 3 else 3.0))
         _same(jf(x), f(x))
+
+
+def test_in_place_through_a_reshaped_view_of_a_buffer():
+    """An elementwise operation whose operand is a reshape of a dead buffer (matmul's result
+    reshaped by a Jacobian's batching) writes into that buffer through the view, as hand-written
+    NumPy's ``out *= d[:, None]``; a buffer pooled across calls then written through a reshaped
+    view keeps the shape it was allocated with. Values, strides and memory as eager mode's."""
+    A = cr.tensor(RNG.standard_normal((6, 6)))
+
+    def f(x):
+        m = (A * 2.0 + 1.0) @ A  # a pooled buffer (2A + 1), then matmul's result
+        r = m.reshape(6, 6, 1).reshape(6, 6)  # all of it, reshaped twice
+        s = (r * x.tanh()).reshape(3, 12)  # in place through the view
+        t = (s + 1.0).reshape(6, 6).T
+        return t, (A * 2.0 + 1.0).sum()
+
+    jf, pairs = _eager_and_jit(f, *_inputs((6,), 4))
+    for eager, got in pairs:
+        _same(eager, got)
+        assert got[0].numpy().strides == eager[0].numpy().strides
+    assert re.search(r"multiply\((v\d+), v\d+, \1\)", jf.source(*_inputs((6,), 1)[0]))
+    first, second = jf(*_inputs((6,), 1)[0]), jf(*_inputs((6,), 1)[0])
+    assert not np.shares_memory(first[0].numpy(), second[0].numpy())
+    jfwd = cr.jit(cr.jacfwd(lambda x: cr.tanh(A @ x)))
+    for (x,) in _inputs((6,), 3):
+        _same(jfwd(x), cr.jacfwd(lambda x: cr.tanh(A @ x))(x))

@@ -43,6 +43,7 @@ _REDUCTIONS = frozenset({"sum", "mean"})
 
 
 _KEYWORD_OUT = frozenset({np.maximum, np.minimum})  # a positional out= is deprecated for these
+_WHOLE_VIEWS = frozenset({"reshape", "alias"})  # of a C-ordered buffer: all of it, C-ordered
 
 
 class Plan:
@@ -58,7 +59,7 @@ class Plan:
 
 
 class _Slot:
-    __slots__ = ("contig", "dtype", "escapes", "first", "holder", "holders", "members", "nbytes", "pooled", "shape",
+    __slots__ = ("alloc_shape", "contig", "dtype", "escapes", "first", "holder", "holders", "members", "nbytes", "pooled", "shape",
                  "name")
 
     def __init__(self, var: Var, contig: bool, first: int) -> None:
@@ -66,6 +67,7 @@ class _Slot:
         self.dtype = np.dtype(var.dtype)
         self.nbytes = math.prod(self.shape) * self.dtype.itemsize
         self.contig = contig
+        self.alloc_shape = self.shape  # (its shape changes when written through a reshaped view)
         self.holder = var  # the latest value that is this buffer itself (not a view)
         self.holders = [var]  # all of them
         self.members: list[Var] = [var]  # the values that may be (views of) this buffer now
@@ -180,6 +182,7 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
         return float((live[lo:hi] + extra[lo:hi]).max()) + nbytes <= peak
 
     contig: dict[int, bool] = {}
+    whole: dict[int, _Slot] = {}  # value index -> the slot it is all of, reshaped (C order)
     slot_of: dict[int, _Slot] = {}  # value index -> the slots it may alias
     aliases: dict[int, set[_Slot]] = {}
     free: dict[tuple, list[_Slot]] = {}
@@ -188,6 +191,14 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
         out = eq.out
         u = ufuncs[k]
         kind = "ufunc" if u is not None else _fresh_kind(eq)
+        if kind is None and eq.prim.name in _WHOLE_VIEWS and eq.impl is getattr(eq.prim, "impl", None):
+            base = eq.operands[0] if eq.operands else None
+            s_ = (slot_of.get(base.index) or whole.get(base.index)) if isinstance(base, Var) else None
+            if s_ is not None and isinstance(base, Var) and s_.contig \
+                    and (s_.holder is base or whole.get(base.index) is s_) \
+                    and math.prod(out.shape) == math.prod(s_.shape):
+                whole[out.index] = s_  # the whole C-ordered buffer, another shape: writable in place
+                contig[out.index] = True
         if kind is None:  # may be a view of its operands: it aliases their slots
             found: set[_Slot] = set()
             for v in eq.uses():
@@ -204,17 +215,24 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
         c_ok = True if kind == "matmul" else _eager_c_order(eq, contig)
         slot = None
         if u is not None:
-            slot = _in_place(eq, k, slot_of, last, c_ok)
+            slot = _in_place(eq, k, slot_of, last, c_ok, whole)
             if slot is None and c_ok:
                 slot = _reuse(free.get((tuple(out.shape), np.dtype(out.dtype).str)), k, last, fits, extra)
-            if slot is not None:
+            via = next((o for o in eq.operands if isinstance(o, Var) and slot is not None
+                        and whole.get(o.index) is slot and o is not slot.holder), None)
+            if via is not None:  # in place through a reshaped view of the buffer (it keeps the buffer alive)
+                result.targets[k] = _out(u, str(via.name))
+                result.ufuncs[k] = u
+            elif slot is not None:
                 result.targets[k] = _out(u, str(slot.holder.name))
                 result.ufuncs[k] = u
-                if last.get(slot.holder.index, n) < k:  # keep the buffer alive until now
-                    dead[last[slot.holder.index]].remove(slot.holder)
-                    dead[k].append(slot.holder)
-                    last[slot.holder.index] = k
+            if slot is not None and via is None and last.get(slot.holder.index, n) < k:
+                dead[last[slot.holder.index]].remove(slot.holder)  # keep the buffer alive until now
+                dead[k].append(slot.holder)
+                last[slot.holder.index] = k
+            if slot is not None:
                 slot.holder = out
+                slot.shape = tuple(out.shape)  # (written in place through a reshaped view: its shape now)
                 slot.holders.append(out)
                 slot.members = [out]
         if slot is None:
@@ -233,7 +251,8 @@ def plan(equations: list, fns: list, outputs: list, writes: Any, dead: list[list
     return result
 
 
-def _in_place(eq: Any, k: int, slot_of: dict[int, _Slot], last: dict[int, int], c_ok: bool) -> _Slot | None:
+def _in_place(eq: Any, k: int, slot_of: dict[int, _Slot], last: dict[int, int], c_ok: bool,
+              whole: dict[int, _Slot]) -> _Slot | None:
     """The slot of an operand that eq ``k`` reads for the last time and may overwrite (the same
     shape and dtype as its result, read by no other value after it, and by no view at ``k``);
     of two, the one allocated first (the allocator can give the newer one back: less memory).
@@ -242,8 +261,11 @@ def _in_place(eq: Any, k: int, slot_of: dict[int, _Slot], last: dict[int, int], 
     out = eq.out
     found = None
     for o in eq.operands:
-        s = slot_of.get(o.index) if isinstance(o, Var) else None
-        if s is None or s.holder is not o or s.shape != tuple(out.shape) or s.dtype != np.dtype(out.dtype):
+        if not isinstance(o, Var):
+            continue
+        s = slot_of.get(o.index) or whole.get(o.index)
+        if s is None or (s.holder is not o and whole.get(o.index) is not s) or tuple(o.shape) != tuple(out.shape) \
+                or s.dtype != np.dtype(out.dtype):
             continue
         if not (s.contig and c_ok) and not _orders_alone(eq, o):
             continue
@@ -315,7 +337,7 @@ def _pool(result: Plan, dead: list[list[Var]], slots: list[_Slot], last: dict[in
     if not pooled:
         return
     pool, alloc, bufs = fresh_name("pool"), fresh_name("buffers"), fresh_name("bufs")
-    specs = [(s.shape, s.dtype) for s in pooled]
+    specs = [(s.alloc_shape, s.dtype) for s in pooled]
     result.globals[pool] = []
     result.globals[alloc] = lambda: tuple(np.empty(shape, dtype) for shape, dtype in specs)
     names = ", ".join(str(s.name) for s in pooled)
