@@ -351,3 +351,35 @@ def test_the_graph_of_a_model_whose_parameters_require_grad():
     out = g(x * 2)
     assert not out.requires_grad
     np.testing.assert_allclose(out.numpy(), model(x * 2).tanh().sum().detach().numpy(), rtol=1e-6)
+
+
+_SINGULAR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.3, 0.7, 1.5]])  # rank 2: det 0, cofactors not 0
+
+
+@pytest.mark.parametrize("which", ["slogdet", "det"])
+def test_a_decision_of_the_backward_pass_on_an_early_value_runs_where_the_value_is_made(which):
+    """A decision made in the backward pass on a value computed early (slogdet's "whether the
+    log-determinant is -inf", det's "whether the determinant is 0"), after a decision of the
+    forward pass on a later value (cumprod's "whether the product has a zero factor"): its guard
+    runs right after its value. (It ran after the other guard, and the liveness had deleted the
+    value by then: UnboundLocalError. The random programs' jit check, seed 3058.) det: traced at
+    a regular matrix and called at a singular one, the guard sends the call to a new trace."""
+    def f(a):
+        d = cr.linalg.slogdet(a).logabsdet if which == "slogdet" else cr.linalg.det(a)
+        z = (d * cr.tensor([1.0, 2.0, 3.0])).tanh()
+        return cr.cumprod(z, dim=0).sum()
+
+    regular = np.array([[2.0, 1.0, 0.5], [1.0, -3.0, 0.2], [0.3, 0.7, 1.5]])
+    calls = [regular, regular * 1.1] + ([_SINGULAR, regular, _SINGULAR] if which == "det" else [])
+    jf = cr.jit(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (the retrace at the singular matrix)
+        for k, a in enumerate(calls):
+            xj, xe = cr.tensor(a, requires_grad=True), cr.tensor(a, requires_grad=True)
+            got, want = jf(xj), f(xe)
+            assert NODE in repr(got.grad_fn)
+            _close(got.detach().numpy(), want.detach().numpy(), f"call {k}: value")
+            (gj,) = cr.autograd.grad(got, [xj])
+            (ge,) = cr.autograd.grad(want, [xe], create_graph=True)  # the rules a trace records
+            _close(gj.numpy(), ge.detach().numpy(), f"call {k}: gradient")
+    assert jf.traces == (2 if which == "det" else 1)

@@ -101,17 +101,21 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     for k, eq in enumerate(equations):
         eq.out.name = w.fresh(f"v{k + 1}")
     body: list[str] = []
-    pending = sorted(range(len(guards)), key=lambda i: guards[i].after)
-    done: set[int] = {v.index for v in inputs + captured}
-    position = 0
+    # Each guard runs right after its value is computed (what the liveness below assumes: a
+    # guard checked later could read a value already deleted or overwritten by a buffer of the
+    # memory plan, and the equations between would run on a path the guard rules out). Guards
+    # on one value in the order they were made; a guard made late (in the backward pass, or
+    # moved onto an earlier equal value by the passes) on a value computed early goes early.
+    waiting: dict[int, list[int]] = {}
+    for i in sorted(range(len(guards)), key=lambda i: guards[i].after):
+        waiting.setdefault(guards[i].var.index, []).append(i)
 
-    def flush() -> None:
-        nonlocal position
-        while position < len(pending) and guards[pending[position]].var.index in done:
-            body.append(_guard_line(w, guards[pending[position]], pending[position]))
-            position += 1
+    def flush(index: int) -> None:
+        for i in waiting.pop(index, ()):
+            body.append(_guard_line(w, guards[i], i))
 
-    flush()
+    for var in inputs + captured:
+        flush(var.index)
     dead = _dead_after(equations, guards, outputs, writes or ())
     fns = [_specialised(eq) for eq in equations]
     buffers = memory.plan(equations, fns, outputs, writes or (), dead, w.fresh)  # out= buffers, moves dels
@@ -128,11 +132,10 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         else:
             args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
             body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
-        done.add(eq.out.index)
-        flush()
+        flush(eq.out.index)
         if dead[k]:  # values no later line reads: their memory goes back now (liveness)
             body.append(f"del {', '.join(str(v.name) for v in dead[k])}")
-    if position < len(pending):
+    if waiting:
         raise AssertionError("a guard on a value no equation computes")
     for target, value in writes or ():
         body.append(f"np.copyto({target.name}, {w.value(value)})  # written in place")
