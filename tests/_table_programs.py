@@ -502,9 +502,13 @@ def check_second_order(p: Program) -> None:
           "hessian through cr.checkpoint vs without", rtol=1e-10, atol=1e-14)
     if applies(p, "vmap"):   # per-example hessians
         xs, h = batch(x), cr.hessian(f)
+        # A singular or rank-deficient sample (det, slogdet): a batch holding an exactly singular
+        # example takes the cofactors' formula for all of them, the loop the inverse's for the
+        # others, which are near singular: the two formulas agree to cond(A)·eps, not to 1e-9.
+        ill = any(word in ENTRY[s.entry].samples[s.sample].label for s in p.steps for word in ("singular", "rank"))
         try:
             close(_vmapped(h, xs), np.stack([h(xi).numpy() for xi in xs]), "vmap(hessian(f)) vs a loop",
-                  rtol=1e-9, atol=1e-12)
+                  rtol=1e-6 if ill else 1e-9, atol=1e-12)
         except NotApplicable:
             pass
 
