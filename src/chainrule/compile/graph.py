@@ -12,6 +12,7 @@ shapes and dtypes::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,7 @@ from .ir import Const, Equation, Guard, GuardMiss, Var
 from .passes import optimise
 from .trace import Tracer
 
+_BUILDING = threading.Lock()  # one thread builds a graph's NumPy version
 MISMATCH = object()     # a captured tensor is gone, or changed shape or dtype: trace again
 NEEDS_GRAPH = object()  # a captured tensor requires grad or carries tangents: run eagerly
 
@@ -98,14 +100,43 @@ class Graph:
         self.single = False
         self.builder: Any = None
         self.flat_key: tuple | None = None
-        self.source, globals_ = codegen.generate(_identifier(name), self.inputs, [v for v, _ in self.captured],
-                                                 self.equations, self.guards, self.outputs + hidden, self.writes)
-        self.fn = codegen.build(self.source, globals_, _identifier(name))
-        fast = None if self.writes or self.slow else scalar.generate(_identifier(name), self.inputs, [v for v, _ in self.captured], self.equations,
-                               self.guards, self.outputs)
-        if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
-            self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, _identifier(name))
-            self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
+        self._ident = _identifier(name)
+        self._hidden = hidden
+        self._numpy: tuple[str, Any] | None = None  # the NumPy version's source and function, once built
+        fast = None if self.writes or self.slow else scalar.generate(
+            self._ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards, self.outputs)
+        self._scalar = None if fast is None else fast[0]
+        if fast is None:
+            self.fn = self.numpy_fn()
+        else:  # 0-d float64 values: Python floats; the NumPy version (built on first need) for special values
+            self.fn = codegen.build(fast[0], {**scalar.GLOBALS, **fast[1], "numpy_version": self._numpy_version},
+                                    self._ident)
+
+    def numpy_fn(self) -> Any:
+        """The generated function on NumPy values (where Python floats run the graph, built the
+        first time a special value needs it, or its source is asked for)."""
+        built = self._numpy
+        if built is None:
+            with _BUILDING:
+                built = self._numpy
+                if built is None:
+                    source, globals_ = codegen.generate(self._ident, self.inputs, [v for v, _ in self.captured],
+                                                        self.equations, self.guards, self.outputs + self._hidden,
+                                                        self.writes)
+                    built = self._numpy = (source, codegen.build(source, globals_, self._ident))
+        return built[1]
+
+    def _numpy_version(self, *arrays: Any) -> Any:
+        return self.numpy_fn()(*arrays)
+
+    @property
+    def source(self) -> str:
+        """The generated code: the function the calls run (and the NumPy version it falls back on)."""
+        self.numpy_fn()
+        assert self._numpy is not None
+        if self._scalar is None:
+            return self._numpy[0]
+        return f"{self._scalar}\n# numpy_version: the same on NumPy values\n{self._numpy[0]}"
 
     # --- running ----------------------------------------------------------------------------
     def current(self, f: Any, args: tuple) -> Any:  # noqa: C901
@@ -249,6 +280,7 @@ class Graph:
     # --- showing ----------------------------------------------------------------------------
     def __str__(self) -> str:
         """The graph as staged NumPy code (``cr.explain``'s templates), inputs first."""
+        self.numpy_fn()  # (names the values)
         lines = [f"# graph {self.name}: {len(self.equations)} equations "
                  f"({self.traced_equations} traced)"]
         for var in self.inputs:

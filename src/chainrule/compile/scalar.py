@@ -78,37 +78,109 @@ def _operand(item: Any) -> str | None:
 
 
 def generate(name: str, inputs: list[Var], captured: list[Var], equations: list, guards: list,
-             outputs: list[Any]) -> str | None:
-    """The scalar source of the graph (its NumPy version bound as ``numpy_version``), or None
-    when it is not a graph of 0-d float64 values and the operations above."""
-    if guards or not outputs:
+             outputs: list[Any]) -> tuple[str, dict[str, Any]] | None:
+    """The scalar source of the graph and the globals it needs besides ``GLOBALS`` and its
+    NumPy version (bound as ``numpy_version``); None when it is not a graph of 0-d float64
+    values and the operations above. Constant results are returned as they are.
+
+    Values live in a few local names (``a1, a2, ...`` for the arguments, ``r1, r2, ...``
+    reused once a value is dead), so a long chain is a few names written over and over, and
+    a run of identical lines (an unrolled loop) is written as a ``for`` loop (``_reroll``):
+    Python compiles that in a fraction of the time."""
+    if guards or not outputs or not any(isinstance(o, Var) for o in outputs):
         return None
-    variables = inputs + captured + [eq.out for eq in equations]
-    if any(v.shape != () or np.dtype(v.dtype) != _F64 for v in variables):
-        return None
+    for v in inputs + captured:
+        if v.shape != () or np.dtype(v.dtype) != _F64:
+            return None
+    last: dict[int, int] = {}  # value -> the last equation reading it
+    for k, eq in enumerate(equations):
+        for o in eq.operands:
+            if type(o) is Var:
+                last[o.index] = k
+    kept = {o.index for o in outputs if isinstance(o, Var)}
+    names: dict[int, str] = {v.index: f"a{k + 1}" for k, v in enumerate(inputs + captured)}
+    free: list[str] = []  # names of dead values, reused (the last freed first: a chain keeps its name)
+    count = 0
     body = []
-    for eq in equations:
-        template = _TEMPLATES.get(eq.prim.name)
-        if template is None or eq.params:
+    templates = _TEMPLATES
+    for k, eq in enumerate(equations):
+        out = eq.out
+        template = templates.get(eq.prim.name)
+        if template is None or eq.params or out.shape != () or (out.dtype is not _F64 and np.dtype(out.dtype) != _F64):
             return None
-        parts = [_operand(o) for o in eq.operands]
-        if any(p is None for p in parts):
-            return None
-        body.append(f"{eq.out.name} = {template(*parts)}")
-    results = []
-    for o in outputs:
-        if not isinstance(o, Var):
-            return None
-        results.append(f"f64({o.name})")
-    names = [v.name or f"x{v.index}" for v in inputs + captured]
-    convert = f"{', '.join(names)}{',' if len(names) == 1 else ''} = " \
-              f"{', '.join(f'float({n}_)' for n in names)}{',' if len(names) == 1 else ''}"
-    lines = ["try:", f"    {convert}"] + [f"    {line}" for line in body]
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        parts = []
+        for o in eq.operands:
+            part = names[o.index] if type(o) is Var else _operand(o)
+            if part is None:
+                return None
+            parts.append(part)
+        for o in eq.operands:
+            if type(o) is Var and last[o.index] == k and o.index not in kept and names[o.index] not in free:
+                free.append(names[o.index])
+        if free:
+            target = free.pop()
+        else:
+            count += 1
+            target = f"r{count}"
+        names[out.index] = target
+        body.append(f"{target} = {template(*parts)}")
+        if out.index not in last and out.index not in kept:
+            free.append(target)
+    constants = {f"k{k + 1}": o.value for k, o in enumerate(outputs) if not isinstance(o, Var)}
+    results = ", ".join(f"f64({names[o.index]})" if isinstance(o, Var) else f"k{k + 1}" for k, o in enumerate(outputs))
+    params = _params(inputs + captured)
+    local = [f"a{k + 1}" for k in range(len(params))]
+    convert = f"{', '.join(local)}{',' if len(local) == 1 else ''} = " \
+              f"{', '.join(f'float({n})' for n in params)}{',' if len(params) == 1 else ''}"
+    lines = ["try:", f"    {convert}"] + [f"    {line}" for line in _reroll(body)]
+    lines.append(f"    return ({results}{',' if len(outputs) == 1 else ''})")
     lines += ["except (ArithmeticError, ValueError):",
-              f"    return numpy_version({', '.join(f'{n}_' for n in names)})"]
-    params = ", ".join(f"{n}_" for n in names)
-    return f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in lines)
+              f"    return numpy_version({', '.join(params)})"]
+    return f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in lines), constants
+
+
+def _params(variables: list[Var]) -> list[str]:
+    """Parameter names: each value's own name and ``_`` (none taken twice, no global's)."""
+    taken = set(GLOBALS) | {"numpy_version", "float"}
+    params = []
+    for k, v in enumerate(variables):
+        param = f"{v.name or f'x{v.index}'}_"
+        if param in taken or not param.isidentifier():
+            param = f"p{k + 1}_"
+        taken.add(param)
+        params.append(param)
+    return params
+
+
+REROLL_PERIOD = 8  # the longest run of lines repeated that is written as a loop
+REROLL_MIN = 64    # the fewest lines a loop replaces
+
+
+def _reroll(lines: list[str]) -> list[str]:
+    """``lines`` with each run of a block of up to ``REROLL_PERIOD`` lines repeated (``REROLL_MIN``
+    lines at least) written as ``for _ in range(n):`` over the block: the same statements, in
+    the same order (linear time: each line is compared with the one a period before)."""
+    out: list[str] = []
+    i, n = 0, len(lines)
+    while i < n:
+        best_p, best_reps = 0, 1
+        for p in range(1, REROLL_PERIOD + 1):
+            j = i + p
+            while j < n and lines[j] == lines[j - p]:
+                j += 1
+            reps = (j - i) // p
+            if reps > 1 and reps * p >= REROLL_MIN and reps * p > best_reps * best_p:
+                best_p, best_reps = p, reps
+            if j - i >= REROLL_MIN * 4 and best_p:
+                break  # a long run found: no need to try longer periods
+        if best_p:
+            out.append(f"for _ in range({best_reps}):")
+            out.extend(f"    {line}" for line in lines[i:i + best_p])
+            i += best_p * best_reps
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
 
 
 GLOBALS = {"math": math, "sigmoid": _sigmoid, "pow_": _pow, "f64": np.float64}

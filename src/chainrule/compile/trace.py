@@ -22,6 +22,8 @@ from ..core.views import replay, view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_NUMBERS = (float, int, bool)  # operands that are constants as they are
+_NUMPY = (np.ndarray, np.float64, np.float32, np.int64, np.bool_)  # arrays with .shape and a NumPy .dtype
 
 
 class _Random:
@@ -45,6 +47,16 @@ def user_line() -> str:
             return f"{os.path.basename(path)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return ""
+
+
+def _has_var(item: Any) -> bool:
+    if isinstance(item, Var):
+        return True
+    if type(item) in (tuple, list):
+        return any(_has_var(v) for v in item)
+    if type(item) is slice:
+        return any(_has_var(v) for v in (item.start, item.stop, item.step))
+    return False
 
 
 def chosen_impl(prim: Any, args: tuple) -> Any:
@@ -166,11 +178,46 @@ class Tracer:
 
     # --- the hooks of core.tracing ----------------------------------------------------------
     def record(self, prim: Any, args: tuple, params: dict, result: Tensor) -> None:
-        operands = [self.operand(a) for a in args]
-        kept = {k: self.param(v) for k, v in params.items()}
-        out = self.new_var(result._data, "eq")
-        self.equations.append(Equation(prim, chosen_impl(prim, args), operands, kept, out))
-        self.bind(result, out)
+        # (on the path of every traced operation: ``operand``, ``new_var`` and ``bind`` written
+        # out for the common cases, a traced tensor and a Python number)
+        consts, variables = self.consts, self.vars
+        operands = []
+        variable = False
+        for a in args:
+            if type(a) in _NUMBERS:
+                operands.append(Const(a))
+                continue
+            if isinstance(a, Tensor) and not (consts and id(a) in consts):
+                var = variables.get(id(a))
+                if var is not None:
+                    operands.append(var)
+                    variable = variable or type(var) is not Const
+                    continue
+            operand = self.operand(a)
+            operands.append(operand)
+            variable = variable or type(operand) is not Const
+        kept = {k: self.param(v) for k, v in params.items()} if params else {}
+        data = result._data
+        if not variable and type(data) in _NUMPY and not any(_has_var(v) for v in kept.values()):
+            # constants only: the result is a constant (folded now; an array copied, as the
+            # tensor's own memory may be written later)
+            if type(data) is np.ndarray:
+                data = data.copy()
+                data.flags.writeable = False  # shared by every call
+            self.rebind(result, Const(data))
+            return
+        if type(data) in _NUMPY:
+            out = Var(self.count, data.shape, data.dtype, "eq")
+            self.count += 1
+        else:
+            out = self.new_var(data, "eq")
+        impl = prim.impl
+        if prim.adapt is not None and len(args) == 1:
+            impl = chosen_impl(prim, args)
+        self.equations.append(Equation(prim, impl, operands, kept, out))
+        variables[id(result)] = out
+        self.by_data[id(data)] = out
+        self.keep += (result, data)
 
     def converted(self, tensor: Tensor, kind: str, value: Any) -> None:
         if kind == "numpy":  # NumPy holds the tensor's memory now: its writes could not be followed
