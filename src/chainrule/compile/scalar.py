@@ -100,9 +100,11 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     kept = {o.index for o in outputs if isinstance(o, Var)}
     names: dict[int, str] = {v.index: f"a{k + 1}" for k, v in enumerate(inputs + captured)}
     free: list[str] = []  # names of dead values, reused (the last freed first: a chain keeps its name)
+    freed: set[str] = set()  # (the same, as a set)
     count = 0
     body = []
     templates = _TEMPLATES
+    literals: dict[int, str | None] = {}  # id(constant) -> its code (the equations hold the constants)
     for k, eq in enumerate(equations):
         out = eq.out
         template = templates.get(eq.prim.name)
@@ -110,15 +112,22 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
             return None
         parts = []
         for o in eq.operands:
-            part = names[o.index] if type(o) is Var else _operand(o)
-            if part is None:
-                return None
+            if type(o) is Var:
+                index = o.index
+                part = names[index]
+                if last[index] == k and index not in kept and part not in freed:
+                    free.append(part)  # its last reader: the name is free after this line
+                    freed.add(part)
+            else:
+                part = literals.get(id(o.value), "")
+                if part == "":
+                    part = literals[id(o.value)] = _operand(o)
+                if part is None:
+                    return None
             parts.append(part)
-        for o in eq.operands:
-            if type(o) is Var and last[o.index] == k and o.index not in kept and names[o.index] not in free:
-                free.append(names[o.index])
         if free:
             target = free.pop()
+            freed.discard(target)
         else:
             count += 1
             target = f"r{count}"
@@ -126,6 +135,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         body.append(f"{target} = {template(*parts)}")
         if out.index not in last and out.index not in kept:
             free.append(target)
+            freed.add(target)
     constants = {f"k{k + 1}": o.value for k, o in enumerate(outputs) if not isinstance(o, Var)}
     results = ", ".join(f"f64({names[o.index]})" if isinstance(o, Var) else f"k{k + 1}" for k, o in enumerate(outputs))
     params = _params(inputs + captured)
@@ -159,20 +169,28 @@ REROLL_MIN = 64    # the fewest lines a loop replaces
 def _reroll(lines: list[str]) -> list[str]:
     """``lines`` with each run of a block of up to ``REROLL_PERIOD`` lines repeated (``REROLL_MIN``
     lines at least) written as ``for _ in range(n):`` over the block: the same statements, in
-    the same order (linear time: each line is compared with the one a period before)."""
+    the same order. Linear time: the periods tried at a line are the distances to its next
+    copies (``after``), and a run is followed by comparing each line with the one a period before."""
+    n = len(lines)
+    after = [0] * n  # the index of the next copy of each line (0: none)
+    last: dict[str, int] = {}
+    for k in range(n - 1, -1, -1):
+        after[k] = last.get(lines[k], 0)
+        last[lines[k]] = k
     out: list[str] = []
-    i, n = 0, len(lines)
+    i = 0
     while i < n:
         best_p, best_reps = 0, 1
-        for p in range(1, REROLL_PERIOD + 1):
-            j = i + p
-            while j < n and lines[j] == lines[j - p]:
-                j += 1
-            reps = (j - i) // p
-            if reps > 1 and reps * p >= REROLL_MIN and reps * p > best_reps * best_p:
+        j = after[i]
+        while j and j - i <= REROLL_PERIOD:
+            p = j - i
+            end = j
+            while end < n and lines[end] == lines[end - p]:
+                end += 1
+            reps = (end - i) // p
+            if reps * p >= REROLL_MIN and reps * p > best_reps * best_p:
                 best_p, best_reps = p, reps
-            if j - i >= REROLL_MIN * 4 and best_p:
-                break  # a long run found: no need to try longer periods
+            j = after[j]
         if best_p:
             out.append(f"for _ in range({best_reps}):")
             out.extend(f"    {line}" for line in lines[i:i + best_p])

@@ -22,8 +22,8 @@ from ..core.views import replay, view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
-_NUMBERS = (float, int, bool)  # operands that are constants as they are
-_NUMPY = (np.ndarray, np.float64, np.float32, np.int64, np.bool_)  # arrays with .shape and a NumPy .dtype
+_NUMBERS = frozenset((float, int, bool))  # operands that are constants as they are
+_NUMPY = frozenset((np.ndarray, np.float64, np.float32, np.int64, np.bool_))  # with .shape and a NumPy .dtype
 
 
 class _Random:
@@ -182,31 +182,32 @@ class Tracer:
         # out for the common cases, a traced tensor and a Python number)
         consts, variables = self.consts, self.vars
         operands = []
-        variable = False
+        variable = False  # whether an operand is a traced value (else the result is a constant)
         for a in args:
             if type(a) in _NUMBERS:
                 operands.append(Const(a))
                 continue
-            if isinstance(a, Tensor) and not (consts and id(a) in consts):
-                var = variables.get(id(a))
-                if var is not None:
-                    operands.append(var)
-                    variable = variable or type(var) is not Const
-                    continue
-            operand = self.operand(a)
+            operand = variables.get(id(a))  # (the ids of the tensors traced, kept alive)
+            if operand is None or consts and id(a) in consts:
+                operand = self.operand(a)
+            if type(operand) is not Const:
+                variable = True
             operands.append(operand)
-            variable = variable or type(operand) is not Const
-        kept = {k: self.param(v) for k, v in params.items()} if params else {}
+        if params:
+            kept = {k: self.param(v) for k, v in params.items()}
+            if not variable and any(_has_var(v) for v in kept.values()):
+                variable = True
+        else:
+            kept = {}
         data = result._data
-        if not variable and type(data) in _NUMPY and not any(_has_var(v) for v in kept.values()):
-            # constants only: the result is a constant (folded now; an array copied, as the
-            # tensor's own memory may be written later)
-            if type(data) is np.ndarray:
+        numpy = type(data) in _NUMPY
+        if not variable and numpy:  # constants only: the result is a constant, folded now (an
+            if type(data) is np.ndarray:  # array copied: the tensor's memory may be written later)
                 data = data.copy()
                 data.flags.writeable = False  # shared by every call
             self.rebind(result, Const(data))
             return
-        if type(data) in _NUMPY:
+        if numpy:
             out = Var(self.count, data.shape, data.dtype, "eq")
             self.count += 1
         else:
