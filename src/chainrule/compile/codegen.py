@@ -93,12 +93,16 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
              outputs: list[Any], writes: list | None = None) -> tuple[str, dict[str, Any]]:
     """The source of ``def name(*inputs, *captured)`` returning the outputs as a tuple, and the
     globals it runs with; ``writes``: ``(input or captured Var, value)`` pairs written into that
-    argument's memory at the end (in-place changes of the caller's tensors)."""
+    argument's memory at the end (in-place changes of the caller's tensors).
+
+    Liveness: a value's memory goes back right after its last reader (or its guard), as in
+    eager mode: the next value takes its name (``v1 = add(v1, 1.0)``), or ``del`` drops it; a
+    name is used again only once its value is dead, so a long chain is a few names written
+    over and over, and a run of identical lines (an unrolled loop) becomes a ``for`` loop
+    (``reroll``), which Python compiles in a fraction of the time."""
     w = _Writer(name)
     for var in inputs + captured:
         var.name = w.fresh(var.name or f"x{var.index}")
-    for k, eq in enumerate(equations):
-        eq.out.name = w.fresh(f"v{k + 1}")
     body: list[str] = []
     pending = sorted(range(len(guards)), key=lambda i: guards[i].after)
     done: set[int] = {v.index for v in inputs + captured}
@@ -111,19 +115,37 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
             position += 1
 
     flush()
-    dead = _dead_after(equations, guards, outputs, writes or ())
+    last = _last_uses(equations, guards, outputs, writes or ())
+    free: list[str] = []  # names of dead values (deleted): taken again, the last freed first
+    count = 0
+    specialised: dict[Any, Any] = {}
     for k, eq in enumerate(equations):
-        fn = w.function(_specialised(eq), eq.prim.name)
+        fn = w.function(_specialised(eq, specialised), eq.prim.name)
         args = [w.value(o) for o in eq.operands]
+        dying: list[str] = []  # the names of the values this line reads last
+        for v in (eq.operands if not eq.params else eq.uses()):
+            if type(v) is Var and last.get(v.index) == k and v.name not in dying:
+                dying.append(v.name)  # type: ignore[arg-type]
+        if dying:
+            target = dying.pop(0)  # its value goes when the new one is assigned
+        elif free:
+            target = free.pop()
+        else:
+            count += 1
+            target = w.fresh(f"v{count}")
+        eq.out.name = target
         if getattr(eq.prim, "draws", False):  # a random draw: its parameters say what it draws
-            body.append(f"{eq.out.name} = {fn}()  # random numbers ({eq.params['op']})")
+            body.append(f"{target} = {fn}()  # random numbers ({eq.params['op']})")
         else:
             args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
-            body.append(f"{eq.out.name} = {fn}({', '.join(args)})")
+            body.append(f"{target} = {fn}({', '.join(args)})")
         done.add(eq.out.index)
         flush()
-        if dead[k]:  # values no later line reads: their memory goes back now (liveness)
-            body.append(f"del {', '.join(str(v.name) for v in dead[k])}")
+        if last.get(eq.out.index) in (-1, k):  # nothing (but its guard) reads it: its memory goes back now
+            dying.append(target)
+        if dying:
+            body.append(f"del {', '.join(dying)}")
+            free.extend(dying)
     if position < len(pending):
         raise AssertionError("a guard on a value no equation computes")
     for target, value in writes or ():
@@ -131,33 +153,70 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     results = ", ".join(w.value(o) for o in outputs)
     body.append(f"return ({results}{',' if len(outputs) == 1 else ''})")
     params = ", ".join(v.name for v in inputs + captured if v.name)
-    source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
+    source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in reroll(body))
     return source, w.globals
 
 
-def _dead_after(equations: list, guards: list[Guard], outputs: list[Any], writes: Any) -> list[list[Var]]:
-    """For each equation, the values computed by equations whose last reader it is (or its
-    guard): deleted after it, so the peak memory is that of the live values only, as in eager
-    mode. Values returned or written back stay."""
-    position = {eq.out.index: k for k, eq in enumerate(equations)}
+def _last_uses(equations: list, guards: list[Guard], outputs: list[Any], writes: Any) -> dict[int, int]:
+    """For each value an equation computes, the index of its last reader (an equation, or the
+    one computing it where a guard reads it): its memory can go back after that line. -1 for a
+    value nothing reads; values returned or written back are not in it (they stay)."""
     last: dict[int, int] = {}
-    values: dict[int, Var] = {}
     for k, eq in enumerate(equations):
-        values[eq.out.index] = eq.out
-        last.setdefault(eq.out.index, k)  # a value nothing reads dies at once
-        for v in eq.uses():
-            if v.index in position:
+        last[eq.out.index] = -1
+        for v in (eq.operands if not eq.params else eq.uses()):
+            if type(v) is Var and v.index in last:
                 last[v.index] = k
+    position = {eq.out.index: k for k, eq in enumerate(equations)} if guards else {}
     for g in guards:  # a guard runs right after its value is computed
-        if g.var.index in position:
-            last[g.var.index] = max(last.get(g.var.index, 0), position[g.var.index])
-    kept = {o.index for o in outputs if isinstance(o, Var)}
-    kept |= {v.index for _, v in writes if isinstance(v, Var)}
-    dead: list[list[Var]] = [[] for _ in equations]
-    for index, k in last.items():
-        if index not in kept:
-            dead[k].append(values[index])
-    return dead
+        if g.var.index in position and last[g.var.index] == -1:
+            last[g.var.index] = position[g.var.index]
+    for o in outputs:
+        if isinstance(o, Var):
+            last.pop(o.index, None)
+    for _, v in writes:
+        if isinstance(v, Var):
+            last.pop(v.index, None)
+    return last
+
+
+REROLL_PERIOD = 8  # the longest block of lines repeated that is written as a loop
+REROLL_MIN = 64    # the fewest lines a loop replaces
+
+
+def reroll(lines: list[str]) -> list[str]:
+    """``lines`` with each run of a block of up to ``REROLL_PERIOD`` lines repeated (``REROLL_MIN``
+    lines at least) written as ``for _ in range(n):`` over the block: the same statements, in
+    the same order. Linear time: the periods tried at a line are the distances to its next
+    copies (``after``), and a run is followed by comparing each line with the one a period before."""
+    n = len(lines)
+    after = [0] * n  # the index of the next copy of each line (0: none)
+    seen: dict[str, int] = {}
+    for k in range(n - 1, -1, -1):
+        after[k] = seen.get(lines[k], 0)
+        seen[lines[k]] = k
+    out: list[str] = []
+    i = 0
+    while i < n:
+        best_p, best_reps = 0, 1
+        j = after[i]
+        while j and j - i <= REROLL_PERIOD:
+            p = j - i
+            end = j
+            while end < n and lines[end] == lines[end - p]:
+                end += 1
+            reps = (end - i) // p
+            if reps * p >= REROLL_MIN and reps * p > best_reps * best_p:
+                best_p, best_reps = p, reps
+            j = after[j]
+        if best_p:
+            out.append(f"for _ in range({best_reps}):")
+            out.extend(f"    {line}" for line in lines[i:i + best_p])
+            i += best_p * best_reps
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
 
 
 def _dummy(item: Any) -> Any:
@@ -166,22 +225,46 @@ def _dummy(item: Any) -> Any:
     return item.value if isinstance(item, Const) else item
 
 
-def _specialised(eq: Any) -> Any:
+def _probe_key(item: Any) -> Any:
+    """What a probe of ``_specialised`` depends on, for an operand: a Var's shape and dtype, a
+    Python float's type (NEP 50: not its value), or else the constant itself (by identity)."""
+    if type(item) is Var:
+        return (item.shape, item.dtype)
+    value = item.value if isinstance(item, Const) else item
+    if type(value) in (float, bool, complex):
+        return type(value)
+    if type(value) is int:
+        return (int, value)
+    return ("id", id(value))
+
+
+def _specialised(eq: Any, cache: dict[Any, Any] | None = None) -> Any:
     """The function an equation calls: its implementation, or the bare NumPy operation behind a
     binary one with PyTorch's promotion rules where, for the traced dtypes, NumPy's own gives
-    the same result dtype and shape (the promotion logic then returns NumPy's result as it is)."""
+    the same result dtype and shape (the promotion logic then returns NumPy's result as it is).
+    ``cache``: the answers for one graph, by operation, operands' shapes and dtypes, result."""
     raw = getattr(eq.impl, "raw", None)
     if raw is None or eq.params or len(eq.operands) != 2 or np.dtype(eq.out.dtype).kind not in "fc":
         return eq.impl
+    key = None
+    if cache is not None:
+        key = (id(eq.impl), eq.out.shape, eq.out.dtype, _probe_key(eq.operands[0]), _probe_key(eq.operands[1]))
+        found = cache.get(key)
+        if found is not None:
+            return found
+    chosen = raw
     try:
         with np.errstate(all="ignore"):
             probe = raw(*[_dummy(o) for o in eq.operands])
     except Exception:
-        return eq.impl
-    if np.dtype(getattr(probe, "dtype", None) or np.float64) != np.dtype(eq.out.dtype) \
-            or tuple(np.shape(probe)) != tuple(eq.out.shape) or not hasattr(probe, "dtype"):
-        return eq.impl
-    return raw
+        chosen = eq.impl
+    else:
+        if np.dtype(getattr(probe, "dtype", None) or np.float64) != np.dtype(eq.out.dtype) \
+                or tuple(np.shape(probe)) != tuple(eq.out.shape) or not hasattr(probe, "dtype"):
+            chosen = eq.impl
+    if cache is not None:
+        cache[key] = chosen
+    return chosen
 
 
 def _guard_line(w: _Writer, guard: Guard, index: int) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .codegen import reroll
 from .ir import Const, Var
 
 _F64 = np.dtype(np.float64)
@@ -85,7 +86,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
 
     Values live in a few local names (``a1, a2, ...`` for the arguments, ``r1, r2, ...``
     reused once a value is dead), so a long chain is a few names written over and over, and
-    a run of identical lines (an unrolled loop) is written as a ``for`` loop (``_reroll``):
+    a run of identical lines (an unrolled loop) is written as a ``for`` loop (``codegen.reroll``):
     Python compiles that in a fraction of the time."""
     if guards or not outputs or not any(isinstance(o, Var) for o in outputs):
         return None
@@ -142,7 +143,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     local = [f"a{k + 1}" for k in range(len(params))]
     convert = f"{', '.join(local)}{',' if len(local) == 1 else ''} = " \
               f"{', '.join(f'float({n})' for n in params)}{',' if len(params) == 1 else ''}"
-    lines = ["try:", f"    {convert}"] + [f"    {line}" for line in _reroll(body)]
+    lines = ["try:", f"    {convert}"] + [f"    {line}" for line in reroll(body)]
     lines.append(f"    return ({results}{',' if len(outputs) == 1 else ''})")
     lines += ["except (ArithmeticError, ValueError):",
               f"    return numpy_version({', '.join(params)})"]
@@ -160,45 +161,6 @@ def _params(variables: list[Var]) -> list[str]:
         taken.add(param)
         params.append(param)
     return params
-
-
-REROLL_PERIOD = 8  # the longest run of lines repeated that is written as a loop
-REROLL_MIN = 64    # the fewest lines a loop replaces
-
-
-def _reroll(lines: list[str]) -> list[str]:
-    """``lines`` with each run of a block of up to ``REROLL_PERIOD`` lines repeated (``REROLL_MIN``
-    lines at least) written as ``for _ in range(n):`` over the block: the same statements, in
-    the same order. Linear time: the periods tried at a line are the distances to its next
-    copies (``after``), and a run is followed by comparing each line with the one a period before."""
-    n = len(lines)
-    after = [0] * n  # the index of the next copy of each line (0: none)
-    last: dict[str, int] = {}
-    for k in range(n - 1, -1, -1):
-        after[k] = last.get(lines[k], 0)
-        last[lines[k]] = k
-    out: list[str] = []
-    i = 0
-    while i < n:
-        best_p, best_reps = 0, 1
-        j = after[i]
-        while j and j - i <= REROLL_PERIOD:
-            p = j - i
-            end = j
-            while end < n and lines[end] == lines[end - p]:
-                end += 1
-            reps = (end - i) // p
-            if reps * p >= REROLL_MIN and reps * p > best_reps * best_p:
-                best_p, best_reps = p, reps
-            j = after[j]
-        if best_p:
-            out.append(f"for _ in range({best_reps}):")
-            out.extend(f"    {line}" for line in lines[i:i + best_p])
-            i += best_p * best_reps
-        else:
-            out.append(lines[i])
-            i += 1
-    return out
 
 
 GLOBALS = {"math": math, "sigmoid": _sigmoid, "pow_": _pow, "f64": np.float64}
