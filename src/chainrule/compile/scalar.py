@@ -112,13 +112,14 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
         if template is None or eq.params or out.shape != () or (out.dtype is not _F64 and np.dtype(out.dtype) != _F64):
             return None
         parts = []
+        part: str | None
         for o in eq.operands:
             if type(o) is Var:
                 index = o.index
                 part = names[index]
                 if last[index] == k and index not in kept and part not in freed:
-                    free.append(part)  # its last reader: the name is free after this line
-                    freed.add(part)
+                    free.append(names[index])  # its last reader: the name is free after this line
+                    freed.add(names[index])
             else:
                 part = literals.get(id(o.value), "")
                 if part == "":
