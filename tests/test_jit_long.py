@@ -19,6 +19,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.compile import codegen
+from chainrule.compile.ir import Const
 
 
 def _chain(n, c=0.9999, b=0.0001):
@@ -184,11 +185,12 @@ def test_a_constant_folded_while_tracing_is_not_changed_by_a_later_write():
         g += 1.0  # the tensor's memory written: the folded constant keeps the old values
         return a + g, g * 1.0
 
-    jf = cr.jit(f)
-    for x0 in ([1.0, 2.0, 3.0], [0.5, -1.0, 4.0], [1.0, 2.0, 3.0]):
-        x = cr.tensor(x0)
-        _same(jf(x), f(x))
-    assert "add(" in jf.source(cr.tensor([1.0, 2.0, 3.0]))
+    for values in ([[1.0, 2.0, 3.0], [0.5, -1.0, 4.0], [1.0, 2.0, 3.0]], [2.0, -1.5, 2.0]):  # arrays, numbers
+        jf = cr.jit(f)
+        for x0 in values:
+            x = cr.tensor(np.array(x0))
+            _same(jf(x), f(x))
+        assert jf.traces == 1 and "add" in jf.source(cr.tensor(np.array(values[0])))
 
 
 def test_a_folded_constant_result_is_a_new_array_at_every_call():
@@ -198,3 +200,14 @@ def test_a_folded_constant_result_is_a_new_array_at_every_call():
     assert not np.shares_memory(first[1].numpy(), second[1].numpy())
     first[1].numpy()[:] = 7.0
     np.testing.assert_array_equal(jf(x)[1].numpy(), [2.0, 2.0, 2.0])
+
+
+def test_a_constant_array_folds_at_compile_time_a_broadcast_staying_a_view():
+    """Folding while tracing is for NumPy scalars; an array of constants (the seed of a backward
+    pass, broadcast) is folded by the passes, computed again: a view stays a view (no memory)."""
+    jf = cr.jit(cr.grad(lambda x: (x * x).sum()))
+    x = cr.tensor(np.ones((64, 64)))
+    np.testing.assert_array_equal(jf(x).numpy(), 2 * np.ones((64, 64)))
+    arrays = [o.value for eq in jf.graph(x).equations for o in eq.operands
+              if isinstance(o, Const) and isinstance(o.value, np.ndarray)]
+    assert arrays and all(a.strides == (0, 0) and not a.flags.writeable for a in arrays)

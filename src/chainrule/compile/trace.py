@@ -201,10 +201,9 @@ class Tracer:
             kept = {}
         data = result._data
         numpy = type(data) in _NUMPY
-        if not variable and numpy:  # constants only: the result is a constant, folded now (an
-            if type(data) is np.ndarray:  # array copied: the tensor's memory may be written later)
-                data = data.copy()
-                data.flags.writeable = False  # shared by every call
+        if not variable and numpy and type(data) is not np.ndarray:
+            # constants only, and a NumPy scalar (which no write changes): a constant, folded now
+            # (an array is folded by passes.fold_and_share, computed again: a broadcast stays a view)
             self.rebind(result, Const(data))
             return
         if numpy:
