@@ -211,3 +211,18 @@ def test_a_constant_array_folds_at_compile_time_a_broadcast_staying_a_view():
     arrays = [o.value for eq in jf.graph(x).equations for o in eq.operands
               if isinstance(o, Const) and isinstance(o.value, np.ndarray)]
     assert arrays and all(a.strides == (0, 0) and not a.flags.writeable for a in arrays)
+
+
+def test_an_argument_named_like_the_loop_variable_is_not_overwritten(monkeypatch):
+    monkeypatch.setattr(codegen, "REROLL_MIN", 2)
+
+    def f(_, y):
+        for _k in range(6):
+            y = y * 2.0
+        return y + _
+
+    jf = cr.jit(f)
+    for shape in ((2,), ()):
+        a, b = cr.tensor(np.full(shape, 1.0)), cr.tensor(np.full(shape, 3.0))
+        _same([jf(a, b)], [f(a, b)])
+        assert "for _ in range(" in jf.source(a, b)

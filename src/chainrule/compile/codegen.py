@@ -24,7 +24,7 @@ import numpy as np
 from .ir import Const, Guard, GuardMiss, Var, same
 
 _SCALARS = (bool, int, float, complex, str, type(None))
-_TAKEN = frozenset(dir(builtins)) | frozenset(keyword.kwlist)  # names a generated one must not shadow
+_TAKEN = frozenset(dir(builtins)) | frozenset(keyword.kwlist) | {"_"}  # names a generated one must not shadow ("_": loops)
 
 
 def _literal_ok(value: Any) -> bool:
