@@ -85,11 +85,12 @@ class Graph:
         self.written_ids = written
         self.out_def = out_def
         self.statics: dict[int, Any] = {}
-        used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
-        used |= {o.index for o in hidden if isinstance(o, Var)}
-        used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
-        used |= {f.index for _, f in self.writes if isinstance(f, Var)}
-        self.captured = [(v, t) for v, t in self.captured if v.index in used]
+        if self.captured:  # those the optimised graph still reads
+            used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
+            used |= {o.index for o in hidden if isinstance(o, Var)}
+            used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
+            used |= {f.index for _, f in self.writes if isinstance(f, Var)}
+            self.captured = [(v, t) for v, t in self.captured if v.index in used]
         # how each captured tensor is found again at every call (None: made by the trace itself)
         self.paths: list[tuple | None] = [tracer.paths.get(id(t)) for _, t in self.captured]
         self.written_captured = [id(t) in written for _, t in self.captured]
