@@ -226,3 +226,24 @@ def test_an_argument_named_like_the_loop_variable_is_not_overwritten(monkeypatch
         a, b = cr.tensor(np.full(shape, 1.0)), cr.tensor(np.full(shape, 3.0))
         _same([jf(a, b)], [f(a, b)])
         assert "for _ in range(" in jf.source(a, b)
+
+
+def test_a_guard_checked_late_keeps_its_value_alive_until_then():
+    """Guards are checked in the order the decisions were made: one on a value computed early
+    waits for an earlier decision's value; the value (whose other readers are past) lives until
+    its guard is checked, and no later value takes its name before."""
+    def f(x):
+        a = x * 2.0
+        b = a + 1.0  # a's last reader
+        c = b * 3.0
+        if c:  # decided first: checked once c exists
+            pass
+        if a:  # decided second, on a: checked after c's guard
+            return c + 1
+        return c - 1
+
+    jf = cr.jit(f)
+    for v in (1.0, 0.0, 1.0, 0.0, -0.5):
+        x = cr.tensor(np.array([v]))
+        _same([jf(x)], [f(x)])
+    assert jf.traces == 2

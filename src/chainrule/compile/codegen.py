@@ -104,48 +104,49 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     for var in inputs + captured:
         var.name = w.fresh(var.name or f"x{var.index}")
     body: list[str] = []
-    pending = sorted(range(len(guards)), key=lambda i: guards[i].after)
-    done: set[int] = {v.index for v in inputs + captured}
+    pending = sorted(range(len(guards)), key=lambda i: guards[i].after)  # checked in the order decided
+    after = _guard_places(inputs + captured, equations, guards, pending)
+    death, guarded = _deaths(equations, guards, after, outputs, writes or ())
+    dies: dict[int, list[Var]] = {}
+    for var, k in death.items():
+        dies.setdefault(k, []).append(var)
     position = 0
 
-    def flush() -> None:
+    def flush(k: int) -> None:
         nonlocal position
-        while position < len(pending) and guards[pending[position]].var.index in done:
+        while position < len(pending) and after[pending[position]] == k:
             body.append(_guard_line(w, guards[pending[position]], pending[position]))
             position += 1
 
-    flush()
-    last = _last_uses(equations, guards, outputs, writes or ())
+    flush(-1)
     free: list[str] = []  # names of dead values (deleted): taken again, the last freed first
     count = 0
     specialised: dict[Any, Any] = {}
     for k, eq in enumerate(equations):
         fn = w.function(_specialised(eq, specialised), eq.prim.name)
         args = [w.value(o) for o in eq.operands]
-        dying: list[str] = []  # the names of the values this line reads last
-        for v in (eq.operands if not eq.params else eq.uses()):
-            if type(v) is Var and last.get(v.index) == k and v.name not in dying:
-                dying.append(v.name)  # type: ignore[arg-type]
-        if dying:
-            target = dying.pop(0)  # its value goes when the new one is assigned
-        elif free:
-            target = free.pop()
-        else:
-            count += 1
-            target = w.fresh(f"v{count}")
+        target = None
+        for v in (eq.operands if not eq.params else eq.uses()):  # a value read here last, by no guard after
+            if type(v) is Var and death.get(v) == k and guarded.get(v, -1) < k:
+                target = v.name  # its value goes when the new one is assigned
+                break
+        if target is None:
+            if free:
+                target = free.pop()
+            else:
+                count += 1
+                target = w.fresh(f"v{count}")
         eq.out.name = target
         if getattr(eq.prim, "draws", False):  # a random draw: its parameters say what it draws
             body.append(f"{target} = {fn}()  # random numbers ({eq.params['op']})")
         else:
             args += [f"{key}={w.value(value)}" for key, value in eq.params.items()]
             body.append(f"{target} = {fn}({', '.join(args)})")
-        done.add(eq.out.index)
-        flush()
-        if last.get(eq.out.index) in (-1, k):  # nothing (but its guard) reads it: its memory goes back now
-            dying.append(target)
-        if dying:
-            body.append(f"del {', '.join(dying)}")
-            free.extend(dying)
+        flush(k)
+        dead = [v.name for v in dies.get(k, ()) if v.name != target or v is eq.out]
+        if dead:  # values read last by this line or its guards: their memory goes back now
+            body.append(f"del {', '.join(dead)}")  # type: ignore[arg-type]
+            free.extend(dead)  # type: ignore[arg-type]
     if position < len(pending):
         raise AssertionError("a guard on a value no equation computes")
     for target, value in writes or ():
@@ -157,27 +158,47 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     return source, w.globals
 
 
-def _last_uses(equations: list, guards: list[Guard], outputs: list[Any], writes: Any) -> dict[int, int]:
-    """For each value an equation computes, the index of its last reader (an equation, or the
-    one computing it where a guard reads it): its memory can go back after that line. -1 for a
-    value nothing reads; values returned or written back are not in it (they stay)."""
-    last: dict[int, int] = {}
+def _guard_places(arguments: list[Var], equations: list, guards: list[Guard], pending: list[int]) -> list[int]:
+    """For each guard, the equation after which it is checked (-1: before the first): in the
+    order the decisions were made, each as soon as its value and the earlier ones' exist."""
+    places = [-1] * len(guards)
+    done = {v.index for v in arguments}
+    position = 0
+    for k in range(-1, len(equations)):
+        if k >= 0:
+            done.add(equations[k].out.index)
+        while position < len(pending) and guards[pending[position]].var.index in done:
+            places[pending[position]] = k
+            position += 1
+    return places
+
+
+def _deaths(equations: list, guards: list[Guard], places: list[int], outputs: list[Any],
+            writes: Any) -> tuple[dict[Var, int], dict[Var, int]]:
+    """``(death, guarded)``: for each value an equation computes, the equation after which
+    nothing reads it any more (its last reader, or the one after which its last guard is
+    checked, or its own where nothing reads it): its memory goes back then; values returned
+    or written back are not in it (they stay). ``guarded``: where its last guard is checked."""
+    death: dict[Var, int] = {}
+    computed: set[int] = set()
     for k, eq in enumerate(equations):
-        last[eq.out.index] = -1
         for v in (eq.operands if not eq.params else eq.uses()):
-            if type(v) is Var and v.index in last:
-                last[v.index] = k
-    position = {eq.out.index: k for k, eq in enumerate(equations)} if guards else {}
-    for g in guards:  # a guard runs right after its value is computed
-        if g.var.index in position and last[g.var.index] == -1:
-            last[g.var.index] = position[g.var.index]
+            if type(v) is Var and v.index in computed:
+                death[v] = k
+        computed.add(eq.out.index)
+        death[eq.out] = k
+    guarded: dict[Var, int] = {}
+    for g, k in zip(guards, places):
+        if g.var in death:
+            guarded[g.var] = max(guarded.get(g.var, -1), k)
+            death[g.var] = max(death[g.var], k)
     for o in outputs:
         if isinstance(o, Var):
-            last.pop(o.index, None)
+            death.pop(o, None)
     for _, v in writes:
         if isinstance(v, Var):
-            last.pop(v.index, None)
-    return last
+            death.pop(v, None)
+    return death, guarded
 
 
 REROLL_PERIOD = 8  # the longest block of lines repeated that is written as a loop
