@@ -3,13 +3,15 @@
 Each equation is a call of the implementation the eager dispatch ran (so results are those of
 eager mode, bit for bit), named after its primitive; each guard a check that raises
 ``GuardMiss`` when a decision comes out differently. Constants that are not plain Python values
-are bound as globals ``k1, k2, ...``. Example (``cr.jit(f).source(x)`` for
-``f = lambda x: (x * x).sum()``)::
+are bound as globals ``k1, k2, ...``. A value's name is taken again once the value is dead
+(its memory goes back then, as in eager mode), and a run of identical lines (an unrolled
+loop) is written as a ``for`` loop: Python compiles a long chain in a fraction of the time.
+Example (``cr.jit(f).source(x)`` for ``f = lambda x: (x * x).sum()``)::
 
     def f(x):
         v1 = mul(x, x)
-        v2 = sum_(v1, dim=None, keepdim=False)
-        return (v2,)
+        v1 = sum_(v1, dim=None, keepdim=False)
+        return (v1,)
 """
 
 from __future__ import annotations

@@ -4,17 +4,18 @@ NumPy's 0-d arithmetic costs ~100 ns an operation, Python's float arithmetic ~30
 seeds' staged examples (``f(x, y)`` of two numbers, its gradient) the generated function works
 on Python floats. Where Python would raise and NumPy returns inf or NaN (a division by 0,
 ``math.log(0)``, an overflow), the call runs the NumPy version instead, so results and special
-values are eager mode's. Example (the gradient of ``x * sin(y)``)::
+values are eager mode's; that version is generated and compiled the first time it is needed.
+Example (the gradient of ``x * sin(y)``)::
 
-    def f(x1, x2):
+    def f(x1_, x2_):
         try:
-            a1, a2 = float(x1), float(x2)
-            v1 = math.sin(a2)
-            v2 = a1 * v1
+            a1, a2 = float(x1_), float(x2_)
+            r1 = math.sin(a2)
+            r2 = a1 * r1
             ...
-            return (f64(v2), ...)
+            return (f64(r2), ...)
         except (ArithmeticError, ValueError):
-            return numpy_version(x1, x2)
+            return numpy_version(x1_, x2_)
 """
 
 from __future__ import annotations
