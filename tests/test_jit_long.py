@@ -142,7 +142,7 @@ def test_small_loops_values_across_them_guards_and_early_results(monkeypatch):
         _same([g(x)], [cr.grad(lambda x: f(x)[1].sum())(x)])
 
 
-def test_the_numpy_version_of_a_float_graph_is_built_on_first_need_once_across_threads():
+def test_the_numpy_version_of_a_float_graph_is_built_on_first_need_once_across_threads(monkeypatch):
     def f(x):
         y = x
         for _ in range(200):
@@ -153,8 +153,15 @@ def test_the_numpy_version_of_a_float_graph_is_built_on_first_need_once_across_t
     x = cr.tensor(np.array(0.5))
     _same([jf(x)], [eager(x)])
     graph = jf.graph(x)
-    assert graph._numpy is None  # Python floats ran it: no NumPy version yet
-    results, errors = [], []
+    assert graph._numpy.built is None  # Python floats ran it: no NumPy version yet
+    results, errors, generated = [], [], []
+    generate = codegen.generate
+
+    def counted(*args, **kwargs):
+        generated.append(1)
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(codegen, "generate", counted)
 
     def work():
         try:
@@ -169,7 +176,7 @@ def test_the_numpy_version_of_a_float_graph_is_built_on_first_need_once_across_t
         t.start()
     for t in threads:
         t.join()
-    assert not errors and graph._numpy is not None
+    assert not errors and graph._numpy.built is not None and len(generated) == 1
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         want = eager(cr.tensor(np.array(-1e6)))

@@ -101,43 +101,24 @@ class Graph:
         self.single = False
         self.builder: Any = None
         self.flat_key: tuple | None = None
-        self._ident = _identifier(name)
-        self._hidden = hidden
-        self._numpy: tuple[str, Any] | None = None  # the NumPy version's source and function, once built
+        ident = _identifier(name)
+        self._numpy = _NumpyVersion(ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards,
+                                    self.outputs + hidden, self.writes)
         fast = None if self.writes or self.slow else scalar.generate(
-            self._ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards, self.outputs)
+            ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards, self.outputs)
         self._scalar = None if fast is None else fast[0]
         if fast is None:
-            self.fn = self.numpy_fn()
+            self.fn = self._numpy.function()
         else:  # 0-d float64 values: Python floats; the NumPy version (built on first need) for special values
-            self.fn = codegen.build(fast[0], {**scalar.GLOBALS, **fast[1], "numpy_version": self._numpy_version},
-                                    self._ident)
-
-    def numpy_fn(self) -> Any:
-        """The generated function on NumPy values (where Python floats run the graph, built the
-        first time a special value needs it, or its source is asked for)."""
-        built = self._numpy
-        if built is None:
-            with _BUILDING:
-                built = self._numpy
-                if built is None:
-                    source, globals_ = codegen.generate(self._ident, self.inputs, [v for v, _ in self.captured],
-                                                        self.equations, self.guards, self.outputs + self._hidden,
-                                                        self.writes)
-                    built = self._numpy = (source, codegen.build(source, globals_, self._ident))
-        return built[1]
-
-    def _numpy_version(self, *arrays: Any) -> Any:
-        return self.numpy_fn()(*arrays)
+            self.fn = codegen.build(fast[0], {**scalar.GLOBALS, **fast[1], "numpy_version": self._numpy}, ident)
 
     @property
     def source(self) -> str:
         """The generated code: the function the calls run (and the NumPy version it falls back on)."""
-        self.numpy_fn()
-        assert self._numpy is not None
+        numpy_source = self._numpy.source()
         if self._scalar is None:
-            return self._numpy[0]
-        return f"{self._scalar}\n# numpy_version: the same on NumPy values\n{self._numpy[0]}"
+            return numpy_source
+        return f"{self._scalar}\n# numpy_version: the same on NumPy values\n{numpy_source}"
 
     # --- running ----------------------------------------------------------------------------
     def current(self, f: Any, args: tuple) -> Any:  # noqa: C901
@@ -281,7 +262,7 @@ class Graph:
     # --- showing ----------------------------------------------------------------------------
     def __str__(self) -> str:
         """The graph as staged NumPy code (``cr.explain``'s templates), inputs first."""
-        self.numpy_fn()  # (names the values)
+        self._numpy.function()  # (names the values)
         lines = [f"# graph {self.name}: {len(self.equations)} equations "
                  f"({self.traced_equations} traced)"]
         for var in self.inputs:
@@ -306,6 +287,35 @@ class Graph:
     def __repr__(self) -> str:
         return (f"<cr.Graph {self.name}: {len(self.inputs)} inputs, {len(self.captured)} captured, "
                 f"{len(self.equations)} equations, {len(self.guards)} guards>")
+
+
+class _NumpyVersion:
+    """A graph's generated code on NumPy values, generated and compiled on first need (a graph
+    that Python floats run needs it for special values only); called as that function."""
+
+    def __init__(self, ident: str, *graph: Any) -> None:
+        self.ident = ident
+        self.graph = graph  # (inputs, captured, equations, guards, outputs, writes)
+        self.built: tuple[str, Any] | None = None
+
+    def _build(self) -> tuple[str, Any]:
+        built = self.built
+        if built is None:
+            with _BUILDING:
+                built = self.built
+                if built is None:
+                    source, globals_ = codegen.generate(self.ident, *self.graph)
+                    built = self.built = (source, codegen.build(source, globals_, self.ident))
+        return built
+
+    def function(self) -> Any:
+        return self._build()[1]
+
+    def source(self) -> str:
+        return self._build()[0]
+
+    def __call__(self, *arrays: Any) -> Any:
+        return self._build()[1](*arrays)
 
 
 def _staged(eq: Equation, args: list[Any], syms: dict[int, Any]) -> str:
