@@ -162,8 +162,9 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
 
 def _guard_places(arguments: list[Var], equations: list, guards: list[Guard], pending: list[int]) -> list[int]:
     """For each guard, the equation after which it is checked (-1: before the first): in the
-    order the decisions were made, each as soon as its value and the earlier ones' exist."""
-    places = [-1] * len(guards)
+    order the decisions were made, each as soon as its value and the earlier ones' exist (one
+    on a value no equation computes: never, ``len(equations)``)."""
+    places = [len(equations)] * len(guards)
     done = {v.index for v in arguments}
     position = 0
     for k in range(-1, len(equations)):
