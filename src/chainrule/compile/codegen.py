@@ -117,7 +117,8 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     for var in inputs + captured:
         flush(var.index)
     dead = _dead_after(equations, guards, outputs, writes or ())
-    fns = [_specialised(eq) for eq in equations]
+    probes: dict[Any, Any] = {}
+    fns = [_specialised(eq, probes) for eq in equations]
     buffers = memory.plan(equations, fns, outputs, writes or (), dead, w.fresh)  # out= buffers, moves dels
     w.globals.update(buffers.globals)
     body[:0] = buffers.prologue
@@ -143,7 +144,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
     results = ", ".join(w.value(o) for o in outputs)
     body.append(f"return ({results}{',' if len(outputs) == 1 else ''})")
     params = ", ".join(v.name for v in inputs + captured if v.name)
-    source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in body)
+    source = f"def {name}({params}):\n" + "".join(f"    {line}\n" for line in reroll(body))
     return source, w.globals
 
 
@@ -172,28 +173,91 @@ def _dead_after(equations: list, guards: list[Guard], outputs: list[Any], writes
     return dead
 
 
+REROLL_PERIOD = 8  # the longest block of lines repeated that is written as a loop
+REROLL_MIN = 64    # the fewest lines a loop replaces
+
+
+def reroll(lines: list[str]) -> list[str]:
+    """``lines`` with each run of a block of up to ``REROLL_PERIOD`` lines repeated (``REROLL_MIN``
+    lines at least) written as ``for _ in range(n):`` over the block: the same statements, in
+    the same order. Linear time: the periods tried at a line are the distances to its next
+    copies (``after``), and a run is followed by comparing each line with the one a period before."""
+    n = len(lines)
+    after = [0] * n  # the index of the next copy of each line (0: none)
+    seen: dict[str, int] = {}
+    for k in range(n - 1, -1, -1):
+        after[k] = seen.get(lines[k], 0)
+        seen[lines[k]] = k
+    out: list[str] = []
+    i = 0
+    while i < n:
+        best_p, best_reps = 0, 1
+        j = after[i]
+        while j and j - i <= REROLL_PERIOD:
+            p = j - i
+            end = j
+            while end < n and lines[end] == lines[end - p]:
+                end += 1
+            reps = (end - i) // p
+            if reps * p >= REROLL_MIN and reps * p > best_reps * best_p:
+                best_p, best_reps = p, reps
+            j = after[j]
+        if best_p:
+            out.append(f"for _ in range({best_reps}):")
+            out.extend(f"    {line}" for line in lines[i:i + best_p])
+            i += best_p * best_reps
+        else:
+            out.append(lines[i])
+            i += 1
+    return out
+
+
 def _dummy(item: Any) -> Any:
     if isinstance(item, Var):
         return np.ones(item.shape, item.dtype) if item.shape else np.dtype(item.dtype).type(1)
     return item.value if isinstance(item, Const) else item
 
 
-def _specialised(eq: Any) -> Any:
+def _probe_key(item: Any) -> Any:
+    """What a probe of ``_specialised`` depends on, for an operand: a Var's shape and dtype, a
+    Python float's type (NEP 50: not its value), or else the constant itself (by identity)."""
+    if type(item) is Var:
+        return (item.shape, item.dtype)
+    value = item.value if isinstance(item, Const) else item
+    if type(value) in (float, bool, complex):
+        return type(value)
+    if type(value) is int:
+        return (int, value)
+    return ("id", id(value))
+
+
+def _specialised(eq: Any, cache: dict[Any, Any] | None = None) -> Any:
     """The function an equation calls: its implementation, or the bare NumPy operation behind a
     binary one with PyTorch's promotion rules where, for the traced dtypes, NumPy's own gives
-    the same result dtype and shape (the promotion logic then returns NumPy's result as it is)."""
+    the same result dtype and shape (the promotion logic then returns NumPy's result as it is).
+    ``cache``: the answers for one graph, by operation, operands' shapes and dtypes, result."""
     raw = getattr(eq.impl, "raw", None)
     if raw is None or eq.params or len(eq.operands) != 2 or np.dtype(eq.out.dtype).kind not in "fc":
         return eq.impl
+    key = None
+    if cache is not None:
+        key = (id(eq.impl), eq.out.shape, eq.out.dtype, _probe_key(eq.operands[0]), _probe_key(eq.operands[1]))
+        found = cache.get(key)
+        if found is not None:
+            return found
+    chosen = raw
     try:
         with np.errstate(all="ignore"):
             probe = raw(*[_dummy(o) for o in eq.operands])
     except Exception:
-        return eq.impl
-    if np.dtype(getattr(probe, "dtype", None) or np.float64) != np.dtype(eq.out.dtype) \
-            or tuple(np.shape(probe)) != tuple(eq.out.shape) or not hasattr(probe, "dtype"):
-        return eq.impl
-    return raw
+        chosen = eq.impl
+    else:
+        if np.dtype(getattr(probe, "dtype", None) or np.float64) != np.dtype(eq.out.dtype) \
+                or tuple(np.shape(probe)) != tuple(eq.out.shape) or not hasattr(probe, "dtype"):
+            chosen = eq.impl
+    if cache is not None:
+        cache[key] = chosen
+    return chosen
 
 
 def _guard_line(w: _Writer, guard: Guard, index: int) -> str:

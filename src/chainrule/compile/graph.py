@@ -30,6 +30,7 @@ from .ir import Const, Equation, Guard, GuardMiss, Var
 from .passes import optimise
 from .trace import Tracer
 
+_BUILDING = threading.Lock()  # one thread builds a graph's NumPy version
 MISMATCH = object()     # a captured tensor is gone, or changed shape or dtype: trace again
 NEEDS_GRAPH = object()  # a captured tensor carries tangents: run eagerly
 CARRIES_GRAPH = ("results that carry a graph not recorded as one node (some freed by a backward pass in "
@@ -88,11 +89,12 @@ class Graph:
         self.written_ids = written
         self.out_def = out_def
         self.statics: dict[int, Any] = {}
-        used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
-        used |= {o.index for o in hidden if isinstance(o, Var)}
-        used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
-        used |= {f.index for _, f in self.writes if isinstance(f, Var)}
-        self.captured = [(v, t) for v, t in self.captured if v.index in used]
+        if self.captured:  # those the optimised graph still reads
+            used = {v.index for eq in equations for v in eq.uses()} | {o.index for o in outs if isinstance(o, Var)}
+            used |= {o.index for o in hidden if isinstance(o, Var)}
+            used |= {g.var.index for g in guards} | {i.index for i, _ in self.writes}
+            used |= {f.index for _, f in self.writes if isinstance(f, Var)}
+            self.captured = [(v, t) for v, t in self.captured if v.index in used]
         # how each captured tensor is found again at every call (None: made by the trace itself)
         self.paths: list[tuple | None] = [tracer.paths.get(id(t)) for _, t in self.captured]
         self.written_captured = [id(t) in written for _, t in self.captured]
@@ -106,16 +108,25 @@ class Graph:
         self._generate(hidden)
 
     def _generate(self, hidden: list[Any]) -> None:
-        """``self.source`` and ``self.fn``: the generated code of the graph."""
-        name = _identifier(self.name)
-        self.source, globals_ = codegen.generate(name, self.inputs, [v for v, _ in self.captured],
-                                                 self.equations, self.guards, self.outputs + hidden, self.writes)
-        self.fn = codegen.build(self.source, globals_, name)
-        fast = None if self.writes or self.slow else scalar.generate(name, self.inputs, [v for v, _ in self.captured],
-                                                                     self.equations, self.guards, self.outputs)
-        if fast is not None:  # 0-d float64 values: Python floats, the NumPy version for special values
-            self.fn = codegen.build(fast, {**scalar.GLOBALS, "numpy_version": self.fn}, name)
-            self.source = f"{fast}\n# numpy_version: the same on NumPy values\n{self.source}"
+        """``self.fn``: the generated code of the graph (``source`` shows it)."""
+        ident = _identifier(self.name)
+        self._numpy = _NumpyVersion(ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards,
+                                    self.outputs + hidden, self.writes)
+        fast = None if self.writes or self.slow else scalar.generate(
+            ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards, self.outputs)
+        self._scalar = None if fast is None else fast[0]
+        if fast is None:
+            self.fn = self._numpy.function()
+        else:  # 0-d float64 values: Python floats; the NumPy version (built on first need) for special values
+            self.fn = codegen.build(fast[0], {**scalar.GLOBALS, **fast[1], "numpy_version": self._numpy}, ident)
+
+    @property
+    def source(self) -> str:
+        """The generated code: the function the calls run (and the NumPy version it falls back on)."""
+        numpy_source = self._numpy.source()
+        if self._scalar is None:
+            return numpy_source
+        return f"{self._scalar}\n# numpy_version: the same on NumPy values\n{numpy_source}"
 
     # --- running ----------------------------------------------------------------------------
     def current(self, f: Any, args: tuple) -> Any:  # noqa: C901
@@ -290,6 +301,7 @@ class Graph:
     # --- showing ----------------------------------------------------------------------------
     def __str__(self) -> str:
         """The graph as staged NumPy code (``cr.explain``'s templates), inputs first."""
+        self._numpy.function()  # (names the values)
         lines = [f"# graph {self.name}: {len(self.equations)} equations "
                  f"({self.traced_equations} traced)"]
         for var in self.inputs:
@@ -314,6 +326,35 @@ class Graph:
     def __repr__(self) -> str:
         return (f"<cr.Graph {self.name}: {len(self.inputs)} inputs, {len(self.captured)} captured, "
                 f"{len(self.equations)} equations, {len(self.guards)} guards>")
+
+
+class _NumpyVersion:
+    """A graph's generated code on NumPy values, generated and compiled on first need (a graph
+    that Python floats run needs it for special values only); called as that function."""
+
+    def __init__(self, ident: str, *graph: Any) -> None:
+        self.ident = ident
+        self.graph = graph  # (inputs, captured, equations, guards, outputs, writes)
+        self.built: tuple[str, Any] | None = None
+
+    def _build(self) -> tuple[str, Any]:
+        built = self.built
+        if built is None:
+            with _BUILDING:
+                built = self.built
+                if built is None:
+                    source, globals_ = codegen.generate(self.ident, *self.graph)
+                    built = self.built = (source, codegen.build(source, globals_, self.ident))
+        return built
+
+    def function(self) -> Any:
+        return self._build()[1]
+
+    def source(self) -> str:
+        return self._build()[0]
+
+    def __call__(self, *arrays: Any) -> Any:
+        return self._build()[1](*arrays)
 
 
 def _staged(eq: Equation, args: list[Any], syms: dict[int, Any]) -> str:

@@ -59,8 +59,9 @@ class Equation:
     def uses(self) -> list[Var]:
         """The variables it reads (operands, and tensors inside its parameters: an index)."""
         found = [o for o in self.operands if isinstance(o, Var)]
-        for value in self.params.values():
-            found.extend(_vars_in(value))
+        if self.params:
+            for value in self.params.values():
+                found.extend(_vars_in(value))
         return found
 
     def __repr__(self) -> str:

@@ -136,7 +136,7 @@ class JointGraph(Graph):
         bsource, bglobals = codegen.generate(f"{name}_backward", residuals, cots, backward_eqs, [],
                                              [Const(None) if g is None else g for g in grads])
         self.backward_fn = codegen.build(bsource, bglobals, f"{name}_backward")
-        self.source = f"{fsource}\n{bsource}"
+        self.joint_source = f"{fsource}\n{bsource}"
         self.equations = forward_eqs + backward_eqs
         # which inputs of the node (arguments' tensors, then captured tensors) get a gradient
         slot = {v.index: k for k, v in enumerate(self.joint["targets"])}
@@ -146,6 +146,12 @@ class JointGraph(Graph):
 
     joint: dict[str, Any] = {}
     splittable = True
+    joint_source = ""
+
+    @property
+    def source(self) -> str:
+        """The generated forward and backward code."""
+        return self.joint_source
 
     def __init__(self, name: str, tracer: Tracer, *rest: Any) -> None:
         self.joint = tracer.joint or {}

@@ -53,10 +53,16 @@ def dead_code(equations: list[Equation], guards: list[Guard], outputs: list[Any]
     """The equations an output or a guard needs, in order."""
     needed = {o.index for o in outputs if isinstance(o, Var)} | {g.var.index for g in guards}
     kept = []
+    add = needed.add
     for eq in reversed(equations):
         if eq.out.index in needed or getattr(eq.prim, "draws", False):  # (a draw moves the generator)
             kept.append(eq)
-            needed.update(v.index for v in eq.uses())
+            if eq.params:
+                needed.update(v.index for v in eq.uses())
+            else:
+                for o in eq.operands:
+                    if type(o) is Var:
+                        add(o.index)
     kept.reverse()
     return kept
 
@@ -70,8 +76,6 @@ def _has_var(item: Any) -> bool:
 
 
 def _operand_key(item: Any) -> Any:
-    if type(item) is Var:
-        return item.index
     value = item.value
     if type(value) in (float, int, bool):
         return (type(value), value)
@@ -84,33 +88,39 @@ def fold_and_share(equations: list[Equation]) -> tuple[list[Equation], dict[int,
     table: dict[int, Any] = {}
     seen: dict[Any, Var] = {}
     kept = []
-    for eq in equations:
-        operands = eq.operands
-        if table:
-            operands = [table.get(o.index, o) if type(o) is Var else o for o in operands]
-        params = eq.params
-        if params and table:
-            params = {k: _substitute(v, table) for k, v in params.items()}
-        if getattr(eq.prim, "draws", False):  # random numbers: drawn on every call, in order
-            kept.append(eq)
-            continue
-        var_params = bool(params) and any(_has_var(v) for v in params.values())
-        if not var_params and all(type(o) is Const for o in operands):
-            with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # (once: folding runs the implementations, which may warn)
+        for eq in equations:
+            operands = eq.operands
+            if table:
+                operands = [table.get(o.index, o) if type(o) is Var else o for o in operands]
+            params = eq.params
+            if params and table:
+                params = {k: _substitute(v, table) for k, v in params.items()}
+            if getattr(eq.prim, "draws", False):  # random numbers: drawn on every call, in order
+                kept.append(eq)
+                continue
+            variable = False
+            parts = []
+            for o in operands:
+                if type(o) is Var:
+                    variable = True
+                    parts.append(o.index)
+                else:
+                    parts.append(_operand_key(o))
+            if not variable and not (params and any(_has_var(v) for v in params.values())):
                 value = eq.impl(*[o.value for o in operands], **params)
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False  # shared by every call
-            table[eq.out.index] = Const(value)
-            continue
-        key = (eq.prim.name, id(eq.impl), tuple(_operand_key(o) for o in operands),
-               _key(sorted(params.items())) if params else ())
-        previous = seen.get(key)
-        if previous is not None:
-            table[eq.out.index] = previous
-            continue
-        seen[key] = eq.out
-        kept.append(eq if operands is eq.operands and params is eq.params
-                    else Equation(eq.prim, eq.impl, list(operands), params, eq.out))
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False  # shared by every call
+                table[eq.out.index] = Const(value)
+                continue
+            key = (eq.prim.name, id(eq.impl), tuple(parts), _key(sorted(params.items())) if params else ())
+            previous = seen.get(key)
+            if previous is not None:
+                table[eq.out.index] = previous
+                continue
+            seen[key] = eq.out
+            kept.append(eq if operands is eq.operands and params is eq.params
+                        else Equation(eq.prim, eq.impl, list(operands), params, eq.out))
     return kept, table
 
 

@@ -22,6 +22,8 @@ from ..core.views import replay, view_info
 from .ir import Const, Equation, Guard, Var
 
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_NUMBERS = frozenset((float, int, bool))  # operands that are constants as they are
+_NUMPY = frozenset((np.ndarray, np.float64, np.float32, np.int64, np.bool_))  # with .shape and a NumPy .dtype
 
 
 class _Random:
@@ -45,6 +47,16 @@ def user_line() -> str:
             return f"{os.path.basename(path)}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return ""
+
+
+def _has_var(item: Any) -> bool:
+    if isinstance(item, Var):
+        return True
+    if type(item) in (tuple, list):
+        return any(_has_var(v) for v in item)
+    if type(item) is slice:
+        return any(_has_var(v) for v in (item.start, item.stop, item.step))
+    return False
 
 
 def chosen_impl(prim: Any, args: tuple) -> Any:
@@ -175,11 +187,46 @@ class Tracer:
 
     # --- the hooks of core.tracing ----------------------------------------------------------
     def record(self, prim: Any, args: tuple, params: dict, result: Tensor) -> None:
-        operands = [self.operand(a) for a in args]
-        kept = {k: self.param(v) for k, v in params.items()}
-        out = self.new_var(result._data, "eq")
-        self.equations.append(Equation(prim, chosen_impl(prim, args), operands, kept, out))
-        self.bind(result, out)
+        # (on the path of every traced operation: ``operand``, ``new_var`` and ``bind`` written
+        # out for the common cases, a traced tensor and a Python number)
+        consts, variables = self.consts, self.vars
+        operands = []
+        variable = False  # whether an operand is a traced value (else the result is a constant)
+        for a in args:
+            if type(a) in _NUMBERS:
+                operands.append(Const(a))
+                continue
+            operand = variables.get(id(a))  # (the ids of the tensors traced, kept alive)
+            if operand is None or consts and id(a) in consts:
+                operand = self.operand(a)
+            if type(operand) is not Const:
+                variable = True
+            operands.append(operand)
+        if params:
+            kept = {k: self.param(v) for k, v in params.items()}
+            if not variable and any(_has_var(v) for v in kept.values()):
+                variable = True
+        else:
+            kept = {}
+        data = result._data
+        numpy = type(data) in _NUMPY
+        if not variable and numpy and type(data) is not np.ndarray:
+            # constants only, and a NumPy scalar (which no write changes): a constant, folded now
+            # (an array is folded by passes.fold_and_share, computed again: a broadcast stays a view)
+            self.rebind(result, Const(data))
+            return
+        if numpy:
+            out = Var(self.count, data.shape, data.dtype, "eq")
+            self.count += 1
+        else:
+            out = self.new_var(data, "eq")
+        impl = prim.impl
+        if prim.adapt is not None and len(args) == 1:
+            impl = chosen_impl(prim, args)
+        self.equations.append(Equation(prim, impl, operands, kept, out))
+        variables[id(result)] = out
+        self.by_data[id(data)] = out
+        self.keep += (result, data)
 
     def converted(self, tensor: Tensor, kind: str, value: Any) -> None:
         if kind == "numpy":  # NumPy holds the tensor's memory now: its writes could not be followed
