@@ -136,11 +136,21 @@ def decide(x: Any, fn: Any, what: str) -> bool:
     data = getattr(x, "_data", x)
     value = bool(fn(data))
     if active[0]:
-        if hasattr(x, "_data"):
+        if hasattr(x, "_data") or knows(data):
             decided(x, fn, value, what)
         else:
             impure(f"a decision inside a rule on values it cannot follow ({what})")
     return value
+
+
+def knows(array: Any) -> bool:
+    """Whether ``array`` is the value of a tensor the tracers follow (an operation's result or
+    an input, handed on bare): a decision on it can be checked again at every call."""
+    tracer = getattr(_local, "tracer", None)
+    if tracer is not None and id(array) in tracer.by_data:
+        return True
+    recorder = symbolic[0]
+    return recorder is not None and recorder.lookup(array) is not None
 
 
 def constant(tensor: Any) -> Any:
