@@ -927,3 +927,8 @@ NONDIFFERENTIABLE["at_least_one"] = (  # the divisor of the NaN-ignoring means (
     lambda t: np.where(t > 0, t, 1).astype(np.float64),
     (np.array([0.0, 3.0, 1.0, 0.0]),),
 )
+NONDIFFERENTIABLE["from_values"] = (  # positions computed from values (see ops/quantiles)
+    lambda t: cr.core.dispatch.traced.from_values(t, fn=lambda d: np.argsort(d, axis=-1, kind="stable")),
+    lambda t: np.argsort(t, axis=-1, kind="stable"),
+    (np.array([[2.0, 0.0, 1.0], [0.5, 3.0, -1.0]]),),
+)

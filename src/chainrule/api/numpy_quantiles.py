@@ -262,7 +262,8 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def _all_nan_warnings(empty) -> None:
     """NumPy's nan-medians and nan-quantiles warn once for each all-NaN slice."""
-    for _ in range(int(np.count_nonzero(np.asarray(empty)))):
+    tracing.read(empty)  # how many: a compiled call checks the mask again
+    for _ in range(int(np.count_nonzero(B.data_of(empty)))):
         warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
 
 
@@ -279,8 +280,8 @@ def _nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue)
         result = _cast(O.mean(_cast(pair, np.dtype(np.float32)), -1), dt)
     else:
         result = O.mean(pair, -1)
-    if np.any(empty):
-        result = O.where(np.asarray(empty), np.asarray(np.nan, dtype=dt), result)
+    if tracing.decide(empty, B.any_of, "whether a slice holds only NaN"):
+        result = O.where(empty, np.asarray(np.nan, dtype=dt), result)
         _all_nan_warnings(empty)
     if _keep(keepdims):
         result = _kept(result, shape, axes)
@@ -292,6 +293,8 @@ def _quantiles(name, scale, message, skip_nan=False):
                  weights=None):
         a, shape, axes = _reduced(name, a, axis)
         weak = type(q) in (int, float) and _WEAK_Q
+        if isinstance(q, Tensor):  # the positions are computed from q's values: a compiled call checks them
+            tracing.read(q)
         q_tensor = q if isinstance(q, Tensor) and (q.requires_grad or q._tangents is not None) else None
         floating = _dtype_of(a).kind == "f"
         if _WEAK_Q:
