@@ -307,3 +307,45 @@ def test_unused_cotangent_decision_flips():
     for c in (np.zeros((4, 4)), RNG.standard_normal((4, 4)), np.zeros((4, 4))):
         _same(jg(cr.tensor(a), cr.tensor(c)).numpy(), g(cr.tensor(a), cr.tensor(c)).numpy())
     assert jg.traces == 2
+
+
+def test_backward_decision_of_one_node_flips():
+    """A decision on a cotangent (eigh's unused eigenvectors) is checked by the node's backward
+    code; when it differs, backward() runs f's backward eagerly: eager mode's gradients."""
+    a = RNG.standard_normal((4, 4))
+    a = a + a.T
+    jd = cr.jit(cr.linalg.eigh)
+    for weight in (1.0, 0.0, 1.0, 0.0):
+        grads = []
+        for fn in (cr.linalg.eigh, jd):
+            x = cr.tensor(a, requires_grad=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                w, v = fn(x)
+            if fn is jd:
+                _no_fallback(caught)
+                assert NODE in repr(w.grad_fn)
+            ((w * w).sum() + weight * (v * cr.tensor(np.arange(16.0).reshape(4, 4))).sum()).backward()
+            grads.append(x.grad.numpy())
+        _same(grads[1], grads[0])
+    assert jd.traces == 1
+
+
+def test_random_draws_with_a_backward_decision_run_eagerly():
+    """f's random numbers cannot be drawn again by an eager backward pass: such a call runs
+    eagerly (with the warning), with eager mode's results."""
+    def f(x):
+        w, v = cr.linalg.eigh(x)
+        return w * cr.rand(4), v
+
+    a = RNG.standard_normal((4, 4))
+    a = a + a.T
+    jf = cr.jit(f)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cr.manual_seed(3)
+        w, v = jf(cr.tensor(a, requires_grad=True))
+    assert any("a decision on a value of the backward pass" in str(c.message) for c in caught)
+    cr.manual_seed(3)
+    we, _ = f(cr.tensor(a, requires_grad=True))
+    _same(w.detach().numpy(), we.detach().numpy())
