@@ -114,33 +114,44 @@ def _flat(a):
     return B.namespace(a).reshape(a, (-1,))
 
 
-def _sort_order(data):
-    """The stable sort order of the last axis (NaN last); in a row holding a NaN every position
-    is that of its last element (its last NaN)."""
+def _stable_order(data):
+    return B.namespace(data).argsort(data, axis=-1, stable=True)
+
+
+def _nan_rows(data):
     space = B.namespace(data)
-    order = space.argsort(data, axis=-1, stable=True)
-    if B.kind(data.dtype) in "fc":
-        nan_rows = space.any(space.isnan(data), axis=-1)
-        if B.any_of(nan_rows):
-            order = space.where(nan_rows[..., None], order[..., -1:], order)
-    return order
+    return space.any(space.isnan(data), axis=-1)
+
+
+def _take_sorted(order, wanted, nan_rows):
+    """The positions in the data of the sorted positions ``wanted`` (kept + (k,)); those of a
+    row holding a NaN all that of its last element (its last NaN)."""
+    space = B.namespace(order)
+    index = space.take(order, wanted, axis=-1)
+    if nan_rows is not None and B.any_of(nan_rows):
+        index = space.where(nan_rows[..., None], order[..., -1:], index)
+    return index
 
 
 class _Sorted:
-    """The stable sort order of a flattened tensor's last axis (NaN last)."""
+    """The stable sort order of a flattened tensor's last axis (NaN last): tensors computed by
+    ``from_values`` (again by a compiled call)."""
 
     def __init__(self, flat, kept, n):
         self.flat, self.kept, self.n = flat, kept, n
-        self.order = from_values(flat, fn=_sort_order)
+        self.order = from_values(flat, fn=_stable_order)
+        floating = B.kind(B.data_of(flat).dtype) in "fc"
+        self.nan_rows = from_values(flat, fn=_nan_rows) if floating else None
 
     def take(self, positions):
         """The elements at sorted ``positions`` (an int array), gathered: shape kept + (k,);
         slices holding a NaN take the last element instead (their last NaN)."""
         order = B.data_of(self.order)
-        space = B.namespace(order)
         wanted = B.as_array(_flat(B.astype(B.as_array(positions), _INTP)) % self.n, like=order)
-        wanted = space.broadcast_to(B.astype(wanted, order.dtype), tuple(self.kept) + tuple(B.shape_of(wanted)))
-        index = gather_prim(self.order, wanted, dim=len(self.kept))
+        if self.nan_rows is None:
+            index = from_values(self.order, wanted, fn=_take_sorted, nan_rows=None)
+        else:
+            index = from_values(self.order, wanted, self.nan_rows, fn=_take_sorted)
         return gather_prim(self.flat, index, dim=len(self.kept))
 
 
@@ -249,10 +260,6 @@ def _take_rows(flat, order, positions, kept):
     ``order`` and ``positions`` tensors computed by ``from_values``)."""
     index = gather_prim(order, positions, dim=len(kept))
     return gather_prim(flat, index, dim=len(kept))
-
-
-def _stable_order(data):
-    return B.namespace(data).argsort(data, axis=-1, stable=True)
 
 
 def _not_nan_count(data):
