@@ -272,7 +272,8 @@ def _at_least_one(count, dtype):
 def _nan_where(bad, result, dt):
     """``result`` with NaN where ``bad`` holds (no gradient there). Whether ``bad`` holds
     anywhere is a decision a compiled call checks again."""
-    if tracing.decide(bad, B.any_of, "whether a slice has no values that count"):
+    if (tracing.decide(bad, B.any_of, "whether a slice has no values that count") if isinstance(bad, Tensor)
+            else B.any_of(bad)):  # counts of a mask that is a constant (no NaN possible): a constant
         return where(bad, B.as_array(float("nan"), dt, like=B.data_of(bad)), result)
     return result
 
