@@ -928,7 +928,8 @@ NONDIFFERENTIABLE["at_least_one"] = (  # the divisor of the NaN-ignoring means (
     (np.array([0.0, 3.0, 1.0, 0.0]),),
 )
 NONDIFFERENTIABLE["from_values"] = (  # positions computed from values (see ops/quantiles)
-    lambda t: cr.core.dispatch.traced.from_values(t, fn=lambda d: np.argsort(d, axis=-1, kind="stable")),
+    lambda t: cr.core.dispatch.traced.from_values(
+        t, fn=lambda d: cr.core.backend.namespace(d).argsort(d, axis=-1, stable=True)),
     lambda t: np.argsort(t, axis=-1, kind="stable"),
     (np.array([[2.0, 0.0, 1.0], [0.5, 3.0, -1.0]]),),
 )

@@ -48,7 +48,7 @@ def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
 def _followed(x) -> bool:
     """Whether a rule runs on a tensor a tracer follows (cr.jit): the weights it computes from
     values are then an operation (``from_values``), which a compiled call computes again."""
-    return bool(tracing.active[0]) and isinstance(x, Tensor) and type(x._data) is np.ndarray
+    return bool(tracing.active[0]) and isinstance(x, Tensor) and type(x._data) is B.ndarray
 
 
 def _weights(x, a, dim, nan):

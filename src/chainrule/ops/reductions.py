@@ -493,4 +493,5 @@ def _from_values_impl(x, *more, fn, **params):
 # Positions, masks and weights computed from tensors' values by ``fn(arrays, **params)`` (a sort
 # order, counts of the values that are not NaN): an operation, so that a compiled call (cr.jit)
 # computes them again from its values instead of holding the traced ones
-from_values = nondifferentiable("from_values", _from_values_impl, template=T.fallback("from_values"))
+from_values = nondifferentiable("from_values", _from_values_impl, template=T.fallback("from_values"),
+                                xp=lambda space, x, *more, fn, **params: fn(x, *more, **params))

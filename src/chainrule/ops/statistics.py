@@ -259,7 +259,8 @@ def _at_least_one_impl(count, dtype):
 
 
 # ``count`` with zeros replaced by ones, in ``dtype``: a divisor that never divides by 0
-at_least_one = nondifferentiable("at_least_one", _at_least_one_impl, batching="elementwise")
+at_least_one = nondifferentiable("at_least_one", _at_least_one_impl, batching="elementwise",
+                                 xp=lambda space, count, dtype: _at_least_one_impl(count, dtype))
 
 
 def _at_least_one(count, dtype):
