@@ -132,7 +132,10 @@ def describe(tensor: Any) -> str | None:
 
 def decide(x: Any, fn: Any, what: str) -> bool:
     """A rule's decision on the values of ``x`` (a tensor, or an array): ``bool(fn(array))``,
-    which a tracer checks again on every call of the compiled code (``what`` names it)."""
+    which a tracer checks again on every call of the compiled code (``what`` names it). An
+    array is guarded when it is a traced value (an operation's result handed on bare); one
+    computed outside the operations cannot be followed (the call then runs eagerly): decide on
+    the tensor it came from, with ``fn`` computing the condition from that."""
     data = getattr(x, "_data", x)
     value = bool(fn(data))
     if active[0]:
