@@ -349,3 +349,32 @@ def test_random_draws_with_a_backward_decision_run_eagerly():
     cr.manual_seed(3)
     we, _ = f(cr.tensor(a, requires_grad=True))
     _same(w.detach().numpy(), we.detach().numpy())
+
+
+def test_decide_on_a_traced_array_is_a_guard():
+    """``tracing.decide`` on the bare array of a traced value guards it; on an array computed
+    outside the operations the call runs eagerly (with the warning), as before."""
+    from chainrule.core import tracing
+
+    def f(x):
+        y = x * 2.0
+        if tracing.decide(y._data, lambda d: bool((d > 1).any()), "whether y exceeds 1"):
+            return y + 1.0
+        return y - 1.0
+
+    def g(x):
+        outside = np.asarray(x._data) * 2.0  # NumPy's, not an operation's
+        return x + (1.0 if tracing.decide(outside, lambda d: bool((d > 1).any()), "whether it exceeds 1") else 0.0)
+
+    jf = cr.jit(f)
+    for v in ([0.1, 0.2], [3.0, 0.1], [0.0, 0.3]):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = jf(cr.tensor(v))
+        _no_fallback(caught)
+        _same(got.numpy(), f(cr.tensor(v)).numpy())
+    assert jf.traces == 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _same(cr.jit(g)(cr.tensor([3.0])).numpy(), g(cr.tensor([3.0])).numpy())
+    assert any("cannot follow" in str(c.message) for c in caught)
