@@ -922,3 +922,14 @@ NONDIFFERENTIABLE["one_hot"] = (  # the targets of cross_entropy's derivative (s
     lambda t: (t.astype(np.int64)[:, None] == np.arange(4)).astype(np.float64),
     (np.array([0.0, 3.0, 1.0, 1.0]),),
 )
+NONDIFFERENTIABLE["at_least_one"] = (  # the divisor of the NaN-ignoring means (see ops/statistics)
+    lambda t: cr.core.dispatch.traced.at_least_one(t.long(), dtype=np.dtype(np.float64)),
+    lambda t: np.where(t > 0, t, 1).astype(np.float64),
+    (np.array([0.0, 3.0, 1.0, 0.0]),),
+)
+NONDIFFERENTIABLE["from_values"] = (  # positions computed from values (see ops/quantiles)
+    lambda t: cr.core.dispatch.traced.from_values(
+        t, fn=lambda d: cr.core.backend.namespace(d).argsort(d, axis=-1, stable=True)),
+    lambda t: np.argsort(t, axis=-1, kind="stable"),
+    (np.array([[2.0, 0.0, 1.0], [0.5, 3.0, -1.0]]),),
+)

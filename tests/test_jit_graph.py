@@ -58,8 +58,9 @@ def _weighted(outs, weights):
     return total
 
 
-EAGER_WHY = ("a decision on a value of the backward pass",  # known: rules that decide on values (nan checks,
-             "a decision inside a rule on values it cannot follow")  # phases of eigenvectors)
+# Why a real sample may still run eagerly: none (decisions inside rules are guards, those on
+# values of the backward pass checked by the backward code; see tests/test_jit_decisions.py).
+EAGER_WHY: tuple[str, ...] = ()
 CASES = [pytest.param(e, s, id=f"{e.name}-{s.label}") for e in ENTRIES for s in e.samples if s.differentiable]
 
 

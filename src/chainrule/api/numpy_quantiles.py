@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 from .. import ops as O
+from ..core import backend as B
+from ..core import tracing
 from ..core.tensor import Tensor
 from ..ops import elementwise as E
 from ..ops import quantiles as Q
@@ -74,7 +76,7 @@ def _with_nan(a, valid):
 def _nansum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
     a = _operand(a)
     if _inexact(a):
-        a = _with_nan(a, ~np.isnan(np.asarray(_raw(a))))
+        a = _with_nan(a, O.logical_not(O.isnan(a)))
     return _CORE["sum"](a, axis, dtype, out, keepdims, initial, where)
 
 
@@ -85,7 +87,7 @@ def _nan_filled(name, core, fill):
     def call(a, *args, **kwargs):
         a = _operand(a)
         if _inexact(a):
-            a = O.where(np.isnan(np.asarray(_raw(a))), np.asarray(fill, dtype=_dtype_of(a)), a)
+            a = O.where(O.isnan(a), np.asarray(fill, dtype=_dtype_of(a)), a)
         return _CORE[core](a, *args, **kwargs)
 
     call.__name__ = name
@@ -109,7 +111,7 @@ def _nanmean(a, axis=None, dtype=None, out=None, keepdims=_NoValue, *, where=_No
         return _CORE["mean"](a, axis, dtype, out, keepdims, where=where)
     a, axes, valid = _nan_setup(name, a, axis, dtype, out, where)
     result, empty = ST.nan_mean(a, axes, _keep(keepdims), valid, None if dtype is None else np.dtype(dtype))
-    if np.any(empty):
+    if tracing.decide(empty, B.any_of, "whether a slice has no values that count"):
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
     return _finish(name, result, out, "unsafe", exact=True)
 
@@ -129,7 +131,7 @@ def _nan_variance(name, root):
         center = None if mean is _NoValue else _operand(mean)
         result, bad = ST.nan_var(a, axes, _keep(keepdims), valid, ddof, None if dtype is None else np.dtype(dtype),
                                  center, root)
-        if np.any(bad):
+        if tracing.decide(bad, B.any_of, "whether a slice has no values that count"):
             warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=3)
         return _finish(name, result, out, "unsafe", exact=True)
 
@@ -260,7 +262,8 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 def _all_nan_warnings(empty) -> None:
     """NumPy's nan-medians and nan-quantiles warn once for each all-NaN slice."""
-    for _ in range(int(np.count_nonzero(np.asarray(empty)))):
+    tracing.read(empty)  # how many: a compiled call checks the mask again
+    for _ in range(int(np.count_nonzero(B.data_of(empty)))):
         warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=4)
 
 
@@ -277,8 +280,8 @@ def _nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue)
         result = _cast(O.mean(_cast(pair, np.dtype(np.float32)), -1), dt)
     else:
         result = O.mean(pair, -1)
-    if np.any(empty):
-        result = O.where(np.asarray(empty), np.asarray(np.nan, dtype=dt), result)
+    if tracing.decide(empty, B.any_of, "whether a slice holds only NaN"):
+        result = O.where(empty, np.asarray(np.nan, dtype=dt), result)
         _all_nan_warnings(empty)
     if _keep(keepdims):
         result = _kept(result, shape, axes)
@@ -290,6 +293,8 @@ def _quantiles(name, scale, message, skip_nan=False):
                  weights=None):
         a, shape, axes = _reduced(name, a, axis)
         weak = type(q) in (int, float) and _WEAK_Q
+        if isinstance(q, Tensor):  # the positions are computed from q's values: a compiled call checks them
+            tracing.read(q)
         q_tensor = q if isinstance(q, Tensor) and (q.requires_grad or q._tangents is not None) else None
         floating = _dtype_of(a).kind == "f"
         if _WEAK_Q:

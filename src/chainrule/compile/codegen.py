@@ -161,9 +161,11 @@ def _dead_after(equations: list, guards: list[Guard], outputs: list[Any], writes
         for v in eq.uses():
             if v.index in position:
                 last[v.index] = k
-    for g in guards:  # a guard runs right after its value is computed
+    emitted = -1  # a guard runs once its value and every earlier guard's are computed (generate)
+    for g in sorted(guards, key=lambda g: g.after):
+        emitted = max(emitted, position.get(g.var.index, -1))
         if g.var.index in position:
-            last[g.var.index] = max(last.get(g.var.index, 0), position[g.var.index])
+            last[g.var.index] = max(last.get(g.var.index, 0), emitted)
     kept = {o.index for o in outputs if isinstance(o, Var)}
     kept |= {v.index for _, v in writes if isinstance(v, Var)}
     dead: list[list[Var]] = [[] for _ in equations]

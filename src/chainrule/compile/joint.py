@@ -34,7 +34,7 @@ from ..core.modes import enable_grad, state
 from ..core.tensor import Tensor, version_counter
 from . import codegen
 from .graph import MISMATCH, NEEDS_GRAPH, Graph, _identifier
-from .ir import Const, Var
+from .ir import Const, GuardMiss, Var
 from .passes import dead_code
 from .trace import Tracer
 
@@ -93,10 +93,15 @@ class JointGraph(Graph):
             cot_vars.append(tracer.add_input(cot))
             cot_vars[-1].name = f"ct{len(cot_vars)}"
         grads: list[Any] = [None] * len(targets)
+        eager = False
         if diff and targets and not tracer.impurities:
-            found = autograd_grad([out_leaves[k] for k in diff], targets, grad_outputs=cots, allow_unused=True)
-            grads = [None if g is None else tracer.operand(g) for g in found]
-        return {"diff": diff, "cots": cot_vars, "targets": target_vars, "grads": grads}
+            try:
+                found = autograd_grad([out_leaves[k] for k in diff], targets, grad_outputs=cots, allow_unused=True)
+            except Exception:  # noqa: BLE001 - a rule refusing these cotangents (a phase-dependent loss)
+                eager = True  # the node's backward runs f's eagerly: errors come from backward(), as in eager mode
+            else:
+                grads = [None if g is None else tracer.operand(g) for g in found]
+        return {"diff": diff, "cots": cot_vars, "targets": target_vars, "grads": grads, "eager": eager}
 
     # --- code generation (called by Graph.__init__) -------------------------------------------
     def _generate(self, hidden: list[Any]) -> None:
@@ -115,7 +120,15 @@ class JointGraph(Graph):
                 back.add(eq.out.index)
             else:
                 forward_eqs.append(eq)
-        self.splittable = not any(g.var.index in back for g in self.guards)
+        # decisions on values of the backward pass are checked by the backward code: when one
+        # differs (or the traced backward pass failed), backward() runs f's eagerly instead
+        back_guards = [g for g in self.guards if g.var.index in back]
+        self.guards = [g for g in self.guards if g.var.index not in back]
+        self.eager_backward = bool(self.joint.get("eager"))
+        if self.eager_backward:
+            backward_eqs, grads, back_guards = [], [Const(None)] * len(grads), []
+        draws = any(getattr(eq.prim, "draws", False) for eq in self.equations)
+        self.splittable = not (draws and (back_guards or self.eager_backward))  # f's draws cannot be repeated
         defined = set(back)
         residuals: list[Var] = []
         seen: set[int] = set()
@@ -133,7 +146,7 @@ class JointGraph(Graph):
         for k, var in enumerate(residuals):
             var.name = f"r{k + 1}"  # as the backward code calls them
         # a gradient that is a constant (zero, None) or a residual comes out of the backward code as it is
-        bsource, bglobals = codegen.generate(f"{name}_backward", residuals, cots, backward_eqs, [],
+        bsource, bglobals = codegen.generate(f"{name}_backward", residuals, cots, backward_eqs, back_guards,
                                              [Const(None) if g is None else g for g in grads])
         self.backward_fn = codegen.build(bsource, bglobals, f"{name}_backward")
         self.joint_source = f"{fsource}\n{bsource}"
@@ -147,6 +160,7 @@ class JointGraph(Graph):
     joint: dict[str, Any] = {}
     splittable = True
     joint_source = ""
+    eager_backward = False
 
     @property
     def source(self) -> str:
@@ -237,11 +251,19 @@ def _node_class(graph: JointGraph) -> type:
                     f"compiled call and before backward(): the gradient would be of other values; clone "
                     f"it before changing it, or call backward() first (as for PyTorch's saved tensors)")
         slots = graph.input_slots + graph.captured_slots
+        grads: Any = None
         if state.grad_enabled:  # create_graph: the gradients must carry their own graph
             grads = _eager_vjp(graph, ctx.call, tensors, cotangents, tensor_positions)
-        else:
+        elif not graph.eager_backward:
             cots = [c._data for k, c in zip(tensor_positions, cotangents) if k in diff]
-            grads = [None if g is None else Tensor._wrap(g) for g in graph.backward_fn(*ctx.residuals, *cots)]
+            try:
+                grads = [None if g is None else Tensor._wrap(g) for g in graph.backward_fn(*ctx.residuals, *cots)]
+            except GuardMiss:  # a decision of the backward pass differs: f's, eagerly
+                grads = None
+        if grads is None:
+            with enable_grad():  # f records its graph again, for this backward pass only
+                found = _eager_vjp(graph, ctx.call, tensors, cotangents, tensor_positions, False)
+            grads = [None if g is None else g.detach() for g in found]
         return (*(None if s is None else grads[s] for s in slots), None)
 
     return type(NAME, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward),
@@ -249,9 +271,10 @@ def _node_class(graph: JointGraph) -> type:
 
 
 def _eager_vjp(graph: JointGraph, call: _Call, tensors: tuple, cotangents: tuple,
-               positions: list[int]) -> list[Any]:
+               positions: list[int], create_graph: bool = True) -> list[Any]:
     """The node's gradients as tensors with a graph: ``f`` run again eagerly on handles of its
-    inputs (``backward(create_graph=True)``)."""
+    inputs (``backward(create_graph=True)``; without ``create_graph``: a backward pass whose
+    decisions differ from the traced one's)."""
     from ..autograd.core import grad as autograd_grad
     from ..ops.shape import alias
     from ..transforms.pytree import tree_flatten, tree_unflatten
@@ -278,7 +301,7 @@ def _eager_vjp(graph: JointGraph, call: _Call, tensors: tuple, cotangents: tuple
         diff = graph.joint["diff"]
         outs = [out_leaves[k] for k in diff]
         cots = [c for k, c in zip(positions, cotangents) if k in diff]
-        return list(autograd_grad(outs, targets, grad_outputs=cots, create_graph=True, allow_unused=True))
+        return list(autograd_grad(outs, targets, grad_outputs=cots, create_graph=create_graph, allow_unused=True))
 
 
 def rng_state() -> tuple[Any, Any]:

@@ -239,8 +239,13 @@ class Tracer:
             value = value.copy()
         self.guards.append(Guard(var, kind, value, user_line(), len(self.equations)))
 
-    def decided(self, tensor: Tensor, fn: Any, value: bool, what: str) -> None:
-        var = self.var_of(tensor)
+    def decided(self, tensor: Any, fn: Any, value: bool, what: str) -> None:
+        """A rule's decision ``value = bool(fn(array))`` on a tensor's values (or on a traced
+        array, handed on bare): a guard."""
+        var = self.var_of(tensor) if isinstance(tensor, Tensor) else self.by_data.get(id(tensor))
+        if var is None:
+            self.impure(f"a decision inside a rule on values it cannot follow ({what})")
+            return
         if isinstance(var, Const):
             return
         self.guards.append(Guard(var, "rule", value, user_line(), len(self.equations), fn=fn, what=what))

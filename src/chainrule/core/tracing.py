@@ -132,15 +132,28 @@ def describe(tensor: Any) -> str | None:
 
 def decide(x: Any, fn: Any, what: str) -> bool:
     """A rule's decision on the values of ``x`` (a tensor, or an array): ``bool(fn(array))``,
-    which a tracer checks again on every call of the compiled code (``what`` names it)."""
+    which a tracer checks again on every call of the compiled code (``what`` names it). An
+    array is guarded when it is a traced value (an operation's result handed on bare); one
+    computed outside the operations cannot be followed (the call then runs eagerly): decide on
+    the tensor it came from, with ``fn`` computing the condition from that."""
     data = getattr(x, "_data", x)
     value = bool(fn(data))
     if active[0]:
-        if hasattr(x, "_data"):
+        if hasattr(x, "_data") or knows(data):
             decided(x, fn, value, what)
         else:
             impure(f"a decision inside a rule on values it cannot follow ({what})")
     return value
+
+
+def knows(array: Any) -> bool:
+    """Whether ``array`` is the value of a tensor the tracers follow (an operation's result or
+    an input, handed on bare): a decision on it can be checked again at every call."""
+    tracer = getattr(_local, "tracer", None)
+    if tracer is not None and id(array) in tracer.by_data:
+        return True
+    recorder = symbolic[0]
+    return recorder is not None and recorder.lookup(array) is not None
 
 
 def constant(tensor: Any) -> Any:

@@ -8,6 +8,7 @@ import math
 import warnings
 
 from ..core import backend as B
+from ..core import tracing
 from .linalg import is_complex
 from .products import _col, _row
 from .shape import _ndim, _shape
@@ -35,11 +36,15 @@ def _join(m, parts):
     return flat[0] if len(flat) == 1 else m.cat(*flat, dim=len(batch))
 
 
+def _all_zero(data) -> bool:
+    return not B.any_of(B.data_of(data) != 0)
+
+
 def _is_zero(x) -> bool:
     """Whether a cotangent is all zeros (a result the loss did not use): PyTorch then skips the
-    terms that divide by eigenvalue or singular-value gaps."""
-    data = B.data_of(B.data_of(x))
-    return not B.any_true(data != 0)
+    terms that divide by eigenvalue or singular-value gaps. A decision a compiled call checks
+    again (none for the zeros the engine makes for an unused result: a constant)."""
+    return tracing.decide(x, _all_zero, "whether a cotangent is all zeros")
 
 
 def _eye(n, x):
@@ -103,15 +108,41 @@ def _tri_solve(m, a, b, upper, left=True, unitriangular=False):
 
 
 def _imag_diag(m, x):
-    return B.data_of(B.data_of(m.imag(_diag(m, x))))
+    return m.imag(_diag(m, x))
 
 
-def _phase_check(op, what, im, other, hint):
+class _PhaseTest:
+    """PyTorch's test with its tolerances, ``|im + other| > 1e-2 + 1e-2 |other|``, on the
+    values ``_phase_check`` decides on (``im``, ``other`` or both joined on the last axis)."""
+
+    def __init__(self, parts: str) -> None:
+        self.parts = parts
+
+    def __call__(self, data) -> bool:
+        data = B.data_of(data)
+        if self.parts == "both":
+            half = B.shape_of(data)[-1] // 2
+            im, other = data[..., :half], data[..., half:]
+        elif self.parts == "im":
+            im, other = data, 0.0
+        else:
+            im, other = 0.0, data
+        return B.any_of(abs(im + other) > 1e-2 + 1e-2 * abs(other))
+
+
+def _phase_check(m, op, what, im, other, hint):
     """PyTorch's test that a loss does not depend on the phases of complex eigen- or singular
     vectors (``Im diag(Vᴴ gV) = 0``; for the SVD ``Im diag(Uᴴ gU) = -Im diag(Vᴴ gV)``), with its
-    tolerances: else the gradient is ill-defined, and an error says so."""
-    other = 0.0 if other is None else other
-    if B.any_true(abs(im + other) > 1e-2 + 1e-2 * abs(other)):
+    tolerances: else the gradient is ill-defined, and an error says so. ``im`` (None: 0) and
+    ``other`` (None: 0) are values of the rule's namespace ``m``: a compiled call checks the
+    decision again."""
+    if im is not None and other is not None:
+        value, parts = m.cat(im, other, dim=_ndim(im) - 1), "both"
+    elif im is not None:
+        value, parts = im, "im"
+    else:
+        value, parts = other, "other"
+    if tracing.decide(value, _PhaseTest(parts), "whether the loss depends on the phases of complex vectors"):
         raise RuntimeError(
             f"linalg.{op}: the {what} in the complex case are specified up to multiplication by "
             f"e^{{i phi}}; the loss depends on this phase, so its gradient is ill-defined (as in "

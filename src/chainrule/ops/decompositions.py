@@ -211,7 +211,7 @@ def _eigh_vjp(m, g, ans, a, *, upper):
     if not _is_zero(gv):
         vhg = m.matmul(mH(m, v), cj(m, gv))
         if is_complex(v):
-            _phase_check("eigh", "eigenvectors", _imag_diag(m, vhg), None,
+            _phase_check(m, "eigh", "eigenvectors", _imag_diag(m, vhg), None,
                          "abs(V)**2, of V @ diag(f(w)) @ V.mH, or of the eigenvalues alone")
         skew = (vhg - mH(m, vhg)) * 0.5 / _gaps(m, w)
         if is_complex(v) and not _is_zero(gw):  # PyTorch: the diagonal is the eigenvalues' cotangent
@@ -342,7 +342,7 @@ def _svd_vjp(m, g, ans, a, *, full_matrices):
             off = term if off is None else off + term
         inner = inner + off / _gaps(m, s * s)
         if is_complex(u):
-            _phase_check("svd", "singular vectors", 0.0 if uhgu is None else _imag_diag(m, uhgu),
+            _phase_check(m, "svd", "singular vectors", None if uhgu is None else _imag_diag(m, uhgu),
                          None if vhgv is None else _imag_diag(m, vhgv),
                          "abs(U)**2, of U @ diag(f(S)) @ Vh, or of the singular values alone")
             if use_u and use_v:

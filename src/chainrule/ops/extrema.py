@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor
 from . import _template as T
 from ._define import define, nondifferentiable, per_example
 from ._table import public
@@ -24,6 +26,7 @@ from .reductions import (
     _keepdim,
     _real_only,
     aliases,
+    from_values,
     values_indices,
 )
 from .shape import _ndim, _shape, normalize_dim, squeeze, unsqueeze
@@ -37,7 +40,18 @@ def _extremum_weights(m, ans, x, dim, keepdim, nan=False):
     elements attain it and share the gradient.
     """
     a = _keep(m, ans, x.shape, dim, keepdim)
-    x, a = B.data_of(x), B.data_of(a)
+    if _followed(x):
+        return from_values(x, a, fn=_weights, dim=dim, nan=nan)
+    return _weights(B.data_of(x), B.data_of(a), dim, nan)
+
+
+def _followed(x) -> bool:
+    """Whether a rule runs on a tensor a tracer follows (cr.jit): the weights it computes from
+    values are then an operation (``from_values``), which a compiled call computes again."""
+    return bool(tracing.active[0]) and isinstance(x, Tensor) and type(x._data) is B.ndarray
+
+
+def _weights(x, a, dim, nan):
     space = B.namespace(x)
     hit = x == a
     if nan:
@@ -70,7 +84,12 @@ def _nan_extremum_weights(m, ans, x, dim, keepdim):
     """1/k on each of the k elements that attain the NaN-ignoring extremum, 0 elsewhere: NaN
     elements never attain it, and an all-NaN slice (NaN result) gives no gradient at all."""
     a = _keep(m, ans, x.shape, dim, keepdim)
-    x, a = B.data_of(x), B.data_of(a)
+    if _followed(x):
+        return from_values(x, a, fn=_nan_weights, dim=dim)
+    return _nan_weights(B.data_of(x), B.data_of(a), dim)
+
+
+def _nan_weights(x, a, dim):
     space = B.namespace(x)
     weights = B.astype(x == a, x.dtype)
     count = space.sum(weights, axis=dim, keepdims=True)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..core import backend as B_
+from ..core import tracing
 from ..core.backend import data_of
 from ..core.dispatch import traced
 from ..core.dtypes import check_operand as _check_operand
@@ -130,6 +131,17 @@ lstsq_prim = define("lstsq", _lstsq_impl, (_lstsq_grad_a, _lstsq_grad_b), _lstsq
 lstsq_result = namedtuple("lstsq_result", ["solution", "residuals", "rank", "singular_values"])
 
 
+class _FullRank:
+    """Whether every matrix of a batch has rank ``k`` (lstsq's residuals need full rank): the
+    decision a compiled call checks again on the ranks it computes."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+
+    def __call__(self, rank: Any) -> bool:
+        return not B_.any_of(rank != self.k)
+
+
 @public("linalg.lstsq", numpy="linalg.lstsq")
 def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     """The least-squares solution of ``A X = B`` as ``torch.linalg.lstsq``: a named tuple
@@ -165,7 +177,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> Any:  # noqa: N803
     rank = sum_(s > s[..., :1] * rcond, -1)
     empty = reshape(s[..., :0], 0)
     residuals = empty
-    if driver not in (None, "gelsy") and r > c and not B_.any_true(data_of(rank) != min(r, c)):
+    if driver not in (None, "gelsy") and r > c and tracing.decide(rank, _FullRank(min(r, c)), "whether A has full rank"):
         fit = matmul(A, x) - (reshape(B, *sb, 1) if vector else B)
         residuals = sum_(abs_(fit) ** 2 if is_complex(fit) else fit * fit, -2).detach()
         if vector:

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ..core import backend as B
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from ..core.tensor import Tensor
 from . import _template as T
@@ -25,7 +26,7 @@ from .elementwise import cast
 from .extrema import _extremum_jvp, _extremum_vjp
 from .indexing import gather_prim
 from .piecewise import where
-from .reductions import _dims, _keepdim, _real_only, aliases, values_indices
+from .reductions import _dims, _keepdim, _real_only, aliases, from_values, values_indices
 from .shape import _ndim, _shape, normalize_dim, permute, reshape, squeeze
 
 # ---------------------------------------------------------------------------------------------
@@ -113,24 +114,44 @@ def _flat(a):
     return B.namespace(a).reshape(a, (-1,))
 
 
+def _stable_order(data):
+    return B.namespace(data).argsort(data, axis=-1, stable=True)
+
+
+def _nan_rows(data):
+    space = B.namespace(data)
+    return space.any(space.isnan(data), axis=-1)
+
+
+def _take_sorted(order, wanted, nan_rows):
+    """The positions in the data of the sorted positions ``wanted`` (kept + (k,)); those of a
+    row holding a NaN all that of its last element (its last NaN)."""
+    space = B.namespace(order)
+    index = space.take(order, wanted, axis=-1)
+    if nan_rows is not None and B.any_of(nan_rows):
+        index = space.where(nan_rows[..., None], order[..., -1:], index)
+    return index
+
+
 class _Sorted:
-    """The stable sort order of a flattened tensor's last axis (NaN last)."""
+    """The stable sort order of a flattened tensor's last axis (NaN last): tensors computed by
+    ``from_values`` (again by a compiled call)."""
 
     def __init__(self, flat, kept, n):
         self.flat, self.kept, self.n = flat, kept, n
-        data = B.data_of(flat)
-        space = B.namespace(data)
-        self.order = space.argsort(data, axis=-1, stable=True)
-        self.nan_rows = space.any(space.isnan(data), axis=-1) if B.kind(data.dtype) in "fc" else None
+        self.order = from_values(flat, fn=_stable_order)
+        floating = B.kind(B.data_of(flat).dtype) in "fc"
+        self.nan_rows = from_values(flat, fn=_nan_rows) if floating else None
 
     def take(self, positions):
         """The elements at sorted ``positions`` (an int array), gathered: shape kept + (k,);
         slices holding a NaN take the last element instead (their last NaN)."""
-        space = B.namespace(self.order)
-        wanted = B.as_array(_flat(B.astype(B.as_array(positions), _INTP)) % self.n, like=self.order)
-        index = space.take(self.order, wanted, axis=-1)
-        if self.nan_rows is not None and B.any_true(self.nan_rows):
-            index = space.where(self.nan_rows[..., None], self.order[..., -1:], index)
+        order = B.data_of(self.order)
+        wanted = B.as_array(_flat(B.astype(B.as_array(positions), _INTP)) % self.n, like=order)
+        if self.nan_rows is None:
+            index = from_values(self.order, wanted, fn=_take_sorted, nan_rows=None)
+        else:
+            index = from_values(self.order, wanted, self.nan_rows, fn=_take_sorted)
         return gather_prim(self.flat, index, dim=len(self.kept))
 
 
@@ -235,74 +256,107 @@ def order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
 
 
 def _take_rows(flat, order, positions, kept):
-    """The elements at sorted ``positions`` (kept + (k,), one row of positions per slice)."""
-    space = B.namespace(order)
-    index = space.take_along_axis(order, B.as_array(B.astype(positions, _INTP), like=order), axis=-1)
+    """The elements at sorted ``positions`` (kept + (k,), one row of positions per slice;
+    ``order`` and ``positions`` tensors computed by ``from_values``)."""
+    index = gather_prim(order, positions, dim=len(kept))
     return gather_prim(flat, index, dim=len(kept))
 
 
-def nan_order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
-    """NumPy's nanquantile: ``order_statistics`` of the values that are not NaN in each slice
-    (``q.shape + kept``), and the mask of the all-NaN slices (NaN there, with no gradient)."""
-    flat, kept, n = flatten_reduced(x, dims)
-    q = B.as_array(q)
+def _not_nan_count(data):
+    space = B.namespace(data)
+    return space.sum(B.astype(~space.isnan(data), _INT64), axis=-1)
+
+
+def _nan_plan(count, q, method, part):
+    """``part`` of NumPy's nanquantile plan for slices of ``count`` values that are not NaN
+    (kept + (nq,)): the sorted positions ``previous``, ``following`` (``positions`` for the
+    discrete methods), the weight ``gamma`` and the slope ``steps`` of the result in q."""
     space = B.namespace(q)
-    data = B.data_of(flat)
-    order = B.namespace(data).argsort(data, axis=-1, stable=True)
-    count = B.namespace(data).sum(B.astype(~B.namespace(data).isnan(data), _INT64), axis=-1)
-    empty = B.as_array(count == 0, like=q)
     m = B.as_array(count, like=q)[..., None]
     if B.kind(q.dtype) == "f":
         m = B.astype(m, q.dtype)
     virtual, slope = _virtual_index(method, m, _flat(q))  # kept + (nq,)
     last = space.where(m > 0, m - 1, space.zeros_like(m))
-    if method in _DISCRETE or (method == "linear" and B.kind(virtual.dtype) in "iu"):
-        result = _take_rows(flat, order, space.where(virtual > last, last + 0 * virtual, virtual), kept)
+    if part == "positions":
+        return B.astype(space.where(virtual > last, last + 0 * virtual, virtual), _INTP)
+    previous = space.floor(virtual)
+    above, below = virtual >= m - 1, virtual < 0
+    numpy_previous = _clip(space, _clip(space, previous, above, -1), below, 0)  # NumPy's, for gamma
+    gamma = _gamma(method, virtual, numpy_previous)
+    if part == "gamma":
+        return gamma
+    ends = above | below
+    if part == "steps":
+        return space.where(ends | (gamma == 0), space.zeros_like(gamma), slope + 0 * gamma)
+    previous = space.where(above, last + 0 * previous, space.where(below, space.zeros_like(previous), previous))
+    if part == "following":
+        previous = space.where(ends, previous, previous + 1)
+    return B.astype(previous, _INTP)
+
+
+def nan_order_statistics(x, dims, q, method="linear", work=None, q_tensor=None):
+    """NumPy's nanquantile: ``order_statistics`` of the values that are not NaN in each slice
+    (``q.shape + kept``), and the mask of the all-NaN slices (NaN there, with no gradient).
+    The counts, positions and weights are computed by ``from_values`` (again by a compiled call)."""
+    flat, kept, n = flatten_reduced(x, dims)
+    q = B.as_array(q)
+    data = B.data_of(flat)
+    order = from_values(flat, fn=_stable_order)
+    count = from_values(flat, fn=_not_nan_count)
+    empty = count == 0
+    # linear with integer q: whole positions, as the discrete methods (the count is int64 then)
+    if method in _DISCRETE or (method == "linear" and B.kind(q.dtype) not in "fc"):
+        result = _take_rows(flat, order, from_values(count, q, fn=_nan_plan, method=method, part="positions"), kept)
         if q_tensor is not None and B.kind(result.dtype) == "f":
             result = result + cast((reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * 0,
                                    dtype=result.dtype)
     else:
-        previous = space.floor(virtual)
-        above, below = virtual >= m - 1, virtual < 0
-        numpy_previous = _clip(space, _clip(space, previous, above, -1), below, 0)  # NumPy's, for gamma
-        gamma = _gamma(method, virtual, numpy_previous)
-        ends = above | below
-        previous = space.where(above, last + 0 * previous, space.where(below, space.zeros_like(previous), previous))
-        following = space.where(ends, previous, previous + 1)
-        a, b = _take_rows(flat, order, previous, kept), _take_rows(flat, order, following, kept)
+        gamma = from_values(count, q, fn=_nan_plan, method=method, part="gamma")
+        a = _take_rows(flat, order, from_values(count, q, fn=_nan_plan, method=method, part="previous"), kept)
+        b = _take_rows(flat, order, from_values(count, q, fn=_nan_plan, method=method, part="following"), kept)
         in_dt = B.numpy_dtype(data.dtype)
         work = in_dt if work is None else work
         diff = b - a
         if work != in_dt:
             a, b, diff = (cast(v, dtype=work) for v in (a, b, diff))
-        t, rest = B.astype(gamma, work), B.astype(1 - gamma, work)
+        t, rest = _as(gamma, work), _as(1 - gamma, work)
         if q_tensor is not None:
-            steps = B.astype(space.where(ends | (gamma == 0), space.zeros_like(gamma), slope + 0 * gamma), work)
+            steps = _as(from_values(count, q, fn=_nan_plan, method=method, part="steps"), work)
             moved = (reshape(q_tensor, (-1,)) - reshape(q_tensor, (-1,)).detach()) * steps
             if B.numpy_dtype(B.data_of(moved).dtype) != work:
                 moved = cast(moved, dtype=work)
             t, rest = t + moved, rest - moved
         result = where(gamma >= 0.5, b - diff * rest, a + diff * t)
-    if B.any_true(empty):
-        result = where(empty[..., None], B.as_array(float("nan"), B.numpy_dtype(B.data_of(result).dtype)), result)
+    if tracing.decide(empty, B.any_of, "whether a slice holds only NaN"):
+        result = where(reshape(empty, tuple(kept) + (1,)), B.as_array(float("nan"), B.numpy_dtype(B.data_of(result).dtype)),
+                       result)
     if q.ndim == 0:
         return reshape(result, kept), empty
     result = permute(result, (len(kept),) + tuple(range(len(kept))))
     return reshape(result, tuple(q.shape) + kept), empty
 
 
-def nan_middle(x, dims):
-    """The two middle values (equal for an odd count) of the values that are not NaN in each
-    slice (kept + (2,)), and the mask of the all-NaN slices: the core of NumPy's nanmedian."""
-    flat, kept, n = flatten_reduced(x, dims)
-    data = B.data_of(flat)
+def _as(x, dtype):
+    """``x`` (a tensor) in ``dtype`` (itself when it has it)."""
+    return x if B.numpy_dtype(B.data_of(x).dtype) == dtype else cast(x, dtype=dtype)
+
+
+def _nan_middle_positions(data):
     space = B.namespace(data)
-    order = space.argsort(data, axis=-1, stable=True)
     count = space.sum(B.astype(~space.isnan(data), _INT64), axis=-1)
     empty = count == 0
     low = (space.where(empty, space.ones_like(count), count) - 1) // 2
     high = space.where(empty, space.zeros_like(count), count // 2)
-    return _take_rows(flat, order, space.stack([low, high], axis=-1), kept), empty
+    return space.stack([low, high], axis=-1)
+
+
+def nan_middle(x, dims):
+    """The two middle values (equal for an odd count) of the values that are not NaN in each
+    slice (kept + (2,)), and the mask of the all-NaN slices: the core of NumPy's nanmedian."""
+    flat, kept, n = flatten_reduced(x, dims)
+    order = from_values(flat, fn=_stable_order)
+    empty = from_values(flat, fn=_not_nan_count) == 0
+    return _take_rows(flat, order, from_values(flat, fn=_nan_middle_positions), kept), empty
 
 
 def kept_dims(shape, dims):
@@ -333,20 +387,38 @@ def median(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     if ndim == 0:
         return values_indices(input * 1, Tensor._wrap(B.zeros((), _INT64, like=B.data_of(input))))
     data = B.data_of(input)
-    space = B.namespace(data)
     n = B.shape_of(data)[d]
     if n == 0:
         raise RuntimeError(f"median: expected reduction dim {d} to have non-zero size (shape {B.shape_of(data)})")
+    index = from_values(input, fn=_median_index, d=d)
+    values = gather_prim(input, index, dim=d)
+    if not keepdim:
+        values, index = squeeze(values, d), squeeze(index, d)
+    return values_indices(values, index)
+
+
+def _median_index(data, d):
+    """The position of the lower median along ``d`` (kept as size 1; that of the first NaN in a
+    slice holding one), int64: computed by ``from_values`` (again by a compiled call)."""
+    space = B.namespace(data)
+    n = B.shape_of(data)[d]
     order = space.argsort(data, axis=d, stable=True)
     index = space.take(order, B.as_array([(n - 1) // 2], like=order), axis=d)
     if B.kind(data.dtype) in "fc":
         nan = space.isnan(data)
         first = space.argmax(B.astype(nan, B.numpy_dtype(B.bool_)), axis=d, keepdims=True)
         index = space.where(space.any(nan, axis=d, keepdims=True), B.astype(first, index.dtype), index)
-    values = gather_prim(input, index, dim=d)
-    if not keepdim:
-        values, index = squeeze(values, d), space.squeeze(index, axis=d)
-    return values_indices(values, Tensor._wrap(B.astype(index, _INT64)))
+    return B.astype(index, _INT64)
+
+
+def _nanmedian_index(data, d):
+    """The position of the lower median of the values that are not NaN along ``d`` (kept as
+    size 1), int64."""
+    space = B.namespace(data)
+    order = space.argsort(data, axis=d, stable=True)
+    count = space.sum(B.astype(~space.isnan(data), _INT64), axis=d, keepdims=True)
+    index = space.take_along_axis(order, (space.where(count > 0, count, space.ones_like(count)) - 1) // 2, axis=d)
+    return B.astype(index, _INT64)
 
 
 @public(method=True, numpy="nanmedian")
@@ -369,17 +441,14 @@ def nanmedian(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=Non
     if _ndim(input) == 0:
         return values_indices(input * 1, Tensor._wrap(B.zeros((), _INT64, like=B.data_of(input))))
     data = B.data_of(input)
-    space = B.namespace(data)
     n = B.shape_of(data)[d]
     if n == 0:
         raise RuntimeError(f"nanmedian: expected reduction dim {d} to have non-zero size (shape {B.shape_of(data)})")
-    order = space.argsort(data, axis=d, stable=True)
-    count = space.sum(B.astype(~space.isnan(data), _INT64), axis=d, keepdims=True)
-    index = space.take_along_axis(order, (space.where(count > 0, count, space.ones_like(count)) - 1) // 2, axis=d)
+    index = from_values(input, fn=_nanmedian_index, d=d)
     values = gather_prim(input, index, dim=d)
     if not keepdim:
-        values, index = squeeze(values, d), space.squeeze(index, axis=d)
-    return values_indices(values, Tensor._wrap(B.astype(index, _INT64)))
+        values, index = squeeze(values, d), squeeze(index, d)
+    return values_indices(values, index)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -394,9 +463,11 @@ def _quantile_q(op, q, lo=0.0, hi=1.0):
         raise TypeError(f"{op}: q must be a number or a 1-d sequence of numbers, got {q!r:.40}") from None
     if B.kind(data.dtype) not in "biuf":
         raise TypeError(f"{op}: q must be a real number or a tensor of them, got {data.dtype}")
+    if isinstance(q, Tensor):  # the positions are computed from q's values: a compiled call checks them
+        tracing.read(q)
     space = B.namespace(data)
     outside = (data < lo) | (data > hi) | space.isnan(B.astype(data, B.numpy_dtype("float64")))
-    if B.any_true(outside):
+    if B.any_of(outside):
         bad = _flat(data)[_flat(outside)][0]
         raise RuntimeError(f"{op}: q must be in the range [{lo:g}, {hi:g}] but got {float(bad)}")
     return data, q_tensor

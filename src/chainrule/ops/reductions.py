@@ -13,7 +13,7 @@ from ..core import dtypes as D
 from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
 from . import _template as T
-from ._define import define, linear
+from ._define import define, linear, nondifferentiable
 from ._table import public
 from .elementwise import COMPLEX, _require_float, cast, complex_unsupported
 from .shape import _ndim, _shape, normalize_dim
@@ -484,3 +484,14 @@ def cumprod(input, dim: int | None = None, *, axis: int | None = None, dtype=Non
 
 def _dtype(x):
     return x._data.dtype if hasattr(x, "_data") else x.dtype
+
+
+def _from_values_impl(x, *more, fn, **params):
+    return fn(x, *more, **params)
+
+
+# Positions, masks and weights computed from tensors' values by ``fn(arrays, **params)`` (a sort
+# order, counts of the values that are not NaN): an operation, so that a compiled call (cr.jit)
+# computes them again from its values instead of holding the traced ones
+from_values = nondifferentiable("from_values", _from_values_impl, template=T.fallback("from_values"),
+                                xp=lambda space, x, *more, fn, **params: fn(x, *more, **params))

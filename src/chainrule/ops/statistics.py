@@ -8,10 +8,13 @@ import numpy as np
 
 from ..core import backend as B
 from ..core import dtypes as D
+from ..core import tracing
 from ..core.dtypes import check_operand as _check_operand
+from ..core.tensor import Tensor
 from . import _template as T
-from ._define import define, per_example
+from ._define import define, nondifferentiable, per_example
 from ._table import public
+from .comparisons import isnan, logical_and, logical_not
 from .complex_numbers import conj, real_
 from .elementwise import _require_float, cast, complex_unsupported, sqrt
 from .extrema import amax_prim, amin_prim
@@ -231,30 +234,48 @@ def logsumexp(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=Non
 # ---------------------------------------------------------------------------------------------
 
 def valid_mask(input, where_mask=None):  # noqa: A002
-    """The entries that count: not NaN (for floating tensors) and selected by ``where_mask``."""
+    """The entries that count: not NaN (for floating tensors) and selected by ``where_mask``. A
+    tensor computed by the operations (a compiled call computes it again from its input)."""
     data = B.data_of(input)
-    space = B.namespace(data)
-    valid = ~space.isnan(data) if B.kind(data.dtype) in "fc" else B.full(B.shape_of(data), True, B.BOOL, like=data)
+    if B.kind(data.dtype) in "fc":
+        valid = logical_not(isnan(input))
+    else:
+        valid = B.full(B.shape_of(data), True, B.BOOL, like=data)
     if where_mask is not None:
-        valid = valid & where_mask
+        valid = logical_and(valid, where_mask) if isinstance(valid, Tensor) else valid & where_mask
     return valid
 
 
 def _valid_count(valid, dims, keepdim):
-    """How many entries count in each slice (int64, any namespace)."""
+    """How many entries count in each slice (int64)."""
+    if isinstance(valid, Tensor):
+        return sum_prim(valid, dim=dims, keepdim=keepdim)  # bool sums are int64
     return B.namespace(valid).sum(B.astype(valid, _i64), axis=dims, keepdims=keepdim)
 
 
-def _at_least_one(count, dtype):
-    """``count`` with zeros replaced by ones, in ``dtype``: a divisor that never divides by 0."""
+def _at_least_one_impl(count, dtype):
     space = B.namespace(count)
     return B.astype(space.where(count > 0, count, space.ones_like(count)), dtype)
 
 
+# ``count`` with zeros replaced by ones, in ``dtype``: a divisor that never divides by 0
+at_least_one = nondifferentiable("at_least_one", _at_least_one_impl, batching="elementwise",
+                                 xp=lambda space, count, dtype: _at_least_one_impl(count, dtype))
+
+
+def _at_least_one(count, dtype):
+    """``count`` with zeros replaced by ones, in ``dtype``: a divisor that never divides by 0."""
+    if isinstance(count, Tensor):
+        return at_least_one(count, dtype=dtype)
+    return _at_least_one_impl(count, dtype)
+
+
 def _nan_where(bad, result, dt):
-    """``result`` with NaN where ``bad`` holds (no gradient there)."""
-    if B.any_true(bad):
-        return where(bad, B.as_array(float("nan"), dt, like=bad), result)
+    """``result`` with NaN where ``bad`` holds (no gradient there). Whether ``bad`` holds
+    anywhere is a decision a compiled call checks again."""
+    if (tracing.decide(bad, B.any_of, "whether a slice has no values that count") if isinstance(bad, Tensor)
+            else B.any_of(bad)):  # counts of a mask that is a constant (no NaN possible): a constant
+        return where(bad, B.as_array(float("nan"), dt, like=B.data_of(bad)), result)
     return result
 
 
@@ -264,7 +285,7 @@ def _dtype_of_tensor(x):
 
 def nan_sum(input, dims, keepdim, valid, dtype=None):  # noqa: A002
     """The sum of the entries that count (NumPy's nansum: NaN replaced by 0, then summed)."""
-    filled = where(valid, input, B.as_array(0, _dtype_of_tensor(input), like=valid))
+    filled = where(valid, input, B.as_array(0, _dtype_of_tensor(input), like=B.data_of(valid)))
     if dtype is not None:
         filled = cast(filled, dtype=dtype)
     return sum_prim(filled, dim=dims, keepdim=keepdim)
@@ -287,7 +308,7 @@ def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False
     As NumPy: the mean is summed in ``dtype`` and subtracted in the input's dtype, the squares
     summed in ``dtype``. The standard deviation's gradient is 0 where it is 0 (PyTorch's rule)."""
     in_dt = _dtype_of_tensor(input)
-    zero = B.as_array(0, in_dt, like=valid)
+    zero = B.as_array(0, in_dt, like=B.data_of(valid))
     filled = where(valid, input, zero)
     if mean is None:
         total = sum_prim(filled if dtype is None else cast(filled, dtype=dtype), dim=dims, keepdim=True)
@@ -305,8 +326,8 @@ def nan_var(input, dims, keepdim, valid, ddof, dtype=None, mean=None, root=False
     dt = _dtype_of_tensor(total)
     result = total / _at_least_one(dof, dt)
     if root:
-        is_zero = B.data_of(result) == 0
-        result = where(is_zero, B.as_array(0, dt, like=is_zero), sqrt(where(is_zero, B.as_array(1, dt, like=is_zero), result)))
+        is_zero = result == 0
+        result = where(is_zero, B.as_array(0, dt, like=B.data_of(is_zero)), sqrt(where(is_zero, B.as_array(1, dt, like=B.data_of(is_zero)), result)))
     return _nan_where(bad, result, dt), bad
 
 
