@@ -255,3 +255,29 @@ def test_a_guard_checked_late_keeps_its_value_alive_until_then():
         x = cr.tensor(np.array([v]))
         _same([jf(x)], [f(x)])
     assert jf.traces == 2
+
+
+def test_views_that_change_nothing_are_dropped_with_eagers_values_and_strides():
+    """``alias``, a reshape to the same shape, an identity permutation, and a permutation of a
+    permutation (composed into one): the passes keep the operand or one view, with eager mode's
+    values and strides (a permuted input's result stays a view of the same layout)."""
+    def f(x):
+        y = x.reshape(x.shape).permute(1, 0, 2).permute(2, 0, 1)  # composed: one permutation
+        z = x.permute(0, 1, 2) * 2.0  # an identity permutation
+        return y, z, x.permute(2, 1, 0).permute(2, 1, 0) + 1.0
+
+    jf = cr.jit(f)
+    for k in range(3):
+        x = cr.tensor(np.arange(24.0).reshape(2, 3, 4) * (k + 1))
+        if k == 2:
+            x = cr.tensor(np.asfortranarray(x.numpy()))
+        got, want = jf(x), f(x)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+            assert g.numpy().strides == w.numpy().strides
+    names = [eq.prim.name for eq in jf.graph(x).equations]
+    assert names.count("permute") == 1 and "reshape" not in names
+    jfwd = cr.jit(cr.jacfwd(lambda v: (v * 2.0).sin()))
+    v = cr.tensor(np.linspace(0, 1, 5))
+    assert "alias" not in jfwd.source(v)
+    np.testing.assert_array_equal(jfwd(v).numpy(), cr.jacfwd(lambda v: (v * 2.0).sin())(v).numpy())
