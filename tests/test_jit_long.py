@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.compile import codegen
+from chainrule.compile import codegen, scalar
 from chainrule.compile.ir import Const
 
 
@@ -114,6 +114,7 @@ def test_small_loops_values_across_them_guards_and_early_results(monkeypatch):
     read after it, a guard after a loop (its decision changing: traced again), results taken
     from early in the chain, Python floats and NumPy values."""
     monkeypatch.setattr(codegen, "REROLL_MIN", 2)
+    monkeypatch.setattr(scalar, "REUSE_ABOVE", 0)
 
     def f(x):
         first = x * 2.0  # read again at the end, after the loops
@@ -222,6 +223,7 @@ def test_a_constant_array_folds_at_compile_time_a_broadcast_staying_a_view():
 
 def test_an_argument_named_like_the_loop_variable_is_not_overwritten(monkeypatch):
     monkeypatch.setattr(codegen, "REROLL_MIN", 2)
+    monkeypatch.setattr(scalar, "REUSE_ABOVE", 0)  # (a short graph's names reused: loops)
 
     def f(_, y):
         for _k in range(6):

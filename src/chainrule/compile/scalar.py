@@ -79,6 +79,9 @@ def _operand(item: Any) -> str | None:
     return None
 
 
+REUSE_ABOVE = 400  # graphs of more equations than this keep few names (compile time: W5c)
+
+
 def generate(name: str, inputs: list[Var], captured: list[Var], equations: list, guards: list,
              outputs: list[Any]) -> tuple[str, dict[str, Any]] | None:
     """The scalar source of the graph and the globals it needs besides ``GLOBALS`` and its
@@ -101,6 +104,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
                 last[o.index] = k
     kept = {o.index for o in outputs if isinstance(o, Var)}
     names: dict[int, str] = {v.index: f"a{k + 1}" for k, v in enumerate(inputs + captured)}
+    reuse = len(equations) > REUSE_ABOVE  # (a short graph keeps a name per value: readable)
     free: list[str] = []  # names of dead values, reused (the last freed first: a chain keeps its name)
     freed: set[str] = set()  # (the same, as a set)
     count = 0
@@ -118,7 +122,7 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
             if type(o) is Var:
                 index = o.index
                 part = names[index]
-                if last[index] == k and index not in kept and part not in freed:
+                if reuse and last[index] == k and index not in kept and part not in freed:
                     free.append(names[index])  # its last reader: the name is free after this line
                     freed.add(names[index])
             else:
@@ -133,10 +137,10 @@ def generate(name: str, inputs: list[Var], captured: list[Var], equations: list,
             freed.discard(target)
         else:
             count += 1
-            target = f"r{count}"
+            target = f"r{count}" if reuse else f"v{count}"
         names[out.index] = target
         body.append(f"{target} = {template(*parts)}")
-        if out.index not in last and out.index not in kept:
+        if reuse and out.index not in last and out.index not in kept:
             free.append(target)
             freed.add(target)
     constants = {f"k{k + 1}": o.value for k, o in enumerate(outputs) if not isinstance(o, Var)}
