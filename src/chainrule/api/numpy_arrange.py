@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core import tracing
 from ..core.tensor import Tensor
 from ..ops import arrange as AR
 from ..ops import joins as JN
@@ -158,6 +159,13 @@ def _swapaxes(a, axis1, axis2):
     return S.transpose(a, _axis1(name, axis1, ndim), _axis1(name, axis2, ndim))
 
 
+def _layout_positions(data, order):
+    """The flat C-order positions of ``data``'s entries in ``np.ravel(data, order)``."""
+    positions = np.empty_like(np.asarray(data), dtype=np.intp)  # the data's layout (order 'K')
+    positions[...] = np.arange(positions.size).reshape(positions.shape)
+    return np.ravel(positions, order=order)
+
+
 def _ravel(a, order="C"):
     name = "numpy.ravel"
     if order not in ("C", "F", "A", "K", None):
@@ -169,9 +177,10 @@ def _ravel(a, order="C"):
     data = a._data if isinstance(a, Tensor) else np.asarray(a)
     if hasattr(data, "refuse_conversion"):  # a batched tensor of vmap: its examples are in C order
         data = np.broadcast_to(np.zeros((), np.int8), S._shape(a))
-    positions = np.empty_like(np.asarray(data), dtype=np.intp)  # the data's layout (order 'K')
-    positions[...] = np.arange(positions.size).reshape(positions.shape)
-    positions = np.ravel(positions, order=order)
+    positions = _layout_positions(data, order)
+    if tracing.active[0] and isinstance(a, Tensor):  # a compiled call checks the layout again
+        tracing.decide(a, lambda d, want=positions: np.array_equal(_layout_positions(d, order), want),
+                       f"the memory layout of {name}(order={order!r})'s input")
     if (positions == np.arange(positions.size)).all():
         return flat
     return AR._take(flat, 0, positions)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops as O
+from ..core import tracing
 from ..core.modes import state
 from ..core.tensor import Tensor
 from ..ops import elementwise as E
@@ -47,7 +48,14 @@ def _has_history(t) -> bool:
 
 
 def _raw(x):
-    return x._data if isinstance(x, Tensor) else x
+    """A tensor's array (anything else as it is), read outside the operations: inside a trace
+    (``cr.jit``) the compiled code checks these values again at every call (what a NumPy
+    function computes from them — a query's indices, counts, a mask — is no traced value)."""
+    if isinstance(x, Tensor):
+        if tracing.active[0]:
+            tracing.read(x)
+        return x._data
+    return x
 
 
 def _contains_tensor(seq) -> bool:

@@ -10,6 +10,7 @@ import operator
 import numpy as np
 
 from .. import ops as O
+from ..core import tracing
 from ..core.tensor import Tensor
 from ..ops import elementwise as E
 from ..ops import joins as JN
@@ -570,6 +571,9 @@ def _data_only(fn):
     """A NumPy function that only reads values (comparisons, dtype queries): no history to keep,
     so it reads the data directly (np.asarray would refuse a traced tensor inside a transform)."""
     def call(*args, **kwargs):
+        for a in args:
+            if isinstance(a, Tensor) and tracing.active[0]:
+                tracing.read(a)  # (a compiled call reads the values again)
         args = [a._data if isinstance(a, Tensor) else a for a in args]
         return fn(*args, **kwargs)
 

@@ -45,7 +45,7 @@ class _Writer:
         self.globals: dict[str, Any] = {"np": np, "GuardMiss": GuardMiss, "same": same}
         self.by_id: dict[int, str] = {}
         self.lines: list[str] = []
-        self.used = set(self.globals) | _TAKEN
+        self.used = set(self.globals) | _TAKEN | {name}  # (the function's own name: its globals must not shadow it)
 
     def fresh(self, stem: str) -> str:
         if stem not in self.used and stem.isidentifier():

@@ -110,6 +110,8 @@ class Graph:
     def _generate(self, hidden: list[Any]) -> None:
         """``self.fn``: the generated code of the graph (``source`` shows it)."""
         ident = _identifier(self.name)
+        if ident in scalar.GLOBALS or ident in ("numpy_version", "float") or (ident[0] == "k" and ident[1:].isdigit()):
+            ident += "_"  # (the scalar code's globals: the function's own name must not shadow one)
         self._numpy = _NumpyVersion(ident, self.inputs, [v for v, _ in self.captured], self.equations, self.guards,
                                     self.outputs + hidden, self.writes)
         fast = None if self.writes or self.slow else scalar.generate(
