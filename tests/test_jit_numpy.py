@@ -65,3 +65,18 @@ def test_jitted_numpy_functions_read_new_values(case):
                 g, w = np.asarray(g), np.asarray(w)
                 assert g.shape == w.shape and g.dtype == w.dtype, f"call {k}: {g.shape} {g.dtype} vs {w.shape} {w.dtype}"
                 np.testing.assert_array_equal(g, w, err_msg=f"call {k}: the compiled call on new values")
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: np.reshape(a, (4, 3)), lambda a: np.reshape(a, -1, order="A"), lambda a: np.ones_like(a) + a,
+    lambda a: np.full_like(a, 2.0) * a, lambda a: a * float(np.iscomplexobj(a)), lambda a: np.cross(a[:, :3], a[:, 1:]),
+    lambda a: a[np.tril_indices_from(a[:, :3])], lambda a: np.insert(a, 1, 0.5, axis=1), lambda a: np.ravel(a, order="K"),
+], ids=["reshape", "reshape-A", "ones_like", "full_like", "iscomplexobj", "cross", "tril_indices_from", "insert", "ravel-K"])
+def test_functions_that_read_only_shapes_are_not_traced_again_for_new_values(call):
+    """What reads only shapes, dtypes or the layout is checked on those, not on the values: new
+    values of the same layout run the traced code."""
+    jf = cr.jit(call)
+    for k in range(4):
+        x = cr.tensor(RNG.standard_normal((3, 4)))
+        np.testing.assert_array_equal(jf(x).numpy(), call(x).numpy())
+    assert jf.traces == 1

@@ -58,6 +58,12 @@ def _raw(x):
     return x
 
 
+def _meta(x):
+    """A tensor's array read for its shape, dtype or memory only (no value: nothing to check
+    again at a compiled call, unlike ``_raw``)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
 def _contains_tensor(seq) -> bool:
     return any(isinstance(e, Tensor) or (isinstance(e, (list, tuple)) and _contains_tensor(e)) for e in seq)
 

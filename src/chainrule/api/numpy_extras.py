@@ -30,7 +30,7 @@ from ..core.tensor import Tensor
 from ..ops import joins as JN
 from ..ops import shape as S
 from ..ops._define import per_example
-from .numpy_common import _axis1, _cast, _dtype_of, _finish, _operand, _raw, _records
+from .numpy_common import _axis1, _cast, _dtype_of, _finish, _meta, _operand, _raw, _records
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -61,6 +61,16 @@ def _wrap_values(result):
     if isinstance(result, list):
         return [_wrap_values(r) for r in result]
     return result
+
+
+def _meta_query(fn):
+    """A NumPy function that reads only shapes, dtypes or memory: NumPy's result, as tensors."""
+    def call(*args, **kwargs):
+        args = [_meta(a) for a in args]
+        return _wrap_values(fn(*args, **{k: _meta(v) for k, v in kwargs.items()}))
+
+    call.__name__ = fn.__name__
+    return call
 
 
 def _query(fn):
@@ -141,7 +151,7 @@ def _insert(arr, obj, values, axis=None):
     values = _operand(values)
     dtype = _dtype_of(arr)
     n = int(np.prod(S._shape(arr), dtype=np.int64))
-    shape = np.shape(_raw(values))
+    shape = np.shape(_meta(values))
     labels = np.insert(_positions(arr), _raw(obj), n + np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape), axis)
     values = _cast(values, dtype) if isinstance(values, Tensor) else Tensor._wrap(np.asarray(values).astype(dtype))
     pool = O.cat([S.reshape(arr, -1), S.reshape(values, -1)])
@@ -251,7 +261,7 @@ def _round(a, decimals=0, out=None):
 def _like(fn):
     def like(a, *args, dtype=None, order="K", subok=True, shape=None, device=None):
         kwargs = {} if device is None else {"device": device}
-        data = _raw(a) if isinstance(a, Tensor) else np.asarray(a)
+        data = _meta(a) if isinstance(a, Tensor) else np.asarray(a)
         if args and _records(args[0]):  # full_like of a fill value with history: broadcast it
             dt = np.dtype(dtype) if dtype is not None else data.dtype
             out_shape = data.shape if shape is None else tuple(np.atleast_1d(shape))
@@ -341,10 +351,10 @@ FUNCTIONS: dict = {
     np.nanargmax: _query(np.nanargmax), np.nanargmin: _query(np.nanargmin),
     np.isposinf: _query(np.isposinf), np.isneginf: _query(np.isneginf),
     np.iscomplex: _query(np.iscomplex), np.isreal: _query(np.isreal),
-    np.iscomplexobj: _query(np.iscomplexobj), np.isrealobj: _query(np.isrealobj),
+    np.iscomplexobj: _meta_query(np.iscomplexobj), np.isrealobj: _meta_query(np.isrealobj),
     np.array_equiv: _query(np.array_equiv), np.digitize: _query(np.digitize),
-    np.diag_indices_from: _query(np.diag_indices_from), np.tril_indices_from: _query(np.tril_indices_from),
-    np.triu_indices_from: _query(np.triu_indices_from),
+    np.diag_indices_from: _meta_query(np.diag_indices_from),
+    np.tril_indices_from: _meta_query(np.tril_indices_from), np.triu_indices_from: _meta_query(np.triu_indices_from),
     np.linalg.matrix_rank: _query(np.linalg.matrix_rank),
 }
 _OPTIONAL = {

@@ -15,7 +15,7 @@ from ..ops import matrix_functions as MF
 from ..ops import shape as S
 from ..ops.products import matmul
 from ..ops.reductions import sum as sum_
-from .numpy_common import _NoValue, _operand, _raw
+from .numpy_common import _meta, _NoValue, _operand, _raw
 from .numpy_signatures import _inexact
 
 
@@ -153,7 +153,7 @@ def _cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     result's vectors along ``axisc``, the other axes broadcast."""
     a, b = _operand(a), _operand(b)
     # NumPy's checks and result shape, on zero-strided stand-ins of the operands' shapes
-    expected = np.cross(*(np.broadcast_to(np.zeros((), _raw(v).dtype), S._shape(v)) for v in (a, b)),
+    expected = np.cross(*(np.broadcast_to(np.zeros((), _meta(v).dtype), S._shape(v)) for v in (a, b)),
                         axisa, axisb, axisc, axis)
     if axis is not None:
         axisa = axisb = axisc = axis
@@ -181,7 +181,7 @@ def _three(v):
 
 def _linalg_cross(x1, x2, /, *, axis=-1):
     x1, x2 = _operand(x1), _operand(x2)
-    np.linalg.cross(np.asarray(_raw(x1)), np.asarray(_raw(x2)), axis=axis)  # NumPy's checks
+    np.linalg.cross(np.asarray(_meta(x1)), np.asarray(_meta(x2)), axis=axis)  # NumPy's checks
     return _cross(x1, x2, axis=axis)
 
 

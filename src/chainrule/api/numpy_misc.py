@@ -24,8 +24,8 @@ from .. import ops as O
 from ..core.tensor import Tensor
 from ..ops import shape as S
 from ..ops._define import per_example
-from .numpy_common import _cast, _dtype_of, _finish, _not_differentiable, _operand, _raw, _records
-from .numpy_extras import _gather_positions, _query, _tensor, _unique
+from .numpy_common import _cast, _dtype_of, _finish, _meta, _not_differentiable, _operand, _raw, _records
+from .numpy_extras import _gather_positions, _meta_query, _query, _tensor, _unique
 from .numpy_series import _convolve, _linspace
 
 # ---------------------------------------------------------------------------------------------
@@ -433,7 +433,7 @@ def _write(name, a, positions, values):
 
 
 def _put(a, ind, v, mode="raise"):
-    size = int(np.prod(np.shape(_raw(a)), dtype=np.int64))
+    size = int(np.prod(np.shape(_meta(a)), dtype=np.int64))
     ind = np.asarray(_raw(ind)).astype(np.intp).ravel()
     if mode == "raise":
         if ind.size and (ind.max() >= size or ind.min() < -size):
@@ -457,7 +457,7 @@ def _put(a, ind, v, mode="raise"):
 
 
 def _putmask(a, mask, values):
-    m = np.broadcast_to(np.asarray(_raw(mask), dtype=bool), np.shape(_raw(a)))
+    m = np.broadcast_to(np.asarray(_raw(mask), dtype=bool), np.shape(_meta(a)))
     positions = np.flatnonzero(m)
     v = S.reshape(_tensor(values), -1)
     count = S._shape(v)[0]
@@ -474,7 +474,7 @@ def _place(arr, mask, vals):
 
 
 def _fill_diagonal(a, val, wrap=False):
-    shape = np.shape(_raw(a))
+    shape = np.shape(_meta(a))
     if len(shape) < 2:
         raise ValueError("numpy.fill_diagonal: array must be at least 2-d")
     end = None
@@ -524,7 +524,7 @@ FUNCTIONS: dict = {
     np.ravel_multi_index: _query(np.ravel_multi_index), np.packbits: _query(np.packbits),
     np.unpackbits: _query(np.unpackbits), np.einsum_path: _query(np.einsum_path), np.ix_: _query(np.ix_),
     np.array2string: _query(np.array2string), np.array_repr: _query(np.array_repr), np.array_str: _query(np.array_str),
-    np.min_scalar_type: _query(np.min_scalar_type), np.can_cast: _query(np.can_cast),
+    np.min_scalar_type: _query(np.min_scalar_type), np.can_cast: _meta_query(np.can_cast),
     np.histogram: _data_of_inputs(np.histogram, ("weights",)),
     np.histogram_bin_edges: _data_of_inputs(np.histogram_bin_edges, ("weights",)),
     np.histogram2d: _data_of_inputs(np.histogram2d, ("weights",)),

@@ -70,6 +70,7 @@ from .numpy_signatures import (
     _data_only,
     _expand_dims,
     _inner,
+    _meta_only,
     _reduction,
     _size,
     _tensordot,
@@ -345,9 +346,9 @@ _FUNCTIONS = {
     np.zeros_like: _zeros_like, np.copyto: _copyto,
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
     np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
-    np.result_type: _data_only(np.result_type),
+    np.result_type: _meta_only(np.result_type),
     # memory queries read the tensors' buffers (views of one tensor share them)
-    np.shares_memory: _data_only(np.shares_memory), np.may_share_memory: _data_only(np.may_share_memory),
+    np.shares_memory: _meta_only(np.shares_memory), np.may_share_memory: _meta_only(np.may_share_memory),
     **numpy_extras.FUNCTIONS, **numpy_series.FUNCTIONS, **numpy_misc.FUNCTIONS,
 }
 subscribe(_serve)

@@ -36,6 +36,7 @@ from .numpy_common import (
     _has_history,
     _legacy_0d_axis,
     _mask,
+    _meta,
     _NoValue,
     _operand,
     _raw,
@@ -313,10 +314,13 @@ def _reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
         new = S._infer_shape(old, _shape_arg(name, shape))
     except RuntimeError:
         raise ValueError(f"{name}: cannot reshape array of size {int(np.prod(old))} into shape {shape!r}") from None
-    raw = _raw(a)
+    raw = _meta(a)
     batched = hasattr(raw, "refuse_conversion")  # inside cr.vmap: each example is in C order
     data = np.broadcast_to(np.zeros((), raw.dtype), old) if batched else np.asarray(raw)
     fortran = order == "F" or (order == "A" and np.isfortran(data))
+    if order == "A" and tracing.active[0] and isinstance(a, Tensor):  # a compiled call checks the layout again
+        tracing.decide(a, lambda d, want=fortran: bool(np.isfortran(d)) == want,
+                       f"the memory layout of {name}(order='A')'s input")
     if copy is False and not batched:
         try:
             np.reshape(data, new, order="F" if fortran else "C", copy=False)
@@ -565,6 +569,15 @@ def _numpy_copyto(dst, src, casting, mask):
         np.copyto(dst, _raw(src), casting=casting, where=True if mask is None else mask)
     except (TypeError, ValueError) as exc:
         raise (TypeError if isinstance(exc, TypeError) else ValueError)(f"numpy.copyto: {exc}") from None
+
+
+def _meta_only(fn):
+    """A NumPy function that reads only dtypes or memory (``result_type``, ``shares_memory``):
+    the data directly, no value a compiled call must check again."""
+    def call(*args, **kwargs):
+        return fn(*[a._data if isinstance(a, Tensor) else a for a in args], **kwargs)
+
+    return call
 
 
 def _data_only(fn):
