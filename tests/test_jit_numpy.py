@@ -76,7 +76,7 @@ def test_functions_that_read_only_shapes_are_not_traced_again_for_new_values(cal
     """What reads only shapes, dtypes or the layout is checked on those, not on the values: new
     values of the same layout run the traced code."""
     jf = cr.jit(call)
-    for k in range(4):
+    for _ in range(4):
         x = cr.tensor(RNG.standard_normal((3, 4)))
         np.testing.assert_array_equal(jf(x).numpy(), call(x).numpy())
     assert jf.traces == 1
