@@ -250,7 +250,7 @@ def test_console_script_refuses_on_stderr():
 
 
 def test_no_command_prints_help(capsys):
-    assert main([]) == 2
+    assert main([]) == 0  # (issue 15: help asked for by running the bare command is no error)
     assert "demo" in capsys.readouterr().out
 
 
@@ -261,3 +261,40 @@ def test_demo_trains_with_a_progress_bar(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout + result.stderr  # tqdm writes to stderr
     assert re.search(r"training(:\s+100%\|| \[#+\])", output), output[-2000:]
+
+
+def test_importing_chainrule_does_not_import_numpy_testing():
+    """``numpy.testing`` (37 ms) is imported only when a tensor meets one of its functions."""
+    code = ("import sys, chainrule; print('numpy.testing' in sys.modules); import numpy as np; "
+            "np.testing.assert_allclose(chainrule.tensor([1.0]), [1.0]); print('served')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split() == ["False", "served"]
+
+
+def test_python_m_chainrule_without_arguments_prints_help_and_exits_0():
+    result = subprocess.run([sys.executable, "-m", "chainrule"], capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0 and "usage: chainrule" in result.stdout and "demo" in result.stdout
+
+
+@pytest.mark.parametrize("expression, at, left, right", [
+    ("relu(x)", "x=0", "0", "1"), ("abs(x) + y*y", "x=0,y=2", "-1", "1"), ("max(x, 2.0)", "x=2", "0", "1"),
+])
+def test_grad_at_a_kink_gives_both_one_sided_slopes(capsys, expression, at, left, right):
+    assert main(["grad", expression, "--at", at]) == 0
+    out = capsys.readouterr().out
+    assert "not differentiable" in out and "relative error of 1" not in out and "DISAGREE" not in out
+    assert f"the slope from the left is {left} and from the right is {right}" in out
+
+
+def test_grad_with_a_nan_value_or_gradient_exits_non_zero(capsys):
+    assert main(["grad", "log(x)", "--at", "x=-1"]) != 0
+    assert "not finite" in capsys.readouterr().out
+    assert main(["grad", "sqrt(x)", "--at", "x=0"]) != 0
+    assert "not finite" in capsys.readouterr().out
+
+
+def test_e_is_a_constant_beside_pi(capsys):
+    assert main(["grad", "e ** x + pi", "--at", "x=1"]) == 0
+    out = capsys.readouterr().out
+    assert f"value        {math.e + math.pi!r}" in out

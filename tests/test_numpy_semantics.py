@@ -958,7 +958,7 @@ def test_every_table_function_has_cases(func):
 
 
 def test_cases_name_only_table_functions():
-    assert not set(FUNCTION_CASES) - set(_interop._FUNCTIONS)
+    assert not [f for f in FUNCTION_CASES if _interop._FUNCTIONS.get(f) is None]
 
 
 @pytest.mark.parametrize("func, case", list(_function_params()))

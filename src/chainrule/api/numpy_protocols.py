@@ -340,17 +340,35 @@ def _numpy_method(ufunc, method, name, inputs, kwargs, history_allowed=False):
 
 # NumPy functions served by compositions of operations (no operation of their own), and those
 # that only read values or shapes.
-_FUNCTIONS = {
+class _Table(dict):
+    """NumPy function -> its servant. ``numpy.testing``'s functions are added on first use:
+    ``np.testing`` is a 37 ms import that ``import chainrule`` does not pay."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        found = dict.get(self, key)
+        if found is None and str(getattr(key, "__module__", "")).startswith("numpy.testing"):
+            self.testing()
+            found = dict.get(self, key)
+        return default if found is None else found
+
+    def testing(self) -> None:
+        """Serve ``numpy.testing``'s functions (importing it)."""
+        self[np.testing.assert_allclose] = _data_only(np.testing.assert_allclose)
+
+
+_FUNCTIONS = _Table({
     np.inner: _inner, np.tensordot: _tensordot, np.expand_dims: _expand_dims,
     np.shape: lambda a: S._shape(_operand(a)), np.ndim: lambda a: S._ndim(_operand(a)), np.size: _size,
     np.zeros_like: _zeros_like, np.copyto: _copyto,
     np.allclose: _data_only(np.allclose), np.isclose: _data_only(np.isclose),
-    np.array_equal: _data_only(np.array_equal), np.testing.assert_allclose: _data_only(np.testing.assert_allclose),
+    np.array_equal: _data_only(np.array_equal),
     np.result_type: _meta_only(np.result_type),
     # memory queries read the tensors' buffers (views of one tensor share them)
     np.shares_memory: _meta_only(np.shares_memory), np.may_share_memory: _meta_only(np.may_share_memory),
     **numpy_extras.FUNCTIONS, **numpy_series.FUNCTIONS, **numpy_misc.FUNCTIONS,
-}
+})
+if "numpy.testing" in sys.modules:  # (imported already: nothing to save)
+    _FUNCTIONS.testing()
 subscribe(_serve)
 
 

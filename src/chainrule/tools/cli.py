@@ -9,6 +9,7 @@ import sys
 EXIT_REFUSED = 2  # the input was refused (as argparse does for bad arguments)
 EXIT_FAILED = 1
 _AGREEMENT = 1e-4  # the largest relative error reported as agreement
+_KINK = 1e-3  # one-sided slopes further apart than this (relatively): a kink
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,8 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grad":
         return grad_command(args.expression, args.at, explain=args.explain, graph=args.graph,
                             method=args.method)
-    parser.print_help()
-    return EXIT_REFUSED
+    parser.print_help()  # no command: the help, as `git` prints it
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,8 +95,16 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
     print()
     print(f"{'':12} {'reverse mode':<24} {'numerical (' + method + ')':<24} relative error")
     worst = 0.0
+    kinks = {}  # name -> (slope from the left, slope from the right) where they differ
     for name in inputs:
         error = cr.numerical.relative_error(reverse[name], numerical[name])
+        if depends and math.isfinite(reverse[name]) and math.isfinite(numerical[name]):  # a kink? (abs at 0 too)
+            with np.errstate(all="ignore"):
+                left, right = _partial(f, inputs, name, "backward"), _partial(f, inputs, name, "forward")
+            if abs(left - right) > _KINK * max(1.0, abs(left), abs(right)):
+                kinks[name] = (left, right)
+                print(f"{'df/d' + name:<12} {reverse[name]!r:<24} {numerical[name]!r:<24} not differentiable")
+                continue
         worst = error if not error <= worst else worst  # a nan error is the worst
         print(f"{'df/d' + name:<12} {reverse[name]!r:<24} {numerical[name]!r:<24} {error:.1e}")
     value = out.item()
@@ -111,6 +120,15 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
         print("\nthe gradient is not finite here (" + "; ".join(not_finite) + "): f is not "
               "differentiable at this point, so there is no agreement to report")
         status = EXIT_FAILED
+    elif kinks:
+        for name, (left, right) in kinks.items():
+            print(f"\nf is not differentiable in {name} here (a kink): the slope from the left is {left:.6g} "
+                  f"and from the right is {right:.6g}; reverse mode gives {reverse[name]!r}, the value "
+                  f"PyTorch also gives there (relu'(0) = 0, abs'(0) = 0, max and min split it evenly)")
+        if worst > _AGREEMENT:
+            print(f"for the other variables the largest relative error is {worst:.1e}")
+        elif len(kinks) < len(inputs):
+            print(f"the other derivatives agree to a relative error of {worst:.1e}")
     elif not depends:
         print("\nf does not depend on the variables: every derivative is 0")
     elif worst <= _AGREEMENT:

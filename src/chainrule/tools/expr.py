@@ -19,7 +19,7 @@ MAX_NODES = 400       # syntax-tree nodes in an expression
 MAX_DEPTH = 60        # nesting of operations
 MAX_EXPONENT = 1000   # largest |exponent| written as a constant
 
-CONSTANTS = {"pi": math.pi}
+CONSTANTS = {"pi": math.pi, "e": math.e}
 
 # name: (function, number of arguments): the operations whose table entries declare ``cli=``.
 FUNCTIONS: dict[str, tuple[Callable, int]] = {}
