@@ -214,3 +214,24 @@ def test_staged_code_prints_as_code():
     assert isinstance(code, str)
     assert repr(code) == str(code)
     assert code._repr_markdown_().startswith("```python")
+
+
+def test_tensors_carry_their_own_names_into_staged_code_and_pictures():
+    """``cr.tensor(..., name=...)`` (issue 15): the name labels the input in ``cr.explain`` and
+    ``cr.viz`` where no variable holds the tensor (a function's locals, Jupyter); names given
+    with ``names=`` win; a name must be an identifier."""
+    def build():
+        a = cr.tensor(2.0, requires_grad=True, name="weight")
+        b = cr.tensor(3.0, requires_grad=True, name="bias")
+        return (a * 4.0 + b).tanh(), a
+
+    y, a = build()
+    code = str(cr.explain(y))
+    assert "weight = np.float32(2.0)" in code and "bias = np.float32(3.0)" in code and "dweight" in code
+    assert "<b>weight</b>" in cr.viz.to_dot(y) and "<b>bias</b>" in cr.viz.to_dot(y)
+    assert "w = np.float32(2.0)" in str(cr.explain(y, names={"w": a, "y": y}))  # explicit names win
+    assert a.name == "weight" and (a * 2).name is None
+    a.name = None
+    assert a.name is None and "weight" not in str(cr.explain(y, names={"y": y}))
+    with pytest.raises(ValueError, match="identifier"):
+        cr.tensor(1.0, name="not a name")

@@ -142,9 +142,16 @@ def _floating(op: str, dtype: DTypeLike) -> np.dtype:
     return resolved
 
 
-def tensor(data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (number, nested list, array or tensor)."""
-    return _finish(_as_data(data, dtype, copy=True), requires_grad)
+def tensor(data: TensorLike, dtype: DTypeLike = None, requires_grad: bool = False, name: str | None = None) -> Tensor:
+    """A new tensor holding a copy of ``data`` (number, nested list, array or tensor); ``name``
+    labels it in pictures and staged code (``Tensor.name``).
+
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True, name="x")
+    """
+    t = _finish(_as_data(data, dtype, copy=True), requires_grad)
+    if name is not None:
+        t.name = name
+    return t
 
 
 def as_tensor(data: TensorLike, dtype: DTypeLike = None) -> Tensor:

@@ -93,6 +93,16 @@ def _check_kind(op, data, dtype) -> None:
         )
 
 
+_NAMES: dict[int, tuple[Any, str]] = {}  # id(tensor) -> (weak reference, name): see Tensor.name
+
+
+def _forget(key: int) -> Any:
+    """The callback that drops a collected tensor's name."""
+    def forget(_: Any) -> None:
+        _NAMES.pop(key, None)
+    return forget
+
+
 def grad_is_none(t: Tensor) -> bool:
     """Whether ``t.grad`` is None (a Python decision a compiled function checks at each call)."""
     return t._grad is None
@@ -239,6 +249,25 @@ class Tensor(_Methods):
         if self._node is None:
             self._requires_grad = requires_grad
         return self
+
+    @property
+    def name(self) -> str | None:
+        """The tensor's name in pictures and staged code (``cr.viz``, ``cr.explain``, the
+        command line), or None: unnamed tensors are called after the variables holding them,
+        else ``v1, v2, ...``. Set it with ``cr.tensor(..., name="x")`` or ``t.name = "x"``."""
+        entry = _NAMES.get(id(self))
+        return entry[1] if entry is not None and entry[0]() is self else None
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is None:
+            _NAMES.pop(id(self), None)
+            return
+        if not isinstance(value, str) or not value.isidentifier():
+            raise ValueError(f"name: a tensor's name is a Python identifier (it names a variable in staged "
+                             f"code), got {value!r}; e.g. 'x' or 'w1'")
+        key = id(self)
+        _NAMES[key] = (weakref.ref(self, _forget(key)), value)
 
     @property
     def is_leaf(self) -> bool:

@@ -71,7 +71,7 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
         print(f"chainrule grad: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
 
-    inputs = {name: cr.tensor(value, dtype=cr.float64, requires_grad=True) for name, value in values.items()}
+    inputs = {name: cr.tensor(value, dtype=cr.float64, requires_grad=True, name=name) for name, value in values.items()}
     try:
         out = f(**inputs)
     except (ValueError, TypeError, RuntimeError) as exc:

@@ -74,20 +74,21 @@ def explain(y: Tensor, gradient: TensorLike | None = None,
         )
     if gradient is not None:
         gradient = check_operand("explain", gradient, "gradient")
+    explicit = names is not None
     if names is None:
         names = _graph.caller_tensors(1)
-    return StagedCode(_Stager(y, names).run(gradient))
+    return StagedCode(_Stager(y, names, explicit).run(gradient))
 
 
 class _Stager:
     """Writes the staged code of one graph."""
 
-    def __init__(self, y: Tensor, names: Mapping[str, Tensor]) -> None:
+    def __init__(self, y: Tensor, names: Mapping[str, Tensor], explicit: bool = False) -> None:
         self.y = y
         self.order, self.consumers = _graph.walk(y)
         self.forward_nodes = [n for n in reversed(self.order) if not n._leaf]
-        self.user_names = {k: v for k, v in _graph.names_by_key(names).items()
-                           if v not in _RESERVED and not keyword.iskeyword(v)}
+        keys = _graph.with_own_names(_graph.names_by_key(names), self.order, explicit)  # (tensors' own names)
+        self.user_names = {k: v for k, v in keys.items() if v not in _RESERVED and not keyword.iskeyword(v)}
         self.used = set(self.user_names.values()) | _RESERVED
         self.syms: dict[Any, S.Sym] = {}  # node, leaf or constant tensor -> its named Sym
         self.inputs: dict[Any, list[tuple[Any, bool]]] = {}  # node -> (Sym or raw constant, was it a tensor)

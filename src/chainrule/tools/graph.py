@@ -38,6 +38,22 @@ def names_by_key(names: Mapping[str, object]) -> dict[Any, str]:
     return keys
 
 
+def with_own_names(keys: dict[Any, str], order: list[Any], explicit: bool) -> dict[Any, str]:
+    """``keys`` (graph key -> name) with the names leaves carry (``Tensor.name``): over the
+    caller's variable names, under names given explicitly (``names=``)."""
+    out = dict(keys)
+    taken = set(out.values())
+    for key in order:
+        own = key.name if isinstance(key, Tensor) else None
+        if own is None or explicit and key in out:
+            continue
+        if own in taken and out.get(key) != own:
+            continue  # (another tensor goes by it)
+        out[key] = own
+        taken.add(own)
+    return out
+
+
 def key_of(t: Tensor) -> Any:
     """The graph key of a tensor: its node, or the tensor itself for a leaf."""
     return t._node if t._node is not None else t

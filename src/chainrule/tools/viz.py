@@ -70,9 +70,10 @@ def to_dot(y: Any, values: bool = True, grads: bool = True,
         return graph_dot(graph)
     if not isinstance(y, Tensor):
         raise TypeError(f"to_dot: expected a Tensor or a cr.Graph, got {type(y).__name__}")
+    explicit = names is not None
     if names is None:
         names = _graph.caller_tensors(1)
-    return _dot(y, values, grads, _graph.names_by_key(names))
+    return _dot(y, values, grads, _graph.names_by_key(names), explicit)
 
 
 def render(y: Any, path: str | Path, values: bool = True, grads: bool = True,
@@ -86,6 +87,7 @@ def render(y: Any, path: str | Path, values: bool = True, grads: bool = True,
     graph = _as_graph(y)
     if graph is None and not isinstance(y, Tensor):
         raise TypeError(f"render: expected a Tensor or a cr.Graph, got {type(y).__name__}")
+    explicit = names is not None
     if names is None and graph is None:
         names = _graph.caller_tensors(1)
     path = Path(path)
@@ -95,7 +97,8 @@ def render(y: Any, path: str | Path, values: bool = True, grads: bool = True,
             f"render: cannot tell the picture format from {str(path)!r}; end the name with "
             f".svg, .png, .pdf (drawn by Graphviz) or .dot (the DOT text)"
         )
-    text = graph_dot(graph) if graph is not None else _dot(y, values, grads, _graph.names_by_key(names or {}))
+    text = graph_dot(graph) if graph is not None else _dot(y, values, grads, _graph.names_by_key(names or {}),
+                                                            explicit)
     if fmt in ("dot", "gv"):
         path.write_text(text, encoding="utf-8")
         return path
@@ -133,8 +136,9 @@ def _run_dot(text: str, fmt: str, op: str, timeout: float) -> bytes:
 # DOT text
 # ---------------------------------------------------------------------------------------------
 
-def _dot(y: Tensor, values: bool, grads: bool, names: Mapping[Any, str]) -> str:
+def _dot(y: Tensor, values: bool, grads: bool, names: Mapping[Any, str], explicit: bool = False) -> str:
     order, _ = _graph.walk(y)
+    names = _graph.with_own_names(dict(names), order, explicit)  # (the names tensors carry)
     root = order[0]  # the walk starts at y's node (or y itself, a leaf)
     ids = {key: f"n{i}" for i, key in enumerate(reversed(order))}
     lines = [
