@@ -1,5 +1,6 @@
 """cr.viz: DOT text of the recorded graph, rendering through Graphviz's dot, inline SVG."""
 
+import html
 import re
 import shutil
 
@@ -104,7 +105,7 @@ def test_render_without_graphviz_says_how_to_install(tmp_path, monkeypatch):
     assert "conda" in message
     assert not (tmp_path / "graph.svg").exists()
     assert viz.tensor_svg(f) is None
-    assert f._repr_svg_() is None
+    assert f._repr_html_() == f"<pre>{html.escape(repr(f))}</pre>"  # the value, no picture
 
 
 def test_render_refuses_unknown_suffix(tmp_path):
@@ -126,9 +127,11 @@ def test_render_svg_and_png(tmp_path):
 
 
 @needs_dot
-def test_tensors_with_history_display_as_svg_in_jupyter():
-    x = cr.tensor([1.0, 2.0], requires_grad=True)
+def test_tensors_with_history_display_their_value_then_their_graph_in_jupyter():
+    x = cr.tensor([1.0, 2.0], requires_grad=True, name="x")
     y = cr.exp(x).sum()
-    svg = y._repr_svg_()
-    assert svg is not None and "<svg" in svg and "exp" in svg
-    assert x._repr_svg_() is None  # a leaf has no graph to show
+    shown = y._repr_html_()
+    value, picture = shown.index(html.escape(repr(y))), shown.index("<svg")
+    assert value < picture and "exp" in shown and "<?xml" not in shown
+    assert "<b>x</b>" in shown or ">x<" in shown  # the input by its name, not "leaf"
+    assert x._repr_html_() == f"<pre>{html.escape(repr(x))}</pre>"  # a leaf has no graph to show

@@ -454,15 +454,23 @@ class Tensor(_Methods):
         from .format import tensor_repr
         return tensor_repr(self)
 
-    def _repr_svg_(self):
-        """Jupyter shows a tensor with history as a picture of its graph (when Graphviz is there)."""
+    def _repr_html_(self) -> str:
+        """Jupyter shows a tensor's value and, below it, the picture of its graph (a tensor with
+        history, when Graphviz is there)."""
+        import html
+
+        shown = f"<pre>{html.escape(repr(self))}</pre>"
         if self._node is None:
-            return None
+            return shown
         try:
             from ..tools.viz import tensor_svg
         except ImportError:
-            return None
-        return tensor_svg(self)
+            return shown
+        svg = tensor_svg(self)
+        if svg is None:
+            return shown
+        start = svg.find("<svg")  # (the picture inline: its XML header and doctype dropped)
+        return f"{shown}\n<div>{svg[start:] if start >= 0 else svg}</div>"
 
     def __format__(self, spec: str) -> str:
         if _tracing[0] and spec:
