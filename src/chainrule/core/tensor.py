@@ -259,15 +259,15 @@ class Tensor(_Methods):
         return entry[1] if entry is not None and entry[0]() is self else None
 
     @name.setter
-    def name(self, value: str | None) -> None:
-        if value is None:
+    def name(self, name: str | None) -> None:
+        if name is None:
             _NAMES.pop(id(self), None)
             return
-        if not isinstance(value, str) or not value.isidentifier():
+        if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(f"name: a tensor's name is a Python identifier (it names a variable in staged "
-                             f"code), got {value!r}; e.g. 'x' or 'w1'")
+                             f"code), got {name!r}; e.g. 'x' or 'w1'")
         key = id(self)
-        _NAMES[key] = (weakref.ref(self, _forget(key)), value)
+        _NAMES[key] = (weakref.ref(self, _forget(key)), name)
 
     @property
     def is_leaf(self) -> bool:

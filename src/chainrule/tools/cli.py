@@ -122,7 +122,7 @@ def grad_command(expression: str, at: list[str], explain: bool = False, graph: s
         status = EXIT_FAILED
     elif kinks:
         for name, (left, right) in kinks.items():
-            print(f"\nf is not differentiable in {name} here (a kink): the slope from the left is {left:.6g} "
+            print(f"\nf is not differentiable in {name} here (a kink or a jump): the slope from the left is {left:.6g} "
                   f"and from the right is {right:.6g}; reverse mode gives {reverse[name]!r}, the value "
                   f"PyTorch also gives there (relu'(0) = 0, abs'(0) = 0, max and min split it evenly)")
         if worst > _AGREEMENT:
