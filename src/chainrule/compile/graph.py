@@ -508,15 +508,18 @@ def trace(f: Callable[..., Any], args: tuple, kwargs: dict, name: str, statics: 
     graph.statics = {i: leaf for i, (leaf, kind) in enumerate(zip(leaves, kinds)) if kind == "static"}
     graph.single = len(outputs) == 1 and out_kinds == ["tensor"] and out_def.num_leaves == 1 and _is_leaf_def(out_def)
     if joint is None and not kwargs and all(k == "tensor" for k in kinds):
-        graph.flat_key = flat_signature(args)
+        flat = flat_signature(args)
+        graph.flat_key = None if flat is None else flat[0]
     return result, graph, []
 
 
-def flat_signature(args: tuple) -> tuple | None:
-    """The key of a call whose arguments are tensors of NumPy data and tuples or lists of them
-    (none requiring grad or carrying tangents): each tensor's shape and dtype, each container's
-    type and length; None for any other call (``cr.jit``'s fast path)."""
+def flat_signature(args: tuple) -> tuple[tuple, list[Any]] | None:
+    """``(key, arrays)`` of a call whose arguments are tensors of NumPy data and tuples or lists
+    of them (none requiring grad or carrying tangents): the key holds each tensor's shape and
+    dtype and each container's type and length, the arrays are the tensors' data in order;
+    None for any other call (``cr.jit``'s fast path)."""
     key: list[Any] = []
+    datas: list[Any] = []
     for a in args:
         if type(a) is tuple or type(a) is list:
             key.append((type(a), len(a)))
@@ -529,8 +532,9 @@ def flat_signature(args: tuple) -> tuple | None:
             d = t._data
             if type(d) is not np.ndarray and not isinstance(d, np.generic):
                 return None
+            datas.append(d)
             key.append((d.shape, d.dtype))
-    return tuple(key)
+    return tuple(key), datas
 
 
 class _Slot:

@@ -35,7 +35,7 @@ from ..core import tracing
 from ..core.modes import state
 from ..core.tensor import Tensor
 from ..transforms.pytree import tree_flatten
-from .graph import MISMATCH, NEEDS_GRAPH, Graph, ImpureError, trace
+from .graph import MISMATCH, NEEDS_GRAPH, Graph, ImpureError, flat_signature, trace
 from .ir import GuardMiss
 from .joint import JointGraph, restore_rng, rng_state
 
@@ -206,23 +206,11 @@ class Jitted:
         s = state
         if s.forward_levels or s.vmap_levels or s.transform_depth or tracing.active[0] or self.static_argnums:
             return _MISS
-        datas = []
-        key: list[Any] = []
-        for a in args:
-            if type(a) is tuple or type(a) is list:
-                key.append((type(a), len(a)))
-                items = a
-            else:
-                items = (a,)
-            for t in items:
-                if type(t) is not Tensor and not isinstance(t, Tensor) or t._requires_grad or t._tangents is not None:
-                    return _MISS
-                d = t._data
-                if type(d) is not np.ndarray and not isinstance(d, np.generic):
-                    return _MISS
-                datas.append(d)
-                key.append((d.shape, d.dtype))
-        graphs = self._flat.get(tuple(key))
+        found = flat_signature(args)
+        if found is None:
+            return _MISS
+        key, datas = found
+        graphs = self._flat.get(key)
         if not graphs:
             return _MISS
         for graph in graphs:
